@@ -1,0 +1,47 @@
+# Weir's build, test and lint entry points. CI runs `make test` (see .ci/run).
+
+GO        ?= go
+BIN       := bin/weir
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS   := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+CONFIG    ?= config/server.properties
+FUZZTIME  ?= 30s
+# Pinned: the newest release the module proxy serves (go list -m -versions honnef.co/go/tools).
+STATICCHECK_VERSION ?= v0.8.2
+
+.PHONY: all build run test deps vet bench lint fuzz clean
+
+all: build
+
+build:
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/weir
+
+run: build
+	mkdir -p weir-data
+	$(BIN) broker --config $(CONFIG)
+
+deps:
+	scripts/install-deps.sh
+
+vet:
+	$(GO) vet ./...
+
+test: deps vet
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+bench: build
+	$(BIN) bench compare
+	$(GO) test -run '^$$' -bench . -benchmem ./broker/...
+
+lint:
+	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt -w needed on:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+fuzz:
+	scripts/fuzz.sh $(FUZZTIME)
+
+clean:
+	rm -rf bin weir-data
+	$(GO) clean -testcache

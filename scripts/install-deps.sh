@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that the e2e tests drive as real Kafka clients:
+# kcat (librdkafka), python3-kafka (kafka-python) and python3-confluent-kafka.
+# Installs only what is missing, and says what it installs.
+set -euo pipefail
+
+py=/usr/bin/python3 # Debian's interpreter: a pyenv python on PATH does not see Debian's modules
+missing=()
+command -v kcat >/dev/null 2>&1 || missing+=(kcat)
+if ! [ -x "$py" ]; then
+	missing+=(python3 python3-kafka python3-confluent-kafka)
+else
+	"$py" -c 'import kafka' >/dev/null 2>&1 || missing+=(python3-kafka)
+	"$py" -c 'import confluent_kafka' >/dev/null 2>&1 || missing+=(python3-confluent-kafka)
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "install-deps: kcat, python3-kafka and python3-confluent-kafka are present"
+	exit 0
+fi
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+	sudo=(sudo)
+fi
+echo "install-deps: installing ${missing[*]}"
+"${sudo[@]}" apt-get update
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
