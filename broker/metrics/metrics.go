@@ -1,0 +1,104 @@
+// Package metrics defines the broker's Prometheus metrics under the names
+// that the Prometheus JMX exporter gives Apache Kafka's own MBeans in the
+// common open-source rule sets, so existing Kafka dashboards and alerts
+// work against Weir unchanged. docs/METRICS.md lists every name.
+//
+// Per-topic counters are updated on the request path; per-partition and
+// broker-wide gauges are computed at scrape time from a PartitionSource,
+// so they cost nothing between scrapes and their cardinality is exactly the
+// partitions this broker hosts.
+//
+// Where the JMX exporter emits one name both with and without a topic label
+// (the all-topics aggregate), Weir emits only the labelled series: the
+// aggregate is sum without(topic) (...). A Prometheus registry cannot hold
+// one name with two label sets.
+package metrics
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Broker holds the request-path metrics.
+type Broker struct {
+	BytesIn              *prometheus.CounterVec // topic
+	BytesOut             *prometheus.CounterVec // topic
+	MessagesIn           *prometheus.CounterVec // topic
+	BytesRejected        *prometheus.CounterVec // topic
+	TotalProduceRequests *prometheus.CounterVec // topic
+	TotalFetchRequests   *prometheus.CounterVec // topic
+	FailedProduce        *prometheus.CounterVec // topic
+	FailedFetch          *prometheus.CounterVec // topic
+	Requests             *prometheus.CounterVec // request, version
+	Errors               *prometheus.CounterVec // request, error
+	TotalTimeMs          *prometheus.SummaryVec // request
+	Connections          *prometheus.GaugeVec   // listener
+	ConnectionsCreated   *prometheus.CounterVec // listener
+	ConnectionsClosed    *prometheus.CounterVec // listener
+	ProtocolErrors       prometheus.Counter
+}
+
+func topicCounter(name, help string) *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "kafka_server_brokertopicmetrics_" + name + "_total",
+		Help: help,
+	}, []string{"topic"})
+}
+
+// New creates the metrics and registers them, with a collector for the
+// scrape-time gauges over src, on reg.
+func New(reg prometheus.Registerer, src PartitionSource) *Broker {
+	m := &Broker{
+		BytesIn:              topicCounter("bytesin", "Bytes appended to the log by produce requests, per topic (BrokerTopicMetrics BytesInPerSec)."),
+		BytesOut:             topicCounter("bytesout", "Bytes returned to consumers by fetch requests, per topic (BrokerTopicMetrics BytesOutPerSec)."),
+		MessagesIn:           topicCounter("messagesin", "Records appended by produce requests, per topic (BrokerTopicMetrics MessagesInPerSec)."),
+		BytesRejected:        topicCounter("bytesrejected", "Bytes in produce requests that were rejected, per topic."),
+		TotalProduceRequests: topicCounter("totalproducerequests", "Produce requests per topic, successful or not."),
+		TotalFetchRequests:   topicCounter("totalfetchrequests", "Fetch requests per topic, successful or not."),
+		FailedProduce:        topicCounter("failedproducerequests", "Produce requests per topic that failed."),
+		FailedFetch:          topicCounter("failedfetchrequests", "Fetch requests per topic that failed."),
+		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kafka_network_requestmetrics_requests_total",
+			Help: "Requests handled, by API name and version (RequestMetrics RequestsPerSec).",
+		}, []string{"request", "version"}),
+		Errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kafka_network_requestmetrics_errors_total",
+			Help: "Error codes returned, by API name and Kafka error name (RequestMetrics ErrorsPerSec).",
+		}, []string{"request", "error"}),
+		TotalTimeMs: prometheus.NewSummaryVec(prometheus.SummaryOpts{
+			Name:       "kafka_network_requestmetrics_totaltimems",
+			Help:       "Time from a request's arrival to its response being written, in milliseconds (RequestMetrics TotalTimeMs).",
+			Objectives: map[float64]float64{0.5: 0.05, 0.75: 0.02, 0.95: 0.01, 0.99: 0.001, 0.999: 0.0001},
+			MaxAge:     time.Minute,
+		}, []string{"request"}),
+		Connections: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "kafka_server_socketservermetrics_connection_count",
+			Help: "Open client connections, per listener.",
+		}, []string{"listener"}),
+		ConnectionsCreated: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kafka_server_socketservermetrics_connection_creation_total",
+			Help: "Connections accepted, per listener.",
+		}, []string{"listener"}),
+		ConnectionsClosed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kafka_server_socketservermetrics_connection_close_total",
+			Help: "Connections closed, per listener.",
+		}, []string{"listener"}),
+		ProtocolErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "weir_broker_protocol_errors_total",
+			Help: "Connections closed because of an oversized frame, an unknown API, an unsupported version or a request that did not decode.",
+		}),
+	}
+	reg.MustRegister(m.BytesIn, m.BytesOut, m.MessagesIn, m.BytesRejected,
+		m.TotalProduceRequests, m.TotalFetchRequests, m.FailedProduce, m.FailedFetch,
+		m.Requests, m.Errors, m.TotalTimeMs, m.Connections, m.ConnectionsCreated,
+		m.ConnectionsClosed, m.ProtocolErrors, newStateCollector(src))
+	return m
+}
+
+// ObserveRequest records one handled request.
+func (m *Broker) ObserveRequest(api string, version int16, d time.Duration) {
+	m.Requests.WithLabelValues(api, strconv.Itoa(int(version))).Inc()
+	m.TotalTimeMs.WithLabelValues(api).Observe(float64(d) / float64(time.Millisecond))
+}

@@ -1,0 +1,90 @@
+package protocol
+
+import (
+	"sort"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// Range is the inclusive version range served for one API key.
+type Range struct {
+	Key      int16
+	Min, Max int16
+}
+
+// versions is what this broker advertises in ApiVersions. Maxima follow
+// Apache Kafka 3.7; minima are the lowest versions clients still send
+// (Kafka 4.0's baseline, KIP-896): Produce starts at v3 and Fetch at v4
+// because those are the first with v2 record batches, the only format
+// this broker stores.
+//
+// An API appears here only when its handler exists: clients pick features
+// from this table (kafka-python infers the broker's release from it), so
+// advertising an API that is not served breaks them.
+var versions = map[int16]Range{
+	0:  {0, 3, 10}, // Produce
+	1:  {1, 4, 16}, // Fetch
+	2:  {2, 1, 8},  // ListOffsets
+	3:  {3, 0, 12}, // Metadata
+	18: {18, 0, 3}, // ApiVersions
+	19: {19, 2, 7}, // CreateTopics
+	20: {20, 1, 6}, // DeleteTopics
+	21: {21, 0, 2}, // DeleteRecords
+	22: {22, 0, 4}, // InitProducerId
+	23: {23, 2, 4}, // OffsetForLeaderEpoch
+	32: {32, 1, 4}, // DescribeConfigs
+	33: {33, 0, 2}, // AlterConfigs
+	35: {35, 1, 4}, // DescribeLogDirs
+	37: {37, 0, 3}, // CreatePartitions
+	44: {44, 0, 1}, // IncrementalAlterConfigs
+	60: {60, 0, 1}, // DescribeCluster
+}
+
+func init() {
+	for key, r := range versions {
+		req := kmsg.RequestForKey(key)
+		if req == nil || r.Max > req.MaxVersion() || r.Min > r.Max {
+			panic("protocol: version table names a range kmsg cannot encode: " + kmsg.NameForKey(key))
+		}
+	}
+}
+
+// VersionRange returns the served range for key.
+func VersionRange(key int16) (Range, bool) {
+	r, ok := versions[key]
+	return r, ok
+}
+
+// Supported reports whether key is served at version v.
+func Supported(key, v int16) bool {
+	r, ok := versions[key]
+	return ok && v >= r.Min && v <= r.Max
+}
+
+// Ranges returns every served range, sorted by key.
+func Ranges() []Range {
+	out := make([]Range, 0, len(versions))
+	for _, r := range versions {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}
+
+// ApiVersionsResponse builds the answer to an ApiVersions request at
+// version v. unsupported answers a request for a version newer than ours:
+// a v0 body with UNSUPPORTED_VERSION (35) and the ranges (KIP-511).
+func ApiVersionsResponse(v int16, unsupported bool) *kmsg.ApiVersionsResponse {
+	resp := kmsg.NewPtrApiVersionsResponse()
+	resp.SetVersion(v)
+	if unsupported {
+		resp.SetVersion(0)
+		resp.ErrorCode = 35
+	}
+	for _, r := range Ranges() {
+		k := kmsg.NewApiVersionsResponseApiKey()
+		k.ApiKey, k.MinVersion, k.MaxVersion = r.Key, r.Min, r.Max
+		resp.ApiKeys = append(resp.ApiKeys, k)
+	}
+	return resp
+}
