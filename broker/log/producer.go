@@ -1,0 +1,148 @@
+package log
+
+import (
+	"fmt"
+	"math"
+)
+
+// Idempotent producer state, Kafka's ProducerStateManager semantics: per
+// producer id, the latest epoch and the metadata of its last five batches,
+// enough to recognise a retried batch and to check sequence numbers.
+
+const producerBatchCache = 5
+
+type batchMeta struct {
+	firstSeq, lastSeq       int32
+	firstOffset, lastOffset int64
+	timestamp               int64 // the batch's maxTimestamp
+}
+
+type producerEntry struct {
+	epoch   int16
+	batches []batchMeta // oldest first, at most producerBatchCache
+}
+
+// producerState maps producer id to its entry. It is guarded by Log.mu.
+type producerState map[int64]*producerEntry
+
+func (e *producerEntry) clone() *producerEntry {
+	c := &producerEntry{epoch: e.epoch, batches: make([]batchMeta, len(e.batches), producerBatchCache+1)}
+	copy(c.batches, e.batches)
+	return c
+}
+
+// duplicate returns the cached batch that h retries, if any.
+func (e *producerEntry) duplicate(h BatchHeader) (batchMeta, bool) {
+	if e == nil || h.ProducerEpoch != e.epoch {
+		return batchMeta{}, false
+	}
+	last := h.LastSequence()
+	for _, b := range e.batches {
+		if b.firstSeq == h.BaseSequence && b.lastSeq == last {
+			return b, true
+		}
+	}
+	return batchMeta{}, false
+}
+
+// check validates a client's batch against the producer's entry (nil when
+// the producer is unknown).
+func (e *producerEntry) check(h BatchHeader) error {
+	switch {
+	case e == nil:
+		if h.BaseSequence != 0 && !h.Control() {
+			return fmt.Errorf("producer %d: first sequence %d from an unknown producer: %w", h.ProducerID, h.BaseSequence, ErrOutOfOrderSequence)
+		}
+	case h.ProducerEpoch < e.epoch:
+		return fmt.Errorf("producer %d: epoch %d is older than %d: %w", h.ProducerID, h.ProducerEpoch, e.epoch, ErrInvalidProducerEpoch)
+	case h.Control():
+	case h.ProducerEpoch > e.epoch || len(e.batches) == 0:
+		if h.BaseSequence != 0 {
+			return fmt.Errorf("producer %d: epoch %d starts at sequence %d, want 0: %w", h.ProducerID, h.ProducerEpoch, h.BaseSequence, ErrOutOfOrderSequence)
+		}
+	default:
+		if last := e.batches[len(e.batches)-1].lastSeq; !inSequence(last, h.BaseSequence) {
+			return fmt.Errorf("producer %d: sequence %d after %d: %w", h.ProducerID, h.BaseSequence, last, ErrOutOfOrderSequence)
+		}
+	}
+	return nil
+}
+
+func inSequence(last, next int32) bool {
+	if last == math.MaxInt32 {
+		return next == 0
+	}
+	return next == last+1
+}
+
+// add records a batch (h carries its final base offset and maxTimestamp).
+func (e *producerEntry) add(h BatchHeader) {
+	if h.ProducerEpoch != e.epoch {
+		e.epoch = h.ProducerEpoch
+		e.batches = e.batches[:0]
+	}
+	if h.Control() {
+		return
+	}
+	e.batches = append(e.batches, batchMeta{
+		firstSeq: h.BaseSequence, lastSeq: h.LastSequence(),
+		firstOffset: h.BaseOffset, lastOffset: h.LastOffset(), timestamp: h.MaxTimestamp,
+	})
+	if n := len(e.batches); n > producerBatchCache {
+		e.batches = append(e.batches[:0], e.batches[n-producerBatchCache:]...)
+	}
+}
+
+// producerUpdate stages the changes of one append so that a multi-batch
+// append is checked batch by batch and applied all or nothing.
+type producerUpdate struct {
+	state   producerState
+	pending map[int64]*producerEntry
+}
+
+// entry returns the staged entry of pid, nil when the producer is unknown.
+func (u *producerUpdate) entry(pid int64) *producerEntry {
+	if e, ok := u.pending[pid]; ok {
+		return e
+	}
+	if e, ok := u.state[pid]; ok {
+		return e
+	}
+	return nil
+}
+
+func (u *producerUpdate) stage(h BatchHeader) {
+	e, ok := u.pending[h.ProducerID]
+	if !ok {
+		if cur := u.state[h.ProducerID]; cur != nil {
+			e = cur.clone()
+		} else {
+			e = &producerEntry{epoch: h.ProducerEpoch}
+		}
+		if u.pending == nil {
+			u.pending = make(map[int64]*producerEntry)
+		}
+		u.pending[h.ProducerID] = e
+	}
+	e.add(h)
+}
+
+// client checks and stages a client's batch; a retried batch is returned as
+// dup, and nothing is staged for it.
+func (u *producerUpdate) client(h BatchHeader) (dup batchMeta, isDup bool, err error) {
+	e := u.entry(h.ProducerID)
+	if d, ok := e.duplicate(h); ok {
+		return d, true, nil
+	}
+	if err := e.check(h); err != nil {
+		return batchMeta{}, false, err
+	}
+	u.stage(h)
+	return batchMeta{}, false, nil
+}
+
+func (u *producerUpdate) commit() {
+	for pid, e := range u.pending {
+		u.state[pid] = e
+	}
+}

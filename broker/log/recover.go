@@ -1,0 +1,261 @@
+package log
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+const (
+	deletedSuffix = ".deleted"
+	tmpSuffix     = ".tmp"
+)
+
+// strayExts are files a crash can leave behind: deleted segments whose last
+// reader never finished, compaction and swap outputs, half-written files.
+var strayExts = []string{deletedSuffix, ".cleaned", ".swap", tmpSuffix}
+
+// Open opens or creates the log of one partition in dir and recovers it:
+// segments below the recovery point are trusted (their indexes are loaded,
+// or rebuilt if missing or damaged); from the segment holding the recovery
+// point on, every batch is checked (header, CRC) and a torn or corrupt tail is
+// cut at the last whole batch. Stray files are deleted and the producer state
+// is loaded from the newest snapshot and the batches after it.
+func Open(dir string, cfg Config, opts Options) (*Log, error) {
+	l := &Log{dir: dir, logger: opts.Logger, now: opts.Now}
+	if l.logger == nil {
+		l.logger = slog.New(slog.DiscardHandler)
+	}
+	if l.now == nil {
+		l.now = time.Now
+	}
+	l.mu.cfg = cfg.withDefaults()
+	l.mu.lastFlush = l.now()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, storageErr(err, "open log %s", dir)
+	}
+	if err := l.recover(); err != nil {
+		l.closeFiles()
+		return nil, fmt.Errorf("open log %s: %w", dir, err)
+	}
+	if err := l.Flush(); err != nil {
+		l.closeFiles()
+		return nil, fmt.Errorf("open log %s: %w", dir, err)
+	}
+	return l, nil
+}
+
+// closeFiles releases the segments of a log that failed to open.
+func (l *Log) closeFiles() {
+	if p := l.segs.Load(); p != nil {
+		for _, s := range *p {
+			s.release()
+		}
+	}
+}
+
+// recover loads the directory. It runs before the Log is shared.
+func (l *Log) recover() error {
+	bases, err := l.scanDir()
+	if err != nil {
+		return err
+	}
+	cp, err := readCheckpoint(l.dir)
+	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			l.logger.Warn("ignoring checkpoint", "dir", l.dir, "err", err)
+		}
+		cp = checkpoint{recoveryPoint: -1}
+	}
+	if len(bases) == 0 {
+		bases = []int64{max(cp.logStart, 0)}
+		s, err := createSegment(l.dir, bases[0])
+		if err != nil {
+			return err
+		}
+		l.segs.Store(&[]*segment{s})
+		l.leo.Store(bases[0])
+	} else if err := l.loadSegments(bases, cp.recoveryPoint); err != nil {
+		return err
+	}
+	segs := l.segments()
+	l.logStart.Store(max(cp.logStart, segs[0].base))
+	if l.logStart.Load() > l.leo.Load() {
+		l.logger.Warn("log start offset beyond the recovered end: emptying the log", "dir", l.dir,
+			"logStartOffset", l.logStart.Load(), "logEndOffset", l.leo.Load())
+		if err := l.restartAtLocked(l.logStart.Load()); err != nil {
+			return err
+		}
+	}
+	for _, s := range l.segments() {
+		l.size.Add(s.size.Load())
+	}
+	// Open ends with a Flush, which fsyncs from the segment holding the
+	// recovery point: everything this recovery scanned.
+	l.mu.recoveryPoint = min(cp.recoveryPoint, l.leo.Load())
+	if cp.recoveryPoint < 0 {
+		l.mu.recoveryPoint = l.active().base
+	}
+	return l.loadProducerStateLocked()
+}
+
+// scanDir removes stray files and returns the base offsets of the segments,
+// ascending; it also notes the producer snapshots.
+func (l *Log) scanDir() ([]int64, error) {
+	entries, err := os.ReadDir(l.dir)
+	if err != nil {
+		return nil, storageErr(err, "read dir")
+	}
+	var bases []int64
+	indexes := map[int64][]string{}
+	for _, e := range entries {
+		name := e.Name()
+		path := filepath.Join(l.dir, name)
+		if slices.ContainsFunc(strayExts, func(x string) bool { return strings.HasSuffix(name, x) }) {
+			l.removeStray(path)
+			continue
+		}
+		ext := filepath.Ext(name)
+		off, ok := parseBase(strings.TrimSuffix(name, ext))
+		if !ok {
+			continue
+		}
+		switch ext {
+		case ".log":
+			bases = append(bases, off)
+		case ".index", ".timeindex":
+			indexes[off] = append(indexes[off], path)
+		case ".snapshot":
+			l.mu.snapshots = append(l.mu.snapshots, off)
+		}
+	}
+	slices.Sort(bases)
+	slices.Sort(l.mu.snapshots)
+	for off, paths := range indexes {
+		if _, found := slices.BinarySearch(bases, off); !found {
+			for _, p := range paths {
+				l.removeStray(p)
+			}
+		}
+	}
+	return bases, nil
+}
+
+func parseBase(s string) (int64, bool) {
+	if len(s) != 20 {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil && n >= 0
+}
+
+// loadSegments opens the segments, trusting those below the one holding the
+// recovery point (rp < 0: none known, recover only the last segment).
+func (l *Log) loadSegments(bases []int64, rp int64) error {
+	from := len(bases) - 1
+	if rp >= 0 {
+		from = max(0, sortSearch(bases, rp))
+	}
+	var segs []*segment
+	l.segs.Store(&segs)
+	for i, base := range bases {
+		s, err := openSegment(l.dir, base)
+		if err != nil {
+			return err
+		}
+		segs = append(segs, s)
+		l.segs.Store(&segs)
+		if i < from {
+			if err := s.loadIndexes(); err == nil {
+				continue
+			} else if !errors.Is(err, os.ErrNotExist) {
+				l.logger.Warn("rebuilding index", "dir", l.dir, "segment", fmt.Sprintf("%020d", base), "err", err)
+			}
+		}
+		next, truncated, err := l.reindexLocked(s, true)
+		if err != nil {
+			return err
+		}
+		l.leo.Store(next)
+		if truncated && i >= from && i < len(bases)-1 {
+			return l.dropSegmentsAfter(bases[i+1:])
+		}
+	}
+	return nil
+}
+
+// sortSearch returns the index of the last base <= off, or -1.
+func sortSearch(bases []int64, off int64) int {
+	i, found := slices.BinarySearch(bases, off)
+	if found {
+		return i
+	}
+	return i - 1
+}
+
+// dropSegmentsAfter deletes the files of segments that follow a corrupt one
+// during recovery: their data is no longer contiguous with the log.
+func (l *Log) dropSegmentsAfter(bases []int64) error {
+	for _, base := range bases {
+		l.logger.Warn("deleting segment after a corrupt one", "dir", l.dir, "segment", fmt.Sprintf("%020d", base))
+		for _, ext := range []string{".log", ".index", ".timeindex"} {
+			if err := os.Remove(segmentPath(l.dir, base, ext)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return storageErr(err, "delete segment %020d", base)
+			}
+		}
+	}
+	return nil
+}
+
+// reindexLocked scans a whole segment and rebuilds its indexes. With verify
+// it checks every batch (CRC, record count, increasing offsets) and cuts the
+// file at the first bad one. It returns the offset after the last batch (the
+// base offset if there is none) and whether it cut the file.
+func (l *Log) reindexLocked(s *segment, verify bool) (int64, bool, error) {
+	interval := l.mu.cfg.IndexIntervalBytes
+	s.mu.Lock()
+	s.resetIndexes()
+	next, size := s.base, s.size.Load()
+	sc := newBatchScanner(s.log, 0, size, verify)
+	var bad error
+	for sc.next() {
+		h := sc.hdr
+		if h.BaseOffset < next || !s.fitsOffsets(h.LastOffset()) {
+			bad = fmt.Errorf("%w: batch at %d has base offset %d, expected >= %d", ErrCorruptBatch, sc.pos-int64(h.TotalSize()), h.BaseOffset, next)
+			sc.pos -= int64(h.TotalSize())
+			break
+		}
+		if s.rollBaseMs < 0 {
+			s.rollBaseMs = h.MaxTimestamp
+		}
+		s.indexBatch(h.LastOffset(), h.MaxTimestamp, sc.pos-int64(h.TotalSize()), h.TotalSize(), interval)
+		next = h.LastOffset() + 1
+	}
+	s.mu.Unlock()
+	if bad == nil {
+		bad = sc.err
+	}
+	if bad != nil && errors.Is(bad, ErrStorage) {
+		return 0, false, fmt.Errorf("recover segment %020d: %w", s.base, bad)
+	}
+	truncated := false
+	if bad != nil && verify && sc.pos < size {
+		l.logger.Warn("truncating log at the last whole batch", "dir", l.dir, "segment", fmt.Sprintf("%020d", s.base),
+			"position", sc.pos, "dropped_bytes", size-sc.pos, "reason", bad)
+		if err := s.log.Truncate(sc.pos); err != nil {
+			return 0, false, storageErr(err, "truncate segment %020d", s.base)
+		}
+		s.size.Store(sc.pos)
+		truncated = true
+	}
+	if s.rollBaseMs < 0 && s.size.Load() > 0 {
+		s.rollBaseMs = l.now().UnixMilli()
+	}
+	return next, truncated, s.rewriteIndexes()
+}

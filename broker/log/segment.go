@@ -1,0 +1,380 @@
+package log
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+)
+
+// segment is one segment of a log: the .log file of whole batches, and its
+// sparse indexes, held in memory and written to .index and .timeindex.
+type segment struct {
+	base int64
+	dir  string
+	log  *os.File
+	size atomic.Int64 // bytes of whole batches; readers never read past it
+
+	// refs counts the segment list's reference plus one per reader; the
+	// files close at zero. doomed: removed from the log, delete the files
+	// (already renamed to .deleted) at zero.
+	refs   atomic.Int32
+	doomed atomic.Bool
+
+	// Writer-only state, touched under Log.mu.
+	bytesSinceIndex int
+	rollBaseMs      int64 // append time of the first batch (ms); -1 while empty
+
+	mu struct {
+		sync.RWMutex
+		idx           offsetIndex
+		tidx          timeIndex
+		maxTs         int64 // largest batch maxTimestamp; -1 when none
+		offsetOfMaxTs int64
+		idxSaved      int // entries already written to the .index file
+		tidxSaved     int
+	}
+}
+
+func segmentPath(dir string, base int64, ext string) string {
+	return filepath.Join(dir, fmt.Sprintf("%020d%s", base, ext))
+}
+
+func (s *segment) path(ext string) string { return segmentPath(s.dir, s.base, ext) }
+
+func newSegment(dir string, base int64, f *os.File, size int64) *segment {
+	s := &segment{base: base, dir: dir, log: f, rollBaseMs: -1}
+	s.size.Store(size)
+	s.refs.Store(1)
+	s.mu.maxTs = -1
+	s.mu.offsetOfMaxTs = -1
+	return s
+}
+
+// createSegment creates the files of an empty segment.
+func createSegment(dir string, base int64) (*segment, error) {
+	f, err := os.OpenFile(segmentPath(dir, base, ".log"), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, storageErr(err, "create segment %020d", base)
+	}
+	s := newSegment(dir, base, f, 0)
+	if err := s.rewriteIndexes(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// openSegment opens the .log file of an existing segment.
+func openSegment(dir string, base int64) (*segment, error) {
+	f, err := os.OpenFile(segmentPath(dir, base, ".log"), os.O_RDWR, 0)
+	if err != nil {
+		return nil, storageErr(err, "open segment %020d", base)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, storageErr(err, "stat segment %020d", base)
+	}
+	return newSegment(dir, base, f, fi.Size()), nil
+}
+
+// acquire takes a reader's reference; false if the segment is already closed.
+func (s *segment) acquire() bool {
+	for {
+		r := s.refs.Load()
+		if r <= 0 {
+			return false
+		}
+		if s.refs.CompareAndSwap(r, r+1) {
+			return true
+		}
+	}
+}
+
+// release drops a reference; the last one closes the files and, for a
+// deleted segment, removes them.
+func (s *segment) release() {
+	if s.refs.Add(-1) != 0 {
+		return
+	}
+	s.log.Close()
+	if s.doomed.Load() {
+		for _, ext := range []string{".log", ".index", ".timeindex"} {
+			os.Remove(s.path(ext + deletedSuffix))
+		}
+	}
+}
+
+// doom renames the segment's files to .deleted; they are removed when the
+// last reference goes. The caller holds Log.mu and then releases the list's
+// reference.
+func (s *segment) doom() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.doomed.Store(true)
+	var errs []error
+	for _, ext := range []string{".log", ".index", ".timeindex"} {
+		if err := os.Rename(s.path(ext), s.path(ext+deletedSuffix)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return storageErr(err, "delete segment %020d", s.base)
+	}
+	return nil
+}
+
+// indexBatch records a batch appended at pos in the in-memory indexes, the
+// way Kafka's LogSegment.append does. Caller holds s.mu and Log.mu.
+func (s *segment) indexBatch(lastOffset, maxTs, pos int64, size, interval int) {
+	if maxTs > s.mu.maxTs {
+		s.mu.maxTs = maxTs
+		s.mu.offsetOfMaxTs = lastOffset
+	}
+	if s.bytesSinceIndex > interval {
+		s.mu.idx = append(s.mu.idx, offsetEntry{uint32(lastOffset - s.base), uint32(pos)})
+		s.appendTimeEntry()
+		s.bytesSinceIndex = 0
+	}
+	s.bytesSinceIndex += size
+}
+
+// appendTimeEntry adds (maxTs, offsetOfMaxTs) to the time index if the
+// timestamp grew. Caller holds s.mu.
+func (s *segment) appendTimeEntry() {
+	n := len(s.mu.tidx)
+	if s.mu.maxTs < 0 || (n > 0 && s.mu.tidx[n-1].ts >= s.mu.maxTs) {
+		return
+	}
+	s.mu.tidx = append(s.mu.tidx, timeEntry{s.mu.maxTs, uint32(s.mu.offsetOfMaxTs - s.base)})
+}
+
+// resetIndexes forgets the in-memory indexes before a rebuild.
+func (s *segment) resetIndexes() {
+	s.mu.idx, s.mu.tidx = nil, nil
+	s.mu.maxTs, s.mu.offsetOfMaxTs = -1, -1
+	s.mu.idxSaved, s.mu.tidxSaved = 0, 0
+	s.bytesSinceIndex = 0
+}
+
+// lookup returns the position to scan from for offset.
+func (s *segment) lookup(offset int64) int64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.mu.idx.lookup(offset - s.base)
+}
+
+func (s *segment) maxTimestamp() (ts, offset int64) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.mu.maxTs, s.mu.offsetOfMaxTs
+}
+
+// finalize ends a segment's life as the active segment: the time index gets
+// a last entry for the largest timestamp, and the indexes are written out.
+func (s *segment) finalize(sync bool) error {
+	s.mu.Lock()
+	s.appendTimeEntry()
+	s.mu.Unlock()
+	return s.persistIndexes(sync)
+}
+
+// persistIndexes writes the index entries not yet on disk, fsyncing the
+// files if sync.
+func (s *segment) persistIndexes(sync bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.doomed.Load() {
+		return nil
+	}
+	if err := writeIndexTail(s.path(".index"), s.mu.idx[s.mu.idxSaved:].encode(nil), int64(s.mu.idxSaved)*offsetEntrySize, false, sync); err != nil {
+		return fmt.Errorf("segment %020d: %w", s.base, err)
+	}
+	s.mu.idxSaved = len(s.mu.idx)
+	if err := writeIndexTail(s.path(".timeindex"), s.mu.tidx[s.mu.tidxSaved:].encode(nil), int64(s.mu.tidxSaved)*timeEntrySize, false, sync); err != nil {
+		return fmt.Errorf("segment %020d: %w", s.base, err)
+	}
+	s.mu.tidxSaved = len(s.mu.tidx)
+	return nil
+}
+
+// rewriteIndexes replaces both index files with the in-memory indexes.
+func (s *segment) rewriteIndexes() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := writeIndexTail(s.path(".index"), s.mu.idx.encode(nil), 0, true, false); err != nil {
+		return fmt.Errorf("segment %020d: %w", s.base, err)
+	}
+	s.mu.idxSaved = len(s.mu.idx)
+	if err := writeIndexTail(s.path(".timeindex"), s.mu.tidx.encode(nil), 0, true, false); err != nil {
+		return fmt.Errorf("segment %020d: %w", s.base, err)
+	}
+	s.mu.tidxSaved = len(s.mu.tidx)
+	return nil
+}
+
+// writeIndexTail writes b at off in an index file, truncating the file to
+// its real size (off+len(b)) so it never carries stale entries.
+func writeIndexTail(path string, b []byte, off int64, truncate, sync bool) error {
+	if len(b) == 0 && !truncate && !sync {
+		return nil
+	}
+	flags := os.O_WRONLY | os.O_CREATE
+	if truncate {
+		flags |= os.O_TRUNC
+	}
+	f, err := os.OpenFile(path, flags, 0o644)
+	if err != nil {
+		return storageErr(err, "write index %s", filepath.Base(path))
+	}
+	defer f.Close()
+	if len(b) > 0 {
+		if _, err := f.WriteAt(b, off); err != nil {
+			return storageErr(err, "write index %s", filepath.Base(path))
+		}
+	}
+	if err := f.Truncate(off + int64(len(b))); err != nil {
+		return storageErr(err, "trim index %s", filepath.Base(path))
+	}
+	if sync {
+		if err := f.Sync(); err != nil {
+			return storageErr(err, "sync index %s", filepath.Base(path))
+		}
+	}
+	return nil
+}
+
+// loadIndexes reads and sanity-checks the index files of a segment that was
+// flushed before the last shutdown.
+func (s *segment) loadIndexes() error {
+	ib, err := os.ReadFile(s.path(".index"))
+	if err != nil {
+		return err
+	}
+	tb, err := os.ReadFile(s.path(".timeindex"))
+	if err != nil {
+		return err
+	}
+	idx, err := decodeOffsetIndex(ib, s.size.Load())
+	if err != nil {
+		return err
+	}
+	tidx, err := decodeTimeIndex(tb)
+	if err != nil {
+		return err
+	}
+	if err := s.checkLastIndexEntry(idx); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.mu.idx, s.mu.tidx = idx, tidx
+	s.mu.idxSaved, s.mu.tidxSaved = len(idx), len(tidx)
+	if n := len(tidx); n > 0 {
+		s.mu.maxTs, s.mu.offsetOfMaxTs = tidx[n-1].ts, s.base+int64(tidx[n-1].rel)
+	}
+	return nil
+}
+
+// checkLastIndexEntry checks that the last offset index entry points at a
+// batch whose last offset it names.
+func (s *segment) checkLastIndexEntry(idx offsetIndex) error {
+	if len(idx) == 0 {
+		return nil
+	}
+	e := idx[len(idx)-1]
+	var hb [BatchHeaderSize]byte
+	if _, err := s.log.ReadAt(hb[:], int64(e.pos)); err != nil {
+		return fmt.Errorf("%w: read batch at %d: %v", errBadIndex, e.pos, err)
+	}
+	h, _ := ParseBatchHeader(hb[:])
+	if h.Magic != 2 || h.LastOffset() != s.base+int64(e.rel) {
+		return fmt.Errorf("%w: last entry (%d, %d) does not match the batch there", errBadIndex, e.rel, e.pos)
+	}
+	return nil
+}
+
+// fitsOffsets reports whether offsets up to last can be indexed relative to
+// the segment's base.
+func (s *segment) fitsOffsets(last int64) bool { return last-s.base <= math.MaxUint32 }
+
+// readBatchHeader reads the header of the batch at pos; ok=false at the end
+// of the segment or when what is there is not a batch.
+func (s *segment) readBatchHeader(pos, size int64) (BatchHeader, bool) {
+	if pos+BatchHeaderSize > size {
+		return BatchHeader{}, false
+	}
+	var hb [BatchHeaderSize]byte
+	if n, err := s.log.ReadAt(hb[:], pos); n < len(hb) {
+		_ = err // a short read: truncated under us
+		return BatchHeader{}, false
+	}
+	h, _ := ParseBatchHeader(hb[:])
+	if h.Magic != 2 || h.Length < minBatchLength || pos+int64(h.TotalSize()) > size {
+		return BatchHeader{}, false
+	}
+	return h, true
+}
+
+// findBatch returns the position and header of the first batch whose last
+// offset is >= offset; ok=false when the segment has none.
+func (s *segment) findBatch(offset int64) (int64, BatchHeader, bool) {
+	size := s.size.Load()
+	pos := s.lookup(offset)
+	for {
+		h, ok := s.readBatchHeader(pos, size)
+		if !ok {
+			return pos, BatchHeader{}, false
+		}
+		if h.LastOffset() >= offset {
+			return pos, h, true
+		}
+		pos += int64(h.TotalSize())
+	}
+}
+
+// read returns whole batches from the one containing offset; see Log.Read.
+// more=true when the segment holds nothing at or after offset, so the next
+// segment should be tried.
+func (s *segment) read(offset int64, maxBytes int, maxOffset int64, minOneBatch bool) (b []byte, more bool, err error) {
+	pos, h, ok := s.findBatch(offset)
+	if !ok {
+		return nil, true, nil
+	}
+	if h.BaseOffset >= maxOffset {
+		return nil, false, nil
+	}
+	size := s.size.Load()
+	n := min(int64(maxBytes), size-pos)
+	if int64(h.TotalSize()) > n {
+		if !minOneBatch {
+			return nil, false, nil
+		}
+		n = int64(h.TotalSize())
+	}
+	buf := make([]byte, n)
+	got, err := s.log.ReadAt(buf, pos)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, false, storageErr(err, "read segment %020d at %d", s.base, pos)
+	}
+	return buf[:wholeBatches(buf[:got], maxOffset)], false, nil
+}
+
+// wholeBatches returns the length of the prefix of b made of whole batches
+// whose base offsets are below maxOffset.
+func wholeBatches(b []byte, maxOffset int64) int {
+	end := 0
+	for len(b)-end >= BatchHeaderSize {
+		h, _ := ParseBatchHeader(b[end:])
+		if h.Magic != 2 || h.Length < minBatchLength || h.TotalSize() > len(b)-end || h.BaseOffset >= maxOffset {
+			break
+		}
+		end += h.TotalSize()
+	}
+	return end
+}

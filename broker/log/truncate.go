@@ -1,0 +1,111 @@
+package log
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Truncate removes every batch at or after offset (follower truncation after
+// a leader change). A batch that straddles offset is removed whole, so the log
+// end offset becomes its base offset. Offsets below the log start offset
+// empty the log, which then starts at offset. Producer state is rebuilt for
+// the new end.
+func (l *Log) Truncate(offset int64) error {
+	l.cpMu.Lock()
+	defer l.cpMu.Unlock()
+	l.mu.Lock()
+	err := l.truncateLocked(offset)
+	l.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("truncate to %d: %w", offset, err)
+	}
+	return l.writeCheckpoint()
+}
+
+func (l *Log) truncateLocked(offset int64) error {
+	if l.closed.Load() {
+		return ErrClosed
+	}
+	if offset >= l.leo.Load() {
+		return nil
+	}
+	if offset < l.logStart.Load() {
+		return l.restartAtLocked(offset)
+	}
+	segs := l.segments()
+	keep := len(segs)
+	for keep > 1 && segs[keep-1].base > offset {
+		keep--
+	}
+	var errs []error
+	for _, s := range segs[keep:] {
+		l.size.Add(-s.size.Load())
+		errs = append(errs, s.doom())
+		s.release()
+	}
+	kept := append([]*segment(nil), segs[:keep]...)
+	l.segs.Store(&kept)
+	newEnd, err := l.truncateSegmentLocked(kept[keep-1], offset)
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	l.leo.Store(newEnd)
+	l.mu.recoveryPoint = min(l.mu.recoveryPoint, newEnd)
+	errs = append(errs, l.loadProducerStateLocked())
+	return errors.Join(errs...)
+}
+
+// truncateSegmentLocked cuts a segment at the batch holding offset and
+// rebuilds its indexes; it returns the new log end offset.
+func (l *Log) truncateSegmentLocked(s *segment, offset int64) (int64, error) {
+	pos, h, ok := s.findBatch(offset)
+	newEnd := offset
+	if ok {
+		newEnd = h.BaseOffset
+	} else {
+		pos = s.size.Load()
+	}
+	if err := s.log.Truncate(pos); err != nil {
+		l.mu.failed = storageErr(err, "truncate segment %020d", s.base)
+		return 0, l.mu.failed
+	}
+	l.size.Add(pos - s.size.Load())
+	s.size.Store(pos)
+	if _, _, err := l.reindexLocked(s, false); err != nil {
+		return 0, err
+	}
+	if pos == 0 {
+		s.rollBaseMs = -1
+	}
+	return max(newEnd, s.base), nil
+}
+
+// restartAtLocked deletes every segment and starts an empty log at offset.
+func (l *Log) restartAtLocked(offset int64) error {
+	s, err := createSegment(l.dir, offset)
+	if err != nil {
+		return err
+	}
+	old := l.segments()
+	var errs []error
+	for _, o := range old {
+		if o.base == offset {
+			continue // createSegment already replaced its files
+		}
+		errs = append(errs, o.doom())
+	}
+	segs := []*segment{s}
+	l.logStart.Store(offset)
+	l.leo.Store(offset)
+	l.segs.Store(&segs)
+	for _, o := range old {
+		o.release()
+	}
+	l.size.Store(0)
+	l.mu.recoveryPoint = offset
+	for len(l.mu.snapshots) > 0 {
+		l.removeSnapshotLocked(0)
+	}
+	l.mu.producers = make(producerState)
+	return errors.Join(errs...)
+}
