@@ -1,0 +1,104 @@
+package server
+
+import (
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	wlog "github.com/weirhq/weir/broker/log"
+)
+
+// Produce, versions 3–10.
+//
+// v3 is the first version carrying v2 record batches (the only format
+// stored); v8 adds per-record errors and an error message; v9 is flexible.
+// v10 adds KIP-951 leader hints as tagged fields, which only matter with
+// replication (set there with NOT_LEADER_OR_FOLLOWER).
+//
+// Batches are validated (magic, length, CRC-32C) and appended as received:
+// only baseOffset and partitionLeaderEpoch are patched. acks=0 gets no
+// response; acks=1 and acks=all complete once the batch is in the log,
+// which on a single broker is the whole ISR.
+
+func (b *Broker) handleProduce(r *kmsg.ProduceRequest) kmsg.Response {
+	resp := r.ResponseKind().(*kmsg.ProduceResponse)
+	acksOK := r.Acks == 0 || r.Acks == 1 || r.Acks == -1
+	for _, rt := range r.Topics {
+		st := kmsg.NewProduceResponseTopic()
+		st.Topic = rt.Topic
+		for _, rp := range rt.Partitions {
+			sp := kmsg.NewProduceResponseTopicPartition()
+			sp.Partition = rp.Partition
+			switch {
+			case !acksOK:
+				sp.ErrorCode = kerr.InvalidRequiredAcks.Code
+			case r.TransactionID != nil:
+				sp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
+				sp.ErrorMessage = strPtr("transactions are not supported by this broker yet")
+			default:
+				b.produceTo(rt.Topic, rp, &sp)
+			}
+			st.Partitions = append(st.Partitions, sp)
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+	if r.Acks == 0 {
+		return nil
+	}
+	return resp
+}
+
+func (b *Broker) produceTo(topicName string, rp kmsg.ProduceRequestTopicPartition, sp *kmsg.ProduceResponseTopicPartition) {
+	sp.BaseOffset, sp.LogAppendTime, sp.LogStartOffset = -1, -1, -1
+	m := b.metrics
+	p := b.lookup(topicName, rp.Partition)
+	if p == nil {
+		sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+		return
+	}
+	m.TotalProduceRequests.WithLabelValues(topicName).Inc()
+	ts := p.settings()
+	hdrs, err := wlog.ValidateBatches(rp.Records, int(ts.MaxMessageBytes))
+	if err == nil {
+		err = rejectTransactional(hdrs)
+	}
+	var info wlog.AppendInfo
+	if err == nil {
+		info, err = p.log.Append(rp.Records, hdrs, wlog.AppendOptions{
+			LeaderEpoch: p.leaderEpoch(), LogAppendTime: ts.LogAppendTime, Now: b.now(),
+		})
+	}
+	if err != nil {
+		sp.ErrorCode = logErrorCode(err)
+		sp.ErrorMessage = strPtr(err.Error())
+		m.FailedProduce.WithLabelValues(topicName).Inc()
+		m.BytesRejected.WithLabelValues(topicName).Add(float64(len(rp.Records)))
+		m.Errors.WithLabelValues("Produce", errName(sp.ErrorCode)).Inc()
+		if sp.ErrorCode == kerr.KafkaStorageError.Code {
+			b.logger.Error("append failed", "partition", topicName, "index", rp.Partition, "err", err)
+		}
+		return
+	}
+	sp.BaseOffset, sp.LogAppendTime, sp.LogStartOffset = info.FirstOffset, info.LogAppendTime, info.LogStartOffset
+	if info.Duplicate {
+		return
+	}
+	var n int64
+	for _, h := range hdrs {
+		n += int64(h.NumRecords)
+	}
+	m.BytesIn.WithLabelValues(topicName).Add(float64(len(rp.Records)))
+	m.MessagesIn.WithLabelValues(topicName).Add(float64(n))
+	p.wakeAll()
+}
+
+// rejectTransactional refuses transactional and control batches until the
+// transaction coordinator exists: storing them without one would leave
+// read_committed consumers stuck at an open transaction forever.
+func rejectTransactional(hdrs []wlog.BatchHeader) error {
+	for _, h := range hdrs {
+		if h.Transactional() || h.Control() {
+			return errTransactional
+		}
+	}
+	return nil
+}

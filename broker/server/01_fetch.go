@@ -1,0 +1,194 @@
+package server
+
+import (
+	"math"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/weirhq/weir/broker/metadata"
+)
+
+// Fetch, versions 4–16.
+//
+// v4 adds isolation level and the last stable offset (v2 batches); v5 the
+// log start offset; v7 fetch sessions (KIP-227); v9 CurrentLeaderEpoch
+// (KIP-320); v11 rack-aware fetching (KIP-392: PreferredReadReplica, always
+// -1 here); v12 is flexible; v13 names topics by id (KIP-516); v15 moves the
+// replica id into ReplicaState; v16 adds KIP-951 leader hints.
+//
+// Fetch sessions are declined: every response carries SessionID 0, which
+// tells the client to keep sending full fetch requests (the protocol's
+// documented fallback). An incremental request naming a session this broker
+// never created gets FETCH_SESSION_ID_NOT_FOUND.
+//
+// MinBytes/MaxWait is a real long poll: when the first pass returns fewer
+// than MinBytes, the request parks on every partition it names and is woken
+// by the next append to any of them, by MaxWait, or by shutdown. Without
+// transactions the last stable offset equals the high watermark, so both
+// isolation levels read up to it.
+
+func (b *Broker) handleFetch(r *kmsg.FetchRequest) kmsg.Response {
+	resp := r.ResponseKind().(*kmsg.FetchResponse)
+	if r.SessionID != 0 {
+		resp.ErrorCode = kerr.FetchSessionIDNotFound.Code
+		return resp
+	}
+	maxWait := time.Duration(r.MaxWaitMillis) * time.Millisecond
+	deadline := time.Now().Add(maxWait)
+	parts := b.resolveFetch(r)
+	w := make(chan struct{}, 1)
+	registered := false
+	defer func() {
+		if registered {
+			for _, fp := range parts {
+				if fp.p != nil {
+					fp.p.removeWaiter(w)
+				}
+			}
+		}
+	}()
+	for {
+		if !registered && maxWait > 0 {
+			// Register before reading, so an append between the read and
+			// the wait is not missed.
+			for _, fp := range parts {
+				if fp.p != nil {
+					fp.p.addWaiter(w)
+				}
+			}
+			registered = true
+		}
+		resp.Topics = resp.Topics[:0]
+		n, hasErr := b.fetchOnce(r, parts, resp)
+		remaining := time.Until(deadline)
+		if n >= int(r.MinBytes) || hasErr || remaining <= 0 {
+			b.countFetchBytes(resp)
+			return resp
+		}
+		t := time.NewTimer(remaining)
+		select {
+		case <-w:
+		case <-t.C:
+		case <-b.ctx.Done():
+		}
+		t.Stop()
+	}
+}
+
+type fetchPartition struct {
+	topic   string
+	id      metadata.TopicID
+	p       *partition
+	missing bool
+}
+
+// resolveFetch looks up every requested partition once.
+func (b *Broker) resolveFetch(r *kmsg.FetchRequest) []fetchPartition {
+	var out []fetchPartition
+	for _, rt := range r.Topics {
+		for _, rp := range rt.Partitions {
+			fp := fetchPartition{topic: rt.Topic, id: rt.TopicID}
+			if r.Version >= 13 {
+				fp.p = b.lookupID(rt.TopicID, rp.Partition)
+			} else {
+				fp.p = b.lookup(rt.Topic, rp.Partition)
+			}
+			fp.missing = fp.p == nil
+			out = append(out, fp)
+		}
+	}
+	return out
+}
+
+// fetchOnce reads every partition once into resp; it returns the record
+// bytes gathered and whether any partition has an error (which ends a long
+// poll at once, as in Kafka).
+func (b *Broker) fetchOnce(r *kmsg.FetchRequest, parts []fetchPartition, resp *kmsg.FetchResponse) (int, bool) {
+	budget := math.MaxInt32
+	if r.Version >= 3 && r.MaxBytes > 0 {
+		budget = int(r.MaxBytes)
+	}
+	total, hasErr, i := 0, false, 0
+	for _, rt := range r.Topics {
+		st := kmsg.NewFetchResponseTopic()
+		st.Topic, st.TopicID = rt.Topic, rt.TopicID
+		for _, rp := range rt.Partitions {
+			fp := parts[i]
+			i++
+			sp := b.fetchPartition(r, rp, fp, budget-total, total == 0)
+			if sp.ErrorCode != 0 {
+				hasErr = true
+			}
+			total += len(sp.RecordBatches)
+			st.Partitions = append(st.Partitions, sp)
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+	return total, hasErr
+}
+
+func (b *Broker) fetchPartition(r *kmsg.FetchRequest, rp kmsg.FetchRequestTopicPartition, fp fetchPartition, budget int, first bool) kmsg.FetchResponseTopicPartition {
+	sp := kmsg.NewFetchResponseTopicPartition()
+	sp.Partition = rp.Partition
+	sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = -1, -1, -1
+	sp.PreferredReadReplica = -1
+	if fp.p == nil {
+		sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+		if r.Version >= 13 && b.topicByID(fp.id) == nil {
+			sp.ErrorCode = kerr.UnknownTopicID.Code
+		}
+		return sp
+	}
+	p := fp.p
+	if code := epochCode(rp.CurrentLeaderEpoch, p.leaderEpoch()); code != 0 {
+		sp.ErrorCode = code
+		return sp
+	}
+	hw := p.highWatermark()
+	sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = hw, hw, p.log.LogStartOffset()
+	if r.IsolationLevel == 1 {
+		sp.AbortedTransactions = []kmsg.FetchResponseTopicPartitionAbortedTransaction{}
+	}
+	max := int(rp.PartitionMaxBytes)
+	if budget < max {
+		max = budget
+	}
+	if max <= 0 && !first {
+		return sp
+	}
+	data, err := p.log.Read(rp.FetchOffset, max, hw, first)
+	if err != nil {
+		sp.ErrorCode = logErrorCode(err)
+		b.metrics.FailedFetch.WithLabelValues(p.name()).Inc()
+		return sp
+	}
+	sp.RecordBatches = data
+	return sp
+}
+
+func (b *Broker) countFetchBytes(resp *kmsg.FetchResponse) {
+	for _, t := range resp.Topics {
+		name := t.Topic
+		if name == "" {
+			if tp := b.topicByID(t.TopicID); tp != nil {
+				name = tp.name
+			}
+		}
+		if name == "" {
+			continue
+		}
+		b.metrics.TotalFetchRequests.WithLabelValues(name).Inc()
+		n := 0
+		for _, p := range t.Partitions {
+			n += len(p.RecordBatches)
+			if p.ErrorCode != 0 {
+				b.metrics.Errors.WithLabelValues("Fetch", errName(p.ErrorCode)).Inc()
+			}
+		}
+		if n > 0 {
+			b.metrics.BytesOut.WithLabelValues(name).Add(float64(n))
+		}
+	}
+}

@@ -1,0 +1,41 @@
+package server
+
+import (
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/weirhq/weir/broker/protocol"
+)
+
+// ApiVersions, versions 0–3.
+//
+// The response always goes out with a v0 header (protocol.AppendResponse).
+// A version newer than ours never reaches here: protocol.ParseRequest marks
+// it and handle answers with a v0 UNSUPPORTED_VERSION body (KIP-511). v3
+// adds ClientSoftwareName/Version, which must be valid per KIP-511
+// ([a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?) or the request gets
+// INVALID_REQUEST.
+
+func (b *Broker) handleApiVersions(r *kmsg.ApiVersionsRequest) kmsg.Response {
+	resp := protocol.ApiVersionsResponse(r.Version, false)
+	if r.Version >= 3 && (!validSoftware(r.ClientSoftwareName) || !validSoftware(r.ClientSoftwareVersion)) {
+		resp.ErrorCode = kerr.InvalidRequest.Code
+	}
+	return resp
+}
+
+func validSoftware(s string) bool {
+	if s == "" {
+		return false
+	}
+	alnum := func(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' }
+	if !alnum(s[0]) || !alnum(s[len(s)-1]) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !alnum(c) && c != '-' && c != '.' {
+			return false
+		}
+	}
+	return true
+}

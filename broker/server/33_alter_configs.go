@@ -1,0 +1,49 @@
+package server
+
+import (
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// AlterConfigs, versions 0–2 (the legacy, non-incremental API).
+//
+// Replaces the whole set of dynamic configs of a resource with the given
+// one: configs not listed return to their defaults, as in Kafka. Each
+// resource succeeds or fails alone; ValidateOnly changes nothing.
+
+func (b *Broker) handleAlterConfigs(r *kmsg.AlterConfigsRequest) kmsg.Response {
+	resp := r.ResponseKind().(*kmsg.AlterConfigsResponse)
+	for _, rr := range r.Resources {
+		res := kmsg.NewAlterConfigsResponseResource()
+		res.ResourceType, res.ResourceName = rr.ResourceType, rr.ResourceName
+		configs := map[string]string{}
+		for _, c := range rr.Configs {
+			if c.Value != nil {
+				configs[c.Name] = *c.Value
+			}
+		}
+		res.ErrorCode, res.ErrorMessage = b.alterConfigs(int8(rr.ResourceType), rr.ResourceName, configs, r.ValidateOnly)
+		resp.Resources = append(resp.Resources, res)
+	}
+	return resp
+}
+
+// alterConfigs resolves a resource and stores a full config set for it.
+func (b *Broker) alterConfigs(typ int8, name string, configs map[string]string, validateOnly bool) (int16, *string) {
+	tg := b.resolveConfigResource(typ, name)
+	var code int16
+	var msg string
+	switch {
+	case tg.code != 0:
+		code, msg = tg.code, tg.message
+	case tg.topic != nil:
+		code, msg = b.applyTopicConfigs(tg.topic, configs, validateOnly)
+	case tg.broker:
+		code, msg = b.applyBrokerConfigs(configs, validateOnly)
+	default: // broker logger
+		code, msg = 0, ""
+	}
+	if code == 0 {
+		return 0, nil
+	}
+	return code, strPtr(msg)
+}

@@ -1,0 +1,157 @@
+package server
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/weirhq/weir/broker/protocol"
+)
+
+func (b *Broker) acceptLoop() {
+	listener := b.cfg.Listeners[0].Name
+	for {
+		c, err := b.ln.Accept()
+		if err != nil {
+			if b.ctx.Err() != nil {
+				return
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			b.logger.Error("accept failed; listener stopped", "err", err)
+			return
+		}
+		if !b.trackConn(c) {
+			c.Close()
+			return
+		}
+		b.metrics.Connections.WithLabelValues(listener).Inc()
+		b.metrics.ConnectionsCreated.WithLabelValues(listener).Inc()
+		b.goroutine(func() {
+			defer func() {
+				b.untrackConn(c)
+				c.Close()
+				b.metrics.Connections.WithLabelValues(listener).Dec()
+				b.metrics.ConnectionsClosed.WithLabelValues(listener).Inc()
+			}()
+			b.serveConn(c)
+		})
+	}
+}
+
+func (b *Broker) trackConn(c net.Conn) bool {
+	b.connMu.Lock()
+	defer b.connMu.Unlock()
+	if b.ctx.Err() != nil {
+		return false
+	}
+	b.connMu.conns[c] = struct{}{}
+	return true
+}
+
+func (b *Broker) untrackConn(c net.Conn) {
+	b.connMu.Lock()
+	defer b.connMu.Unlock()
+	delete(b.connMu.conns, c)
+}
+
+func (b *Broker) closeConns() {
+	b.connMu.Lock()
+	defer b.connMu.Unlock()
+	for c := range b.connMu.conns {
+		c.Close()
+	}
+}
+
+// serveConn handles one connection's requests in order until it closes or
+// sends something that is not a valid request.
+func (b *Broker) serveConn(c net.Conn) {
+	r := bufio.NewReaderSize(c, 64<<10)
+	var out []byte
+	for {
+		frame, err := protocol.ReadFrame(r, nil, b.cfg.SocketRequestMaxBytes)
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && b.ctx.Err() == nil {
+				b.protocolError(c, protocol.Header{}, err)
+			}
+			return
+		}
+		start := time.Now()
+		req, err := protocol.ParseRequest(frame)
+		if err != nil {
+			b.protocolError(c, req.Header, err)
+			return
+		}
+		resp := b.handle(req)
+		api := kmsg.NameForKey(req.Key)
+		if resp == nil { // acks=0 produce
+			b.metrics.ObserveRequest(api, req.Version, time.Since(start))
+			continue
+		}
+		out = protocol.AppendResponse(out[:0], req.CorrelationID, resp)
+		if _, err := c.Write(out); err != nil {
+			return
+		}
+		if cap(out) > 1<<20 {
+			out = nil // do not pin a large fetch response's buffer
+		}
+		b.metrics.ObserveRequest(api, req.Version, time.Since(start))
+	}
+}
+
+func (b *Broker) protocolError(c net.Conn, h protocol.Header, err error) {
+	b.metrics.ProtocolErrors.Inc()
+	b.logger.Warn("closing connection after a protocol error", "remote", c.RemoteAddr().String(),
+		"api_key", h.Key, "api_version", h.Version, "client_id", h.ClientID, "err", err)
+}
+
+// handle dispatches a decoded request to its handler. A nil response means
+// nothing is written (acks=0 produce).
+func (b *Broker) handle(req protocol.Request) kmsg.Response {
+	if req.Unsupported {
+		return protocol.ApiVersionsResponse(req.Version, true)
+	}
+	switch body := req.Body.(type) {
+	case *kmsg.ProduceRequest:
+		return b.handleProduce(body)
+	case *kmsg.FetchRequest:
+		return b.handleFetch(body)
+	case *kmsg.ListOffsetsRequest:
+		return b.handleListOffsets(body)
+	case *kmsg.MetadataRequest:
+		return b.handleMetadata(body)
+	case *kmsg.ApiVersionsRequest:
+		return b.handleApiVersions(body)
+	case *kmsg.CreateTopicsRequest:
+		return b.handleCreateTopics(body)
+	case *kmsg.DeleteTopicsRequest:
+		return b.handleDeleteTopics(body)
+	case *kmsg.DeleteRecordsRequest:
+		return b.handleDeleteRecords(body)
+	case *kmsg.InitProducerIDRequest:
+		return b.handleInitProducerID(body)
+	case *kmsg.OffsetForLeaderEpochRequest:
+		return b.handleOffsetForLeaderEpoch(body)
+	case *kmsg.DescribeConfigsRequest:
+		return b.handleDescribeConfigs(body)
+	case *kmsg.AlterConfigsRequest:
+		return b.handleAlterConfigs(body)
+	case *kmsg.DescribeLogDirsRequest:
+		return b.handleDescribeLogDirs(body)
+	case *kmsg.CreatePartitionsRequest:
+		return b.handleCreatePartitions(body)
+	case *kmsg.IncrementalAlterConfigsRequest:
+		return b.handleIncrementalAlterConfigs(body)
+	case *kmsg.DescribeClusterRequest:
+		return b.handleDescribeCluster(body)
+	}
+	// protocol.ParseRequest only returns keys in its version table, and the
+	// table's init check ties it to this switch through the tests.
+	panic("server: no handler for " + kmsg.NameForKey(req.Key))
+}

@@ -1,0 +1,75 @@
+package server
+
+import (
+	"errors"
+	"strconv"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	wlog "github.com/weirhq/weir/broker/log"
+	"github.com/weirhq/weir/broker/metadata"
+)
+
+// Kafka error codes are response data: they come from franz-go's kerr
+// table, never from integer literals.
+
+// logErrorCode maps a log error to the Kafka error code a client expects.
+func logErrorCode(err error) int16 {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, wlog.ErrOffsetOutOfRange):
+		return kerr.OffsetOutOfRange.Code
+	case errors.Is(err, wlog.ErrUnsupportedMagic):
+		return kerr.UnsupportedForMessageFormat.Code
+	case errors.Is(err, wlog.ErrMessageTooLarge):
+		return kerr.MessageTooLarge.Code
+	case errors.Is(err, wlog.ErrCorruptBatch):
+		return kerr.CorruptMessage.Code
+	case errors.Is(err, wlog.ErrOutOfOrderSequence):
+		return kerr.OutOfOrderSequenceNumber.Code
+	case errors.Is(err, wlog.ErrInvalidProducerEpoch):
+		return kerr.InvalidProducerEpoch.Code
+	case errors.Is(err, wlog.ErrUnknownProducerID):
+		return kerr.UnknownProducerID.Code
+	case errors.Is(err, errTransactional):
+		return kerr.InvalidTxnState.Code
+	case errors.Is(err, wlog.ErrClosed):
+		// The topic was deleted (or the broker is stopping) under us.
+		return kerr.NotLeaderForPartition.Code
+	case errors.Is(err, metadata.ErrNoSuchTopic):
+		return kerr.UnknownTopicOrPartition.Code
+	case errors.Is(err, metadata.ErrTopicExists):
+		return kerr.TopicAlreadyExists.Code
+	}
+	return kerr.KafkaStorageError.Code
+}
+
+// errName is the label used for an error code in metrics.
+func errName(code int16) string {
+	if e := kerr.ErrorForCode(code); e != nil {
+		if ke, ok := e.(*kerr.Error); ok {
+			return ke.Message
+		}
+	}
+	return "UNKNOWN_SERVER_ERROR"
+}
+
+// epochCode checks a request's CurrentLeaderEpoch against ours (KIP-320):
+// -1 skips the check.
+func epochCode(requested, current int32) int16 {
+	switch {
+	case requested < 0 || requested == current:
+		return 0
+	case requested < current:
+		return kerr.FencedLeaderEpoch.Code
+	default:
+		return kerr.UnknownLeaderEpoch.Code
+	}
+}
+
+func strPtr(s string) *string { return &s }
+
+var errTransactional = errors.New("transactional batches are not supported by this broker yet")
+
+func itoa(i int) string { return strconv.Itoa(i) }

@@ -1,0 +1,222 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/weirhq/weir/broker/config"
+	"github.com/weirhq/weir/broker/metadata"
+	"github.com/weirhq/weir/broker/metrics"
+)
+
+// Options are the broker's dependencies.
+type Options struct {
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer // nil: a new registry, served on the admin port
+	Now        func() time.Time      // nil: time.Now
+}
+
+// Broker is one Kafka broker.
+type Broker struct {
+	cfg     *config.Config
+	logger  *slog.Logger
+	now     func() time.Time
+	metrics *metrics.Broker
+	gather  prometheus.Gatherer
+	meta    *metadata.Store
+
+	ln      net.Listener
+	adminLn net.Listener
+	admin   *http.Server
+
+	ready atomic.Bool
+	wg    sync.WaitGroup
+
+	// ctx is cancelled when Run begins shutting down; long polls watch it.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu struct {
+		sync.RWMutex
+		topics map[string]*topic
+		byID   map[metadata.TopicID]*topic
+	}
+
+	connMu struct {
+		sync.Mutex
+		conns map[net.Conn]struct{}
+	}
+}
+
+// New opens the broker's storage and binds its listeners. The broker
+// serves nothing until Run.
+func New(cfg *config.Config, opts Options) (*Broker, error) {
+	b := &Broker{cfg: cfg, logger: opts.Logger, now: opts.Now}
+	if b.logger == nil {
+		b.logger = slog.Default()
+	}
+	if b.now == nil {
+		b.now = time.Now
+	}
+	b.ctx, b.cancel = context.WithCancel(context.Background())
+	b.mu.topics = map[string]*topic{}
+	b.mu.byID = map[metadata.TopicID]*topic{}
+	b.connMu.conns = map[net.Conn]struct{}{}
+	b.setupMetrics(opts.Registerer)
+
+	if err := b.openStorage(); err != nil {
+		b.closeTopics()
+		return nil, err
+	}
+	if err := b.listen(); err != nil {
+		b.closeTopics()
+		return nil, err
+	}
+	return b, nil
+}
+
+func (b *Broker) setupMetrics(reg prometheus.Registerer) {
+	if reg == nil {
+		r := prometheus.NewRegistry()
+		r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		reg, b.gather = r, r
+	} else if g, ok := reg.(prometheus.Gatherer); ok {
+		b.gather = g
+	} else {
+		b.gather = prometheus.DefaultGatherer
+	}
+	b.metrics = metrics.New(reg, b)
+}
+
+func (b *Broker) listen() error {
+	if len(b.cfg.Listeners) == 0 {
+		return errors.New("listeners: no listener configured")
+	}
+	l := b.cfg.Listeners[0]
+	ln, err := net.Listen("tcp", l.Addr())
+	if err != nil {
+		return fmt.Errorf("listeners: binding %s: %w", l.Addr(), err)
+	}
+	b.ln = ln
+	if b.cfg.AdminListener == "" || b.cfg.AdminListener == "off" {
+		return nil
+	}
+	aln, err := net.Listen("tcp", b.cfg.AdminListener)
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("weir.admin.listener: binding %s: %w", b.cfg.AdminListener, err)
+	}
+	b.adminLn = aln
+	return nil
+}
+
+// Addr is the Kafka listener's address.
+func (b *Broker) Addr() net.Addr { return b.ln.Addr() }
+
+// AdminAddr is the admin HTTP listener's address, nil when disabled.
+func (b *Broker) AdminAddr() net.Addr {
+	if b.adminLn == nil {
+		return nil
+	}
+	return b.adminLn.Addr()
+}
+
+// goroutine runs f on a tracked goroutine: Run waits for all of them.
+func (b *Broker) goroutine(f func()) {
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		f()
+	}()
+}
+
+// Run serves until ctx is done, then stops accepting, closes every
+// connection, waits for in-flight requests and closes the logs cleanly
+// (flushing them and snapshotting producer state).
+func (b *Broker) Run(ctx context.Context) error {
+	b.goroutine(b.acceptLoop)
+	if b.adminLn != nil {
+		b.admin = &http.Server{Handler: b.adminMux(), ReadHeaderTimeout: 10 * time.Second}
+		b.goroutine(func() {
+			if err := b.admin.Serve(b.adminLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				b.logger.Error("admin HTTP server stopped", "err", err)
+			}
+		})
+	}
+	b.goroutine(b.maintenanceLoop)
+	b.ready.Store(true)
+	b.logger.Info("broker started", "node.id", b.cfg.NodeID, "cluster.id", b.meta.ClusterID(),
+		"listener", b.ln.Addr().String(), "admin", addrString(b.AdminAddr()), "log.dirs", b.cfg.LogDirs)
+
+	<-ctx.Done()
+	b.logger.Info("broker shutting down")
+	b.ready.Store(false)
+	b.cancel()
+	b.ln.Close()
+	if b.admin != nil {
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		b.admin.Shutdown(shutdownCtx)
+		cancel()
+	}
+	b.closeConns()
+	b.wg.Wait()
+	err := b.closeTopics()
+	b.logger.Info("broker stopped")
+	return err
+}
+
+func addrString(a net.Addr) string {
+	if a == nil {
+		return "off"
+	}
+	return a.String()
+}
+
+func (b *Broker) adminMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(b.gather, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !b.ready.Load() {
+			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	return mux
+}
+
+// maintenanceLoop rolls, flushes and applies retention on a schedule.
+func (b *Broker) maintenanceLoop() {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	lastRetention := b.now()
+	for {
+		select {
+		case <-b.ctx.Done():
+			return
+		case <-tick.C:
+		}
+		now := b.now()
+		retention := now.Sub(lastRetention) >= b.cfg.LogRetentionCheckInterval
+		if retention {
+			lastRetention = now
+		}
+		for _, p := range b.allPartitions() {
+			p.maintain(b, now, retention)
+		}
+	}
+}
