@@ -14,6 +14,7 @@
 //	properties.go  the Java properties format (comments, continuations, escapes)
 //	keys.go        the broker key table and value checks
 //	config.go      Config, Default, Load, Parse, building typed fields
+//	value.go       Config.Value: effective broker values for DescribeConfigs
 //	listener.go    NAME://host:port listeners
 //	suggest.go     "did you mean" for unknown keys
 //	logdirs.go     PrepareLogDirs
