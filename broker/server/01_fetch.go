@@ -63,7 +63,7 @@ func (b *Broker) handleFetch(r *kmsg.FetchRequest) kmsg.Response {
 		resp.Topics = resp.Topics[:0]
 		n, hasErr := b.fetchOnce(r, parts, resp)
 		remaining := time.Until(deadline)
-		if n >= int(r.MinBytes) || hasErr || remaining <= 0 {
+		if n >= int(r.MinBytes) || hasErr || remaining <= 0 || b.ctx.Err() != nil {
 			b.countFetchBytes(resp)
 			return resp
 		}
