@@ -1,0 +1,136 @@
+package protocol
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func header(key, version int16, corr int32, clientID string, flexible bool) []byte {
+	var b []byte
+	b = binary.BigEndian.AppendUint16(b, uint16(key))
+	b = binary.BigEndian.AppendUint16(b, uint16(version))
+	b = binary.BigEndian.AppendUint32(b, uint32(corr))
+	b = binary.BigEndian.AppendUint16(b, uint16(len(clientID)))
+	b = append(b, clientID...)
+	if flexible {
+		b = append(b, 0)
+	}
+	return b
+}
+
+func TestParseRequest(t *testing.T) {
+	meta := kmsg.NewPtrMetadataRequest()
+	meta.SetVersion(12)
+	metaFrame := append(header(3, 12, 9, "c", true), meta.AppendTo(nil)...)
+
+	prod := kmsg.NewPtrProduceRequest()
+	prod.SetVersion(7)
+	prod.Acks = -1
+	prodFrame := append(header(0, 7, 1, "p", false), prod.AppendTo(nil)...)
+
+	for _, tc := range []struct {
+		name        string
+		frame       []byte
+		err         error
+		unsupported bool
+	}{
+		{"flexible metadata", metaFrame, nil, false},
+		{"non-flexible produce", prodFrame, nil, false},
+		{"unknown key", header(9999, 0, 1, "x", false), ErrUnknownAPI, false},
+		{"produce v2 (magic 1) is below our minimum", header(0, 2, 1, "x", false), ErrUnsupportedVersion, false},
+		{"metadata v99", header(3, 99, 1, "x", false), ErrUnsupportedVersion, false},
+		{"future api versions is answered", header(18, 99, 1, "x", true), nil, true},
+		{"truncated header", []byte{0, 3, 0}, ErrMalformed, false},
+		{"truncated body", append(header(0, 7, 1, "p", false), 0, 0), ErrMalformed, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := ParseRequest(tc.frame)
+			if !errors.Is(err, tc.err) {
+				t.Fatalf("err = %v, want %v", err, tc.err)
+			}
+			if req.Unsupported != tc.unsupported {
+				t.Fatalf("unsupported = %v", req.Unsupported)
+			}
+			if err == nil && !tc.unsupported && req.Body == nil {
+				t.Fatal("no body")
+			}
+		})
+	}
+}
+
+func TestReadFrameRejectsOversizedAndNegative(t *testing.T) {
+	for _, size := range []int32{1 << 30, -1} {
+		in := binary.BigEndian.AppendUint32(nil, uint32(size))
+		if _, err := ReadFrame(bytes.NewReader(in), nil, 1<<20); !errors.Is(err, ErrFrameTooLarge) {
+			t.Fatalf("size %d: err = %v, want ErrFrameTooLarge", size, err)
+		}
+	}
+	in := append(binary.BigEndian.AppendUint32(nil, 3), 'a', 'b', 'c')
+	got, err := ReadFrame(bytes.NewReader(in), nil, 1<<20)
+	if err != nil || string(got) != "abc" {
+		t.Fatalf("got %q, %v", got, err)
+	}
+}
+
+// Every advertised range is one kmsg can decode and encode, and the
+// minima are the versions with v2 record batches where that matters.
+func TestVersionTable(t *testing.T) {
+	for _, r := range Ranges() {
+		req := kmsg.RequestForKey(r.Key)
+		if req == nil || r.Max > req.MaxVersion() {
+			t.Errorf("%s: max %d beyond kmsg", kmsg.NameForKey(r.Key), r.Max)
+		}
+	}
+	if r, _ := VersionRange(0); r.Min != 3 {
+		t.Errorf("Produce min %d, want 3 (first with v2 batches)", r.Min)
+	}
+	if r, _ := VersionRange(1); r.Min != 4 {
+		t.Errorf("Fetch min %d, want 4 (first with v2 batches)", r.Min)
+	}
+	resp := ApiVersionsResponse(3, true)
+	if resp.GetVersion() != 0 || resp.ErrorCode != 35 {
+		t.Errorf("unsupported answer: version %d, code %d", resp.GetVersion(), resp.ErrorCode)
+	}
+}
+
+func TestAppendResponseHeaders(t *testing.T) {
+	av := ApiVersionsResponse(3, false)
+	out := AppendResponse(nil, 5, av)
+	// size(4) corr(4) then the body at once: no tagged-field byte for ApiVersions.
+	if want := av.AppendTo(nil); !bytes.Equal(out[8:], want) {
+		t.Fatal("ApiVersions v3 response has a flexible header")
+	}
+	md := kmsg.NewPtrMetadataResponse()
+	md.SetVersion(12)
+	out = AppendResponse(nil, 5, md)
+	if out[8] != 0 || !bytes.Equal(out[9:], md.AppendTo(nil)) {
+		t.Fatal("Metadata v12 response lacks the v1 header's tagged fields")
+	}
+	if n := binary.BigEndian.Uint32(out); int(n) != len(out)-4 {
+		t.Fatalf("size prefix %d, frame %d", n, len(out)-4)
+	}
+}
+
+// FuzzParseRequest: no input may panic the decoder. Seeds are real
+// requests of several APIs and versions.
+func FuzzParseRequest(f *testing.F) {
+	for _, r := range Ranges() {
+		for _, v := range []int16{r.Min, r.Max} {
+			req := kmsg.RequestForKey(r.Key)
+			req.SetVersion(v)
+			f.Add(append(header(r.Key, v, 1, "seed", req.IsFlexible()), req.AppendTo(nil)...))
+		}
+	}
+	f.Add([]byte{})
+	f.Add(header(18, 300, 1, "x", true))
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		req, err := ParseRequest(frame)
+		if err == nil && !req.Unsupported && req.Body == nil {
+			t.Fatal("nil body without error")
+		}
+	})
+}
