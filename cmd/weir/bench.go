@@ -176,7 +176,7 @@ against kfake checks the harness itself.`,
 	fs.Int64Var(&cf.records1K, "records-1k", 1_000_000, "records in the 1 KiB workload (0: skip it)")
 	fs.Int64Var(&cf.records100B, "records-100b", 3_000_000, "records in the 100 B workload (0: skip it)")
 	fs.Int64Var(&cf.memBytes, "mem-bytes", 2<<30, "bytes of 1 KiB records for the memory phase (0: skip it)")
-	fs.BoolVar(&cf.quick, "quick", false, "a small run: 50,000 x 1 KiB, 200,000 x 100 B, 64 MiB memory phase (flags given explicitly win)")
+	fs.BoolVar(&cf.quick, "quick", false, "a small run: 200,000 x 1 KiB, 1,000,000 x 100 B, 256 MiB memory phase (flags given explicitly win)")
 	fs.StringVar(&cf.jsonOut, "json-out", "", "also write the results as JSON to this file")
 	fs.StringVar(&cf.workDir, "work-dir", "", "where the children's data and logs go (default: a new temp dir, removed after a successful run)")
 	fs.DurationVar(&cf.timeout, "timeout", 10*time.Minute, "bound on each startup, produce and consume run")
@@ -191,9 +191,9 @@ func applyQuick(cmd *cobra.Command, cf *compareFlags) {
 			*dst = v
 		}
 	}
-	set("records-1k", &cf.records1K, 50_000)
-	set("records-100b", &cf.records100B, 200_000)
-	set("mem-bytes", &cf.memBytes, 64<<20)
+	set("records-1k", &cf.records1K, 200_000)
+	set("records-100b", &cf.records100B, 1_000_000)
+	set("mem-bytes", &cf.memBytes, 256<<20)
 }
 
 func runCompare(ctx context.Context, stdout, stderr io.Writer, cf compareFlags, client bench.Options) error {
