@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -156,7 +158,8 @@ func parseBase(s string) (int64, bool) {
 }
 
 // loadSegments opens the segments, trusting those below the one holding the
-// recovery point (rp < 0: none known, recover only the last segment).
+// recovery point and the part of that one below it (rp < 0: none known,
+// recover all of the last segment).
 func (l *Log) loadSegments(bases []int64, rp int64) error {
 	from := len(bases) - 1
 	if rp >= 0 {
@@ -171,14 +174,19 @@ func (l *Log) loadSegments(bases []int64, rp int64) error {
 		}
 		segs = append(segs, s)
 		l.segs.Store(&segs)
-		if i < from {
-			if err := s.loadIndexes(); err == nil {
+		var next int64
+		var truncated bool
+		switch {
+		case i < from:
+			if l.loadTrustedIndexes(s) {
 				continue
-			} else if !errors.Is(err, os.ErrNotExist) {
-				l.logger.Warn("rebuilding index", "dir", l.dir, "segment", fmt.Sprintf("%020d", base), "err", err)
 			}
+			next, truncated, err = l.reindexLocked(s, true)
+		case i == from && rp >= 0 && l.loadTrustedIndexes(s):
+			next, truncated, err = l.recoverTailLocked(s, rp)
+		default:
+			next, truncated, err = l.reindexLocked(s, true)
 		}
-		next, truncated, err := l.reindexLocked(s, true)
 		if err != nil {
 			return err
 		}
@@ -188,6 +196,16 @@ func (l *Log) loadSegments(bases []int64, rp int64) error {
 		}
 	}
 	return nil
+}
+
+// loadTrustedIndexes loads the index files of a flushed segment; false (and
+// a log line, unless they are simply missing) when they must be rebuilt.
+func (l *Log) loadTrustedIndexes(s *segment) bool {
+	err := s.loadIndexes()
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		l.logger.Warn("rebuilding index", "dir", l.dir, "segment", fmt.Sprintf("%020d", s.base), "err", err)
+	}
+	return err == nil
 }
 
 // sortSearch returns the index of the last base <= off, or -1.
@@ -218,23 +236,70 @@ func (l *Log) dropSegmentsAfter(bases []int64) error {
 // file at the first bad one. It returns the offset after the last batch (the
 // base offset if there is none) and whether it cut the file.
 func (l *Log) reindexLocked(s *segment, verify bool) (int64, bool, error) {
-	interval := l.mu.cfg.IndexIntervalBytes
 	s.mu.Lock()
 	s.resetIndexes()
+	s.mu.Unlock()
+	verifyFrom := int64(math.MaxInt64)
+	if verify {
+		verifyFrom = math.MinInt64
+	}
+	return l.scanLocked(s, 0, verifyFrom)
+}
+
+// recoverTailLocked recovers the segment holding the recovery point rp, whose
+// indexes were loaded: batches below rp were fsynced with their index entries,
+// so it keeps the entries up to rp, walks the headers from the last of them
+// and checks only the batches from rp on.
+func (l *Log) recoverTailLocked(s *segment, rp int64) (int64, bool, error) {
+	s.mu.Lock()
+	idx, tidx := s.mu.idx, s.mu.tidx
+	s.mu.idx = idx[:sort.Search(len(idx), func(i int) bool { return s.base+int64(idx[i].rel) >= rp })]
+	s.mu.tidx = tidx[:sort.Search(len(tidx), func(i int) bool { return s.base+int64(tidx[i].rel) >= rp })]
+	s.mu.maxTs, s.mu.offsetOfMaxTs = -1, -1
+	if n := len(s.mu.tidx); n > 0 {
+		s.mu.maxTs, s.mu.offsetOfMaxTs = s.mu.tidx[n-1].ts, s.base+int64(s.mu.tidx[n-1].rel)
+	}
+	from := int64(0)
+	if n := len(s.mu.idx); n > 0 {
+		from = int64(s.mu.idx[n-1].pos)
+	}
+	s.bytesSinceIndex = 0
+	s.mu.Unlock()
+	if first, ok := s.readBatchHeader(0, s.size.Load()); ok {
+		s.rollBaseMs = first.MaxTimestamp
+	}
+	return l.scanLocked(s, from, rp)
+}
+
+// scanLocked walks a segment's batches from position from, indexing them,
+// and checks the CRC and record count of those at or after offset
+// verifyFrom. Unless verifyFrom is MaxInt64 (no checks: a rebuild after
+// truncation), the file is cut at the first bad batch. It returns the offset
+// after the last batch (the base offset if none) and whether it cut the file.
+func (l *Log) scanLocked(s *segment, from, verifyFrom int64) (int64, bool, error) {
+	interval := l.mu.cfg.IndexIntervalBytes
 	next, size := s.base, s.size.Load()
-	sc := newBatchScanner(s.log, 0, size, verify)
+	sc := newBatchScanner(s.log, from, size, false)
 	var bad error
+	s.mu.Lock()
 	for sc.next() {
 		h := sc.hdr
-		if h.BaseOffset < next || !s.fitsOffsets(h.LastOffset()) {
-			bad = fmt.Errorf("%w: batch at %d has base offset %d, expected >= %d", ErrCorruptBatch, sc.pos-int64(h.TotalSize()), h.BaseOffset, next)
-			sc.pos -= int64(h.TotalSize())
+		start := sc.pos - int64(h.TotalSize())
+		if h.BaseOffset >= verifyFrom {
+			bad = checkBatchBody(h, sc.batch)
+		}
+		if bad == nil && (h.BaseOffset < next || !s.fitsOffsets(h.LastOffset())) {
+			bad = fmt.Errorf("%w: base offset %d, expected >= %d", ErrCorruptBatch, h.BaseOffset, next)
+		}
+		if bad != nil {
+			bad = fmt.Errorf("batch at %d: %w", start, bad)
+			sc.pos = start
 			break
 		}
 		if s.rollBaseMs < 0 {
 			s.rollBaseMs = h.MaxTimestamp
 		}
-		s.indexBatch(h.LastOffset(), h.MaxTimestamp, sc.pos-int64(h.TotalSize()), h.TotalSize(), interval)
+		s.indexBatch(h.LastOffset(), h.MaxTimestamp, start, h.TotalSize(), interval)
 		next = h.LastOffset() + 1
 	}
 	s.mu.Unlock()
@@ -244,8 +309,15 @@ func (l *Log) reindexLocked(s *segment, verify bool) (int64, bool, error) {
 	if bad != nil && errors.Is(bad, ErrStorage) {
 		return 0, false, fmt.Errorf("recover segment %020d: %w", s.base, bad)
 	}
+	if bad != nil && next == s.base && from > 0 {
+		// The indexed batch the walk started from is bad: the trusted part
+		// is not what the index says. Check the whole segment instead.
+		l.logger.Warn("index points at a bad batch: rescanning the segment", "dir", l.dir,
+			"segment", fmt.Sprintf("%020d", s.base), "reason", bad)
+		return l.reindexLocked(s, true)
+	}
 	truncated := false
-	if bad != nil && verify && sc.pos < size {
+	if bad != nil && verifyFrom != math.MaxInt64 && sc.pos < size {
 		l.logger.Warn("truncating log at the last whole batch", "dir", l.dir, "segment", fmt.Sprintf("%020d", s.base),
 			"position", sc.pos, "dropped_bytes", size-sc.pos, "reason", bad)
 		if err := s.log.Truncate(sc.pos); err != nil {
