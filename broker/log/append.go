@@ -38,7 +38,7 @@ func (l *Log) Append(records []byte, hdrs []BatchHeader, opts AppendOptions) (Ap
 	info, flush, err := l.appendClient(records, hdrs, opts, now)
 	l.mu.Unlock()
 	if err == nil && flush {
-		if err := l.Flush(); err != nil {
+		if err := l.flush(); err != nil {
 			return info, fmt.Errorf("append: %w", err)
 		}
 	}
@@ -105,7 +105,7 @@ func (l *Log) AppendReplica(records []byte, hdrs []BatchHeader) error {
 	flush, err := l.appendReplicaLocked(records, hdrs, now)
 	l.mu.Unlock()
 	if err == nil && flush {
-		err = l.Flush()
+		err = l.flush()
 	}
 	return err
 }

@@ -152,7 +152,7 @@ func checkBatchAt(b []byte, maxBatchBytes int) (BatchHeader, error) {
 
 // checkBatchBody checks the CRC and the record count of a whole batch b.
 func checkBatchBody(h BatchHeader, b []byte) error {
-	if got := crc32.Checksum(b[crcStart:], castagnoli); got != h.CRC {
+	if got := crc32c(b[crcStart:]); got != h.CRC {
 		return fmt.Errorf("%w: crc %08x, computed %08x", ErrCorruptBatch, h.CRC, got)
 	}
 	if h.LastOffsetDelta < 0 || h.NumRecords < 0 {
@@ -177,7 +177,8 @@ func setLogAppendTime(b []byte, ts int64) {
 	attrs := binary.BigEndian.Uint16(b[attrOffset:])
 	binary.BigEndian.PutUint16(b[attrOffset:], attrs|attrTimestampType)
 	binary.BigEndian.PutUint64(b[maxTimestampOffset:], uint64(ts))
-	binary.BigEndian.PutUint32(b[crcOffset:], crc32.Checksum(b[crcStart:], castagnoli))
+	binary.BigEndian.PutUint32(b[crcOffset:], crc32c(b[crcStart:]))
 }
 
+// crc32c is the CRC-32C (Castagnoli) of b, the record batch checksum.
 func crc32c(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }

@@ -65,13 +65,16 @@ func (l *Log) writeCheckpoint() error {
 // Flush fsyncs the segments that hold unflushed data and their indexes, then
 // advances and persists the recovery point. Appends go on meanwhile.
 func (l *Log) Flush() error {
+	if l.closed.Load() {
+		return ErrClosed
+	}
+	return l.flush()
+}
+
+func (l *Log) flush() error {
 	l.cpMu.Lock()
 	defer l.cpMu.Unlock()
 	l.mu.Lock()
-	if l.closed.Load() {
-		l.mu.Unlock()
-		return ErrClosed
-	}
 	target, rp := l.leo.Load(), l.mu.recoveryPoint
 	segs := l.segments()
 	i := max(sort.Search(len(segs), func(i int) bool { return segs[i].base > rp })-1, 0)

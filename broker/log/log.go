@@ -176,17 +176,17 @@ func (l *Log) ProducerEpoch(pid int64) (int16, bool) {
 // Close flushes the log, writes a producer-state snapshot and closes the
 // files. Reads that are under way finish on their own references.
 func (l *Log) Close() error {
-	if l.closed.Load() {
+	l.mu.Lock()
+	if l.closed.Swap(true) {
+		l.mu.Unlock()
 		return nil
 	}
-	err := l.Flush()
+	l.mu.Unlock()
+	// Appends now fail with ErrClosed, so this flush covers everything.
+	err := l.flush()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closed.Load() {
-		return nil
-	}
-	act := l.active()
-	if ferr := act.finalize(true); ferr != nil {
+	if ferr := l.active().finalize(true); ferr != nil {
 		err = errors.Join(err, ferr)
 	}
 	if l.mu.failed == nil {
@@ -194,7 +194,6 @@ func (l *Log) Close() error {
 			err = errors.Join(err, serr)
 		}
 	}
-	l.closed.Store(true)
 	for _, s := range l.segments() {
 		s.release()
 	}

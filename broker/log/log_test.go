@@ -269,3 +269,36 @@ func TestDelete(t *testing.T) {
 	}
 	h.log = nil
 }
+
+func recoveryPoint(l *Log) int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.mu.recoveryPoint
+}
+
+func TestFlushPolicy(t *testing.T) {
+	h := newHarness(t, Config{FlushMessages: 5})
+	h.append(batch(spec{n: 3}))
+	if rp := recoveryPoint(h.log); rp != 0 {
+		t.Fatalf("flushed after 3 of flush.messages=5: recovery point %d", rp)
+	}
+	h.append(batch(spec{n: 3}))
+	if rp := recoveryPoint(h.log); rp != 6 {
+		t.Fatalf("recovery point %d after 6 messages, want 6", rp)
+	}
+	cp, err := readCheckpoint(h.dir)
+	if err != nil || cp.recoveryPoint != 6 {
+		t.Fatalf("checkpoint %+v %v", cp, err)
+	}
+
+	h2 := newHarness(t, Config{FlushMs: time.Second})
+	h2.append(batch(spec{}))
+	if rp := recoveryPoint(h2.log); rp != 0 {
+		t.Fatalf("flushed before flush.ms: %d", rp)
+	}
+	h2.clock.Add(2 * time.Second)
+	h2.append(batch(spec{}))
+	if rp := recoveryPoint(h2.log); rp != 2 {
+		t.Fatalf("recovery point %d after flush.ms, want 2", rp)
+	}
+}
