@@ -3,6 +3,7 @@ package log
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"time"
 )
@@ -46,7 +47,7 @@ func segmentLargestTimestamp(s *segment) int64 {
 	}
 	fi, err := s.log.Stat()
 	if err != nil {
-		return time.Now().UnixMilli() // unknown: keep it
+		return math.MaxInt64 // unknown: keep it
 	}
 	return fi.ModTime().UnixMilli()
 }
