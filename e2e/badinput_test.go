@@ -56,6 +56,18 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 
+	t.Run("ApiVersions v3 with a v2 request header", func(t *testing.T) {
+		req := kmsg.NewPtrApiVersionsRequest()
+		req.Version = 3
+		req.ClientSoftwareName, req.ClientSoftwareVersion = "weir-e2e", "1.0"
+		resp := kmsg.NewPtrApiVersionsResponse()
+		resp.Version = 3
+		roundTrip(t, dial(t, b.Addr), req, resp)
+		if resp.ErrorCode != 0 {
+			t.Fatalf("error code %d", resp.ErrorCode)
+		}
+	})
+
 	t.Run("ApiVersions v4 with a v2 request header", func(t *testing.T) {
 		req := kmsg.NewPtrApiVersionsRequest()
 		req.Version = 4
@@ -64,7 +76,7 @@ func TestBadInput(t *testing.T) {
 		resp.Version = 4
 		roundTrip(t, dial(t, b.Addr), req, resp)
 		if resp.ErrorCode != 0 {
-			t.Fatalf("error code %d", resp.ErrorCode)
+			t.Fatalf("error code %d (ApiKeys %+v)", resp.ErrorCode, resp.ApiKeys)
 		}
 		if !hasKey(resp.ApiKeys, 18, 4) || !hasKey(resp.ApiKeys, 0, 3) || !hasKey(resp.ApiKeys, 1, 4) {
 			t.Errorf("ApiKeys %+v lack ApiVersions v4, Produce v3 or Fetch v4", resp.ApiKeys)
@@ -265,6 +277,7 @@ func stillServes(t *testing.T, b *brokertest.Broker) {
 	t.Helper()
 	req := kmsg.NewPtrApiVersionsRequest()
 	req.Version = 3
+	req.ClientSoftwareName, req.ClientSoftwareVersion = "weir-e2e", "1.0" // v3+: empty names are INVALID_REQUEST
 	resp := kmsg.NewPtrApiVersionsResponse()
 	resp.Version = 3
 	roundTrip(t, dial(t, b.Addr), req, resp)

@@ -32,7 +32,7 @@ func TestLongPollFetch(t *testing.T) {
 		done := make(chan result, 1)
 		fetcher := b.Client(t)
 		go func() { // owned by the test: it always receives from done below
-			resp, elapsed := fetchAt(t, fetcher, topic, id, 0, maxWait)
+			resp, elapsed := fetchAt(t, fetcher, b.NodeID, topic, id, 0, maxWait)
 			done <- result{resp, elapsed}
 		}()
 		// The fetch must be parked, not answered empty, while nothing is there.
@@ -62,7 +62,7 @@ func TestLongPollFetch(t *testing.T) {
 		const maxWait = 1500 * time.Millisecond
 		// Fetch from the log end: nothing there to return.
 		ends := endOffsets(t, adm, topic)
-		resp, elapsed := fetchAt(t, b.Client(t), topic, id, ends[0], maxWait)
+		resp, elapsed := fetchAt(t, b.Client(t), b.NodeID, topic, id, ends[0], maxWait)
 		if resp == nil {
 			return
 		}
@@ -79,7 +79,7 @@ func TestLongPollFetch(t *testing.T) {
 }
 
 // fetchAt sends one Fetch (MinBytes=1) for partition 0 of topic from offset.
-func fetchAt(t *testing.T, cl *kgo.Client, topic string, id [16]byte, offset int64, maxWait time.Duration) (*kmsg.FetchResponse, time.Duration) {
+func fetchAt(t *testing.T, cl *kgo.Client, node int32, topic string, id [16]byte, offset int64, maxWait time.Duration) (*kmsg.FetchResponse, time.Duration) {
 	t.Helper()
 	req := kmsg.NewPtrFetchRequest()
 	req.ReplicaID = -1
@@ -93,7 +93,7 @@ func fetchAt(t *testing.T, cl *kgo.Client, topic string, id [16]byte, offset int
 	ft.Partitions = append(ft.Partitions, fp)
 	req.Topics = append(req.Topics, ft)
 	start := time.Now()
-	resp, err := cl.Broker(1).Request(testContext(t, maxWait+30*time.Second), req)
+	resp, err := cl.Broker(int(node)).Request(testContext(t, maxWait+30*time.Second), req)
 	if err != nil {
 		t.Errorf("Fetch %s/0 at %d: %v", topic, offset, err)
 		return nil, time.Since(start)

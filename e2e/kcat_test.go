@@ -22,6 +22,7 @@ func TestKcatRoundTrip(t *testing.T) {
 	const lines = 1000
 	for _, codec := range []string{"none", "lz4", "zstd", "snappy", "gzip"} {
 		t.Run(codec, func(t *testing.T) {
+			t.Parallel()
 			topic := "kcat-" + codec
 			createTopic(t, adm, topic, 3, nil)
 			var in bytes.Buffer
@@ -34,17 +35,18 @@ func TestKcatRoundTrip(t *testing.T) {
 			}
 			runKcat(t, kcat, &in, args...)
 
-			out := runKcat(t, kcat, nil, "-C", "-b", b.Addr, "-t", topic, "-o", "beginning", "-e", "-q",
+			out := runKcat(t, kcat, nil, "-C", "-b", b.Addr, "-t", topic, "-o", "beginning", "-e",
 				"-f", "%p %o %k:%s\n")
 			checkKcatLines(t, codec, lines, out)
 		})
 	}
 
 	t.Run("metadata", func(t *testing.T) {
-		out := runKcat(t, kcat, nil, "-L", "-b", b.Addr, "-t", "kcat-none")
+		createTopic(t, adm, "kcat-metadata", 3, nil)
+		out := runKcat(t, kcat, nil, "-L", "-b", b.Addr, "-t", "kcat-metadata")
 		for _, want := range []string{
-			`topic "kcat-none" with 3 partitions`,
-			"broker 1 at " + b.Addr,
+			`topic "kcat-metadata" with 3 partitions`,
+			fmt.Sprintf("broker %d at %s", b.NodeID, b.Addr),
 		} {
 			if !strings.Contains(out, want) {
 				t.Errorf("kcat -L output lacks %q:\n%s", want, out)
@@ -109,7 +111,7 @@ func parseKcatKV(kv, codec string) (int, bool) {
 // with its stderr if it fails.
 func runKcat(t *testing.T, kcat string, stdin *bytes.Buffer, args ...string) string {
 	t.Helper()
-	ctx := testContext(t, 60*time.Second)
+	ctx := testContext(t, 30*time.Second)
 	cmd := exec.CommandContext(ctx, kcat, args...)
 	if stdin != nil {
 		cmd.Stdin = stdin
@@ -117,10 +119,33 @@ func runKcat(t *testing.T, kcat string, stdin *bytes.Buffer, args ...string) str
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("kcat %s: %v\nstderr:\n%s", strings.Join(args, " "), err, stderr.String())
+		t.Fatalf("kcat %s: %v (ctx: %v) after printing %d lines\nstderr:\n%s",
+			strings.Join(args, " "), err, ctx.Err(), strings.Count(stdout.String(), "\n"), tail(stderr.String(), 2000))
 	}
-	if s := stderr.String(); strings.Contains(s, "ERROR") || strings.Contains(s, "% Delivery failed") {
-		t.Errorf("kcat %s reported errors:\n%s", strings.Join(args, " "), s)
+	if errs := kcatErrors(stderr.String()); errs != "" {
+		t.Errorf("kcat %s reported errors:\n%s", strings.Join(args, " "), errs)
 	}
 	return stdout.String()
+}
+
+// tail returns the last n bytes of s.
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "…" + s[len(s)-n:]
+}
+
+// kcatErrors picks kcat's and librdkafka's error lines out of its stderr:
+// librdkafka logs at syslog levels ("%3|..." is an error), kcat says
+// "% ERROR" and "% Delivery failed".
+func kcatErrors(stderr string) string {
+	var out []string
+	for _, line := range strings.Split(stderr, "\n") {
+		if strings.HasPrefix(line, "%0|") || strings.HasPrefix(line, "%1|") || strings.HasPrefix(line, "%2|") ||
+			strings.HasPrefix(line, "%3|") || strings.Contains(line, "ERROR") || strings.Contains(line, "Delivery failed") {
+			out = append(out, line)
+		}
+	}
+	return tail(strings.Join(out, "\n"), 2000)
 }

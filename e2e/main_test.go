@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"sort"
@@ -31,9 +29,11 @@ func startBroker(t testing.TB, props map[string]string) *brokertest.Broker {
 	return brokertest.Start(t, brokertest.Options{Props: props})
 }
 
-// admin returns a kadm client on b, closed by t.Cleanup.
+// admin returns a kadm client on b, closed by t.Cleanup. Its metadata is
+// never older than 10ms (kgo caches it for 5s by default), so a test sees
+// a topic's creation or deletion as soon as the broker does.
 func admin(t testing.TB, b *brokertest.Broker) *kadm.Client {
-	return kadm.NewClient(b.Client(t))
+	return kadm.NewClient(b.Client(t, kgo.MetadataMinAge(10*time.Millisecond)))
 }
 
 // createTopic creates topic with the given partitions (replication factor 1)
@@ -180,8 +180,3 @@ func sortedKeys[V any](m map[int32]V) []int32 {
 	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
 	return keys
 }
-
-// errorf builds an error for waitFor conditions.
-func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
-
-var errNotYet = errors.New("not yet")

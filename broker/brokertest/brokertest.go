@@ -23,6 +23,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -52,6 +53,7 @@ type Options struct {
 
 // Broker is one running (or stopped) `weir broker` process.
 type Broker struct {
+	NodeID     int32  // node.id
 	Addr       string // Kafka listener, host:port
 	AdminAddr  string // admin HTTP listener (/metrics, /healthz, /readyz), host:port
 	DataDir    string // log.dirs
@@ -224,6 +226,11 @@ func (b *Broker) writeConfig(t testing.TB, overrides map[string]string) {
 	for k, v := range overrides {
 		props[k] = v
 	}
+	id, err := strconv.ParseInt(props["node.id"], 10, 32)
+	if err != nil {
+		t.Fatalf("brokertest: node.id %q: %v", props["node.id"], err)
+	}
+	b.NodeID = int32(id)
 	keys := make([]string, 0, len(props))
 	for k := range props {
 		keys = append(keys, k)
