@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"os/exec"
-	"sort"
 	"testing"
 	"time"
 
@@ -169,14 +168,4 @@ func produceSync(t testing.TB, cl *kgo.Client, recs ...*kgo.Record) {
 	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
 		t.Fatalf("produce %d records: %v", len(recs), err)
 	}
-}
-
-// sortedKeys returns m's keys in order, for stable messages.
-func sortedKeys[V any](m map[int32]V) []int32 {
-	keys := make([]int32, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
-	return keys
 }

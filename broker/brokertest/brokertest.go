@@ -21,7 +21,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -436,13 +435,20 @@ func moduleRoot() (string, error) {
 	}
 }
 
-// goTool is the go command of the toolchain running the tests.
+// goTool is the go command of the toolchain running the tests: go test
+// puts its GOROOT's bin first on the test's PATH, so "go" finds it.
 func goTool() string {
-	p := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(p); err == nil {
-		return p
+	if root := os.Getenv("GOROOT"); root != "" {
+		if p := filepath.Join(root, "bin", "go"); fileExists(p) {
+			return p
+		}
 	}
 	return "go"
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 // logBuffer collects the broker's output across restarts. exec copies the
