@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/weirhq/weir/broker/brokertest"
 )
 
 // TestKillNineDuringAcksAllProduce kills the broker with SIGKILL three times
@@ -181,12 +183,28 @@ func checkAcked(t *testing.T, p *numberedProducer, got map[int32][]*kgo.Record) 
 	t.Logf("%d records acked, %d stored", len(p.acked), len(stored))
 }
 
-// TestTruncatedSegmentRecovery tears the last batch of a stopped broker's
-// active segment, as a crash during a write would: the broker recovers to
-// the end of the last whole batch, serves every record before it, and
-// appends new records from there.
+// TestTruncatedSegmentRecovery tears the last batch of the active segment,
+// as a crash during a write would, once after a clean stop and once after
+// SIGKILL: the broker recovers to the end of the last whole batch, serves
+// every record before it (from the start and through the offset index from
+// the middle), and appends new records from there.
 func TestTruncatedSegmentRecovery(t *testing.T) {
 	t.Parallel()
+	for _, c := range []struct {
+		name string
+		down func(*brokertest.Broker)
+	}{
+		{"after SIGTERM", (*brokertest.Broker).Stop},
+		{"after SIGKILL", (*brokertest.Broker).Kill},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			tornTail(t, c.down)
+		})
+	}
+}
+
+func tornTail(t *testing.T, down func(*brokertest.Broker)) {
 	b := startBroker(t, nil)
 	const topic = "torn-tail"
 	createTopic(t, admin(t, b), topic, 1, nil)
@@ -198,7 +216,7 @@ func TestTruncatedSegmentRecovery(t *testing.T) {
 		}
 		produceSync(t, cl, recs...)
 	}
-	b.Stop()
+	down(b)
 
 	seg := activeSegment(t, filepath.Join(b.DataDir, topic+"-0"))
 	info, err := os.Stat(seg)
@@ -228,12 +246,35 @@ func TestTruncatedSegmentRecovery(t *testing.T) {
 			t.Fatalf("record %d: offset %d value %.10q", i, r.Offset, r.Value)
 		}
 	}
+	from := wantEnd - 15
+	if r := consumeOne(t, b, topic, from); r.Offset != from || !strings.HasPrefix(string(r.Value), fmt.Sprintf("%04d-", from)) {
+		t.Errorf("fetch from offset %d after recovery: offset %d value %.10q", from, r.Offset, r.Value)
+	}
 
 	cl2 := b.Client(t, kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	r := &kgo.Record{Topic: topic, Value: []byte("after-recovery")}
 	produceSync(t, cl2, r)
 	if r.Offset != wantEnd {
 		t.Errorf("first record after recovery got offset %d, want %d", r.Offset, wantEnd)
+	}
+}
+
+// consumeOne returns the first record at or after offset in partition 0.
+func consumeOne(t *testing.T, b *brokertest.Broker, topic string, offset int64) *kgo.Record {
+	t.Helper()
+	cl := b.Client(t, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{
+		topic: {0: kgo.NewOffset().At(offset)},
+	}))
+	ctx := testContext(t, 30*time.Second)
+	for {
+		fetches := cl.PollRecords(ctx, 1)
+		if ctx.Err() != nil {
+			t.Fatalf("fetch %s/0 from %d: %v", topic, offset, ctx.Err())
+		}
+		fetches.EachError(func(_ string, _ int32, err error) { t.Fatalf("fetch %s/0 from %d: %v", topic, offset, err) })
+		if recs := fetches.Records(); len(recs) > 0 {
+			return recs[0]
+		}
 	}
 }
 

@@ -20,10 +20,21 @@ func TestKcatRoundTrip(t *testing.T) {
 	adm := admin(t, b)
 
 	const lines = 1000
-	for _, codec := range []string{"none", "lz4", "zstd", "snappy", "gzip"} {
-		t.Run(codec, func(t *testing.T) {
+	for _, c := range []struct {
+		name, codec string
+		extra       []string
+	}{
+		{"none", "none", nil},
+		{"lz4", "lz4", nil},
+		{"zstd", "zstd", nil},
+		{"snappy", "snappy", nil},
+		{"gzip", "gzip", nil},
+		{"idempotent-lz4", "lz4", []string{"-X", "enable.idempotence=true"}},
+	} {
+		codec := c.codec
+		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			topic := "kcat-" + codec
+			topic := "kcat-" + c.name
 			createTopic(t, adm, topic, 3, nil)
 			var in bytes.Buffer
 			for i := range lines {
@@ -33,6 +44,7 @@ func TestKcatRoundTrip(t *testing.T) {
 			if codec != "none" {
 				args = append(args, "-z", codec)
 			}
+			args = append(args, c.extra...)
 			runKcat(t, kcat, &in, args...)
 
 			out := runKcat(t, kcat, nil, "-C", "-b", b.Addr, "-t", topic, "-o", "beginning", "-e",
