@@ -132,6 +132,9 @@ func (b *Broker) fetchOnce(r *kmsg.FetchRequest, parts []fetchPartition, resp *k
 func (b *Broker) fetchPartition(r *kmsg.FetchRequest, rp kmsg.FetchRequestTopicPartition, fp fetchPartition, budget int, first bool) kmsg.FetchResponseTopicPartition {
 	sp := kmsg.NewFetchResponseTopicPartition()
 	sp.Partition = rp.Partition
+	// Never a null record set: librdkafka treats a negative size as a
+	// parse failure, even on an error or an empty read.
+	sp.RecordBatches = []byte{}
 	sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = -1, -1, -1
 	sp.PreferredReadReplica = -1
 	if fp.p == nil {
@@ -164,7 +167,9 @@ func (b *Broker) fetchPartition(r *kmsg.FetchRequest, rp kmsg.FetchRequestTopicP
 		b.metrics.FailedFetch.WithLabelValues(p.name()).Inc()
 		return sp
 	}
-	sp.RecordBatches = data
+	if data != nil {
+		sp.RecordBatches = data
+	}
 	return sp
 }
 
