@@ -154,24 +154,31 @@ func TestFranzAdminAndIdempotentProduce(t *testing.T) {
 		})
 	})
 
-	// 100 records in partition 0 with increasing timestamps, for the offset APIs.
+	// 100 records with increasing timestamps, in one batch per partition:
+	// snappy-compressed in partition 0 (franz-go's default), uncompressed
+	// in partition 1.
 	base := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
 	t.Run("offsets", func(t *testing.T) {
-		cl := b.Client(t, kgo.RecordPartitioner(kgo.ManualPartitioner()))
-		var recs []*kgo.Record
-		for i := range 100 {
-			recs = append(recs, &kgo.Record{Topic: topic, Partition: 0, Value: []byte(strconv.Itoa(i)),
-				Timestamp: base.Add(time.Duration(i) * time.Second)})
+		for p, codec := range []kgo.CompressionCodec{kgo.SnappyCompression(), kgo.NoCompression()} {
+			cl := b.Client(t, kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerBatchCompression(codec))
+			var recs []*kgo.Record
+			for i := range 100 {
+				recs = append(recs, &kgo.Record{Topic: topic, Partition: int32(p), Value: []byte(strconv.Itoa(i)),
+					Timestamp: base.Add(time.Duration(i) * time.Second)})
+			}
+			produceSync(t, cl, recs...)
 		}
-		produceSync(t, cl, recs...)
-
-		checkListed(t, "ListEndOffsets", topic, 0, 100)(adm.ListEndOffsets(ctx, topic))
-		checkListed(t, "ListStartOffsets", topic, 0, 0)(adm.ListStartOffsets(ctx, topic))
-		// Kafka answers with the first record at or after the time, inside a batch too.
-		checkListed(t, "ListOffsetsAfterMilli(record 40)", topic, 0, 40)(
-			adm.ListOffsetsAfterMilli(ctx, base.Add(40*time.Second).UnixMilli(), topic))
-		checkListed(t, "ListOffsetsAfterMilli(39.5s)", topic, 0, 40)(
-			adm.ListOffsetsAfterMilli(ctx, base.Add(39500*time.Millisecond).UnixMilli(), topic))
+		for _, p := range []int32{0, 1} {
+			what := fmt.Sprintf("partition %d (%s)", p, []string{"snappy", "uncompressed"}[p])
+			checkListed(t, "ListEndOffsets "+what, topic, p, 100)(adm.ListEndOffsets(ctx, topic))
+			checkListed(t, "ListStartOffsets "+what, topic, p, 0)(adm.ListStartOffsets(ctx, topic))
+			// Kafka answers with the first record at or after the time, inside a
+			// (compressed) batch too.
+			checkListed(t, "ListOffsetsAfterMilli(record 40) "+what, topic, p, 40)(
+				adm.ListOffsetsAfterMilli(ctx, base.Add(40*time.Second).UnixMilli(), topic))
+			checkListed(t, "ListOffsetsAfterMilli(39.5s) "+what, topic, p, 40)(
+				adm.ListOffsetsAfterMilli(ctx, base.Add(39500*time.Millisecond).UnixMilli(), topic))
+		}
 	})
 
 	t.Run("DeleteRecords", func(t *testing.T) {
