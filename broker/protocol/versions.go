@@ -26,7 +26,7 @@ var versions = map[int16]Range{
 	1:  {1, 4, 16}, // Fetch
 	2:  {2, 1, 8},  // ListOffsets
 	3:  {3, 0, 12}, // Metadata
-	18: {18, 0, 3}, // ApiVersions
+	18: {18, 0, 4}, // ApiVersions (v4 as Kafka 4.0: the same body, so clients that open with v4 need no retry)
 	19: {19, 2, 7}, // CreateTopics
 	20: {20, 1, 6}, // DeleteTopics
 	21: {21, 0, 2}, // DeleteRecords
