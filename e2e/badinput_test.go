@@ -76,7 +76,7 @@ func TestBadInput(t *testing.T) {
 		resp.Version = 4
 		roundTrip(t, dial(t, b.Addr), req, resp)
 		if resp.ErrorCode != 0 {
-			t.Fatalf("error code %d (ApiKeys %+v)", resp.ErrorCode, resp.ApiKeys)
+			t.Fatalf("error code %d; the broker advertises ApiVersions %s", resp.ErrorCode, apiVersionsRange(t, b))
 		}
 		if !hasKey(resp.ApiKeys, 18, 4) || !hasKey(resp.ApiKeys, 0, 3) || !hasKey(resp.ApiKeys, 1, 4) {
 			t.Errorf("ApiKeys %+v lack ApiVersions v4, Produce v3 or Fetch v4", resp.ApiKeys)
@@ -284,6 +284,19 @@ func stillServes(t *testing.T, b *brokertest.Broker) {
 	if resp.ErrorCode != 0 || !b.Running() {
 		t.Fatalf("broker no longer serves: ApiVersions error %d, running %v", resp.ErrorCode, b.Running())
 	}
+}
+
+// apiVersionsRange asks ApiVersions v0 for the broker's ApiVersions range.
+func apiVersionsRange(t *testing.T, b *brokertest.Broker) string {
+	req := kmsg.NewPtrApiVersionsRequest()
+	resp := kmsg.NewPtrApiVersionsResponse()
+	roundTrip(t, dial(t, b.Addr), req, resp)
+	for _, k := range resp.ApiKeys {
+		if k.ApiKey == 18 {
+			return fmt.Sprintf("v%d-v%d", k.MinVersion, k.MaxVersion)
+		}
+	}
+	return "not at all"
 }
 
 func isTimeout(err error) bool {
