@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -54,7 +55,7 @@ type Options struct {
 type Broker struct {
 	NodeID     int32  // node.id
 	Addr       string // Kafka listener, host:port
-	AdminAddr  string // admin HTTP listener (/metrics, /healthz, /readyz), host:port
+	AdminAddr  string // admin HTTP listener (/metrics, /healthz, /readyz), host:port; "" if turned off
 	DataDir    string // log.dirs
 	ConfigPath string // the server.properties the broker was started with
 
@@ -230,6 +231,11 @@ func (b *Broker) writeConfig(t testing.TB, overrides map[string]string) {
 		t.Fatalf("brokertest: node.id %q: %v", props["node.id"], err)
 	}
 	b.NodeID = int32(id)
+	if a := props["weir.admin.listener"]; a == "" || a == "off" {
+		b.AdminAddr = ""
+	} else {
+		b.AdminAddr = a
+	}
 	keys := make([]string, 0, len(props))
 	for k := range props {
 		keys = append(keys, k)
@@ -264,7 +270,7 @@ func (b *Broker) launch() error {
 	b.mu.Lock()
 	b.proc = p
 	b.mu.Unlock()
-	if err := waitReady(b.Addr, p.exited, ReadyTimeout); err != nil {
+	if err := waitReady(b.Addr, b.AdminAddr, p.exited, ReadyTimeout); err != nil {
 		if p := b.take(); p != nil {
 			_ = p.cmd.Process.Kill()
 			<-p.exited
@@ -277,9 +283,10 @@ func (b *Broker) launch() error {
 	return nil
 }
 
-// waitReady polls addr with an ApiVersions request every pollInterval until
-// the broker answers, the process exits, or the timeout passes.
-func waitReady(addr string, exited <-chan struct{}, timeout time.Duration) error {
+// waitReady polls every pollInterval until the broker answers ApiVersions on
+// addr and, with an admin listener, GET /readyz with 200; or until the
+// process exits or the timeout passes.
+func waitReady(addr, adminAddr string, exited <-chan struct{}, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	var last error
 	for {
@@ -289,7 +296,9 @@ func waitReady(addr string, exited <-chan struct{}, timeout time.Duration) error
 		default:
 		}
 		if last = probeApiVersions(addr); last == nil {
-			return nil
+			if last = probeReadyz(adminAddr); last == nil {
+				return nil
+			}
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("broker not ready after %v: %v", timeout, last)
@@ -327,6 +336,24 @@ func probeApiVersions(addr string) error {
 	}
 	if resp.ErrorCode != 0 {
 		return fmt.Errorf("ApiVersions error code %d", resp.ErrorCode)
+	}
+	return nil
+}
+
+// probeReadyz checks that GET /readyz answers 200; no admin listener passes.
+func probeReadyz(adminAddr string) error {
+	if adminAddr == "" {
+		return nil
+	}
+	c := http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get("http://" + adminAddr + "/readyz")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET /readyz: %s %s", resp.Status, bytes.TrimSpace(body))
 	}
 	return nil
 }
