@@ -65,4 +65,3 @@ func volumeBytes(dir string) (int64, int64) {
 	}
 	return int64(st.Blocks) * st.Bsize, int64(st.Bavail) * st.Bsize
 }
-

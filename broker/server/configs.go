@@ -177,4 +177,3 @@ func splitList(v string) []string {
 	}
 	return out
 }
-
