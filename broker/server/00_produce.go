@@ -1,6 +1,11 @@
 package server
 
 import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/weirhq/weir/broker/config"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -16,10 +21,18 @@ import (
 //
 // Batches are validated (magic, length, CRC-32C) and appended as received:
 // only baseOffset and partitionLeaderEpoch are patched. acks=0 gets no
-// response; acks=1 and acks=all complete once the batch is in the log,
-// which on a single broker is the whole ISR.
+// response, and a failed acks=0 produce closes the connection (as Kafka
+// does: it is the only way such a client learns to refresh its metadata);
+// acks=1 and acks=all complete once the batch is in the log, which on a
+// single broker is the whole ISR.
+//
+// CreateTime timestamps are checked against message.timestamp.before.max.ms
+// and message.timestamp.after.max.ms (KIP-937; the deprecated
+// message.timestamp.difference.max.ms bounds both when it is lower), at
+// batch granularity: the batch's base timestamp against the lower bound,
+// its max timestamp against the upper. Out of range is INVALID_TIMESTAMP.
 
-func (b *Broker) handleProduce(r *kmsg.ProduceRequest) kmsg.Response {
+func (b *Broker) handleProduce(r *kmsg.ProduceRequest) (kmsg.Response, error) {
 	resp := r.ResponseKind().(*kmsg.ProduceResponse)
 	acksOK := r.Acks == 0 || r.Acks == 1 || r.Acks == -1
 	for _, rt := range r.Topics {
@@ -42,9 +55,22 @@ func (b *Broker) handleProduce(r *kmsg.ProduceRequest) kmsg.Response {
 		resp.Topics = append(resp.Topics, st)
 	}
 	if r.Acks == 0 {
-		return nil
+		return nil, acks0Failure(resp)
 	}
-	return resp
+	return resp, nil
+}
+
+// acks0Failure returns an error naming the first failed partition of an
+// acks=0 produce: the connection is then closed.
+func acks0Failure(resp *kmsg.ProduceResponse) error {
+	for _, t := range resp.Topics {
+		for _, p := range t.Partitions {
+			if p.ErrorCode != 0 {
+				return fmt.Errorf("acks=0 produce to %s-%d failed with %s: closing the connection so the client refreshes its metadata", t.Topic, p.Partition, errName(p.ErrorCode))
+			}
+		}
+	}
+	return nil
 }
 
 func (b *Broker) produceTo(topicName string, rp kmsg.ProduceRequestTopicPartition, sp *kmsg.ProduceResponseTopicPartition) {
@@ -60,6 +86,9 @@ func (b *Broker) produceTo(topicName string, rp kmsg.ProduceRequestTopicPartitio
 	hdrs, err := wlog.ValidateBatches(rp.Records, int(ts.MaxMessageBytes))
 	if err == nil {
 		err = rejectTransactional(hdrs)
+	}
+	if err == nil && !ts.LogAppendTime {
+		err = checkTimestamps(hdrs, ts, b.now())
 	}
 	var info wlog.AppendInfo
 	if err == nil {
@@ -98,6 +127,38 @@ func rejectTransactional(hdrs []wlog.BatchHeader) error {
 	for _, h := range hdrs {
 		if h.Transactional() || h.Control() {
 			return errTransactional
+		}
+	}
+	return nil
+}
+
+// checkTimestamps applies the CreateTime bounds to each batch.
+func checkTimestamps(hdrs []wlog.BatchHeader, ts *config.TopicSettings, now time.Time) error {
+	before, after := ts.MessageTimestampBeforeMaxMs, ts.MessageTimestampAfterMaxMs
+	if d := ts.MessageTimestampDiffMaxMs; d < before {
+		before = d
+	}
+	if d := ts.MessageTimestampDiffMaxMs; d < after {
+		after = d
+	}
+	nowMs := now.UnixMilli()
+	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
+	if before < never {
+		lo = nowMs - before.Milliseconds()
+	}
+	if after < never {
+		hi = nowMs + after.Milliseconds()
+	}
+	for _, h := range hdrs {
+		if h.Control() {
+			continue
+		}
+		if h.BaseTimestamp < lo || h.MaxTimestamp > hi {
+			bad := h.BaseTimestamp
+			if h.MaxTimestamp > hi {
+				bad = h.MaxTimestamp
+			}
+			return fmt.Errorf("%w: timestamp %d of the batch at offset %d is out of range; it should be within [%d, %d]", errInvalidTimestamp, bad, h.BaseOffset, lo, hi)
 		}
 	}
 	return nil

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"sort"
 	"strconv"
 	"strings"
 
@@ -157,15 +156,6 @@ func (b *Broker) applyBrokerConfigs(configs map[string]string, validateOnly bool
 	}
 	b.logger.Info("altered dynamic broker configs", "configs", configs)
 	return 0, ""
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func splitList(v string) []string {

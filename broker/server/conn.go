@@ -88,8 +88,12 @@ func (b *Broker) serveConn(c net.Conn) {
 			b.protocolError(c, req.Header, err)
 			return
 		}
-		resp := b.handle(req)
+		resp, closeErr := b.handle(req)
 		api := kmsg.NameForKey(req.Key)
+		if closeErr != nil {
+			b.logger.Info("closing connection", "remote", c.RemoteAddr().String(), "client_id", req.ClientID, "reason", closeErr)
+			return
+		}
 		if resp == nil { // acks=0 produce
 			b.metrics.ObserveRequest(api, req.Version, time.Since(start))
 			continue
@@ -108,14 +112,21 @@ func (b *Broker) protocolError(c net.Conn, h protocol.Header, err error) {
 }
 
 // handle dispatches a decoded request to its handler. A nil response means
-// nothing is written (acks=0 produce).
-func (b *Broker) handle(req protocol.Request) kmsg.Response {
+// nothing is written (acks=0 produce); an error means the connection must
+// be closed (a failed acks=0 produce).
+func (b *Broker) handle(req protocol.Request) (kmsg.Response, error) {
 	if req.Unsupported {
-		return protocol.ApiVersionsResponse(req.Version, true)
+		return protocol.ApiVersionsResponse(req.Version, true), nil
 	}
+	if p, ok := req.Body.(*kmsg.ProduceRequest); ok {
+		return b.handleProduce(p)
+	}
+	return b.dispatch(req), nil
+}
+
+// dispatch routes every request but Produce to its handler.
+func (b *Broker) dispatch(req protocol.Request) kmsg.Response {
 	switch body := req.Body.(type) {
-	case *kmsg.ProduceRequest:
-		return b.handleProduce(body)
 	case *kmsg.FetchRequest:
 		return b.handleFetch(body)
 	case *kmsg.ListOffsetsRequest:

@@ -32,6 +32,8 @@ func logErrorCode(err error) int16 {
 		return kerr.InvalidProducerEpoch.Code
 	case errors.Is(err, wlog.ErrUnknownProducerID):
 		return kerr.UnknownProducerID.Code
+	case errors.Is(err, errInvalidTimestamp):
+		return kerr.InvalidTimestamp.Code
 	case errors.Is(err, errTransactional):
 		return kerr.InvalidTxnState.Code
 	case errors.Is(err, wlog.ErrClosed):
@@ -73,3 +75,5 @@ func strPtr(s string) *string { return &s }
 var errTransactional = errors.New("transactional batches are not supported by this broker yet")
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+var errInvalidTimestamp = errors.New("invalid timestamp")

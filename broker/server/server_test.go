@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,7 +23,8 @@ import (
 // and its goroutines waited for, at cleanup.
 type testBroker struct {
 	*Broker
-	dir string
+	dir  string
+	stop func() // stops the broker and waits; safe to call twice
 }
 
 func startBroker(t testing.TB, props map[string]string) *testBroker {
@@ -32,6 +34,11 @@ func startBroker(t testing.TB, props map[string]string) *testBroker {
 }
 
 func startBrokerIn(t testing.TB, dir string, props map[string]string) *testBroker {
+	t.Helper()
+	return startBrokerOpts(t, dir, props, Options{})
+}
+
+func startBrokerOpts(t testing.TB, dir string, props map[string]string, opts Options) *testBroker {
 	t.Helper()
 	over := map[string]string{
 		"listeners":           "PLAINTEXT://127.0.0.1:0",
@@ -49,26 +56,31 @@ func startBrokerIn(t testing.TB, dir string, props map[string]string) *testBroke
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
-	b, err := New(cfg, Options{Logger: logger})
+	opts.Logger = logger
+	b, err := New(cfg, opts)
 	if err != nil {
 		t.Fatalf("new broker: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- b.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("broker run: %v", err)
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("broker run: %v", err)
+				}
+			case <-time.After(15 * time.Second):
+				t.Errorf("broker did not stop within 15s")
 			}
-		case <-time.After(15 * time.Second):
-			t.Errorf("broker did not stop within 15s")
-		}
-	})
+		})
+	}
+	t.Cleanup(stop)
 	waitFor(t, 5*time.Second, func() bool { return b.ready.Load() })
-	return &testBroker{Broker: b, dir: dir}
+	return &testBroker{Broker: b, dir: dir, stop: stop}
 }
 
 func (b *testBroker) client(t testing.TB, opts ...kgo.Opt) *kgo.Client {
