@@ -5,9 +5,9 @@ import (
 	"math"
 	"time"
 
-	"github.com/weirhq/weir/broker/config"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/weirhq/weir/broker/config"
 
 	wlog "github.com/weirhq/weir/broker/log"
 )
