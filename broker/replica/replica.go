@@ -1,0 +1,289 @@
+// Package replica is a partition's replication state on one broker: its
+// role (leader or follower), leader epoch, replica set and ISR, and, on the
+// leader, each follower's log end offset, the high watermark and the ISR
+// changes to ask the controller for.
+//
+// It is a deterministic core: no I/O, no goroutines, time passed in. The
+// server feeds it (metadata changes, follower fetches, local appends) and
+// acts on what it returns (wake parked requests when the high watermark
+// moves, send AlterPartition for ISR changes). Kafka's rules, as in its
+// Partition class:
+//
+//   - The high watermark is the smallest log end offset over the maximal
+//     ISR: the committed ISR plus any member whose addition is pending at
+//     the controller (KIP-497), so a pending change never lets the
+//     watermark run ahead of a replica that may count toward it.
+//   - A follower is caught up as of now when it fetches at or past the
+//     leader's log end offset, and as of its previous fetch when it fetches
+//     at or past what the leader had then; it leaves the ISR after
+//     replica.lag.time.max.ms without catching up.
+//   - A follower joins the ISR once its log end offset reaches the high
+//     watermark and the start of the current leader epoch.
+//   - Only one ISR change is in flight at a time.
+package replica
+
+import (
+	"slices"
+	"time"
+)
+
+// Role is what this broker is for a partition.
+type Role int8
+
+const (
+	None Role = iota
+	Leader
+	Follower
+)
+
+func (r Role) String() string {
+	return [...]string{"none", "leader", "follower"}[r]
+}
+
+// Assignment is the controller's view of a partition, from metadata.
+type Assignment struct {
+	Leader         int32
+	LeaderEpoch    int32
+	PartitionEpoch int32
+	Replicas       []int32
+	ISR            []int32
+}
+
+// follower is the leader's view of one follower replica.
+type follower struct {
+	leo            int64
+	lastFetchLEO   int64     // leader LEO at this follower's previous fetch
+	lastCaughtUp   time.Time // last time it fetched at or past lastFetchLEO
+	lastFetch      time.Time
+	fetchedSinceUp bool
+}
+
+// Partition is one partition's replication state. It is not safe for
+// concurrent use: the caller holds its lock (server/partition.go).
+type Partition struct {
+	self   int32
+	role   Role
+	assign Assignment
+	hw     int64
+
+	// Leader only.
+	followers   map[int32]*follower
+	epochStart  int64   // log end offset when this leader epoch began
+	pendingISR  []int32 // proposed ISR awaiting the controller, nil if none
+	pendingFrom int32   // partition epoch the proposal was based on
+}
+
+// New returns the state of a partition this broker hosts but does not yet
+// serve.
+func New(self int32) *Partition {
+	return &Partition{self: self, role: None, hw: 0}
+}
+
+// Role is this broker's role.
+func (p *Partition) Role() Role { return p.role }
+
+// Assignment is the last assignment applied.
+func (p *Partition) Assignment() Assignment { return p.assign }
+
+// LeaderEpoch is the current leader epoch.
+func (p *Partition) LeaderEpoch() int32 { return p.assign.LeaderEpoch }
+
+// HighWatermark is the offset below which records are committed.
+func (p *Partition) HighWatermark() int64 { return p.hw }
+
+// ISR is the committed ISR.
+func (p *Partition) ISR() []int32 { return p.assign.ISR }
+
+// MaximalISR is the ISR the leader counts for the high watermark and
+// acks=all: committed members plus pending additions.
+func (p *Partition) MaximalISR() []int32 {
+	if p.pendingISR == nil {
+		return p.assign.ISR
+	}
+	out := slices.Clone(p.assign.ISR)
+	for _, r := range p.pendingISR {
+		if !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// BecomeLeader applies an assignment naming this broker leader. leo is the
+// local log end offset; hw the checkpointed high watermark (clamped).
+// Followers' log end offsets start unknown, as after a Kafka election.
+func (p *Partition) BecomeLeader(a Assignment, leo, hw int64, now time.Time) {
+	newEpoch := p.role != Leader || a.LeaderEpoch != p.assign.LeaderEpoch
+	p.role, p.assign = Leader, cloneAssignment(a)
+	if newEpoch {
+		p.epochStart = leo
+		p.followers = map[int32]*follower{}
+		p.pendingISR = nil
+	}
+	for _, r := range a.Replicas {
+		if r != p.self && p.followers[r] == nil {
+			// A follower in the ISR is presumed caught up as of now, so the
+			// lag clock starts at the election, not at zero.
+			p.followers[r] = &follower{leo: -1, lastCaughtUp: now}
+		}
+	}
+	for r := range p.followers {
+		if !slices.Contains(a.Replicas, r) {
+			delete(p.followers, r)
+		}
+	}
+	if p.pendingISR != nil && a.PartitionEpoch != p.pendingFrom {
+		p.pendingISR = nil // the controller decided; this is the result
+	}
+	p.hw = min(max(hw, p.hw), leo)
+}
+
+// BecomeFollower applies an assignment naming another broker leader.
+func (p *Partition) BecomeFollower(a Assignment, leo int64) {
+	p.role, p.assign = Follower, cloneAssignment(a)
+	p.followers, p.pendingISR = nil, nil
+	p.hw = min(p.hw, leo)
+}
+
+// Stop drops the role (the partition left this broker or went offline).
+func (p *Partition) Stop() {
+	p.role = None
+	p.followers, p.pendingISR = nil, nil
+}
+
+// FollowerFetch records a follower's fetch at fetchOffset (its log end
+// offset) while the leader's log end offset is leaderLEO. It returns
+// whether the high watermark advanced.
+func (p *Partition) FollowerFetch(replica int32, fetchOffset, leaderLEO int64, now time.Time) bool {
+	f := p.followers[replica]
+	if p.role != Leader || f == nil {
+		return false
+	}
+	switch {
+	case fetchOffset >= leaderLEO:
+		f.lastCaughtUp = maxTime(f.lastCaughtUp, now)
+	case f.fetchedSinceUp && fetchOffset >= f.lastFetchLEO:
+		// It has everything the leader had at its previous fetch: it was
+		// caught up as of then (Kafka's Replica.updateFetchState).
+		f.lastCaughtUp = maxTime(f.lastCaughtUp, f.lastFetch)
+	}
+	f.leo, f.lastFetchLEO, f.lastFetch, f.fetchedSinceUp = fetchOffset, leaderLEO, now, true
+	return p.advance(leaderLEO)
+}
+
+// LocalAppend tells the leader its log end offset moved (an append). With
+// no followers in the ISR the high watermark follows at once.
+func (p *Partition) LocalAppend(leaderLEO int64) bool {
+	if p.role != Leader {
+		return false
+	}
+	return p.advance(leaderLEO)
+}
+
+// advance recomputes the high watermark: the minimum log end offset over
+// the maximal ISR. It never moves backwards.
+func (p *Partition) advance(leaderLEO int64) bool {
+	hw := leaderLEO
+	for _, r := range p.MaximalISR() {
+		if r == p.self {
+			continue
+		}
+		f := p.followers[r]
+		if f == nil || f.leo < 0 {
+			return false // an ISR member we have not heard from holds it back
+		}
+		hw = min(hw, f.leo)
+	}
+	if hw > p.hw {
+		p.hw = hw
+		return true
+	}
+	return false
+}
+
+// FollowerHighWatermark sets a follower's high watermark from the leader's
+// fetch response, never past the local log end offset.
+func (p *Partition) FollowerHighWatermark(leaderHW, leo int64) {
+	if p.role == Follower {
+		p.hw = max(p.hw, min(leaderHW, leo))
+	}
+}
+
+// Truncated tells the partition its log was truncated to leo.
+func (p *Partition) Truncated(leo int64) { p.hw = min(p.hw, leo) }
+
+// ISRChange is an ISR the leader wants the controller to commit.
+type ISRChange struct {
+	ISR            []int32
+	LeaderEpoch    int32
+	PartitionEpoch int32
+}
+
+// NextISRChange returns the ISR change the leader should propose now, if
+// any and if none is in flight: first removing followers that have not
+// caught up within lagMax, else adding one follower that has caught up.
+// The change is recorded as pending until the controller's answer arrives
+// through BecomeLeader (or ISRChangeFailed).
+func (p *Partition) NextISRChange(now time.Time, lagMax time.Duration) (ISRChange, bool) {
+	if p.role != Leader || p.pendingISR != nil {
+		return ISRChange{}, false
+	}
+	isr := p.assign.ISR
+	var keep []int32
+	for _, r := range isr {
+		f := p.followers[r]
+		if r == p.self || f == nil || now.Sub(f.lastCaughtUp) <= lagMax {
+			keep = append(keep, r)
+		}
+	}
+	if len(keep) < len(isr) {
+		return p.propose(keep), true
+	}
+	for _, r := range p.assign.Replicas {
+		f := p.followers[r]
+		if r == p.self || f == nil || slices.Contains(isr, r) {
+			continue
+		}
+		if f.leo >= p.hw && f.leo >= p.epochStart {
+			return p.propose(append(slices.Clone(isr), r)), true
+		}
+	}
+	return ISRChange{}, false
+}
+
+func (p *Partition) propose(isr []int32) ISRChange {
+	slices.Sort(isr)
+	p.pendingISR, p.pendingFrom = isr, p.assign.PartitionEpoch
+	return ISRChange{ISR: isr, LeaderEpoch: p.assign.LeaderEpoch, PartitionEpoch: p.assign.PartitionEpoch}
+}
+
+// ISRChangeFailed clears a pending change the controller rejected or that
+// could not be sent, so it is retried later.
+func (p *Partition) ISRChangeFailed() { p.pendingISR = nil }
+
+// ISRCommitted applies the controller's answer to an ISR change.
+func (p *Partition) ISRCommitted(isr []int32, partitionEpoch int32) {
+	p.assign.ISR, p.assign.PartitionEpoch = slices.Clone(isr), partitionEpoch
+	p.pendingISR = nil
+}
+
+// FollowerLEO returns what the leader knows of a follower's log end
+// offset (-1: not heard from).
+func (p *Partition) FollowerLEO(replica int32) int64 {
+	if f := p.followers[replica]; f != nil {
+		return f.leo
+	}
+	return -1
+}
+
+func cloneAssignment(a Assignment) Assignment {
+	a.Replicas, a.ISR = slices.Clone(a.Replicas), slices.Clone(a.ISR)
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}

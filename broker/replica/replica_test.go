@@ -1,0 +1,152 @@
+package replica
+
+import (
+	"slices"
+	"testing"
+	"time"
+)
+
+var t0 = time.Unix(1_000_000, 0)
+
+func leader(t *testing.T, leo int64) *Partition {
+	t.Helper()
+	p := New(1)
+	p.BecomeLeader(Assignment{Leader: 1, LeaderEpoch: 3, PartitionEpoch: 7, Replicas: []int32{1, 2, 3}, ISR: []int32{1, 2, 3}}, leo, 0, t0)
+	return p
+}
+
+func TestHighWatermarkIsMinimumOverISR(t *testing.T) {
+	p := leader(t, 100)
+	if p.HighWatermark() != 0 {
+		t.Fatalf("hw %d before any follower fetched", p.HighWatermark())
+	}
+	if p.FollowerFetch(2, 100, 100, t0) {
+		t.Fatal("hw moved while replica 3 has not fetched")
+	}
+	if !p.FollowerFetch(3, 60, 100, t0) || p.HighWatermark() != 60 {
+		t.Fatalf("hw %d, want 60", p.HighWatermark())
+	}
+	p.FollowerFetch(3, 100, 100, t0)
+	if p.HighWatermark() != 100 {
+		t.Fatalf("hw %d, want 100", p.HighWatermark())
+	}
+	// A lower fetch (a follower that truncated) never moves it back.
+	p.FollowerFetch(3, 90, 100, t0)
+	if p.HighWatermark() != 100 {
+		t.Fatalf("hw went back to %d", p.HighWatermark())
+	}
+}
+
+func TestLeaderAloneInISRAdvancesOnAppend(t *testing.T) {
+	p := New(1)
+	p.BecomeLeader(Assignment{Leader: 1, LeaderEpoch: 1, Replicas: []int32{1, 2}, ISR: []int32{1}}, 10, 0, t0)
+	if !p.LocalAppend(15) || p.HighWatermark() != 15 {
+		t.Fatalf("hw %d, want 15", p.HighWatermark())
+	}
+}
+
+func TestLaggingFollowerLeavesISR(t *testing.T) {
+	lag := 30 * time.Second
+	p := leader(t, 100)
+	p.FollowerFetch(2, 100, 100, t0)
+	p.FollowerFetch(3, 100, 100, t0)
+	// Replica 3 stops fetching; replica 2 keeps up.
+	now := t0
+	for i := 1; i <= 31; i++ {
+		now = t0.Add(time.Duration(i) * time.Second)
+		p.LocalAppend(100 + int64(i))
+		p.FollowerFetch(2, 100+int64(i), 100+int64(i), now)
+	}
+	ch, ok := p.NextISRChange(now, lag)
+	if !ok || !slices.Equal(ch.ISR, []int32{1, 2}) || ch.PartitionEpoch != 7 {
+		t.Fatalf("change %+v %v, want ISR [1 2] from partition epoch 7", ch, ok)
+	}
+	if _, again := p.NextISRChange(now, lag); again {
+		t.Fatal("a second change while one is pending")
+	}
+	// Until committed, the maximal ISR still counts 3: hw held at its LEO.
+	if p.HighWatermark() != 100 {
+		t.Fatalf("hw %d, want 100 (held by pending-removal replica 3)", p.HighWatermark())
+	}
+	p.ISRCommitted([]int32{1, 2}, 8)
+	p.LocalAppend(131)
+	if p.HighWatermark() != 131 {
+		t.Fatalf("hw %d after shrink, want 131", p.HighWatermark())
+	}
+}
+
+func TestFollowerRejoinsISRWhenCaughtUpToHW(t *testing.T) {
+	p := New(1)
+	p.BecomeLeader(Assignment{Leader: 1, LeaderEpoch: 2, PartitionEpoch: 4, Replicas: []int32{1, 2}, ISR: []int32{1}}, 50, 0, t0)
+	p.LocalAppend(80)
+	p.FollowerFetch(2, 40, 80, t0)
+	if _, ok := p.NextISRChange(t0, time.Minute); ok {
+		t.Fatal("proposed adding a follower below the high watermark")
+	}
+	p.FollowerFetch(2, 80, 80, t0)
+	ch, ok := p.NextISRChange(t0, time.Minute)
+	if !ok || !slices.Equal(ch.ISR, []int32{1, 2}) {
+		t.Fatalf("change %+v %v, want [1 2]", ch, ok)
+	}
+	// Pending addition counts toward the maximal ISR at once (KIP-497).
+	if !slices.Contains(p.MaximalISR(), 2) {
+		t.Fatal("pending member missing from the maximal ISR")
+	}
+}
+
+func TestFollowerNeedsCurrentEpochStartToRejoin(t *testing.T) {
+	// The leader's epoch began at offset 50; hw is still 0 (new leader).
+	p := New(1)
+	p.BecomeLeader(Assignment{Leader: 1, LeaderEpoch: 5, Replicas: []int32{1, 2}, ISR: []int32{1}}, 50, 0, t0)
+	p.FollowerFetch(2, 10, 50, t0)
+	if _, ok := p.NextISRChange(t0, time.Minute); ok {
+		t.Fatal("a follower below the epoch start rejoined the ISR")
+	}
+}
+
+func TestCaughtUpAsOfPreviousFetch(t *testing.T) {
+	p := leader(t, 100)
+	p.FollowerFetch(2, 100, 100, t0)
+	p.FollowerFetch(3, 100, 100, t0)
+	// The leader keeps appending; replica 2 always fetches exactly what the
+	// leader had at its previous fetch: behind now, but never lagging.
+	leo := int64(100)
+	now := t0
+	for i := 1; i <= 60; i++ {
+		now = t0.Add(time.Duration(i) * time.Second)
+		prev := leo
+		leo += 10
+		p.LocalAppend(leo)
+		p.FollowerFetch(2, prev, leo, now)
+		p.FollowerFetch(3, leo, leo, now)
+	}
+	if ch, ok := p.NextISRChange(now, 30*time.Second); ok {
+		t.Fatalf("shrank to %v though replica 2 keeps up with the previous fetch", ch.ISR)
+	}
+}
+
+func TestFollowerHighWatermarkNeverPastLocalLEO(t *testing.T) {
+	p := New(2)
+	p.BecomeFollower(Assignment{Leader: 1, LeaderEpoch: 1, Replicas: []int32{1, 2}, ISR: []int32{1, 2}}, 10)
+	p.FollowerHighWatermark(50, 30)
+	if p.HighWatermark() != 30 {
+		t.Fatalf("hw %d, want 30", p.HighWatermark())
+	}
+	p.Truncated(20)
+	if p.HighWatermark() != 20 {
+		t.Fatalf("hw %d after truncation, want 20", p.HighWatermark())
+	}
+}
+
+func TestNewLeaderEpochResetsFollowerState(t *testing.T) {
+	p := leader(t, 100)
+	p.FollowerFetch(2, 100, 100, t0)
+	p.FollowerFetch(3, 100, 100, t0)
+	p.BecomeLeader(Assignment{Leader: 1, LeaderEpoch: 4, PartitionEpoch: 9, Replicas: []int32{1, 2, 3}, ISR: []int32{1, 2, 3}}, 120, 100, t0)
+	if p.FollowerLEO(2) != -1 {
+		t.Fatal("follower state survived a new leader epoch")
+	}
+	if p.HighWatermark() != 100 {
+		t.Fatalf("hw %d, want 100 kept", p.HighWatermark())
+	}
+}
