@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that the e2e tests drive as real Kafka clients:
-# kcat (librdkafka), python3-kafka (kafka-python) and python3-confluent-kafka.
+# kcat (librdkafka), python3-kafka (kafka-python) and python3-confluent-kafka;
+# and prometheus (which ships promtool), the server the agent's e2e test scrapes with.
 # Installs only what is missing, and says what it installs.
 set -euo pipefail
 
 py=/usr/bin/python3 # Debian's interpreter: a pyenv python on PATH does not see Debian's modules
 missing=()
 command -v kcat >/dev/null 2>&1 || missing+=(kcat)
+{ [ -x /usr/bin/prometheus ] && [ -x /usr/bin/promtool ]; } || missing+=(prometheus)
 if ! [ -x "$py" ]; then
 	missing+=(python3 python3-kafka python3-confluent-kafka)
 else
@@ -15,7 +17,7 @@ else
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then
-	echo "install-deps: kcat, python3-kafka and python3-confluent-kafka are present"
+	echo "install-deps: kcat, python3-kafka, python3-confluent-kafka and prometheus are present"
 	exit 0
 fi
 
