@@ -1,0 +1,210 @@
+package log
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// EpochCacheFile is the leader-epoch checkpoint in each partition
+// directory, in Kafka's format: a version line (0), an entry count, then
+// "epoch startOffset" per line, oldest first.
+const EpochCacheFile = "leader-epoch-checkpoint"
+
+// EpochEntry says leader epoch Epoch began at StartOffset.
+type EpochEntry struct {
+	Epoch       int32
+	StartOffset int64
+}
+
+// EpochCache maps leader epochs to the offsets where they began (KIP-101).
+// A follower asks a new leader for the end offset of its latest epoch
+// (OffsetForLeaderEpoch) and truncates to it, so replicas never diverge.
+// Safe for concurrent use.
+type EpochCache struct {
+	path string
+	mu   struct {
+		sync.Mutex
+		entries []EpochEntry
+	}
+}
+
+// OpenEpochCache loads the checkpoint in dir (empty when there is none).
+func OpenEpochCache(dir string) (*EpochCache, error) {
+	c := &EpochCache{path: filepath.Join(dir, EpochCacheFile)}
+	b, err := os.ReadFile(c.path)
+	if errors.Is(err, os.ErrNotExist) {
+		return c, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", c.path, err)
+	}
+	entries, err := parseEpochCheckpoint(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.path, err)
+	}
+	c.mu.entries = entries
+	return c, nil
+}
+
+func parseEpochCheckpoint(b []byte) ([]EpochEntry, error) {
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	line := func() (string, bool) {
+		if !sc.Scan() {
+			return "", false
+		}
+		return strings.TrimSpace(sc.Text()), true
+	}
+	if v, ok := line(); !ok || v != "0" {
+		return nil, fmt.Errorf("unsupported checkpoint version %q", v)
+	}
+	n, ok := line()
+	count, err := strconv.Atoi(n)
+	if !ok || err != nil || count < 0 {
+		return nil, fmt.Errorf("bad entry count %q", n)
+	}
+	var out []EpochEntry
+	for i := 0; i < count; i++ {
+		l, ok := line()
+		f := strings.Fields(l)
+		if !ok || len(f) != 2 {
+			return nil, fmt.Errorf("entry %d: %q", i, l)
+		}
+		e, err1 := strconv.ParseInt(f[0], 10, 32)
+		o, err2 := strconv.ParseInt(f[1], 10, 64)
+		if err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("entry %d: %q", i, l)
+		}
+		out = append(out, EpochEntry{int32(e), o})
+	}
+	return out, nil
+}
+
+// Entries returns a copy of the entries, oldest first.
+func (c *EpochCache) Entries() []EpochEntry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]EpochEntry(nil), c.mu.entries...)
+}
+
+// Latest returns the newest entry.
+func (c *EpochCache) Latest() (EpochEntry, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.mu.entries) == 0 {
+		return EpochEntry{}, false
+	}
+	return c.mu.entries[len(c.mu.entries)-1], true
+}
+
+// Assign records that epoch begins at startOffset, if that is news: a new
+// epoch, or the same epoch starting earlier. Entries that the new one
+// contradicts (same or later epoch, or a start at or past it) are dropped,
+// as in Kafka. It persists the checkpoint when it changes.
+func (c *EpochCache) Assign(epoch int32, startOffset int64) error {
+	if epoch < 0 {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n := len(c.mu.entries); n > 0 {
+		last := c.mu.entries[n-1]
+		if last.Epoch == epoch && last.StartOffset <= startOffset {
+			return nil
+		}
+	}
+	kept := c.mu.entries[:0:0]
+	for _, e := range c.mu.entries {
+		if e.Epoch < epoch && e.StartOffset < startOffset {
+			kept = append(kept, e)
+		}
+	}
+	c.mu.entries = append(kept, EpochEntry{epoch, startOffset})
+	return c.saveLocked()
+}
+
+// TruncateFromEnd drops entries that begin at or past offset (the log was
+// truncated to offset).
+func (c *EpochCache) TruncateFromEnd(offset int64) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := len(c.mu.entries)
+	for n > 0 && c.mu.entries[n-1].StartOffset >= offset {
+		n--
+	}
+	if n == len(c.mu.entries) {
+		return nil
+	}
+	c.mu.entries = c.mu.entries[:n]
+	return c.saveLocked()
+}
+
+// TruncateFromStart drops entries wholly below offset (the new log start),
+// moving the first remaining epoch's start up to it.
+func (c *EpochCache) TruncateFromStart(offset int64) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	i := 0
+	for i+1 < len(c.mu.entries) && c.mu.entries[i+1].StartOffset <= offset {
+		i++
+	}
+	changed := i > 0
+	c.mu.entries = c.mu.entries[i:]
+	if len(c.mu.entries) > 0 && c.mu.entries[0].StartOffset < offset {
+		c.mu.entries[0].StartOffset, changed = offset, true
+	}
+	if !changed {
+		return nil
+	}
+	return c.saveLocked()
+}
+
+// EndOffsetFor answers OffsetForLeaderEpoch for requested, given the log
+// end offset: the largest epoch <= requested and the offset where the next
+// epoch began (leo for the latest epoch); (-1, -1) when requested is newer
+// than every epoch known or there are none.
+func (c *EpochCache) EndOffsetFor(requested int32, leo int64) (int32, int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	es := c.mu.entries
+	if requested < 0 || len(es) == 0 {
+		return -1, -1
+	}
+	if last := es[len(es)-1]; requested >= last.Epoch {
+		if requested == last.Epoch {
+			return last.Epoch, leo
+		}
+		return -1, -1
+	}
+	// es[hi] is the first entry with an epoch above requested.
+	hi := 0
+	for es[hi].Epoch <= requested {
+		hi++
+	}
+	if hi == 0 {
+		return requested, es[0].StartOffset
+	}
+	return es[hi-1].Epoch, es[hi].StartOffset
+}
+
+func (c *EpochCache) saveLocked() error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "0\n%d\n", len(c.mu.entries))
+	for _, e := range c.mu.entries {
+		fmt.Fprintf(&b, "%d %d\n", e.Epoch, e.StartOffset)
+	}
+	tmp := c.path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", tmp, errors.Join(err, ErrStorage))
+	}
+	if err := os.Rename(tmp, c.path); err != nil {
+		return fmt.Errorf("renaming %s: %w", tmp, errors.Join(err, ErrStorage))
+	}
+	return nil
+}
