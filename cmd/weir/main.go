@@ -83,6 +83,7 @@ only Weir's.`,
 	root.AddCommand(
 		newBrokerCmd(),
 		newTopicCmd(g),
+		newGroupCmd(g),
 		newProduceCmd(g),
 		newConsumeCmd(g),
 		newBenchCmd(g),
