@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/weirhq/weir/broker/log/codec"
 )
 
 // spec describes a record batch to build.
@@ -23,11 +24,16 @@ type spec struct {
 	pid         int64 // producer id (default -1: none)
 	epoch       int16
 	seq         int32
-	compression int8 // attribute bits; the records are left uncompressed
+	compression int8               // codec: the records section is compressed with it
+	tsDeltas    []int64            // per-record timestamp deltas instead of i*tsStep
+	xerial      bool               // snappy in snappy-java's xerial framing (8 KiB chunks)
+	value       func(i int) []byte // record i's value instead of valueSize letters
+	attrs       int16              // more attribute bits (LogAppendTime, control...)
 }
 
 // batch builds a record batch v2 with kmsg; records are encoded per Kafka's
-// record format with the timestamps baseTs + i*tsStep.
+// record format with the timestamps baseTs + i*tsStep (or + tsDeltas[i]),
+// and compressed as a producer would with s.compression.
 func batch(s spec) []byte {
 	if s.n == 0 {
 		s.n = 1
@@ -38,21 +44,42 @@ func batch(s spec) []byte {
 	if s.pid == 0 {
 		s.pid = -1
 	}
+	if s.xerial {
+		s.compression = codec.Snappy
+	}
 	var recs []byte
+	maxTs := int64(-1 << 63)
 	for i := range s.n {
 		value := bytes.Repeat([]byte{byte('a' + i%26)}, s.valueSize)
-		r := kmsg.Record{TimestampDelta64: int64(i) * s.tsStep, OffsetDelta: int32(i), Value: value}
+		if s.value != nil {
+			value = s.value(i)
+		}
+		tsDelta := int64(i) * s.tsStep
+		if s.tsDeltas != nil {
+			tsDelta = s.tsDeltas[i]
+		}
+		maxTs = max(maxTs, s.baseTs+tsDelta)
+		r := kmsg.Record{TimestampDelta64: tsDelta, OffsetDelta: int32(i), Value: value}
 		body := r.AppendTo(nil)[1:] // Length 0 encodes as one byte; drop it
 		recs = binary.AppendVarint(recs, int64(len(body)))
 		recs = append(recs, body...)
+	}
+	switch {
+	case s.xerial:
+		recs = codec.XerialSnappy(nil, recs, 8<<10)
+	case s.compression != 0:
+		var err error
+		if recs, err = codec.Compress(nil, s.compression, recs); err != nil {
+			panic(err)
+		}
 	}
 	seq := s.seq
 	if s.pid < 0 {
 		seq = -1
 	}
 	rb := kmsg.RecordBatch{
-		FirstOffset: 0, PartitionLeaderEpoch: -1, Magic: 2, Attributes: int16(s.compression),
-		LastOffsetDelta: int32(s.n - 1), FirstTimestamp: s.baseTs, MaxTimestamp: s.baseTs + int64(s.n-1)*s.tsStep,
+		FirstOffset: 0, PartitionLeaderEpoch: -1, Magic: 2, Attributes: int16(s.compression) | s.attrs,
+		LastOffsetDelta: int32(s.n - 1), FirstTimestamp: s.baseTs, MaxTimestamp: maxTs,
 		ProducerID: s.pid, ProducerEpoch: s.epoch, FirstSequence: seq, NumRecords: int32(s.n), Records: recs,
 	}
 	rb.Length = int32(BatchHeaderSize - 12 + len(recs))

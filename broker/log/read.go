@@ -1,7 +1,6 @@
 package log
 
 import (
-	"encoding/binary"
 	"errors"
 	"sort"
 )
@@ -85,10 +84,14 @@ func releaseAll(segs []*segment) {
 	}
 }
 
-// OffsetForTimestamp returns the earliest offset whose record timestamp is >=
-// ts, with that timestamp. Inside uncompressed batches it finds the exact
-// record; for compressed batches it answers with the batch's base offset and
-// maxTimestamp. found=false when there is no such record.
+// OffsetForTimestamp returns the earliest offset at or after the log start
+// offset whose record timestamp is >= ts, with that timestamp, exact per
+// record as in Kafka: compressed batches are decompressed (at most
+// MaxDecompressedBatch bytes each) to find the record. In LogAppendTime
+// batches every record carries the batch's maxTimestamp. found=false when
+// there is no such record. A batch whose records cannot be read gives an
+// error wrapping ErrCorruptBatch. No lock is held while reading or
+// decompressing.
 func (l *Log) OffsetForTimestamp(ts int64) (offset int64, timestamp int64, found bool, err error) {
 	if l.closed.Load() {
 		return 0, 0, false, ErrClosed
@@ -100,15 +103,21 @@ func (l *Log) OffsetForTimestamp(ts int64) (offset int64, timestamp int64, found
 		if maxTs, _ := s.maxTimestamp(); maxTs < ts {
 			continue
 		}
-		off, t, ok, err := s.offsetForTimestamp(ts, start)
-		if err != nil || ok {
-			return off, t, ok, err
+		r, ok, err := s.offsetForTimestamp(ts, start)
+		if err != nil {
+			if errors.Is(err, ErrCorruptBatch) {
+				l.logger.Warn("timestamp lookup: unreadable batch", "dir", l.dir, "segment", s.base, "err", err)
+			}
+			return 0, 0, false, err
+		}
+		if ok {
+			return r.offset, r.timestamp, true, nil
 		}
 	}
 	return 0, 0, false, nil
 }
 
-func (s *segment) offsetForTimestamp(ts, startOffset int64) (int64, int64, bool, error) {
+func (s *segment) offsetForTimestamp(ts, startOffset int64) (record, bool, error) {
 	from := max(startOffset, s.base)
 	s.mu.RLock()
 	if rel, ok := s.mu.tidx.lookup(ts); ok {
@@ -122,63 +131,60 @@ func (s *segment) offsetForTimestamp(ts, startOffset int64) (int64, int64, bool,
 		if h.LastOffset() < startOffset || h.MaxTimestamp < ts {
 			continue
 		}
-		if h.Compression() != 0 || h.LogAppendTime() || h.Control() {
-			return max(h.BaseOffset, startOffset), h.MaxTimestamp, true, nil
+		// Like Kafka, a batch whose header promises a timestamp its records
+		// do not have is passed over.
+		r, ok, err := recordAtTimestamp(sc.batch, h, ts, startOffset)
+		if err != nil || ok {
+			return r, ok, err
 		}
-		if off, t, ok := recordAtTimestamp(sc.batch, h, ts, startOffset); ok {
-			return off, t, true, nil
-		}
-		return max(h.BaseOffset, startOffset), h.MaxTimestamp, true, nil
 	}
 	if sc.err != nil && errors.Is(sc.err, ErrStorage) {
-		return 0, 0, false, sc.err
+		return record{}, false, sc.err
 	}
-	return 0, 0, false, nil
+	return record{}, false, nil
 }
 
-// recordAtTimestamp decodes the records of an uncompressed batch and returns
-// the first one at or after startOffset with timestamp >= ts. Record layout:
-// length varint, attributes int8, timestampDelta varlong, offsetDelta varint,
-// then key, value and headers, which it skips using the length.
-func recordAtTimestamp(batch []byte, h BatchHeader, ts, startOffset int64) (int64, int64, bool) {
-	p := batch[BatchHeaderSize:]
-	for range h.NumRecords {
-		length, n := binary.Varint(p)
-		if n <= 0 || length < 0 || int64(len(p)-n) < length {
-			return 0, 0, false
-		}
-		rec := p[n : n+int(length)]
-		p = p[n+int(length):]
-		if len(rec) < 1 {
-			return 0, 0, false
-		}
-		tsDelta, n1 := binary.Varint(rec[1:])
-		if n1 <= 0 {
-			return 0, 0, false
-		}
-		offDelta, n2 := binary.Varint(rec[1+n1:])
-		if n2 <= 0 {
-			return 0, 0, false
-		}
-		off, t := h.BaseOffset+offDelta, h.BaseTimestamp+tsDelta
-		if off >= startOffset && t >= ts {
-			return off, t, true
-		}
-	}
-	return 0, 0, false
-}
-
-// MaxTimestamp returns the offset and timestamp of the record with the
-// largest timestamp (ListOffsets -3, KIP-734), at batch granularity: the
-// offset is the last offset of the batch that carried it.
+// MaxTimestamp returns the offset and timestamp of the first record with the
+// largest timestamp in the log (ListOffsets -3, KIP-734), exact per record
+// as Kafka 3.8+ answers: the batch that first reached that timestamp is read
+// and, if compressed, decompressed. In a LogAppendTime batch that is its
+// first record. If the batch cannot be read, the answer is its last offset.
 func (l *Log) MaxTimestamp() (offset int64, timestamp int64, found bool) {
 	segs := l.acquireAll()
 	defer releaseAll(segs)
 	timestamp = -1
+	var best *segment
 	for _, s := range segs {
 		if t, off := s.maxTimestamp(); t > timestamp {
-			offset, timestamp, found = off, t, true
+			best, offset, timestamp, found = s, off, t, true
 		}
 	}
-	return offset, timestamp, found
+	if !found {
+		return offset, timestamp, false
+	}
+	exact, ok, err := best.offsetOfMaxTimestamp(offset, timestamp)
+	if err != nil {
+		l.logger.Warn("max timestamp lookup: answering at batch granularity", "dir", l.dir, "segment", best.base, "err", err)
+	}
+	if ok {
+		offset = exact
+	}
+	return offset, timestamp, true
+}
+
+// offsetOfMaxTimestamp finds the record with timestamp maxTs in the batch
+// holding lastOffset.
+func (s *segment) offsetOfMaxTimestamp(lastOffset, maxTs int64) (int64, bool, error) {
+	pos, h, ok := s.findBatch(lastOffset)
+	if !ok || h.MaxTimestamp != maxTs {
+		return 0, false, nil // truncated under us
+	}
+	if h.LogAppendTime() {
+		return h.BaseOffset, true, nil
+	}
+	b := make([]byte, h.TotalSize())
+	if _, err := s.log.ReadAt(b, pos); err != nil {
+		return 0, false, storageErr(err, "read segment %020d at %d", s.base, pos)
+	}
+	return offsetOfMaxTimestamp(b, h)
 }
