@@ -35,6 +35,7 @@ import (
 func (b *Broker) handleProduce(r *kmsg.ProduceRequest) (kmsg.Response, error) {
 	resp := r.ResponseKind().(*kmsg.ProduceResponse)
 	acksOK := r.Acks == 0 || r.Acks == 1 || r.Acks == -1
+	var waits []pendingAck
 	for _, rt := range r.Topics {
 		st := kmsg.NewProduceResponseTopic()
 		st.Topic = rt.Topic
@@ -48,7 +49,9 @@ func (b *Broker) handleProduce(r *kmsg.ProduceRequest) (kmsg.Response, error) {
 				sp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
 				sp.ErrorMessage = strPtr("transactions are not supported by this broker yet")
 			default:
-				b.produceTo(rt.Topic, rp, &sp)
+				if p, target := b.produceTo(rt.Topic, rp, &sp, r.Acks == -1); p != nil {
+					waits = append(waits, pendingAck{p: p, target: target, topic: len(resp.Topics), part: len(st.Partitions)})
+				}
 			}
 			st.Partitions = append(st.Partitions, sp)
 		}
@@ -57,7 +60,63 @@ func (b *Broker) handleProduce(r *kmsg.ProduceRequest) (kmsg.Response, error) {
 	if r.Acks == 0 {
 		return nil, acks0Failure(resp)
 	}
+	if len(waits) > 0 {
+		b.awaitISR(resp, waits, time.Duration(r.TimeoutMillis)*time.Millisecond)
+	}
 	return resp, nil
+}
+
+// pendingAck is an acks=all append waiting for the ISR: the response
+// partition at resp.Topics[topic].Partitions[part] completes when the high
+// watermark reaches target.
+type pendingAck struct {
+	p           *partition
+	target      int64
+	topic, part int
+}
+
+// awaitISR parks until every pending append is replicated to the ISR (the
+// high watermark passes it), as Kafka's delayed produce does, or the
+// request's timeout passes (REQUEST_TIMED_OUT). An append whose ISR fell
+// below min.insync.replicas by then gets NOT_ENOUGH_REPLICAS_AFTER_APPEND.
+func (b *Broker) awaitISR(resp *kmsg.ProduceResponse, waits []pendingAck, timeout time.Duration) {
+	w := make(chan struct{}, 1)
+	for _, pa := range waits {
+		pa.p.addWaiter(w)
+		defer pa.p.removeWaiter(w)
+	}
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	for {
+		open := waits[:0]
+		for _, pa := range waits {
+			sp := &resp.Topics[pa.topic].Partitions[pa.part]
+			switch {
+			case !pa.p.isLeader():
+				sp.ErrorCode = kerr.NotLeaderForPartition.Code
+			case pa.p.highWatermark() >= pa.target:
+				if isr, _ := pa.p.isrState(); isr < int(pa.p.settings().MinInsyncReplicas) {
+					sp.ErrorCode = kerr.NotEnoughReplicasAfterAppend.Code
+				}
+			default:
+				open = append(open, pa)
+			}
+		}
+		waits = open
+		if len(waits) == 0 {
+			return
+		}
+		select {
+		case <-w:
+			continue
+		case <-t.C:
+		case <-b.ctx.Done():
+		}
+		for _, pa := range waits {
+			resp.Topics[pa.topic].Partitions[pa.part].ErrorCode = kerr.RequestTimedOut.Code
+		}
+		return
+	}
 }
 
 // acks0Failure returns an error naming the first failed partition of an
@@ -73,16 +132,29 @@ func acks0Failure(resp *kmsg.ProduceResponse) error {
 	return nil
 }
 
-func (b *Broker) produceTo(topicName string, rp kmsg.ProduceRequestTopicPartition, sp *kmsg.ProduceResponseTopicPartition) {
+// produceTo appends one partition's batches. For acks=all it returns the
+// partition and the offset the high watermark must reach before the
+// append may be acknowledged.
+func (b *Broker) produceTo(topicName string, rp kmsg.ProduceRequestTopicPartition, sp *kmsg.ProduceResponseTopicPartition, acksAll bool) (*partition, int64) {
 	sp.BaseOffset, sp.LogAppendTime, sp.LogStartOffset = -1, -1, -1
 	m := b.metrics
 	p := b.lookup(topicName, rp.Partition)
 	if p == nil {
 		sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
-		return
+		return nil, 0
 	}
 	m.TotalProduceRequests.WithLabelValues(topicName).Inc()
+	if !p.isLeader() {
+		sp.ErrorCode = kerr.NotLeaderForPartition.Code
+		return nil, 0
+	}
 	ts := p.settings()
+	if isr, _ := p.isrState(); acksAll && isr < int(ts.MinInsyncReplicas) {
+		sp.ErrorCode = kerr.NotEnoughReplicas.Code
+		sp.ErrorMessage = strPtr(fmt.Sprintf("the in-sync replicas (%d) are fewer than min.insync.replicas (%d)", isr, ts.MinInsyncReplicas))
+		m.FailedProduce.WithLabelValues(topicName).Inc()
+		return nil, 0
+	}
 	hdrs, err := wlog.ValidateBatches(rp.Records, int(ts.MaxMessageBytes))
 	if err == nil {
 		err = rejectTransactional(hdrs)
@@ -105,11 +177,13 @@ func (b *Broker) produceTo(topicName string, rp kmsg.ProduceRequestTopicPartitio
 		if sp.ErrorCode == kerr.KafkaStorageError.Code {
 			b.logger.Error("append failed", "partition", topicName, "index", rp.Partition, "err", err)
 		}
-		return
+		return nil, 0
 	}
 	sp.BaseOffset, sp.LogAppendTime, sp.LogStartOffset = info.FirstOffset, info.LogAppendTime, info.LogStartOffset
 	if info.Duplicate {
-		return
+		// A retry of an append already in the log: acknowledge it like the
+		// original, once the ISR has it.
+		return ackTarget(p, acksAll, info.LastOffset+1)
 	}
 	var n int64
 	for _, h := range hdrs {
@@ -117,7 +191,15 @@ func (b *Broker) produceTo(topicName string, rp kmsg.ProduceRequestTopicPartitio
 	}
 	m.BytesIn.WithLabelValues(topicName).Add(float64(len(rp.Records)))
 	m.MessagesIn.WithLabelValues(topicName).Add(float64(n))
-	p.wakeAll()
+	p.appended()
+	return ackTarget(p, acksAll, info.LastOffset+1)
+}
+
+func ackTarget(p *partition, acksAll bool, target int64) (*partition, int64) {
+	if !acksAll {
+		return nil, 0
+	}
+	return p, target
 }
 
 // rejectTransactional refuses transactional and control batches until the

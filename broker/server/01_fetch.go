@@ -23,6 +23,13 @@ import (
 // documented fallback). An incremental request naming a session this broker
 // never created gets FETCH_SESSION_ID_NOT_FOUND.
 //
+// A fetch with a replica id (ReplicaID before v15, ReplicaState from v15)
+// is a follower replicating: it reads up to the log end offset rather than
+// the high watermark, and its fetch offset is its log end offset, which the
+// leader records to advance the high watermark and manage the ISR.
+// Consumers and followers alike get NOT_LEADER_OR_FOLLOWER from a broker
+// that does not lead the partition.
+//
 // MinBytes/MaxWait is a real long poll: when the first pass returns fewer
 // than MinBytes, the request parks on every partition it names and is woken
 // by the next append to any of them, by MaxWait, or by shutdown. Without
@@ -129,6 +136,14 @@ func (b *Broker) fetchOnce(r *kmsg.FetchRequest, parts []fetchPartition, resp *k
 	return total, hasErr
 }
 
+// replicaID is the fetching follower's broker id, or -1 for a consumer.
+func replicaID(r *kmsg.FetchRequest) int32 {
+	if r.Version >= 15 {
+		return r.ReplicaState.ID
+	}
+	return r.ReplicaID
+}
+
 func (b *Broker) fetchPartition(r *kmsg.FetchRequest, rp kmsg.FetchRequestTopicPartition, fp fetchPartition, budget int, first bool) kmsg.FetchResponseTopicPartition {
 	sp := kmsg.NewFetchResponseTopicPartition()
 	sp.Partition = rp.Partition
@@ -149,6 +164,16 @@ func (b *Broker) fetchPartition(r *kmsg.FetchRequest, rp kmsg.FetchRequestTopicP
 		sp.ErrorCode = code
 		return sp
 	}
+	if !p.isLeader() {
+		sp.ErrorCode = kerr.NotLeaderForPartition.Code
+		return sp
+	}
+	follower := replicaID(r)
+	readTo := p.highWatermark()
+	if follower >= 0 {
+		p.followerFetched(follower, rp.FetchOffset, time.Now())
+		readTo = math.MaxInt64
+	}
 	hw := p.highWatermark()
 	sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = hw, hw, p.log.LogStartOffset()
 	if r.IsolationLevel == 1 {
@@ -161,7 +186,7 @@ func (b *Broker) fetchPartition(r *kmsg.FetchRequest, rp kmsg.FetchRequestTopicP
 	if max <= 0 && !first {
 		return sp
 	}
-	data, err := p.log.Read(rp.FetchOffset, max, hw, first)
+	data, err := p.log.Read(rp.FetchOffset, max, readTo, first)
 	if err != nil {
 		sp.ErrorCode = logErrorCode(err)
 		b.metrics.FailedFetch.WithLabelValues(p.name()).Inc()

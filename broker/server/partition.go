@@ -8,20 +8,23 @@ import (
 	"github.com/weirhq/weir/broker/config"
 	wlog "github.com/weirhq/weir/broker/log"
 	"github.com/weirhq/weir/broker/metrics"
+	"github.com/weirhq/weir/broker/replica"
 )
 
-// partition is one hosted partition: its log and the fetches parked on it.
+// partition is one hosted partition: its log, its replication state and
+// the requests parked on it (long-polling fetches, acks=all produces).
 //
-// On a single broker this broker leads every partition, the ISR is itself,
-// and the high watermark is the log end offset. The replication issue
-// turns these into replicated state; handlers already go through
-// highWatermark and leaderEpoch so that change stays local.
+// The replication state (broker/replica) decides the role, leader epoch,
+// ISR and high watermark; handlers go through the methods below.
 type partition struct {
 	topic atomic.Pointer[topic]
 	index int32
 	log   *wlog.Log
 
 	lastFlush atomic.Int64 // unix ms of the last time-based flush
+
+	repMu sync.Mutex
+	rep   *replica.Partition
 
 	waitMu  sync.Mutex
 	waiters map[chan struct{}]struct{}
@@ -33,15 +36,72 @@ func newPartition(t *topic, i int32, l *wlog.Log) *partition {
 	return p
 }
 
+// leadAlone makes this broker the partition's only replica and leader (the
+// single-node case): the ISR is itself and every append is committed.
+func (p *partition) leadAlone(self int32, now time.Time) {
+	leo := p.log.LogEndOffset()
+	p.repMu.Lock()
+	defer p.repMu.Unlock()
+	if p.rep == nil {
+		p.rep = replica.New(self)
+	}
+	p.rep.BecomeLeader(replica.Assignment{Leader: self, Replicas: []int32{self}, ISR: []int32{self}}, leo, leo, now)
+}
+
+// highWatermark is the offset below which records are committed.
+func (p *partition) highWatermark() int64 {
+	p.repMu.Lock()
+	defer p.repMu.Unlock()
+	return p.rep.HighWatermark()
+}
+
+// leaderEpoch is the partition's current leader epoch.
+func (p *partition) leaderEpoch() int32 {
+	p.repMu.Lock()
+	defer p.repMu.Unlock()
+	return p.rep.LeaderEpoch()
+}
+
+// isLeader reports whether this broker leads the partition.
+func (p *partition) isLeader() bool {
+	p.repMu.Lock()
+	defer p.repMu.Unlock()
+	return p.rep.Role() == replica.Leader
+}
+
+// isrState returns the ISR size counted for acks=all (the maximal ISR)
+// and the replica count.
+func (p *partition) isrState() (isr, replicas int) {
+	p.repMu.Lock()
+	defer p.repMu.Unlock()
+	return len(p.rep.MaximalISR()), len(p.rep.Assignment().Replicas)
+}
+
+// appended tells the replication state the leader's log grew, and wakes
+// parked requests: followers and consumers may have something new.
+func (p *partition) appended() {
+	leo := p.log.LogEndOffset()
+	p.repMu.Lock()
+	p.rep.LocalAppend(leo)
+	p.repMu.Unlock()
+	p.wakeAll()
+}
+
+// followerFetched records a follower's fetch offset on the leader; if the
+// high watermark moved, parked consumers and acks=all produces wake.
+func (p *partition) followerFetched(replicaID int32, fetchOffset int64, now time.Time) {
+	leo := p.log.LogEndOffset()
+	p.repMu.Lock()
+	moved := p.rep.FollowerFetch(replicaID, fetchOffset, leo, now)
+	p.repMu.Unlock()
+	if moved {
+		p.wakeAll()
+	}
+}
+
 func (p *partition) name() string { return p.topic.Load().name }
 
 func (p *partition) settings() *config.TopicSettings { return p.topic.Load().settings.Load() }
-
-// highWatermark is the offset below which records are committed.
-func (p *partition) highWatermark() int64 { return p.log.LogEndOffset() }
-
-// leaderEpoch is the partition's current leader epoch.
-func (p *partition) leaderEpoch() int32 { return 0 }
 
 // addWaiter registers w to be signalled on the next append.
 func (p *partition) addWaiter(w chan struct{}) {
@@ -98,11 +158,12 @@ func (b *Broker) PartitionStats() []metrics.PartitionStat {
 	ps := b.allPartitions()
 	out := make([]metrics.PartitionStat, 0, len(ps))
 	for _, p := range ps {
+		isr, reps := p.isrState()
 		out = append(out, metrics.PartitionStat{
 			Topic: p.name(), Partition: p.index, Size: p.log.Size(),
 			LogStartOffset: p.log.LogStartOffset(), LogEndOffset: p.log.LogEndOffset(),
 			HighWatermark: p.highWatermark(), Segments: p.log.NumSegments(),
-			Leader: true, Replicas: 1, ISR: 1, MinISR: int(p.settings().MinInsyncReplicas),
+			Leader: p.isLeader(), Replicas: reps, ISR: isr, MinISR: int(p.settings().MinInsyncReplicas),
 		})
 	}
 	return out

@@ -137,7 +137,9 @@ func (b *Broker) openPartition(t *topic, i int32) (*partition, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening partition %s-%d: %w", t.name, i, err)
 	}
-	return newPartition(t, i, l), nil
+	p := newPartition(t, i, l)
+	p.leadAlone(b.cfg.NodeID, b.now())
+	return p, nil
 }
 
 // partitionDir finds the partition's directory in any log dir, or picks the
