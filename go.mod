@@ -23,3 +23,5 @@ require (
 	golang.org/x/sys v0.48.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )
+
+require gopkg.in/yaml.v3 v3.0.1
