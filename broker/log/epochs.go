@@ -208,3 +208,25 @@ func (c *EpochCache) saveLocked() error {
 	}
 	return nil
 }
+
+// EndOffsetForEpoch answers OffsetForLeaderEpoch for this log (see
+// EpochCache.EndOffsetFor).
+func (l *Log) EndOffsetForEpoch(epoch int32) (int32, int64) {
+	return l.epochs.EndOffsetFor(epoch, l.leo.Load())
+}
+
+// LatestEpoch is the newest leader epoch in the log, ok=false when none.
+func (l *Log) LatestEpoch() (int32, bool) {
+	e, ok := l.epochs.Latest()
+	return e.Epoch, ok
+}
+
+// AssignLeaderEpoch records that epoch begins at the current log end
+// offset: a new leader does this before it accepts appends, so it can
+// answer OffsetForLeaderEpoch for its own epoch at once (as Kafka's
+// makeLeader does).
+func (l *Log) AssignLeaderEpoch(epoch int32) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.epochs.Assign(epoch, l.leo.Load())
+}

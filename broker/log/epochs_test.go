@@ -1,6 +1,8 @@
 package log
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 )
@@ -74,5 +76,42 @@ func TestEpochCacheRejectsCorruptCheckpoint(t *testing.T) {
 		if _, err := parseEpochCheckpoint([]byte(content)); err == nil {
 			t.Errorf("%q parsed", content)
 		}
+	}
+}
+
+// The log records each batch's leader epoch as it is appended, forgets
+// epochs past a truncation, and rebuilds the checkpoint when it is lost.
+func TestLogTracksLeaderEpochs(t *testing.T) {
+	h := newHarness(t, Config{})
+	for _, e := range []int32{0, 0, 2, 2, 5} {
+		recs := batch(spec{n: 3})
+		hdrs, err := ValidateBatches(recs, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.log.Append(recs, hdrs, AppendOptions{LeaderEpoch: e, Now: h.clock.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Offsets: epoch 0 → 0..5, epoch 2 → 6..11, epoch 5 → 12..14.
+	want := []EpochEntry{{0, 0}, {2, 6}, {5, 12}}
+	if got := h.log.epochs.Entries(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("epochs %v, want %v", got, want)
+	}
+	if e, off := h.log.EndOffsetForEpoch(2); e != 2 || off != 12 {
+		t.Fatalf("EndOffsetForEpoch(2) = %d,%d", e, off)
+	}
+	if err := h.log.Truncate(9); err != nil {
+		t.Fatal(err)
+	}
+	if e, off := h.log.EndOffsetForEpoch(5); e != -1 || off != -1 {
+		t.Fatalf("epoch 5 survived truncation below its start: %d,%d", e, off)
+	}
+	h.log.Close()
+	os.Remove(filepath.Join(h.dir, EpochCacheFile))
+	h.open()
+	want = []EpochEntry{{0, 0}, {2, 6}}
+	if got := h.log.epochs.Entries(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("rebuilt epochs %v, want %v", got, want)
 	}
 }

@@ -121,6 +121,8 @@ type Log struct {
 
 	cpMu sync.Mutex // serialises flushes and checkpoint file writes; taken before mu
 
+	epochs *EpochCache // leader epoch → start offset (its own lock, taken under mu)
+
 	mu struct {
 		sync.Mutex
 		cfg           Config

@@ -46,11 +46,52 @@ func Open(dir string, cfg Config, opts Options) (*Log, error) {
 		l.closeFiles()
 		return nil, fmt.Errorf("open log %s: %w", dir, err)
 	}
+	if err := l.openEpochs(); err != nil {
+		l.closeFiles()
+		return nil, fmt.Errorf("open log %s: %w", dir, err)
+	}
 	if err := l.Flush(); err != nil {
 		l.closeFiles()
 		return nil, fmt.Errorf("open log %s: %w", dir, err)
 	}
 	return l, nil
+}
+
+// openEpochs loads the leader-epoch checkpoint and trims it to the
+// recovered log; with no checkpoint it is rebuilt from the batch headers.
+func (l *Log) openEpochs() error {
+	_, statErr := os.Stat(filepath.Join(l.dir, EpochCacheFile))
+	c, err := OpenEpochCache(l.dir)
+	if err != nil {
+		l.logger.Warn("rebuilding the leader-epoch checkpoint", "dir", l.dir, "err", err)
+		c, statErr = &EpochCache{path: filepath.Join(l.dir, EpochCacheFile)}, os.ErrNotExist
+	}
+	l.epochs = c
+	if statErr != nil && l.leo.Load() > l.logStart.Load() {
+		if err := l.rebuildEpochs(); err != nil {
+			return err
+		}
+	}
+	if err := c.TruncateFromEnd(l.leo.Load()); err != nil {
+		return err
+	}
+	return c.TruncateFromStart(l.logStart.Load())
+}
+
+// rebuildEpochs scans every batch header for its partition leader epoch.
+func (l *Log) rebuildEpochs() error {
+	for _, s := range l.segments() {
+		sc := newBatchScanner(s.log, 0, s.size.Load(), false)
+		for sc.next() {
+			if err := l.epochs.Assign(sc.hdr.PartitionLeaderEpoch, sc.hdr.BaseOffset); err != nil {
+				return err
+			}
+		}
+		if sc.err != nil {
+			return fmt.Errorf("rebuilding leader epochs from segment %020d: %w", s.base, sc.err)
+		}
+	}
+	return nil
 }
 
 // closeFiles releases the segments of a log that failed to open.

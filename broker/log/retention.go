@@ -73,6 +73,9 @@ func (l *Log) deleteOldestLocked(n int, why string) error {
 	if segs[0].base > l.logStart.Load() {
 		l.logStart.Store(segs[0].base) // before the list: readers check the start first
 	}
+	if err := l.epochs.TruncateFromStart(l.logStart.Load()); err != nil {
+		l.logger.Error("trimming the leader-epoch checkpoint failed", "dir", l.dir, "err", err)
+	}
 	l.segs.Store(&segs)
 	var errs []error
 	for _, s := range old[:n] {
@@ -107,6 +110,7 @@ func (l *Log) DeleteRecordsBefore(offset int64) (int64, error) {
 	}
 	l.logStart.Store(offset)
 	err := l.deleteOldestLocked(l.belowStartLocked(offset), "delete records")
+	err = errors.Join(err, l.epochs.TruncateFromStart(offset))
 	l.mu.Unlock()
 	if cerr := l.writeCheckpoint(); cerr != nil {
 		err = errors.Join(err, cerr)

@@ -3,6 +3,7 @@ package log
 import (
 	"errors"
 	"fmt"
+	"math"
 )
 
 // Truncate removes every batch at or after offset (follower truncation after
@@ -51,6 +52,9 @@ func (l *Log) truncateLocked(offset int64) error {
 	}
 	l.leo.Store(newEnd)
 	l.mu.recoveryPoint = min(l.mu.recoveryPoint, newEnd)
+	if err := l.epochs.TruncateFromEnd(newEnd); err != nil {
+		errs = append(errs, err)
+	}
 	errs = append(errs, l.loadProducerStateLocked())
 	return errors.Join(errs...)
 }
@@ -103,6 +107,9 @@ func (l *Log) restartAtLocked(offset int64) error {
 	}
 	l.size.Store(0)
 	l.mu.recoveryPoint = offset
+	if l.epochs != nil {
+		errs = append(errs, l.epochs.TruncateFromEnd(math.MinInt64))
+	}
 	for len(l.mu.snapshots) > 0 {
 		l.removeSnapshotLocked(0)
 	}
