@@ -116,3 +116,18 @@ func (l *Log) restartAtLocked(offset int64) error {
 	l.mu.producers = make(producerState)
 	return errors.Join(errs...)
 }
+
+// TruncateFullyAndStartAt empties the log and restarts it at offset: a
+// follower whose fetch offset fell below the leader's log start does this
+// before fetching from the leader's start.
+func (l *Log) TruncateFullyAndStartAt(offset int64) error {
+	l.cpMu.Lock()
+	defer l.cpMu.Unlock()
+	l.mu.Lock()
+	err := l.restartAtLocked(offset)
+	l.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("restart at %d: %w", offset, err)
+	}
+	return l.writeCheckpoint()
+}

@@ -7,12 +7,13 @@ import (
 
 // OffsetForLeaderEpoch, versions 2–4 (KIP-101, KIP-279, KIP-320).
 //
-// Consumers use it after a leader change to detect truncation. A single
-// broker has led every partition since epoch 0, so the end offset of any
-// epoch up to the current one is the log end offset; a newer epoch is
-// answered with UNKNOWN_LEADER_EPOCH via CurrentLeaderEpoch, or the
-// undefined (-1, -1) answer. The replicated broker answers from its
-// leader-epoch checkpoint.
+// Followers of a new leader ask it where their latest epoch ended and
+// truncate there; consumers use it after a leader change to detect
+// truncation. The answer comes from the leader's epoch cache
+// (leader-epoch-checkpoint): the largest epoch at or below the requested
+// one and the offset where the next began, or the log end offset for the
+// current epoch; (-1, -1) for an epoch newer than any known. Only the
+// leader answers (NOT_LEADER_OR_FOLLOWER otherwise).
 
 func (b *Broker) handleOffsetForLeaderEpoch(r *kmsg.OffsetForLeaderEpochRequest) kmsg.Response {
 	resp := r.ResponseKind().(*kmsg.OffsetForLeaderEpochResponse)
@@ -28,8 +29,10 @@ func (b *Broker) handleOffsetForLeaderEpoch(r *kmsg.OffsetForLeaderEpochRequest)
 				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
 			case epochCode(rp.CurrentLeaderEpoch, p.leaderEpoch()) != 0:
 				sp.ErrorCode = epochCode(rp.CurrentLeaderEpoch, p.leaderEpoch())
-			case rp.LeaderEpoch <= p.leaderEpoch():
-				sp.LeaderEpoch, sp.EndOffset = p.leaderEpoch(), p.log.LogEndOffset()
+			case !p.isLeader():
+				sp.ErrorCode = kerr.NotLeaderForPartition.Code
+			default:
+				sp.LeaderEpoch, sp.EndOffset = p.log.EndOffsetForEpoch(rp.LeaderEpoch)
 			}
 			st.Partitions = append(st.Partitions, sp)
 		}

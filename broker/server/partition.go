@@ -46,6 +46,7 @@ func (p *partition) leadAlone(self int32, now time.Time) {
 		p.rep = replica.New(self)
 	}
 	p.rep.BecomeLeader(replica.Assignment{Leader: self, Replicas: []int32{self}, ISR: []int32{self}}, leo, leo, now)
+	p.log.AssignLeaderEpoch(0)
 }
 
 // highWatermark is the offset below which records are committed.
@@ -85,6 +86,23 @@ func (p *partition) appended() {
 	p.rep.LocalAppend(leo)
 	p.repMu.Unlock()
 	p.wakeAll()
+}
+
+// truncated tells the replication state the log was cut back.
+func (p *partition) truncated() {
+	leo := p.log.LogEndOffset()
+	p.repMu.Lock()
+	p.rep.Truncated(leo)
+	p.repMu.Unlock()
+}
+
+// followerHighWatermark takes the leader's high watermark from a fetch
+// response (never past the local log end).
+func (p *partition) followerHighWatermark(hw int64) {
+	leo := p.log.LogEndOffset()
+	p.repMu.Lock()
+	p.rep.FollowerHighWatermark(hw, leo)
+	p.repMu.Unlock()
 }
 
 // followerFetched records a follower's fetch offset on the leader; if the

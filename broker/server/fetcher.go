@@ -1,0 +1,414 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	wlog "github.com/weirhq/weir/broker/log"
+)
+
+// Follower replication, as Kafka's ReplicaFetcherThread: one fetcher per
+// leader broker pulls every partition this broker follows there, with
+// Fetch requests carrying this broker's replica id. A partition that just
+// got a new leader first truncates (KIP-101, KIP-279): it asks the leader
+// with OffsetForLeaderEpoch where its own latest epoch ended and cuts its
+// log there, so no replica keeps records the leader does not have.
+
+const (
+	replicaFetchMaxWait = 500 * time.Millisecond
+	replicaFetchBackoff = 200 * time.Millisecond
+	replicaFetchVersion = 12 // flexible, topics by name: served by every Weir broker
+	replicaOFLEVersion  = 4
+)
+
+// follow is one partition's follower state inside a fetcher.
+type follow struct {
+	p        *partition
+	epoch    int32 // the leader epoch this broker follows under
+	truncate bool  // truncate by leader epoch before fetching
+	retryAt  time.Time
+}
+
+// fetchers owns the per-leader fetchers.
+type fetchers struct {
+	b  *Broker
+	mu struct {
+		sync.Mutex
+		byLeader map[int32]*replicaFetcher
+	}
+}
+
+func newFetchers(b *Broker) *fetchers {
+	f := &fetchers{b: b}
+	f.mu.byLeader = map[int32]*replicaFetcher{}
+	return f
+}
+
+// follow makes p fetch from leader under epoch, moving it from any other
+// fetcher; it truncates first.
+func (f *fetchers) follow(p *partition, leader, epoch int32) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for id, rf := range f.mu.byLeader {
+		if id != leader {
+			rf.remove(p)
+		}
+	}
+	rf := f.mu.byLeader[leader]
+	if rf == nil {
+		rf = newReplicaFetcher(f.b, leader)
+		f.mu.byLeader[leader] = rf
+		f.b.goroutine(rf.run)
+	}
+	rf.add(p, epoch)
+}
+
+// unfollow stops fetching p from anyone.
+func (f *fetchers) unfollow(p *partition) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, rf := range f.mu.byLeader {
+		rf.remove(p)
+	}
+}
+
+// replicaFetcher pulls from one leader until the broker stops.
+type replicaFetcher struct {
+	b      *Broker
+	leader int32
+	wake   chan struct{}
+	mu     struct {
+		sync.Mutex
+		parts map[*partition]*follow
+	}
+}
+
+func newReplicaFetcher(b *Broker, leader int32) *replicaFetcher {
+	rf := &replicaFetcher{b: b, leader: leader, wake: make(chan struct{}, 1)}
+	rf.mu.parts = map[*partition]*follow{}
+	return rf
+}
+
+func (rf *replicaFetcher) add(p *partition, epoch int32) {
+	rf.mu.Lock()
+	if cur := rf.mu.parts[p]; cur == nil || cur.epoch != epoch {
+		rf.mu.parts[p] = &follow{p: p, epoch: epoch, truncate: true}
+	}
+	rf.mu.Unlock()
+	select {
+	case rf.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (rf *replicaFetcher) remove(p *partition) {
+	rf.mu.Lock()
+	delete(rf.mu.parts, p)
+	rf.mu.Unlock()
+}
+
+func (rf *replicaFetcher) snapshot() []*follow {
+	rf.mu.Lock()
+	defer rf.mu.Unlock()
+	now := time.Now()
+	out := make([]*follow, 0, len(rf.mu.parts))
+	for _, f := range rf.mu.parts {
+		if !now.Before(f.retryAt) {
+			c := *f
+			out = append(out, &c)
+		}
+	}
+	return out
+}
+
+// update writes back a follow's state if it is still current.
+func (rf *replicaFetcher) update(f *follow) {
+	rf.mu.Lock()
+	defer rf.mu.Unlock()
+	if cur := rf.mu.parts[f.p]; cur != nil && cur.epoch == f.epoch {
+		*cur = *f
+	}
+}
+
+func (rf *replicaFetcher) run() {
+	var conn *peerConn
+	defer func() {
+		if conn != nil {
+			conn.Close()
+		}
+	}()
+	for rf.b.ctx.Err() == nil {
+		parts := rf.snapshot()
+		if len(parts) == 0 {
+			rf.idle()
+			continue
+		}
+		if conn == nil {
+			c, err := rf.connect()
+			if err != nil {
+				rf.b.logger.Debug("replica fetcher cannot reach its leader", "leader", rf.leader, "err", err)
+				rf.sleep(replicaFetchBackoff)
+				continue
+			}
+			conn = c
+		}
+		if err := rf.round(conn, parts); err != nil {
+			rf.b.logger.Debug("replica fetch failed", "leader", rf.leader, "err", err)
+			conn.Close()
+			conn = nil
+			rf.sleep(replicaFetchBackoff)
+		}
+	}
+}
+
+func (rf *replicaFetcher) idle() {
+	t := time.NewTimer(replicaFetchBackoff)
+	defer t.Stop()
+	select {
+	case <-rf.wake:
+	case <-t.C:
+	case <-rf.b.ctx.Done():
+	}
+}
+
+func (rf *replicaFetcher) sleep(d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-rf.b.ctx.Done():
+	}
+}
+
+func (rf *replicaFetcher) connect() (*peerConn, error) {
+	addr, ok := rf.b.brokerAddr(rf.leader)
+	if !ok {
+		return nil, errors.New("leader is not a registered broker")
+	}
+	ctx, cancel := context.WithTimeout(rf.b.ctx, 5*time.Second)
+	defer cancel()
+	return dialPeer(ctx, addr, "weir-replica-fetcher-"+itoa(int(rf.b.cfg.NodeID)))
+}
+
+// round truncates whatever needs it, then fetches once.
+func (rf *replicaFetcher) round(conn *peerConn, parts []*follow) error {
+	var trunc, fetch []*follow
+	for _, f := range parts {
+		if f.truncate {
+			trunc = append(trunc, f)
+		} else {
+			fetch = append(fetch, f)
+		}
+	}
+	if len(trunc) > 0 {
+		return rf.truncate(conn, trunc)
+	}
+	return rf.fetch(conn, fetch)
+}
+
+// truncate asks the leader where each partition's latest local epoch ended
+// and truncates there (KIP-279: to the smaller of the leader's and our own
+// end offset for the epoch the leader answers with).
+func (rf *replicaFetcher) truncate(conn *peerConn, parts []*follow) error {
+	req := kmsg.NewPtrOffsetForLeaderEpochRequest()
+	req.SetVersion(replicaOFLEVersion)
+	req.ReplicaID = rf.b.cfg.NodeID
+	byKey := map[string]map[int32]*follow{}
+	var asking []*follow
+	for _, f := range parts {
+		latest, ok := f.p.log.LatestEpoch()
+		if !ok {
+			f.truncate = false // an empty log has nothing to diverge
+			rf.update(f)
+			continue
+		}
+		name := f.p.name()
+		if byKey[name] == nil {
+			byKey[name] = map[int32]*follow{}
+			rt := kmsg.NewOffsetForLeaderEpochRequestTopic()
+			rt.Topic = name
+			req.Topics = append(req.Topics, rt)
+		}
+		byKey[name][f.p.index] = f
+		rp := kmsg.NewOffsetForLeaderEpochRequestTopicPartition()
+		rp.Partition, rp.CurrentLeaderEpoch, rp.LeaderEpoch = f.p.index, f.epoch, latest
+		for i := range req.Topics {
+			if req.Topics[i].Topic == name {
+				req.Topics[i].Partitions = append(req.Topics[i].Partitions, rp)
+			}
+		}
+		asking = append(asking, f)
+	}
+	if len(asking) == 0 {
+		return nil
+	}
+	raw, err := conn.request(req, time.Now().Add(10*time.Second))
+	if err != nil {
+		return err
+	}
+	for _, rt := range raw.(*kmsg.OffsetForLeaderEpochResponse).Topics {
+		for _, rp := range rt.Partitions {
+			if f := byKey[rt.Topic][rp.Partition]; f != nil {
+				rf.applyTruncation(f, rp)
+			}
+		}
+	}
+	return nil
+}
+
+func (rf *replicaFetcher) applyTruncation(f *follow, rp kmsg.OffsetForLeaderEpochResponseTopicPartition) {
+	if rp.ErrorCode != 0 {
+		f.retryAt = time.Now().Add(replicaFetchBackoff)
+		rf.update(f)
+		return
+	}
+	leo := f.p.log.LogEndOffset()
+	to := leo
+	switch {
+	case rp.EndOffset < 0:
+		to = f.p.highWatermark() // the leader knows no such epoch: keep what is committed
+	default:
+		_, localEnd := f.p.log.EndOffsetForEpoch(rp.LeaderEpoch)
+		if localEnd < 0 {
+			localEnd = leo
+		}
+		to = min(rp.EndOffset, localEnd, leo)
+	}
+	if to < leo {
+		if err := f.p.log.Truncate(to); err != nil {
+			rf.b.logger.Error("truncating a follower log failed", "partition", f.p.name(), "index", f.p.index, "to", to, "err", err)
+			f.retryAt = time.Now().Add(replicaFetchBackoff)
+			rf.update(f)
+			return
+		}
+		rf.b.logger.Info("truncated follower log to the leader's epoch end", "partition", f.p.name(), "index", f.p.index,
+			"from", leo, "to", to, "leader", rf.leader, "leader_epoch", f.epoch)
+		f.p.truncated()
+	}
+	f.truncate = false
+	rf.update(f)
+}
+
+// fetch sends one Fetch for every partition and appends what comes back.
+func (rf *replicaFetcher) fetch(conn *peerConn, parts []*follow) error {
+	if len(parts) == 0 {
+		rf.sleep(replicaFetchBackoff)
+		return nil
+	}
+	req := kmsg.NewPtrFetchRequest()
+	req.SetVersion(replicaFetchVersion)
+	req.ReplicaID = rf.b.cfg.NodeID
+	req.MaxWaitMillis = int32(replicaFetchMaxWait / time.Millisecond)
+	req.MinBytes = 1
+	req.MaxBytes = max(rf.b.cfg.ReplicaFetchMaxBytes*8, 10<<20)
+	req.SessionEpoch = -1 // no fetch session
+	byKey := map[string]map[int32]*follow{}
+	topicIdx := map[string]int{}
+	for _, f := range parts {
+		name := f.p.name()
+		i, ok := topicIdx[name]
+		if !ok {
+			i = len(req.Topics)
+			topicIdx[name] = i
+			rt := kmsg.NewFetchRequestTopic()
+			rt.Topic = name
+			req.Topics = append(req.Topics, rt)
+			byKey[name] = map[int32]*follow{}
+		}
+		byKey[name][f.p.index] = f
+		rp := kmsg.NewFetchRequestTopicPartition()
+		rp.Partition, rp.CurrentLeaderEpoch = f.p.index, f.epoch
+		rp.FetchOffset, rp.LogStartOffset = f.p.log.LogEndOffset(), f.p.log.LogStartOffset()
+		rp.PartitionMaxBytes = rf.b.cfg.ReplicaFetchMaxBytes
+		req.Topics[i].Partitions = append(req.Topics[i].Partitions, rp)
+	}
+	raw, err := conn.request(req, time.Now().Add(replicaFetchMaxWait+10*time.Second))
+	if err != nil {
+		return err
+	}
+	resp := raw.(*kmsg.FetchResponse)
+	if resp.ErrorCode != 0 {
+		return kerr.ErrorForCode(resp.ErrorCode)
+	}
+	for _, rt := range resp.Topics {
+		for _, rp := range rt.Partitions {
+			if f := byKey[rt.Topic][rp.Partition]; f != nil {
+				rf.applyFetch(f, rp)
+			}
+		}
+	}
+	return nil
+}
+
+func (rf *replicaFetcher) applyFetch(f *follow, rp kmsg.FetchResponseTopicPartition) {
+	p := f.p
+	switch rp.ErrorCode {
+	case 0:
+	case kerr.OffsetOutOfRange.Code:
+		rf.outOfRange(f, rp)
+		return
+	default:
+		// Not leader, fenced or unknown epoch, unknown partition: metadata
+		// will move us; until then, back off.
+		f.retryAt = time.Now().Add(replicaFetchBackoff)
+		rf.update(f)
+		return
+	}
+	if len(rp.RecordBatches) > 0 {
+		if err := rf.appendFetched(p, rp.RecordBatches); err != nil {
+			rf.b.logger.Error("appending replicated batches failed", "partition", p.name(), "index", p.index, "err", err)
+			f.retryAt, f.truncate = time.Now().Add(replicaFetchBackoff), true
+			rf.update(f)
+			return
+		}
+	}
+	if rp.LogStartOffset > p.log.LogStartOffset() {
+		if _, err := p.log.DeleteRecordsBefore(min(rp.LogStartOffset, p.log.LogEndOffset())); err != nil {
+			rf.b.logger.Warn("following the leader's log start failed", "partition", p.name(), "index", p.index, "err", err)
+		}
+	}
+	p.followerHighWatermark(rp.HighWatermark)
+}
+
+// appendFetched appends whole batches the leader sent, skipping any that
+// start below the log end (a batch containing the fetch offset).
+func (rf *replicaFetcher) appendFetched(p *partition, data []byte) error {
+	hdrs, err := wlog.ValidateBatches(data, math.MaxInt32)
+	if err != nil {
+		return err
+	}
+	leo, pos := p.log.LogEndOffset(), 0
+	for len(hdrs) > 0 && hdrs[0].BaseOffset < leo {
+		pos += hdrs[0].TotalSize()
+		hdrs = hdrs[1:]
+	}
+	if len(hdrs) == 0 {
+		return nil
+	}
+	return p.log.AppendReplica(data[pos:], hdrs)
+}
+
+// outOfRange handles a fetch offset the leader does not have: below its
+// log start the follower starts over at the leader's start; above its end
+// (cannot happen after epoch truncation) it truncates again.
+func (rf *replicaFetcher) outOfRange(f *follow, rp kmsg.FetchResponseTopicPartition) {
+	p := f.p
+	if leo := p.log.LogEndOffset(); rp.LogStartOffset >= 0 && leo < rp.LogStartOffset {
+		if err := p.log.TruncateFullyAndStartAt(rp.LogStartOffset); err != nil {
+			rf.b.logger.Error("restarting a follower log at the leader's start failed", "partition", p.name(), "index", p.index, "err", err)
+		} else {
+			rf.b.logger.Info("follower log restarted at the leader's log start", "partition", p.name(), "index", p.index, "start", rp.LogStartOffset)
+			p.truncated()
+		}
+	} else {
+		f.truncate = true
+	}
+	f.retryAt = time.Now().Add(replicaFetchBackoff)
+	rf.update(f)
+}
