@@ -26,6 +26,15 @@ var versions = map[int16]Range{
 	1:  {1, 4, 16}, // Fetch
 	2:  {2, 1, 8},  // ListOffsets
 	3:  {3, 0, 12}, // Metadata
+	8:  {8, 2, 8},  // OffsetCommit
+	9:  {9, 1, 8},  // OffsetFetch
+	10: {10, 0, 4}, // FindCoordinator
+	11: {11, 0, 9}, // JoinGroup
+	12: {12, 0, 4}, // Heartbeat
+	13: {13, 0, 5}, // LeaveGroup
+	14: {14, 0, 5}, // SyncGroup
+	15: {15, 0, 5}, // DescribeGroups
+	16: {16, 0, 4}, // ListGroups
 	18: {18, 0, 4}, // ApiVersions (v4 as Kafka 4.0: the same body, so clients that open with v4 need no retry)
 	19: {19, 2, 7}, // CreateTopics
 	20: {20, 1, 6}, // DeleteTopics
@@ -36,7 +45,9 @@ var versions = map[int16]Range{
 	33: {33, 0, 2}, // AlterConfigs
 	35: {35, 1, 4}, // DescribeLogDirs
 	37: {37, 0, 3}, // CreatePartitions
+	42: {42, 0, 2}, // DeleteGroups
 	44: {44, 0, 1}, // IncrementalAlterConfigs
+	47: {47, 0, 0}, // OffsetDelete
 	60: {60, 0, 1}, // DescribeCluster
 }
 

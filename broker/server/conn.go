@@ -157,6 +157,28 @@ func (b *Broker) dispatch(req protocol.Request) kmsg.Response {
 		return b.handleIncrementalAlterConfigs(body)
 	case *kmsg.DescribeClusterRequest:
 		return b.handleDescribeCluster(body)
+	case *kmsg.OffsetCommitRequest:
+		return b.handleOffsetCommit(body)
+	case *kmsg.OffsetFetchRequest:
+		return b.handleOffsetFetch(body)
+	case *kmsg.FindCoordinatorRequest:
+		return b.handleFindCoordinator(body)
+	case *kmsg.JoinGroupRequest:
+		return b.handleJoinGroup(body, req.ClientID)
+	case *kmsg.HeartbeatRequest:
+		return b.handleHeartbeat(body)
+	case *kmsg.LeaveGroupRequest:
+		return b.handleLeaveGroup(body)
+	case *kmsg.SyncGroupRequest:
+		return b.handleSyncGroup(body)
+	case *kmsg.DescribeGroupsRequest:
+		return b.handleDescribeGroups(body)
+	case *kmsg.ListGroupsRequest:
+		return b.handleListGroups(body)
+	case *kmsg.DeleteGroupsRequest:
+		return b.handleDeleteGroups(body)
+	case *kmsg.OffsetDeleteRequest:
+		return b.handleOffsetDelete(body)
 	}
 	// protocol.ParseRequest only returns keys in its version table, and the
 	// table's init check ties it to this switch through the tests.

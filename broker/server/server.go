@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/weirhq/weir/broker/config"
+	"github.com/weirhq/weir/broker/group"
 	"github.com/weirhq/weir/broker/metadata"
 	"github.com/weirhq/weir/broker/metrics"
 )
@@ -57,6 +58,9 @@ type Broker struct {
 		sync.Mutex
 		conns map[net.Conn]struct{}
 	}
+
+	groups   *group.Coordinator // groups.go
+	groupsMu groupsState
 }
 
 // New opens the broker's storage and binds its listeners. The broker
@@ -83,6 +87,7 @@ func New(cfg *config.Config, opts Options) (*Broker, error) {
 		b.closeTopics()
 		return nil, err
 	}
+	b.groups = b.newCoordinator()
 	return b, nil
 }
 
@@ -155,6 +160,8 @@ func (b *Broker) Run(ctx context.Context) error {
 		})
 	}
 	b.goroutine(b.maintenanceLoop)
+	b.goroutine(b.loadGroups)
+	b.goroutine(func() { b.groups.Run(b.ctx) })
 	b.ready.Store(true)
 	b.logger.Info("broker started", "node.id", b.cfg.NodeID, "cluster.id", b.meta.ClusterID(),
 		"listener", b.ln.Addr().String(), "admin", addrString(b.AdminAddr()), "log.dirs", b.cfg.LogDirs)
@@ -163,6 +170,7 @@ func (b *Broker) Run(ctx context.Context) error {
 	b.logger.Info("broker shutting down")
 	b.ready.Store(false)
 	b.cancel()
+	b.groups.Close()
 	b.ln.Close()
 	if b.admin != nil {
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -1,0 +1,52 @@
+package server
+
+import (
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// FindCoordinator, versions 0–4.
+//
+// Key type 0 (group): this broker, the leader of the group's
+// __consumer_offsets partition; the topic is created on first use. Key
+// type 1 (transaction): COORDINATOR_NOT_AVAILABLE until transactions
+// exist. v4 batches keys (CoordinatorKeys) and answers per key; v0–v3
+// answer one Key.
+
+func (b *Broker) handleFindCoordinator(r *kmsg.FindCoordinatorRequest) kmsg.Response {
+	resp := r.ResponseKind().(*kmsg.FindCoordinatorResponse)
+	if r.Version < 4 {
+		c := b.findCoordinator(r.CoordinatorKey, r.CoordinatorType)
+		resp.ErrorCode, resp.ErrorMessage = c.ErrorCode, c.ErrorMessage
+		resp.NodeID, resp.Host, resp.Port = c.NodeID, c.Host, c.Port
+		return resp
+	}
+	for _, key := range r.CoordinatorKeys {
+		resp.Coordinators = append(resp.Coordinators, b.findCoordinator(key, r.CoordinatorType))
+	}
+	return resp
+}
+
+func (b *Broker) findCoordinator(key string, keyType int8) kmsg.FindCoordinatorResponseCoordinator {
+	c := kmsg.NewFindCoordinatorResponseCoordinator()
+	c.Key, c.NodeID, c.Port = key, -1, -1
+	fail := func(e *kerr.Error, msg string) kmsg.FindCoordinatorResponseCoordinator {
+		c.ErrorCode, c.ErrorMessage = e.Code, strPtr(msg)
+		b.metrics.Errors.WithLabelValues("FindCoordinator", errName(e.Code)).Inc()
+		return c
+	}
+	switch keyType {
+	case 0:
+	case 1:
+		return fail(kerr.CoordinatorNotAvailable, "transactions are not supported by this broker yet")
+	default:
+		return fail(kerr.InvalidRequest, "unknown coordinator key type "+itoa(int(keyType)))
+	}
+	if err := b.ensureOffsetsTopic(); err != nil {
+		b.logger.Error("group coordinator unavailable", "err", err)
+		return fail(kerr.CoordinatorNotAvailable, err.Error())
+	}
+	l := b.advertised()
+	c.NodeID, c.Host, c.Port = b.cfg.NodeID, l.Host, int32(l.Port)
+	return c
+}
