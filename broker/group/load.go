@@ -16,7 +16,7 @@ import (
 // skipped. A failed read leaves the partition unserved (NOT_COORDINATOR).
 func (c *Coordinator) LoadPartition(p int32) error {
 	c.mu.Lock()
-	if _, ok := c.mu.partitions[p]; ok {
+	if c.mu.partitions[p] == partLoaded {
 		c.mu.Unlock()
 		return nil
 	}
@@ -43,6 +43,17 @@ func (c *Coordinator) LoadPartition(p int32) error {
 		c.logger.Info("loaded group partition", "partition", p, "groups", len(l.groups), "records", l.records, "skipped", l.skipped)
 	}
 	return nil
+}
+
+// MarkLoading says partition p is about to be loaded: until LoadPartition
+// finishes, its groups get COORDINATOR_LOAD_IN_PROGRESS, not
+// NOT_COORDINATOR.
+func (c *Coordinator) MarkLoading(p int32) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.mu.partitions[p] != partLoaded {
+		c.mu.partitions[p] = partLoading
+	}
 }
 
 // UnloadPartition stops serving partition p's groups (leadership moved):

@@ -44,7 +44,13 @@ func (b *Broker) newCoordinator() *group.Coordinator {
 			return b.lookup(topic, p) != nil
 		},
 	}
-	return group.New(cfg, offsetsStorage{b})
+	c := group.New(cfg, offsetsStorage{b})
+	if t := b.topic(offsetsTopic); t != nil {
+		for i := range t.partitions {
+			c.MarkLoading(int32(i))
+		}
+	}
+	return c
 }
 
 // rawMs reads an integer key the config keeps only raw, in milliseconds
