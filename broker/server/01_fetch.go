@@ -170,9 +170,14 @@ func (b *Broker) fetchPartition(r *kmsg.FetchRequest, rp kmsg.FetchRequestTopicP
 	}
 	follower := replicaID(r)
 	readTo := p.highWatermark()
+	now := time.Now()
 	if follower >= 0 {
-		p.followerFetched(follower, rp.FetchOffset, time.Now())
+		p.followerFetched(follower, rp.FetchOffset, now)
 		readTo = math.MaxInt64
+		if b.leaderHolds(p, follower, now) {
+			sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = p.highWatermark(), p.highWatermark(), p.log.LogStartOffset()
+			return sp
+		}
 	}
 	hw := p.highWatermark()
 	sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = hw, hw, p.log.LogStartOffset()
@@ -194,6 +199,9 @@ func (b *Broker) fetchPartition(r *kmsg.FetchRequest, rp kmsg.FetchRequestTopicP
 	}
 	if data != nil {
 		sp.RecordBatches = data
+		if follower >= 0 {
+			b.leaderSent(p, follower, len(data), now)
+		}
 	}
 	return sp
 }

@@ -142,6 +142,7 @@ func (b *Broker) applyBrokerConfigs(configs map[string]string, validateOnly bool
 	if err := b.meta.SetBrokerConfigs(configs); err != nil {
 		return kerr.KafkaStorageError.Code, err.Error()
 	}
+	b.throttles.apply(configs)
 	for _, t := range b.sortedTopics() {
 		ts, err := b.cfg.TopicSettings(b.topicConfigs(t), configs)
 		if err != nil {

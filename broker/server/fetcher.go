@@ -310,7 +310,12 @@ func (rf *replicaFetcher) fetch(conn *peerConn, parts []*follow) error {
 	req.SessionEpoch = -1 // no fetch session
 	byKey := map[string]map[int32]*follow{}
 	topicIdx := map[string]int{}
+	now := time.Now()
+	overQuota := rf.b.throttles.follower.Exceeded(now)
 	for _, f := range parts {
+		if overQuota && rf.b.followerThrottled(f.p) {
+			continue // follower quota spent: throttled replicas wait
+		}
 		name := f.p.name()
 		i, ok := topicIdx[name]
 		if !ok {
@@ -327,6 +332,10 @@ func (rf *replicaFetcher) fetch(conn *peerConn, parts []*follow) error {
 		rp.FetchOffset, rp.LogStartOffset = f.p.log.LogEndOffset(), f.p.log.LogStartOffset()
 		rp.PartitionMaxBytes = rf.b.cfg.ReplicaFetchMaxBytes
 		req.Topics[i].Partitions = append(req.Topics[i].Partitions, rp)
+	}
+	if len(req.Topics) == 0 {
+		rf.sleep(replicaFetchBackoff) // everything is throttled for now
+		return nil
 	}
 	raw, err := conn.request(req, time.Now().Add(replicaFetchMaxWait+10*time.Second))
 	if err != nil {
@@ -361,6 +370,9 @@ func (rf *replicaFetcher) applyFetch(f *follow, rp kmsg.FetchResponseTopicPartit
 		return
 	}
 	if len(rp.RecordBatches) > 0 {
+		if rf.b.followerThrottled(p) {
+			rf.b.throttles.follower.Record(int64(len(rp.RecordBatches)), time.Now())
+		}
 		if err := rf.appendFetched(p, rp.RecordBatches); err != nil {
 			rf.b.logger.Error("appending replicated batches failed", "partition", p.name(), "index", p.index, "err", err)
 			f.retryAt, f.truncate = time.Now().Add(replicaFetchBackoff), true

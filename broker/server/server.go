@@ -37,6 +37,8 @@ type Broker struct {
 	gather  prometheus.Gatherer
 	meta    *metadata.Store
 
+	throttles *throttles // replication quotas (throttle.go)
+
 	ln      net.Listener
 	adminLn net.Listener
 	admin   *http.Server
@@ -66,7 +68,7 @@ type Broker struct {
 // New opens the broker's storage and binds its listeners. The broker
 // serves nothing until Run.
 func New(cfg *config.Config, opts Options) (*Broker, error) {
-	b := &Broker{cfg: cfg, logger: opts.Logger, now: opts.Now}
+	b := &Broker{cfg: cfg, logger: opts.Logger, now: opts.Now, throttles: newThrottles()}
 	if b.logger == nil {
 		b.logger = slog.Default()
 	}

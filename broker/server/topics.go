@@ -13,6 +13,7 @@ import (
 	"github.com/weirhq/weir/broker/config"
 	wlog "github.com/weirhq/weir/broker/log"
 	"github.com/weirhq/weir/broker/metadata"
+	"github.com/weirhq/weir/broker/replica"
 )
 
 // topic is a hosted topic. The struct is replaced, not mutated, when its
@@ -23,7 +24,22 @@ type topic struct {
 	internal   bool
 	configs    map[string]string // overrides, as stored
 	settings   atomic.Pointer[config.TopicSettings]
+	throttled  atomic.Pointer[throttledReplicas]
 	partitions []*partition
+}
+
+// throttledReplicas are a topic's leader/follower.replication.throttled.replicas.
+type throttledReplicas struct {
+	leader, follower replica.ThrottledReplicas
+}
+
+// setThrottled parses the topic's throttled-replica lists; a bad value
+// (validated on the way in, so only from an older store) throttles nothing.
+func (t *topic) setThrottled(configs map[string]string) {
+	var tr throttledReplicas
+	tr.leader, _ = replica.ParseThrottledReplicas(configs["leader.replication.throttled.replicas"])
+	tr.follower, _ = replica.ParseThrottledReplicas(configs["follower.replication.throttled.replicas"])
+	t.throttled.Store(&tr)
 }
 
 // lookup returns a partition by topic name, or nil.
@@ -93,6 +109,7 @@ func (b *Broker) openStorage() error {
 		return fmt.Errorf("log.dirs: %w", err)
 	}
 	b.meta = meta
+	b.throttles.apply(meta.BrokerConfigs())
 	for _, dir := range b.cfg.LogDirs {
 		if err := checkMetaProperties(dir, meta.ClusterID(), b.cfg.NodeID); err != nil {
 			return err
@@ -116,6 +133,7 @@ func (b *Broker) openTopic(mt metadata.Topic) (*topic, error) {
 	}
 	t := &topic{name: mt.Name, id: mt.ID, internal: strings.HasPrefix(mt.Name, "__"), configs: mt.Configs}
 	t.settings.Store(&ts)
+	t.setThrottled(mt.Configs)
 	for i := int32(0); i < mt.Partitions; i++ {
 		p, err := b.openPartition(t, i)
 		if err != nil {
@@ -258,6 +276,7 @@ func (b *Broker) addPartitions(name string, n int32) error {
 	nt := &topic{name: t.name, id: t.id, internal: t.internal, configs: t.configs,
 		partitions: append(append([]*partition(nil), t.partitions...), added...)}
 	nt.settings.Store(t.settings.Load())
+	nt.throttled.Store(t.throttled.Load())
 	for _, p := range nt.partitions {
 		p.topic.Store(nt)
 	}
@@ -279,6 +298,7 @@ func (b *Broker) setTopicConfigs(t *topic, configs map[string]string) error {
 	t.configs = configs
 	b.mu.Unlock()
 	t.settings.Store(&ts)
+	t.setThrottled(configs)
 	lc := logConfig(ts)
 	for _, p := range t.partitions {
 		p.log.SetConfig(lc)
