@@ -87,6 +87,7 @@ only Weir's.`,
 		newProduceCmd(g),
 		newConsumeCmd(g),
 		newBenchCmd(g),
+		newAgentCmd(),
 		newVersionCmd(),
 	)
 	return root

@@ -1,0 +1,157 @@
+// Package agent is Weir's sidecar agent: every interval it collects one
+// snapshot (agent/snapshot) from its sources (agent/source/...: the broker's
+// admin /metrics, the host's /proc and statfs, the cluster over the Kafka
+// protocol) and publishes it to its exporters (agent/export/...) through
+// agent/pipeline, where each exporter has its own bounded queue.
+//
+// The agent owns its goroutines: Run returns only after the collection loop
+// and every pipeline worker have returned.
+package agent
+
+import (
+	"context"
+	"log/slog"
+	"maps"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/weirhq/weir/agent/config"
+	"github.com/weirhq/weir/agent/pipeline"
+	"github.com/weirhq/weir/agent/snapshot"
+	"github.com/weirhq/weir/agent/source/brokeradmin"
+	"github.com/weirhq/weir/agent/source/host"
+	"github.com/weirhq/weir/agent/source/kafka"
+)
+
+// Source names, as weir_agent_source_errors_total{source} shows them.
+const (
+	SourceHost        = "host"
+	SourceBrokerAdmin = "broker_admin"
+	SourceKafka       = "kafka"
+	SourceGroups      = "kafka_groups"
+)
+
+// Agent collects and publishes snapshots.
+type Agent struct {
+	cfg    *config.Config
+	logger *slog.Logger
+	host   *host.Source
+	admin  *brokeradmin.Source // nil without broker_admin_url
+	kafka  *kafka.Source
+	pipe   *pipeline.Pipeline
+
+	// Touched only by the collection loop.
+	sourceErrors map[string]uint64
+	lastDuration time.Duration
+	lastUp       bool
+}
+
+// New wires an agent. cl is the Kafka client, owned by the caller.
+func New(cfg *config.Config, cl *kgo.Client, exporters []snapshot.Exporter, logger *slog.Logger) (*Agent, error) {
+	logDirs, err := cfg.ResolveLogDirs()
+	if err != nil {
+		return nil, err
+	}
+	a := &Agent{
+		cfg:          cfg,
+		logger:       logger,
+		host:         host.New(cfg.ProcRoot, logDirs),
+		kafka:        kafka.New(cl, kafka.Options{Topics: cfg.TopicFilter.Match, Groups: cfg.GroupFilter.Match}),
+		pipe:         pipeline.New(exporters, pipeline.Options{ExportTimeout: cfg.Interval, Logger: logger}),
+		sourceErrors: map[string]uint64{},
+	}
+	if cfg.BrokerAdminURL != "" {
+		a.admin = brokeradmin.New(cfg.BrokerAdminURL, nil)
+	}
+	return a, nil
+}
+
+// Run collects at once and then every interval until ctx ends.
+func (a *Agent) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // owned by Run: waited for below
+		defer wg.Done()
+		a.pipe.Run(ctx)
+	}()
+	t := time.NewTicker(a.cfg.Interval)
+	defer t.Stop()
+	for {
+		a.pipe.Publish(a.Collect(ctx))
+		select {
+		case <-ctx.Done():
+			wg.Wait()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Collect runs every source once, within one interval, and returns the
+// snapshot. A failed source leaves its section nil and is counted.
+func (a *Agent) Collect(ctx context.Context) *snapshot.Snapshot {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, a.cfg.Interval)
+	defer cancel()
+	s := &snapshot.Snapshot{Time: start, ClusterName: a.cfg.ClusterName, BrokerID: a.cfg.BrokerID, Level: a.cfg.Level}
+	s.Agent = a.health()
+	var wg sync.WaitGroup
+	var mu sync.Mutex // guards s.Errors while the sources run
+	fail := func(src string, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		s.Errors = append(s.Errors, snapshot.SourceError{Source: src, Err: err.Error()})
+	}
+	wg.Add(2)
+	go func() { // owned by Collect: waited for below
+		defer wg.Done()
+		c, groups, cerr, gerr := a.kafka.Collect(ctx, start)
+		s.Cluster, s.Groups = c, groups
+		if cerr != nil {
+			fail(SourceKafka, cerr)
+		}
+		if gerr != nil {
+			fail(SourceGroups, gerr)
+		}
+	}()
+	go func() { // owned by Collect: waited for below
+		defer wg.Done()
+		if a.admin != nil {
+			b, err := a.admin.Collect(ctx, start)
+			if err != nil {
+				fail(SourceBrokerAdmin, err)
+			}
+			s.Broker = b
+		}
+	}()
+	h, err := a.host.Collect(start)
+	if err != nil {
+		fail(SourceHost, err)
+	}
+	s.Host = h
+	wg.Wait()
+	a.account(s, time.Since(start))
+	return s
+}
+
+// account counts the cycle's source errors and logs them.
+func (a *Agent) account(s *snapshot.Snapshot, took time.Duration) {
+	for _, e := range s.Errors {
+		a.sourceErrors[e.Source]++
+		a.logger.Warn("collection source failed", "source", e.Source, "err", e.Err)
+	}
+	a.lastDuration = took
+	a.lastUp = s.Host != nil || s.Broker != nil || s.Cluster != nil
+}
+
+// health is the agent's state as of the previous cycle.
+func (a *Agent) health() snapshot.AgentHealth {
+	errs := map[string]uint64{SourceHost: 0, SourceKafka: 0, SourceGroups: 0}
+	if a.admin != nil {
+		errs[SourceBrokerAdmin] = 0
+	}
+	maps.Copy(errs, a.sourceErrors)
+	return snapshot.AgentHealth{Up: a.lastUp, CollectDuration: a.lastDuration, SourceErrors: errs, Exporters: a.pipe.Health()}
+}

@@ -1,0 +1,383 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/weirhq/weir/agent/source/brokeradmin"
+	"github.com/weirhq/weir/broker/brokertest"
+)
+
+// TestAgentPrometheus runs the whole open-monitoring path: a real broker, a
+// real `weir agent` process beside it, and a real Prometheus server scraping
+// the agent's two endpoints every second; then it asks Prometheus, over its
+// HTTP API, for the broker's bytes in, its under-replicated partitions, the
+// node series and a consumer group's lag.
+//
+// The broker has no group coordinator yet, so the consumer-group half runs
+// a second agent against an in-process kfake cluster (kfake has groups);
+// when the broker serves groups, that half moves to the broker.
+func TestAgentPrometheus(t *testing.T) {
+	promBin := lookProm(t)
+	ctx := testContext(t, 90*time.Second)
+
+	// The broker half: produce to a real broker.
+	b := startBroker(t, nil)
+	const topic = "agent-e2e"
+	createTopic(t, admin(t, b), topic, 2, nil)
+	prod := b.Client(t, kgo.DefaultProduceTopic(topic))
+	for i := range 40 {
+		produceSync(t, prod, &kgo.Record{Value: []byte(fmt.Sprintf("record-%03d", i))})
+	}
+	brokerAgent := startAgent(t, "cluster_name: e2e\nbroker_id: 1\nbrokers: [%s]\nbroker_admin_url: %s\nlog_dirs: [%s]\n",
+		b.Addr, b.AdminAddr, b.DataDir)
+
+	// The group half: a group that commits, stops consuming and lags.
+	fake, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "orders"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fake.Close)
+	seed := fake.ListenAddrs()[0]
+	const consumed, extra = 60, 25
+	produceTo(t, seed, "orders", consumed)
+	consumeAndCommit(t, ctx, seed, "orders", "e2e-readers", consumed)
+	produceTo(t, seed, "orders", extra) // the group has stopped: it now lags by extra
+	groupAgent := startAgent(t, "cluster_name: kfake\nbrokers: [%s]\n", seed)
+
+	prom := startPrometheus(t, promBin, map[string][]string{
+		"weir-broker": {brokerAgent.broker, brokerAgent.node},
+		"kfake":       {groupAgent.broker},
+	})
+
+	wantBytesIn := brokerCounter(t, b, "kafka_server_brokertopicmetrics_bytesin_total", topic)
+	if wantBytesIn <= 0 {
+		t.Fatalf("the broker counted %v bytes in for %s", wantBytesIn, topic)
+	}
+	checks := []struct {
+		query string
+		want  float64
+	}{
+		{fmt.Sprintf(`kafka_server_brokertopicmetrics_bytesin_total{job="weir-broker",topic=%q}`, topic), wantBytesIn},
+		{`kafka_server_replicamanager_underreplicatedpartitions{job="weir-broker"}`, 0},
+		{fmt.Sprintf(`sum(kafka_topic_partition_current_offset{job="weir-broker",topic=%q})`, topic), 40},
+		{`weir_agent_up{job="weir-broker"}`, 1},
+		{`count(node_memory_MemTotal_bytes{job="weir-broker"} > 0)`, 1},
+		{`kafka_consumergroup_current_offset{job="kfake",consumergroup="e2e-readers",topic="orders",partition="0"}`, consumed},
+		{`kafka_topic_partition_current_offset{job="kfake",topic="orders",partition="0"}`, consumed + extra},
+		{`kafka_consumergroup_lag{job="kfake",consumergroup="e2e-readers",topic="orders",partition="0"}`, extra},
+		{`kafka_consumergroup_lag_sum{job="kfake",consumergroup="e2e-readers",topic="orders"}`, extra},
+	}
+	for _, c := range checks {
+		waitFor(t, 45*time.Second, c.query+" = "+strconv.FormatFloat(c.want, 'f', -1, 64), func() error {
+			got, err := prom.query(c.query)
+			if err != nil {
+				return err
+			}
+			if got != c.want {
+				return fmt.Errorf("Prometheus says %v", got)
+			}
+			return nil
+		})
+	}
+	// The time lag needs two collections of history; it exists and is positive.
+	waitFor(t, 30*time.Second, "a time lag for the lagging group", func() error {
+		got, err := prom.query(`weir_consumergroup_time_lag_seconds{job="kfake",consumergroup="e2e-readers"}`)
+		if err == nil && got <= 0 {
+			err = fmt.Errorf("time lag %v s", got)
+		}
+		return err
+	})
+	// Both agents stop cleanly on SIGTERM.
+	brokerAgent.stop(t)
+	groupAgent.stop(t)
+}
+
+func lookProm(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{os.Getenv("WEIR_PROMETHEUS"), "/usr/bin/prometheus"} {
+		if p != "" {
+			if _, err := os.Stat(p); err == nil {
+				return p
+			}
+		}
+	}
+	return lookTool(t, "prometheus")
+}
+
+// agentProc is one running `weir agent`.
+type agentProc struct {
+	broker, node string // the Prometheus endpoints, host:port
+	cmd          *exec.Cmd
+	exited       chan struct{}
+	err          error
+	logs         *syncBuffer
+	once         sync.Once
+}
+
+// startAgent writes the config (header plus a 1 s interval, the finest
+// level and the Prometheus section on free ports) and starts the agent,
+// waiting until its broker endpoint serves a collected snapshot.
+func startAgent(t *testing.T, header string, args ...any) *agentProc {
+	t.Helper()
+	a := &agentProc{broker: freePort(t), node: freePort(t), exited: make(chan struct{}), logs: &syncBuffer{}}
+	cfg := fmt.Sprintf(header, args...) + fmt.Sprintf(
+		"interval: 1s\nlevel: PER_TOPIC_PER_PARTITION\nprometheus:\n  broker_listen: %q\n  node_listen: %q\n", a.broker, a.node)
+	path := filepath.Join(t.TempDir(), "agent.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a.cmd = exec.Command(brokertest.Binary(t), "agent", "--config", path, "--log-level", "debug")
+	a.cmd.Stdout, a.cmd.Stderr = a.logs, a.logs
+	if err := a.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { // owned by a: every path waits on a.exited
+		a.err = a.cmd.Wait()
+		close(a.exited)
+	}()
+	t.Cleanup(func() {
+		a.stop(t)
+		if t.Failed() {
+			t.Logf("weir agent output (%s):\n%s", a.broker, a.logs.String())
+		}
+	})
+	waitFor(t, 20*time.Second, "the agent to serve a snapshot", func() error {
+		select {
+		case <-a.exited:
+			t.Fatalf("weir agent exited: %v\n%s", a.err, a.logs.String())
+		default:
+		}
+		body, err := agentHTTPGet("http://" + a.broker + "/metrics")
+		if err == nil && !strings.Contains(body, "weir_agent_up 1") {
+			err = fmt.Errorf("no weir_agent_up 1 yet")
+		}
+		return err
+	})
+	return a
+}
+
+// stop sends SIGTERM and expects a clean exit within 10 s.
+func (a *agentProc) stop(t *testing.T) {
+	a.once.Do(func() {
+		_ = a.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-a.exited:
+			if a.err != nil {
+				t.Errorf("weir agent exited uncleanly after SIGTERM: %v\n%s", a.err, a.logs.String())
+			}
+		case <-time.After(10 * time.Second):
+			_ = a.cmd.Process.Kill()
+			<-a.exited
+			t.Errorf("weir agent did not stop within 10s of SIGTERM")
+		}
+	})
+}
+
+// promServer is a running Prometheus.
+type promServer struct{ addr string }
+
+// startPrometheus runs prometheus scraping each job's targets every second.
+func startPrometheus(t *testing.T, bin string, jobs map[string][]string) *promServer {
+	t.Helper()
+	dir := t.TempDir()
+	var cfg strings.Builder
+	cfg.WriteString("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\nscrape_configs:\n")
+	for job, targets := range jobs {
+		quoted := make([]string, len(targets))
+		for i, target := range targets {
+			quoted[i] = strconv.Quote(target)
+		}
+		fmt.Fprintf(&cfg, "  - job_name: %q\n    static_configs:\n      - targets: [%s]\n", job, strings.Join(quoted, ", "))
+	}
+	cfgPath := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(cfgPath, []byte(cfg.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := &promServer{addr: freePort(t)}
+	logs := &syncBuffer{}
+	cmd := exec.Command(bin, "--config.file="+cfgPath, "--storage.tsdb.path="+filepath.Join(dir, "data"),
+		"--web.listen-address="+p.addr, "--log.level=warn")
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start prometheus: %v", err)
+	}
+	exited := make(chan struct{})
+	go func() { // owned by the cleanup below, which waits on exited
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			t.Logf("prometheus output:\n%s", logs.String())
+		}
+	})
+	waitFor(t, 30*time.Second, "prometheus to be ready", func() error {
+		select {
+		case <-exited:
+			t.Fatalf("prometheus exited:\n%s", logs.String())
+		default:
+		}
+		_, err := agentHTTPGet("http://" + p.addr + "/-/ready")
+		return err
+	})
+	return p
+}
+
+// query runs an instant query that must return exactly one sample.
+func (p *promServer) query(q string) (float64, error) {
+	body, err := agentHTTPGet("http://" + p.addr + "/api/v1/query?query=" + url.QueryEscape(q))
+	if err != nil {
+		return 0, err
+	}
+	var resp struct {
+		Status string
+		Error  string
+		Data   struct {
+			Result []struct {
+				Metric map[string]string
+				Value  [2]any
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &resp); err != nil {
+		return 0, fmt.Errorf("decode %s: %w", body, err)
+	}
+	if resp.Status != "success" {
+		return 0, fmt.Errorf("query failed: %s", resp.Error)
+	}
+	if n := len(resp.Data.Result); n != 1 {
+		return 0, fmt.Errorf("%d series, want 1", n)
+	}
+	s, _ := resp.Data.Result[0].Value[1].(string)
+	return strconv.ParseFloat(s, 64)
+}
+
+// brokerCounter reads one series of the broker's own /metrics.
+func brokerCounter(t *testing.T, b *brokertest.Broker, name, topic string) float64 {
+	t.Helper()
+	body, err := agentHTTPGet("http://" + b.AdminAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fams, err := brokeradmin.Parse(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range fams[name].GetMetric() {
+		for _, l := range m.GetLabel() {
+			if l.GetName() == "topic" && l.GetValue() == topic {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	t.Fatalf("broker /metrics has no %s{topic=%q}", name, topic)
+	return 0
+}
+
+func produceTo(t *testing.T, seed, topic string, n int) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seed), kgo.DefaultProduceTopic(topic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	for i := range n {
+		produceSync(t, cl, &kgo.Record{Value: []byte(strconv.Itoa(i))})
+	}
+}
+
+// consumeAndCommit joins group, reads n records, commits them and leaves.
+func consumeAndCommit(t *testing.T, ctx context.Context, seed, topic, group string, n int) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seed), kgo.ConsumerGroup(group), kgo.ConsumeTopics(topic),
+		kgo.DisableAutoCommit(), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	got := 0
+	for got < n {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("consumed %d of %d records: %v", got, n, ctx.Err())
+		}
+		got += fs.NumRecords()
+	}
+	if err := cl.CommitUncommittedOffsets(ctx); err != nil {
+		t.Fatalf("commit: %v", err)
+	}
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func agentHTTPGet(u string) (string, error) {
+	c := http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get(u)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var sb strings.Builder
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := resp.Body.Read(buf)
+		sb.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("GET %s: %s %s", u, resp.Status, sb.String())
+	}
+	return sb.String(), nil
+}
+
+// syncBuffer collects a child process's output.
+type syncBuffer struct {
+	mu sync.Mutex
+	sb strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.sb.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.sb.String()
+}
