@@ -135,7 +135,7 @@ func (s offsetsStorage) Append(p int32, batch []byte) error {
 	}
 	switch {
 	case err == nil:
-		part.wakeAll()
+		part.appended() // advances the high watermark and wakes fetches
 		return nil
 	case errors.Is(err, wlog.ErrMessageTooLarge):
 		return fmt.Errorf("%w: %w", kerr.InvalidCommitOffsetSize, err)
