@@ -17,8 +17,9 @@
 // File map: log.go (Log, Open, accessors, Close), batch.go (record batch v2
 // header, validation), segment.go (one segment's files and reference count),
 // index.go (sparse offset and time indexes), scan.go (batch iterator over a
-// segment file), recover.go (recovery on open), append.go, read.go,
-// retention.go, truncate.go, flush.go (fsync, checkpoint file),
+// segment file), recover.go (recovery on open), append.go, read.go
+// (including timestamp lookups), records.go (records inside a batch,
+// decompressed through the codec sub-package for lookups), retention.go, truncate.go, flush.go (fsync, checkpoint file),
 // producer.go (idempotent producer state), snapshot.go (its snapshot files).
 package log
 

@@ -234,7 +234,7 @@ func (d *Decompressor) unzstd(dst, src []byte) ([]byte, error) {
 	}
 	// The decoder counts what dst already holds against its limit, so
 	// decode into the free space after it.
-	out, err := d.zstd.DecodeAll(src, dst[len(dst):len(dst)])
+	out, err := d.zstd.DecodeAll(src, dst[len(dst):])
 	if errors.Is(err, zstd.ErrDecoderSizeExceeded) || errors.Is(err, zstd.ErrWindowSizeExceeded) {
 		return dst, fmt.Errorf("%w: %w", ErrTooLarge, err)
 	}
