@@ -1,0 +1,366 @@
+package quorum
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/raft"
+	raftboltdb "github.com/hashicorp/raft-boltdb/v2"
+	"github.com/twmb/franz-go/pkg/kerr"
+)
+
+// Voter is one member of controller.quorum.voters: a broker id and its
+// raft address (the host:port of its Kafka listener).
+type Voter struct {
+	ID   int32
+	Addr string
+}
+
+// Config configures a Node. Zero durations and counts take the defaults
+// below.
+type Config struct {
+	NodeID int32
+	// Dir holds raft.db (log and stable store, bbolt) and snapshots/.
+	Dir string
+	// Voters is the fixed voter set. A node in it bootstraps the cluster
+	// with exactly this set on first start; any other node starts empty
+	// and waits for the leader to add it as a non-voter.
+	Voters []Voter
+	// Stream carries raft traffic; its Addr is this node's raft address.
+	Stream raft.StreamLayer
+	Logger *slog.Logger
+
+	HeartbeatTimeout   time.Duration // default 500ms
+	ElectionTimeout    time.Duration // default 500ms
+	LeaderLeaseTimeout time.Duration // default 250ms
+	CommitTimeout      time.Duration // default 20ms
+	// SnapshotInterval is how often raft checks whether SnapshotThreshold
+	// entries accumulated since the last snapshot (default 10s, threshold
+	// 1024). TrailingLogs entries stay in the log after compaction so a
+	// briefly lagging follower needs no snapshot (default 256).
+	SnapshotInterval  time.Duration
+	SnapshotThreshold uint64
+	TrailingLogs      uint64
+}
+
+func (c *Config) setDefaults() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&c.HeartbeatTimeout, 500*time.Millisecond)
+	def(&c.ElectionTimeout, 500*time.Millisecond)
+	def(&c.LeaderLeaseTimeout, 250*time.Millisecond)
+	def(&c.CommitTimeout, 20*time.Millisecond)
+	def(&c.SnapshotInterval, 10*time.Second)
+	if c.SnapshotThreshold == 0 {
+		c.SnapshotThreshold = 1024
+	}
+	if c.TrailingLogs == 0 {
+		c.TrailingLogs = 256
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// ErrNotLeader is Propose's error on a node that is not the raft leader;
+// it wraps NOT_CONTROLLER.
+var ErrNotLeader = fmt.Errorf("not the metadata quorum leader: %w", kerr.NotController)
+
+// ErrLeadershipLost is Propose's error when leadership was lost while the
+// command was in flight: it may or may not have been committed. Commands
+// are written so that retrying against the new leader is safe.
+var ErrLeadershipLost = raft.ErrLeadershipLost
+
+// Node is one broker's member of the metadata quorum: a raft node over
+// the FSM, plus (while it leads) the membership loop that adds every
+// registered broker that is not a voter as a non-voter.
+type Node struct {
+	cfg   Config
+	log   *slog.Logger
+	fsm   *FSM
+	raft  *raft.Raft
+	trans *raft.NetworkTransport
+	store *raftboltdb.BoltStore
+
+	stop chan struct{}
+	wg   sync.WaitGroup // the membership loop
+}
+
+// Open starts a node. When NodeID is a voter and Dir holds no raft state,
+// it bootstraps the cluster with the full voter set (every voter does the
+// same; raft tolerates identical bootstraps).
+func Open(cfg Config) (*Node, error) {
+	cfg.setDefaults()
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating quorum dir %s: %w", cfg.Dir, err)
+	}
+	n := &Node{cfg: cfg, log: cfg.Logger.With("node", cfg.NodeID), fsm: NewFSM(), stop: make(chan struct{})}
+	if err := n.open(); err != nil {
+		n.closeStores()
+		return nil, err
+	}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		n.membershipLoop()
+	}()
+	return n, nil
+}
+
+func (n *Node) open() error {
+	hl := newHCLog(n.log, "raft")
+	store, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(n.cfg.Dir, "raft.db")})
+	if err != nil {
+		return fmt.Errorf("opening raft log %s: %w", n.cfg.Dir, err)
+	}
+	n.store = store
+	snaps, err := raft.NewFileSnapshotStoreWithLogger(n.cfg.Dir, 2, hl)
+	if err != nil {
+		return fmt.Errorf("opening raft snapshots in %s: %w", n.cfg.Dir, err)
+	}
+	n.trans = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
+		Stream: n.cfg.Stream, MaxPool: 3, Timeout: 2 * time.Second, Logger: hl,
+	})
+	rc := n.raftConfig()
+	existing, err := raft.HasExistingState(store, store, snaps)
+	if err != nil {
+		return fmt.Errorf("checking raft state in %s: %w", n.cfg.Dir, err)
+	}
+	if !existing && n.isVoter() {
+		if err := raft.BootstrapCluster(rc, store, store, snaps, n.trans, n.voterConfiguration()); err != nil {
+			return fmt.Errorf("bootstrapping the metadata quorum: %w", err)
+		}
+	}
+	r, err := raft.NewRaft(rc, n.fsm, store, store, snaps, n.trans)
+	if err != nil {
+		return fmt.Errorf("starting raft: %w", err)
+	}
+	n.raft = r
+	return nil
+}
+
+func (n *Node) raftConfig() *raft.Config {
+	rc := raft.DefaultConfig()
+	rc.LocalID = serverID(n.cfg.NodeID)
+	rc.HeartbeatTimeout = n.cfg.HeartbeatTimeout
+	rc.ElectionTimeout = n.cfg.ElectionTimeout
+	rc.LeaderLeaseTimeout = n.cfg.LeaderLeaseTimeout
+	rc.CommitTimeout = n.cfg.CommitTimeout
+	rc.SnapshotInterval = n.cfg.SnapshotInterval
+	rc.SnapshotThreshold = n.cfg.SnapshotThreshold
+	rc.TrailingLogs = n.cfg.TrailingLogs
+	rc.Logger = newHCLog(n.log, "raft")
+	return rc
+}
+
+func (n *Node) isVoter() bool {
+	for _, v := range n.cfg.Voters {
+		if v.ID == n.cfg.NodeID {
+			return true
+		}
+	}
+	return false
+}
+
+func (n *Node) voterConfiguration() raft.Configuration {
+	var c raft.Configuration
+	for _, v := range n.cfg.Voters {
+		c.Servers = append(c.Servers, raft.Server{Suffrage: raft.Voter, ID: serverID(v.ID), Address: raft.ServerAddress(v.Addr)})
+	}
+	return c
+}
+
+func serverID(id int32) raft.ServerID { return raft.ServerID(strconv.Itoa(int(id))) }
+
+// Image returns the local node's current image.
+func (n *Node) Image() *Image { return n.fsm.Image() }
+
+// Watch returns the current image and a channel closed when a newer one
+// is published (see FSM.Watch).
+func (n *Node) Watch() (*Image, <-chan struct{}) { return n.fsm.Watch() }
+
+// IsLeader reports whether this node is the raft leader (the controller).
+func (n *Node) IsLeader() bool { return n.raft.State() == raft.Leader }
+
+// LeaderID returns the current leader's node id, false when unknown.
+func (n *Node) LeaderID() (int32, bool) {
+	_, id := n.raft.LeaderWithID()
+	v, err := strconv.ParseInt(string(id), 10, 32)
+	if id == "" || err != nil {
+		return -1, false
+	}
+	return int32(v), true
+}
+
+// AppliedIndex is the raft index of the last entry applied locally; a
+// broker has caught up when it reaches the leader's commit index.
+func (n *Node) AppliedIndex() uint64 { return n.raft.AppliedIndex() }
+
+// CommitIndex is the highest index this node knows to be committed.
+func (n *Node) CommitIndex() uint64 { return n.raft.CommitIndex() }
+
+// WaitForLeader polls until some node leads (returning its id) or ctx ends.
+func (n *Node) WaitForLeader(ctx context.Context) (int32, error) {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if id, ok := n.LeaderID(); ok {
+			return id, nil
+		}
+		select {
+		case <-ctx.Done():
+			return -1, fmt.Errorf("waiting for a metadata quorum leader: %w", ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// Propose commits c and returns its result once applied locally (so the
+// leader's Image already includes it). Only the leader proposes: others
+// get ErrNotLeader. The command's own failure is returned as the error
+// (wrapping a kerr code); raft failures are wrapped as they are
+// (ErrLeadershipLost: outcome unknown). ctx's deadline bounds the wait to
+// enqueue the command; once enqueued, the wait ends when it is applied or
+// leadership is lost.
+func (n *Node) Propose(ctx context.Context, c Command) (any, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if !n.IsLeader() {
+		return nil, ErrNotLeader
+	}
+	data, err := Encode(c)
+	if err != nil {
+		return nil, err
+	}
+	var timeout time.Duration
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = max(time.Until(dl), time.Millisecond)
+	}
+	f := n.raft.Apply(data, timeout)
+	if err := f.Error(); err != nil {
+		if errors.Is(err, raft.ErrNotLeader) {
+			return nil, ErrNotLeader
+		}
+		return nil, fmt.Errorf("proposing %s: %w", c.Op(), err)
+	}
+	r, _ := f.Response().(Result)
+	return r.Value, r.Err
+}
+
+// AddNonvoter adds broker id at addr to the raft configuration as a
+// non-voter (leader only). The membership loop does this by itself for
+// every registered broker; this is for operators and tests.
+func (n *Node) AddNonvoter(id int32, addr string) error {
+	if err := n.raft.AddNonvoter(serverID(id), raft.ServerAddress(addr), 0, 5*time.Second).Error(); err != nil {
+		if errors.Is(err, raft.ErrNotLeader) {
+			return ErrNotLeader
+		}
+		return fmt.Errorf("adding non-voter %d at %s: %w", id, addr, err)
+	}
+	return nil
+}
+
+// RemoveServer removes broker id from the raft configuration (leader
+// only), after it was unregistered for good.
+func (n *Node) RemoveServer(id int32) error {
+	if err := n.raft.RemoveServer(serverID(id), 0, 5*time.Second).Error(); err != nil {
+		if errors.Is(err, raft.ErrNotLeader) {
+			return ErrNotLeader
+		}
+		return fmt.Errorf("removing server %d: %w", id, err)
+	}
+	return nil
+}
+
+// Snapshot takes a snapshot now and compacts the log (down to
+// TrailingLogs entries).
+func (n *Node) Snapshot() error {
+	if err := n.raft.Snapshot().Error(); err != nil {
+		return fmt.Errorf("metadata snapshot: %w", err)
+	}
+	return nil
+}
+
+// Close shuts raft down and waits for the node's goroutines; it does not
+// remove the node from the quorum.
+func (n *Node) Close() error {
+	close(n.stop)
+	err := n.raft.Shutdown().Error()
+	n.wg.Wait()
+	if cerr := n.closeStores(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func (n *Node) closeStores() error {
+	var err error
+	if n.trans != nil {
+		err = n.trans.Close()
+	}
+	if n.store != nil {
+		if cerr := n.store.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
+// membershipLoop runs for the node's life: whenever this node leads and
+// the image or the leadership changes, registered brokers missing from
+// the raft configuration are added as non-voters (or get their new
+// address). Failures are retried after a second. Unregistered brokers are
+// not removed automatically: see RemoveServer.
+func (n *Node) membershipLoop() {
+	leaderCh := n.raft.LeaderCh()
+	for {
+		img, changed := n.fsm.Watch()
+		var retry <-chan time.Time
+		if n.IsLeader() {
+			if err := n.reconcileMembers(img); err != nil {
+				n.log.Warn("reconciling quorum members", "err", err)
+				retry = time.After(time.Second)
+			}
+		}
+		select {
+		case <-n.stop:
+			return
+		case <-changed:
+		case <-leaderCh:
+		case <-retry:
+		}
+	}
+}
+
+func (n *Node) reconcileMembers(img *Image) error {
+	f := n.raft.GetConfiguration()
+	if err := f.Error(); err != nil {
+		return err
+	}
+	servers := map[raft.ServerID]raft.Server{}
+	for _, s := range f.Configuration().Servers {
+		servers[s.ID] = s
+	}
+	for _, b := range img.AllBrokers() {
+		s, ok := servers[serverID(b.ID)]
+		if b.RaftAddr == "" || ok && (s.Suffrage != raft.Nonvoter || s.Address == raft.ServerAddress(b.RaftAddr)) {
+			continue
+		}
+		n.log.Info("adding non-voter", "broker", b.ID, "addr", b.RaftAddr)
+		if err := n.AddNonvoter(b.ID, b.RaftAddr); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,335 @@
+package quorum
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// testBroker is the part of a broker the quorum needs: a listener whose
+// accept loop hands raft connections to the current Stream, a dir, a node.
+type testBroker struct {
+	id     int32
+	ln     net.Listener
+	dir    string
+	stream atomic.Pointer[Stream]
+	node   *Node
+}
+
+type testCluster struct {
+	t       *testing.T
+	wg      sync.WaitGroup
+	brokers map[int32]*testBroker
+	voters  []Voter
+	logger  *slog.Logger
+}
+
+func newTestCluster(t *testing.T, voters, nonVoters int) *testCluster {
+	c := &testCluster{t: t, brokers: map[int32]*testBroker{}, logger: slog.New(slog.DiscardHandler)}
+	if testing.Verbose() {
+		c.logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	for i := range voters + nonVoters {
+		id := int32(i + 1)
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := &testBroker{id: id, ln: ln, dir: filepath.Join(t.TempDir(), fmt.Sprint(id))}
+		c.brokers[id] = b
+		if i < voters {
+			c.voters = append(c.voters, Voter{ID: id, Addr: b.addr()})
+		}
+		c.wg.Go(func() { c.acceptLoop(b) })
+	}
+	t.Cleanup(c.close)
+	for id := range c.brokers {
+		c.start(id)
+	}
+	return c
+}
+
+func (b *testBroker) addr() string { return b.ln.Addr().String() }
+
+// acceptLoop is what the broker's accept loop does: read four bytes, and
+// hand a raft connection over (a Kafka one would go to the server).
+func (c *testCluster) acceptLoop(b *testBroker) {
+	for {
+		conn, err := b.ln.Accept()
+		if err != nil {
+			return
+		}
+		c.wg.Go(func() {
+			var pre [4]byte
+			conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+			if _, err := io.ReadFull(conn, pre[:]); err != nil || !IsRaftPreamble(pre) {
+				conn.Close()
+				return
+			}
+			conn.SetReadDeadline(time.Time{})
+			if s := b.stream.Load(); s != nil {
+				s.Handoff(conn)
+			} else {
+				conn.Close()
+			}
+		})
+	}
+}
+
+func (c *testCluster) start(id int32) {
+	b := c.brokers[id]
+	s := NewStream(b.addr())
+	b.stream.Store(s)
+	n, err := Open(Config{
+		NodeID: id, Dir: b.dir, Voters: c.voters, Stream: s, Logger: c.logger.With("broker", id),
+		SnapshotInterval: 100 * time.Millisecond, SnapshotThreshold: 32, TrailingLogs: 16,
+	})
+	if err != nil {
+		c.t.Fatalf("open node %d: %v", id, err)
+	}
+	b.node = n
+}
+
+func (c *testCluster) stop(id int32) {
+	b := c.brokers[id]
+	if err := b.node.Close(); err != nil {
+		c.t.Errorf("close node %d: %v", id, err)
+	}
+	b.node = nil
+}
+
+func (c *testCluster) close() {
+	for id, b := range c.brokers {
+		if b.node != nil {
+			c.stop(id)
+		}
+		b.ln.Close()
+	}
+	c.wg.Wait()
+}
+
+// checkFor polls cond until it holds or the timeout passes.
+func checkFor(t *testing.T, timeout time.Duration, what string, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := cond()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not after %v: %v", what, timeout, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// leader returns the running node every running node agrees leads.
+func (c *testCluster) leader(timeout time.Duration) *testBroker {
+	c.t.Helper()
+	var leader *testBroker
+	checkFor(c.t, timeout, "one leader", func() error {
+		leader = nil
+		for _, b := range c.brokers {
+			if b.node != nil && b.node.IsLeader() {
+				if leader != nil {
+					return fmt.Errorf("two leaders %d %d", leader.id, b.id)
+				}
+				leader = b
+			}
+		}
+		if leader == nil {
+			return errors.New("no leader")
+		}
+		return nil
+	})
+	return leader
+}
+
+// propose proposes on the current leader, retrying across a leader change.
+func (c *testCluster) propose(cmd Command) any {
+	c.t.Helper()
+	var v any
+	checkFor(c.t, 10*time.Second, fmt.Sprintf("propose %T", cmd), func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		var err error
+		v, err = c.leader(5*time.Second).node.Propose(ctx, cmd)
+		return err
+	})
+	return v
+}
+
+// converged waits until every running node has the same image as want.
+func (c *testCluster) converged(timeout time.Duration) *Image {
+	c.t.Helper()
+	var img *Image
+	checkFor(c.t, timeout, "images converge", func() error {
+		img = c.leader(5 * time.Second).node.Image()
+		want := snapshotBytes(c.t, img)
+		for _, b := range c.brokers {
+			if b.node == nil {
+				continue
+			}
+			got := b.node.Image()
+			if !bytes.Equal(snapshotBytes(c.t, got), want) {
+				return fmt.Errorf("node %d at version %d, leader at %d", b.id, got.Version, img.Version)
+			}
+			if err := checkInvariants(got); err != nil {
+				return fmt.Errorf("node %d: %w", b.id, err)
+			}
+		}
+		return nil
+	})
+	return img
+}
+
+func (c *testCluster) register(id int32) {
+	b := c.brokers[id]
+	host, _, _ := net.SplitHostPort(b.addr())
+	c.propose(RegisterBroker{ID: id, IncarnationID: fmt.Sprintf("inc-%d", id), Rack: fmt.Sprintf("r%d", id%2),
+		Host: host, Port: 9000 + id, RaftAddr: b.addr()})
+	c.propose(UnfenceBroker{ID: id})
+}
+
+func (c *testCluster) createTopic(name string, partitions, rf int) {
+	c.t.Helper()
+	img := c.leader(5 * time.Second).node.Image()
+	assignment, err := PlaceReplicas(img, partitions, rf, len(img.Topics))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.propose(CreateTopic{Name: name, ID: testTopicID(), Assignment: assignment})
+}
+
+func TestCluster(t *testing.T) {
+	c := newTestCluster(t, 3, 1)
+	c.propose(InitCluster{ClusterID: "weir-test"})
+	for id := int32(1); id <= 4; id++ {
+		c.register(id)
+	}
+	c.createTopic("orders", 6, 3)
+	c.createTopic("events", 3, 2)
+	img := c.converged(10 * time.Second)
+	if len(img.Brokers) != 4 || len(img.Topics) != 2 || img.ClusterID != "weir-test" {
+		t.Fatalf("image %+v", img)
+	}
+
+	// Lose the leader: a new one is elected, and fences the old one.
+	old := c.leader(5 * time.Second)
+	lost := time.Now()
+	c.stop(old.id)
+	nl := c.leader(10 * time.Second)
+	t.Logf("new leader %d elected %v after leader %d closed", nl.id, time.Since(lost), old.id)
+	if d := time.Since(lost); d > 5*time.Second {
+		t.Errorf("election took %v", d)
+	}
+	c.propose(FenceBroker{ID: old.id})
+	c.createTopic("after-failover", 2, 2)
+	img = c.converged(10 * time.Second)
+	for _, name := range img.TopicNames() {
+		for i, p := range img.Topics[name].Partitions {
+			if p.Leader == old.id {
+				t.Fatalf("%s-%d still led by fenced broker %d", name, i, old.id)
+			}
+		}
+	}
+
+	// The old leader restarts on its dir and catches up.
+	c.start(old.id)
+	c.propose(UnfenceBroker{ID: old.id})
+	c.converged(10 * time.Second)
+}
+
+func TestClusterSnapshots(t *testing.T) {
+	c := newTestCluster(t, 3, 0)
+	c.propose(InitCluster{ClusterID: "weir-test"})
+	for id := int32(1); id <= 3; id++ {
+		c.register(id)
+	}
+	c.createTopic("t", 3, 3)
+	c.converged(10 * time.Second)
+
+	// A follower snapshots, stops, and misses more than TrailingLogs entries
+	// that the leader compacts away.
+	leader := c.leader(5 * time.Second)
+	var follower int32
+	for id := range c.brokers {
+		if id != leader.id {
+			follower = id
+		}
+	}
+	if err := c.brokers[follower].node.Snapshot(); err != nil {
+		t.Fatal(err)
+	}
+	ownSnap := c.brokers[follower].node.raft.Stats()["last_snapshot_index"]
+	c.stop(follower)
+	for i := range 60 {
+		c.propose(SetTopicConfigs{Topic: "t", Configs: map[string]string{"retention.ms": fmt.Sprint(i)}})
+	}
+	leader = c.leader(5 * time.Second)
+	if err := leader.node.Snapshot(); err != nil {
+		t.Fatal(err)
+	}
+	first, err := leader.node.store.FirstIndex()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first <= 1 {
+		t.Fatalf("leader log not compacted: first index %d", first)
+	}
+
+	// The follower restores its own snapshot, then installs the leader's.
+	c.start(follower)
+	img := c.converged(10 * time.Second)
+	if v, _ := img.TopicConfig("t", "retention.ms"); v != "59" {
+		t.Fatalf("retention.ms %q", v)
+	}
+	if got := c.brokers[follower].node.raft.Stats()["last_snapshot_index"]; got == ownSnap {
+		t.Fatalf("follower did not install the leader's snapshot (still at %s)", got)
+	}
+
+	// A whole-cluster restart restores everything from disk.
+	want := snapshotBytes(t, img)
+	for id := range c.brokers {
+		c.stop(id)
+	}
+	for id := range c.brokers {
+		c.start(id)
+	}
+	checkFor(t, 10*time.Second, "restored image", func() error {
+		for _, b := range c.brokers {
+			if got := snapshotBytes(t, b.node.Image()); !bytes.Equal(got, want) {
+				return fmt.Errorf("node %d at version %d", b.id, b.node.Image().Version)
+			}
+		}
+		return nil
+	})
+}
+
+func TestProposeOnFollower(t *testing.T) {
+	c := newTestCluster(t, 3, 0)
+	leader := c.leader(10 * time.Second)
+	for _, b := range c.brokers {
+		if b == leader {
+			continue
+		}
+		if _, err := b.node.Propose(context.Background(), InitCluster{ClusterID: "x"}); !errors.Is(err, ErrNotLeader) {
+			t.Fatalf("propose on follower %d: %v", b.id, err)
+		}
+		id, err := b.node.WaitForLeader(context.Background())
+		if err != nil || id != leader.id {
+			t.Fatalf("follower %d sees leader %d (%v), want %d", b.id, id, err, leader.id)
+		}
+	}
+}

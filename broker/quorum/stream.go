@@ -1,0 +1,100 @@
+package quorum
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/raft"
+)
+
+// RaftPreamble opens every raft connection to a broker's Kafka port. Read
+// as a Kafka frame size it is negative, so it can never start a Kafka
+// request: the broker's accept loop reads four bytes, and when they are
+// the preamble hands the connection to its Stream.
+var RaftPreamble = [4]byte{0xFF, 'W', 'R', 'F'}
+
+// IsRaftPreamble reports whether a connection's first four bytes mark it
+// as a raft connection.
+func IsRaftPreamble(b [4]byte) bool { return b == RaftPreamble }
+
+// ErrStreamClosed is returned by Accept and Handoff after Close.
+var ErrStreamClosed = errors.New("raft stream closed")
+
+// Stream is the raft.StreamLayer that runs raft over the broker's Kafka
+// listener: Accept returns connections the broker handed over with
+// Handoff (preamble already consumed); Dial connects to another broker's
+// Kafka port and writes the preamble first.
+type Stream struct {
+	addr  streamAddr
+	conns chan net.Conn
+
+	closeOnce sync.Once
+	done      chan struct{}
+}
+
+var _ raft.StreamLayer = (*Stream)(nil)
+
+// NewStream returns a Stream whose Addr is advertised, the host:port
+// other brokers dial to reach this one (its entry in the voter list).
+func NewStream(advertised string) *Stream {
+	return &Stream{addr: streamAddr(advertised), conns: make(chan net.Conn), done: make(chan struct{})}
+}
+
+// Handoff gives an accepted connection, whose preamble was consumed, to
+// raft. It blocks until raft accepts it; after Close it closes conn and
+// returns ErrStreamClosed.
+func (s *Stream) Handoff(conn net.Conn) error {
+	select {
+	case s.conns <- conn:
+		return nil
+	case <-s.done:
+		conn.Close()
+		return ErrStreamClosed
+	}
+}
+
+// Accept implements net.Listener for raft's transport.
+func (s *Stream) Accept() (net.Conn, error) {
+	select {
+	case c := <-s.conns:
+		return c, nil
+	case <-s.done:
+		return nil, ErrStreamClosed
+	}
+}
+
+// Close stops Accept and Handoff. It does not close handed-over
+// connections (raft's transport owns them).
+func (s *Stream) Close() error {
+	s.closeOnce.Do(func() { close(s.done) })
+	return nil
+}
+
+// Addr is the advertised raft address.
+func (s *Stream) Addr() net.Addr { return s.addr }
+
+// Dial connects to another broker's Kafka port and writes the preamble.
+func (s *Stream) Dial(address raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
+	d := net.Dialer{Timeout: timeout}
+	conn, err := d.Dial("tcp", string(address))
+	if err != nil {
+		return nil, fmt.Errorf("dialing raft peer %s: %w", address, err)
+	}
+	if timeout > 0 {
+		conn.SetWriteDeadline(time.Now().Add(timeout))
+	}
+	if _, err := conn.Write(RaftPreamble[:]); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("writing raft preamble to %s: %w", address, err)
+	}
+	conn.SetWriteDeadline(time.Time{})
+	return conn, nil
+}
+
+type streamAddr string
+
+func (a streamAddr) Network() string { return "tcp" }
+func (a streamAddr) String() string  { return string(a) }
