@@ -2,6 +2,8 @@ package group
 
 import (
 	"errors"
+	"io"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -513,8 +515,8 @@ func TestRecordsRoundTrip(t *testing.T) {
 func FuzzDecodeBatches(f *testing.F) {
 	f.Add(encodeBatch([]record{offsetRecord("g", "t", 0, &offset{offset: 1})}, time.UnixMilli(0)))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		l := &loader{c: New(Config{}, NewMemoryStorage()), groups: map[string]*Group{}}
-		l.c.logger = l.c.logger.With()
+		quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+		l := &loader{c: New(Config{Logger: quiet}, NewMemoryStorage()), groups: map[string]*Group{}}
 		decodeBatches(b, l.apply, func(int64, error) {})
 	})
 }

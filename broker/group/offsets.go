@@ -197,10 +197,7 @@ func (c *Coordinator) fetchOffsets(id string, want []kmsg.OffsetFetchRequestTopi
 		want = nil
 		for _, t := range sortedKeys(g.offsets) {
 			rt := kmsg.NewOffsetFetchRequestTopic()
-			rt.Topic = t
-			for _, p := range sortedKeys(g.offsets[t]) {
-				rt.Partitions = append(rt.Partitions, p)
-			}
+			rt.Topic, rt.Partitions = t, sortedKeys(g.offsets[t])
 			want = append(want, rt)
 		}
 	}
