@@ -33,6 +33,15 @@ type Stream struct {
 
 	closeOnce sync.Once
 	done      chan struct{}
+
+	mu struct {
+		sync.Mutex
+		// open holds every connection Accept or Dial returned and
+		// that is not closed yet; Close closes them, so raft's
+		// connection goroutines end with the node.
+		open   map[*trackedConn]struct{}
+		closed bool
+	}
 }
 
 var _ raft.StreamLayer = (*Stream)(nil)
@@ -40,7 +49,40 @@ var _ raft.StreamLayer = (*Stream)(nil)
 // NewStream returns a Stream whose Addr is advertised, the host:port
 // other brokers dial to reach this one (its entry in the voter list).
 func NewStream(advertised string) *Stream {
-	return &Stream{addr: streamAddr(advertised), conns: make(chan net.Conn), done: make(chan struct{})}
+	s := &Stream{addr: streamAddr(advertised), conns: make(chan net.Conn), done: make(chan struct{})}
+	s.mu.open = map[*trackedConn]struct{}{}
+	return s
+}
+
+// track registers c so that Close closes it.
+func (s *Stream) track(c net.Conn) (net.Conn, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.mu.closed {
+		c.Close()
+		return nil, ErrStreamClosed
+	}
+	tc := &trackedConn{Conn: c, s: s}
+	s.mu.open[tc] = struct{}{}
+	return tc, nil
+}
+
+func (s *Stream) untrack(tc *trackedConn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.mu.open, tc)
+}
+
+// trackedConn removes itself from its Stream's open set on Close.
+type trackedConn struct {
+	net.Conn
+	s    *Stream
+	once sync.Once
+}
+
+func (c *trackedConn) Close() error {
+	c.once.Do(func() { c.s.untrack(c) })
+	return c.Conn.Close()
 }
 
 // Handoff gives an accepted connection, whose preamble was consumed, to
@@ -60,16 +102,23 @@ func (s *Stream) Handoff(conn net.Conn) error {
 func (s *Stream) Accept() (net.Conn, error) {
 	select {
 	case c := <-s.conns:
-		return c, nil
+		return s.track(c)
 	case <-s.done:
 		return nil, ErrStreamClosed
 	}
 }
 
-// Close stops Accept and Handoff. It does not close handed-over
-// connections (raft's transport owns them).
+// Close stops Accept, Handoff and Dial and closes every connection they
+// returned that is still open.
 func (s *Stream) Close() error {
 	s.closeOnce.Do(func() { close(s.done) })
+	s.mu.Lock()
+	open := s.mu.open
+	s.mu.open, s.mu.closed = nil, true
+	s.mu.Unlock()
+	for c := range open {
+		c.Conn.Close()
+	}
 	return nil
 }
 
@@ -91,7 +140,7 @@ func (s *Stream) Dial(address raft.ServerAddress, timeout time.Duration) (net.Co
 		return nil, fmt.Errorf("writing raft preamble to %s: %w", address, err)
 	}
 	conn.SetWriteDeadline(time.Time{})
-	return conn, nil
+	return s.track(conn)
 }
 
 type streamAddr string
