@@ -92,8 +92,10 @@ type Node struct {
 	trans *raft.NetworkTransport
 	store *raftboltdb.BoltStore
 
-	stop chan struct{}
-	wg   sync.WaitGroup // the membership loop
+	stop      chan struct{}
+	wg        sync.WaitGroup // the membership loop
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Open starts a node. When NodeID is a voter and Dir holds no raft state,
@@ -293,15 +295,18 @@ func (n *Node) Snapshot() error {
 }
 
 // Close shuts raft down and waits for the node's goroutines; it does not
-// remove the node from the quorum.
+// remove the node from the quorum. Later calls return the first's result.
 func (n *Node) Close() error {
-	close(n.stop)
-	err := n.raft.Shutdown().Error()
-	n.wg.Wait()
-	if cerr := n.closeStores(); err == nil {
-		err = cerr
-	}
-	return err
+	n.closeOnce.Do(func() {
+		close(n.stop)
+		err := n.raft.Shutdown().Error()
+		n.wg.Wait()
+		if cerr := n.closeStores(); err == nil {
+			err = cerr
+		}
+		n.closeErr = err
+	})
+	return n.closeErr
 }
 
 func (n *Node) closeStores() error {

@@ -105,6 +105,9 @@ func (c *testCluster) stop(id int32) {
 	if err := b.node.Close(); err != nil {
 		c.t.Errorf("close node %d: %v", id, err)
 	}
+	if err := b.node.Close(); err != nil {
+		c.t.Errorf("second close of node %d: %v", id, err)
+	}
 	b.node = nil
 }
 
