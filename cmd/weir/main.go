@@ -82,6 +82,7 @@ only Weir's.`,
 	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(
 		newBrokerCmd(),
+		newUpCmd(),
 		newTopicCmd(g),
 		newGroupCmd(g),
 		newProduceCmd(g),

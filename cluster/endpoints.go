@@ -1,0 +1,152 @@
+package cluster
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"text/tabwriter"
+	"time"
+)
+
+// Endpoints is `<dir>/endpoints.json`: where the running cluster listens,
+// for scripts and for `weir up status`. `weir up` writes it once every
+// broker is ready, rewrites it on every change (a restart, a new pid), and
+// removes it when it stops; its presence means a cluster is up.
+type Endpoints struct {
+	ClusterID string           `json:"cluster_id"`
+	Bootstrap string           `json:"bootstrap"`
+	UpPID     int              `json:"up_pid"` // the `weir up` process
+	Updated   time.Time        `json:"updated"`
+	Brokers   []BrokerEndpoint `json:"brokers"`
+	Agents    []AgentEndpoint  `json:"agents,omitempty"`
+}
+
+// BrokerEndpoint is one broker in endpoints.json.
+type BrokerEndpoint struct {
+	ID       int    `json:"id"`
+	Kafka    string `json:"kafka"`
+	Admin    string `json:"admin"`
+	Metrics  string `json:"metrics"`
+	Rack     string `json:"rack"`
+	DataDir  string `json:"data_dir"`
+	Config   string `json:"config"`
+	Log      string `json:"log"`
+	PID      int    `json:"pid"` // 0 while it is not running
+	State    State  `json:"state"`
+	Restarts int    `json:"restarts"`
+}
+
+// AgentEndpoint is one broker's agent in endpoints.json (--agents).
+type AgentEndpoint struct {
+	BrokerID    int    `json:"broker_id"`
+	Metrics     string `json:"metrics"`
+	NodeMetrics string `json:"node_metrics"`
+	Config      string `json:"config"`
+	Log         string `json:"log"`
+	PID         int    `json:"pid"`
+	State       State  `json:"state"`
+	Restarts    int    `json:"restarts"`
+}
+
+// endpoints builds the document from the spec and the supervisor's
+// statuses, which list the brokers first, in id order, then any agents.
+func endpoints(s Spec, l Layout, st []Status, now time.Time) Endpoints {
+	e := Endpoints{ClusterID: s.ClusterID, Bootstrap: s.Bootstrap(), UpPID: os.Getpid(), Updated: now.UTC()}
+	for i, b := range s.Brokers {
+		admin := "http://" + b.Admin(s.Host)
+		e.Brokers = append(e.Brokers, BrokerEndpoint{
+			ID: b.ID, Kafka: b.Kafka(s.Host), Admin: admin, Metrics: admin + "/metrics", Rack: b.Rack,
+			DataDir: l.DataDir(b.ID), Config: l.ConfigPath(b.ID), Log: l.LogPath(b.ID),
+			PID: st[i].PID, State: st[i].State, Restarts: st[i].Restarts,
+		})
+	}
+	for i, a := range st[len(s.Brokers):] {
+		b := s.Brokers[i]
+		e.Agents = append(e.Agents, AgentEndpoint{
+			BrokerID: b.ID, Metrics: "http://" + b.Agent(s.Host) + "/metrics",
+			NodeMetrics: "http://" + b.AgentNode(s.Host) + "/metrics",
+			Config:      l.AgentConfig(b.ID), Log: l.AgentLog(b.ID),
+			PID: a.PID, State: a.State, Restarts: a.Restarts,
+		})
+	}
+	return e
+}
+
+// WriteEndpoints writes e to the layout's endpoints.json atomically.
+func WriteEndpoints(l Layout, e Endpoints) error {
+	data, err := json.MarshalIndent(e, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding endpoints: %w", err)
+	}
+	if err := writeFileAtomic(l.EndpointsPath(), append(data, '\n')); err != nil {
+		return fmt.Errorf("writing endpoints: %w", err)
+	}
+	return nil
+}
+
+// ReadEndpoints reads the layout's endpoints.json.
+func ReadEndpoints(l Layout) (Endpoints, error) {
+	var e Endpoints
+	data, err := os.ReadFile(l.EndpointsPath())
+	if err != nil {
+		return e, err
+	}
+	if err := json.Unmarshal(data, &e); err != nil {
+		return e, fmt.Errorf("reading %s: %w", l.EndpointsPath(), err)
+	}
+	return e, nil
+}
+
+// PrintEndpoints writes the human summary `weir up` prints once the
+// cluster is up.
+func PrintEndpoints(w io.Writer, e Endpoints, endpointsPath string) {
+	fmt.Fprintf(w, "cluster %s is up: %d brokers\n\n", e.ClusterID, len(e.Brokers))
+	fmt.Fprintf(w, "bootstrap: %s\n\n", e.Bootstrap)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "BROKER\tKAFKA\tMETRICS\tRACK\tDATA\tLOG")
+	for _, b := range e.Brokers {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", b.ID, b.Kafka, b.Metrics, b.Rack, b.DataDir, b.Log)
+	}
+	tw.Flush()
+	if len(e.Agents) > 0 {
+		fmt.Fprintln(w)
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "AGENT\tMETRICS\tNODE METRICS\tLOG")
+		for _, a := range e.Agents {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", a.BrokerID, a.Metrics, a.NodeMetrics, a.Log)
+		}
+		tw.Flush()
+	}
+	fmt.Fprintf(w, "\nendpoints for scripts: %s\nCtrl-C stops the cluster.\n", endpointsPath)
+}
+
+// PrintStatus writes one line per process with its state, pid and restart
+// count: `weir up status`.
+func PrintStatus(w io.Writer, e Endpoints) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PROCESS\tADDRESS\tSTATE\tPID\tRESTARTS")
+	for _, b := range e.Brokers {
+		fmt.Fprintf(tw, "broker %d\t%s\t%s\t%d\t%d\n", b.ID, b.Kafka, b.State, b.PID, b.Restarts)
+	}
+	for _, a := range e.Agents {
+		fmt.Fprintf(tw, "agent %d\t%s\t%s\t%d\t%d\n", a.BrokerID, a.Metrics, a.State, a.PID, a.Restarts)
+	}
+	tw.Flush()
+}
+
+// ErrNotUp says that no `weir up` is running from a directory.
+var ErrNotUp = errors.New("no cluster is up")
+
+// Current returns the endpoints of the cluster a running `weir up` serves
+// from the layout's directory, or ErrNotUp when none runs there (no
+// endpoints.json, or one left by a `weir up` that was killed).
+func Current(l Layout) (Endpoints, error) {
+	e, err := ReadEndpoints(l)
+	if errors.Is(err, fs.ErrNotExist) || err == nil && !lockHeld(l) {
+		return Endpoints{}, ErrNotUp
+	}
+	return e, err
+}

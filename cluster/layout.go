@@ -1,0 +1,46 @@
+package cluster
+
+import (
+	"fmt"
+	"path/filepath"
+)
+
+// Layout names the files of a cluster directory:
+//
+//	<dir>/cluster.json              the Spec (identity: brokers, ports, cluster id)
+//	<dir>/endpoints.json            where everything listens, for scripts (while up)
+//	<dir>/up.lock                   held by the running `weir up`; holds its pid
+//	<dir>/broker-<id>/server.properties  generated on every start from the spec
+//	<dir>/broker-<id>/data/         the broker's log.dirs
+//	<dir>/broker-<id>/broker.log    the broker's stdout and stderr, appended
+//	<dir>/broker-<id>/pid           the running broker's pid
+//	<dir>/broker-<id>/agent.yaml    the agent's config (--agents)
+//	<dir>/broker-<id>/agent.log     the agent's output (--agents)
+type Layout struct {
+	Dir string // absolute
+}
+
+// NewLayout returns the layout of dir, made absolute so generated configs
+// do not depend on the working directory.
+func NewLayout(dir string) (Layout, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return Layout{}, fmt.Errorf("resolving --dir %s: %w", dir, err)
+	}
+	return Layout{Dir: abs}, nil
+}
+
+func (l Layout) SpecPath() string      { return filepath.Join(l.Dir, "cluster.json") }
+func (l Layout) EndpointsPath() string { return filepath.Join(l.Dir, "endpoints.json") }
+func (l Layout) LockPath() string      { return filepath.Join(l.Dir, "up.lock") }
+
+// BrokerDir is broker id's directory.
+func (l Layout) BrokerDir(id int) string { return filepath.Join(l.Dir, fmt.Sprintf("broker-%d", id)) }
+
+func (l Layout) DataDir(id int) string     { return filepath.Join(l.BrokerDir(id), "data") }
+func (l Layout) ConfigPath(id int) string  { return filepath.Join(l.BrokerDir(id), "server.properties") }
+func (l Layout) LogPath(id int) string     { return filepath.Join(l.BrokerDir(id), "broker.log") }
+func (l Layout) PIDPath(id int) string     { return filepath.Join(l.BrokerDir(id), "pid") }
+func (l Layout) AgentConfig(id int) string { return filepath.Join(l.BrokerDir(id), "agent.yaml") }
+func (l Layout) AgentLog(id int) string    { return filepath.Join(l.BrokerDir(id), "agent.log") }
+func (l Layout) AgentPID(id int) string    { return filepath.Join(l.BrokerDir(id), "agent.pid") }

@@ -1,0 +1,281 @@
+package cluster
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+)
+
+// SpecVersion is the cluster.json format version this package writes.
+const SpecVersion = 1
+
+// Defaults of `weir up` when neither flags nor a saved spec say otherwise.
+const (
+	DefaultBrokers       = 3
+	DefaultBasePort      = 9092
+	DefaultAdminBasePort = 9644
+	DefaultAgentBasePort = 11001 // MSK's open-monitoring port for the broker exporter
+	Host                 = "127.0.0.1"
+)
+
+// Spec is a local cluster as `<dir>/cluster.json` keeps it: which brokers
+// exist, their ports and racks, and the cluster id. It is the identity of
+// the cluster: a second `weir up` on the same directory rebuilds the same
+// brokers from it. Paths are not stored; they follow from the directory
+// (Layout), so a cluster directory can be moved.
+type Spec struct {
+	Version         int               `json:"version"`
+	ClusterID       string            `json:"cluster_id"`
+	Host            string            `json:"host"`
+	BasePort        int               `json:"base_port"`
+	AdminBasePort   int               `json:"admin_base_port"`
+	AgentBasePort   int               `json:"agent_base_port"`
+	Brokers         []BrokerSpec      `json:"brokers"`
+	ConfigOverrides map[string]string `json:"config_overrides,omitempty"`
+}
+
+// BrokerSpec is one broker of a Spec.
+type BrokerSpec struct {
+	ID        int `json:"id"`
+	KafkaPort int `json:"kafka_port"`
+	AdminPort int `json:"admin_port"`
+	// The agent's Prometheus ports (--agents): broker metrics, node metrics.
+	AgentPort     int    `json:"agent_port"`
+	AgentNodePort int    `json:"agent_node_port"`
+	Rack          string `json:"rack"`
+}
+
+// Request is what the command line asked for. A zero field was not given:
+// for a new cluster the default applies, for a saved one the saved value.
+type Request struct {
+	Brokers         int
+	BasePort        int
+	AdminBasePort   int
+	AgentBasePort   int
+	ConfigOverrides map[string]string // nil: not given; given ones replace the saved set
+}
+
+// Kafka returns the broker's Kafka listener address.
+func (b BrokerSpec) Kafka(host string) string { return fmt.Sprintf("%s:%d", host, b.KafkaPort) }
+
+// Admin returns the broker's admin HTTP address.
+func (b BrokerSpec) Admin(host string) string { return fmt.Sprintf("%s:%d", host, b.AdminPort) }
+
+// Agent returns the address of the agent's Prometheus endpoint for broker,
+// topic, partition and lag metrics.
+func (b BrokerSpec) Agent(host string) string { return fmt.Sprintf("%s:%d", host, b.AgentPort) }
+
+// AgentNode returns the address of the agent's node (host) metrics endpoint.
+func (b BrokerSpec) AgentNode(host string) string { return fmt.Sprintf("%s:%d", host, b.AgentNodePort) }
+
+// NewSpec builds the spec of a new cluster from req, filling in defaults.
+func NewSpec(req Request, clusterID string) (Spec, error) {
+	s := Spec{
+		Version:         SpecVersion,
+		ClusterID:       clusterID,
+		Host:            Host,
+		BasePort:        orDefault(req.BasePort, DefaultBasePort),
+		AdminBasePort:   orDefault(req.AdminBasePort, DefaultAdminBasePort),
+		AgentBasePort:   orDefault(req.AgentBasePort, DefaultAgentBasePort),
+		ConfigOverrides: req.ConfigOverrides,
+	}
+	n := orDefault(req.Brokers, DefaultBrokers)
+	for id := 1; id <= n; id++ {
+		s.Brokers = append(s.Brokers, BrokerSpec{
+			ID:        id,
+			KafkaPort: s.BasePort + id - 1,
+			AdminPort: s.AdminBasePort + id - 1,
+			// MSK open monitoring's pair (11001, 11002), two ports per broker.
+			AgentPort:     s.AgentBasePort + 2*(id-1),
+			AgentNodePort: s.AgentBasePort + 2*(id-1) + 1,
+			Rack:          rack(id),
+		})
+	}
+	return s, s.Validate()
+}
+
+// rack spreads brokers over three zones, as MSK spreads them over three
+// availability zones: rack-1, rack-2, rack-3, rack-1, ...
+func rack(id int) string { return fmt.Sprintf("rack-%d", (id-1)%3+1) }
+
+func orDefault(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// Validate checks that the spec describes a cluster that can run: at least
+// one broker, ports in range, no port used twice, overrides that do not
+// touch what the spec itself decides.
+func (s Spec) Validate() error {
+	if s.Version != SpecVersion {
+		return fmt.Errorf("cluster spec version %d; this weir reads version %d", s.Version, SpecVersion)
+	}
+	if s.ClusterID == "" {
+		return errors.New("cluster spec has no cluster_id")
+	}
+	if len(s.Brokers) == 0 {
+		return errors.New("a cluster needs at least one broker")
+	}
+	if err := s.checkPorts(); err != nil {
+		return err
+	}
+	return checkOverrides(s.ConfigOverrides)
+}
+
+// checkPorts rejects ports out of range and ports used twice.
+func (s Spec) checkPorts() error {
+	used := map[int]string{}
+	for i, b := range s.Brokers {
+		if b.ID != i+1 {
+			return fmt.Errorf("broker %d is listed at position %d; brokers are numbered 1..N in order", b.ID, i+1)
+		}
+		for _, p := range b.ports() {
+			if p.port < 1 || p.port > 65535 {
+				return fmt.Errorf("port %d for %s is out of range (1-65535): choose lower base ports", p.port, p.what)
+			}
+			if other, dup := used[p.port]; dup {
+				return fmt.Errorf("port %d would serve both %s and %s: choose base ports whose ranges do not overlap", p.port, other, p.what)
+			}
+			used[p.port] = p.what
+		}
+	}
+	return nil
+}
+
+// namedPort is a port and what listens on it, for messages.
+type namedPort struct {
+	port int
+	what string
+}
+
+func (b BrokerSpec) ports() []namedPort {
+	return []namedPort{
+		{b.KafkaPort, fmt.Sprintf("broker %d's Kafka listener", b.ID)},
+		{b.AdminPort, fmt.Sprintf("broker %d's admin listener", b.ID)},
+		{b.AgentPort, fmt.Sprintf("broker %d's agent", b.ID)},
+		{b.AgentNodePort, fmt.Sprintf("broker %d's agent (node metrics)", b.ID)},
+	}
+}
+
+// Reconcile applies req to a saved spec: flags that agree with it or are not
+// given keep the cluster as it is; a flag that would change its identity is
+// an error that says how to proceed. Config overrides may change: the given
+// set replaces the saved one.
+func (s Spec) Reconcile(req Request, dir string) (Spec, error) {
+	var errs []error
+	contradict := func(flag string, asked int, holds string) {
+		errs = append(errs, fmt.Errorf("%s holds %s; %s %d would change it: use a new --dir, or `weir up --dir %s` without %s",
+			dir, holds, flag, asked, dir, flag))
+	}
+	if req.Brokers != 0 && req.Brokers != len(s.Brokers) {
+		contradict("--brokers", req.Brokers, fmt.Sprintf("a %d-broker cluster", len(s.Brokers)))
+	}
+	if req.BasePort != 0 && req.BasePort != s.BasePort {
+		contradict("--base-port", req.BasePort, "a cluster on Kafka ports "+portRange(s.BasePort, len(s.Brokers)))
+	}
+	if req.AdminBasePort != 0 && req.AdminBasePort != s.AdminBasePort {
+		contradict("--admin-base-port", req.AdminBasePort, "a cluster on admin ports "+portRange(s.AdminBasePort, len(s.Brokers)))
+	}
+	if req.AgentBasePort != 0 && req.AgentBasePort != s.AgentBasePort {
+		contradict("--agent-base-port", req.AgentBasePort, "a cluster with agents on ports "+portRange(s.AgentBasePort, 2*len(s.Brokers)))
+	}
+	if len(errs) > 0 {
+		return s, errors.Join(errs...)
+	}
+	if req.ConfigOverrides != nil {
+		s.ConfigOverrides = req.ConfigOverrides
+	}
+	return s, s.Validate()
+}
+
+func portRange(base, n int) string {
+	if n == 1 {
+		return fmt.Sprint(base)
+	}
+	return fmt.Sprintf("%d-%d", base, base+n-1)
+}
+
+// LoadSpec reads dir's cluster.json. ok is false when there is none (a new
+// cluster); a file that exists but cannot be read is an error.
+func LoadSpec(l Layout) (s Spec, ok bool, err error) {
+	data, err := os.ReadFile(l.SpecPath())
+	if errors.Is(err, fs.ErrNotExist) {
+		return Spec{}, false, nil
+	}
+	if err != nil {
+		return Spec{}, false, fmt.Errorf("reading the cluster spec: %w", err)
+	}
+	if err := json.Unmarshal(data, &s); err != nil {
+		return Spec{}, false, fmt.Errorf("reading the cluster spec %s: %w", l.SpecPath(), err)
+	}
+	if err := s.Validate(); err != nil {
+		return Spec{}, false, fmt.Errorf("cluster spec %s: %w", l.SpecPath(), err)
+	}
+	return s, true, nil
+}
+
+// SaveSpec writes the spec to dir's cluster.json atomically.
+func SaveSpec(l Layout, s Spec) error {
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding the cluster spec: %w", err)
+	}
+	if err := writeFileAtomic(l.SpecPath(), append(data, '\n')); err != nil {
+		return fmt.Errorf("writing the cluster spec: %w", err)
+	}
+	return nil
+}
+
+// Resolve returns the spec `weir up` runs: the saved one reconciled with req,
+// or, for a directory without cluster.json, a new one with a cluster id from
+// newID. created says which.
+func Resolve(l Layout, req Request, newID func() string) (s Spec, created bool, err error) {
+	saved, ok, err := LoadSpec(l)
+	if err != nil {
+		return Spec{}, false, err
+	}
+	if ok {
+		s, err = saved.Reconcile(req, l.Dir)
+		return s, false, err
+	}
+	s, err = NewSpec(req, newID())
+	return s, true, err
+}
+
+// writeFileAtomic writes data to a temporary file beside path, syncs it and
+// renames it over path, so readers see the old or the new file, never half.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// sortedKeys returns m's keys in order, for stable output.
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

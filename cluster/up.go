@@ -1,0 +1,172 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log"
+	"os"
+	"os/exec"
+	"time"
+
+	"github.com/weirhq/weir/broker/metadata"
+)
+
+// UpConfig is what `weir up` runs.
+type UpConfig struct {
+	Dir          string
+	Request      Request
+	Agents       bool          // run `weir agent` beside each broker, if the binary has it
+	Executable   string        // the weir binary the children run
+	ReadyTimeout time.Duration // 0: 60 s
+	StopTimeout  time.Duration // 0: 30 s
+	Out          io.Writer     // the endpoint summary
+	Logger       *log.Logger   // supervision events
+}
+
+// Up prepares the cluster directory, starts every broker (and agent), waits
+// until they are ready, writes endpoints.json, prints the endpoints and
+// supervises until ctx ends; then it stops everything and returns nil.
+func Up(ctx context.Context, cfg UpConfig) error {
+	l, err := NewLayout(cfg.Dir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(l.Dir, 0o755); err != nil {
+		return fmt.Errorf("creating the cluster directory: %w", err)
+	}
+	release, err := lockDir(l)
+	if err != nil {
+		return err
+	}
+	defer release()
+	spec, procs, err := prepare(l, cfg)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(l.EndpointsPath())
+	return NewSupervisor(procs, supervisorOptions(cfg, spec, l)).Run(ctx)
+}
+
+// prepare resolves the spec, checks its ports, writes every config and the
+// spec, and returns the processes to run.
+func prepare(l Layout, cfg UpConfig) (Spec, []Process, error) {
+	spec, created, err := Resolve(l, cfg.Request, metadata.NewClusterID)
+	if err != nil {
+		return Spec{}, nil, err
+	}
+	if err := removeStale(l.EndpointsPath()); err != nil {
+		return Spec{}, nil, err
+	}
+	agents := cfg.Agents && agentAvailable(cfg.Executable, cfg.Logger)
+	if err := checkPorts(spec.Host, spec.ports(agents), portsHint(created, l.Dir)); err != nil {
+		return Spec{}, nil, err
+	}
+	procs, err := writeBrokers(spec, l, cfg.Executable)
+	if err != nil {
+		return Spec{}, nil, err
+	}
+	if agents {
+		ap, err := writeAgents(spec, l, cfg.Executable)
+		if err != nil {
+			return Spec{}, nil, err
+		}
+		procs = append(procs, ap...)
+	}
+	if err := SaveSpec(l, spec); err != nil {
+		return Spec{}, nil, err
+	}
+	if created {
+		cfg.Logger.Printf("new cluster %s: %d brokers, spec saved in %s", spec.ClusterID, len(spec.Brokers), l.SpecPath())
+	} else {
+		cfg.Logger.Printf("cluster %s from %s: %d brokers", spec.ClusterID, l.SpecPath(), len(spec.Brokers))
+	}
+	return spec, procs, nil
+}
+
+// ports lists every port the cluster listens on; agent ports only with agents.
+func (s Spec) ports(agents bool) []namedPort {
+	var out []namedPort
+	for _, b := range s.Brokers {
+		p := b.ports()
+		if !agents {
+			p = p[:2]
+		}
+		out = append(out, p...)
+	}
+	return out
+}
+
+// removeStale removes an endpoints.json left by a `weir up` that was killed:
+// it describes processes that are gone.
+func removeStale(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("removing a stale endpoints file: %w", err)
+	}
+	return nil
+}
+
+// writeBrokers writes each broker's directory and server.properties and
+// returns the broker processes.
+func writeBrokers(s Spec, l Layout, exe string) ([]Process, error) {
+	var procs []Process
+	for _, b := range s.Brokers {
+		props, err := s.BrokerConfig(l, b)
+		if err != nil {
+			return nil, err
+		}
+		if err := os.MkdirAll(l.DataDir(b.ID), 0o755); err != nil {
+			return nil, fmt.Errorf("creating broker %d's data directory: %w", b.ID, err)
+		}
+		if err := writeFileAtomic(l.ConfigPath(b.ID), props); err != nil {
+			return nil, fmt.Errorf("writing broker %d's config: %w", b.ID, err)
+		}
+		procs = append(procs, Process{
+			Name:    fmt.Sprintf("broker %d", b.ID),
+			Path:    exe,
+			Args:    []string{"broker", "--config", l.ConfigPath(b.ID)},
+			LogPath: l.LogPath(b.ID),
+			PIDPath: l.PIDPath(b.ID),
+			Where:   fmt.Sprintf("on %s with its data in %s", b.Kafka(s.Host), l.DataDir(b.ID)),
+			Ready:   brokerReady(b.Kafka(s.Host), "http://"+b.Admin(s.Host)),
+		})
+	}
+	return procs, nil
+}
+
+// supervisorOptions wires the supervisor's reports to endpoints.json and the
+// printed summary.
+func supervisorOptions(cfg UpConfig, s Spec, l Layout) Options {
+	return Options{
+		Logger:       cfg.Logger,
+		ReadyTimeout: cfg.ReadyTimeout,
+		StopTimeout:  cfg.StopTimeout,
+		OnReady: func(st []Status) error {
+			e := endpoints(s, l, st, time.Now())
+			if err := WriteEndpoints(l, e); err != nil {
+				return err
+			}
+			PrintEndpoints(cfg.Out, e, l.EndpointsPath())
+			return nil
+		},
+		OnChange: func(st []Status) {
+			if err := WriteEndpoints(l, endpoints(s, l, st, time.Now())); err != nil {
+				cfg.Logger.Printf("%v", err)
+			}
+		},
+	}
+}
+
+// agentAvailable reports whether the binary has an `agent` subcommand, by
+// running `<exe> agent --help` once.
+func agentAvailable(exe string, logger *log.Logger) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := exec.CommandContext(ctx, exe, "agent", "--help").Run(); err != nil {
+		logger.Printf("agents are unavailable: this weir has no agent command (%s agent --help: %v); running brokers only", exe, err)
+		return false
+	}
+	return true
+}
