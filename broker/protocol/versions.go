@@ -46,12 +46,31 @@ var versions = map[int16]Range{
 	35: {35, 1, 4}, // DescribeLogDirs
 	37: {37, 0, 3}, // CreatePartitions
 	42: {42, 0, 2}, // DeleteGroups
+	43: {43, 0, 2}, // ElectLeaders
 	44: {44, 0, 1}, // IncrementalAlterConfigs
+	45: {45, 0, 0}, // AlterPartitionReassignments
+	46: {46, 0, 0}, // ListPartitionReassignments
 	47: {47, 0, 0}, // OffsetDelete
 	60: {60, 0, 1}, // DescribeCluster
 }
 
+// internalVersions are the KRaft inter-broker RPCs (a broker registering
+// and heartbeating with the controller, a leader asking it to change an
+// ISR, a broker reserving producer ids). They are served on the same
+// listener but not advertised: clients never send them.
+var internalVersions = map[int16]Range{
+	56: {56, 0, 3}, // AlterPartition
+	62: {62, 0, 3}, // BrokerRegistration
+	63: {63, 0, 1}, // BrokerHeartbeat
+	67: {67, 0, 0}, // AllocateProducerIds
+}
+
 func init() {
+	for key, r := range internalVersions {
+		if req := kmsg.RequestForKey(key); req == nil || r.Max > req.MaxVersion() {
+			panic("protocol: internal version table names a range kmsg cannot encode: " + kmsg.NameForKey(key))
+		}
+	}
 	for key, r := range versions {
 		req := kmsg.RequestForKey(key)
 		if req == nil || r.Max > req.MaxVersion() || r.Min > r.Max {
@@ -60,15 +79,18 @@ func init() {
 	}
 }
 
-// VersionRange returns the served range for key.
+// VersionRange returns the served range for key, advertised or internal.
 func VersionRange(key int16) (Range, bool) {
-	r, ok := versions[key]
+	if r, ok := versions[key]; ok {
+		return r, true
+	}
+	r, ok := internalVersions[key]
 	return r, ok
 }
 
 // Supported reports whether key is served at version v.
 func Supported(key, v int16) bool {
-	r, ok := versions[key]
+	r, ok := VersionRange(key)
 	return ok && v >= r.Min && v <= r.Max
 }
 

@@ -136,6 +136,7 @@ func (p *Partition) BecomeLeader(a Assignment, leo, hw int64, now time.Time) {
 		p.pendingISR = nil // the controller decided; this is the result
 	}
 	p.hw = min(max(hw, p.hw), leo)
+	p.advance(leo) // a leader alone in its ISR has committed everything
 }
 
 // BecomeFollower applies an assignment naming another broker leader.

@@ -245,3 +245,28 @@ func checkTimestamps(hdrs []wlog.BatchHeader, ts *config.TopicSettings, now time
 	}
 	return nil
 }
+
+// awaitHighWatermark parks until p's high watermark reaches target (the
+// ISR has the append), p stops leading, or the timeout passes.
+func (b *Broker) awaitHighWatermark(p *partition, target int64, timeout time.Duration) error {
+	w := make(chan struct{}, 1)
+	p.addWaiter(w)
+	defer p.removeWaiter(w)
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	for {
+		switch {
+		case !p.isLeader():
+			return kerr.NotCoordinator
+		case p.highWatermark() >= target:
+			return nil
+		}
+		select {
+		case <-w:
+		case <-t.C:
+			return kerr.RequestTimedOut
+		case <-b.ctx.Done():
+			return kerr.RequestTimedOut
+		}
+	}
+}

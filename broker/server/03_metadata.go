@@ -1,52 +1,69 @@
 package server
 
 import (
+	"slices"
+
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/weirhq/weir/broker/quorum"
 )
 
 // Metadata, versions 0–12.
 //
+// Every broker answers from its copy of the metadata image: the live
+// (unfenced) brokers, the active controller, and per partition the
+// leader, leader epoch, replicas, ISR and offline replicas. A fenced
+// broker is never named leader: the controller moves leadership when it
+// fences one. A partition with no live leader has LEADER_NOT_AVAILABLE.
+//
 // v0: an empty topic list means every topic; v1+: null means every topic
 // and empty means none. v4 adds AllowAutoTopicCreation (earlier versions
-// always allow it, subject to auto.create.topics.enable). v7 adds leader
-// epochs, v9 is flexible, v10 topic ids, v12 lookup by id only when the
-// name is null. An auto-created topic is returned ready, with no error.
-// Authorized operations are reported as "not requested" (INT32_MIN) until
-// ACLs exist.
+// always allow it, subject to auto.create.topics.enable); an unknown topic
+// is then created through the controller and answered with
+// LEADER_NOT_AVAILABLE until it reaches this broker, as Kafka does. v7 adds
+// leader epochs, v9 is flexible, v10 topic ids, v12 lookup by id only when
+// the name is null. Authorized operations are reported as "not requested"
+// (INT32_MIN) until ACLs exist.
 
 const authorizedOpsOmitted = -2147483648
 
 func (b *Broker) handleMetadata(r *kmsg.MetadataRequest) kmsg.Response {
 	resp := r.ResponseKind().(*kmsg.MetadataResponse)
-	resp.Brokers = b.metadataBrokers()
-	resp.ClusterID = strPtr(b.meta.ClusterID())
-	resp.ControllerID = b.cfg.NodeID
+	img := b.node.Image()
+	resp.Brokers = metadataBrokers(img)
+	resp.ClusterID = strPtr(b.clusterID())
+	resp.ControllerID = -1
+	if id, ok := b.node.LeaderID(); ok {
+		resp.ControllerID = id
+	}
 	resp.AuthorizedOperations = authorizedOpsOmitted
 
 	all := r.Topics == nil || (r.Version == 0 && len(r.Topics) == 0)
 	if all {
-		for _, t := range b.sortedTopics() {
-			resp.Topics = append(resp.Topics, b.metadataTopic(t))
+		for _, name := range img.TopicNames() {
+			t, _ := img.Topic(name)
+			resp.Topics = append(resp.Topics, metadataTopic(img, t))
 		}
 		return resp
 	}
 	autoCreate := b.cfg.AutoCreateTopics && (r.Version < 4 || r.AllowAutoTopicCreation)
 	for _, rt := range r.Topics {
-		resp.Topics = append(resp.Topics, b.metadataFor(rt, autoCreate))
+		resp.Topics = append(resp.Topics, b.metadataFor(img, rt, autoCreate))
 	}
 	return resp
 }
 
-func (b *Broker) metadataFor(rt kmsg.MetadataRequestTopic, autoCreate bool) kmsg.MetadataResponseTopic {
-	var t *topic
+func (b *Broker) metadataFor(img *quorum.Image, rt kmsg.MetadataRequestTopic, autoCreate bool) kmsg.MetadataResponseTopic {
+	var t *quorum.Topic
+	var found bool
 	if rt.Topic == nil {
-		t = b.topicByID(rt.TopicID)
+		t, found = img.TopicByID(rt.TopicID)
 	} else {
-		t = b.topic(*rt.Topic)
+		t, found = img.Topic(*rt.Topic)
 	}
-	if t != nil {
-		return b.metadataTopic(t)
+	if found {
+		return metadataTopic(img, t)
 	}
 	st := kmsg.NewMetadataResponseTopic()
 	st.Topic, st.TopicID = rt.Topic, rt.TopicID
@@ -63,37 +80,46 @@ func (b *Broker) metadataFor(rt kmsg.MetadataRequestTopic, autoCreate bool) kmsg
 	if !autoCreate {
 		return st
 	}
-	t, err := b.createTopic(*rt.Topic, b.cfg.NumPartitions, nil)
-	if err != nil {
-		if t = b.topic(*rt.Topic); t != nil { // created concurrently
-			return b.metadataTopic(t)
+	if err := b.requestTopic(*rt.Topic, b.cfg.NumPartitions, b.cfg.DefaultReplicationFactor, nil); err != nil {
+		b.logger.Warn("auto-creating topic failed", "topic", *rt.Topic, "err", err)
+	}
+	if t, found = b.node.Image().Topic(*rt.Topic); found {
+		return metadataTopic(b.node.Image(), t)
+	}
+	st.ErrorCode = kerr.LeaderNotAvailable.Code
+	return st
+}
+
+// metadataBrokers lists the live brokers.
+func metadataBrokers(img *quorum.Image) []kmsg.MetadataResponseBroker {
+	var out []kmsg.MetadataResponseBroker
+	for _, ib := range img.LiveBrokers() {
+		br := kmsg.NewMetadataResponseBroker()
+		br.NodeID, br.Host, br.Port = ib.ID, ib.Host, ib.Port
+		if ib.Rack != "" {
+			br.Rack = strPtr(ib.Rack)
 		}
-		b.logger.Error("auto-creating topic failed", "topic", *rt.Topic, "err", err)
-		st.ErrorCode = kerr.LeaderNotAvailable.Code
-		return st
+		out = append(out, br)
 	}
-	return b.metadataTopic(t)
+	return out
 }
 
-func (b *Broker) metadataBrokers() []kmsg.MetadataResponseBroker {
-	adv := b.advertised()
-	br := kmsg.NewMetadataResponseBroker()
-	br.NodeID, br.Host, br.Port = b.cfg.NodeID, adv.Host, int32(adv.Port)
-	if b.cfg.BrokerRack != "" {
-		br.Rack = strPtr(b.cfg.BrokerRack)
-	}
-	return []kmsg.MetadataResponseBroker{br}
-}
-
-func (b *Broker) metadataTopic(t *topic) kmsg.MetadataResponseTopic {
+func metadataTopic(img *quorum.Image, t *quorum.Topic) kmsg.MetadataResponseTopic {
 	st := kmsg.NewMetadataResponseTopic()
-	st.Topic, st.TopicID, st.IsInternal = strPtr(t.name), t.id, t.internal
+	st.Topic, st.TopicID, st.IsInternal = strPtr(t.Name), t.ID, isInternal(t.Name)
 	st.AuthorizedOperations = authorizedOpsOmitted
-	node := b.cfg.NodeID
-	for _, p := range t.partitions {
+	for i, ip := range t.Partitions {
 		sp := kmsg.NewMetadataResponseTopicPartition()
-		sp.Partition, sp.Leader, sp.LeaderEpoch = p.index, node, p.leaderEpoch()
-		sp.Replicas, sp.ISR = []int32{node}, []int32{node}
+		sp.Partition, sp.Leader, sp.LeaderEpoch = int32(i), ip.Leader, ip.LeaderEpoch
+		sp.Replicas, sp.ISR = slices.Clone(ip.Replicas), slices.Clone(ip.ISR)
+		for _, r := range ip.Replicas {
+			if !img.IsLive(r) {
+				sp.OfflineReplicas = append(sp.OfflineReplicas, r)
+			}
+		}
+		if ip.Leader < 0 || !img.IsLive(ip.Leader) {
+			sp.Leader, sp.ErrorCode = -1, kerr.LeaderNotAvailable.Code
+		}
 		st.Partitions = append(st.Partitions, sp)
 	}
 	return st

@@ -3,6 +3,8 @@ package server
 import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/weirhq/weir/broker/group"
 )
 
 // FindCoordinator, versions 0–4.
@@ -43,10 +45,18 @@ func (b *Broker) findCoordinator(key string, keyType int8) kmsg.FindCoordinatorR
 		return fail(kerr.InvalidRequest, "unknown coordinator key type "+itoa(int(keyType)))
 	}
 	if err := b.ensureOffsetsTopic(); err != nil {
-		b.logger.Error("group coordinator unavailable", "err", err)
+		b.logger.Debug("group coordinator not available yet", "err", err)
 		return fail(kerr.CoordinatorNotAvailable, err.Error())
 	}
-	l := b.advertised()
-	c.NodeID, c.Host, c.Port = b.cfg.NodeID, l.Host, int32(l.Port)
+	// The coordinator is the leader of the group's offsets partition.
+	img := b.node.Image()
+	t, _ := img.Topic(offsetsTopic)
+	p := group.PartitionFor(key, int32(len(t.Partitions)))
+	leader := t.Partitions[p].Leader
+	br, live := img.Broker(leader)
+	if leader < 0 || !live || br.Fenced {
+		return fail(kerr.CoordinatorNotAvailable, "the offsets partition has no leader")
+	}
+	c.NodeID, c.Host, c.Port = br.ID, br.Host, br.Port
 	return c
 }

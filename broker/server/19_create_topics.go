@@ -1,24 +1,26 @@
 package server
 
 import (
-	"errors"
-
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
-
-	"github.com/weirhq/weir/broker/config"
-	"github.com/weirhq/weir/broker/metadata"
 )
 
 // CreateTopics, versions 2–7.
 //
 // -1 partitions or replication factor means the broker default (v4+,
-// KIP-464). Explicit replica assignments must name only this broker. v5+
+// KIP-464). Without explicit assignments the controller places replicas
+// rack-aware over the live brokers; a replication factor above the live
+// broker count is INVALID_REPLICATION_FACTOR. A broker that is not the
+// controller forwards the request to it (KIP-590). v5+
 // returns the topic's partition count, replication factor, id (v7) and
 // resolved configs. ValidateOnly checks everything and creates nothing.
 // A name listed twice gets INVALID_REQUEST for each listing.
 
 func (b *Broker) handleCreateTopics(r *kmsg.CreateTopicsRequest) kmsg.Response {
+	return b.viaController(r, func() kmsg.Response { return b.createTopics(r) })
+}
+
+func (b *Broker) createTopics(r *kmsg.CreateTopicsRequest) kmsg.Response {
 	resp := r.ResponseKind().(*kmsg.CreateTopicsResponse)
 	seen := map[string]int{}
 	for _, rt := range r.Topics {
@@ -43,85 +45,55 @@ func (b *Broker) handleCreateTopics(r *kmsg.CreateTopicsRequest) kmsg.Response {
 }
 
 func (b *Broker) createTopicFrom(rt kmsg.CreateTopicsRequestTopic, validateOnly bool, st *kmsg.CreateTopicsResponseTopic) {
-	fail := func(e *kerr.Error, msg string) {
-		st.ErrorCode, st.ErrorMessage = e.Code, strPtr(msg)
-	}
-	if err := validTopicName(rt.Topic); err != nil {
-		fail(kerr.InvalidTopicException, err.Error())
-		return
-	}
-	if b.topic(rt.Topic) != nil {
-		fail(kerr.TopicAlreadyExists, "Topic '"+rt.Topic+"' already exists.")
-		return
-	}
-	partitions, rf := rt.NumPartitions, rt.ReplicationFactor
+	spec := createTopicSpec{name: rt.Topic, partitions: rt.NumPartitions, rf: rt.ReplicationFactor, configs: map[string]string{}}
 	if len(rt.ReplicaAssignment) > 0 {
-		if partitions != -1 || rf != -1 {
-			fail(kerr.InvalidRequest, "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.")
+		if spec.partitions != -1 || spec.rf != -1 {
+			st.ErrorCode, st.ErrorMessage = kerr.InvalidRequest.Code, strPtr("Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.")
 			return
 		}
-		if msg := b.checkAssignment(rt.ReplicaAssignment); msg != "" {
-			fail(kerr.InvalidReplicaAssignment, msg)
+		if msg := checkAssignment(rt.ReplicaAssignment); msg != "" {
+			st.ErrorCode, st.ErrorMessage = kerr.InvalidReplicaAssignment.Code, strPtr(msg)
 			return
 		}
-		partitions, rf = int32(len(rt.ReplicaAssignment)), int16(len(rt.ReplicaAssignment[0].Replicas))
+		for _, a := range rt.ReplicaAssignment {
+			spec.assignment = append(spec.assignment, a.Replicas)
+		}
+		spec.partitions, spec.rf = int32(len(spec.assignment)), int16(len(spec.assignment[0]))
 	}
-	if partitions == -1 {
-		partitions = b.cfg.NumPartitions
+	if spec.partitions == -1 {
+		spec.partitions = b.cfg.NumPartitions
 	}
-	if rf == -1 {
-		rf = b.cfg.DefaultReplicationFactor
+	if spec.rf == -1 {
+		spec.rf = b.cfg.DefaultReplicationFactor
 	}
-	if partitions <= 0 {
-		fail(kerr.InvalidPartitions, "Number of partitions must be larger than 0.")
+	switch {
+	case spec.partitions <= 0:
+		st.ErrorCode, st.ErrorMessage = kerr.InvalidPartitions.Code, strPtr("Number of partitions must be larger than 0.")
+		return
+	case spec.rf <= 0:
+		st.ErrorCode, st.ErrorMessage = kerr.InvalidReplicationFactor.Code, strPtr("Replication factor must be larger than 0.")
 		return
 	}
-	if rf <= 0 {
-		fail(kerr.InvalidReplicationFactor, "Replication factor must be larger than 0.")
-		return
-	}
-	if rf > 1 {
-		fail(kerr.InvalidReplicationFactor, "Unable to replicate the partition "+itoa(int(rf))+" time(s): The target replication factor of "+itoa(int(rf))+" cannot be reached because only 1 broker(s) are registered.")
-		return
-	}
-	configs := map[string]string{}
 	for _, c := range rt.Configs {
 		if c.Value == nil {
-			fail(kerr.InvalidConfig, "Null value not supported for topic configs: "+c.Name)
+			st.ErrorCode, st.ErrorMessage = kerr.InvalidConfig.Code, strPtr("Null value not supported for topic configs: "+c.Name)
 			return
 		}
-		if err := config.ValidateTopicConfig(c.Name, *c.Value); err != nil {
-			fail(kerr.InvalidConfig, err.Error())
-			return
-		}
-		configs[c.Name] = *c.Value
+		spec.configs[c.Name] = *c.Value
 	}
-	if _, err := b.cfg.TopicSettings(configs, b.meta.BrokerConfigs()); err != nil {
-		fail(kerr.InvalidConfig, err.Error())
+	id, res := b.createTopic(spec, validateOnly)
+	if res.code != 0 {
+		st.ErrorCode, st.ErrorMessage = res.code, strPtr(res.msg)
 		return
 	}
-	st.NumPartitions, st.ReplicationFactor = partitions, rf
-	b.fillCreatedConfigs(configs, st)
-	if validateOnly {
-		return
-	}
-	t, err := b.createTopic(rt.Topic, partitions, configs)
-	if err != nil {
-		st.NumPartitions, st.ReplicationFactor, st.Configs = -1, -1, nil
-		if errors.Is(err, metadata.ErrTopicExists) {
-			fail(kerr.TopicAlreadyExists, "Topic '"+rt.Topic+"' already exists.")
-			return
-		}
-		b.logger.Error("creating topic failed", "topic", rt.Topic, "err", err)
-		fail(kerr.KafkaStorageError, err.Error())
-		return
-	}
-	st.TopicID = t.id
+	st.TopicID, st.NumPartitions, st.ReplicationFactor = id, spec.partitions, spec.rf
+	b.fillCreatedConfigs(spec.configs, st)
 }
 
-// checkAssignment validates explicit replica assignments against the one
-// live broker; it returns Kafka's message for the first problem.
-func (b *Broker) checkAssignment(as []kmsg.CreateTopicsRequestTopicReplicaAssignment) string {
+// checkAssignment checks the shape of explicit replica assignments (the
+// controller checks the brokers); it returns Kafka's message for the
+// first problem.
+func checkAssignment(as []kmsg.CreateTopicsRequestTopicReplicaAssignment) string {
 	for i, a := range as {
 		if a.Partition != int32(i) {
 			return "Partitions should be consecutive and start from 0."
@@ -135,16 +107,13 @@ func (b *Broker) checkAssignment(as []kmsg.CreateTopicsRequestTopicReplicaAssign
 				return "Duplicate replica assignment found: " + itoa(int(r))
 			}
 			seen[r] = true
-			if r != b.cfg.NodeID {
-				return "Unknown broker " + itoa(int(r)) + " in replica assignment"
-			}
 		}
 	}
 	return ""
 }
 
 func (b *Broker) fillCreatedConfigs(overrides map[string]string, st *kmsg.CreateTopicsResponseTopic) {
-	for _, v := range b.cfg.EffectiveTopicConfig(overrides, b.meta.BrokerConfigs()) {
+	for _, v := range b.cfg.EffectiveTopicConfig(overrides, b.brokerDynamicConfigs(b.node.Image())) {
 		c := kmsg.NewCreateTopicsResponseTopicConfig()
 		c.Name, c.Value, c.ReadOnly, c.Source, c.IsSensitive = v.Name, strPtr(v.Value), v.ReadOnly, int8(v.Source), v.Sensitive
 		st.Configs = append(st.Configs, c)

@@ -3,18 +3,25 @@ package server
 import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/weirhq/weir/broker/quorum"
 )
 
 // DeleteTopics, versions 1–6.
 //
-// v6 names topics by name or id (KIP-516). Deleting removes the topic from
-// the metadata store first, so a crash mid-delete leaves at worst a stray
-// directory (logged at start), never a topic without its data. Parked
-// fetches on the topic are woken and get UNKNOWN_TOPIC_OR_PARTITION.
+// v6 names topics by name or id (KIP-516). The controller removes the
+// topic from the metadata log; every broker hosting a replica then deletes
+// its log (reconcile.go), waking parked fetches, which get
+// UNKNOWN_TOPIC_OR_PARTITION. Other brokers forward to the controller.
 // delete.topic.enable=false answers TOPIC_DELETION_DISABLED.
 
 func (b *Broker) handleDeleteTopics(r *kmsg.DeleteTopicsRequest) kmsg.Response {
+	return b.viaController(r, func() kmsg.Response { return b.deleteTopics(r) })
+}
+
+func (b *Broker) deleteTopics(r *kmsg.DeleteTopicsRequest) kmsg.Response {
 	resp := r.ResponseKind().(*kmsg.DeleteTopicsResponse)
+	img := b.node.Image()
 	names := r.TopicNames
 	type target struct {
 		name *string
@@ -33,11 +40,11 @@ func (b *Broker) handleDeleteTopics(r *kmsg.DeleteTopicsRequest) kmsg.Response {
 	for _, tg := range targets {
 		st := kmsg.NewDeleteTopicsResponseTopic()
 		st.Topic, st.TopicID = tg.name, tg.id
-		var t *topic
+		var t *quorum.Topic
 		if tg.name != nil {
-			t = b.topic(*tg.name)
+			t, _ = img.Topic(*tg.name)
 		} else {
-			t = b.topicByID(tg.id)
+			t, _ = img.TopicByID(tg.id)
 		}
 		switch {
 		case !b.cfg.DeleteTopicEnable:
@@ -47,11 +54,9 @@ func (b *Broker) handleDeleteTopics(r *kmsg.DeleteTopicsRequest) kmsg.Response {
 		case t == nil:
 			st.ErrorCode = kerr.UnknownTopicOrPartition.Code
 		default:
-			st.Topic, st.TopicID = strPtr(t.name), t.id
-			if err := b.deleteTopic(t.name); err != nil {
-				b.logger.Error("deleting topic failed", "topic", t.name, "err", err)
-				st.ErrorCode = logErrorCode(err)
-				st.ErrorMessage = strPtr(err.Error())
+			st.Topic, st.TopicID = strPtr(t.Name), t.ID
+			if res := b.deleteTopic(t.Name); res.code != 0 {
+				st.ErrorCode, st.ErrorMessage = res.code, strPtr(res.msg)
 			}
 		}
 		resp.Topics = append(resp.Topics, st)

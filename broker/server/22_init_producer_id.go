@@ -1,21 +1,34 @@
 package server
 
 import (
+	"context"
+	"errors"
 	"math"
+	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/weirhq/weir/broker/quorum"
 )
 
 // InitProducerId, versions 0–4.
 //
 // Idempotent producers (no transactional id) get a producer id that was
-// never handed out before, reserved in blocks in the metadata store so a
-// restart cannot reuse one, with epoch 0. From v3 (KIP-360) a producer may
+// never handed out before in the cluster: each broker reserves blocks of
+// ids from the controller (AllocateProducerIds, committed to the metadata
+// log) and hands them out, with epoch 0. From v3 (KIP-360) a producer may
 // send its current id and epoch to bump the epoch after an
 // OUT_OF_ORDER_SEQUENCE_NUMBER or UNKNOWN_PRODUCER_ID, keeping its id; when
 // the epoch would overflow it gets a new id. Transactional ids need the
 // transaction coordinator, which does not exist yet: they are refused.
+
+// producerIDs is this broker's reserved block.
+type producerIDs struct {
+	mu        sync.Mutex
+	next, end int64
+}
 
 func (b *Broker) handleInitProducerID(r *kmsg.InitProducerIDRequest) kmsg.Response {
 	resp := r.ResponseKind().(*kmsg.InitProducerIDResponse)
@@ -28,12 +41,66 @@ func (b *Broker) handleInitProducerID(r *kmsg.InitProducerIDRequest) kmsg.Respon
 		resp.ProducerID, resp.ProducerEpoch = r.ProducerID, r.ProducerEpoch+1
 		return resp
 	}
-	id, err := b.meta.NextProducerID()
+	id, err := b.nextProducerID()
 	if err != nil {
-		b.logger.Error("allocating a producer id failed", "err", err)
+		b.logger.Warn("allocating a producer id failed", "err", err)
 		resp.ErrorCode = kerr.CoordinatorNotAvailable.Code
 		return resp
 	}
 	resp.ProducerID, resp.ProducerEpoch = id, 0
 	return resp
+}
+
+func (b *Broker) nextProducerID() (int64, error) {
+	b.pids.mu.Lock()
+	defer b.pids.mu.Unlock()
+	if b.pids.next >= b.pids.end {
+		blk, err := b.allocateProducerIDBlock()
+		if err != nil {
+			return 0, err
+		}
+		b.pids.next, b.pids.end = blk.First, blk.First+int64(blk.Size)
+	}
+	id := b.pids.next
+	b.pids.next++
+	return id, nil
+}
+
+// allocateProducerIDBlock reserves ids from the controller: directly when
+// this broker is it, else with AllocateProducerIds.
+func (b *Broker) allocateProducerIDBlock() (quorum.ProducerIDBlock, error) {
+	epoch := b.life.brokerEpoch()
+	if b.node.IsLeader() {
+		res, err := b.ctrl.propose(quorum.AllocateProducerIDs{BrokerID: b.cfg.NodeID, BrokerEpoch: epoch})
+		if err != nil {
+			return quorum.ProducerIDBlock{}, err
+		}
+		return res.(quorum.ProducerIDBlock), nil
+	}
+	ctrl, ok := b.node.LeaderID()
+	if !ok {
+		return quorum.ProducerIDBlock{}, errors.New("no active controller")
+	}
+	addr, ok := b.peerAddr(ctrl)
+	if !ok {
+		return quorum.ProducerIDBlock{}, errors.New("no address for the controller")
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	defer cancel()
+	pc, err := dialPeer(ctx, addr, "weir-broker-"+itoa(int(b.cfg.NodeID)))
+	if err != nil {
+		return quorum.ProducerIDBlock{}, err
+	}
+	defer pc.Close()
+	req := kmsg.NewPtrAllocateProducerIDsRequest()
+	req.BrokerID, req.BrokerEpoch = b.cfg.NodeID, epoch
+	raw, err := pc.request(req, time.Now().Add(proposeTimeout))
+	if err != nil {
+		return quorum.ProducerIDBlock{}, err
+	}
+	resp := raw.(*kmsg.AllocateProducerIDsResponse)
+	if resp.ErrorCode != 0 {
+		return quorum.ProducerIDBlock{}, kerr.ErrorForCode(resp.ErrorCode)
+	}
+	return quorum.ProducerIDBlock{First: resp.ProducerIDStart, Size: resp.ProducerIDLen}, nil
 }

@@ -4,11 +4,13 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/weirhq/weir/broker/config"
+	"github.com/weirhq/weir/broker/quorum"
 )
 
 // DescribeConfigs, versions 1–4.
 //
-// Topics report every topic config with its effective value and source
+// Any broker answers for topics, from the metadata image. Topics report
+// every topic config with its effective value and source
 // (DYNAMIC_TOPIC_CONFIG, DYNAMIC_BROKER_CONFIG, STATIC_BROKER_CONFIG,
 // DEFAULT_CONFIG), with synonyms when asked (v1+) and type and
 // documentation (v3+). The broker resource ("" or this node's id) reports
@@ -20,7 +22,7 @@ func (b *Broker) handleDescribeConfigs(r *kmsg.DescribeConfigsRequest) kmsg.Resp
 	for _, rr := range r.Resources {
 		res := kmsg.NewDescribeConfigsResponseResource()
 		res.ResourceType, res.ResourceName = rr.ResourceType, rr.ResourceName
-		tg := b.resolveConfigResource(int8(rr.ResourceType), rr.ResourceName)
+		tg := b.resolveConfigResource(int8(rr.ResourceType), rr.ResourceName, false)
 		if tg.code != 0 {
 			res.ErrorCode, res.ErrorMessage = tg.code, strPtr(tg.message)
 			resp.Resources = append(resp.Resources, res)
@@ -45,9 +47,9 @@ func (b *Broker) handleDescribeConfigs(r *kmsg.DescribeConfigsRequest) kmsg.Resp
 	return resp
 }
 
-func (b *Broker) describeTopicConfigs(t *topic, r *kmsg.DescribeConfigsRequest, want func(string) bool) []kmsg.DescribeConfigsResponseResourceConfig {
+func (b *Broker) describeTopicConfigs(t *quorum.Topic, r *kmsg.DescribeConfigsRequest, want func(string) bool) []kmsg.DescribeConfigsResponseResourceConfig {
 	var out []kmsg.DescribeConfigsResponseResourceConfig
-	for _, v := range b.cfg.EffectiveTopicConfig(b.topicConfigs(t), b.meta.BrokerConfigs()) {
+	for _, v := range b.cfg.EffectiveTopicConfig(t.Configs, b.brokerDynamicConfigs(b.node.Image())) {
 		if !want(v.Name) {
 			continue
 		}

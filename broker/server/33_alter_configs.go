@@ -6,11 +6,15 @@ import (
 
 // AlterConfigs, versions 0–2 (the legacy, non-incremental API).
 //
-// Replaces the whole set of dynamic configs of a resource with the given
-// one: configs not listed return to their defaults, as in Kafka. Each
+// Runs on the controller (other brokers forward it). Replaces the whole
+// set of dynamic configs of a resource with the given one: configs not listed return to their defaults, as in Kafka. Each
 // resource succeeds or fails alone; ValidateOnly changes nothing.
 
 func (b *Broker) handleAlterConfigs(r *kmsg.AlterConfigsRequest) kmsg.Response {
+	return b.viaController(r, func() kmsg.Response { return b.alterConfigsLegacy(r) })
+}
+
+func (b *Broker) alterConfigsLegacy(r *kmsg.AlterConfigsRequest) kmsg.Response {
 	resp := r.ResponseKind().(*kmsg.AlterConfigsResponse)
 	for _, rr := range r.Resources {
 		res := kmsg.NewAlterConfigsResponseResource()
@@ -27,23 +31,21 @@ func (b *Broker) handleAlterConfigs(r *kmsg.AlterConfigsRequest) kmsg.Response {
 	return resp
 }
 
-// alterConfigs resolves a resource and stores a full config set for it.
+// alterConfigs resolves a resource and stores a full config set for it
+// (on the controller).
 func (b *Broker) alterConfigs(typ int8, name string, configs map[string]string, validateOnly bool) (int16, *string) {
-	tg := b.resolveConfigResource(typ, name)
-	var code int16
-	var msg string
+	tg := b.resolveConfigResource(typ, name, true)
+	var res adminResult
 	switch {
 	case tg.code != 0:
-		code, msg = tg.code, tg.message
+		res = adminResult{tg.code, tg.message}
 	case tg.topic != nil:
-		code, msg = b.applyTopicConfigs(tg.topic, configs, validateOnly)
+		res = b.setTopicConfigs(tg.topic.Name, configs, validateOnly)
 	case tg.broker:
-		code, msg = b.applyBrokerConfigs(configs, validateOnly)
-	default: // broker logger
-		code, msg = 0, ""
+		res = b.setBrokerConfigs(tg.brokerID, configs, validateOnly)
 	}
-	if code == 0 {
+	if res.code == 0 {
 		return 0, nil
 	}
-	return code, strPtr(msg)
+	return res.code, strPtr(res.msg)
 }

@@ -22,19 +22,20 @@ const (
 )
 
 func (b *Broker) handleIncrementalAlterConfigs(r *kmsg.IncrementalAlterConfigsRequest) kmsg.Response {
+	return b.viaController(r, func() kmsg.Response { return b.incrementalAlterConfigs(r) })
+}
+
+func (b *Broker) incrementalAlterConfigs(r *kmsg.IncrementalAlterConfigsRequest) kmsg.Response {
 	resp := r.ResponseKind().(*kmsg.IncrementalAlterConfigsResponse)
 	for _, rr := range r.Resources {
 		res := kmsg.NewIncrementalAlterConfigsResponseResource()
 		res.ResourceType, res.ResourceName = rr.ResourceType, rr.ResourceName
-		tg := b.resolveConfigResource(int8(rr.ResourceType), rr.ResourceName)
+		tg := b.resolveConfigResource(int8(rr.ResourceType), rr.ResourceName, true)
 		var current map[string]string
-		switch {
-		case tg.code != 0:
+		if tg.code != 0 {
 			res.ErrorCode, res.ErrorMessage = tg.code, strPtr(tg.message)
-		case tg.topic != nil:
-			current = copyMap(b.topicConfigs(tg.topic))
-		case tg.broker:
-			current = b.meta.BrokerConfigs()
+		} else {
+			current = currentConfigs(b.node.Image(), tg)
 		}
 		if res.ErrorCode == 0 && !tg.logger {
 			next, code, msg := applyIncremental(current, rr.Configs)

@@ -7,6 +7,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/weirhq/weir/broker/config"
+	"github.com/weirhq/weir/broker/quorum"
 )
 
 // Shared by DescribeConfigs, AlterConfigs and IncrementalAlterConfigs.
@@ -19,31 +20,60 @@ const (
 
 // configTarget is a resolved config resource, or the Kafka error for it.
 type configTarget struct {
-	topic   *topic // resourceTopic
-	broker  bool   // resourceBroker (this broker, or "" for the cluster default)
-	logger  bool
-	code    int16
-	message string
+	topic    *quorum.Topic // resourceTopic
+	broker   bool          // resourceBroker
+	brokerID int32         // quorum.ClusterDefault for the "" resource
+	logger   bool
+	code     int16
+	message  string
 }
 
-func (b *Broker) resolveConfigResource(typ int8, name string) configTarget {
+// resolveConfigResource finds a resource in the metadata image. Describe
+// serves only this broker's own resource (clients send it to that
+// broker); alter, which runs on the controller, takes any registered
+// broker.
+func (b *Broker) resolveConfigResource(typ int8, name string, alter bool) configTarget {
+	img := b.node.Image()
 	switch typ {
 	case resourceTopic:
 		if err := validTopicName(name); err != nil {
 			return configTarget{code: kerr.InvalidTopicException.Code, message: err.Error()}
 		}
-		t := b.topic(name)
-		if t == nil {
+		t, found := img.Topic(name)
+		if !found {
 			return configTarget{code: kerr.UnknownTopicOrPartition.Code, message: "Topic " + name + " does not exist"}
 		}
 		return configTarget{topic: t}
 	case resourceBroker, resourceBrokerLogger:
-		if name != "" && name != strconv.Itoa(int(b.cfg.NodeID)) {
-			return configTarget{code: kerr.InvalidRequest.Code, message: "Unexpected broker id, expected " + strconv.Itoa(int(b.cfg.NodeID)) + " or empty string, but received " + name}
+		tg := configTarget{broker: typ == resourceBroker, logger: typ == resourceBrokerLogger, brokerID: quorum.ClusterDefault}
+		if name == "" {
+			return tg
 		}
-		return configTarget{broker: typ == resourceBroker, logger: typ == resourceBrokerLogger}
+		id, err := strconv.ParseInt(name, 10, 32)
+		_, registered := img.Broker(int32(id))
+		switch {
+		case err != nil:
+			return configTarget{code: kerr.InvalidRequest.Code, message: "Invalid broker id " + name}
+		case !alter && int32(id) != b.cfg.NodeID:
+			return configTarget{code: kerr.InvalidRequest.Code, message: "Unexpected broker id, expected " + strconv.Itoa(int(b.cfg.NodeID)) + " or empty string, but received " + name}
+		case alter && !registered:
+			return configTarget{code: kerr.InvalidRequest.Code, message: "Broker " + name + " is not registered"}
+		}
+		tg.brokerID = int32(id)
+		return tg
 	}
 	return configTarget{code: kerr.InvalidRequest.Code, message: "Unsupported resource type " + strconv.Itoa(int(typ))}
+}
+
+// currentConfigs are a resource's dynamic configs now.
+func currentConfigs(img *quorum.Image, tg configTarget) map[string]string {
+	switch {
+	case tg.topic != nil:
+		return copyMap(tg.topic.Configs)
+	case tg.brokerID == quorum.ClusterDefault:
+		return copyMap(img.BrokerConfigs)
+	}
+	return copyMap(img.PerBrokerConfigs[tg.brokerID])
 }
 
 // brokerConfigValue is one broker config as DescribeConfigs reports it.
@@ -62,7 +92,8 @@ const (
 )
 
 func (b *Broker) brokerConfigValues(defaultResource bool) []brokerConfigValue {
-	dyn := b.meta.BrokerConfigs()
+	img := b.node.Image()
+	own := img.PerBrokerConfigs[b.cfg.NodeID]
 	var out []brokerConfigValue
 	for _, k := range config.BrokerKeys() {
 		v, isDefault := b.cfg.Value(k.Name)
@@ -70,11 +101,11 @@ func (b *Broker) brokerConfigValues(defaultResource bool) []brokerConfigValue {
 		if isDefault {
 			src = sourceDefault
 		}
-		if dv, ok := dyn[k.Name]; ok {
+		if dv, ok := img.BrokerConfigs[k.Name]; ok {
+			v, src = dv, sourceDynamicDefaultBroker
+		}
+		if dv, ok := own[k.Name]; ok && !defaultResource {
 			v, src = dv, sourceDynamicBroker
-			if defaultResource {
-				src = sourceDynamicDefaultBroker
-			}
 		}
 		out = append(out, brokerConfigValue{key: k, value: v, source: src})
 	}
@@ -105,59 +136,6 @@ type configError struct {
 }
 
 func (e *configError) Error() string { return e.msg }
-
-// applyTopicConfigs validates and stores a topic's full override set.
-func (b *Broker) applyTopicConfigs(t *topic, configs map[string]string, validateOnly bool) (int16, string) {
-	for name, v := range configs {
-		if err := config.ValidateTopicConfig(name, v); err != nil {
-			return kerr.InvalidConfig.Code, err.Error()
-		}
-	}
-	if _, err := b.cfg.TopicSettings(configs, b.meta.BrokerConfigs()); err != nil {
-		return kerr.InvalidConfig.Code, err.Error()
-	}
-	if validateOnly {
-		return 0, ""
-	}
-	if err := b.setTopicConfigs(t, configs); err != nil {
-		return kerr.KafkaStorageError.Code, err.Error()
-	}
-	b.logger.Info("altered topic configs", "topic", t.name, "configs", configs)
-	return 0, ""
-}
-
-// applyBrokerConfigs stores the full dynamic broker config set and
-// re-resolves every topic's settings (broker configs are their defaults).
-func (b *Broker) applyBrokerConfigs(configs map[string]string, validateOnly bool) (int16, string) {
-	for name, v := range configs {
-		v := v
-		if err := validateBrokerChange(name, &v); err != nil {
-			ce := err.(*configError)
-			return ce.code, ce.msg
-		}
-	}
-	if validateOnly {
-		return 0, ""
-	}
-	if err := b.meta.SetBrokerConfigs(configs); err != nil {
-		return kerr.KafkaStorageError.Code, err.Error()
-	}
-	b.throttles.apply(configs)
-	for _, t := range b.sortedTopics() {
-		ts, err := b.cfg.TopicSettings(b.topicConfigs(t), configs)
-		if err != nil {
-			b.logger.Error("topic settings invalid after a broker config change", "topic", t.name, "err", err)
-			continue
-		}
-		t.settings.Store(&ts)
-		lc := logConfig(ts)
-		for _, p := range t.partitions {
-			p.log.SetConfig(lc)
-		}
-	}
-	b.logger.Info("altered dynamic broker configs", "configs", configs)
-	return 0, ""
-}
 
 func splitList(v string) []string {
 	var out []string

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/weirhq/weir/broker/protocol"
+	"github.com/weirhq/weir/broker/quorum"
 )
 
 func (b *Broker) acceptLoop() {
@@ -34,13 +36,30 @@ func (b *Broker) acceptLoop() {
 		b.metrics.Connections.WithLabelValues(listener).Inc()
 		b.metrics.ConnectionsCreated.WithLabelValues(listener).Inc()
 		b.goroutine(func() {
+			var pre [4]byte
+			if _, err := io.ReadFull(c, pre[:]); err == nil && quorum.IsRaftPreamble(pre) {
+				// A raft connection from another broker's metadata quorum
+				// node: the quorum's transport owns it from here.
+				b.untrackConn(c)
+				b.metrics.Connections.WithLabelValues(listener).Dec()
+				if err := b.stream.Handoff(c); err != nil {
+					c.Close()
+				}
+				return
+			} else if err != nil {
+				b.untrackConn(c)
+				c.Close()
+				b.metrics.Connections.WithLabelValues(listener).Dec()
+				b.metrics.ConnectionsClosed.WithLabelValues(listener).Inc()
+				return
+			}
 			defer func() {
 				b.untrackConn(c)
 				c.Close()
 				b.metrics.Connections.WithLabelValues(listener).Dec()
 				b.metrics.ConnectionsClosed.WithLabelValues(listener).Inc()
 			}()
-			b.serveConn(c)
+			b.serveConn(c, pre)
 		})
 	}
 }
@@ -71,8 +90,8 @@ func (b *Broker) closeConns() {
 
 // serveConn handles one connection's requests in order until it closes or
 // sends something that is not a valid request.
-func (b *Broker) serveConn(c net.Conn) {
-	r := bufio.NewReaderSize(c, 64<<10)
+func (b *Broker) serveConn(c net.Conn, pre [4]byte) {
+	r := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(pre[:]), c), 64<<10)
 	var out []byte
 	for {
 		frame, err := protocol.ReadFrame(r, nil, b.cfg.SocketRequestMaxBytes)
@@ -157,6 +176,20 @@ func (b *Broker) dispatch(req protocol.Request) kmsg.Response {
 		return b.handleIncrementalAlterConfigs(body)
 	case *kmsg.DescribeClusterRequest:
 		return b.handleDescribeCluster(body)
+	case *kmsg.ElectLeadersRequest:
+		return b.handleElectLeaders(body)
+	case *kmsg.AlterPartitionAssignmentsRequest:
+		return b.handleAlterPartitionAssignments(body)
+	case *kmsg.ListPartitionReassignmentsRequest:
+		return b.handleListPartitionReassignments(body)
+	case *kmsg.AlterPartitionRequest:
+		return b.handleAlterPartition(body)
+	case *kmsg.BrokerRegistrationRequest:
+		return b.handleBrokerRegistration(body)
+	case *kmsg.BrokerHeartbeatRequest:
+		return b.handleBrokerHeartbeat(body)
+	case *kmsg.AllocateProducerIDsRequest:
+		return b.handleAllocateProducerIDs(body)
 	case *kmsg.OffsetCommitRequest:
 		return b.handleOffsetCommit(body)
 	case *kmsg.OffsetFetchRequest:

@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"sync"
 	"time"
@@ -24,16 +25,14 @@ type groupsState struct {
 	mu sync.Mutex // held while creating the topic and loading its partitions
 }
 
-// newCoordinator builds the coordinator. The partition count is the
-// existing topic's, else offsets.topic.num.partitions.
+// newCoordinator builds the coordinator over offsets.topic.num.partitions
+// partitions. Which partitions it serves follows leadership: reconcile
+// loads an offsets partition when this broker becomes its leader and
+// unloads it when another broker does.
 func (b *Broker) newCoordinator() *group.Coordinator {
-	n := b.cfg.OffsetsTopicNumPartitions
-	if t := b.topic(offsetsTopic); t != nil {
-		n = int32(len(t.partitions))
-	}
 	cfg := group.Config{
 		Now: b.now, Logger: b.logger.With("component", "group-coordinator"),
-		NumPartitions:          n,
+		NumPartitions:          b.cfg.OffsetsTopicNumPartitions,
 		MinSessionTimeout:      b.cfg.GroupMinSessionTimeout,
 		MaxSessionTimeout:      b.cfg.GroupMaxSessionTimeout,
 		InitialRebalanceDelay:  b.cfg.GroupInitialRebalanceDelay,
@@ -41,16 +40,11 @@ func (b *Broker) newCoordinator() *group.Coordinator {
 		RetentionCheckInterval: rawMs(b.cfg.Raw, "offsets.retention.check.interval.ms", 600000),
 		MaxMetadataBytes:       int(rawMs(b.cfg.Raw, "offset.metadata.max.bytes", 4096)),
 		PartitionExists: func(topic string, p int32) bool {
-			return b.lookup(topic, p) != nil
+			_, ok := b.node.Image().Partition(topic, p)
+			return ok
 		},
 	}
-	c := group.New(cfg, offsetsStorage{b})
-	if t := b.topic(offsetsTopic); t != nil {
-		for i := range t.partitions {
-			c.MarkLoading(int32(i))
-		}
-	}
-	return c
+	return group.New(cfg, offsetsStorage{b})
 }
 
 // rawMs reads an integer key the config keeps only raw, in milliseconds
@@ -65,34 +59,18 @@ func rawMs(raw map[string]string, key string, def int64) time.Duration {
 	return time.Duration(def) * time.Millisecond
 }
 
-// loadGroups replays every partition of an existing __consumer_offsets.
-func (b *Broker) loadGroups() {
-	t := b.topic(offsetsTopic)
-	if t == nil {
-		return
-	}
-	for i := range t.partitions {
-		if b.ctx.Err() != nil {
-			return
-		}
-		if err := b.groups.LoadPartition(int32(i)); err != nil {
-			b.logger.Error("loading group metadata failed; its groups get NOT_COORDINATOR", "err", err)
-		}
-	}
-}
-
-// ensureOffsetsTopic creates __consumer_offsets on first use (compacted,
-// offsets.topic.num.partitions partitions, replication factor clamped to
-// the one live broker) and loads its partitions.
+// ensureOffsetsTopic asks the controller for __consumer_offsets on first
+// use (compacted, offsets.topic.num.partitions partitions, replication
+// factor offsets.topic.replication.factor clamped to the live brokers).
+// It returns an error until the topic is in this broker's metadata; the
+// client retries FindCoordinator meanwhile.
 func (b *Broker) ensureOffsetsTopic() error {
-	if b.topic(offsetsTopic) != nil {
+	img := b.node.Image()
+	if _, ok := img.Topic(offsetsTopic); ok {
 		return nil
 	}
 	b.groupsMu.mu.Lock()
 	defer b.groupsMu.mu.Unlock()
-	if b.topic(offsetsTopic) != nil {
-		return nil
-	}
 	segment := b.cfg.Raw["offsets.topic.segment.bytes"]
 	if segment == "" {
 		segment = "104857600"
@@ -100,14 +78,12 @@ func (b *Broker) ensureOffsetsTopic() error {
 	configs := map[string]string{
 		"cleanup.policy": "compact", "segment.bytes": segment, "compression.type": "uncompressed",
 	}
-	t, err := b.createTopic(offsetsTopic, b.cfg.OffsetsTopicNumPartitions, configs)
-	if err != nil {
+	rf := min(int(b.cfg.OffsetsTopicReplicationFactor), len(img.LiveBrokers()))
+	if err := b.requestTopic(offsetsTopic, b.cfg.OffsetsTopicNumPartitions, int16(max(rf, 1)), configs); err != nil {
 		return fmt.Errorf("creating %s: %w", offsetsTopic, err)
 	}
-	for i := range t.partitions {
-		if err := b.groups.LoadPartition(int32(i)); err != nil {
-			b.logger.Error("loading group metadata failed", "err", err)
-		}
+	if _, ok := b.node.Image().Topic(offsetsTopic); !ok {
+		return fmt.Errorf("%s is being created", offsetsTopic)
 	}
 	return nil
 }
@@ -118,11 +94,15 @@ type offsetsStorage struct{ b *Broker }
 
 func (s offsetsStorage) partition(p int32) (*partition, error) {
 	part := s.b.lookup(offsetsTopic, p)
-	if part == nil {
+	if part == nil || !part.isLeader() {
 		return nil, kerr.NotCoordinator
 	}
 	return part, nil
 }
+
+// offsetsCommitTimeout is offsets.commit.timeout.ms: how long a commit
+// waits for the offsets partition's ISR.
+const offsetsCommitTimeout = 5 * time.Second
 
 func (s offsetsStorage) Append(p int32, batch []byte) error {
 	part, err := s.partition(p)
@@ -130,13 +110,16 @@ func (s offsetsStorage) Append(p int32, batch []byte) error {
 		return err
 	}
 	hdrs, err := wlog.ValidateBatches(batch, int(part.settings().MaxMessageBytes))
+	var info wlog.AppendInfo
 	if err == nil {
-		_, err = part.log.Append(batch, hdrs, wlog.AppendOptions{LeaderEpoch: part.leaderEpoch(), Now: s.b.now()})
+		info, err = part.log.Append(batch, hdrs, wlog.AppendOptions{LeaderEpoch: part.leaderEpoch(), Now: s.b.now()})
 	}
 	switch {
 	case err == nil:
 		part.appended() // advances the high watermark and wakes fetches
-		return nil
+		// A commit is acknowledged once the ISR has it
+		// (offsets.commit.required.acks=-1), so a failover keeps it.
+		return s.b.awaitHighWatermark(part, info.LastOffset+1, offsetsCommitTimeout)
 	case errors.Is(err, wlog.ErrMessageTooLarge):
 		return fmt.Errorf("%w: %w", kerr.InvalidCommitOffsetSize, err)
 	case errors.Is(err, wlog.ErrClosed):
@@ -150,7 +133,9 @@ func (s offsetsStorage) Bounds(p int32) (int64, int64, error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	return part.log.LogStartOffset(), part.highWatermark(), nil
+	// Loading reads to the log end, as Kafka does: a new leader's high
+	// watermark may trail commits its predecessor already acknowledged.
+	return part.log.LogStartOffset(), part.log.LogEndOffset(), nil
 }
 
 func (s offsetsStorage) Read(p int32, offset int64) ([]byte, error) {
@@ -158,7 +143,7 @@ func (s offsetsStorage) Read(p int32, offset int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return part.log.Read(offset, 1<<20, part.highWatermark(), true)
+	return part.log.Read(offset, 1<<20, math.MaxInt64, true)
 }
 
 // await delivers a coordinator answer that may come later: the connection

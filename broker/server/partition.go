@@ -30,23 +30,12 @@ type partition struct {
 	waiters map[chan struct{}]struct{}
 }
 
-func newPartition(t *topic, i int32, l *wlog.Log) *partition {
-	p := &partition{index: i, log: l, waiters: map[chan struct{}]struct{}{}}
+// newPartition wraps an opened log; it serves nothing until metadata
+// gives it a role (reconcile.go).
+func newPartition(t *topic, i int32, l *wlog.Log, self int32) *partition {
+	p := &partition{index: i, log: l, rep: replica.New(self), waiters: map[chan struct{}]struct{}{}}
 	p.topic.Store(t)
 	return p
-}
-
-// leadAlone makes this broker the partition's only replica and leader (the
-// single-node case): the ISR is itself and every append is committed.
-func (p *partition) leadAlone(self int32, now time.Time) {
-	leo := p.log.LogEndOffset()
-	p.repMu.Lock()
-	defer p.repMu.Unlock()
-	if p.rep == nil {
-		p.rep = replica.New(self)
-	}
-	p.rep.BecomeLeader(replica.Assignment{Leader: self, Replicas: []int32{self}, ISR: []int32{self}}, leo, leo, now)
-	p.log.AssignLeaderEpoch(0)
 }
 
 // highWatermark is the offset below which records are committed.
@@ -86,6 +75,18 @@ func (p *partition) appended() {
 	p.rep.LocalAppend(leo)
 	p.repMu.Unlock()
 	p.wakeAll()
+}
+
+// isrChangeDone applies the controller's answer to an ISR change (nil isr:
+// it failed and will be retried).
+func (p *partition) isrChangeDone(isr []int32, partitionEpoch int32) {
+	p.repMu.Lock()
+	defer p.repMu.Unlock()
+	if isr == nil {
+		p.rep.ISRChangeFailed()
+		return
+	}
+	p.rep.ISRCommitted(isr, partitionEpoch)
 }
 
 // truncated tells the replication state the log was cut back.
@@ -187,13 +188,22 @@ func (b *Broker) PartitionStats() []metrics.PartitionStat {
 	return out
 }
 
-// ClusterStats implements metrics.PartitionSource.
+// ClusterStats implements metrics.PartitionSource. As in Kafka, only the
+// active controller reports the cluster-wide counts; other brokers report
+// zeros, so sums over brokers are right.
 func (b *Broker) ClusterStats() metrics.ClusterStat {
-	b.mu.RLock()
-	defer b.mu.RUnlock()
-	cs := metrics.ClusterStat{ActiveController: true, Topics: len(b.mu.topics)}
-	for _, t := range b.mu.topics {
-		cs.Partitions += len(t.partitions)
+	if b.node == nil || !b.node.IsLeader() {
+		return metrics.ClusterStat{}
+	}
+	img := b.node.Image()
+	cs := metrics.ClusterStat{ActiveController: true, Topics: len(img.Topics)}
+	for _, t := range img.Topics {
+		cs.Partitions += len(t.Partitions)
+		for _, p := range t.Partitions {
+			if p.Leader < 0 || !img.IsLive(p.Leader) {
+				cs.OfflinePartitions++
+			}
+		}
 	}
 	return cs
 }

@@ -103,11 +103,11 @@ func TestTopicsAndDataSurviveRestart(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	clusterID := b.meta.ClusterID()
+	clusterID := b.clusterID()
 	stopBroker(t, b)
 
 	b2 := startBrokerIn(t, dir, nil)
-	if b2.meta.ClusterID() != clusterID {
+	if b2.clusterID() != clusterID {
 		t.Fatalf("cluster id changed across restart")
 	}
 	adm := kadm.NewClient(b2.client(t))

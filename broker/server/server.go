@@ -19,6 +19,7 @@ import (
 	"github.com/weirhq/weir/broker/group"
 	"github.com/weirhq/weir/broker/metadata"
 	"github.com/weirhq/weir/broker/metrics"
+	"github.com/weirhq/weir/broker/quorum"
 )
 
 // Options are the broker's dependencies.
@@ -35,7 +36,22 @@ type Broker struct {
 	now     func() time.Time
 	metrics *metrics.Broker
 	gather  prometheus.Gatherer
-	meta    *metadata.Store
+
+	// The metadata quorum (quorum.go) and the loops around it.
+	node     *quorum.Node
+	stream   *quorum.Stream
+	voters   map[int32]string // controller.quorum.voters: id → Kafka address
+	cluster  string           // cluster id
+	ctrl     *controller      // controller.go: acts while this node leads
+	life     *lifecycle       // lifecycle.go: registration, heartbeats, ISR changes
+	fetchers *fetchers        // fetcher.go: follower replication
+	pids     producerIDs      // 22_init_producer_id.go
+
+	appliedMu struct { // the metadata version this broker has applied
+		sync.Mutex
+		version uint64
+		ch      chan struct{} // closed when version moves
+	}
 
 	throttles *throttles // replication quotas (throttle.go)
 
@@ -80,17 +96,31 @@ func New(cfg *config.Config, opts Options) (*Broker, error) {
 	b.mu.byID = map[metadata.TopicID]*topic{}
 	b.connMu.conns = map[net.Conn]struct{}{}
 	b.setupMetrics(opts.Registerer)
+	b.ctrl, b.life, b.fetchers = newController(b), newLifecycle(b), newFetchers(b)
 
-	if err := b.openStorage(); err != nil {
-		b.closeTopics()
+	if err := b.cfg.PrepareLogDirs(); err != nil {
 		return nil, err
 	}
 	if err := b.listen(); err != nil {
-		b.closeTopics()
+		return nil, err
+	}
+	if err := b.prepareStorage(); err != nil {
+		b.closeListeners()
+		return nil, err
+	}
+	if err := b.openQuorum(); err != nil {
+		b.closeListeners()
 		return nil, err
 	}
 	b.groups = b.newCoordinator()
 	return b, nil
+}
+
+func (b *Broker) closeListeners() {
+	b.ln.Close()
+	if b.adminLn != nil {
+		b.adminLn.Close()
+	}
 }
 
 func (b *Broker) setupMetrics(reg prometheus.Registerer) {
@@ -162,14 +192,17 @@ func (b *Broker) Run(ctx context.Context) error {
 		})
 	}
 	b.goroutine(b.maintenanceLoop)
-	b.goroutine(b.loadGroups)
+	b.goroutine(b.metadataLoop)
+	b.goroutine(b.ctrl.run)
+	b.goroutine(b.life.run)
 	b.goroutine(func() { b.groups.Run(b.ctx) })
-	b.ready.Store(true)
-	b.logger.Info("broker started", "node.id", b.cfg.NodeID, "cluster.id", b.meta.ClusterID(),
-		"listener", b.ln.Addr().String(), "admin", addrString(b.AdminAddr()), "log.dirs", b.cfg.LogDirs)
+	b.logger.Info("broker started", "node.id", b.cfg.NodeID, "cluster.id", b.cluster,
+		"listener", b.ln.Addr().String(), "admin", addrString(b.AdminAddr()), "log.dirs", b.cfg.LogDirs,
+		"voters", b.cfg.ControllerQuorumVoters)
 
 	<-ctx.Done()
 	b.logger.Info("broker shutting down")
+	b.life.requestShutdown() // controlled shutdown: leaderships move first
 	b.ready.Store(false)
 	b.cancel()
 	b.groups.Close()
@@ -181,7 +214,7 @@ func (b *Broker) Run(ctx context.Context) error {
 	}
 	b.closeConns()
 	b.wg.Wait()
-	err := b.closeTopics()
+	err := errors.Join(b.node.Close(), b.closeTopics())
 	b.logger.Info("broker stopped")
 	return err
 }

@@ -79,7 +79,7 @@ func startBrokerOpts(t testing.TB, dir string, props map[string]string, opts Opt
 		})
 	}
 	t.Cleanup(stop)
-	waitFor(t, 5*time.Second, func() bool { return b.ready.Load() })
+	waitFor(t, 20*time.Second, func() bool { return b.ready.Load() })
 	return &testBroker{Broker: b, dir: dir, stop: stop}
 }
 
@@ -226,6 +226,10 @@ func TestLongPollFetchWakesOnAppend(t *testing.T) {
 	rp.PartitionMaxBytes, rp.CurrentLeaderEpoch = 1<<20, -1
 	rt.Partitions = append(rt.Partitions, rp)
 	req.Topics = append(req.Topics, rt)
+
+	// Topic creation is asynchronous (the controller commits, then the
+	// broker applies the image): fetch once the partition is led here.
+	waitFor(t, 10*time.Second, func() bool { p := b.lookup("lp", 0); return p != nil && p.isLeader() })
 
 	type result struct {
 		resp *kmsg.FetchResponse

@@ -93,60 +93,34 @@ func (b *Broker) allPartitions() []*partition {
 	defer b.mu.RUnlock()
 	var out []*partition
 	for _, t := range b.mu.topics {
-		out = append(out, t.partitions...)
+		for _, p := range t.partitions {
+			if p != nil {
+				out = append(out, p)
+			}
+		}
 	}
 	return out
 }
 
-// openStorage checks each log dir's meta.properties, opens the metadata
-// store and every hosted partition's log (recovering it).
-func (b *Broker) openStorage() error {
-	if err := b.cfg.PrepareLogDirs(); err != nil {
+// prepareStorage settles the cluster id and checks (or writes) each log
+// dir's meta.properties, as Kafka's storage format step does.
+func (b *Broker) prepareStorage() error {
+	voters, err := b.parseVoters()
+	if err != nil {
 		return err
 	}
-	meta, err := metadata.Open(b.cfg.LogDirs[0], b.cfg.ClusterID)
+	id, err := b.resolveClusterID(voters)
 	if err != nil {
-		return fmt.Errorf("log.dirs: %w", err)
+		return err
 	}
-	b.meta = meta
-	b.throttles.apply(meta.BrokerConfigs())
+	b.cluster = id
 	for _, dir := range b.cfg.LogDirs {
-		if err := checkMetaProperties(dir, meta.ClusterID(), b.cfg.NodeID); err != nil {
+		if err := checkMetaProperties(dir, id, b.cfg.NodeID); err != nil {
 			return err
 		}
 	}
-	for _, mt := range meta.Topics() {
-		if _, err := b.openTopic(mt); err != nil {
-			return err
-		}
-	}
-	b.warnStrayDirs()
+	b.removeLegacyStore()
 	return nil
-}
-
-// openTopic opens (creating if needed) every partition of mt and adds the
-// topic to the maps.
-func (b *Broker) openTopic(mt metadata.Topic) (*topic, error) {
-	ts, err := b.cfg.TopicSettings(mt.Configs, b.meta.BrokerConfigs())
-	if err != nil {
-		return nil, fmt.Errorf("topic %s: stored configs: %w", mt.Name, err)
-	}
-	t := &topic{name: mt.Name, id: mt.ID, internal: strings.HasPrefix(mt.Name, "__"), configs: mt.Configs}
-	t.settings.Store(&ts)
-	t.setThrottled(mt.Configs)
-	for i := int32(0); i < mt.Partitions; i++ {
-		p, err := b.openPartition(t, i)
-		if err != nil {
-			closePartitions(t.partitions)
-			return nil, err
-		}
-		t.partitions = append(t.partitions, p)
-	}
-	b.mu.Lock()
-	b.mu.topics[t.name] = t
-	b.mu.byID[t.id] = t
-	b.mu.Unlock()
-	return t, nil
 }
 
 func (b *Broker) openPartition(t *topic, i int32) (*partition, error) {
@@ -155,9 +129,7 @@ func (b *Broker) openPartition(t *topic, i int32) (*partition, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening partition %s-%d: %w", t.name, i, err)
 	}
-	p := newPartition(t, i, l)
-	p.leadAlone(b.cfg.NodeID, b.now())
-	return p, nil
+	return newPartition(t, i, l, b.cfg.NodeID), nil
 }
 
 // partitionDir finds the partition's directory in any log dir, or picks the
@@ -195,7 +167,7 @@ func (b *Broker) warnStrayDirs() {
 	for _, d := range b.cfg.LogDirs {
 		ents, _ := os.ReadDir(d)
 		for _, e := range ents {
-			if !e.IsDir() {
+			if !e.IsDir() || e.Name() == metadataDirName {
 				continue
 			}
 			i := strings.LastIndexByte(e.Name(), '-')
@@ -211,101 +183,6 @@ func (b *Broker) warnStrayDirs() {
 	}
 }
 
-// createTopic creates a topic in the metadata store and opens its logs.
-func (b *Broker) createTopic(name string, partitions int32, configs map[string]string) (*topic, error) {
-	mt, err := b.meta.CreateTopic(metadata.Topic{Name: name, Partitions: partitions, Configs: configs})
-	if err != nil {
-		return nil, err
-	}
-	t, err := b.openTopic(mt)
-	if err != nil {
-		b.meta.DeleteTopic(name)
-		return nil, err
-	}
-	b.logger.Info("created topic", "topic", name, "partitions", partitions, "configs", configs)
-	return t, nil
-}
-
-// deleteTopic removes a topic from the metadata store, then its logs.
-func (b *Broker) deleteTopic(name string) error {
-	b.mu.Lock()
-	t := b.mu.topics[name]
-	if t == nil {
-		b.mu.Unlock()
-		return metadata.ErrNoSuchTopic
-	}
-	if err := b.meta.DeleteTopic(name); err != nil {
-		b.mu.Unlock()
-		return err
-	}
-	delete(b.mu.topics, name)
-	delete(b.mu.byID, t.id)
-	b.mu.Unlock()
-	var errs []error
-	for _, p := range t.partitions {
-		p.wakeAll()
-		if err := p.log.Delete(); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	b.logger.Info("deleted topic", "topic", name)
-	return errors.Join(errs...)
-}
-
-// addPartitions grows a topic to n partitions.
-func (b *Broker) addPartitions(name string, n int32) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	t := b.mu.topics[name]
-	if t == nil {
-		return metadata.ErrNoSuchTopic
-	}
-	var added []*partition
-	for i := int32(len(t.partitions)); i < n; i++ {
-		p, err := b.openPartition(t, i)
-		if err != nil {
-			closePartitions(added)
-			return err
-		}
-		added = append(added, p)
-	}
-	if err := b.meta.SetPartitions(name, n); err != nil {
-		closePartitions(added)
-		return err
-	}
-	nt := &topic{name: t.name, id: t.id, internal: t.internal, configs: t.configs,
-		partitions: append(append([]*partition(nil), t.partitions...), added...)}
-	nt.settings.Store(t.settings.Load())
-	nt.throttled.Store(t.throttled.Load())
-	for _, p := range nt.partitions {
-		p.topic.Store(nt)
-	}
-	b.mu.topics[name] = nt
-	b.mu.byID[nt.id] = nt
-	return nil
-}
-
-// setTopicConfigs replaces a topic's overrides and applies them to its logs.
-func (b *Broker) setTopicConfigs(t *topic, configs map[string]string) error {
-	ts, err := b.cfg.TopicSettings(configs, b.meta.BrokerConfigs())
-	if err != nil {
-		return err
-	}
-	if err := b.meta.SetTopicConfigs(t.name, configs); err != nil {
-		return err
-	}
-	b.mu.Lock()
-	t.configs = configs
-	b.mu.Unlock()
-	t.settings.Store(&ts)
-	t.setThrottled(configs)
-	lc := logConfig(ts)
-	for _, p := range t.partitions {
-		p.log.SetConfig(lc)
-	}
-	return nil
-}
-
 func (b *Broker) topicConfigs(t *topic) map[string]string {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
@@ -318,6 +195,9 @@ func (b *Broker) closeTopics() error {
 	var errs []error
 	for name, t := range b.mu.topics {
 		for _, p := range t.partitions {
+			if p == nil {
+				continue
+			}
 			if err := p.log.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("closing %s-%d: %w", name, p.index, err))
 			}

@@ -1,0 +1,282 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/weirhq/weir/broker/replica"
+)
+
+// The broker's side of the KRaft lifecycle: register with the active
+// controller, heartbeat it, send it the ISR changes this broker's
+// partition leaders want, and ask it for a controlled shutdown when
+// stopping. One goroutine owns the controller connection.
+
+const lifecycleTick = 100 * time.Millisecond
+
+type lifecycle struct {
+	b           *Broker
+	incarnation [16]byte
+
+	conn   *peerConn
+	connTo int32
+
+	mu struct {
+		sync.Mutex
+		epoch int64 // broker epoch from registration; -1 until registered
+	}
+	lastBeat time.Time
+
+	// stopReq asks the loop for a controlled shutdown; the reply channel
+	// is closed when it is done (or gave up).
+	stopReq chan chan struct{}
+}
+
+func newLifecycle(b *Broker) *lifecycle {
+	l := &lifecycle{b: b, connTo: -1, stopReq: make(chan chan struct{})}
+	rand.Read(l.incarnation[:])
+	l.mu.epoch = -1
+	return l
+}
+
+func (l *lifecycle) brokerEpoch() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.mu.epoch
+}
+
+func (l *lifecycle) setEpoch(e int64) {
+	l.mu.Lock()
+	l.mu.epoch = e
+	l.mu.Unlock()
+}
+
+func (l *lifecycle) run() {
+	tick := time.NewTicker(lifecycleTick)
+	defer tick.Stop()
+	defer l.closeConn()
+	for {
+		select {
+		case <-l.b.ctx.Done():
+			return
+		case reply := <-l.stopReq:
+			l.controlledShutdown(10 * time.Second)
+			close(reply)
+			return
+		case <-tick.C:
+		}
+		if err := l.step(); err != nil {
+			l.b.logger.Debug("talking to the controller failed", "err", err)
+			l.closeConn()
+		}
+	}
+}
+
+// step registers if needed, heartbeats when due, and sends ISR changes.
+func (l *lifecycle) step() error {
+	if err := l.connect(); err != nil {
+		return err
+	}
+	if l.brokerEpoch() < 0 {
+		return l.register()
+	}
+	if time.Since(l.lastBeat) >= brokerHeartbeatEvery || l.b.fenced() {
+		if err := l.heartbeat(false); err != nil {
+			return err
+		}
+	}
+	return l.sendISRChanges()
+}
+
+func (l *lifecycle) connect() error {
+	ctrl, ok := l.b.node.LeaderID()
+	if !ok {
+		return errors.New("no active controller")
+	}
+	if l.conn != nil && l.connTo == ctrl {
+		return nil
+	}
+	l.closeConn()
+	addr, ok := l.b.peerAddr(ctrl)
+	if !ok {
+		return fmt.Errorf("no address for controller %d", ctrl)
+	}
+	ctx, cancel := context.WithTimeout(l.b.ctx, 5*time.Second)
+	defer cancel()
+	c, err := dialPeer(ctx, addr, "weir-broker-"+itoa(int(l.b.cfg.NodeID)))
+	if err != nil {
+		return err
+	}
+	l.conn, l.connTo = c, ctrl
+	return nil
+}
+
+func (l *lifecycle) closeConn() {
+	if l.conn != nil {
+		l.conn.Close()
+		l.conn, l.connTo = nil, -1
+	}
+}
+
+func (l *lifecycle) register() error {
+	b := l.b
+	adv := b.advertised()
+	req := kmsg.NewPtrBrokerRegistrationRequest()
+	req.SetVersion(1)
+	req.BrokerID, req.ClusterID, req.IncarnationID = b.cfg.NodeID, b.clusterID(), l.incarnation
+	ln := kmsg.NewBrokerRegistrationRequestListener()
+	ln.Name, ln.Host, ln.Port = adv.Name, adv.Host, uint16(adv.Port)
+	req.Listeners = append(req.Listeners, ln)
+	if b.cfg.BrokerRack != "" {
+		req.Rack = strPtr(b.cfg.BrokerRack)
+	}
+	raw, err := l.conn.request(req, time.Now().Add(proposeTimeout))
+	if err != nil {
+		return err
+	}
+	resp := raw.(*kmsg.BrokerRegistrationResponse)
+	if resp.ErrorCode != 0 {
+		return fmt.Errorf("registering: %w", kerr.ErrorForCode(resp.ErrorCode))
+	}
+	l.setEpoch(resp.BrokerEpoch)
+	b.logger.Info("registered with the controller", "controller", l.connTo, "broker_epoch", resp.BrokerEpoch)
+	return l.heartbeat(false)
+}
+
+// heartbeat tells the controller this broker is alive and how far it has
+// applied metadata; with shutdown it asks to be fenced before stopping.
+// It returns whether the controller agreed to the shutdown.
+func (l *lifecycle) heartbeat(shutdown bool) error {
+	req := kmsg.NewPtrBrokerHeartbeatRequest()
+	req.SetVersion(0)
+	req.BrokerID, req.BrokerEpoch = l.b.cfg.NodeID, l.brokerEpoch()
+	req.CurrentMetadataOffset = int64(l.b.node.Image().Version)
+	req.WantShutdown = shutdown
+	raw, err := l.conn.request(req, time.Now().Add(proposeTimeout))
+	if err != nil {
+		return err
+	}
+	resp := raw.(*kmsg.BrokerHeartbeatResponse)
+	switch resp.ErrorCode {
+	case 0:
+		l.lastBeat = time.Now()
+		if shutdown && !resp.ShouldShutdown {
+			return errors.New("controller did not agree to the shutdown yet")
+		}
+		return nil
+	case kerr.StaleBrokerEpoch.Code, kerr.BrokerIDNotRegistered.Code:
+		l.setEpoch(-1) // register again
+	}
+	return fmt.Errorf("heartbeat: %w", kerr.ErrorForCode(resp.ErrorCode))
+}
+
+// sendISRChanges asks the controller for the ISR changes led partitions
+// want (a follower fell behind or caught up), one request for all.
+func (l *lifecycle) sendISRChanges() error {
+	b := l.b
+	now := time.Now()
+	type change struct {
+		p  *partition
+		ch replica.ISRChange
+	}
+	var changes []change
+	for _, p := range b.allPartitions() {
+		p.repMu.Lock()
+		ch, ok := p.rep.NextISRChange(now, b.cfg.ReplicaLagTimeMax)
+		p.repMu.Unlock()
+		if ok {
+			changes = append(changes, change{p, ch})
+		}
+	}
+	if len(changes) == 0 {
+		return nil
+	}
+	req := kmsg.NewPtrAlterPartitionRequest()
+	req.SetVersion(1)
+	req.BrokerID, req.BrokerEpoch = b.cfg.NodeID, l.brokerEpoch()
+	idx := map[string]int{}
+	for _, c := range changes {
+		name := c.p.name()
+		i, ok := idx[name]
+		if !ok {
+			i = len(req.Topics)
+			idx[name] = i
+			rt := kmsg.NewAlterPartitionRequestTopic()
+			rt.Topic = name
+			req.Topics = append(req.Topics, rt)
+		}
+		rp := kmsg.NewAlterPartitionRequestTopicPartition()
+		rp.Partition, rp.LeaderEpoch, rp.PartitionEpoch, rp.NewISR = c.p.index, c.ch.LeaderEpoch, c.ch.PartitionEpoch, c.ch.ISR
+		req.Topics[i].Partitions = append(req.Topics[i].Partitions, rp)
+		b.logger.Info("asking the controller to change an ISR", "topic", name, "partition", c.p.index, "isr", c.ch.ISR)
+	}
+	raw, err := l.conn.request(req, time.Now().Add(proposeTimeout))
+	if err != nil {
+		for _, c := range changes {
+			c.p.isrChangeDone(nil, 0)
+		}
+		return err
+	}
+	resp := raw.(*kmsg.AlterPartitionResponse)
+	done := map[*partition]bool{}
+	for _, rt := range resp.Topics {
+		for _, rp := range rt.Partitions {
+			p := b.lookup(rt.Topic, rp.Partition)
+			if p == nil {
+				continue
+			}
+			done[p] = true
+			if rp.ErrorCode != 0 || resp.ErrorCode != 0 {
+				p.isrChangeDone(nil, 0)
+				continue
+			}
+			p.isrChangeDone(rp.ISR, rp.PartitionEpoch)
+		}
+	}
+	for _, c := range changes {
+		if !done[c.p] {
+			c.p.isrChangeDone(nil, 0)
+		}
+	}
+	return nil
+}
+
+// controlledShutdown asks the controller to fence this broker, moving its
+// leaderships to other replicas before the broker stops, so producers and
+// consumers fail over at once instead of after a session timeout.
+func (l *lifecycle) controlledShutdown(timeout time.Duration) {
+	if l.brokerEpoch() < 0 || len(l.b.node.Image().LiveBrokers()) <= 1 {
+		return
+	}
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if err := l.connect(); err == nil {
+			if err = l.heartbeat(true); err == nil {
+				l.b.logger.Info("controlled shutdown complete: leaderships moved")
+				return
+			}
+		}
+		l.closeConn()
+		t := time.NewTimer(lifecycleTick)
+		<-t.C
+	}
+	l.b.logger.Warn("controlled shutdown timed out; stopping anyway")
+}
+
+// requestShutdown runs a controlled shutdown on the lifecycle goroutine
+// and waits for it (bounded by the shutdown's own deadline).
+func (l *lifecycle) requestShutdown() {
+	reply := make(chan struct{})
+	select {
+	case l.stopReq <- reply:
+		<-reply
+	case <-l.b.ctx.Done():
+	}
+}

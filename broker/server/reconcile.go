@@ -1,0 +1,257 @@
+package server
+
+import (
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/weirhq/weir/broker/quorum"
+	"github.com/weirhq/weir/broker/replica"
+)
+
+// reconcile makes the hosted partitions match a metadata image, as a
+// KRaft broker applies metadata deltas: it opens the logs of partitions
+// newly assigned here, makes each replica leader or follower as the image
+// says (starting or moving fetchers), and deletes the logs of partitions no
+// longer assigned here and of deleted topics. It runs on the metadata
+// goroutine only, one image at a time.
+func (b *Broker) reconcile(img *quorum.Image) {
+	now := b.now()
+	seen := map[string]bool{}
+	for _, name := range img.TopicNames() {
+		it, _ := img.Topic(name)
+		seen[name] = true
+		t := b.syncTopic(img, it)
+		if t == nil {
+			continue
+		}
+		for i := range it.Partitions {
+			b.syncPartition(t, int32(i), it.Partitions[i], now)
+		}
+	}
+	for _, t := range b.sortedTopics() {
+		if !seen[t.name] {
+			b.dropTopic(t)
+		}
+	}
+	b.throttles.apply(b.brokerDynamicConfigs(img))
+}
+
+// brokerDynamicConfigs are the dynamic configs in force on this broker:
+// the cluster defaults overlaid with this broker's own.
+func (b *Broker) brokerDynamicConfigs(img *quorum.Image) map[string]string {
+	out := maps.Clone(img.BrokerConfigs)
+	if out == nil {
+		out = map[string]string{}
+	}
+	maps.Copy(out, img.PerBrokerConfigs[b.cfg.NodeID])
+	return out
+}
+
+// syncTopic returns the local topic for it, creating it or applying
+// changed configs; a topic recreated under the same name (a new id) first
+// has its old logs deleted.
+func (b *Broker) syncTopic(img *quorum.Image, it *quorum.Topic) *topic {
+	t := b.topic(it.Name)
+	if t != nil && t.id != it.ID {
+		b.dropTopic(t)
+		t = nil
+	}
+	dyn := b.brokerDynamicConfigs(img)
+	ts, err := b.cfg.TopicSettings(it.Configs, dyn)
+	if err != nil {
+		b.logger.Error("topic configs in metadata are invalid; keeping the previous settings", "topic", it.Name, "err", err)
+		if t != nil {
+			return t
+		}
+		ts, _ = b.cfg.TopicSettings(nil, dyn)
+	}
+	if t == nil {
+		t = &topic{name: it.Name, id: it.ID, internal: isInternal(it.Name), configs: it.Configs}
+		t.settings.Store(&ts)
+		t.setThrottled(it.Configs)
+		b.mu.Lock()
+		b.mu.topics[t.name] = t
+		b.mu.byID[t.id] = t
+		b.mu.Unlock()
+	} else if !maps.Equal(b.topicConfigs(t), it.Configs) || *t.settings.Load() != ts {
+		b.mu.Lock()
+		t.configs = it.Configs
+		b.mu.Unlock()
+		t.settings.Store(&ts)
+		t.setThrottled(it.Configs)
+		lc := logConfig(ts)
+		for _, p := range b.hostedPartitions(t) {
+			p.log.SetConfig(lc)
+		}
+	}
+	b.mu.Lock()
+	for len(t.partitions) < len(it.Partitions) {
+		t.partitions = append(t.partitions, nil)
+	}
+	b.mu.Unlock()
+	return t
+}
+
+// syncPartition hosts, re-roles or drops one partition.
+func (b *Broker) syncPartition(t *topic, i int32, ip quorum.Partition, now time.Time) {
+	self := b.cfg.NodeID
+	p := b.lookup(t.name, i)
+	if !slices.Contains(ip.Replicas, self) {
+		if p != nil {
+			b.dropPartition(t, p)
+		}
+		return
+	}
+	if p == nil {
+		var err error
+		if p, err = b.openPartition(t, i); err != nil {
+			b.logger.Error("opening an assigned partition failed", "topic", t.name, "partition", i, "err", err)
+			return
+		}
+		b.mu.Lock()
+		t.partitions[i] = p
+		b.mu.Unlock()
+	}
+	p.applyAssignment(b, replica.Assignment{
+		Leader: ip.Leader, LeaderEpoch: ip.LeaderEpoch, PartitionEpoch: ip.PartitionEpoch,
+		Replicas: ip.Replicas, ISR: ip.ISR,
+	}, now)
+}
+
+// applyAssignment moves the partition to the role the assignment gives
+// this broker. Unchanged assignments are left alone, so follower tracking
+// survives images that only touch other partitions.
+func (p *partition) applyAssignment(b *Broker, a replica.Assignment, now time.Time) {
+	self := b.cfg.NodeID
+	p.repMu.Lock()
+	cur := p.rep.Assignment()
+	same := p.rep.Role() != replica.None && cur.LeaderEpoch == a.LeaderEpoch &&
+		cur.PartitionEpoch == a.PartitionEpoch && cur.Leader == a.Leader
+	p.repMu.Unlock()
+	if same {
+		return
+	}
+	switch {
+	case a.Leader == self:
+		b.fetchers.unfollow(p)
+		if err := p.log.AssignLeaderEpoch(a.LeaderEpoch); err != nil {
+			b.logger.Error("recording the new leader epoch failed", "partition", p.name(), "index", p.index, "err", err)
+		}
+		leo := p.log.LogEndOffset()
+		p.repMu.Lock()
+		wasLeader := p.rep.Role() == replica.Leader && cur.LeaderEpoch == a.LeaderEpoch
+		p.rep.BecomeLeader(a, leo, p.rep.HighWatermark(), now)
+		p.repMu.Unlock()
+		if !wasLeader {
+			b.logger.Info("leading partition", "topic", p.name(), "partition", p.index, "leader_epoch", a.LeaderEpoch, "isr", a.ISR, "log_end_offset", leo)
+			b.partitionLeadershipChanged(p, true)
+		}
+	case a.Leader >= 0:
+		p.repMu.Lock()
+		wasLeader := p.rep.Role() == replica.Leader
+		p.rep.BecomeFollower(a, p.log.LogEndOffset())
+		p.repMu.Unlock()
+		b.fetchers.follow(p, a.Leader, a.LeaderEpoch)
+		if wasLeader {
+			b.partitionLeadershipChanged(p, false)
+		}
+	default:
+		p.repMu.Lock()
+		wasLeader := p.rep.Role() == replica.Leader
+		p.rep.Stop()
+		p.repMu.Unlock()
+		b.fetchers.unfollow(p)
+		if wasLeader {
+			b.partitionLeadershipChanged(p, false)
+		}
+		b.logger.Warn("partition has no leader", "topic", p.name(), "partition", p.index, "isr", a.ISR)
+	}
+	p.wakeAll() // parked produces and fetches re-check the role
+}
+
+// partitionLeadershipChanged loads or unloads the groups of an offsets
+// partition whose leadership moved to or from this broker: the group
+// coordinator for a group is the leader of its offsets partition.
+func (b *Broker) partitionLeadershipChanged(p *partition, leader bool) {
+	if p.name() != offsetsTopic || b.groups == nil {
+		return
+	}
+	if !leader {
+		b.groups.UnloadPartition(p.index)
+		return
+	}
+	b.groups.MarkLoading(p.index)
+	idx := p.index
+	b.goroutine(func() {
+		if err := b.groups.LoadPartition(idx); err != nil {
+			b.logger.Error("loading group metadata failed; its groups get NOT_COORDINATOR", "partition", idx, "err", err)
+		}
+	})
+}
+
+// dropPartition stops hosting p and deletes its log (a reassignment moved
+// it away).
+func (b *Broker) dropPartition(t *topic, p *partition) {
+	b.mu.Lock()
+	if int(p.index) < len(t.partitions) && t.partitions[p.index] == p {
+		t.partitions[p.index] = nil
+	}
+	b.mu.Unlock()
+	b.stopPartition(p)
+	if err := p.log.Delete(); err != nil {
+		b.logger.Error("deleting a partition moved away failed", "topic", t.name, "partition", p.index, "err", err)
+		return
+	}
+	b.logger.Info("deleted replica no longer assigned here", "topic", t.name, "partition", p.index)
+}
+
+func (b *Broker) stopPartition(p *partition) {
+	b.fetchers.unfollow(p)
+	p.repMu.Lock()
+	wasLeader := p.rep.Role() == replica.Leader
+	p.rep.Stop()
+	p.repMu.Unlock()
+	if wasLeader {
+		b.partitionLeadershipChanged(p, false)
+	}
+	p.wakeAll()
+}
+
+// dropTopic forgets a deleted topic and deletes its logs.
+func (b *Broker) dropTopic(t *topic) {
+	b.mu.Lock()
+	if b.mu.topics[t.name] == t {
+		delete(b.mu.topics, t.name)
+	}
+	if b.mu.byID[t.id] == t {
+		delete(b.mu.byID, t.id)
+	}
+	parts := slices.Clone(t.partitions)
+	b.mu.Unlock()
+	for _, p := range parts {
+		if p == nil {
+			continue
+		}
+		b.stopPartition(p)
+		if err := p.log.Delete(); err != nil {
+			b.logger.Error("deleting a topic's log failed", "topic", t.name, "partition", p.index, "err", err)
+		}
+	}
+	b.logger.Info("deleted topic", "topic", t.name)
+}
+
+// hostedPartitions returns the partitions of t hosted here.
+func (b *Broker) hostedPartitions(t *topic) []*partition {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	var out []*partition
+	for _, p := range t.partitions {
+		if p != nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func isInternal(name string) bool { return name == offsetsTopic || name == "__transaction_state" }
