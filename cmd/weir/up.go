@@ -132,6 +132,8 @@ func newUpStatusCmd() *cobra.Command {
 		Long: `Show each broker (and agent) of the cluster that 'weir up' is running from
 DIR: its address, state, pid and how many times it has been restarted, as
 DIR/endpoints.json records them.`,
+		Example: `  weir up status
+  weir up status --dir /tmp/weir-dev`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			l, err := cluster.NewLayout(dir)
