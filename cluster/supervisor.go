@@ -315,7 +315,7 @@ func (s *Supervisor) onReady(ev readyEvent) error {
 	}
 	if !s.up && s.requiredReady() {
 		s.up = true
-		if err := s.opts.OnReady(s.Statuses()); err != nil {
+		if err := s.opts.OnReady(s.statuses()); err != nil {
 			return err
 		}
 	}
@@ -335,14 +335,13 @@ func (s *Supervisor) requiredReady() bool {
 // changed reports the new state once the cluster is up.
 func (s *Supervisor) changed() {
 	if s.up {
-		s.opts.OnChange(s.Statuses())
+		s.opts.OnChange(s.statuses())
 	}
 }
 
-// Statuses returns a snapshot of every process. Call it only from the
-// supervisor's own callbacks (OnReady, OnChange), which run on Run's
-// goroutine.
-func (s *Supervisor) Statuses() []Status {
+// statuses returns a snapshot of every process for OnReady and OnChange,
+// which run on Run's goroutine and may keep it.
+func (s *Supervisor) statuses() []Status {
 	out := make([]Status, len(s.children))
 	for i, c := range s.children {
 		out[i] = Status{Name: c.Name, State: c.state, Restarts: c.restarts.Count}
