@@ -1,0 +1,123 @@
+package samples
+
+import (
+	"strconv"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/weirhq/weir/agent/snapshot"
+)
+
+// logSize is the broker series with each partition replica's size on disk.
+const logSize = "kafka_log_log_size"
+
+// Loads turns a snapshot into its samples: the broker's (when the agent
+// sits beside a broker whose admin endpoint answered) and one per
+// partition the broker leads (every partition for a cluster-wide agent).
+//
+// The broker exposes byte rates per topic, not per partition, so a
+// partition's byte rates are the topic's rates on this broker apportioned
+// over the topic's partitions it leads by their share of the messages in
+// (equal shares when none grew), flagged BytesApportioned.
+func Loads(s *snapshot.Snapshot, interval time.Duration) (*BrokerLoad, []PartitionLoad) {
+	var b *BrokerLoad
+	if s.BrokerID >= 0 && s.Broker != nil {
+		b = brokerLoad(s, interval)
+	}
+	if s.Cluster == nil {
+		return b, nil
+	}
+	var topicRates map[string]snapshot.TopicRates
+	var sizes map[string]int64
+	if s.Broker != nil {
+		topicRates = make(map[string]snapshot.TopicRates, len(s.Broker.Topics))
+		for _, t := range s.Broker.Topics {
+			topicRates[t.Topic] = t
+		}
+		sizes = logSizes(s.Broker.Families)
+	}
+	var out []PartitionLoad
+	for _, t := range s.Cluster.Topics {
+		out = appendTopic(out, s, t, topicRates, sizes)
+	}
+	return b, out
+}
+
+func brokerLoad(s *snapshot.Snapshot, interval time.Duration) *BrokerLoad {
+	br := s.Broker
+	b := &BrokerLoad{Time: s.Time, ClusterName: s.ClusterName, BrokerID: s.BrokerID, Interval: interval,
+		BytesInPerSec: br.BytesInPerSec, BytesOutPerSec: br.BytesOutPerSec, MessagesInPerSec: br.MessagesInPerSec,
+		PartitionCount: int32(br.PartitionCount), LeaderCount: int32(br.LeaderCount)}
+	if h := s.Host; h != nil {
+		if h.CPU.Valid {
+			busy := 100 - h.CPU.Idle
+			b.CPUPercent = &busy
+		}
+		for _, d := range h.Disks {
+			b.DiskCapacityBytes += int64(d.TotalBytes)
+			b.DiskUsedBytes += int64(d.UsedBytes)
+		}
+	}
+	return b
+}
+
+// appendTopic appends the samples of t's partitions this agent reports.
+func appendTopic(out []PartitionLoad, s *snapshot.Snapshot, t snapshot.Topic, rates map[string]snapshot.TopicRates, sizes map[string]int64) []PartitionLoad {
+	var mine []snapshot.Partition
+	var msgSum float64
+	for _, p := range t.Partitions {
+		if s.BrokerID < 0 || p.Leader == s.BrokerID {
+			mine = append(mine, p)
+			msgSum += p.ProduceRate
+		}
+	}
+	tr, haveRates := rates[t.Name]
+	for _, p := range mine {
+		pl := PartitionLoad{Time: s.Time, ClusterName: s.ClusterName, BrokerID: s.BrokerID, Topic: t.Name,
+			Partition: p.Partition, Leader: p.Leader, Replicas: p.Replicas, MessagesInPerSec: p.ProduceRate}
+		if haveRates && s.BrokerID >= 0 {
+			share := 1 / float64(len(mine))
+			if msgSum > 0 {
+				share = p.ProduceRate / msgSum
+			}
+			in, out := tr.BytesInPerSec*share, tr.BytesOutPerSec*share
+			pl.BytesInPerSec, pl.BytesOutPerSec, pl.BytesApportioned = &in, &out, true
+		} else if s.Broker != nil && s.BrokerID >= 0 {
+			zero := 0.0 // the broker counted no traffic for the topic
+			pl.BytesInPerSec, pl.BytesOutPerSec = &zero, &zero
+		}
+		if size, ok := sizes[t.Name+"/"+strconv.Itoa(int(p.Partition))]; ok {
+			pl.SizeBytes = &size
+		}
+		out = append(out, pl)
+	}
+	return out
+}
+
+// logSizes indexes kafka_log_log_size by "topic/partition".
+func logSizes(fams []*dto.MetricFamily) map[string]int64 {
+	out := map[string]int64{}
+	for _, f := range fams {
+		if f.GetName() != logSize {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			var topic, partition string
+			for _, l := range m.GetLabel() {
+				switch l.GetName() {
+				case "topic":
+					topic = l.GetValue()
+				case "partition":
+					partition = l.GetValue()
+				}
+			}
+			v := m.GetGauge().GetValue()
+			if f.GetType() == dto.MetricType_UNTYPED {
+				v = m.GetUntyped().GetValue()
+			}
+			out[topic+"/"+partition] = int64(v)
+		}
+	}
+	return out
+}

@@ -1,0 +1,144 @@
+package samples
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/weirhq/weir/agent/snapshot"
+)
+
+// Defaults for the samples topic, as Cruise Control's metrics topic.
+const (
+	DefaultTopic      = "__weir_metrics"
+	DefaultRetention  = 5 * time.Hour
+	DefaultPartitions = 8
+)
+
+// HeaderSchema is the record header naming the value's schema file.
+const HeaderSchema = "weir.schema"
+
+// Options configure a Producer.
+type Options struct {
+	Topic    string        // DefaultTopic if ""
+	Interval time.Duration // the agent's sampling interval, recorded in broker samples
+	// Retention is the topic's retention.ms when the producer creates it
+	// (DefaultRetention if 0). An existing topic is left as it is.
+	Retention  time.Duration
+	Partitions int32 // when created; DefaultPartitions if 0
+	// ReplicationFactor when created; 0: min(3, brokers).
+	ReplicationFactor int16
+	Topics            func(string) bool // nil: all
+}
+
+// Producer is the samples exporter. Its Kafka client is the caller's; a
+// client of its own keeps a slow topic from delaying the agent's other
+// Kafka traffic (cmd/weir gives it one).
+type Producer struct {
+	opts Options
+	cl   *kgo.Client
+	adm  *kadm.Client
+
+	ready bool // the topic exists; touched only by the pipeline's worker
+}
+
+// NewProducer returns a producer over cl.
+func NewProducer(cl *kgo.Client, opts Options) *Producer {
+	if opts.Topic == "" {
+		opts.Topic = DefaultTopic
+	}
+	if opts.Retention <= 0 {
+		opts.Retention = DefaultRetention
+	}
+	if opts.Partitions <= 0 {
+		opts.Partitions = DefaultPartitions
+	}
+	if opts.Topics == nil {
+		opts.Topics = func(string) bool { return true }
+	}
+	return &Producer{opts: opts, cl: cl, adm: kadm.NewClient(cl)}
+}
+
+// Name implements snapshot.Exporter.
+func (p *Producer) Name() string { return "samples" }
+
+// Export implements snapshot.Exporter: it creates the topic if missing, then
+// produces the snapshot's samples and waits for their acknowledgement.
+func (p *Producer) Export(ctx context.Context, s *snapshot.Snapshot) error {
+	recs, err := p.Records(s)
+	if err != nil || len(recs) == 0 {
+		return err
+	}
+	if !p.ready {
+		if err := p.ensureTopic(ctx); err != nil {
+			return err
+		}
+		p.ready = true
+	}
+	if err := p.cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		return fmt.Errorf("producing %d load samples to %s: %w", len(recs), p.opts.Topic, err)
+	}
+	return nil
+}
+
+// Records are a snapshot's samples as records: key the broker id for a
+// broker sample, "topic-partition" for a partition sample.
+func (p *Producer) Records(s *snapshot.Snapshot) ([]*kgo.Record, error) {
+	b, parts := Loads(s, p.opts.Interval)
+	var recs []*kgo.Record
+	if b != nil {
+		v, err := EncodeBroker(b)
+		if err != nil {
+			return nil, err
+		}
+		recs = append(recs, p.record(strconv.Itoa(int(b.BrokerID)), v, SchemaBrokerLoadV1, s.Time))
+	}
+	for i := range parts {
+		pl := &parts[i]
+		if !p.opts.Topics(pl.Topic) {
+			continue
+		}
+		v, err := EncodePartition(pl)
+		if err != nil {
+			return nil, err
+		}
+		recs = append(recs, p.record(pl.Topic+"-"+strconv.Itoa(int(pl.Partition)), v, SchemaPartitionLoadV1, s.Time))
+	}
+	return recs, nil
+}
+
+func (p *Producer) record(key string, value []byte, schema byte, t time.Time) *kgo.Record {
+	return &kgo.Record{Topic: p.opts.Topic, Key: []byte(key), Value: value, Timestamp: t,
+		Headers: []kgo.RecordHeader{{Key: HeaderSchema, Value: []byte(SchemaFiles[schema])}}}
+}
+
+// ensureTopic creates the topic (cleanup.policy=delete, retention.ms) unless
+// it exists.
+func (p *Producer) ensureTopic(ctx context.Context) error {
+	rf := p.opts.ReplicationFactor
+	if rf <= 0 {
+		brokers, err := p.adm.ListBrokers(ctx)
+		if err != nil {
+			return fmt.Errorf("listing brokers to create %s: %w", p.opts.Topic, err)
+		}
+		rf = int16(min(3, max(1, len(brokers))))
+	}
+	retention := strconv.FormatInt(p.opts.Retention.Milliseconds(), 10)
+	configs := map[string]*string{"cleanup.policy": ptr("delete"), "retention.ms": &retention}
+	resp, err := p.adm.CreateTopic(ctx, p.opts.Partitions, rf, configs, p.opts.Topic)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
+		return fmt.Errorf("creating %s: %w", p.opts.Topic, err)
+	}
+	return nil
+}
+
+func ptr(s string) *string { return &s }

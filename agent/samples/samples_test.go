@@ -1,0 +1,251 @@
+package samples
+
+import (
+	"context"
+	"math"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/linkedin/goavro/v2"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/weirhq/weir/agent/pipeline"
+	"github.com/weirhq/weir/agent/snapshot"
+	"github.com/weirhq/weir/agent/source/brokeradmin"
+	"github.com/weirhq/weir/broker/brokertest"
+)
+
+var testTime = time.UnixMilli(1_700_000_000_123).UTC()
+
+const brokerPage = `# TYPE kafka_log_log_size gauge
+kafka_log_log_size{partition="0",topic="orders"} 1000
+kafka_log_log_size{partition="1",topic="orders"} 3000
+kafka_log_log_size{partition="2",topic="orders"} 5000
+`
+
+// testSnapshot is broker 1's agent: it leads orders-0 and orders-1 (not
+// orders-2) and idle-0; the broker took 400 B/s into orders and nothing
+// into idle.
+func testSnapshot(t *testing.T) *snapshot.Snapshot {
+	fams, err := brokeradmin.Parse(strings.NewReader(brokerPage))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rates brokeradmin.Rates
+	br := rates.Convert(fams, testTime)
+	br.BytesInPerSec, br.BytesOutPerSec, br.MessagesInPerSec, br.PartitionCount, br.LeaderCount = 400, 800, 40, 4, 3
+	br.Topics = []snapshot.TopicRates{{Topic: "orders", BytesInPerSec: 400, BytesOutPerSec: 800, MessagesInPerSec: 40}}
+	return &snapshot.Snapshot{Time: testTime, ClusterName: "east", BrokerID: 1, Broker: br,
+		Host: &snapshot.Host{CPU: snapshot.CPUPercent{Valid: true, Idle: 75, User: 25},
+			Disks: []snapshot.Disk{{TotalBytes: 1 << 30, UsedBytes: 1 << 20}}},
+		Cluster: &snapshot.Cluster{Topics: []snapshot.Topic{
+			{Name: "idle", Partitions: []snapshot.Partition{{Partition: 0, Leader: 1, Replicas: []int32{1}}}},
+			{Name: "orders", Partitions: []snapshot.Partition{
+				{Partition: 0, Leader: 1, Replicas: []int32{1, 2}, ProduceRate: 10},
+				{Partition: 1, Leader: 1, Replicas: []int32{1, 2}, ProduceRate: 30},
+				{Partition: 2, Leader: 2, Replicas: []int32{2, 1}, ProduceRate: 50},
+			}},
+		}},
+	}
+}
+
+func TestLoads(t *testing.T) {
+	b, parts := Loads(testSnapshot(t), time.Minute)
+	if b == nil || b.BytesInPerSec != 400 || *b.CPUPercent != 25 || b.DiskCapacityBytes != 1<<30 || b.DiskUsedBytes != 1<<20 ||
+		b.LeaderCount != 3 || b.ReplicationBytesInPerSec != nil || b.Interval != time.Minute {
+		t.Fatalf("broker load %+v", b)
+	}
+	if len(parts) != 3 {
+		t.Fatalf("%d partition loads, want idle-0, orders-0, orders-1", len(parts))
+	}
+	idle, o0, o1 := parts[0], parts[1], parts[2]
+	if *idle.BytesInPerSec != 0 || idle.BytesApportioned || idle.SizeBytes != nil {
+		t.Errorf("idle-0 %+v", idle)
+	}
+	// orders-0 and -1 grew 10 and 30 records/s: a quarter and three quarters.
+	if *o0.BytesInPerSec != 100 || *o1.BytesInPerSec != 300 || *o1.BytesOutPerSec != 600 || !o0.BytesApportioned ||
+		o1.MessagesInPerSec != 30 || *o1.SizeBytes != 3000 {
+		t.Errorf("orders-0 %+v, orders-1 %+v", o0, o1)
+	}
+	// A cluster-wide agent reports every partition, without byte rates.
+	s := testSnapshot(t)
+	s.BrokerID, s.Broker = -1, nil
+	b, parts = Loads(s, time.Minute)
+	if b != nil || len(parts) != 4 || parts[3].BytesInPerSec != nil || parts[3].MessagesInPerSec != 50 {
+		t.Fatalf("cluster-wide: %+v %+v", b, parts)
+	}
+}
+
+// publishedCodec parses a schema file from the repository, independently of
+// the package's embedded copy.
+func publishedCodec(t *testing.T, id byte) *goavro.Codec {
+	t.Helper()
+	data, err := os.ReadFile("schema/" + SchemaFiles[id])
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := goavro.NewCodec(string(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestRecordsDecodeWithThePublishedSchemas(t *testing.T) {
+	p := NewProducer(nil, Options{Interval: time.Minute})
+	recs, err := p.Records(testSnapshot(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 4 || string(recs[0].Key) != "1" || string(recs[2].Key) != "orders-0" {
+		t.Fatalf("%d records, keys %q %q", len(recs), recs[0].Key, recs[2].Key)
+	}
+	checkRecords(t, recs)
+}
+
+// checkRecords decodes the records of testSnapshot with the schema files and
+// with Decode, and checks both.
+func checkRecords(t *testing.T, recs []*kgo.Record) {
+	t.Helper()
+	for _, r := range recs {
+		id := r.Value[0]
+		native, rest, err := publishedCodec(t, id).NativeFromBinary(r.Value[1:])
+		if err != nil || len(rest) != 0 {
+			t.Fatalf("%s: the published schema does not decode it: %v, %d bytes left", r.Key, err, len(rest))
+		}
+		if string(r.Headers[0].Value) != SchemaFiles[id] {
+			t.Errorf("%s: header %s", r.Key, r.Headers[0].Value)
+		}
+		s, err := Decode(r.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := native.(map[string]any)
+		if !m["time"].(time.Time).Equal(testTime) || m["cluster_name"] != "east" {
+			t.Errorf("%s: %v", r.Key, m)
+		}
+		switch string(r.Key) {
+		case "1":
+			if s.Broker == nil || s.Broker.BytesOutPerSec != 800 || *s.Broker.CPUPercent != 25 || !s.Broker.Time.Equal(testTime) {
+				t.Errorf("broker sample %+v", s.Broker)
+			}
+		case "orders-1":
+			pl := s.Partition
+			if pl == nil || *pl.BytesInPerSec != 300 || *pl.SizeBytes != 3000 || pl.Leader != 1 || len(pl.Replicas) != 2 || !pl.BytesApportioned {
+				t.Errorf("orders-1 sample %+v", pl)
+			}
+			if u := m["size_bytes"].(map[string]any); u["long"] != int64(3000) {
+				t.Errorf("orders-1 size_bytes in Avro: %v", u)
+			}
+		}
+	}
+}
+
+func TestDecodeRejects(t *testing.T) {
+	for _, v := range [][]byte{nil, {9, 0}, {SchemaBrokerLoadV1}, {SchemaPartitionLoadV1, 0xff}} {
+		if _, err := Decode(v); err == nil {
+			t.Errorf("Decode(%x) accepted", v)
+		}
+	}
+	good, _ := EncodeBroker(&BrokerLoad{Time: testTime, BytesInPerSec: math.Pi})
+	if _, err := Decode(append(good, 0)); err == nil {
+		t.Error("trailing byte accepted")
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	good, _ := EncodeBroker(&BrokerLoad{Time: testTime})
+	f.Add(good)
+	part, _ := EncodePartition(&PartitionLoad{Time: testTime, Topic: "t", Replicas: []int32{1, 2}})
+	f.Add(part)
+	f.Fuzz(func(t *testing.T, v []byte) {
+		s, err := Decode(v)
+		if err == nil && (s.Broker == nil) == (s.Partition == nil) {
+			t.Fatalf("decoded %x to %+v", v, s)
+		}
+	})
+}
+
+// TestProduceToARealBroker produces samples to a real broker, which the
+// producer first creates the topic on, and reads them back.
+func TestProduceToARealBroker(t *testing.T) {
+	b := brokertest.Start(t, brokertest.Options{})
+	cl := b.Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	p := NewProducer(cl, Options{Interval: time.Minute, Partitions: 2})
+	for range 2 { // the second export finds the topic there
+		if err := p.Export(ctx, testSnapshot(t)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	adm := kadm.NewClient(cl)
+	cfgs, err := adm.DescribeTopicConfigs(ctx, DefaultTopic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, c := range cfgs[0].Configs {
+		got[c.Key] = c.MaybeValue()
+	}
+	if got["cleanup.policy"] != "delete" || got["retention.ms"] != "18000000" {
+		t.Errorf("topic configs: cleanup.policy %q retention.ms %q", got["cleanup.policy"], got["retention.ms"])
+	}
+	consumer := b.Client(t, kgo.ConsumeTopics(DefaultTopic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	var recs []*kgo.Record
+	for len(recs) < 8 {
+		fs := consumer.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("read %d of 8 samples: %v", len(recs), ctx.Err())
+		}
+		fs.EachRecord(func(r *kgo.Record) { recs = append(recs, r) })
+	}
+	checkRecords(t, recs)
+}
+
+// TestDeadClusterNeverBlocksCollection: with no broker reachable, publishing
+// never waits and the samples sink's failures and drops are counted.
+func TestDeadClusterNeverBlocksCollection(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	p := pipeline.New([]snapshot.Exporter{NewProducer(cl, Options{})}, pipeline.Options{ExportTimeout: 100 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); p.Run(ctx) }()
+	const n = 20
+	for range n {
+		start := time.Now()
+		p.Publish(testSnapshot(t))
+		if d := time.Since(start); d > 50*time.Millisecond {
+			t.Fatalf("Publish took %v", d)
+		}
+		time.Sleep(10 * time.Millisecond) // the collection interval, shortened
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for h := p.Health()[0]; h.Errors+h.Dropped != n || h.Queued != 0; h = p.Health()[0] {
+		if time.Now().After(deadline) {
+			t.Fatalf("samples health %+v", h)
+		}
+		time.Sleep(5 * time.Millisecond) // poll interval
+	}
+	if h := p.Health()[0]; h.Exported != 0 || h.Errors == 0 {
+		t.Fatalf("samples health %+v", h)
+	}
+	cancel()
+	wg.Wait()
+}
