@@ -27,7 +27,7 @@ const (
 	DefaultCloudWatchNS    = "AWS/Kafka"
 	DefaultCloudWatchBatch = 1000 // PutMetricData's limit per call
 	DefaultSamplesTopic    = "__weir_metrics"
-	DefaultOTLPProtocol    = "grpc"
+	DefaultSamplesRetain   = 5 * time.Hour // retention.ms of a samples topic the agent creates
 )
 
 // Config is the whole agent config.
@@ -102,16 +102,20 @@ type Prometheus struct {
 	NodeListen   string `yaml:"node_listen"`   // node_exporter series
 }
 
-// OTLP exports to an OpenTelemetry collector.
+// OTLP exports to an OpenTelemetry collector. Empty fields leave the
+// standard OTEL_EXPORTER_OTLP_* environment variables in force.
 type OTLP struct {
-	Endpoint string            `yaml:"endpoint"`
-	Protocol string            `yaml:"protocol"` // grpc or http
+	Endpoint string            `yaml:"endpoint"` // host:port or URL
+	Protocol string            `yaml:"protocol"` // grpc or http (http/protobuf)
 	Insecure bool              `yaml:"insecure"`
 	Headers  map[string]string `yaml:"headers"`
+	Timeout  time.Duration     `yaml:"timeout"`  // per export attempt
 	Interval time.Duration     `yaml:"interval"` // 0: every collection
 }
 
-// CloudWatch puts metrics under MSK's names and dimensions.
+// CloudWatch puts metrics under MSK's names and dimensions. Region,
+// endpoint and credentials otherwise come from the AWS SDK's standard
+// configuration (AWS_REGION, AWS_ENDPOINT_URL_CLOUDWATCH, profiles, …).
 type CloudWatch struct {
 	Region    string `yaml:"region"`
 	Namespace string `yaml:"namespace"`
@@ -122,6 +126,8 @@ type CloudWatch struct {
 // Samples produces Avro load samples to a topic for the collector.
 type Samples struct {
 	Topic string `yaml:"topic"`
+	// Retention is the retention.ms of the topic when the agent creates it.
+	Retention time.Duration `yaml:"retention"`
 }
 
 // Load reads and validates the file at path.

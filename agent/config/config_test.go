@@ -43,13 +43,13 @@ func TestParseFull(t *testing.T) {
 	if *c.Prometheus != (Prometheus{":11001", ":11002"}) {
 		t.Errorf("prometheus defaults %+v", c.Prometheus)
 	}
-	if c.OTLP.Protocol != "grpc" || c.OTLP.Headers["x-team"] != "kafka" {
+	if c.OTLP.Protocol != "" || c.OTLP.Headers["x-team"] != "kafka" {
 		t.Errorf("otlp %+v", c.OTLP)
 	}
 	if *c.CloudWatch != (CloudWatch{Region: "eu-west-1", Namespace: "AWS/Kafka", BatchSize: 1000}) {
 		t.Errorf("cloudwatch %+v", c.CloudWatch)
 	}
-	if c.Samples.Topic != "__weir_metrics" {
+	if c.Samples.Topic != "__weir_metrics" || c.Samples.Retention != 5*time.Hour {
 		t.Errorf("samples %+v", c.Samples)
 	}
 	for name, want := range map[string]bool{"orders": true, "orders-eu": true, "payments": true, "orders-tmp1": false, "old-orders": false, "payments2": false} {
@@ -86,10 +86,10 @@ func TestParseErrorsNameFieldAndLine(t *testing.T) {
 		{"brokers: [nope]\n", `line 1: brokers: "nope" is not host:port`},
 		{"brokers: [a:1]\ntopic_filter:\n  include: \"(\"\n", "line 3: topic_filter.include: bad regular expression"},
 		{"brokers: [a:1]\nprometheus:\n  broker_listen: \":1\"\n  node_listen: \":1\"\n", "line 4: prometheus.node_listen: must differ"},
-		{"brokers: [a:1]\notlp:\n  protocol: udp\n", "otlp.endpoint: is required"},
+		{"brokers: [a:1]\notlp:\n  timeout: -1s\n", "line 3: otlp.timeout: must not be negative"},
 		{"brokers: [a:1]\notlp:\n  endpoint: c:4317\n  protocol: udp\n", "line 4: otlp.protocol"},
 		{"brokers: [a:1]\ncloudwatch:\n  region: r\n  batch_size: 5000\n", "line 4: cloudwatch.batch_size"},
-		{"brokers: [a:1]\ncloudwatch: {}\n", "cloudwatch.region: is required"},
+		{"brokers: [a:1]\nsamples:\n  retention: -1h\n", "line 3: samples.retention: must not be negative"},
 		{"brokers: [a:1\n", "line"},
 	}
 	for _, c := range cases {

@@ -87,9 +87,6 @@ func (c *Config) defaults() {
 		p.BrokerListen = or(p.BrokerListen, DefaultBrokerListen)
 		p.NodeListen = or(p.NodeListen, DefaultNodeListen)
 	}
-	if o := c.OTLP; o != nil {
-		o.Protocol = or(o.Protocol, DefaultOTLPProtocol)
-	}
 	if cw := c.CloudWatch; cw != nil {
 		cw.Namespace = or(cw.Namespace, DefaultCloudWatchNS)
 		if cw.BatchSize == 0 {
@@ -98,6 +95,9 @@ func (c *Config) defaults() {
 	}
 	if s := c.Samples; s != nil {
 		s.Topic = or(s.Topic, DefaultSamplesTopic)
+		if s.Retention == 0 {
+			s.Retention = DefaultSamplesRetain
+		}
 	}
 }
 
@@ -113,26 +113,28 @@ func (c *Config) validateExporters(bad func(path, format string, args ...any)) {
 		}
 	}
 	if o := c.OTLP; o != nil {
-		if o.Endpoint == "" {
-			bad("otlp.endpoint", "is required when the otlp section is present")
-		}
-		if o.Protocol != "grpc" && o.Protocol != "http" {
+		switch o.Protocol {
+		case "", "grpc", "http", "http/protobuf":
+		default:
 			bad("otlp.protocol", "%q: want grpc or http", o.Protocol)
 		}
 		if o.Interval < 0 {
 			bad("otlp.interval", "must not be negative")
 		}
+		if o.Timeout < 0 {
+			bad("otlp.timeout", "must not be negative")
+		}
 	}
 	if cw := c.CloudWatch; cw != nil {
-		if cw.Region == "" && cw.Endpoint == "" {
-			bad("cloudwatch.region", "is required (or an endpoint override)")
-		}
 		if cw.BatchSize < 1 || cw.BatchSize > DefaultCloudWatchBatch {
 			bad("cloudwatch.batch_size", "%d: want 1 to %d", cw.BatchSize, DefaultCloudWatchBatch)
 		}
 	}
 	if s := c.Samples; s != nil && strings.ContainsAny(s.Topic, " /\\") {
 		bad("samples.topic", "%q is not a valid topic name", s.Topic)
+	}
+	if s := c.Samples; s != nil && s.Retention < 0 {
+		bad("samples.retention", "must not be negative")
 	}
 }
 

@@ -24,7 +24,10 @@ const agentExampleConfig = `  # agent.yaml (config/agent.yaml has every field, c
   interval: 60s
   level: PER_TOPIC_PER_BROKER
   topic_filter: {exclude: "__.*"}
-  prometheus: {broker_listen: ":11001", node_listen: ":11002"}`
+  prometheus: {broker_listen: ":11001", node_listen: ":11002"}
+  otlp: {endpoint: "127.0.0.1:4317", insecure: true}     # OTEL_EXPORTER_OTLP_* work too
+  cloudwatch: {region: eu-west-1, namespace: Weir/Kafka} # AWS_* work too
+  samples: {topic: __weir_metrics}                       # load samples for the collector`
 
 type agentFlags struct {
 	configPath string
@@ -42,7 +45,9 @@ admin /metrics, the host's /proc and the filesystems of the broker's log dirs,
 and the cluster over the Kafka protocol (topics, offsets, consumer groups and
 their lag), and exports one snapshot to each configured exporter. The Prometheus
 exporter serves MSK open monitoring's two endpoints: broker metrics on :11001,
-node metrics on :11002.
+node metrics on :11002. The OTLP exporter pushes to an OpenTelemetry collector,
+the CloudWatch exporter puts MSK's metrics, and the samples exporter produces
+Avro load samples to __weir_metrics for the collector.
 
 The agent works against any Kafka-protocol cluster: without broker_admin_url it
 exports what the Kafka protocol gives. docs/AGENT.md lists every series and
@@ -92,9 +97,12 @@ func runAgent(ctx context.Context, stderr io.Writer, af agentFlags) error {
 		logger.Info("prometheus endpoints listening", "broker", broker.String(), "node", node.String())
 		exporters = append(exporters, prom)
 	}
-	for _, name := range notYetExporters(cfg) {
-		logger.Warn("exporter configured but not built into this agent yet; its section is ignored", "exporter", name)
+	pushers, closeExporters, err := newPushExporters(ctx, cfg, logger)
+	if err != nil {
+		return err
 	}
+	defer closeExporters()
+	exporters = append(exporters, pushers...)
 	a, err := agent.New(cfg, cl, exporters, logger)
 	if err != nil {
 		return err
@@ -123,19 +131,4 @@ func runAgent(ctx context.Context, stderr io.Writer, af agentFlags) error {
 	}
 	logger.Info("agent stopped")
 	return nil
-}
-
-// notYetExporters names configured exporters that this build does not run.
-func notYetExporters(cfg *config.Config) []string {
-	var out []string
-	if cfg.OTLP != nil {
-		out = append(out, "otlp")
-	}
-	if cfg.CloudWatch != nil {
-		out = append(out, "cloudwatch")
-	}
-	if cfg.Samples != nil {
-		out = append(out, "samples")
-	}
-	return out
 }
