@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -27,8 +27,8 @@ import (
 // promises: every broker answers on its ports; a broker killed with SIGKILL
 // comes back on the same port with its data; SIGINT stops every child and
 // exits 0; a second `weir up` on the directory brings back the same cluster.
-// Until replication lands the brokers are independent single-node brokers,
-// so the records live on one broker and are read back from that broker.
+// The record lives on broker 2 alone (replica assignment [2]), so reading it
+// back after the kill shows that broker 2 came back with its own data.
 func TestUp(t *testing.T) {
 	t.Parallel()
 	bin := brokertest.Binary(t)
@@ -52,7 +52,7 @@ func TestUp(t *testing.T) {
 	// A record on broker 2, which is then killed and restarted by weir up.
 	b2 := e.Brokers[1]
 	const topic = "up-kill-nine"
-	createTopicOn(t, b2.Kafka, topic)
+	createTopicOn(t, b2.Kafka, 2, topic)
 	produceOne(t, b2.Kafka, topic, "before the kill")
 	if err := syscall.Kill(b2.PID, syscall.SIGKILL); err != nil {
 		t.Fatalf("kill -9 broker 2 (pid %d): %v", b2.PID, err)
@@ -302,15 +302,31 @@ func newClient(t *testing.T, addr string, opts ...kgo.Opt) *kgo.Client {
 	return cl
 }
 
-// createTopicOn creates a one-partition topic on one broker. The cluster
-// defaults (replication factor 3, min.insync.replicas 2) await
-// replication; on an independent broker the topic asks for 1 and 1.
-func createTopicOn(t *testing.T, addr, topic string) {
+// createTopicOn creates a one-partition topic whose only replica is
+// broker id, through the broker at addr, so the record produced to it lives
+// in that broker's data directory whether the brokers form a replicated
+// cluster or run alone. min.insync.replicas=1 lets acks=all through with one
+// replica.
+func createTopicOn(t *testing.T, addr string, id int32, topic string) {
 	t.Helper()
+	req := kmsg.NewPtrCreateTopicsRequest()
+	req.TimeoutMillis = 10000
+	rt := kmsg.NewCreateTopicsRequestTopic()
+	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = topic, -1, -1
+	ra := kmsg.NewCreateTopicsRequestTopicReplicaAssignment()
+	ra.Partition, ra.Replicas = 0, []int32{id}
+	rt.ReplicaAssignment = append(rt.ReplicaAssignment, ra)
 	one := "1"
-	adm := kadm.NewClient(newClient(t, addr))
-	if _, err := adm.CreateTopic(testContext(t, 10*time.Second), 1, 1, map[string]*string{"min.insync.replicas": &one}, topic); err != nil {
-		t.Fatalf("create %s on %s: %v", topic, addr, err)
+	cfg := kmsg.NewCreateTopicsRequestTopicConfig()
+	cfg.Name, cfg.Value = "min.insync.replicas", &one
+	rt.Configs = append(rt.Configs, cfg)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(testContext(t, 10*time.Second), newClient(t, addr))
+	if err == nil {
+		err = kerr.ErrorForCode(resp.Topics[0].ErrorCode)
+	}
+	if err != nil {
+		t.Fatalf("create %s on broker %d: %v", topic, id, err)
 	}
 }
 
