@@ -254,13 +254,22 @@ func (b *Broker) writeConfig(t testing.TB, overrides map[string]string) {
 // launch starts the process and waits for readiness. On failure the process
 // is killed and reaped, and the error says why.
 func (b *Broker) launch() error {
+	p, err := b.spawn()
+	if err != nil {
+		return err
+	}
+	return b.awaitReady(p)
+}
+
+// spawn starts the process without waiting for readiness.
+func (b *Broker) spawn() (*process, error) {
 	cmd := exec.Command(b.binary, "broker", "--config", b.ConfigPath)
 	cmd.Env = append(os.Environ(), b.env...)
 	cmd.Stdout = b.logs
 	cmd.Stderr = b.logs
 	b.logs.mark("starting " + strings.Join(cmd.Args, " "))
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("exec %s: %w", b.binary, err)
+		return nil, fmt.Errorf("exec %s: %w", b.binary, err)
 	}
 	p := &process{cmd: cmd, exited: make(chan struct{})}
 	go func() { // owned by p: ends when the process exits, and every path waits on p.exited
@@ -270,6 +279,12 @@ func (b *Broker) launch() error {
 	b.mu.Lock()
 	b.proc = p
 	b.mu.Unlock()
+	return p, nil
+}
+
+// awaitReady waits for a spawned process; on failure it is killed and
+// reaped.
+func (b *Broker) awaitReady(p *process) error {
 	if err := waitReady(b.Addr, b.AdminAddr, p.exited, ReadyTimeout); err != nil {
 		if p := b.take(); p != nil {
 			_ = p.cmd.Process.Kill()

@@ -69,8 +69,9 @@ type Partition struct {
 	// Leader only.
 	followers   map[int32]*follower
 	epochStart  int64   // log end offset when this leader epoch began
-	pendingISR  []int32 // proposed ISR awaiting the controller, nil if none
-	pendingFrom int32   // partition epoch the proposal was based on
+	pendingISR  []int32   // proposed ISR awaiting the controller, nil if none
+	pendingFrom int32     // partition epoch the proposal was based on
+	retryAt     time.Time // no new ISR proposal before this (after a failure)
 }
 
 // New returns the state of a partition this broker hosts but does not yet
@@ -114,6 +115,13 @@ func (p *Partition) MaximalISR() []int32 {
 // Followers' log end offsets start unknown, as after a Kafka election.
 func (p *Partition) BecomeLeader(a Assignment, leo, hw int64, now time.Time) {
 	newEpoch := p.role != Leader || a.LeaderEpoch != p.assign.LeaderEpoch
+	if !newEpoch {
+		for r, f := range p.followers {
+			if slices.Contains(p.assign.ISR, r) && !slices.Contains(a.ISR, r) {
+				p.forget(f, now) // left the ISR: it must fetch afresh to rejoin
+			}
+		}
+	}
 	p.role, p.assign = Leader, cloneAssignment(a)
 	if newEpoch {
 		p.epochStart = leo
@@ -222,11 +230,12 @@ type ISRChange struct {
 
 // NextISRChange returns the ISR change the leader should propose now, if
 // any and if none is in flight: first removing followers that have not
-// caught up within lagMax, else adding one follower that has caught up.
-// The change is recorded as pending until the controller's answer arrives
+// caught up within lagMax, else adding one eligible follower (a live,
+// unfenced broker, as the controller requires) that has caught up. The
+// change is recorded as pending until the controller's answer arrives
 // through BecomeLeader (or ISRChangeFailed).
-func (p *Partition) NextISRChange(now time.Time, lagMax time.Duration) (ISRChange, bool) {
-	if p.role != Leader || p.pendingISR != nil {
+func (p *Partition) NextISRChange(now time.Time, lagMax time.Duration, eligible func(int32) bool) (ISRChange, bool) {
+	if p.role != Leader || p.pendingISR != nil || now.Before(p.retryAt) {
 		return ISRChange{}, false
 	}
 	isr := p.assign.ISR
@@ -242,10 +251,10 @@ func (p *Partition) NextISRChange(now time.Time, lagMax time.Duration) (ISRChang
 	}
 	for _, r := range p.assign.Replicas {
 		f := p.followers[r]
-		if r == p.self || f == nil || slices.Contains(isr, r) {
+		if r == p.self || f == nil || slices.Contains(isr, r) || !eligible(r) {
 			continue
 		}
-		if f.leo >= p.hw && f.leo >= p.epochStart {
+		if f.fetchedSinceUp && f.leo >= p.hw && f.leo >= p.epochStart {
 			return p.propose(append(slices.Clone(isr), r)), true
 		}
 	}
@@ -258,14 +267,31 @@ func (p *Partition) propose(isr []int32) ISRChange {
 	return ISRChange{ISR: isr, LeaderEpoch: p.assign.LeaderEpoch, PartitionEpoch: p.assign.PartitionEpoch}
 }
 
+// isrRetryBackoff spaces out ISR proposals after one fails.
+const isrRetryBackoff = time.Second
+
 // ISRChangeFailed clears a pending change the controller rejected or that
-// could not be sent, so it is retried later.
-func (p *Partition) ISRChangeFailed() { p.pendingISR = nil }
+// could not be sent, so it is retried after a backoff.
+func (p *Partition) ISRChangeFailed(now time.Time) {
+	p.pendingISR, p.retryAt = nil, now.Add(isrRetryBackoff)
+}
 
 // ISRCommitted applies the controller's answer to an ISR change.
-func (p *Partition) ISRCommitted(isr []int32, partitionEpoch int32) {
+func (p *Partition) ISRCommitted(isr []int32, partitionEpoch int32, now time.Time) {
+	for r, f := range p.followers {
+		if slices.Contains(p.assign.ISR, r) && !slices.Contains(isr, r) {
+			p.forget(f, now)
+		}
+	}
 	p.assign.ISR, p.assign.PartitionEpoch = slices.Clone(isr), partitionEpoch
 	p.pendingISR = nil
+}
+
+// forget drops what the leader knew of a follower that left the ISR: it
+// rejoins only on what it fetches afterwards, never on state from before
+// (it may have restarted and truncated meanwhile).
+func (p *Partition) forget(f *follower, now time.Time) {
+	*f = follower{leo: -1, lastCaughtUp: now}
 }
 
 // FollowerLEO returns what the leader knows of a follower's log end

@@ -8,6 +8,8 @@ import (
 
 var t0 = time.Unix(1_000_000, 0)
 
+func all(int32) bool { return true }
+
 func leader(t *testing.T, leo int64) *Partition {
 	t.Helper()
 	p := New(1)
@@ -57,18 +59,18 @@ func TestLaggingFollowerLeavesISR(t *testing.T) {
 		p.LocalAppend(100 + int64(i))
 		p.FollowerFetch(2, 100+int64(i), 100+int64(i), now)
 	}
-	ch, ok := p.NextISRChange(now, lag)
+	ch, ok := p.NextISRChange(now, lag, all)
 	if !ok || !slices.Equal(ch.ISR, []int32{1, 2}) || ch.PartitionEpoch != 7 {
 		t.Fatalf("change %+v %v, want ISR [1 2] from partition epoch 7", ch, ok)
 	}
-	if _, again := p.NextISRChange(now, lag); again {
+	if _, again := p.NextISRChange(now, lag, all); again {
 		t.Fatal("a second change while one is pending")
 	}
 	// Until committed, the maximal ISR still counts 3: hw held at its LEO.
 	if p.HighWatermark() != 100 {
 		t.Fatalf("hw %d, want 100 (held by pending-removal replica 3)", p.HighWatermark())
 	}
-	p.ISRCommitted([]int32{1, 2}, 8)
+	p.ISRCommitted([]int32{1, 2}, 8, now)
 	p.LocalAppend(131)
 	if p.HighWatermark() != 131 {
 		t.Fatalf("hw %d after shrink, want 131", p.HighWatermark())
@@ -80,11 +82,11 @@ func TestFollowerRejoinsISRWhenCaughtUpToHW(t *testing.T) {
 	p.BecomeLeader(Assignment{Leader: 1, LeaderEpoch: 2, PartitionEpoch: 4, Replicas: []int32{1, 2}, ISR: []int32{1}}, 50, 0, t0)
 	p.LocalAppend(80)
 	p.FollowerFetch(2, 40, 80, t0)
-	if _, ok := p.NextISRChange(t0, time.Minute); ok {
+	if _, ok := p.NextISRChange(t0, time.Minute, all); ok {
 		t.Fatal("proposed adding a follower below the high watermark")
 	}
 	p.FollowerFetch(2, 80, 80, t0)
-	ch, ok := p.NextISRChange(t0, time.Minute)
+	ch, ok := p.NextISRChange(t0, time.Minute, all)
 	if !ok || !slices.Equal(ch.ISR, []int32{1, 2}) {
 		t.Fatalf("change %+v %v, want [1 2]", ch, ok)
 	}
@@ -99,7 +101,7 @@ func TestFollowerNeedsCurrentEpochStartToRejoin(t *testing.T) {
 	p := New(1)
 	p.BecomeLeader(Assignment{Leader: 1, LeaderEpoch: 5, Replicas: []int32{1, 2}, ISR: []int32{1}}, 50, 0, t0)
 	p.FollowerFetch(2, 10, 50, t0)
-	if _, ok := p.NextISRChange(t0, time.Minute); ok {
+	if _, ok := p.NextISRChange(t0, time.Minute, all); ok {
 		t.Fatal("a follower below the epoch start rejoined the ISR")
 	}
 }
@@ -120,7 +122,7 @@ func TestCaughtUpAsOfPreviousFetch(t *testing.T) {
 		p.FollowerFetch(2, prev, leo, now)
 		p.FollowerFetch(3, leo, leo, now)
 	}
-	if ch, ok := p.NextISRChange(now, 30*time.Second); ok {
+	if ch, ok := p.NextISRChange(now, 30*time.Second, all); ok {
 		t.Fatalf("shrank to %v though replica 2 keeps up with the previous fetch", ch.ISR)
 	}
 }
@@ -148,5 +150,41 @@ func TestNewLeaderEpochResetsFollowerState(t *testing.T) {
 	}
 	if p.HighWatermark() != 100 {
 		t.Fatalf("hw %d, want 100 kept", p.HighWatermark())
+	}
+}
+
+func TestIneligibleFollowerIsNotAddedAndFailuresBackOff(t *testing.T) {
+	p := New(1)
+	p.BecomeLeader(Assignment{Leader: 1, LeaderEpoch: 2, PartitionEpoch: 4, Replicas: []int32{1, 2}, ISR: []int32{1}}, 50, 0, t0)
+	p.FollowerFetch(2, 50, 50, t0)
+	fenced := func(r int32) bool { return r != 2 }
+	if _, ok := p.NextISRChange(t0, time.Minute, fenced); ok {
+		t.Fatal("proposed adding a fenced broker")
+	}
+	if _, ok := p.NextISRChange(t0, time.Minute, all); !ok {
+		t.Fatal("no proposal for an eligible caught-up follower")
+	}
+	p.ISRChangeFailed(t0)
+	if _, ok := p.NextISRChange(t0.Add(100*time.Millisecond), time.Minute, all); ok {
+		t.Fatal("retried at once after a failure")
+	}
+	if _, ok := p.NextISRChange(t0.Add(2*time.Second), time.Minute, all); !ok {
+		t.Fatal("never retried")
+	}
+}
+
+func TestRemovedFollowerMustFetchAgainToRejoin(t *testing.T) {
+	p := leader(t, 100)
+	p.FollowerFetch(2, 100, 100, t0)
+	p.FollowerFetch(3, 100, 100, t0)
+	// The controller drops 3 (say it was fenced): the same leader epoch,
+	// a new partition epoch.
+	p.BecomeLeader(Assignment{Leader: 1, LeaderEpoch: 3, PartitionEpoch: 8, Replicas: []int32{1, 2, 3}, ISR: []int32{1, 2}}, 100, 100, t0)
+	if ch, ok := p.NextISRChange(t0, time.Minute, all); ok {
+		t.Fatalf("re-added %v on state from before it left", ch.ISR)
+	}
+	p.FollowerFetch(3, 100, 100, t0.Add(time.Second))
+	if ch, ok := p.NextISRChange(t0.Add(time.Second), time.Minute, all); !ok || !slices.Equal(ch.ISR, []int32{1, 2, 3}) {
+		t.Fatalf("change %+v %v after a fresh fetch, want [1 2 3]", ch, ok)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -20,12 +21,20 @@ import (
 // every broker, as KRaft does.
 
 const (
-	controllerTick         = 250 * time.Millisecond
-	brokerSessionTimeout   = 9 * time.Second // broker.session.timeout.ms
-	brokerHeartbeatEvery   = 2 * time.Second // broker.heartbeat.interval.ms
-	leaderImbalanceDefault = 300 * time.Second
-	proposeTimeout         = 10 * time.Second
+	controllerTick = 100 * time.Millisecond
+	proposeTimeout = 10 * time.Second
 )
+
+// msConfig reads a millisecond broker config through the config table
+// (so its default applies when unset).
+func (b *Broker) msConfig(key string) time.Duration {
+	v, _ := b.cfg.Value(key)
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		return time.Second
+	}
+	return time.Duration(n) * time.Millisecond
+}
 
 // controller is the leader-only state: heartbeats seen.
 type controller struct {
@@ -83,14 +92,14 @@ func (c *controller) run() {
 			}
 			b.logger.Info("this broker is now the active controller", "node.id", b.cfg.NodeID)
 		}
-		fences := quorum.FenceExpired(img, c.mu.tracker, now, brokerSessionTimeout)
+		fences := quorum.FenceExpired(img, c.mu.tracker, now, b.msConfig("broker.session.timeout.ms"))
 		c.mu.Unlock()
 		for _, cmd := range fences {
 			b.logger.Warn("fencing broker: its session expired", "broker", cmd.(quorum.FenceBroker).ID)
 			c.propose(cmd)
 		}
 		c.finishReassignments(img)
-		if b.cfg.AutoLeaderRebalance && now.Sub(lastRebalance) >= leaderImbalanceDefault {
+		if b.cfg.AutoLeaderRebalance && now.Sub(lastRebalance) >= 1000*b.msConfig("leader.imbalance.check.interval.seconds") {
 			lastRebalance = now
 			c.rebalanceLeaders(img)
 		}

@@ -67,7 +67,7 @@ func (l *lifecycle) run() {
 		case <-l.b.ctx.Done():
 			return
 		case reply := <-l.stopReq:
-			l.controlledShutdown(10 * time.Second)
+			l.controlledShutdown(5 * time.Second)
 			close(reply)
 			return
 		case <-tick.C:
@@ -87,7 +87,7 @@ func (l *lifecycle) step() error {
 	if l.brokerEpoch() < 0 {
 		return l.register()
 	}
-	if time.Since(l.lastBeat) >= brokerHeartbeatEvery || l.b.fenced() {
+	if time.Since(l.lastBeat) >= l.b.msConfig("broker.heartbeat.interval.ms") || l.b.fenced() {
 		if err := l.heartbeat(false); err != nil {
 			return err
 		}
@@ -187,9 +187,10 @@ func (l *lifecycle) sendISRChanges() error {
 		ch replica.ISRChange
 	}
 	var changes []change
+	img := b.node.Image()
 	for _, p := range b.allPartitions() {
 		p.repMu.Lock()
-		ch, ok := p.rep.NextISRChange(now, b.cfg.ReplicaLagTimeMax)
+		ch, ok := p.rep.NextISRChange(now, b.cfg.ReplicaLagTimeMax, img.IsLive)
 		p.repMu.Unlock()
 		if ok {
 			changes = append(changes, change{p, ch})
@@ -252,11 +253,14 @@ func (l *lifecycle) sendISRChanges() error {
 // leaderships to other replicas before the broker stops, so producers and
 // consumers fail over at once instead of after a session timeout.
 func (l *lifecycle) controlledShutdown(timeout time.Duration) {
-	if l.brokerEpoch() < 0 || len(l.b.node.Image().LiveBrokers()) <= 1 {
+	if l.brokerEpoch() < 0 || len(l.b.node.Image().LiveBrokers()) <= 1 || !l.b.leadsAny() {
 		return
 	}
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
+		if _, ok := l.b.node.LeaderID(); !ok {
+			break // no controller to ask (the quorum is down): just stop
+		}
 		if err := l.connect(); err == nil {
 			if err = l.heartbeat(true); err == nil {
 				l.b.logger.Info("controlled shutdown complete: leaderships moved")
@@ -267,7 +271,17 @@ func (l *lifecycle) controlledShutdown(timeout time.Duration) {
 		t := time.NewTimer(lifecycleTick)
 		<-t.C
 	}
-	l.b.logger.Warn("controlled shutdown timed out; stopping anyway")
+	l.b.logger.Warn("controlled shutdown not acknowledged; stopping anyway (followers take over after broker.session.timeout.ms)")
+}
+
+// leadsAny reports whether this broker leads any partition.
+func (b *Broker) leadsAny() bool {
+	for _, p := range b.allPartitions() {
+		if p.isLeader() {
+			return true
+		}
+	}
+	return false
 }
 
 // requestShutdown runs a controlled shutdown on the lifecycle goroutine

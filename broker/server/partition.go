@@ -83,10 +83,10 @@ func (p *partition) isrChangeDone(isr []int32, partitionEpoch int32) {
 	p.repMu.Lock()
 	defer p.repMu.Unlock()
 	if isr == nil {
-		p.rep.ISRChangeFailed()
+		p.rep.ISRChangeFailed(time.Now())
 		return
 	}
-	p.rep.ISRCommitted(isr, partitionEpoch)
+	p.rep.ISRCommitted(isr, partitionEpoch, time.Now())
 }
 
 // truncated tells the replication state the log was cut back.

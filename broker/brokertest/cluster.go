@@ -1,0 +1,134 @@
+package brokertest
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Cluster is a set of real `weir broker` processes forming one cluster:
+// the first min(3, n) are the metadata quorum's voters (combined mode).
+type Cluster struct {
+	Brokers []*Broker
+}
+
+// StartCluster starts n brokers as one cluster and waits until every one
+// is ready (registered, unfenced, serving). The defaults suit
+// replication tests: default.replication.factor=min(3,n),
+// min.insync.replicas=min(2,n), offsets.topic.replication.factor=min(3,n);
+// opts.Props override them for every broker. Each broker is stopped by
+// t.Cleanup.
+func StartCluster(t testing.TB, n int, opts Options) *Cluster {
+	t.Helper()
+	bin := Binary(t)
+	var idb [16]byte
+	rand.Read(idb[:])
+	clusterID := base64.RawURLEncoding.EncodeToString(idb[:])
+	c := &Cluster{}
+	for i := 1; i <= n; i++ {
+		root := t.TempDir()
+		b := &Broker{
+			DataDir: filepath.Join(root, "data"), ConfigPath: filepath.Join(root, "server.properties"),
+			t: t, binary: bin, env: opts.Env, logs: &logBuffer{},
+			Addr: freeAddr(t), AdminAddr: freeAddr(t),
+		}
+		c.Brokers = append(c.Brokers, b)
+		t.Cleanup(func() {
+			b.shutdown()
+			if t.Failed() {
+				t.Logf("weir broker %d output (%s):\n%s", b.NodeID, b.Addr, b.logs.String())
+			}
+		})
+	}
+	var voters []string
+	for i, b := range c.Brokers[:min(3, n)] {
+		voters = append(voters, fmt.Sprintf("%d@%s", i+1, b.Addr))
+	}
+	for i, b := range c.Brokers {
+		props := map[string]string{
+			"node.id":                          strconv.Itoa(i + 1),
+			"controller.quorum.voters":         strings.Join(voters, ","),
+			"weir.cluster.id":                  clusterID,
+			"broker.rack":                      fmt.Sprintf("rack-%d", i%3),
+			"default.replication.factor":       strconv.Itoa(min(3, n)),
+			"min.insync.replicas":              strconv.Itoa(min(2, n)),
+			"offsets.topic.replication.factor": strconv.Itoa(min(3, n)),
+			"group.initial.rebalance.delay.ms": "0",
+		}
+		for k, v := range opts.Props {
+			props[k] = v
+		}
+		b.writeConfig(t, props)
+	}
+	procs := make([]*process, n)
+	for i, b := range c.Brokers {
+		p, err := b.spawn()
+		if err != nil {
+			t.Fatalf("brokertest: start broker %d: %v", i+1, err)
+		}
+		procs[i] = p
+	}
+	for i, b := range c.Brokers {
+		if err := b.awaitReady(procs[i]); err != nil {
+			t.Fatalf("brokertest: broker %d not ready: %v", i+1, err)
+		}
+	}
+	return c
+}
+
+// Bootstrap is every broker's address, comma separated.
+func (c *Cluster) Bootstrap() []string {
+	var out []string
+	for _, b := range c.Brokers {
+		out = append(out, b.Addr)
+	}
+	return out
+}
+
+// Client returns a franz-go client seeded with every broker, closed by
+// t.Cleanup.
+func (c *Cluster) Client(t testing.TB, opts ...kgo.Opt) *kgo.Client {
+	t.Helper()
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(c.Bootstrap()...)}, opts...)...)
+	if err != nil {
+		t.Fatalf("brokertest: client: %v", err)
+	}
+	t.Cleanup(cl.Close)
+	return cl
+}
+
+// Broker returns the broker with node id id.
+func (c *Cluster) Broker(id int32) *Broker {
+	for _, b := range c.Brokers {
+		if b.NodeID == id {
+			return b
+		}
+	}
+	return nil
+}
+
+// Pause stops the broker process with SIGSTOP (it stays alive but does
+// nothing: no fetches, no heartbeats), Resume continues it with SIGCONT.
+func (b *Broker) Pause() { b.signal(syscall.SIGSTOP) }
+
+// Resume continues a paused broker.
+func (b *Broker) Resume() { b.signal(syscall.SIGCONT) }
+
+func (b *Broker) signal(sig syscall.Signal) {
+	b.mu.Lock()
+	p := b.proc
+	b.mu.Unlock()
+	if p == nil {
+		b.t.Fatalf("brokertest: signal %v to a stopped broker", sig)
+	}
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		b.t.Fatalf("brokertest: signal %v: %v", sig, err)
+	}
+}
