@@ -68,7 +68,7 @@ type Partition struct {
 
 	// Leader only.
 	followers   map[int32]*follower
-	epochStart  int64   // log end offset when this leader epoch began
+	epochStart  int64     // log end offset when this leader epoch began
 	pendingISR  []int32   // proposed ISR awaiting the controller, nil if none
 	pendingFrom int32     // partition epoch the proposal was based on
 	retryAt     time.Time // no new ISR proposal before this (after a failure)
