@@ -17,9 +17,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/weirhq/weir/agent/samples"
 	"github.com/weirhq/weir/agent/source/brokeradmin"
 	"github.com/weirhq/weir/broker/brokertest"
 )
@@ -28,61 +28,61 @@ import (
 // real `weir agent` process beside it, and a real Prometheus server scraping
 // the agent's two endpoints every second; then it asks Prometheus, over its
 // HTTP API, for the broker's bytes in, its under-replicated partitions, the
-// node series and a consumer group's lag.
+// node series and a consumer group's lag (a franz-go group consumer against
+// the broker's group coordinator).
 //
-// The broker has no group coordinator yet, so the consumer-group half runs
-// a second agent against an in-process kfake cluster (kfake has groups);
-// when the broker serves groups, that half moves to the broker.
+// The same agent also runs the push exporters: load samples to
+// __weir_metrics on the broker (read back and decoded), and OTLP and
+// CloudWatch aimed at dead endpoints, which fail, are counted, and hold up
+// nothing else.
 func TestAgentPrometheus(t *testing.T) {
 	promBin := lookProm(t)
 	ctx := testContext(t, 90*time.Second)
 
-	// The broker half: produce to a real broker.
 	b := startBroker(t, nil)
 	const topic = "agent-e2e"
-	createTopic(t, admin(t, b), topic, 2, nil)
+	adm := admin(t, b)
+	createTopic(t, adm, topic, 2, nil)
 	prod := b.Client(t, kgo.DefaultProduceTopic(topic))
 	for i := range 40 {
 		produceSync(t, prod, &kgo.Record{Value: []byte(fmt.Sprintf("record-%03d", i))})
 	}
-	brokerAgent := startAgent(t, "cluster_name: e2e\nbroker_id: 1\nbrokers: [%s]\nbroker_admin_url: %s\nlog_dirs: [%s]\n",
-		b.Addr, b.AdminAddr, b.DataDir)
-
-	// The group half: a group that commits, stops consuming and lags.
-	fake, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "orders"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(fake.Close)
-	seed := fake.ListenAddrs()[0]
+	// A group that commits, stops consuming and lags.
+	createTopic(t, adm, "orders", 1, nil)
 	const consumed, extra = 60, 25
-	produceTo(t, seed, "orders", consumed)
-	consumeAndCommit(t, ctx, seed, "orders", "e2e-readers", consumed)
-	produceTo(t, seed, "orders", extra) // the group has stopped: it now lags by extra
-	groupAgent := startAgent(t, "cluster_name: kfake\nbrokers: [%s]\n", seed)
+	produceTo(t, b.Addr, "orders", consumed)
+	consumeAndCommit(t, ctx, b.Addr, "orders", "e2e-readers", consumed)
+	produceTo(t, b.Addr, "orders", extra) // the group has stopped: it now lags by extra
 
-	prom := startPrometheus(t, promBin, map[string][]string{
-		"weir-broker": {brokerAgent.broker, brokerAgent.node},
-		"kfake":       {groupAgent.broker},
-	})
+	dead := freePort(t) // nothing listens here
+	agent := startAgent(t, "cluster_name: e2e\nbroker_id: 1\nbrokers: [%s]\nbroker_admin_url: %s\nlog_dirs: [%s]\n"+
+		"otlp: {endpoint: %q, insecure: true, timeout: 200ms}\ncloudwatch: {endpoint: \"http://%s\", region: eu-west-1}\nsamples: {}\n",
+		b.Addr, b.AdminAddr, b.DataDir, dead, dead)
+	prom := startPrometheus(t, promBin, map[string][]string{"weir-broker": {agent.broker, agent.node}})
 
 	wantBytesIn := brokerCounter(t, b, "kafka_server_brokertopicmetrics_bytesin_total", topic)
 	if wantBytesIn <= 0 {
 		t.Fatalf("the broker counted %v bytes in for %s", wantBytesIn, topic)
 	}
+	const job = `job="weir-broker"`
 	checks := []struct {
 		query string
 		want  float64
 	}{
-		{fmt.Sprintf(`kafka_server_brokertopicmetrics_bytesin_total{job="weir-broker",topic=%q}`, topic), wantBytesIn},
-		{`kafka_server_replicamanager_underreplicatedpartitions{job="weir-broker"}`, 0},
-		{fmt.Sprintf(`sum(kafka_topic_partition_current_offset{job="weir-broker",topic=%q})`, topic), 40},
-		{`weir_agent_up{job="weir-broker"}`, 1},
-		{`count(node_memory_MemTotal_bytes{job="weir-broker"} > 0)`, 1},
-		{`kafka_consumergroup_current_offset{job="kfake",consumergroup="e2e-readers",topic="orders",partition="0"}`, consumed},
-		{`kafka_topic_partition_current_offset{job="kfake",topic="orders",partition="0"}`, consumed + extra},
-		{`kafka_consumergroup_lag{job="kfake",consumergroup="e2e-readers",topic="orders",partition="0"}`, extra},
-		{`kafka_consumergroup_lag_sum{job="kfake",consumergroup="e2e-readers",topic="orders"}`, extra},
+		{fmt.Sprintf(`kafka_server_brokertopicmetrics_bytesin_total{%s,topic=%q}`, job, topic), wantBytesIn},
+		{`kafka_server_replicamanager_underreplicatedpartitions{` + job + `}`, 0},
+		{fmt.Sprintf(`sum(kafka_topic_partition_current_offset{%s,topic=%q})`, job, topic), 40},
+		{`weir_agent_up{` + job + `}`, 1},
+		{`count(node_memory_MemTotal_bytes{` + job + `} > 0)`, 1},
+		{`kafka_consumergroup_current_offset{` + job + `,consumergroup="e2e-readers",topic="orders",partition="0"}`, consumed},
+		{`kafka_topic_partition_current_offset{` + job + `,topic="orders",partition="0"}`, consumed + extra},
+		{`kafka_consumergroup_lag{` + job + `,consumergroup="e2e-readers",topic="orders",partition="0"}`, extra},
+		{`kafka_consumergroup_lag_sum{` + job + `,consumergroup="e2e-readers",topic="orders"}`, extra},
+		{`kafka_consumergroup_members{` + job + `,consumergroup="e2e-readers"}`, 0},
+		// The dead sinks fail every export; the samples sink does not.
+		{`clamp_max(weir_agent_exporter_errors_total{` + job + `,exporter="otlp"}, 1)`, 1},
+		{`clamp_max(weir_agent_exporter_errors_total{` + job + `,exporter="cloudwatch"}, 1)`, 1},
+		{`weir_agent_exporter_errors_total{` + job + `,exporter="samples"}`, 0},
 	}
 	for _, c := range checks {
 		waitFor(t, 45*time.Second, c.query+" = "+strconv.FormatFloat(c.want, 'f', -1, 64), func() error {
@@ -98,15 +98,56 @@ func TestAgentPrometheus(t *testing.T) {
 	}
 	// The time lag needs two collections of history; it exists and is positive.
 	waitFor(t, 30*time.Second, "a time lag for the lagging group", func() error {
-		got, err := prom.query(`weir_consumergroup_time_lag_seconds{job="kfake",consumergroup="e2e-readers"}`)
+		got, err := prom.query(`weir_consumergroup_time_lag_seconds{` + job + `,consumergroup="e2e-readers"}`)
 		if err == nil && got <= 0 {
 			err = fmt.Errorf("time lag %v s", got)
 		}
 		return err
 	})
-	// Both agents stop cleanly on SIGTERM.
-	brokerAgent.stop(t)
-	groupAgent.stop(t)
+	checkSamples(t, ctx, b, topic)
+	agent.stop(t)
+}
+
+// checkSamples reads the agent's load samples back from __weir_metrics and
+// decodes them with agent/samples: a broker sample for broker 1 and a
+// partition sample for each partition of topic, with their size on disk.
+func checkSamples(t *testing.T, ctx context.Context, b *brokertest.Broker, topic string) {
+	t.Helper()
+	cl := b.Client(t, kgo.ConsumeTopics(samples.DefaultTopic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	var broker *samples.BrokerLoad
+	parts := map[int32]*samples.PartitionLoad{}
+	for broker == nil || len(parts) < 2 {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("load samples: broker %v, %d partitions of %s: %v", broker, len(parts), topic, ctx.Err())
+		}
+		for _, r := range fs.Records() {
+			s, err := samples.Decode(r.Value)
+			if err != nil {
+				t.Fatalf("decoding the sample keyed %q: %v", r.Key, err)
+			}
+			switch {
+			case s.Broker != nil:
+				broker = s.Broker
+			case s.Partition.Topic == topic:
+				parts[s.Partition.Partition] = s.Partition
+			}
+		}
+	}
+	if broker.BrokerID != 1 || broker.ClusterName != "e2e" || broker.DiskCapacityBytes <= 0 {
+		t.Errorf("broker sample %+v", broker)
+	}
+	var size int64 // the producer's sticky partitioner may have filled one partition
+	for p, pl := range parts {
+		if pl.Leader != 1 || pl.SizeBytes == nil || pl.BytesInPerSec == nil {
+			t.Errorf("%s-%d sample %+v", topic, p, pl)
+			continue
+		}
+		size += *pl.SizeBytes
+	}
+	if size <= 0 {
+		t.Errorf("the samples of %s say it holds %d bytes", topic, size)
+	}
 }
 
 func lookProm(t *testing.T) string {
@@ -145,6 +186,8 @@ func startAgent(t *testing.T, header string, args ...any) *agentProc {
 	}
 	a.cmd = exec.Command(brokertest.Binary(t), "agent", "--config", path, "--log-level", "debug")
 	a.cmd.Stdout, a.cmd.Stderr = a.logs, a.logs
+	// Static credentials keep the AWS SDK off the instance-metadata address.
+	a.cmd.Env = append(os.Environ(), "AWS_EC2_METADATA_DISABLED=true", "AWS_ACCESS_KEY_ID=e2e", "AWS_SECRET_ACCESS_KEY=e2e")
 	if err := a.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
