@@ -36,8 +36,20 @@ var SchemaFiles = map[byte]string{
 //go:embed schema/*.avsc
 var schemaFS embed.FS
 
+// Bounds on what a decoded sample may claim. goavro sizes an array's
+// backing store by the block count the bytes announce, so a corrupt record
+// could ask for gigabytes (found by FuzzDecode); no sample has more than a
+// few replicas or a string over Kafka's 249-character names. goavro's
+// bounds are process-wide: the agent and the collector use goavro only
+// through this package.
+const (
+	maxBlockCount = 1 << 16
+	maxBlockSize  = 1 << 20
+)
+
 // codecs are built once from the embedded schema files.
 var codecs = func() map[byte]*goavro.Codec {
+	goavro.MaxBlockCount, goavro.MaxBlockSize = maxBlockCount, maxBlockSize
 	out := map[byte]*goavro.Codec{}
 	for id, file := range SchemaFiles {
 		data, err := schemaFS.ReadFile("schema/" + file)

@@ -69,9 +69,14 @@ type failure struct {
 
 func newFake(t *testing.T) *fakeCloudWatch {
 	f := &fakeCloudWatch{}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	f.srv = newFakeServer(f)
 	t.Cleanup(f.srv.Close)
 	return f
+}
+
+func newFakeServer(f *fakeCloudWatch) *httptest.Server {
+	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	return f.srv
 }
 
 func (f *fakeCloudWatch) serve(w http.ResponseWriter, r *http.Request) {

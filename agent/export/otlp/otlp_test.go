@@ -63,7 +63,9 @@ type receiver struct {
 	grpcAddr, http string
 }
 
-func startReceiver(t *testing.T) *receiver {
+func startReceiver(t *testing.T) *receiver { return startReceiverB(t) }
+
+func startReceiverB(t testing.TB) *receiver {
 	t.Helper()
 	r := &receiver{sink: new(consumertest.MetricsSink), grpcAddr: freeAddr(t), http: freeAddr(t)}
 	f := otlpreceiver.NewFactory()
@@ -81,7 +83,7 @@ func startReceiver(t *testing.T) *receiver {
 	return r
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
