@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -33,6 +34,7 @@ type lifecycle struct {
 		epoch int64 // broker epoch from registration; -1 until registered
 	}
 	lastBeat time.Time
+	probe    int // the voter to try next while no leader is known
 
 	// stopReq asks the loop for a controlled shutdown; the reply channel
 	// is closed when it is done (or gave up).
@@ -98,7 +100,19 @@ func (l *lifecycle) step() error {
 func (l *lifecycle) connect() error {
 	ctrl, ok := l.b.node.LeaderID()
 	if !ok {
-		return errors.New("no active controller")
+		// A broker that is not a voter learns the leader only once it is
+		// in the quorum, which needs its registration: until then, try
+		// the voters in turn (the others answer NOT_CONTROLLER).
+		if l.b.isVoter(l.b.cfg.NodeID) || len(l.b.voters) == 0 {
+			return errors.New("no active controller")
+		}
+		ids := make([]int32, 0, len(l.b.voters))
+		for id := range l.b.voters {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		l.probe = (l.probe + 1) % len(ids)
+		ctrl = ids[l.probe]
 	}
 	if l.conn != nil && l.connTo == ctrl {
 		return nil
@@ -143,6 +157,7 @@ func (l *lifecycle) register() error {
 	}
 	resp := raw.(*kmsg.BrokerRegistrationResponse)
 	if resp.ErrorCode != 0 {
+		l.closeConn()
 		return fmt.Errorf("registering: %w", kerr.ErrorForCode(resp.ErrorCode))
 	}
 	l.setEpoch(resp.BrokerEpoch)
@@ -173,6 +188,8 @@ func (l *lifecycle) heartbeat(shutdown bool) error {
 		return nil
 	case kerr.StaleBrokerEpoch.Code, kerr.BrokerIDNotRegistered.Code:
 		l.setEpoch(-1) // register again
+	case kerr.NotController.Code:
+		l.closeConn() // find the controller again
 	}
 	return fmt.Errorf("heartbeat: %w", kerr.ErrorForCode(resp.ErrorCode))
 }

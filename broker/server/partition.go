@@ -1,6 +1,7 @@
 package server
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -57,6 +58,13 @@ func (p *partition) isLeader() bool {
 	p.repMu.Lock()
 	defer p.repMu.Unlock()
 	return p.rep.Role() == replica.Leader
+}
+
+// inISR reports whether replica is in the maximal ISR.
+func (p *partition) inISR(replica int32) bool {
+	p.repMu.Lock()
+	defer p.repMu.Unlock()
+	return slices.Contains(p.rep.MaximalISR(), replica)
 }
 
 // isrState returns the ISR size counted for acks=all (the maximal ISR)

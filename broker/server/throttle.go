@@ -35,23 +35,36 @@ func rateOf(v string) int64 {
 	return n
 }
 
+// As in Kafka, the lists name partition:broker pairs of this broker's own
+// replicas (the leader side lists the replicas that serve, the follower
+// side those that fetch: kafka-reassign-partitions puts the existing
+// replicas in the first and the moving ones in the second), and only
+// replicas outside the ISR are ever throttled: normal replication of an
+// in-sync follower is never slowed.
+
+// leaderThrottles reports whether the leader counts and limits what it
+// sends to follower for p.
+func (b *Broker) leaderThrottles(p *partition, follower int32) bool {
+	tr := p.topic.Load().throttled.Load()
+	return tr != nil && tr.leader.Has(p.index, b.cfg.NodeID) && !p.inISR(follower)
+}
+
 // leaderHolds reports whether the leader must send no data for p to
 // follower now, the leader quota being spent on throttled replicas.
 func (b *Broker) leaderHolds(p *partition, follower int32, now time.Time) bool {
-	tr := p.topic.Load().throttled.Load()
-	return tr != nil && tr.leader.Has(p.index, follower) && b.throttles.leader.Exceeded(now)
+	return b.leaderThrottles(p, follower) && b.throttles.leader.Exceeded(now)
 }
 
 // leaderSent counts bytes sent to a follower against the leader quota.
 func (b *Broker) leaderSent(p *partition, follower int32, n int, now time.Time) {
-	if tr := p.topic.Load().throttled.Load(); tr != nil && tr.leader.Has(p.index, follower) {
+	if b.leaderThrottles(p, follower) {
 		b.throttles.leader.Record(int64(n), now)
 	}
 }
 
 // followerThrottled reports whether this broker's replica of p is a
-// follower-throttled one.
+// follower-throttled one still outside the ISR.
 func (b *Broker) followerThrottled(p *partition) bool {
 	tr := p.topic.Load().throttled.Load()
-	return tr != nil && tr.follower.Has(p.index, b.cfg.NodeID)
+	return tr != nil && tr.follower.Has(p.index, b.cfg.NodeID) && !p.inISR(b.cfg.NodeID)
 }
