@@ -63,6 +63,7 @@ func (b *Broker) handleProduce(r *kmsg.ProduceRequest) (kmsg.Response, error) {
 	if len(waits) > 0 {
 		b.awaitISR(resp, waits, time.Duration(r.TimeoutMillis)*time.Millisecond)
 	}
+	b.hintProduce(resp)
 	return resp, nil
 }
 

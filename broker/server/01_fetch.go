@@ -72,6 +72,7 @@ func (b *Broker) handleFetch(r *kmsg.FetchRequest) kmsg.Response {
 		remaining := time.Until(deadline)
 		if n >= int(r.MinBytes) || hasErr || remaining <= 0 || b.ctx.Err() != nil {
 			b.countFetchBytes(resp)
+			b.hintFetch(resp)
 			return resp
 		}
 		t := time.NewTimer(remaining)
