@@ -2,11 +2,13 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -25,8 +27,10 @@ type CompareOptions struct {
 	Candidate  string // system measured: "weir" or "kfake"
 	Baseline   string // system compared against: "weir" or "kfake"
 	Workloads  []Workload
-	Client     Options       // client settings for every run; Brokers, Topic, RecordSize and Records are set per run
-	MemBytes   int64         // bytes of 1 KiB records for the memory phase (0: skip it)
+	Client     Options  // client settings for every run; Brokers, Topic, RecordSize and Records are set per run
+	MemBytes   int64    // bytes of 1 KiB records for the memory phase (0: skip it)
+	Sections   Sections // which parts run
+	Cluster    ClusterOptions
 	WorkDir    string        // data and logs of the children (kept)
 	Timeout    time.Duration // bound on each produce or consume run and each startup
 	Progress   io.Writer     // progress lines (nil: discarded)
@@ -59,11 +63,56 @@ type CompareReport struct {
 	Idempotent bool       `json:"idempotent"`
 	Runs       []Run      `json:"runs"`
 	Memory     *MemoryRun `json:"memory,omitempty"`
+
+	Cluster        *ClusterReport    `json:"cluster,omitempty"`
+	Failover       *FailoverReport   `json:"failover,omitempty"`
+	ManyPartitions *PartitionsReport `json:"many_partitions,omitempty"`
 }
 
-// Compare runs every workload against the candidate, then against the
-// baseline, each a fresh child process, and then the memory phase against
-// a fresh candidate.
+// Sections choose the parts of Compare that run.
+type Sections struct {
+	Single     bool // every workload on one candidate and one baseline broker
+	Memory     bool // the single-broker memory phase (also needs MemBytes)
+	Cluster    bool // the 1 KiB workload on a candidate and a baseline cluster
+	Failover   bool // leader failover time on a Weir cluster
+	Partitions bool // memory of a Weir cluster holding many partitions
+}
+
+// AllSections is every part.
+var AllSections = Sections{Single: true, Memory: true, Cluster: true, Failover: true, Partitions: true}
+
+// ParseSections reads a comma-separated list of single, memory, cluster,
+// failover and partitions.
+func ParseSections(s string) (Sections, error) {
+	var out Sections
+	for _, name := range strings.Split(s, ",") {
+		switch strings.TrimSpace(name) {
+		case "single":
+			out.Single = true
+		case "memory":
+			out.Memory = true
+		case "cluster":
+			out.Cluster = true
+		case "failover":
+			out.Failover = true
+		case "partitions":
+			out.Partitions = true
+		case "":
+		default:
+			return out, fmt.Errorf("unknown section %q (want single, memory, cluster, failover or partitions)", name)
+		}
+	}
+	if out == (Sections{}) {
+		return out, errors.New("no section named")
+	}
+	return out, nil
+}
+
+// Compare runs the chosen sections in order: every workload against the
+// candidate, then against the baseline, each a fresh child process; the
+// memory phase against a fresh candidate; then the cluster sections, each
+// on fresh clusters. A section that fails is reported and the next one
+// still runs; the error returned joins every section's.
 func Compare(ctx context.Context, o CompareOptions) (*CompareReport, error) {
 	if o.WeirBinary == "" {
 		o.WeirBinary = o.Binary
@@ -75,22 +124,58 @@ func Compare(ctx context.Context, o CompareOptions) (*CompareReport, error) {
 		Started: time.Now(), Candidate: o.Candidate, Baseline: o.Baseline,
 		Partitions: o.Client.Partitions, Acks: o.Client.Acks, Idempotent: o.Client.Idempotent,
 	}
+	var errs []error
+	for _, section := range o.sections(rep) {
+		if ctx.Err() != nil {
+			errs = append(errs, ctx.Err())
+			break
+		}
+		if err := section(ctx); err != nil {
+			fmt.Fprintf(o.Progress, "section failed: %v\n", err)
+			errs = append(errs, err)
+		}
+	}
+	return rep, errors.Join(errs...)
+}
+
+// sections lists the chosen sections as functions that fill rep.
+func (o CompareOptions) sections(rep *CompareReport) []func(context.Context) error {
+	var out []func(context.Context) error
+	if o.Sections.Single {
+		out = append(out, func(ctx context.Context) error { return o.singleSection(ctx, rep) })
+	}
+	if o.Sections.Memory && o.MemBytes > 0 {
+		out = append(out, func(ctx context.Context) error {
+			candLabel, _ := labels(o.Candidate, o.Baseline)
+			var err error
+			rep.Memory, err = o.memoryPhase(ctx, o.Candidate, candLabel)
+			return err
+		})
+	}
+	if o.Sections.Cluster {
+		out = append(out, func(ctx context.Context) error { return o.clusterSection(ctx, rep) })
+	}
+	if o.Sections.Failover {
+		out = append(out, func(ctx context.Context) error { return o.failoverSection(ctx, rep) })
+	}
+	if o.Sections.Partitions {
+		out = append(out, func(ctx context.Context) error { return o.partitionsSection(ctx, rep) })
+	}
+	return out
+}
+
+// singleSection runs every workload on one candidate broker, then on one
+// baseline broker.
+func (o CompareOptions) singleSection(ctx context.Context, rep *CompareReport) error {
 	candLabel, baseLabel := labels(o.Candidate, o.Baseline)
 	for _, sys := range []struct{ name, label string }{{o.Candidate, candLabel}, {o.Baseline, baseLabel}} {
 		runs, err := o.runSystem(ctx, sys.name, sys.label)
 		rep.Runs = append(rep.Runs, runs...)
 		if err != nil {
-			return rep, err
+			return err
 		}
 	}
-	if o.MemBytes > 0 {
-		mem, err := o.memoryPhase(ctx, o.Candidate, candLabel)
-		rep.Memory = mem
-		if err != nil {
-			return rep, err
-		}
-	}
-	return rep, nil
+	return nil
 }
 
 // labels names the two systems in reports, apart even when they are the same.
@@ -108,12 +193,13 @@ func (o CompareOptions) runSystem(ctx context.Context, name, label string) ([]Ru
 		return nil, err
 	}
 	defer srv.Stop()
-	if err := o.warmUp(ctx, srv, label); err != nil {
+	brokers := []string{srv.Addr}
+	if err := o.warmUp(ctx, brokers, o.Client, label); err != nil {
 		return nil, err
 	}
 	var runs []Run
 	for _, w := range o.Workloads {
-		run, err := o.runWorkload(ctx, srv, w, label)
+		run, err := o.runWorkload(ctx, brokers, o.Client, w, label)
 		if err != nil {
 			return runs, fmt.Errorf("%s on %s: %w", w.Name, label, err)
 		}
@@ -124,9 +210,9 @@ func (o CompareOptions) runSystem(ctx context.Context, name, label string) ([]Ru
 
 // runWorkload produces w's records to a fresh topic, drains the topic, and
 // deletes it again.
-func (o CompareOptions) runWorkload(ctx context.Context, srv *Server, w Workload, label string) (Run, error) {
-	po := o.Client
-	po.Brokers = []string{srv.Addr}
+func (o CompareOptions) runWorkload(ctx context.Context, brokers []string, client Options, w Workload, label string) (Run, error) {
+	po := client
+	po.Brokers = brokers
 	po.Topic = "weir-bench-" + w.Name
 	po.RecordSize, po.Records, po.Duration = w.RecordSize, w.Records, 0
 	fmt.Fprintf(o.Progress, "%s: producing %d x %d B records to %s\n", label, w.Records, w.RecordSize, po.Topic)
@@ -152,14 +238,14 @@ func (o CompareOptions) runWorkload(ctx context.Context, srv *Server, w Workload
 // warmUp runs an unmeasured tenth of the first workload (at most 100,000
 // records) so that neither the first system nor the first workload pays
 // for the client's and the server's heap growth and connection setup.
-func (o CompareOptions) warmUp(ctx context.Context, srv *Server, label string) error {
+func (o CompareOptions) warmUp(ctx context.Context, brokers []string, client Options, label string) error {
 	if len(o.Workloads) == 0 {
 		return nil
 	}
 	w := o.Workloads[0]
 	w.Name, w.Records = "warmup", min(max(w.Records/10, 1), 100_000)
 	fmt.Fprintf(o.Progress, "%s: warming up\n", label)
-	if _, err := o.runWorkload(ctx, srv, w, label); err != nil {
+	if _, err := o.runWorkload(ctx, brokers, client, w, label); err != nil {
 		return fmt.Errorf("warming up %s: %w", label, err)
 	}
 	return nil
@@ -248,14 +334,32 @@ func (o CompareOptions) weirArgv(dir string, port int) ([]string, error) {
 }
 
 // WriteTable prints the side-by-side comparison: per workload one row per
-// system and one with the candidate/baseline ratios, then the memory phase.
+// system and one with the candidate/baseline ratios, then the memory phase,
+// then whichever cluster sections ran.
 func (r *CompareReport) WriteTable(w io.Writer) error {
+	candLabel, baseLabel := labels(r.Candidate, r.Baseline)
+	if len(r.Runs) > 0 {
+		if err := writeRuns(w, r.Runs, candLabel, baseLabel); err != nil {
+			return err
+		}
+	}
+	if m := r.Memory; m != nil {
+		_, err := fmt.Fprintf(w, "\nmemory: %s took %s of 1 KiB records (%.0f records/s): VmRSS %s (at start %s), VmHWM %s\n",
+			m.System, byteSize(m.Produce.Bytes), m.Produce.RecordsPerSec, byteSize(m.After.RSSBytes), byteSize(m.Before.RSSBytes), byteSize(m.After.HWMBytes))
+		if err != nil {
+			return err
+		}
+	}
+	return r.writeClusterTables(w)
+}
+
+// writeRuns prints runs as the throughput table.
+func writeRuns(w io.Writer, runs []Run, candLabel, baseLabel string) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "workload\tsystem\trecords/s\tMB/s\tp50\tp99\tp99.9\tconsume records/s\tconsume MB/s\t")
-	candLabel, baseLabel := labels(r.Candidate, r.Baseline)
-	for _, wl := range r.workloads() {
-		cand, okC := r.find(wl, candLabel)
-		base, okB := r.find(wl, baseLabel)
+	for _, wl := range workloads(runs) {
+		cand, okC := findRun(runs, wl, candLabel)
+		base, okB := findRun(runs, wl, baseLabel)
 		for _, run := range []struct {
 			ok bool
 			r  Run
@@ -275,22 +379,14 @@ func (r *CompareReport) WriteTable(w io.Writer) error {
 				ratio(c1.RecordsPerSec, c2.RecordsPerSec), ratio(c1.MBPerSec, c2.MBPerSec))
 		}
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	if m := r.Memory; m != nil {
-		_, err := fmt.Fprintf(w, "\nmemory: %s took %s of 1 KiB records (%.0f records/s): VmRSS %s (at start %s), VmHWM %s\n",
-			m.System, byteSize(m.Produce.Bytes), m.Produce.RecordsPerSec, byteSize(m.After.RSSBytes), byteSize(m.Before.RSSBytes), byteSize(m.After.HWMBytes))
-		return err
-	}
-	return nil
+	return tw.Flush()
 }
 
-// workloads lists the workload names in run order.
-func (r *CompareReport) workloads() []string {
+// workloads lists the workload names of runs in run order.
+func workloads(runs []Run) []string {
 	var names []string
 	seen := map[string]bool{}
-	for _, run := range r.Runs {
+	for _, run := range runs {
 		if !seen[run.Workload] {
 			seen[run.Workload] = true
 			names = append(names, run.Workload)
@@ -299,8 +395,8 @@ func (r *CompareReport) workloads() []string {
 	return names
 }
 
-func (r *CompareReport) find(workload, system string) (Run, bool) {
-	for _, run := range r.Runs {
+func findRun(runs []Run, workload, system string) (Run, bool) {
+	for _, run := range runs {
 		if run.Workload == workload && run.System == system {
 			return run, true
 		}

@@ -6,7 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,10 +25,12 @@ import (
 // kfake cluster behind `weir bench kfake-server`. The goroutine that waits
 // for the process is owned by the Server and ended by Stop.
 type Server struct {
-	Name    string // "weir" or "kfake"
-	Addr    string // Kafka listener, host:port
-	LogPath string // the child's stdout and stderr
+	Name      string // "weir" or "kfake", or a broker's label in a cluster
+	Addr      string // Kafka listener, host:port
+	AdminAddr string // admin HTTP listener probed for /readyz ("": none)
+	LogPath   string // the child's stdout and stderr
 
+	argv    []string
 	cmd     *exec.Cmd
 	logFile *os.File
 	wg      sync.WaitGroup
@@ -38,7 +42,21 @@ type Server struct {
 // addr, its output going to logPath, and waits until a Kafka client can
 // reach it (an ApiVersions round trip) or until timeout.
 func StartServer(ctx context.Context, name, addr, logPath string, argv []string, timeout time.Duration) (*Server, error) {
-	logFile, err := os.Create(logPath)
+	s, err := spawnServer(name, addr, "", logPath, argv)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.WaitReady(ctx, timeout); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// spawnServer starts argv without waiting for it to be ready. Its output
+// is appended to logPath, so that a restarted broker keeps one log.
+func spawnServer(name, addr, adminAddr, logPath string, argv []string) (*Server, error) {
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("creating %s log: %w", name, err)
 	}
@@ -48,16 +66,23 @@ func StartServer(ctx context.Context, name, addr, logPath string, argv []string,
 		logFile.Close()
 		return nil, fmt.Errorf("starting %s (%s): %w", name, strings.Join(argv, " "), err)
 	}
-	s := &Server{Name: name, Addr: addr, LogPath: logPath, cmd: cmd, logFile: logFile, exited: make(chan struct{})}
+	s := &Server{Name: name, Addr: addr, AdminAddr: adminAddr, LogPath: logPath, argv: argv,
+		cmd: cmd, logFile: logFile, exited: make(chan struct{})}
 	s.wg.Go(func() {
 		s.waitErr = cmd.Wait()
 		close(s.exited)
 	})
-	if err := s.waitReady(ctx, timeout); err != nil {
-		s.Stop()
-		return nil, fmt.Errorf("waiting for %s on %s: %w%s", name, addr, err, s.logTail())
-	}
 	return s, nil
+}
+
+// WaitReady waits until the server answers a Kafka ping and, with an admin
+// listener, GET /readyz with 200; it fails if the process exits first or
+// timeout passes, and then the error carries the end of the server's log.
+func (s *Server) WaitReady(ctx context.Context, timeout time.Duration) error {
+	if err := s.waitReady(ctx, timeout); err != nil {
+		return fmt.Errorf("waiting for %s on %s: %w%s", s.Name, s.Addr, err, s.logTail())
+	}
+	return nil
 }
 
 // Pid is the child's process id.
@@ -80,7 +105,9 @@ func (s *Server) waitReady(ctx context.Context, timeout time.Duration) error {
 		err := cl.Ping(attempt)
 		cancelAttempt()
 		if err == nil {
-			return nil
+			if err = probeReadyz(ctx, s.AdminAddr); err == nil {
+				return nil
+			}
 		}
 		select {
 		case <-s.exited:
@@ -108,6 +135,43 @@ func (s *Server) Stop() error {
 		return nil // ended by our signal
 	}
 	return s.waitErr
+}
+
+// probeReadyz checks that GET /readyz on adminAddr answers 200; no admin
+// listener passes.
+func probeReadyz(ctx context.Context, adminAddr string) error {
+	if adminAddr == "" {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+adminAddr+"/readyz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET /readyz: %s %s", resp.Status, bytes.TrimSpace(body))
+	}
+	return nil
+}
+
+// Kill ends the server with SIGKILL, as a crash would, and waits for it.
+// It returns the moment just before the signal was sent.
+func (s *Server) Kill() (time.Time, error) {
+	at := time.Now()
+	if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		return at, fmt.Errorf("killing %s (pid %d): %w", s.Name, s.Pid(), err)
+	}
+	<-s.exited
+	s.wg.Wait()
+	s.logFile.Close()
+	return at, nil
 }
 
 // logTail returns the last lines of the server's log, for errors.

@@ -132,6 +132,9 @@ type compareFlags struct {
 	records1K, records100B          int64
 	memBytes                        int64
 	quick                           bool
+	cluster                         bool   // run the cluster sections after the single-broker ones
+	only                            string // comma-separated sections; overrides cluster
+	clusterOpts                     bench.ClusterOptions
 	jsonOut, workDir                string
 	timeout                         time.Duration
 }
@@ -155,18 +158,37 @@ records/s, and the Weir/kfake ratio.
 Then the memory phase: a fresh Weir broker takes --mem-bytes of 1 KiB
 records and its resident memory (VmRSS, VmHWM from /proc) is reported.
 
+Then, with --cluster (the default) and Weir as the candidate, three
+sections on replicated clusters of three brokers, each cluster fresh:
+  cluster     the 1 KiB workload (--cluster-records) on three Weir brokers
+              (RF=3, min.insync.replicas=2) and on a three-broker kfake
+              (RF=3 in its metadata; kfake keeps one copy of the data)
+  failover    a probe sends a record every 5ms to one partition (acks=all);
+              its leader is SIGKILLed and the time to the first
+              acknowledged record sent after the kill is measured, then
+              the broker restarts and rejoins the ISR (--failover-runs)
+  partitions  --many-partitions partitions (RF=3) created in batches, one
+              record to each, then each broker's VmRSS, VmHWM, open files
+Each cluster section also reports the warnings and errors its brokers
+logged. --only runs just the named sections.
+
 --candidate and --baseline choose the two systems (weir or kfake); kfake
 against kfake checks the harness itself.`,
 		Example: `  weir bench compare                      # what make bench runs
   weir bench compare --quick --json-out bench.json
-  weir bench compare --candidate kfake --quick   # harness smoke test`,
+  weir bench compare --candidate kfake --quick   # harness smoke test
+  weir bench compare --only failover,partitions --work-dir /tmp/wb   # keep the brokers' logs`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			settleIdempotence(cmd, &o)
 			if cf.quick {
 				applyQuick(cmd, &cf)
 			}
-			return runCompare(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), cf, o)
+			sections, err := chooseSections(cf)
+			if err != nil {
+				return err
+			}
+			return runCompare(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), cf, sections, o)
 		},
 	}
 	fs := cmd.Flags()
@@ -176,7 +198,14 @@ against kfake checks the harness itself.`,
 	fs.Int64Var(&cf.records1K, "records-1k", 1_000_000, "records in the 1 KiB workload (0: skip it)")
 	fs.Int64Var(&cf.records100B, "records-100b", 3_000_000, "records in the 100 B workload (0: skip it)")
 	fs.Int64Var(&cf.memBytes, "mem-bytes", 2<<30, "bytes of 1 KiB records for the memory phase (0: skip it)")
-	fs.BoolVar(&cf.quick, "quick", false, "a small run: 200,000 x 1 KiB, 1,000,000 x 100 B, 256 MiB memory phase (flags given explicitly win)")
+	fs.BoolVar(&cf.quick, "quick", false, "a small run: 200,000 x 1 KiB, 1,000,000 x 100 B, 256 MiB memory phase, 200,000 x 1 KiB on the clusters, one failover, 1,000 partitions (flags given explicitly win)")
+	fs.BoolVar(&cf.cluster, "cluster", true, "after the single-broker comparison, run the cluster, failover and partitions sections (when the candidate is weir)")
+	fs.StringVar(&cf.only, "only", "", "run only these sections, comma separated: single, memory, cluster, failover, partitions")
+	fs.Int64Var(&cf.clusterOpts.Records, "cluster-records", 1_000_000, "1 KiB records of the cluster throughput run")
+	fs.IntVar(&cf.clusterOpts.FailoverRuns, "failover-runs", 3, "leader kills in the failover section")
+	fs.IntVar(&cf.clusterOpts.Partitions, "many-partitions", 10_000, "partitions the partitions section creates in all")
+	fs.IntVar(&cf.clusterOpts.PartitionsPerTopic, "partitions-per-topic", 100, "partitions per topic in the partitions section")
+	fs.IntVar(&cf.clusterOpts.TopicsPerRequest, "topics-per-request", 10, "topics per CreateTopics request in the partitions section")
 	fs.StringVar(&cf.jsonOut, "json-out", "", "also write the results as JSON to this file")
 	fs.StringVar(&cf.workDir, "work-dir", "", "where the children's data and logs go (default: a new temp dir, removed after a successful run)")
 	fs.DurationVar(&cf.timeout, "timeout", 10*time.Minute, "bound on each startup, produce and consume run")
@@ -194,9 +223,33 @@ func applyQuick(cmd *cobra.Command, cf *compareFlags) {
 	set("records-1k", &cf.records1K, 200_000)
 	set("records-100b", &cf.records100B, 1_000_000)
 	set("mem-bytes", &cf.memBytes, 256<<20)
+	set("cluster-records", &cf.clusterOpts.Records, 200_000)
+	if !cmd.Flags().Changed("failover-runs") {
+		cf.clusterOpts.FailoverRuns = 1
+	}
+	if !cmd.Flags().Changed("many-partitions") {
+		cf.clusterOpts.Partitions = 1_000
+	}
 }
 
-func runCompare(ctx context.Context, stdout, stderr io.Writer, cf compareFlags, client bench.Options) error {
+// chooseSections reads --only, or else runs the single-broker sections and,
+// with --cluster and Weir as the candidate, the cluster ones.
+func chooseSections(cf compareFlags) (bench.Sections, error) {
+	if cf.only != "" {
+		s, err := bench.ParseSections(cf.only)
+		if err != nil {
+			return s, fmt.Errorf("bench compare: --only: %w", err)
+		}
+		return s, nil
+	}
+	s := bench.AllSections
+	if !cf.cluster || cf.candidate != "weir" {
+		s.Cluster, s.Failover, s.Partitions = false, false, false
+	}
+	return s, nil
+}
+
+func runCompare(ctx context.Context, stdout, stderr io.Writer, cf compareFlags, sections bench.Sections, client bench.Options) error {
 	self, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("bench compare: finding this binary: %w", err)
@@ -212,6 +265,7 @@ func runCompare(ctx context.Context, stdout, stderr io.Writer, cf compareFlags, 
 	opts := bench.CompareOptions{
 		Binary: self, WeirBinary: cf.weirBinary, Candidate: cf.candidate, Baseline: cf.baseline,
 		Workloads: compareWorkloads(cf), Client: client, MemBytes: cf.memBytes,
+		Sections: sections, Cluster: cf.clusterOpts,
 		WorkDir: workDir, Timeout: cf.timeout, Progress: stderr,
 	}
 	rep, err := bench.Compare(ctx, opts)
@@ -240,7 +294,7 @@ func compareWorkloads(cf compareFlags) []bench.Workload {
 
 // writeCompare prints the table and writes the JSON file, if asked.
 func writeCompare(w io.Writer, jsonOut string, rep *bench.CompareReport) error {
-	if rep == nil || len(rep.Runs) == 0 && rep.Memory == nil {
+	if rep == nil || len(rep.Runs) == 0 && rep.Memory == nil && rep.Cluster == nil && rep.Failover == nil && rep.ManyPartitions == nil {
 		return nil
 	}
 	fmt.Fprintln(w)

@@ -1,0 +1,102 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+)
+
+// ClusterOptions configure Compare's cluster sections.
+type ClusterOptions struct {
+	Brokers            int   // nodes per cluster (0: 3)
+	Records            int64 // 1 KiB records of the cluster throughput run
+	FailoverRuns       int   // leader kills in the failover section (0: 3)
+	Partitions         int   // partitions the partitions section creates in all
+	PartitionsPerTopic int   // partitions per topic there (0: 100)
+	TopicsPerRequest   int   // topics per CreateTopics request there (0: 10)
+}
+
+func (c ClusterOptions) brokers() int { return cmpOr(c.Brokers, 3) }
+
+func cmpOr(v, def int) int {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+// Targets the cluster sections are judged against.
+const (
+	TargetClusterProduceRatio = 0.6       // Weir cluster produce records/s over kfake's, at least
+	TargetClusterConsumeRatio = 1.0       // consume records/s ratio, at least
+	TargetFailoverMedianSecs  = 3.0       // median kill-to-first-ack, under
+	TargetPartitionsRSSBytes  = 300 << 20 // each broker's VmRSS with many partitions, under
+)
+
+// ClusterReport is the cluster throughput section: the 1 KiB workload on a
+// candidate cluster and a baseline cluster.
+type ClusterReport struct {
+	Brokers           int         `json:"brokers"`
+	ReplicationFactor int16       `json:"replication_factor"`
+	MinInsyncReplicas int         `json:"min_insync_replicas"`
+	Partitions        int32       `json:"partitions"`
+	Runs              []Run       `json:"runs"`
+	ProduceRatio      float64     `json:"produce_ratio"` // candidate/baseline records/s
+	ConsumeRatio      float64     `json:"consume_ratio"`
+	Logs              []LogDigest `json:"logs"`
+	Err               string      `json:"error,omitempty"`
+}
+
+// clusterSection runs the 1 KiB workload with replication factor
+// min(3, brokers) on a candidate cluster, then on a baseline cluster.
+func (o CompareOptions) clusterSection(ctx context.Context, rep *CompareReport) error {
+	n := o.Cluster.brokers()
+	cr := &ClusterReport{Brokers: n, ReplicationFactor: int16(min(3, n)), MinInsyncReplicas: min(2, n), Partitions: o.Client.Partitions}
+	rep.Cluster = cr
+	candLabel, baseLabel := labels(o.Candidate, o.Baseline)
+	for _, sys := range []struct{ name, label string }{{o.Candidate, candLabel}, {o.Baseline, baseLabel}} {
+		run, logs, err := o.clusterRun(ctx, sys.name, sys.label, cr.ReplicationFactor)
+		cr.Logs = append(cr.Logs, logs...)
+		if err != nil {
+			cr.Err = err.Error()
+			return fmt.Errorf("cluster section: %w", err)
+		}
+		cr.Runs = append(cr.Runs, run)
+	}
+	cr.ProduceRatio = safeRatio(cr.Runs[0].Produce.RecordsPerSec, cr.Runs[1].Produce.RecordsPerSec)
+	cr.ConsumeRatio = safeRatio(cr.Runs[0].Consume.RecordsPerSec, cr.Runs[1].Consume.RecordsPerSec)
+	return nil
+}
+
+// clusterRun starts one cluster, warms it up and runs the 1 KiB workload.
+func (o CompareOptions) clusterRun(ctx context.Context, name, label string, rf int16) (Run, []LogDigest, error) {
+	label += "-cluster"
+	c, err := o.startCluster(ctx, name, label, o.Cluster.brokers())
+	if err != nil {
+		return Run{}, nil, err
+	}
+	client := o.Client
+	client.ReplicationFactor = rf
+	w := Workload{Name: "1KiB", RecordSize: 1024, Records: max(o.Cluster.Records, 1)}
+	run, err := o.clusterWorkload(ctx, c, client, w, label)
+	logs := DigestLogs(c.LogPaths()) // before the shutdown's own noise
+	c.Stop()
+	run.System = label
+	return run, logs, err
+}
+
+func (o CompareOptions) clusterWorkload(ctx context.Context, c *Cluster, client Options, w Workload, label string) (Run, error) {
+	warm := o
+	warm.Workloads = []Workload{w}
+	if err := warm.warmUp(ctx, c.Bootstrap(), client, label); err != nil {
+		return Run{}, err
+	}
+	return o.runWorkload(ctx, c.Bootstrap(), client, w, label)
+}
+
+// safeRatio is a/b, 0 when b is 0.
+func safeRatio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}

@@ -1,0 +1,124 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// writeClusterTables prints whichever cluster sections ran.
+func (r *CompareReport) writeClusterTables(w io.Writer) error {
+	if c := r.Cluster; c != nil {
+		if err := c.write(w, r); err != nil {
+			return err
+		}
+	}
+	if f := r.Failover; f != nil {
+		if err := f.write(w); err != nil {
+			return err
+		}
+	}
+	if p := r.ManyPartitions; p != nil {
+		return p.write(w)
+	}
+	return nil
+}
+
+func (c *ClusterReport) write(w io.Writer, r *CompareReport) error {
+	fmt.Fprintf(w, "\ncluster: %d brokers each, RF=%d, min.insync.replicas=%d, %d partitions, acks=%s, idempotent=%v, 1 KiB records\n",
+		c.Brokers, c.ReplicationFactor, c.MinInsyncReplicas, c.Partitions, r.Acks, r.Idempotent)
+	candLabel, baseLabel := labels(r.Candidate, r.Baseline)
+	if len(c.Runs) > 0 {
+		if err := writeRuns(w, c.Runs, candLabel+"-cluster", baseLabel+"-cluster"); err != nil {
+			return err
+		}
+	}
+	if len(c.Runs) == 2 {
+		fmt.Fprintf(w, "targets: produce %.2fx (want >= %.1fx: %s), consume %.2fx (want >= %.1fx: %s)\n",
+			c.ProduceRatio, TargetClusterProduceRatio, verdict(c.ProduceRatio >= TargetClusterProduceRatio),
+			c.ConsumeRatio, TargetClusterConsumeRatio, verdict(c.ConsumeRatio >= TargetClusterConsumeRatio))
+	}
+	return writeSectionEnd(w, c.Err, c.Logs)
+}
+
+func (f *FailoverReport) write(w io.Writer) error {
+	fmt.Fprintf(w, "\nfailover: %d Weir brokers; SIGKILL the leader of the probe's partition; a record every %s, acks=%s, idempotent=%v, per-record timeout %s\n",
+		f.Brokers, f.Interval, f.Acks, f.Idempotent, f.RecordTimeout)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "run\tkilled\twas controller\tnew leader\tkill to first ack\tfailed records\tback in ISR after restart\t")
+	for i, run := range f.Runs {
+		fmt.Fprintf(tw, "%d\t%d\t%v\t%d\t%s\t%d\t%s\t\n", i+1, run.Killed, run.WasController, run.NewLeader,
+			fmtLatency(run.Downtime), run.FailedRecords, fmtLatency(run.Rejoin))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(f.Runs) > 0 {
+		target := time.Duration(TargetFailoverMedianSecs * float64(time.Second))
+		fmt.Fprintf(w, "median %s (want < %s: %s)\n", fmtLatency(f.Median), target, verdict(f.Median < target))
+	}
+	for i, run := range f.Runs {
+		if run.FirstError != "" {
+			fmt.Fprintf(w, "run %d: first failed record: %s\n", i+1, run.FirstError)
+		}
+	}
+	return writeSectionEnd(w, f.Err, f.Logs)
+}
+
+func (p *PartitionsReport) write(w io.Writer) error {
+	fmt.Fprintf(w, "\npartitions: %d Weir brokers, %d partitions wanted (%d a topic, RF=%d)\n",
+		len(p.Brokers), p.Target, p.PartitionsPerTopic, p.ReplicationFactor)
+	fmt.Fprintf(w, "created %d in %s (%d CreateTopics requests, slowest %s); %d had leaders %s later; %d records (one a partition) acknowledged in %s\n",
+		p.Created, fmtLatency(p.CreateElapsed), p.Requests, fmtLatency(p.SlowestRequest), p.Led, fmtLatency(p.LeadersWait),
+		p.Produced, fmtLatency(p.ProduceElapsed))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "broker\tVmRSS at start\tVmRSS created\tVmRSS produced\tVmHWM\topen files\tfile limit\tidle CPU (cores)\t")
+	over := false
+	for _, b := range p.Brokers {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%d\t%.2f\t\n", b.Node, byteSize(b.Start.RSSBytes), byteSize(b.Created.RSSBytes),
+			byteSize(b.Produced.RSSBytes), byteSize(max(b.Produced.HWMBytes, b.Created.HWMBytes)), b.OpenFiles, b.OpenFileLimit, b.IdleCPU)
+		over = over || b.Produced.RSSBytes >= TargetPartitionsRSSBytes
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if p.Produced > 0 {
+		fmt.Fprintf(w, "target: VmRSS < %s on each broker: %s\n", byteSize(TargetPartitionsRSSBytes), verdict(!over))
+	}
+	return writeSectionEnd(w, p.Err, p.Logs)
+}
+
+// writeSectionEnd prints a section's error and what its brokers logged.
+func writeSectionEnd(w io.Writer, errText string, logs []LogDigest) error {
+	if errText != "" {
+		fmt.Fprintf(w, "FAILED: %s\n", errText)
+	}
+	for _, d := range logs {
+		if d.Warnings+d.Errors == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "log %s: %d warnings, %d errors\n", d.Path, d.Warnings, d.Errors)
+		for _, s := range d.Samples {
+			fmt.Fprintf(w, "  %dx %s\n", s.Count, truncate(s.First, 300))
+		}
+	}
+	_, err := fmt.Fprint(w)
+	return err
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "MISSED"
+}
+
+func truncate(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
