@@ -10,16 +10,21 @@ FUZZTIME  ?= 30s
 # Pinned: the newest release the module proxy serves (go list -m -versions honnef.co/go/tools).
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: all build run test deps vet bench lint fuzz clean
+.PHONY: all build run run-single test deps vet bench lint fuzz clean
 
 all: build
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/weir
 
+# A whole cluster on this machine: 3 brokers (RF=3, min.insync.replicas=2)
+# with an agent beside each, supervised by weir up; data in ./weir-data.
 run: build
-	mkdir -p weir-data
-	$(BIN) broker --config $(CONFIG)
+	$(BIN) up --dir weir-data --agents
+
+# One broker from config/server.properties (data in ./weir-data-single).
+run-single: build
+	$(BIN) broker --config $(CONFIG) --override log.dirs=weir-data-single
 
 deps:
 	scripts/install-deps.sh
@@ -43,5 +48,5 @@ fuzz:
 	scripts/fuzz.sh $(FUZZTIME)
 
 clean:
-	rm -rf bin weir-data
+	rm -rf bin weir-data weir-data-single
 	$(GO) clean -testcache
