@@ -80,6 +80,14 @@ func New(self int32) *Partition {
 	return &Partition{self: self, role: None, hw: 0}
 }
 
+// SetHighWatermark sets the starting high watermark of a partition not
+// yet serving (from the checkpoint written before a restart).
+func (p *Partition) SetHighWatermark(hw int64) {
+	if p.role == None {
+		p.hw = hw
+	}
+}
+
 // Role is this broker's role.
 func (p *Partition) Role() Role { return p.role }
 

@@ -55,6 +55,8 @@ type Broker struct {
 
 	throttles *throttles // replication quotas (throttle.go)
 
+	hwStart map[topicPartition]int64 // checkpointed high watermarks, read at start
+
 	ln      net.Listener
 	adminLn net.Listener
 	admin   *http.Server
@@ -108,6 +110,7 @@ func New(cfg *config.Config, opts Options) (*Broker, error) {
 		b.closeListeners()
 		return nil, err
 	}
+	b.hwStart = b.readHWCheckpoints()
 	if err := b.openQuorum(); err != nil {
 		b.closeListeners()
 		return nil, err
@@ -214,6 +217,7 @@ func (b *Broker) Run(ctx context.Context) error {
 	}
 	b.closeConns()
 	b.wg.Wait()
+	b.writeHWCheckpoints()
 	err := errors.Join(b.node.Close(), b.closeTopics())
 	b.logger.Info("broker stopped")
 	return err
@@ -242,11 +246,15 @@ func (b *Broker) adminMux() *http.ServeMux {
 	return mux
 }
 
-// maintenanceLoop rolls, flushes and applies retention on a schedule.
+// hwCheckpointInterval is replica.high.watermark.checkpoint.interval.ms.
+const hwCheckpointInterval = 5 * time.Second
+
+// maintenanceLoop rolls, flushes and applies retention on a schedule, and
+// checkpoints high watermarks.
 func (b *Broker) maintenanceLoop() {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	lastRetention := b.now()
+	lastRetention, lastCheckpoint := b.now(), b.now()
 	for {
 		select {
 		case <-b.ctx.Done():
@@ -260,6 +268,10 @@ func (b *Broker) maintenanceLoop() {
 		}
 		for _, p := range b.allPartitions() {
 			p.maintain(b, now, retention)
+		}
+		if now.Sub(lastCheckpoint) >= hwCheckpointInterval {
+			lastCheckpoint = now
+			b.writeHWCheckpoints()
 		}
 	}
 }

@@ -129,7 +129,11 @@ func (b *Broker) openPartition(t *topic, i int32) (*partition, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening partition %s-%d: %w", t.name, i, err)
 	}
-	return newPartition(t, i, l, b.cfg.NodeID), nil
+	p := newPartition(t, i, l, b.cfg.NodeID)
+	if hw, ok := b.hwStart[topicPartition{t.name, i}]; ok {
+		p.rep.SetHighWatermark(min(hw, l.LogEndOffset()))
+	}
+	return p, nil
 }
 
 // partitionDir finds the partition's directory in any log dir, or picks the
