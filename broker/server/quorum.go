@@ -142,6 +142,9 @@ func (b *Broker) metadataLoop() {
 		img, changed := b.node.Watch()
 		if first || img.Version != applied {
 			b.reconcile(img)
+			if first {
+				b.warnStrayDirs()
+			}
 			applied, first = img.Version, false
 			b.published(img.Version)
 		}

@@ -165,8 +165,9 @@ func countPartitionDirs(dir string) int {
 	return n
 }
 
-// warnStrayDirs logs partition directories that no topic owns (left by a
-// crash during a delete, or copied in by hand). They are kept, not deleted.
+// warnStrayDirs logs partition directories that no hosted partition owns
+// (left by a crash during a delete, or copied in by hand), once, after the
+// first metadata image is applied. They are kept, not deleted.
 func (b *Broker) warnStrayDirs() {
 	for _, d := range b.cfg.LogDirs {
 		ents, _ := os.ReadDir(d)
@@ -211,11 +212,6 @@ func (b *Broker) closeTopics() error {
 	return errors.Join(errs...)
 }
 
-func closePartitions(ps []*partition) {
-	for _, p := range ps {
-		p.log.Close()
-	}
-}
 
 // validTopicName applies Kafka's rules: 1–249 characters of [a-zA-Z0-9._-],
 // and not "." or "..".
