@@ -212,7 +212,6 @@ func (b *Broker) closeTopics() error {
 	return errors.Join(errs...)
 }
 
-
 // validTopicName applies Kafka's rules: 1–249 characters of [a-zA-Z0-9._-],
 // and not "." or "..".
 func validTopicName(name string) error {
