@@ -58,6 +58,9 @@ func (l *Log) appendClient(records []byte, in []BatchHeader, opts AppendOptions,
 	u := producerUpdate{state: l.mu.producers}
 	next := info.FirstOffset
 	for i, h := range in {
+		if err := checkRecordCount(h); err != nil {
+			return AppendInfo{}, false, fmt.Errorf("append: batch %d: %w", i, err)
+		}
 		h.BaseOffset, h.PartitionLeaderEpoch = next, opts.LeaderEpoch
 		if opts.LogAppendTime {
 			h.Attributes |= attrTimestampType

@@ -25,7 +25,9 @@ const (
 	crcOffset           = 17
 	crcStart            = 21 // the CRC covers [crcStart:end]
 	attrOffset          = 21
+	baseTimestampOffset = 27
 	maxTimestampOffset  = 35
+	recordCountOffset   = 57
 
 	attrTimestampType = 1 << 3
 	attrTransactional = 1 << 4
@@ -105,8 +107,11 @@ func (h BatchHeader) LastSequence() int32 {
 // ValidateBatches splits a Produce partition payload into record batches and
 // checks each one: magic 2 (magic 0 and 1 give ErrUnsupportedMagic), a sane
 // length with all its bytes present, the CRC-32C, and a record count that
-// agrees with lastOffsetDelta. A batch larger than maxBatchBytes (when > 0)
-// gives ErrMessageTooLarge. It returns the parsed headers and never panics.
+// fits lastOffsetDelta (no more records than offsets: a compacted batch,
+// as followers fetch it, keeps its offset range with fewer records; Append
+// insists on one record per offset). A batch larger than maxBatchBytes
+// (when > 0) gives ErrMessageTooLarge. It returns the parsed headers and
+// never panics.
 func ValidateBatches(records []byte, maxBatchBytes int) ([]BatchHeader, error) {
 	if len(records) == 0 {
 		return nil, fmt.Errorf("validate batches: no record batches: %w", ErrCorruptBatch)
@@ -158,6 +163,16 @@ func checkBatchBody(h BatchHeader, b []byte) error {
 	if h.LastOffsetDelta < 0 || h.NumRecords < 0 {
 		return fmt.Errorf("%w: lastOffsetDelta %d, recordCount %d", ErrCorruptBatch, h.LastOffsetDelta, h.NumRecords)
 	}
+	if int64(h.NumRecords) > int64(h.LastOffsetDelta)+1 {
+		return fmt.Errorf("%w: recordCount %d does not fit lastOffsetDelta %d", ErrCorruptBatch, h.NumRecords, h.LastOffsetDelta)
+	}
+	return nil
+}
+
+// checkRecordCount is the producer-side rule that checkBatchBody leaves
+// out: a batch holds one record per offset of its range. A compacted batch
+// (or one replicated from a compacted log) may hold fewer.
+func checkRecordCount(h BatchHeader) error {
 	if h.NumRecords > 0 && int64(h.NumRecords) != int64(h.LastOffsetDelta)+1 {
 		return fmt.Errorf("%w: recordCount %d does not match lastOffsetDelta %d", ErrCorruptBatch, h.NumRecords, h.LastOffsetDelta)
 	}

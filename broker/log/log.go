@@ -9,7 +9,7 @@
 // A Log is safe for concurrent use: appends are serialised under l.mu, reads
 // take a snapshot of the segment list and read the files without holding it.
 //
-// Lock order: Log.cpMu, then Log.mu, then segment.mu. Readers take only
+// Lock order: Log.cleanMu, then Log.cpMu, then Log.mu, then segment.mu. Readers take only
 // segment.mu (shared) and hold a reference on each segment they read, so a
 // segment deleted by retention keeps its file open until the last reader
 // releases it.
@@ -20,7 +20,8 @@
 // segment file), recover.go (recovery on open), append.go, read.go
 // (including timestamp lookups), records.go (records inside a batch,
 // decompressed through the codec sub-package for lookups), retention.go, truncate.go, flush.go (fsync, checkpoint file),
-// producer.go (idempotent producer state), snapshot.go (its snapshot files).
+// producer.go (idempotent producer state), snapshot.go (its snapshot files),
+// cleaner*.go (compaction: see cleaner.go).
 package log
 
 import (
@@ -120,6 +121,11 @@ type Log struct {
 	size     atomic.Int64
 	closed   atomic.Bool
 
+	cleanMu sync.Mutex   // serialises Clean; taken before cpMu and mu
+	cleaner cleanerState // guarded by cleanMu
+	// cleanerCrash, set by tests, stops a cleaning dead at a stage.
+	cleanerCrash func(stage string) bool
+
 	cpMu sync.Mutex // serialises flushes and checkpoint file writes; taken before mu
 
 	epochs *EpochCache // leader epoch → start offset (its own lock, taken under mu)
@@ -131,7 +137,9 @@ type Log struct {
 		snapshots     []int64 // offsets of the producer snapshot files, ascending
 		recoveryPoint int64   // offsets below it are fsynced
 		lastFlush     time.Time
-		failed        error // a write failed and could not be undone: the log takes no more appends
+		failed        error  // a write failed and could not be undone: the log takes no more appends
+		truncations   uint64 // truncations so far: a cleaning planned before one does not swap
+		truncatedTo   int64  // lowest end a truncation left since the last cleaning planned
 	}
 }
 

@@ -20,8 +20,9 @@ const (
 )
 
 // strayExts are files a crash can leave behind: deleted segments whose last
-// reader never finished, compaction and swap outputs, half-written files.
-var strayExts = []string{deletedSuffix, ".cleaned", ".swap", tmpSuffix}
+// reader never finished, compaction outputs (a committed .swap is completed
+// first, see completeSwaps), half-written files.
+var strayExts = []string{deletedSuffix, cleanedSuffix, swapSuffix, cleanRangeExt, tmpSuffix}
 
 // Open opens or creates the log of one partition in dir and recovers it:
 // segments below the recovery point are trusted (their indexes are loaded,
@@ -39,6 +40,7 @@ func Open(dir string, cfg Config, opts Options) (*Log, error) {
 	}
 	l.mu.cfg = cfg.withDefaults()
 	l.mu.lastFlush = l.now()
+	l.mu.truncatedTo = math.MaxInt64
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, storageErr(err, "open log %s", dir)
 	}
@@ -151,6 +153,9 @@ func (l *Log) recover() error {
 // scanDir removes stray files and returns the base offsets of the segments,
 // ascending; it also notes the producer snapshots.
 func (l *Log) scanDir() ([]int64, error) {
+	if err := l.completeSwaps(); err != nil {
+		return nil, err
+	}
 	entries, err := os.ReadDir(l.dir)
 	if err != nil {
 		return nil, storageErr(err, "read dir")

@@ -51,6 +51,7 @@ func (l *Log) truncateLocked(offset int64) error {
 		return errors.Join(append(errs, err)...)
 	}
 	l.leo.Store(newEnd)
+	l.noteTruncatedLocked(newEnd)
 	l.mu.recoveryPoint = min(l.mu.recoveryPoint, newEnd)
 	if err := l.epochs.TruncateFromEnd(newEnd); err != nil {
 		errs = append(errs, err)
@@ -106,6 +107,7 @@ func (l *Log) restartAtLocked(offset int64) error {
 		o.release()
 	}
 	l.size.Store(0)
+	l.noteTruncatedLocked(offset)
 	l.mu.recoveryPoint = offset
 	if l.epochs != nil {
 		errs = append(errs, l.epochs.TruncateFromEnd(math.MinInt64))
@@ -130,4 +132,12 @@ func (l *Log) TruncateFullyAndStartAt(offset int64) error {
 		return fmt.Errorf("restart at %d: %w", offset, err)
 	}
 	return l.writeCheckpoint()
+}
+
+// noteTruncatedLocked tells the cleaner the log was cut back to end: a
+// cleaning under way does not swap in, and the next one treats what lies
+// past end as dirty.
+func (l *Log) noteTruncatedLocked(end int64) {
+	l.mu.truncations++
+	l.mu.truncatedTo = min(l.mu.truncatedTo, end)
 }

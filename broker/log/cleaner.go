@@ -1,0 +1,323 @@
+package log
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+)
+
+// Log compaction (cleanup.policy=compact), Kafka's LogCleaner for one
+// partition. Clean plans under l.mu, then reads the segments and writes the
+// cleaned copies holding no lock (appends, reads and flushes go on), and
+// takes l.mu again only to swap each cleaned group of segments into the
+// list. Readers that hold an old segment keep reading its file (renamed to
+// .deleted, removed on its last release).
+//
+// The log splits into a clean section, [log start, first dirty offset),
+// compacted before, and a dirty section from the first dirty offset (the
+// cleaner checkpoint) up to the first uncleanable offset: the active
+// segment, the caller's MaxOffset (high watermark), and the first segment
+// with a record newer than min.compaction.lag.ms. A cleaning maps each key
+// of the dirty section to its last offset, then rewrites every segment from
+// the start of the log to the end of the dirty section keeping, per key,
+// only that record. Offsets never change: a batch keeps its header and
+// loses records. File map: cleaner.go (planning, Clean), cleaner_filter.go
+// (offset map, records, batch rewriting), cleaner_swap.go (cleaned files,
+// swap, crash recovery), cleaner_checkpoint.go.
+
+// CleanOptions are a compacted topic's settings for one Clean.
+type CleanOptions struct {
+	MaxOffset         int64         // clean only below it: the high watermark (first unstable offset)
+	DeleteRetention   time.Duration // delete.retention.ms: how long a tombstone outlives its first cleaning
+	MinCompactionLag  time.Duration // min.compaction.lag.ms: younger records are not compacted
+	MaxCompactionLag  time.Duration // max.compaction.lag.ms: older dirty records are compacted whatever the ratio (<=0 or huge: off)
+	MinCleanableRatio float64       // min.cleanable.dirty.ratio: dirty bytes / (clean + dirty bytes) needed to clean
+	Backoff           time.Duration // least time between two cleanings (0: DefaultCleanBackoff)
+	MaxMapBytes       int64         // memory for the key → offset map (0: DefaultMaxMapBytes)
+}
+
+const (
+	// DefaultCleanBackoff is the least time between two cleanings of a log.
+	DefaultCleanBackoff = 2 * time.Second
+	// DefaultMaxMapBytes bounds the offset map, as log.cleaner.dedupe.buffer.size does.
+	DefaultMaxMapBytes = 128 << 20
+	// cleanFailureBackoff is how long a log whose cleaning failed waits.
+	cleanFailureBackoff = time.Minute
+)
+
+// CleanResult describes what a Clean did.
+type CleanResult struct {
+	Cleaned                    bool    // segments were rewritten (or found clean)
+	Reason                     string  // why it cleaned: "dirty ratio", "max compaction lag", "delete horizon"
+	DirtyRatio                 float64 // at planning
+	FirstDirty, End            int64   // the dirty section mapped: [FirstDirty, End)
+	SegmentsIn, SegmentsOut    int
+	BytesIn, BytesOut          int64
+	RecordsRead, RecordsKept   int64
+	TombstonesDropped          int64
+	Aborted                    bool // a concurrent truncation or deletion changed the segments: nothing swapped
+	Took                       time.Duration
+	NextDeleteHorizon          int64 // unix ms when a kept tombstone becomes removable; MaxInt64 if none
+	segmentsSkippedUnchanged   int
+	groups                     int
+	producerBatchesKeptAsEmpty int
+}
+
+// errCleanAborted: the segments changed under the cleaner; it tries again later.
+var errCleanAborted = errors.New("segments changed during cleaning")
+
+// Clean compacts the log if it is due: the dirty ratio is at least
+// MinCleanableRatio, or a dirty record is older than MaxCompactionLag, or a
+// kept tombstone's delete horizon has passed. It returns quickly when the
+// log was cleaned less than Backoff ago. Clean calls are serialised; the
+// broker's maintenance loop makes them.
+func (l *Log) Clean(now time.Time, opts CleanOptions) (CleanResult, error) {
+	l.cleanMu.Lock()
+	defer l.cleanMu.Unlock()
+	if l.closed.Load() {
+		return CleanResult{}, ErrClosed
+	}
+	if now.Before(l.cleaner.notBefore) {
+		return CleanResult{}, nil
+	}
+	l.loadCleanerCheckpoint()
+	p, ok := l.planClean(now, opts)
+	if !ok {
+		return CleanResult{DirtyRatio: p.ratio}, nil
+	}
+	defer releaseAll(p.segs)
+	start := time.Now()
+	res, err := l.runClean(p, now, opts)
+	res.Took = time.Since(start)
+	backoff := opts.Backoff
+	if backoff <= 0 {
+		backoff = DefaultCleanBackoff
+	}
+	switch {
+	case errors.Is(err, errCleanAborted):
+		res.Aborted, err = true, nil
+	case err != nil:
+		backoff = max(backoff, cleanFailureBackoff)
+		err = fmt.Errorf("clean %s: %w", l.dir, err)
+	}
+	l.cleaner.notBefore = now.Add(backoff)
+	return res, err
+}
+
+// cleanPlan is what planClean decided: the segments to read (references
+// held), oldest first, and where the dirty section starts.
+type cleanPlan struct {
+	segs       []*segment // from the first segment to the last cleanable one
+	ends       []int64    // ends[i]: the base offset of the segment after segs[i]
+	dirtyIdx   int        // segs[dirtyIdx] holds the first dirty offset
+	firstDirty int64
+	ratio      float64
+	reason     string
+	gen        uint64          // l.mu.truncations when planned
+	lastBatch  map[int64]int64 // producer id → last offset of its last batch
+	cfg        Config
+}
+
+// planClean decides whether the log is due for cleaning and takes
+// references on the segments to clean.
+func (l *Log) planClean(now time.Time, opts CleanOptions) (cleanPlan, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	segs := l.segments()
+	start, leo := l.logStart.Load(), l.leo.Load()
+	firstDirty := l.cleaner.cp.firstDirty
+	if firstDirty < start || firstDirty > leo || l.mu.truncatedTo < firstDirty {
+		firstDirty = start
+	}
+	l.mu.truncatedTo = math.MaxInt64
+	first := 0
+	for first < len(segs)-1 && segs[first+1].base <= start {
+		first++ // wholly below the log start: retention deletes it
+	}
+	limit := l.uncleanableOffsetLocked(segs, firstDirty, now, opts)
+	k := first // segs[first:k] are wholly below limit
+	for k < len(segs)-1 && segs[k+1].base <= limit {
+		k++
+	}
+	dirtyIdx := first
+	for dirtyIdx < k && segs[dirtyIdx+1].base <= firstDirty {
+		dirtyIdx++
+	}
+	var clean, dirty int64
+	for i := first; i < k; i++ {
+		if i < dirtyIdx {
+			clean += segs[i].size.Load()
+		} else {
+			dirty += segs[i].size.Load()
+		}
+	}
+	p := cleanPlan{firstDirty: firstDirty, gen: l.mu.truncations, cfg: l.mu.cfg}
+	if dirty > 0 {
+		p.ratio = float64(dirty) / float64(clean+dirty)
+	}
+	switch {
+	case k == first:
+		return p, false
+	case dirty > 0 && p.ratio >= opts.MinCleanableRatio:
+		p.reason = "dirty ratio"
+	case dirty > 0 && l.compactionLagExceeded(segs[dirtyIdx], now, opts.MaxCompactionLag):
+		p.reason = "max compaction lag"
+	case l.cleaner.cp.nextHorizon <= now.UnixMilli():
+		p.reason = "delete horizon"
+	default:
+		return p, false
+	}
+	for i := first; i < k; i++ {
+		if !segs[i].acquire() {
+			releaseAll(p.segs)
+			return p, false
+		}
+		p.segs = append(p.segs, segs[i])
+		p.ends = append(p.ends, segs[i+1].base)
+	}
+	p.dirtyIdx = dirtyIdx - first
+	p.lastBatch = l.producerLastBatchesLocked()
+	return p, true
+}
+
+// uncleanableOffsetLocked is the first offset the cleaner may not touch:
+// the active segment, maxOffset, and the first dirty segment holding a
+// record younger than min.compaction.lag.ms.
+func (l *Log) uncleanableOffsetLocked(segs []*segment, firstDirty int64, now time.Time, opts CleanOptions) int64 {
+	limit := segs[len(segs)-1].base
+	if opts.MaxOffset >= 0 {
+		limit = min(limit, opts.MaxOffset)
+	}
+	if opts.MinCompactionLag <= 0 {
+		return limit
+	}
+	horizon := saturatingSub(now.UnixMilli(), opts.MinCompactionLag)
+	for i, s := range segs[:len(segs)-1] {
+		if segs[i+1].base <= firstDirty {
+			continue
+		}
+		if s.base >= limit {
+			break
+		}
+		if segmentLargestTimestamp(s) > horizon {
+			return min(limit, s.base)
+		}
+	}
+	return limit
+}
+
+// compactionLagExceeded reports whether the first dirty segment's first
+// batch is older than max.compaction.lag.ms (Kafka looks at the same).
+func (l *Log) compactionLagExceeded(s *segment, now time.Time, lag time.Duration) bool {
+	if lag <= 0 || lag >= time.Duration(math.MaxInt64)/2 {
+		return false
+	}
+	h, ok := s.readBatchHeader(0, s.size.Load())
+	return ok && h.MaxTimestamp < saturatingSub(now.UnixMilli(), lag)
+}
+
+// saturatingSub is ms - d in unix ms, without overflowing for "never".
+func saturatingSub(ms int64, d time.Duration) int64 {
+	dm := d.Milliseconds()
+	if dm > 0 && ms < math.MinInt64+dm {
+		return math.MinInt64
+	}
+	return ms - dm
+}
+
+// saturatingAdd is ms + d in unix ms, saturating at MaxInt64.
+func saturatingAdd(ms int64, d time.Duration) int64 {
+	dm := d.Milliseconds()
+	if dm > 0 && ms > math.MaxInt64-dm {
+		return math.MaxInt64
+	}
+	return ms + dm
+}
+
+// producerLastBatchesLocked maps each producer to the last offset of its
+// newest batch: the cleaner keeps that batch (emptied if need be) so the
+// producer's sequence state survives a rebuild from the log.
+func (l *Log) producerLastBatchesLocked() map[int64]int64 {
+	out := make(map[int64]int64, len(l.mu.producers))
+	for pid, e := range l.mu.producers {
+		if n := len(e.batches); n > 0 {
+			out[pid] = e.batches[n-1].lastOffset
+		}
+	}
+	return out
+}
+
+// runClean maps the dirty section, then rewrites and swaps in the
+// segments up to its end, group by group.
+func (l *Log) runClean(p cleanPlan, now time.Time, opts CleanOptions) (CleanResult, error) {
+	res := CleanResult{Reason: p.reason, DirtyRatio: p.ratio, FirstDirty: p.firstDirty, NextDeleteHorizon: math.MaxInt64}
+	maxMap := opts.MaxMapBytes
+	if maxMap <= 0 {
+		maxMap = DefaultMaxMapBytes
+	}
+	m, mapped, err := buildOffsetMap(p.segs[p.dirtyIdx:], p.firstDirty, maxMap)
+	if err != nil {
+		return res, err
+	}
+	end := p.dirtyIdx + mapped
+	res.End = p.firstDirty
+	if mapped > 0 {
+		res.End = p.ends[end-1]
+	}
+	f := &batchFilter{
+		keys: m, now: now.UnixMilli(), horizon: saturatingAdd(now.UnixMilli(), opts.DeleteRetention),
+		lastBatch: p.lastBatch, nextHorizon: math.MaxInt64,
+	}
+	for _, g := range groupSegments(p.segs[:end], p.ends[:end], p.cfg) {
+		if err := l.cleanGroup(g, f, p.gen, &res); err != nil {
+			return res, err
+		}
+	}
+	res.Cleaned, res.RecordsRead, res.RecordsKept = true, f.read, f.kept
+	res.TombstonesDropped, res.NextDeleteHorizon = f.tombstonesDropped, f.nextHorizon
+	res.producerBatchesKeptAsEmpty = f.emptyKept
+	l.cleaner.cp = cleanerCheckpoint{firstDirty: res.End, nextHorizon: f.nextHorizon}
+	if err := l.writeCleanerCheckpoint(); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// segmentGroup is consecutive segments that clean into one.
+type segmentGroup struct {
+	segs []*segment
+	end  int64 // base offset of the segment after the group
+}
+
+// groupSegments groups consecutive segments whose total size fits
+// segment.bytes, whose index entries fit segment.index.bytes and whose
+// offsets fit 32 bits relative to the first one, as Kafka's
+// groupSegmentsBySize does; cleaning never makes a segment larger.
+func groupSegments(segs []*segment, ends []int64, cfg Config) []segmentGroup {
+	var out []segmentGroup
+	for i := 0; i < len(segs); {
+		g := segmentGroup{segs: segs[i : i+1], end: ends[i]}
+		size, idx := segs[i].size.Load(), segs[i].indexBytes()
+		j := i + 1
+		for ; j < len(segs); j++ {
+			s := segs[j]
+			if size+s.size.Load() > cfg.SegmentBytes || idx+s.indexBytes() > int64(cfg.SegmentIndexBytes) ||
+				ends[j]-1-segs[i].base > math.MaxUint32 {
+				break
+			}
+			size, idx = size+s.size.Load(), idx+s.indexBytes()
+			g.segs, g.end = segs[i:j+1], ends[j]
+		}
+		out = append(out, g)
+		i = j
+	}
+	return out
+}
+
+// indexBytes is the size of the segment's larger index.
+func (s *segment) indexBytes() int64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return max(int64(len(s.mu.idx))*offsetEntrySize, int64(len(s.mu.tidx))*timeEntrySize)
+}
