@@ -85,14 +85,22 @@ func (c *controller) run() {
 			continue
 		}
 		c.mu.Lock()
+		session := b.msConfig("broker.session.timeout.ms")
 		if c.mu.tracker == nil {
+			// A new controller has heard from nobody. Live brokers find it
+			// and heartbeat within about one heartbeat interval of the
+			// election, so each gets a takeover grace of two intervals
+			// (never more than a session) rather than a whole session:
+			// a broker that died with the old controller is fenced that
+			// much sooner.
+			grace := min(2*b.msConfig("broker.heartbeat.interval.ms"), session)
 			c.mu.tracker = quorum.NewHeartbeatTracker()
 			for _, br := range img.AllBrokers() {
-				c.mu.tracker.Beat(br.ID, now)
+				c.mu.tracker.Beat(br.ID, now.Add(grace-session))
 			}
 			b.logger.Info("this broker is now the active controller", "node.id", b.cfg.NodeID)
 		}
-		fences := quorum.FenceExpired(img, c.mu.tracker, now, b.msConfig("broker.session.timeout.ms"))
+		fences := quorum.FenceExpired(img, c.mu.tracker, now, session)
 		c.mu.Unlock()
 		for _, cmd := range fences {
 			b.logger.Warn("fencing broker: its session expired", "broker", cmd.(quorum.FenceBroker).ID)

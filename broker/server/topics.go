@@ -140,6 +140,9 @@ func (b *Broker) openPartition(t *topic, i int32) (*partition, error) {
 // log dir holding the fewest partitions for a new one.
 func (b *Broker) partitionDir(name string, i int32) string {
 	base := name + "-" + strconv.Itoa(int(i))
+	if len(b.cfg.LogDirs) == 1 {
+		return filepath.Join(b.cfg.LogDirs[0], base) // no choice to make: no directory scan
+	}
 	best, bestN := "", -1
 	for _, d := range b.cfg.LogDirs {
 		p := filepath.Join(d, base)
