@@ -269,10 +269,8 @@ func (l *Log) runClean(p cleanPlan, now time.Time, opts CleanOptions) (CleanResu
 		keys: m, now: now.UnixMilli(), horizon: saturatingAdd(now.UnixMilli(), opts.DeleteRetention),
 		lastBatch: p.lastBatch, nextHorizon: math.MaxInt64,
 	}
-	for _, g := range groupSegments(p.segs[:end], p.ends[:end], p.cfg) {
-		if err := l.cleanGroup(g, f, p.gen, &res); err != nil {
-			return res, err
-		}
+	if err := l.cleanSegments(p.segs[:end], p.ends[:end], f, p, &res); err != nil {
+		return res, err
 	}
 	res.Cleaned, res.RecordsRead, res.RecordsKept = true, f.read, f.kept
 	res.TombstonesDropped, res.NextDeleteHorizon = f.tombstonesDropped, f.nextHorizon
@@ -290,29 +288,51 @@ type segmentGroup struct {
 	end  int64 // base offset of the segment after the group
 }
 
-// groupSegments groups consecutive segments whose total size fits
-// segment.bytes, whose index entries fit segment.index.bytes and whose
-// offsets fit 32 bits relative to the first one, as Kafka's
-// groupSegmentsBySize does; cleaning never makes a segment larger.
-func groupSegments(segs []*segment, ends []int64, cfg Config) []segmentGroup {
-	var out []segmentGroup
-	for i := 0; i < len(segs); {
-		g := segmentGroup{segs: segs[i : i+1], end: ends[i]}
-		size, idx := segs[i].size.Load(), segs[i].indexBytes()
-		j := i + 1
-		for ; j < len(segs); j++ {
-			s := segs[j]
-			if size+s.size.Load() > cfg.SegmentBytes || idx+s.indexBytes() > int64(cfg.SegmentIndexBytes) ||
-				ends[j]-1-segs[i].base > math.MaxUint32 {
-				break
+// cleanSegments rewrites segs through f into as few segments as fit:
+// a segment joins the cleaned one being written while that stays within
+// segment.bytes and segment.index.bytes even if nothing of the newcomer
+// were removed, and its offsets stay within 32 bits of the cleaned
+// segment's base. (Kafka's groupSegmentsBySize groups by the originals'
+// sizes; going by what was written lets emptied segments merge at once.)
+// Each group is swapped in as soon as it is written.
+func (l *Log) cleanSegments(segs []*segment, ends []int64, f *batchFilter, p cleanPlan, res *CleanResult) error {
+	var w *cleanedWriter
+	var g segmentGroup
+	changed := false
+	for i, s := range segs {
+		if w != nil && !w.fits(s, ends[i], p.cfg) {
+			if err := l.finishGroup(w, g, changed, p.gen, res); err != nil {
+				return err
 			}
-			size, idx = size+s.size.Load(), idx+s.indexBytes()
-			g.segs, g.end = segs[i:j+1], ends[j]
+			w = nil
 		}
-		out = append(out, g)
-		i = j
+		if w == nil {
+			var err error
+			if w, err = l.newCleanedWriter(s.base); err != nil {
+				return err
+			}
+			g, changed = segmentGroup{segs: segs[i:i]}, false
+		}
+		ch, err := w.copySegment(s, f)
+		if err != nil {
+			w.abandon()
+			return err
+		}
+		changed = changed || ch
+		g.segs, g.end = g.segs[:len(g.segs)+1], ends[i]
 	}
-	return out
+	if w == nil {
+		return nil
+	}
+	return l.finishGroup(w, g, changed, p.gen, res)
+}
+
+// fits reports whether segment s (ending where end begins) may join the
+// cleaned segment being written.
+func (w *cleanedWriter) fits(s *segment, end int64, cfg Config) bool {
+	return w.pos+s.size.Load() <= cfg.SegmentBytes &&
+		w.seg.indexBytes()+s.indexBytes() <= int64(cfg.SegmentIndexBytes) &&
+		end-1-w.seg.base <= math.MaxUint32
 }
 
 // indexBytes is the size of the segment's larger index.

@@ -40,24 +40,15 @@ var errSimulatedCrash = errors.New("simulated crash")
 // crashAt reports whether a test asked the cleaner to stop dead at stage.
 func (l *Log) crashAt(stage string) bool { return l.cleanerCrash != nil && l.cleanerCrash(stage) }
 
-// cleanGroup rewrites one group of segments through f and swaps the result
-// in. A single segment that would come out unchanged is left alone.
-func (l *Log) cleanGroup(g segmentGroup, f *batchFilter, gen uint64, res *CleanResult) error {
-	base := g.segs[0].base
-	w, err := l.newCleanedWriter(base)
-	if err != nil {
-		return err
-	}
-	changed, err := w.copyGroup(g, f)
-	if err == nil && !changed && len(g.segs) == 1 {
+// finishGroup commits the cleaned segment w written from group g and
+// swaps it in. A single segment that came out unchanged is left alone.
+func (l *Log) finishGroup(w *cleanedWriter, g segmentGroup, changed bool, gen uint64, res *CleanResult) error {
+	if !changed && len(g.segs) == 1 {
 		res.segmentsSkippedUnchanged++
 		w.abandon()
 		return nil
 	}
-	if err == nil {
-		err = w.commit(g)
-	}
-	if err != nil {
+	if err := w.commit(g); err != nil {
 		if !errors.Is(err, errSimulatedCrash) {
 			w.abandon()
 		}
@@ -67,7 +58,7 @@ func (l *Log) cleanGroup(g segmentGroup, f *batchFilter, gen uint64, res *CleanR
 		return errSimulatedCrash
 	}
 	l.mu.Lock()
-	err = l.swapInLocked(g, w.seg, gen)
+	err := l.swapInLocked(g, w.seg, gen)
 	l.mu.Unlock()
 	if errors.Is(err, errCleanAborted) {
 		w.abandon()
@@ -109,26 +100,24 @@ func (l *Log) newCleanedWriter(base int64) (*cleanedWriter, error) {
 	return &cleanedWriter{l: l, seg: s, w: bufio.NewWriterSize(f, 1<<20), interval: interval, suffix: cleanedSuffix}, nil
 }
 
-// copyGroup filters every batch of the group's segments into the writer;
-// changed reports whether anything differs from the originals.
-func (w *cleanedWriter) copyGroup(g segmentGroup, f *batchFilter) (changed bool, err error) {
-	for _, s := range g.segs {
-		sc := newBatchScanner(s.log, 0, s.size.Load(), true)
-		for sc.next() {
-			out, ch, err := f.filter(sc.batch, sc.hdr)
-			if err != nil {
-				return false, fmt.Errorf("clean segment %020d: %w", s.base, err)
-			}
-			changed = changed || ch
-			if out != nil {
-				if err := w.write(out, sc.hdr); err != nil {
-					return false, err
-				}
+// copySegment filters every batch of s into the writer; changed reports
+// whether anything differs from the original.
+func (w *cleanedWriter) copySegment(s *segment, f *batchFilter) (changed bool, err error) {
+	sc := newBatchScanner(s.log, 0, s.size.Load(), true)
+	for sc.next() {
+		out, ch, err := f.filter(sc.batch, sc.hdr)
+		if err != nil {
+			return false, fmt.Errorf("clean segment %020d: %w", s.base, err)
+		}
+		changed = changed || ch
+		if out != nil {
+			if err := w.write(out, sc.hdr); err != nil {
+				return false, err
 			}
 		}
-		if sc.err != nil {
-			return false, fmt.Errorf("clean segment %020d: %w", s.base, sc.err)
-		}
+	}
+	if sc.err != nil {
+		return false, fmt.Errorf("clean segment %020d: %w", s.base, sc.err)
 	}
 	return changed, nil
 }
