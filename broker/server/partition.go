@@ -155,8 +155,9 @@ func (p *partition) wakeAll() {
 	p.waitMu.Unlock()
 }
 
-// maintain rolls by segment.ms, flushes by flush.ms and, when retention is
-// set, enforces retention.ms/retention.bytes.
+// maintain rolls by segment.ms, flushes by flush.ms, compacts compacted
+// topics when due and, when retention is set, enforces
+// retention.ms/retention.bytes.
 func (p *partition) maintain(b *Broker, now time.Time, retention bool) {
 	if err := p.log.MaybeRoll(now); err != nil {
 		b.logger.Error("rolling segment failed", "partition", p.name(), "index", p.index, "err", err)
@@ -167,6 +168,15 @@ func (p *partition) maintain(b *Broker, now time.Time, retention bool) {
 			if err := p.log.Flush(); err != nil {
 				b.logger.Error("flush failed", "partition", p.name(), "index", p.index, "err", err)
 			}
+		}
+	}
+	if ts := p.settings(); ts.Compact {
+		res, err := p.log.Clean(now, wlog.CleanOptions{MaxOffset: p.highWatermark(), DeleteRetention: ts.DeleteRetentionMs,
+			MinCompactionLag: ts.MinCompactionLagMs, MaxCompactionLag: ts.MaxCompactionLagMs, MinCleanableRatio: ts.MinCleanableDirtyRatio})
+		if err != nil {
+			b.logger.Error("compaction failed", "partition", p.name(), "index", p.index, "err", err)
+		} else if res.Cleaned {
+			b.logger.Info("compacted", "partition", p.name(), "index", p.index, "reason", res.Reason, "bytes_in", res.BytesIn, "bytes_out", res.BytesOut, "took", res.Took)
 		}
 	}
 	if !retention || !p.settings().Delete {
