@@ -27,6 +27,8 @@ func (c *Coordinator) DescribeGroups(r *kmsg.DescribeGroupsRequest) *kmsg.Descri
 		switch {
 		case code != nil:
 			sg.ErrorCode = code.Code
+		case g != nil && g.consumer != nil:
+			c.unlock(g) // not a classic group: described as Dead, as Kafka does before v6
 		case g != nil:
 			g.describe(&sg)
 			c.unlock(g)
@@ -70,6 +72,9 @@ func (c *Coordinator) ListGroups(r *kmsg.ListGroupsRequest) *kmsg.ListGroupsResp
 	for _, g := range c.snapshot() {
 		g.mu.Lock()
 		dead, state, ptype := g.dead.Load(), g.state.String(), g.protocolType
+		if g.consumer != nil {
+			state, ptype = g.consumer.state(), "consumer"
+		}
 		g.mu.Unlock()
 		if dead || !stateWanted(r.StatesFilter, state) {
 			continue
@@ -115,7 +120,7 @@ func (c *Coordinator) deleteGroup(id string) *kerr.Error {
 		return kerr.GroupIDNotFound
 	}
 	defer c.unlock(g)
-	if g.state != Empty {
+	if g.state != Empty || !g.empty() {
 		return kerr.NonEmptyGroup
 	}
 	var recs []record

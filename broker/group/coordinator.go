@@ -31,6 +31,16 @@ type Config struct {
 	// PartitionExists says whether a topic partition exists; commits and
 	// offset deletes for others get UNKNOWN_TOPIC_OR_PARTITION. nil: all do.
 	PartitionExists func(topic string, partition int32) bool
+
+	// The consumer protocol (KIP-848).
+	ConsumerHeartbeatInterval time.Duration // group.consumer.heartbeat.interval.ms; 0: 5s
+	ConsumerSessionTimeout    time.Duration // group.consumer.session.timeout.ms; 0: 45s
+	ConsumerMaxSize           int           // group.consumer.max.size; 0: 200
+	// TopicByName resolves a subscribed topic to its id and partition
+	// count; TopicByID names a topic a member reports by id. nil: no
+	// topic exists.
+	TopicByName func(name string) (id [16]byte, partitions int32, ok bool)
+	TopicByID   func(id [16]byte) (name string, ok bool)
 }
 
 // Storage is where the coordinator's records go: the partitions of
@@ -93,6 +103,15 @@ func New(cfg Config, store Storage) *Coordinator {
 	if cfg.MaxMetadataBytes <= 0 {
 		cfg.MaxMetadataBytes = 4096
 	}
+	if cfg.ConsumerHeartbeatInterval <= 0 {
+		cfg.ConsumerHeartbeatInterval = 5 * time.Second
+	}
+	if cfg.ConsumerSessionTimeout <= 0 {
+		cfg.ConsumerSessionTimeout = 45 * time.Second
+	}
+	if cfg.ConsumerMaxSize <= 0 {
+		cfg.ConsumerMaxSize = 200
+	}
 	if cfg.TickInterval <= 0 {
 		cfg.TickInterval = 50 * time.Millisecond
 	}
@@ -104,6 +123,20 @@ func New(cfg Config, store Storage) *Coordinator {
 }
 
 func (c *Coordinator) now() time.Time { return c.cfg.Now() }
+
+func (c *Coordinator) topicByName(name string) ([16]byte, int32, bool) {
+	if c.cfg.TopicByName == nil {
+		return [16]byte{}, 0, false
+	}
+	return c.cfg.TopicByName(name)
+}
+
+func (c *Coordinator) topicByID(id [16]byte) (string, bool) {
+	if c.cfg.TopicByID == nil {
+		return "", false
+	}
+	return c.cfg.TopicByID(id)
+}
 
 // PartitionFor is the __consumer_offsets partition holding group id, as
 // Kafka computes it: Utils.abs(id.hashCode) % partitions, where abs masks

@@ -62,6 +62,7 @@ type Group struct {
 	delayRemaining    time.Duration // of the rebalance timeout, after this delay
 	newMemberAdded    bool          // during the initial delay
 	offsets           map[string]map[int32]offset
+	consumer          *consumerGroup // non-nil: the group uses the consumer protocol (consumer.go)
 }
 
 type offset struct {

@@ -52,6 +52,14 @@ func joinError(r *kmsg.JoinGroupRequest, memberID string, code *kerr.Error) *kms
 }
 
 func (g *Group) join(r *kmsg.JoinGroupRequest, cl Client, reply func(*kmsg.JoinGroupResponse)) {
+	if g.consumer != nil {
+		if !g.empty() {
+			// A consumer-protocol group takes no classic members.
+			reply(joinError(r, r.MemberID, kerr.InconsistentGroupProtocol))
+			return
+		}
+		g.consumer = nil // an empty consumer group becomes a classic one
+	}
 	if !g.supports(r.ProtocolType, r.Protocols) {
 		reply(joinError(r, r.MemberID, kerr.InconsistentGroupProtocol))
 		return

@@ -124,6 +124,10 @@ func (g *Group) leaveOne(lm kmsg.LeaveGroupRequestMember) *kerr.Error {
 
 // tick fires the group's passed deadlines.
 func (g *Group) tick(now time.Time) {
+	if g.consumer != nil {
+		g.consumerTick(now)
+		return
+	}
 	for id, exp := range g.pending {
 		if !now.Before(exp) {
 			delete(g.pending, id)

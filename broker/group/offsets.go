@@ -50,6 +50,9 @@ func setCommitCodes(resp *kmsg.OffsetCommitResponse, code func(topic string, p i
 }
 
 func (g *Group) checkCommit(r *kmsg.OffsetCommitRequest) *kerr.Error {
+	if g.consumer != nil {
+		return g.checkConsumerCommit(r)
+	}
 	if r.InstanceID != nil {
 		if cur, ok := g.static[*r.InstanceID]; ok && cur != r.MemberID {
 			return kerr.FencedInstanceID
@@ -154,7 +157,7 @@ func (c *Coordinator) OffsetFetch(r *kmsg.OffsetFetchRequest) *kmsg.OffsetFetchR
 				rt.Topic, rt.Partitions = t.Topic, t.Partitions
 				want = append(want, rt)
 			}
-			code, topics := c.fetchOffsets(rg.Group, want, rg.Topics == nil)
+			code, topics := c.fetchOffsets(rg.Group, fetchMember{rg.MemberID, rg.MemberEpoch}, want, rg.Topics == nil)
 			sg.ErrorCode = code
 			for _, t := range topics {
 				gt := kmsg.NewOffsetFetchResponseGroupTopic()
@@ -170,7 +173,7 @@ func (c *Coordinator) OffsetFetch(r *kmsg.OffsetFetchRequest) *kmsg.OffsetFetchR
 		}
 		return resp
 	}
-	code, topics := c.fetchOffsets(r.Group, r.Topics, r.Topics == nil && r.Version >= 2)
+	code, topics := c.fetchOffsets(r.Group, fetchMember{epoch: -1}, r.Topics, r.Topics == nil && r.Version >= 2)
 	resp.ErrorCode, resp.Topics = code, topics
 	if r.Version < 2 && code != 0 {
 		for i := range resp.Topics {
@@ -182,9 +185,16 @@ func (c *Coordinator) OffsetFetch(r *kmsg.OffsetFetchRequest) *kmsg.OffsetFetchR
 	return resp
 }
 
+// fetchMember is who fetches (OffsetFetch v9+): a consumer-protocol
+// member names itself and its epoch; others send no id and epoch -1.
+type fetchMember struct {
+	id    *string
+	epoch int32
+}
+
 // fetchOffsets returns a group-level error code and the offsets asked
 // for (every committed one when all).
-func (c *Coordinator) fetchOffsets(id string, want []kmsg.OffsetFetchRequestTopic, all bool) (int16, []kmsg.OffsetFetchResponseTopic) {
+func (c *Coordinator) fetchOffsets(id string, member fetchMember, want []kmsg.OffsetFetchRequestTopic, all bool) (int16, []kmsg.OffsetFetchResponseTopic) {
 	g, code := c.lock(id, false)
 	if code != nil {
 		return code.Code, fetchAnswer(nil, want)
@@ -193,6 +203,9 @@ func (c *Coordinator) fetchOffsets(id string, want []kmsg.OffsetFetchRequestTopi
 		return 0, fetchAnswer(nil, want)
 	}
 	defer c.unlock(g)
+	if code := g.checkConsumerFetch(member); code != nil {
+		return code.Code, nil
+	}
 	if all {
 		want = nil
 		for _, t := range sortedKeys(g.offsets) {
@@ -249,7 +262,7 @@ func (c *Coordinator) OffsetDelete(r *kmsg.OffsetDeleteRequest) *kmsg.OffsetDele
 	}
 	defer c.unlock(g)
 	subscribed, live := g.subscribedTopics()
-	if live && g.protocolType != "consumer" {
+	if live && g.protocolType != "consumer" && g.consumer == nil {
 		resp.ErrorCode = kerr.NonEmptyGroup.Code
 		return resp
 	}
@@ -299,6 +312,9 @@ func (g *Group) deleteOffsets(recs []record) error {
 // some member's subscription cannot be read) and whether the group has
 // members at all.
 func (g *Group) subscribedTopics() (map[string]bool, bool) {
+	if g.consumer != nil {
+		return g.consumer.subscribed(), len(g.consumer.members) > 0
+	}
 	if len(g.members) == 0 {
 		return nil, false
 	}
@@ -331,6 +347,12 @@ func (g *Group) expireOffsets(now time.Time) {
 	base := func(o offset) time.Time { return o.committed }
 	var keep map[string]bool
 	switch {
+	case g.consumer != nil && !g.empty():
+		keep, _ = g.subscribedTopics()
+	case g.consumer != nil:
+		if !g.stateSince.IsZero() {
+			base = func(offset) time.Time { return g.stateSince }
+		}
 	case g.protocolType == "":
 	case g.state == Empty:
 		if !g.stateSince.IsZero() {
@@ -362,7 +384,7 @@ func (g *Group) expireOffsets(now time.Time) {
 	if len(recs) > 0 {
 		g.c.logger.Info("expired committed offsets", "group", g.id, "partitions", len(recs))
 	}
-	if g.state == Empty && len(g.offsets) == 0 && len(g.pending) == 0 {
+	if g.state == Empty && len(g.offsets) == 0 && g.empty() {
 		g.deleteGroup()
 	}
 }
@@ -377,5 +399,42 @@ func (g *Group) deleteGroup() error {
 	}
 	g.setState(Dead)
 	g.dead.Store(true)
+	return nil
+}
+
+// checkConsumerCommit is a consumer-protocol group's commit check: with
+// no members anyone may commit (generation -1); else the member must
+// exist, commit with OffsetCommit v9+ and carry its current epoch.
+func (g *Group) checkConsumerCommit(r *kmsg.OffsetCommitRequest) *kerr.Error {
+	cg := g.consumer
+	if r.Generation < 0 && len(cg.members) == 0 {
+		return nil
+	}
+	m := cg.members[r.MemberID]
+	switch {
+	case m == nil:
+		return kerr.UnknownMemberID
+	case r.Version < 9:
+		return kerr.UnsupportedVersion
+	case r.Generation != m.epoch:
+		return kerr.StaleMemberEpoch
+	}
+	return nil
+}
+
+// checkConsumerFetch checks an OffsetFetch v9 member of a
+// consumer-protocol group: it must exist and fetch at its current epoch.
+// Fetches without a member (admin tools) are always answered.
+func (g *Group) checkConsumerFetch(f fetchMember) *kerr.Error {
+	if g.consumer == nil || (f.id == nil && f.epoch < 0) {
+		return nil
+	}
+	m := g.consumer.members[deref(f.id)]
+	switch {
+	case m == nil:
+		return kerr.UnknownMemberID
+	case f.epoch != m.epoch:
+		return kerr.StaleMemberEpoch
+	}
 	return nil
 }

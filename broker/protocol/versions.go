@@ -26,8 +26,8 @@ var versions = map[int16]Range{
 	1:  {1, 4, 16}, // Fetch
 	2:  {2, 1, 8},  // ListOffsets
 	3:  {3, 0, 12}, // Metadata
-	8:  {8, 2, 8},  // OffsetCommit
-	9:  {9, 1, 8},  // OffsetFetch
+	8:  {8, 2, 9},  // OffsetCommit (v9: member epochs of consumer-protocol groups)
+	9:  {9, 1, 9},  // OffsetFetch (v9: member id and epoch)
 	10: {10, 0, 4}, // FindCoordinator
 	11: {11, 0, 9}, // JoinGroup
 	12: {12, 0, 4}, // Heartbeat
@@ -52,6 +52,8 @@ var versions = map[int16]Range{
 	46: {46, 0, 0}, // ListPartitionReassignments
 	47: {47, 0, 0}, // OffsetDelete
 	60: {60, 0, 1}, // DescribeCluster
+	68: {68, 0, 1}, // ConsumerGroupHeartbeat (KIP-848; franz-go needs v1)
+	69: {69, 0, 1}, // ConsumerGroupDescribe
 }
 
 // internalVersions are the KRaft inter-broker RPCs (a broker registering

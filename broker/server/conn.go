@@ -212,6 +212,10 @@ func (b *Broker) dispatch(req protocol.Request) kmsg.Response {
 		return b.handleDeleteGroups(body)
 	case *kmsg.OffsetDeleteRequest:
 		return b.handleOffsetDelete(body)
+	case *kmsg.ConsumerGroupHeartbeatRequest:
+		return b.handleConsumerGroupHeartbeat(body, req.ClientID)
+	case *kmsg.ConsumerGroupDescribeRequest:
+		return b.handleConsumerGroupDescribe(body)
 	}
 	// protocol.ParseRequest only returns keys in its version table, and the
 	// table's init check ties it to this switch through the tests.

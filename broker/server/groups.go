@@ -43,6 +43,23 @@ func (b *Broker) newCoordinator() *group.Coordinator {
 			_, ok := b.node.Image().Partition(topic, p)
 			return ok
 		},
+		ConsumerHeartbeatInterval: rawMs(b.cfg.Raw, "group.consumer.heartbeat.interval.ms", 5000),
+		ConsumerSessionTimeout:    rawMs(b.cfg.Raw, "group.consumer.session.timeout.ms", 45000),
+		ConsumerMaxSize:           int(rawMs(b.cfg.Raw, "group.consumer.max.size", 200) / time.Millisecond),
+		TopicByName: func(name string) ([16]byte, int32, bool) {
+			t, ok := b.node.Image().Topic(name)
+			if !ok {
+				return [16]byte{}, 0, false
+			}
+			return t.ID, int32(len(t.Partitions)), true
+		},
+		TopicByID: func(id [16]byte) (string, bool) {
+			t, ok := b.node.Image().TopicByID(id)
+			if !ok {
+				return "", false
+			}
+			return t.Name, true
+		},
 	}
 	return group.New(cfg, offsetsStorage{b})
 }
