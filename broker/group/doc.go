@@ -1,7 +1,11 @@
 // Package group is the group coordinator: the classic consumer-group
 // protocol (JoinGroup, SyncGroup, Heartbeat, LeaveGroup with rebalance and
-// session timeouts, static membership, the initial rebalance delay),
-// committed offsets and their retention, and the admin views of groups.
+// session timeouts, static membership, the initial rebalance delay), the
+// consumer protocol of KIP-848 (ConsumerGroupHeartbeat with server-side
+// assignors and epoch-based reconciliation: consumer.go, assignor.go,
+// reconcile.go), committed offsets and their retention, and the admin
+// views of groups. A group uses one protocol at a time; an empty group
+// switches on the other protocol's first join.
 //
 // The core is deterministic: time comes from Config.Now, and nothing fires
 // on its own. Tick checks every deadline (session, rebalance, pending sync,
