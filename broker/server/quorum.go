@@ -135,16 +135,13 @@ func (b *Broker) fenced() bool {
 // image that unfenced it.
 func (b *Broker) metadataLoop() {
 	var applied uint64
-	first := true
+	first, warned := true, false
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		img, changed := b.node.Watch()
 		if first || img.Version != applied {
 			b.reconcile(img)
-			if first {
-				b.warnStrayDirs()
-			}
 			applied, first = img.Version, false
 			b.published(img.Version)
 		}
@@ -153,6 +150,10 @@ func (b *Broker) metadataLoop() {
 			b.ready.Store(ready)
 			if ready {
 				b.logger.Info("broker ready", "node.id", b.cfg.NodeID, "metadata_version", img.Version)
+				if !warned { // the metadata log is replayed by now
+					warned = true
+					b.warnStrayDirs()
+				}
 			}
 		}
 		select {

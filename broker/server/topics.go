@@ -169,8 +169,9 @@ func countPartitionDirs(dir string) int {
 }
 
 // warnStrayDirs logs partition directories that no hosted partition owns
-// (left by a crash during a delete, or copied in by hand), once, after the
-// first metadata image is applied. They are kept, not deleted.
+// (left by a crash during a delete, or copied in by hand), once, when the
+// broker first becomes ready (its metadata caught up). They are kept, not
+// deleted.
 func (b *Broker) warnStrayDirs() {
 	for _, d := range b.cfg.LogDirs {
 		ents, _ := os.ReadDir(d)
