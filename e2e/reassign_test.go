@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -55,6 +56,23 @@ func TestReassignmentUnderThrottle(t *testing.T) {
 		{Name: "leader.replication.throttled.replicas", Value: kadm.StringPtr("0:1,0:2,0:3")},
 		{Name: "follower.replication.throttled.replicas", Value: kadm.StringPtr("0:4")},
 	}, topic))
+
+	// Bad targets are refused with INVALID_REPLICA_ASSIGNMENT and change
+	// nothing.
+	for _, bad := range [][]int32{{2, 3, 9}, {2, 2, 3}, {2, 3}, {1, 2, 3, 4}} {
+		resp, err := adm.AlterPartitionAssignments(ctx, kadm.AlterPartitionAssignmentsReq{topic: {0: bad}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got error
+		resp.Each(func(r kadm.AlterPartitionAssignmentsResponse) { got = r.Err })
+		if got != kerr.InvalidReplicaAssignment {
+			t.Errorf("reassigning to %v: %v, want INVALID_REPLICA_ASSIGNMENT", bad, got)
+		}
+	}
+	if listed, err := adm.ListPartitionReassignments(ctx, kadm.TopicsSet{topic: {0: {}}}); err != nil || len(listed) > 0 {
+		t.Fatalf("a refused reassignment left %v (%v)", listed, err)
+	}
 
 	// Keep writing during the move.
 	load := startNumberedProducer(t, c.Client(t, kgo.RecordPartitioner(kgo.ManualPartitioner()),
