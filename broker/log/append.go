@@ -100,8 +100,10 @@ func (l *Log) appendClient(records []byte, in []BatchHeader, opts AppendOptions,
 }
 
 // AppendReplica appends batches that already carry their offsets (follower
-// replication). They must start at the log end offset; offsets, leader epochs
-// and timestamps are kept, and producer state is updated without checks.
+// replication). They must start at or after the log end offset (after it
+// when the leader's log was compacted: as in Kafka, a follower takes the
+// gap); offsets, leader epochs and timestamps are kept, and producer state
+// is updated without checks.
 func (l *Log) AppendReplica(records []byte, hdrs []BatchHeader) error {
 	now := l.now()
 	l.mu.Lock()
@@ -118,8 +120,8 @@ func (l *Log) appendReplicaLocked(records []byte, hdrs []BatchHeader, now time.T
 		return false, err
 	}
 	next := l.leo.Load()
-	if hdrs[0].BaseOffset != next {
-		return false, fmt.Errorf("append replica: first offset %d, log end offset %d: %w", hdrs[0].BaseOffset, next, ErrOffsetOutOfRange)
+	if hdrs[0].BaseOffset < next {
+		return false, fmt.Errorf("append replica: first offset %d below the log end offset %d: %w", hdrs[0].BaseOffset, next, ErrOffsetOutOfRange)
 	}
 	u := producerUpdate{state: l.mu.producers}
 	pos := 0

@@ -185,10 +185,7 @@ func (l *Log) planClean(now time.Time, opts CleanOptions) (cleanPlan, bool) {
 // the active segment, maxOffset, and the first dirty segment holding a
 // record younger than min.compaction.lag.ms.
 func (l *Log) uncleanableOffsetLocked(segs []*segment, firstDirty int64, now time.Time, opts CleanOptions) int64 {
-	limit := segs[len(segs)-1].base
-	if opts.MaxOffset >= 0 {
-		limit = min(limit, opts.MaxOffset)
-	}
+	limit := min(segs[len(segs)-1].base, max(opts.MaxOffset, 0))
 	if opts.MinCompactionLag <= 0 {
 		return limit
 	}
