@@ -7,7 +7,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 
 	wlog "github.com/weirhq/weir/broker/log"
-	"github.com/weirhq/weir/broker/metadata"
 )
 
 // Kafka error codes are response data: they come from franz-go's kerr
@@ -39,10 +38,6 @@ func logErrorCode(err error) int16 {
 	case errors.Is(err, wlog.ErrClosed):
 		// The topic was deleted (or the broker is stopping) under us.
 		return kerr.NotLeaderForPartition.Code
-	case errors.Is(err, metadata.ErrNoSuchTopic):
-		return kerr.UnknownTopicOrPartition.Code
-	case errors.Is(err, metadata.ErrTopicExists):
-		return kerr.TopicAlreadyExists.Code
 	}
 	return kerr.KafkaStorageError.Code
 }
