@@ -125,50 +125,25 @@ func (l *Log) planClean(now time.Time, opts CleanOptions) (cleanPlan, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	segs := l.segments()
-	start, leo := l.logStart.Load(), l.leo.Load()
-	firstDirty := l.cleaner.cp.firstDirty
-	if firstDirty < start || firstDirty > leo || l.mu.truncatedTo < firstDirty {
-		firstDirty = start
+	sec := l.sectionsLocked(segs, now, opts)
+	p := cleanPlan{firstDirty: sec.firstDirty, gen: l.mu.truncations, cfg: l.mu.cfg}
+	if sec.dirtyBytes > 0 {
+		p.ratio = float64(sec.dirtyBytes) / float64(sec.cleanBytes+sec.dirtyBytes)
 	}
-	l.mu.truncatedTo = math.MaxInt64
-	first := 0
-	for first < len(segs)-1 && segs[first+1].base <= start {
-		first++ // wholly below the log start: retention deletes it
-	}
-	limit := l.uncleanableOffsetLocked(segs, firstDirty, now, opts)
-	k := first // segs[first:k] are wholly below limit
-	for k < len(segs)-1 && segs[k+1].base <= limit {
-		k++
-	}
-	dirtyIdx := first
-	for dirtyIdx < k && segs[dirtyIdx+1].base <= firstDirty {
-		dirtyIdx++
-	}
-	var clean, dirty int64
-	for i := first; i < k; i++ {
-		if i < dirtyIdx {
-			clean += segs[i].size.Load()
-		} else {
-			dirty += segs[i].size.Load()
-		}
-	}
-	p := cleanPlan{firstDirty: firstDirty, gen: l.mu.truncations, cfg: l.mu.cfg}
-	if dirty > 0 {
-		p.ratio = float64(dirty) / float64(clean+dirty)
+	if sec.end == sec.first {
+		return p, false
 	}
 	switch {
-	case k == first:
-		return p, false
-	case dirty > 0 && p.ratio >= opts.MinCleanableRatio:
+	case sec.dirtyBytes > 0 && p.ratio >= opts.MinCleanableRatio:
 		p.reason = "dirty ratio"
-	case dirty > 0 && l.compactionLagExceeded(segs[dirtyIdx], now, opts.MaxCompactionLag):
+	case sec.dirtyBytes > 0 && l.compactionLagExceeded(segs[sec.dirty], now, opts.MaxCompactionLag):
 		p.reason = "max compaction lag"
 	case l.cleaner.cp.nextHorizon <= now.UnixMilli():
 		p.reason = "delete horizon"
 	default:
 		return p, false
 	}
-	for i := first; i < k; i++ {
+	for i := sec.first; i < sec.end; i++ {
 		if !segs[i].acquire() {
 			releaseAll(p.segs)
 			return p, false
@@ -176,9 +151,46 @@ func (l *Log) planClean(now time.Time, opts CleanOptions) (cleanPlan, bool) {
 		p.segs = append(p.segs, segs[i])
 		p.ends = append(p.ends, segs[i+1].base)
 	}
-	p.dirtyIdx = dirtyIdx - first
+	p.dirtyIdx = sec.dirty - sec.first
 	p.lastBatch = l.producerLastBatchesLocked()
 	return p, true
+}
+
+// sections is the split of the segment list a cleaning works on: segs[first:end]
+// are cleanable (inactive, wholly below the first uncleanable offset), of
+// which segs[dirty:end] hold the dirty section, from firstDirty.
+type sections struct {
+	first, dirty, end      int
+	firstDirty             int64
+	cleanBytes, dirtyBytes int64
+}
+
+func (l *Log) sectionsLocked(segs []*segment, now time.Time, opts CleanOptions) sections {
+	start, leo := l.logStart.Load(), l.leo.Load()
+	sec := sections{firstDirty: l.cleaner.cp.firstDirty}
+	if sec.firstDirty < start || sec.firstDirty > leo || l.mu.truncatedTo < sec.firstDirty {
+		sec.firstDirty = start
+	}
+	l.mu.truncatedTo = math.MaxInt64
+	for sec.first < len(segs)-1 && segs[sec.first+1].base <= start {
+		sec.first++ // wholly below the log start: retention deletes it
+	}
+	limit := l.uncleanableOffsetLocked(segs, sec.firstDirty, now, opts)
+	sec.end, sec.dirty = sec.first, sec.first
+	for sec.end < len(segs)-1 && segs[sec.end+1].base <= limit {
+		sec.end++
+	}
+	for sec.dirty < sec.end && segs[sec.dirty+1].base <= sec.firstDirty {
+		sec.dirty++
+	}
+	for i := sec.first; i < sec.end; i++ {
+		if i < sec.dirty {
+			sec.cleanBytes += segs[i].size.Load()
+		} else {
+			sec.dirtyBytes += segs[i].size.Load()
+		}
+	}
+	return sec
 }
 
 // uncleanableOffsetLocked is the first offset the cleaner may not touch:
