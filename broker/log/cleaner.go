@@ -48,20 +48,19 @@ const (
 
 // CleanResult describes what a Clean did.
 type CleanResult struct {
-	Cleaned                    bool    // segments were rewritten (or found clean)
-	Reason                     string  // why it cleaned: "dirty ratio", "max compaction lag", "delete horizon"
-	DirtyRatio                 float64 // at planning
-	FirstDirty, End            int64   // the dirty section mapped: [FirstDirty, End)
-	SegmentsIn, SegmentsOut    int
-	BytesIn, BytesOut          int64
-	RecordsRead, RecordsKept   int64
-	TombstonesDropped          int64
-	Aborted                    bool // a concurrent truncation or deletion changed the segments: nothing swapped
-	Took                       time.Duration
-	NextDeleteHorizon          int64 // unix ms when a kept tombstone becomes removable; MaxInt64 if none
-	segmentsSkippedUnchanged   int
-	groups                     int
-	producerBatchesKeptAsEmpty int
+	Cleaned                  bool    // segments were rewritten (or found clean)
+	Reason                   string  // why it cleaned: "dirty ratio", "max compaction lag", "delete horizon"
+	DirtyRatio               float64 // at planning
+	FirstDirty, End          int64   // the dirty section mapped: [FirstDirty, End)
+	SegmentsIn, SegmentsOut  int
+	BytesIn, BytesOut        int64
+	RecordsRead, RecordsKept int64
+	TombstonesDropped        int64
+	Aborted                  bool // a concurrent truncation or deletion changed the segments: nothing swapped
+	Took                     time.Duration
+	NextDeleteHorizon        int64 // unix ms when a kept tombstone becomes removable; MaxInt64 if none
+	SegmentsUnchanged        int   // single segments that would come out the same: not rewritten
+	EmptyBatchesKept         int   // producers' newest batches kept with no records
 }
 
 // errCleanAborted: the segments changed under the cleaner; it tries again later.
@@ -283,7 +282,7 @@ func (l *Log) runClean(p cleanPlan, now time.Time, opts CleanOptions) (CleanResu
 	}
 	res.Cleaned, res.RecordsRead, res.RecordsKept = true, f.read, f.kept
 	res.TombstonesDropped, res.NextDeleteHorizon = f.tombstonesDropped, f.nextHorizon
-	res.producerBatchesKeptAsEmpty = f.emptyKept
+	res.EmptyBatchesKept = f.emptyKept
 	l.cleaner.cp = cleanerCheckpoint{firstDirty: res.End, nextHorizon: f.nextHorizon}
 	if err := l.writeCleanerCheckpoint(); err != nil {
 		return res, err

@@ -44,7 +44,7 @@ func (l *Log) crashAt(stage string) bool { return l.cleanerCrash != nil && l.cle
 // swaps it in. A single segment that came out unchanged is left alone.
 func (l *Log) finishGroup(w *cleanedWriter, g segmentGroup, changed bool, gen uint64, res *CleanResult) error {
 	if !changed && len(g.segs) == 1 {
-		res.segmentsSkippedUnchanged++
+		res.SegmentsUnchanged++
 		w.abandon()
 		return nil
 	}
@@ -67,7 +67,6 @@ func (l *Log) finishGroup(w *cleanedWriter, g segmentGroup, changed bool, gen ui
 	if err != nil {
 		return err
 	}
-	res.groups++
 	res.SegmentsIn += len(g.segs)
 	res.SegmentsOut++
 	for _, s := range g.segs {

@@ -431,7 +431,9 @@ func TestCleanKeepsProducersLastBatch(t *testing.T) {
 	other := newWriter(h, spec{}, 1)
 	other.put(kv{key: "a", value: "later"})
 	other.roll()
-	h.clean(cleanOpts(h))
+	if res := h.clean(cleanOpts(h)); res.EmptyBatchesKept != 1 {
+		t.Fatalf("clean: %+v", res)
+	}
 	hdrs := h.readAll(0)
 	if len(hdrs) != 2 || hdrs[0].BaseOffset != 2 || hdrs[0].NumRecords != 0 || hdrs[0].ProducerID != 5 || hdrs[0].BaseSequence != 2 {
 		t.Fatalf("batches after cleaning: %+v", hdrs)
