@@ -256,22 +256,34 @@ func TestClusterPausedFollowerLeavesAndRejoinsISR(t *testing.T) {
 	c := brokertest.StartCluster(t, 3, brokertest.Options{Props: map[string]string{"replica.lag.time.max.ms": "3000"}})
 	adm := clusterAdmin(t, c)
 	const topic = "isr"
-	if _, err := adm.CreateTopic(context.Background(), 1, 3, nil, topic); err != nil {
-		t.Fatal(err)
-	}
-	waitFullISR(t, adm, topic, 1, 3)
-	leader, isr, err := partitionState(context.Background(), adm, topic, 0)
+	// The harder case, every time: the follower to stop is the active
+	// controller, so the partition leader's ISR change and every broker's
+	// heartbeats must move to a new controller meanwhile.
+	md, err := adm.BrokerMetadata(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	var follower int32 = -1
-	for _, r := range isr {
-		if r != leader {
-			follower = r
-			break
+	follower := md.Controller
+	var others []int32
+	for _, b := range c.Brokers {
+		if b.NodeID != follower {
+			others = append(others, b.NodeID)
 		}
 	}
-	pr := c.Client(t, kgo.DefaultProduceTopic(topic), kgo.RequiredAcks(kgo.AllISRAcks()))
+	createWithAssignment(t, c.Client(t), topic, [][]int32{{others[0], follower, others[1]}})
+	waitFullISR(t, adm, topic, 1, 3)
+	leader, _, err := partitionState(context.Background(), adm, topic, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if leader == follower {
+		t.Fatalf("the controller %d leads the partition; the assignment put %d first", follower, others[0])
+	}
+	// A stopped broker still accepts connections and never answers: the
+	// client gives up on a request to it after a second (franz-go's
+	// default is about 10 s, as long as the whole wait below).
+	pr := c.Client(t, kgo.DefaultProduceTopic(topic), kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.RequestTimeoutOverhead(time.Second), kgo.MetadataMinAge(100*time.Millisecond))
 	c.Broker(follower).Pause()
 	paused := true
 	defer func() {
@@ -291,13 +303,13 @@ func TestClusterPausedFollowerLeavesAndRejoinsISR(t *testing.T) {
 		}
 		return nil
 	})
-	if err := pr.ProduceSync(testContext(t, 10*time.Second), &kgo.Record{Value: []byte("after-shrink")}).FirstErr(); err != nil {
-		t.Fatalf("acks=all produce with the follower out of the ISR: %v", err)
-	}
+	waitFor(t, 30*time.Second, "an acks=all produce to succeed with the follower out of the ISR", func() error {
+		return pr.ProduceSync(testContext(t, 3*time.Second), &kgo.Record{Value: []byte("after-shrink")}).FirstErr()
+	})
 	c.Broker(follower).Resume()
 	paused = false
 	waitFullISR(t, adm, topic, 1, 3)
-	t.Logf("follower %d left the ISR while stopped and rejoined after SIGCONT", follower)
+	t.Logf("follower %d (the controller) left the ISR while stopped and rejoined after SIGCONT", follower)
 }
 
 func TestClusterKcatAndKafkaPythonRF3(t *testing.T) {

@@ -88,12 +88,12 @@ func (c *controller) run() {
 		session := b.msConfig("broker.session.timeout.ms")
 		if c.mu.tracker == nil {
 			// A new controller has heard from nobody. Live brokers find it
-			// and heartbeat within about one heartbeat interval of the
-			// election, so each gets a takeover grace of two intervals
-			// (never more than a session) rather than a whole session:
-			// a broker that died with the old controller is fenced that
-			// much sooner.
-			grace := min(2*b.msConfig("broker.heartbeat.interval.ms"), session)
+			// and heartbeat within a heartbeat interval plus one bounded
+			// heartbeat attempt at the old controller (3/8 of a session),
+			// so each gets a takeover grace of three intervals (never
+			// more than a session) rather than a whole session: a broker
+			// that died with the old controller is fenced that much sooner.
+			grace := min(3*b.msConfig("broker.heartbeat.interval.ms"), session)
 			c.mu.tracker = quorum.NewHeartbeatTracker()
 			for _, br := range img.AllBrokers() {
 				c.mu.tracker.Beat(br.ID, now.Add(grace-session))

@@ -26,15 +26,16 @@ type lifecycle struct {
 	b           *Broker
 	incarnation [16]byte
 
-	conn   *peerConn
-	connTo int32
+	// Heartbeats and registration go over beat, ISR changes over isr, each
+	// owned by its own goroutine: a slow ISR change (a stopped controller)
+	// must never hold back the heartbeats that keep this broker unfenced.
+	beat, isr *ctrlConn
 
 	mu struct {
 		sync.Mutex
 		epoch int64 // broker epoch from registration; -1 until registered
 	}
 	lastBeat time.Time
-	probe    int // the voter to try next while no leader is known
 
 	// stopReq asks the loop for a controlled shutdown; the reply channel
 	// is closed when it is done (or gave up).
@@ -42,7 +43,8 @@ type lifecycle struct {
 }
 
 func newLifecycle(b *Broker) *lifecycle {
-	l := &lifecycle{b: b, connTo: -1, stopReq: make(chan chan struct{})}
+	l := &lifecycle{b: b, stopReq: make(chan chan struct{})}
+	l.beat, l.isr = &ctrlConn{b: b, to: -1}, &ctrlConn{b: b, to: -1}
 	rand.Read(l.incarnation[:])
 	l.mu.epoch = -1
 	return l
@@ -63,7 +65,8 @@ func (l *lifecycle) setEpoch(e int64) {
 func (l *lifecycle) run() {
 	tick := time.NewTicker(lifecycleTick)
 	defer tick.Stop()
-	defer l.closeConn()
+	defer l.beat.close()
+	l.b.goroutine(l.isrLoop)
 	for {
 		select {
 		case <-l.b.ctx.Done():
@@ -76,66 +79,102 @@ func (l *lifecycle) run() {
 		}
 		if err := l.step(); err != nil {
 			l.b.logger.Debug("talking to the controller failed", "err", err)
-			l.closeConn()
+			l.beat.close()
 		}
 	}
 }
 
-// step registers if needed, heartbeats when due, and sends ISR changes.
+// isrLoop sends the ISR changes led partitions want, on its own
+// connection.
+func (l *lifecycle) isrLoop() {
+	tick := time.NewTicker(lifecycleTick)
+	defer tick.Stop()
+	defer l.isr.close()
+	for {
+		select {
+		case <-l.b.ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if l.brokerEpoch() < 0 {
+			continue
+		}
+		if err := l.sendISRChanges(); err != nil {
+			l.b.logger.Debug("sending ISR changes failed", "err", err)
+			l.isr.close()
+		}
+	}
+}
+
+// step registers if needed and heartbeats when due.
 func (l *lifecycle) step() error {
-	if err := l.connect(); err != nil {
+	if _, err := l.beat.get(); err != nil {
 		return err
 	}
 	if l.brokerEpoch() < 0 {
 		return l.register()
 	}
 	if time.Since(l.lastBeat) >= l.b.msConfig("broker.heartbeat.interval.ms") || l.b.fenced() {
-		if err := l.heartbeat(false); err != nil {
-			return err
-		}
+		return l.heartbeat(false)
 	}
-	return l.sendISRChanges()
+	return nil
 }
 
-func (l *lifecycle) connect() error {
-	ctrl, ok := l.b.node.LeaderID()
+// heartbeatDeadline bounds one heartbeat exchange: well inside a session,
+// so a stopped controller is given up on in time to reach the next one.
+func (l *lifecycle) heartbeatDeadline() time.Time {
+	return time.Now().Add(l.b.msConfig("broker.session.timeout.ms") * 3 / 8)
+}
+
+// ctrlConn is a connection to the active controller, reopened when the
+// controller changes. It is owned by one goroutine.
+type ctrlConn struct {
+	b     *Broker
+	conn  *peerConn
+	to    int32
+	probe int // the voter to try next while no leader is known
+}
+
+func (c *ctrlConn) get() (*peerConn, error) {
+	b := c.b
+	ctrl, ok := b.node.LeaderID()
 	if !ok {
 		// A broker that is not a voter learns the leader only once it is
 		// in the quorum, which needs its registration: until then, try
 		// the voters in turn (the others answer NOT_CONTROLLER).
-		if l.b.isVoter(l.b.cfg.NodeID) || len(l.b.voters) == 0 {
-			return errors.New("no active controller")
+		if b.isVoter(b.cfg.NodeID) || len(b.voters) == 0 {
+			return nil, errors.New("no active controller")
 		}
-		ids := make([]int32, 0, len(l.b.voters))
-		for id := range l.b.voters {
+		ids := make([]int32, 0, len(b.voters))
+		for id := range b.voters {
 			ids = append(ids, id)
 		}
 		slices.Sort(ids)
-		l.probe = (l.probe + 1) % len(ids)
-		ctrl = ids[l.probe]
+		c.probe = (c.probe + 1) % len(ids)
+		ctrl = ids[c.probe]
 	}
-	if l.conn != nil && l.connTo == ctrl {
-		return nil
+	if c.conn != nil && c.to == ctrl {
+		return c.conn, nil
 	}
-	l.closeConn()
-	addr, ok := l.b.peerAddr(ctrl)
+	c.close()
+	addr, ok := b.peerAddr(ctrl)
 	if !ok {
-		return fmt.Errorf("no address for controller %d", ctrl)
+		return nil, fmt.Errorf("no address for controller %d", ctrl)
 	}
-	ctx, cancel := context.WithTimeout(l.b.ctx, 5*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, time.Second)
 	defer cancel()
-	c, err := dialPeer(ctx, addr, "weir-broker-"+itoa(int(l.b.cfg.NodeID)))
+	pc, err := dialPeer(ctx, addr, "weir-broker-"+itoa(int(b.cfg.NodeID)))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	l.conn, l.connTo = c, ctrl
-	return nil
+	c.conn, c.to = pc, ctrl
+	return pc, nil
 }
 
-func (l *lifecycle) closeConn() {
-	if l.conn != nil {
-		l.conn.Close()
-		l.conn, l.connTo = nil, -1
+func (c *ctrlConn) close() {
+	if c.conn != nil {
+		c.conn.Close()
+		c.conn, c.to = nil, -1
 	}
 }
 
@@ -151,17 +190,17 @@ func (l *lifecycle) register() error {
 	if b.cfg.BrokerRack != "" {
 		req.Rack = strPtr(b.cfg.BrokerRack)
 	}
-	raw, err := l.conn.request(req, time.Now().Add(proposeTimeout))
+	raw, err := l.beat.conn.request(req, time.Now().Add(3*time.Second))
 	if err != nil {
 		return err
 	}
 	resp := raw.(*kmsg.BrokerRegistrationResponse)
 	if resp.ErrorCode != 0 {
-		l.closeConn()
+		l.beat.close()
 		return fmt.Errorf("registering: %w", kerr.ErrorForCode(resp.ErrorCode))
 	}
 	l.setEpoch(resp.BrokerEpoch)
-	b.logger.Info("registered with the controller", "controller", l.connTo, "broker_epoch", resp.BrokerEpoch)
+	b.logger.Info("registered with the controller", "controller", l.beat.to, "broker_epoch", resp.BrokerEpoch)
 	return l.heartbeat(false)
 }
 
@@ -174,7 +213,7 @@ func (l *lifecycle) heartbeat(shutdown bool) error {
 	req.BrokerID, req.BrokerEpoch = l.b.cfg.NodeID, l.brokerEpoch()
 	req.CurrentMetadataOffset = int64(l.b.node.Image().Version)
 	req.WantShutdown = shutdown
-	raw, err := l.conn.request(req, time.Now().Add(proposeTimeout))
+	raw, err := l.beat.conn.request(req, l.heartbeatDeadline())
 	if err != nil {
 		return err
 	}
@@ -189,7 +228,7 @@ func (l *lifecycle) heartbeat(shutdown bool) error {
 	case kerr.StaleBrokerEpoch.Code, kerr.BrokerIDNotRegistered.Code:
 		l.setEpoch(-1) // register again
 	case kerr.NotController.Code:
-		l.closeConn() // find the controller again
+		l.beat.close() // find the controller again
 	}
 	return fmt.Errorf("heartbeat: %w", kerr.ErrorForCode(resp.ErrorCode))
 }
@@ -216,6 +255,13 @@ func (l *lifecycle) sendISRChanges() error {
 	if len(changes) == 0 {
 		return nil
 	}
+	conn, err := l.isr.get()
+	if err != nil {
+		for _, c := range changes {
+			c.p.isrChangeDone(nil, 0)
+		}
+		return err
+	}
 	req := kmsg.NewPtrAlterPartitionRequest()
 	req.SetVersion(1)
 	req.BrokerID, req.BrokerEpoch = b.cfg.NodeID, l.brokerEpoch()
@@ -235,7 +281,7 @@ func (l *lifecycle) sendISRChanges() error {
 		req.Topics[i].Partitions = append(req.Topics[i].Partitions, rp)
 		b.logger.Info("asking the controller to change an ISR", "topic", name, "partition", c.p.index, "isr", c.ch.ISR)
 	}
-	raw, err := l.conn.request(req, time.Now().Add(proposeTimeout))
+	raw, err := conn.request(req, time.Now().Add(3*time.Second))
 	if err != nil {
 		for _, c := range changes {
 			c.p.isrChangeDone(nil, 0)
@@ -278,13 +324,13 @@ func (l *lifecycle) controlledShutdown(timeout time.Duration) {
 		if _, ok := l.b.node.LeaderID(); !ok {
 			break // no controller to ask (the quorum is down): just stop
 		}
-		if err := l.connect(); err == nil {
+		if _, err := l.beat.get(); err == nil {
 			if err = l.heartbeat(true); err == nil {
 				l.b.logger.Info("controlled shutdown complete: leaderships moved")
 				return
 			}
 		}
-		l.closeConn()
+		l.beat.close()
 		t := time.NewTimer(lifecycleTick)
 		<-t.C
 	}
