@@ -29,6 +29,7 @@ type spec struct {
 	xerial      bool               // snappy in snappy-java's xerial framing (8 KiB chunks)
 	value       func(i int) []byte // record i's value instead of valueSize letters
 	attrs       int16              // more attribute bits (LogAppendTime, control...)
+	key         func(i int) []byte // record i's key (nil: keyless records)
 }
 
 // batch builds a record batch v2 with kmsg; records are encoded per Kafka's
@@ -60,6 +61,9 @@ func batch(s spec) []byte {
 		}
 		maxTs = max(maxTs, s.baseTs+tsDelta)
 		r := kmsg.Record{TimestampDelta64: tsDelta, OffsetDelta: int32(i), Value: value}
+		if s.key != nil {
+			r.Key = s.key(i)
+		}
 		body := r.AppendTo(nil)[1:] // Length 0 encodes as one byte; drop it
 		recs = binary.AppendVarint(recs, int64(len(body)))
 		recs = append(recs, body...)

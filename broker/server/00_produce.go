@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -163,6 +164,9 @@ func (b *Broker) produceTo(topicName string, rp kmsg.ProduceRequestTopicPartitio
 	if err == nil && !ts.LogAppendTime {
 		err = checkTimestamps(hdrs, ts, b.now())
 	}
+	if err == nil && ts.Compact {
+		err = checkKeys(rp.Records, hdrs, topicName, rp.Partition)
+	}
 	var info wlog.AppendInfo
 	if err == nil {
 		info, err = p.log.Append(rp.Records, hdrs, wlog.AppendOptions{
@@ -270,4 +274,21 @@ func (b *Broker) awaitHighWatermark(p *partition, target int64, timeout time.Dur
 			return kerr.RequestTimedOut
 		}
 	}
+}
+
+// checkKeys refuses keyless records on a compacted topic, as Kafka does:
+// compaction keeps the latest value per key, so a record without one has
+// no place there.
+func checkKeys(records []byte, hdrs []wlog.BatchHeader, topic string, partition int32) error {
+	pos := 0
+	for _, h := range hdrs {
+		b := records[pos : pos+h.TotalSize()]
+		pos += h.TotalSize()
+		if err := wlog.CheckKeys(b, h); errors.Is(err, wlog.ErrNoKey) {
+			return fmt.Errorf("%w: Compacted topic cannot accept message without key in topic partition %s-%d", err, topic, partition)
+		} else if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -31,6 +31,8 @@ func logErrorCode(err error) int16 {
 		return kerr.InvalidProducerEpoch.Code
 	case errors.Is(err, wlog.ErrUnknownProducerID):
 		return kerr.UnknownProducerID.Code
+	case errors.Is(err, wlog.ErrNoKey):
+		return kerr.InvalidRecord.Code
 	case errors.Is(err, errInvalidTimestamp):
 		return kerr.InvalidTimestamp.Code
 	case errors.Is(err, errTransactional):

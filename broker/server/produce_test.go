@@ -161,3 +161,16 @@ func TestRefusesDataDirOfAnotherCluster(t *testing.T) {
 		t.Fatalf("New on another cluster's data dir: %v", err)
 	}
 }
+
+func TestCompactedTopicRefusesKeylessRecords(t *testing.T) {
+	b := startBroker(t, nil)
+	createTopic(t, b, "compacted", 1, map[string]*string{"cleanup.policy": kadm.StringPtr("compact")})
+	cl := b.client(t, kgo.DefaultProduceTopic("compacted"), kgo.RecordRetries(0))
+	err := cl.ProduceSync(context.Background(), &kgo.Record{Value: []byte("no key")}).FirstErr()
+	if err != kerr.InvalidRecord {
+		t.Fatalf("keyless record on a compacted topic: %v, want INVALID_RECORD", err)
+	}
+	if err := cl.ProduceSync(context.Background(), &kgo.Record{Key: []byte("k"), Value: []byte("v")}).FirstErr(); err != nil {
+		t.Fatalf("keyed record refused: %v", err)
+	}
+}
