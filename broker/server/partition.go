@@ -155,6 +155,24 @@ func (p *partition) wakeAll() {
 	p.waitMu.Unlock()
 }
 
+// clean compacts the log of a cleanup.policy=compact partition when it is
+// due (the log decides: dirty ratio, compaction lags, tombstone horizons).
+// It runs on the cleaner goroutine, never the maintenance one, so a long
+// cleaning delays no roll, flush or retention.
+func (p *partition) clean(b *Broker, now time.Time) {
+	ts := p.settings()
+	if !ts.Compact {
+		return
+	}
+	res, err := p.log.Clean(now, wlog.CleanOptions{MaxOffset: p.highWatermark(), DeleteRetention: ts.DeleteRetentionMs,
+		MinCompactionLag: ts.MinCompactionLagMs, MaxCompactionLag: ts.MaxCompactionLagMs, MinCleanableRatio: ts.MinCleanableDirtyRatio})
+	if err != nil {
+		b.logger.Error("compaction failed", "partition", p.name(), "index", p.index, "err", err)
+	} else if res.Cleaned {
+		b.logger.Info("compacted", "partition", p.name(), "index", p.index, "reason", res.Reason, "bytes_in", res.BytesIn, "bytes_out", res.BytesOut, "took", res.Took)
+	}
+}
+
 // maintain rolls by segment.ms, flushes by flush.ms, compacts compacted
 // topics when due and, when retention is set, enforces
 // retention.ms/retention.bytes.
@@ -168,15 +186,6 @@ func (p *partition) maintain(b *Broker, now time.Time, retention bool) {
 			if err := p.log.Flush(); err != nil {
 				b.logger.Error("flush failed", "partition", p.name(), "index", p.index, "err", err)
 			}
-		}
-	}
-	if ts := p.settings(); ts.Compact {
-		res, err := p.log.Clean(now, wlog.CleanOptions{MaxOffset: p.highWatermark(), DeleteRetention: ts.DeleteRetentionMs,
-			MinCompactionLag: ts.MinCompactionLagMs, MaxCompactionLag: ts.MaxCompactionLagMs, MinCleanableRatio: ts.MinCleanableDirtyRatio})
-		if err != nil {
-			b.logger.Error("compaction failed", "partition", p.name(), "index", p.index, "err", err)
-		} else if res.Cleaned {
-			b.logger.Info("compacted", "partition", p.name(), "index", p.index, "reason", res.Reason, "bytes_in", res.BytesIn, "bytes_out", res.BytesOut, "took", res.Took)
 		}
 	}
 	if !retention || !p.settings().Delete {

@@ -195,6 +195,7 @@ func (b *Broker) Run(ctx context.Context) error {
 		})
 	}
 	b.goroutine(b.maintenanceLoop)
+	b.goroutine(b.cleanerLoop)
 	b.goroutine(b.metadataLoop)
 	b.goroutine(b.ctrl.run)
 	b.goroutine(b.life.run)
@@ -244,6 +245,32 @@ func (b *Broker) adminMux() *http.ServeMux {
 		fmt.Fprintln(w, "ready")
 	})
 	return mux
+}
+
+// cleanerLoop compacts cleanup.policy=compact partitions, as Kafka's log
+// cleaner thread does, on its own goroutine (log.cleaner.enable=false
+// turns it off). The log paces itself: a partition is looked at every
+// second and cleaned only when due.
+func (b *Broker) cleanerLoop() {
+	if v, _ := b.cfg.Value("log.cleaner.enable"); v == "false" {
+		b.logger.Warn("log.cleaner.enable=false: compacted topics, __consumer_offsets included, are not cleaned")
+		return
+	}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-b.ctx.Done():
+			return
+		case <-tick.C:
+		}
+		for _, p := range b.allPartitions() {
+			if b.ctx.Err() != nil {
+				return
+			}
+			p.clean(b, b.now())
+		}
+	}
 }
 
 // hwCheckpointInterval is replica.high.watermark.checkpoint.interval.ms.
