@@ -205,7 +205,7 @@ func TestClusterFailoverLosesNoAckedRecord(t *testing.T) {
 			}
 			return nil
 		})
-		t.Logf("round %d: killed the %s (broker %d) with %d acked; producing resumed within %v", round, kind, victim, acked, time.Since(killedAt).Round(10*time.Millisecond))
+		t.Logf("round %d: killed the %s (broker %d) with %d acked; 300 more acks (any partition) within %v", round, kind, victim, acked, time.Since(killedAt).Round(10*time.Millisecond))
 		b.Restart(t)
 		waitFullISR(t, adm, topic, partitions, 3)
 	}
@@ -222,8 +222,9 @@ func TestClusterFailoverLosesNoAckedRecord(t *testing.T) {
 	final := consumeAllCluster(t, c, topic)
 	checkAcked(t, p, final)
 	w.check(t, final)
-	// Every replica holds the same log: stop each broker in turn would be
-	// slow; instead compare log end offsets across the ISR via the leader.
+	// Every replica is back in the ISR: it fetched up to the leader's log
+	// end after truncating by epoch (replica contents are compared by the
+	// acked-record and consumer checks above, served by whichever leads).
 	for part := int32(0); part < partitions; part++ {
 		if _, isr, err := partitionState(context.Background(), adm, topic, part); err != nil || len(isr) != 3 {
 			t.Errorf("partition %d ISR %v (%v) at the end", part, isr, err)

@@ -1,11 +1,8 @@
 package server
 
 import (
-	"context"
-	"errors"
 	"math"
 	"sync"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -77,24 +74,9 @@ func (b *Broker) allocateProducerIDBlock() (quorum.ProducerIDBlock, error) {
 		}
 		return res.(quorum.ProducerIDBlock), nil
 	}
-	ctrl, ok := b.node.LeaderID()
-	if !ok {
-		return quorum.ProducerIDBlock{}, errors.New("no active controller")
-	}
-	addr, ok := b.peerAddr(ctrl)
-	if !ok {
-		return quorum.ProducerIDBlock{}, errors.New("no address for the controller")
-	}
-	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
-	defer cancel()
-	pc, err := dialPeer(ctx, addr, "weir-broker-"+itoa(int(b.cfg.NodeID)))
-	if err != nil {
-		return quorum.ProducerIDBlock{}, err
-	}
-	defer pc.Close()
 	req := kmsg.NewPtrAllocateProducerIDsRequest()
 	req.BrokerID, req.BrokerEpoch = b.cfg.NodeID, epoch
-	raw, err := pc.request(req, time.Now().Add(proposeTimeout))
+	raw, err := b.controllerRequest(req)
 	if err != nil {
 		return quorum.ProducerIDBlock{}, err
 	}

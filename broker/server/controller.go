@@ -25,15 +25,29 @@ const (
 	proposeTimeout = 10 * time.Second
 )
 
-// msConfig reads a millisecond broker config through the config table
-// (so its default applies when unset).
-func (b *Broker) msConfig(key string) time.Duration {
-	v, _ := b.cfg.Value(key)
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n <= 0 {
-		return time.Second
+// timing are the KRaft intervals, read once from the (read-only) configs.
+type timing struct {
+	session   time.Duration // broker.session.timeout.ms
+	heartbeat time.Duration // broker.heartbeat.interval.ms
+	imbalance time.Duration // leader.imbalance.check.interval.seconds
+}
+
+func timingOf(cfg interface {
+	Value(string) (string, bool)
+}) timing {
+	get := func(key string, unit time.Duration) time.Duration {
+		v, _ := cfg.Value(key) // the config table supplies the default
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return time.Second
+		}
+		return time.Duration(n) * unit
 	}
-	return time.Duration(n) * time.Millisecond
+	return timing{
+		session:   get("broker.session.timeout.ms", time.Millisecond),
+		heartbeat: get("broker.heartbeat.interval.ms", time.Millisecond),
+		imbalance: get("leader.imbalance.check.interval.seconds", time.Second),
+	}
 }
 
 // controller is the leader-only state: heartbeats seen.
@@ -85,7 +99,7 @@ func (c *controller) run() {
 			continue
 		}
 		c.mu.Lock()
-		session := b.msConfig("broker.session.timeout.ms")
+		session := b.timing.session
 		if c.mu.tracker == nil {
 			// A new controller has heard from nobody. Live brokers find it
 			// and heartbeat within a heartbeat interval plus one bounded
@@ -93,7 +107,7 @@ func (c *controller) run() {
 			// so each gets a takeover grace of three intervals (never
 			// more than a session) rather than a whole session: a broker
 			// that died with the old controller is fenced that much sooner.
-			grace := min(3*b.msConfig("broker.heartbeat.interval.ms"), session)
+			grace := min(3*b.timing.heartbeat, session)
 			c.mu.tracker = quorum.NewHeartbeatTracker()
 			for _, br := range img.AllBrokers() {
 				c.mu.tracker.Beat(br.ID, now.Add(grace-session))
@@ -107,7 +121,7 @@ func (c *controller) run() {
 			c.propose(cmd)
 		}
 		c.finishReassignments(img)
-		if b.cfg.AutoLeaderRebalance && now.Sub(lastRebalance) >= 1000*b.msConfig("leader.imbalance.check.interval.seconds") {
+		if b.cfg.AutoLeaderRebalance && now.Sub(lastRebalance) >= b.timing.imbalance {
 			lastRebalance = now
 			c.rebalanceLeaders(img)
 		}

@@ -42,18 +42,19 @@ func marker(i int) []byte {
 // falls back to the plain encoding if a marker cannot be found where
 // expected (it cannot, but the fallback is cheap insurance).
 func fetchFrame(corr int32, resp *kmsg.FetchResponse) net.Buffers {
-	var sets [][]byte
+	var sets, markers [][]byte
 	for ti := range resp.Topics {
 		for pi := range resp.Topics[ti].Partitions {
 			p := &resp.Topics[ti].Partitions[pi]
 			if len(p.RecordBatches) > 0 {
-				sets = append(sets, p.RecordBatches)
-				p.RecordBatches = marker(len(sets) - 1)
+				m := marker(len(sets))
+				sets, markers = append(sets, p.RecordBatches), append(markers, m)
+				p.RecordBatches = m
 			}
 		}
 	}
 	head := protocol.AppendResponse(nil, corr, resp)
-	if out, ok := splice(head, sets, resp.IsFlexible()); ok {
+	if out, ok := splice(head, sets, markers, resp.IsFlexible()); ok {
 		return out
 	}
 	i := 0
@@ -70,7 +71,7 @@ func fetchFrame(corr int32, resp *kmsg.FetchResponse) net.Buffers {
 
 // splice replaces each marker (and its length prefix) in frame with the
 // record set's own prefix and bytes.
-func splice(frame []byte, sets [][]byte, flexible bool) (net.Buffers, bool) {
+func splice(frame []byte, sets, markers [][]byte, flexible bool) (net.Buffers, bool) {
 	markerPrefix := binary.BigEndian.AppendUint32(nil, markerLen)
 	if flexible {
 		markerPrefix = binary.AppendUvarint(nil, markerLen+1)
@@ -79,7 +80,7 @@ func splice(frame []byte, sets [][]byte, flexible bool) (net.Buffers, bool) {
 	size := int64(len(frame) - 4)
 	pos := 0
 	for i, set := range sets {
-		idx := bytes.Index(frame[pos:], marker(i))
+		idx := bytes.Index(frame[pos:], markers[i])
 		if idx < 0 {
 			return nil, false
 		}

@@ -114,7 +114,7 @@ func (l *lifecycle) step() error {
 	if l.brokerEpoch() < 0 {
 		return l.register()
 	}
-	if time.Since(l.lastBeat) >= l.b.msConfig("broker.heartbeat.interval.ms") || l.b.fenced() {
+	if time.Since(l.lastBeat) >= l.b.timing.heartbeat || l.b.fenced() {
 		return l.heartbeat(false)
 	}
 	return nil
@@ -123,7 +123,7 @@ func (l *lifecycle) step() error {
 // heartbeatDeadline bounds one heartbeat exchange: well inside a session,
 // so a stopped controller is given up on in time to reach the next one.
 func (l *lifecycle) heartbeatDeadline() time.Time {
-	return time.Now().Add(l.b.msConfig("broker.session.timeout.ms") * 3 / 8)
+	return time.Now().Add(l.b.timing.session * 3 / 8)
 }
 
 // ctrlConn is a connection to the active controller, reopened when the

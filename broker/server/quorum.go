@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -179,21 +178,6 @@ func (b *Broker) initCluster(img *quorum.Image) {
 // the one topic: auto-created topics and __consumer_offsets are created
 // this way, as Kafka's brokers forward them since KIP-590.
 func (b *Broker) forwardCreateTopics(name string, partitions int32, rf int16, configs map[string]string) error {
-	ctrl, ok := b.node.LeaderID()
-	if !ok {
-		return kerr.NotController
-	}
-	addr, ok := b.peerAddr(ctrl)
-	if !ok {
-		return kerr.NotController
-	}
-	ctx, cancel := context.WithTimeout(b.ctx, proposeTimeout)
-	defer cancel()
-	pc, err := dialPeer(ctx, addr, "weir-broker-"+itoa(int(b.cfg.NodeID)))
-	if err != nil {
-		return err
-	}
-	defer pc.Close()
 	req := kmsg.NewPtrCreateTopicsRequest()
 	req.SetVersion(5)
 	req.TimeoutMillis = int32(proposeTimeout / time.Millisecond)
@@ -205,7 +189,7 @@ func (b *Broker) forwardCreateTopics(name string, partitions int32, rf int16, co
 		rt.Configs = append(rt.Configs, c)
 	}
 	req.Topics = append(req.Topics, rt)
-	raw, err := pc.request(req, time.Now().Add(proposeTimeout))
+	raw, err := b.controllerRequest(req)
 	if err != nil {
 		return err
 	}

@@ -54,6 +54,7 @@ type Broker struct {
 	}
 
 	throttles *throttles // replication quotas (throttle.go)
+	timing    timing     // KRaft intervals (controller.go)
 
 	hwStart map[topicPartition]int64 // checkpointed high watermarks, read at start
 
@@ -86,7 +87,7 @@ type Broker struct {
 // New opens the broker's storage and binds its listeners. The broker
 // serves nothing until Run.
 func New(cfg *config.Config, opts Options) (*Broker, error) {
-	b := &Broker{cfg: cfg, logger: opts.Logger, now: opts.Now, throttles: newThrottles()}
+	b := &Broker{cfg: cfg, logger: opts.Logger, now: opts.Now, throttles: newThrottles(), timing: timingOf(cfg)}
 	if b.logger == nil {
 		b.logger = slog.Default()
 	}
