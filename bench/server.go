@@ -6,9 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,7 +16,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/weirhq/weir/cluster"
 )
 
 // Server is a Kafka server running as a child process: a Weir broker or a
@@ -88,26 +86,25 @@ func (s *Server) WaitReady(ctx context.Context, timeout time.Duration) error {
 // Pid is the child's process id.
 func (s *Server) Pid() int { return s.cmd.Process.Pid }
 
-// waitReady polls the server with a Kafka ping until it answers, the
-// process exits, or timeout passes.
+// waitReady polls the server (cluster.ProbeBroker: /readyz when it has an
+// admin listener, then a Kafka ping) until it answers, the process exits,
+// or timeout passes.
 func (s *Server) waitReady(ctx context.Context, timeout time.Duration) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(s.Addr), kgo.RetryTimeout(time.Second))
-	if err != nil {
-		return err
+	adminURL := ""
+	if s.AdminAddr != "" {
+		adminURL = "http://" + s.AdminAddr
 	}
-	defer cl.Close()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	poll := time.NewTicker(50 * time.Millisecond)
 	defer poll.Stop()
+	var err error
 	for {
-		attempt, cancelAttempt := context.WithTimeout(ctx, time.Second)
-		err := cl.Ping(attempt)
+		attempt, cancelAttempt := context.WithTimeout(ctx, 2*time.Second)
+		err = cluster.ProbeBroker(attempt, s.Addr, adminURL)
 		cancelAttempt()
 		if err == nil {
-			if err = probeReadyz(ctx, s.AdminAddr); err == nil {
-				return nil
-			}
+			return nil
 		}
 		select {
 		case <-s.exited:
@@ -135,30 +132,6 @@ func (s *Server) Stop() error {
 		return nil // ended by our signal
 	}
 	return s.waitErr
-}
-
-// probeReadyz checks that GET /readyz on adminAddr answers 200; no admin
-// listener passes.
-func probeReadyz(ctx context.Context, adminAddr string) error {
-	if adminAddr == "" {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+adminAddr+"/readyz", nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET /readyz: %s %s", resp.Status, bytes.TrimSpace(body))
-	}
-	return nil
 }
 
 // Kill ends the server with SIGKILL, as a crash would, and waits for it.

@@ -14,18 +14,27 @@ import (
 // probeTimeout bounds one readiness check; the supervisor polls again after.
 const probeTimeout = 2 * time.Second
 
-// brokerReady is a broker's readiness probe: the admin endpoint's /readyz
-// answers 200, then a Kafka client gets an answer on the listener (franz-go
-// Ping: ApiVersions on connect, then a Metadata request).
+// brokerReady is a broker's readiness probe for the supervisor.
 func brokerReady(kafkaAddr, adminURL string) func(context.Context) error {
 	return func(ctx context.Context) error {
 		ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 		defer cancel()
+		return ProbeBroker(ctx, kafkaAddr, adminURL)
+	}
+}
+
+// ProbeBroker checks once that a broker is ready: its admin endpoint's
+// /readyz answers 200 (adminURL "" skips this: no admin listener), then a
+// Kafka client gets an answer on the listener (franz-go Ping: ApiVersions
+// on connect, then a Metadata request). weir up, the benchmarks and the
+// test harness all wait on it.
+func ProbeBroker(ctx context.Context, kafkaAddr, adminURL string) error {
+	if adminURL != "" {
 		if err := httpOK(ctx, adminURL+"/readyz"); err != nil {
 			return err
 		}
-		return kafkaPing(ctx, kafkaAddr)
 	}
+	return kafkaPing(ctx, kafkaAddr)
 }
 
 // httpOK checks that GET url answers 200.

@@ -14,11 +14,11 @@ package brokertest
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,7 +31,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/weirhq/weir/cluster"
 )
 
 // Timeouts for the broker's lifecycle. Readiness covers log recovery on a
@@ -298,10 +298,14 @@ func (b *Broker) awaitReady(p *process) error {
 	return nil
 }
 
-// waitReady polls every pollInterval until the broker answers ApiVersions on
-// addr and, with an admin listener, GET /readyz with 200; or until the
-// process exits or the timeout passes.
+// waitReady polls every pollInterval until the broker answers on addr and,
+// with an admin listener, GET /readyz with 200 (cluster.ProbeBroker); or
+// until the process exits or the timeout passes.
 func waitReady(addr, adminAddr string, exited <-chan struct{}, timeout time.Duration) error {
+	adminURL := ""
+	if adminAddr != "" {
+		adminURL = "http://" + adminAddr
+	}
 	deadline := time.Now().Add(timeout)
 	var last error
 	for {
@@ -310,10 +314,11 @@ func waitReady(addr, adminAddr string, exited <-chan struct{}, timeout time.Dura
 			return fmt.Errorf("broker exited before it was ready (last probe: %v)", last)
 		default:
 		}
-		if last = probeApiVersions(addr); last == nil {
-			if last = probeReadyz(adminAddr); last == nil {
-				return nil
-			}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		last = cluster.ProbeBroker(ctx, addr, adminURL)
+		cancel()
+		if last == nil {
+			return nil
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("broker not ready after %v: %v", timeout, last)
@@ -323,54 +328,6 @@ func waitReady(addr, adminAddr string, exited <-chan struct{}, timeout time.Dura
 		case <-time.After(pollInterval):
 		}
 	}
-}
-
-// probeApiVersions sends ApiVersions v0 on a fresh connection and checks that
-// a well-formed response with error code 0 comes back.
-func probeApiVersions(addr string) error {
-	conn, err := net.DialTimeout("tcp", addr, time.Second)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
-	req := kmsg.NewPtrApiVersionsRequest()
-	req.Version = 0
-	frame := kmsg.NewRequestFormatter(kmsg.FormatterClientID("brokertest")).AppendRequest(nil, req, 1)
-	if _, err := conn.Write(frame); err != nil {
-		return err
-	}
-	body, err := ReadResponse(conn, 1)
-	if err != nil {
-		return err
-	}
-	resp := kmsg.NewPtrApiVersionsResponse()
-	resp.Version = 0
-	if err := resp.ReadFrom(body); err != nil {
-		return fmt.Errorf("decode ApiVersions response: %w", err)
-	}
-	if resp.ErrorCode != 0 {
-		return fmt.Errorf("ApiVersions error code %d", resp.ErrorCode)
-	}
-	return nil
-}
-
-// probeReadyz checks that GET /readyz answers 200; no admin listener passes.
-func probeReadyz(adminAddr string) error {
-	if adminAddr == "" {
-		return nil
-	}
-	c := http.Client{Timeout: 2 * time.Second}
-	resp, err := c.Get("http://" + adminAddr + "/readyz")
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET /readyz: %s %s", resp.Status, bytes.TrimSpace(body))
-	}
-	return nil
 }
 
 // ReadResponse reads one size-prefixed response frame with a v0 header from
