@@ -17,28 +17,61 @@ import (
 	"github.com/weirhq/weir/agent/config"
 	"github.com/weirhq/weir/agent/export/prometheus"
 	"github.com/weirhq/weir/agent/snapshot"
+	"github.com/weirhq/weir/broker/brokertest"
 )
 
-// BenchmarkCollectAndScrape5000Partitions measures one collection (metadata,
-// start and end offsets, one group committed on every partition) and one
-// PER_TOPIC_PER_PARTITION scrape, against a kfake cluster of 50 topics × 100
-// partitions. Run: go test -run '^$' -bench . -benchtime 20x ./agent/
-func BenchmarkCollectAndScrape5000Partitions(b *testing.B) {
-	const topics, parts = 50, 100
-	names := make([]string, topics)
+const benchTopics, benchParts = 50, 100
+
+func benchTopicNames() []string {
+	names := make([]string, benchTopics)
 	for i := range names {
 		names[i] = fmt.Sprintf("topic-%02d", i)
 	}
-	fake, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(parts, names...))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer fake.Close()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(fake.ListenAddrs()...))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer cl.Close()
+	return names
+}
+
+// BenchmarkCollectAndScrape5000Partitions measures one collection (metadata,
+// start and end offsets, one group committed on every partition) and one
+// PER_TOPIC_PER_PARTITION scrape over 50 topics × 100 partitions, against a
+// real Weir broker process and, side by side, a kfake cluster. Run:
+// go test -run '^$' -bench CollectAndScrape -benchtime 20x ./agent/
+func BenchmarkCollectAndScrape5000Partitions(b *testing.B) {
+	b.Run("weir", func(b *testing.B) {
+		broker := brokertest.Start(b, brokertest.Options{Props: map[string]string{"offsets.topic.num.partitions": "10"}})
+		cl, err := kgo.NewClient(kgo.SeedBrokers(broker.Addr))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer cl.Close()
+		start := time.Now()
+		resp, err := kadm.NewClient(cl).CreateTopics(context.Background(), benchParts, 1, nil, benchTopicNames()...)
+		if err == nil {
+			err = resp.Error()
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("created %d partitions on the broker in %v", benchTopics*benchParts, time.Since(start).Round(time.Millisecond))
+		benchCollectAndScrape(b, cl)
+	})
+	b.Run("kfake", func(b *testing.B) {
+		fake, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(benchParts, benchTopicNames()...))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer fake.Close()
+		cl, err := kgo.NewClient(kgo.SeedBrokers(fake.ListenAddrs()...))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer cl.Close()
+		benchCollectAndScrape(b, cl)
+	})
+}
+
+func benchCollectAndScrape(b *testing.B, cl *kgo.Client) {
+	const topics, parts = benchTopics, benchParts
+	names := benchTopicNames()
 	ctx := context.Background()
 	offs := kadm.Offsets{}
 	for _, n := range names {
