@@ -12,6 +12,9 @@ import (
 	"context"
 	"log/slog"
 	"maps"
+	"net"
+	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -46,6 +49,7 @@ type Agent struct {
 	sourceErrors map[string]uint64
 	lastDuration time.Duration
 	lastUp       bool
+	listenerIPs  map[string][]netip.Addr // the broker's advertised host, resolved once
 }
 
 // New wires an agent. cl is the Kafka client, owned by the caller.
@@ -132,8 +136,36 @@ func (a *Agent) Collect(ctx context.Context) *snapshot.Snapshot {
 	}
 	s.Host = h
 	wg.Wait()
+	a.markListeners(ctx, s)
 	a.account(s, time.Since(start))
 	return s
+}
+
+// markListeners flags the host's network devices that carry the broker's
+// advertised address, so the load samples can report their link speed as
+// the broker's network capacity.
+func (a *Agent) markListeners(ctx context.Context, s *snapshot.Snapshot) {
+	if s.Host == nil || s.Cluster == nil || s.BrokerID < 0 {
+		return
+	}
+	i, ok := slices.BinarySearchFunc(s.Cluster.Brokers, s.BrokerID, func(b snapshot.BrokerMeta, id int32) int { return int(b.ID - id) })
+	if !ok {
+		return
+	}
+	name := s.Cluster.Brokers[i].Host
+	addrs, ok := a.listenerIPs[name]
+	if !ok {
+		ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", name)
+		if err != nil {
+			a.logger.Debug("resolving the broker's advertised host", "host", name, "err", err)
+			return
+		}
+		for _, ip := range ips {
+			addrs = append(addrs, ip.Unmap())
+		}
+		a.listenerIPs = map[string][]netip.Addr{name: addrs}
+	}
+	host.MarkListeners(s.Host, addrs)
 }
 
 // account counts the cycle's source errors and logs them.

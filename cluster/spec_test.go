@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	agentconfig "github.com/weirhq/weir/agent/config"
 	"github.com/weirhq/weir/broker/config"
@@ -223,6 +224,9 @@ func TestAgentConfig(t *testing.T) {
 		strings.Join(cfg.Brokers, ",") != "127.0.0.1:9092,127.0.0.1:9093" || cfg.ClusterName != "dev" ||
 		cfg.Prometheus == nil || cfg.Prometheus.BrokerListen != "127.0.0.1:11003" || cfg.Prometheus.NodeListen != "127.0.0.1:11004" {
 		t.Errorf("parsed agent config: %+v %+v\n%s", cfg, cfg.Prometheus, data)
+	}
+	if cfg.Samples == nil || cfg.Samples.Topic != "__weir_metrics" || cfg.Interval != 5*time.Second {
+		t.Errorf("samples %+v every %v, want __weir_metrics every 5s\n%s", cfg.Samples, cfg.Interval, data)
 	}
 }
 

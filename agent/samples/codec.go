@@ -23,14 +23,16 @@ import (
 
 // Schema ids: the first byte of every sample.
 const (
-	SchemaBrokerLoadV1    byte = 1
+	SchemaBrokerLoadV1    byte = 1 // read only: agents produce v2
 	SchemaPartitionLoadV1 byte = 2
+	SchemaBrokerLoadV2    byte = 3 // v1 and the host's capacity
 )
 
 // SchemaFiles names each id's schema file under schema/.
 var SchemaFiles = map[byte]string{
 	SchemaBrokerLoadV1:    "broker_load_v1.avsc",
 	SchemaPartitionLoadV1: "partition_load_v1.avsc",
+	SchemaBrokerLoadV2:    "broker_load_v2.avsc",
 }
 
 //go:embed schema/*.avsc
@@ -65,7 +67,8 @@ var codecs = func() map[byte]*goavro.Codec {
 	return out
 }()
 
-// BrokerLoad is broker_load_v1.
+// BrokerLoad is broker_load_v2; decoded from v1, its v2 fields are zero
+// and nil.
 type BrokerLoad struct {
 	Time                      time.Time
 	ClusterName               string
@@ -81,6 +84,12 @@ type BrokerLoad struct {
 	DiskUsedBytes             int64
 	PartitionCount            int32
 	LeaderCount               int32
+
+	// Since v2: the host's capacity.
+	CPUCores                   float64  // 0 in a v1 sample
+	NetworkCapacityBytesPerSec *float64 // nil: unknown (loopback, virtual devices)
+	Rack                       *string  // nil: none or unknown
+	ProvisionedStorageBytes    *int64   // nil: unknown
 }
 
 // PartitionLoad is partition_load_v1.
@@ -106,9 +115,20 @@ type Sample struct {
 	Partition *PartitionLoad
 }
 
-// EncodeBroker returns the record value of a broker sample.
+// EncodeBroker returns the record value of a broker sample, in
+// broker_load_v2.
 func EncodeBroker(b *BrokerLoad) ([]byte, error) {
-	native := map[string]any{
+	native := brokerV1Native(b)
+	native["cpu_cores"] = b.CPUCores
+	native["network_capacity_bytes_per_sec"] = optional("double", b.NetworkCapacityBytesPerSec)
+	native["rack"] = optional("string", b.Rack)
+	native["provisioned_storage_bytes"] = optional("long", b.ProvisionedStorageBytes)
+	return encode(SchemaBrokerLoadV2, native)
+}
+
+// brokerV1Native is goavro's form of b's broker_load_v1 fields.
+func brokerV1Native(b *BrokerLoad) map[string]any {
+	return map[string]any{
 		"time": b.Time, "cluster_name": b.ClusterName, "broker_id": b.BrokerID, "interval_ms": b.Interval.Milliseconds(),
 		"bytes_in_per_sec": b.BytesInPerSec, "bytes_out_per_sec": b.BytesOutPerSec,
 		"replication_bytes_in_per_sec":  optional("double", b.ReplicationBytesInPerSec),
@@ -117,7 +137,6 @@ func EncodeBroker(b *BrokerLoad) ([]byte, error) {
 		"disk_capacity_bytes": b.DiskCapacityBytes, "disk_used_bytes": b.DiskUsedBytes,
 		"partition_count": b.PartitionCount, "leader_count": b.LeaderCount,
 	}
-	return encode(SchemaBrokerLoadV1, native)
 }
 
 // EncodePartition returns the record value of a partition sample.
@@ -170,8 +189,16 @@ func Decode(value []byte) (Sample, error) {
 		return Sample{}, fmt.Errorf("decoding a load sample (%s): %d bytes after the record", SchemaFiles[id], len(rest))
 	}
 	m := native.(map[string]any)
-	if id == SchemaBrokerLoadV1 {
+	switch id {
+	case SchemaBrokerLoadV1:
 		return Sample{SchemaID: id, Broker: brokerFromNative(m)}, nil
+	case SchemaBrokerLoadV2:
+		b := brokerFromNative(m)
+		b.CPUCores = m["cpu_cores"].(float64)
+		b.NetworkCapacityBytesPerSec = fromUnion[float64](m["network_capacity_bytes_per_sec"], "double")
+		b.Rack = fromUnion[string](m["rack"], "string")
+		b.ProvisionedStorageBytes = fromUnion[int64](m["provisioned_storage_bytes"], "long")
+		return Sample{SchemaID: id, Broker: b}, nil
 	}
 	return Sample{SchemaID: id, Partition: partitionFromNative(m)}, nil
 }

@@ -58,8 +58,41 @@ func brokerLoad(s *snapshot.Snapshot, interval time.Duration) *BrokerLoad {
 			b.DiskCapacityBytes += int64(d.TotalBytes)
 			b.DiskUsedBytes += int64(d.UsedBytes)
 		}
+		b.CPUCores = h.CPUCores
+		b.NetworkCapacityBytesPerSec = listenerSpeed(h)
 	}
+	b.Rack = rack(s)
 	return b
+}
+
+// listenerSpeed sums the link speeds of the devices carrying the broker's
+// listeners; nil when none is known (a loopback listener, virtual devices).
+func listenerSpeed(h *snapshot.Host) *float64 {
+	var sum float64
+	for _, d := range h.Network {
+		if d.Listener && d.SpeedBytesPerSec > 0 {
+			sum += d.SpeedBytesPerSec
+		}
+	}
+	if sum == 0 {
+		return nil
+	}
+	return &sum
+}
+
+// rack is the broker's broker.rack as the metadata shows it; nil when it
+// has none.
+func rack(s *snapshot.Snapshot) *string {
+	if s.Cluster == nil {
+		return nil
+	}
+	for _, m := range s.Cluster.Brokers {
+		if m.ID == s.BrokerID && m.Rack != "" {
+			r := m.Rack
+			return &r
+		}
+	}
+	return nil
 }
 
 // appendTopic appends the samples of t's partitions this agent reports.

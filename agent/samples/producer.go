@@ -97,7 +97,7 @@ func (p *Producer) Records(s *snapshot.Snapshot) ([]*kgo.Record, error) {
 		if err != nil {
 			return nil, err
 		}
-		recs = append(recs, p.record(strconv.Itoa(int(b.BrokerID)), v, SchemaBrokerLoadV1, s.Time))
+		recs = append(recs, p.record(strconv.Itoa(int(b.BrokerID)), v, SchemaBrokerLoadV2, s.Time))
 	}
 	for i := range parts {
 		pl := &parts[i]

@@ -41,9 +41,11 @@ func testSnapshot(t *testing.T) *snapshot.Snapshot {
 	br.BytesInPerSec, br.BytesOutPerSec, br.MessagesInPerSec, br.PartitionCount, br.LeaderCount = 400, 800, 40, 4, 3
 	br.Topics = []snapshot.TopicRates{{Topic: "orders", BytesInPerSec: 400, BytesOutPerSec: 800, MessagesInPerSec: 40}}
 	return &snapshot.Snapshot{Time: testTime, ClusterName: "east", BrokerID: 1, Broker: br,
-		Host: &snapshot.Host{CPU: snapshot.CPUPercent{Valid: true, Idle: 75, User: 25},
-			Disks: []snapshot.Disk{{TotalBytes: 1 << 30, UsedBytes: 1 << 20}}},
-		Cluster: &snapshot.Cluster{Topics: []snapshot.Topic{
+		Host: &snapshot.Host{CPU: snapshot.CPUPercent{Valid: true, Idle: 75, User: 25}, CPUCores: 2.5,
+			Disks: []snapshot.Disk{{TotalBytes: 1 << 30, UsedBytes: 1 << 20}},
+			Network: []snapshot.NetDevice{{Device: "eth0", SpeedBytesPerSec: 1.25e9, Listener: true},
+				{Device: "eth1", SpeedBytesPerSec: 125e6}}},
+		Cluster: &snapshot.Cluster{Brokers: []snapshot.BrokerMeta{{ID: 1, Rack: "us-east-1a"}, {ID: 2}}, Topics: []snapshot.Topic{
 			{Name: "idle", Partitions: []snapshot.Partition{{Partition: 0, Leader: 1, Replicas: []int32{1}}}},
 			{Name: "orders", Partitions: []snapshot.Partition{
 				{Partition: 0, Leader: 1, Replicas: []int32{1, 2}, ProduceRate: 10},
@@ -59,6 +61,10 @@ func TestLoads(t *testing.T) {
 	if b == nil || b.BytesInPerSec != 400 || *b.CPUPercent != 25 || b.DiskCapacityBytes != 1<<30 || b.DiskUsedBytes != 1<<20 ||
 		b.LeaderCount != 3 || b.ReplicationBytesInPerSec != nil || b.Interval != time.Minute {
 		t.Fatalf("broker load %+v", b)
+	}
+	// Capacity: eth0 carries the listener (10 Gbit/s), eth1 does not count.
+	if b.CPUCores != 2.5 || *b.NetworkCapacityBytesPerSec != 1.25e9 || *b.Rack != "us-east-1a" || b.ProvisionedStorageBytes != nil {
+		t.Fatalf("broker capacity %+v", b)
 	}
 	if len(parts) != 3 {
 		t.Fatalf("%d partition loads, want idle-0, orders-0, orders-1", len(parts))
@@ -131,8 +137,13 @@ func checkRecords(t *testing.T, recs []*kgo.Record) {
 		}
 		switch string(r.Key) {
 		case "1":
-			if s.Broker == nil || s.Broker.BytesOutPerSec != 800 || *s.Broker.CPUPercent != 25 || !s.Broker.Time.Equal(testTime) {
+			if s.SchemaID != SchemaBrokerLoadV2 || s.Broker == nil || s.Broker.BytesOutPerSec != 800 || *s.Broker.CPUPercent != 25 ||
+				!s.Broker.Time.Equal(testTime) || s.Broker.CPUCores != 2.5 || *s.Broker.NetworkCapacityBytesPerSec != 1.25e9 ||
+				*s.Broker.Rack != "us-east-1a" || s.Broker.ProvisionedStorageBytes != nil {
 				t.Errorf("broker sample %+v", s.Broker)
+			}
+			if u := m["rack"].(map[string]any); u["string"] != "us-east-1a" || m["provisioned_storage_bytes"] != nil {
+				t.Errorf("broker rack in Avro: %v, provisioned storage %v", u, m["provisioned_storage_bytes"])
 			}
 		case "orders-1":
 			pl := s.Partition
@@ -147,7 +158,7 @@ func checkRecords(t *testing.T, recs []*kgo.Record) {
 }
 
 func TestDecodeRejects(t *testing.T) {
-	for _, v := range [][]byte{nil, {9, 0}, {SchemaBrokerLoadV1}, {SchemaPartitionLoadV1, 0xff}} {
+	for _, v := range [][]byte{nil, {9, 0}, {SchemaBrokerLoadV1}, {SchemaBrokerLoadV2}, {SchemaPartitionLoadV1, 0xff}} {
 		if _, err := Decode(v); err == nil {
 			t.Errorf("Decode(%x) accepted", v)
 		}
@@ -158,9 +169,58 @@ func TestDecodeRejects(t *testing.T) {
 	}
 }
 
+// TestDecodeV1: a collector keeps reading broker_load_v1 samples written
+// by older agents; their v2 fields are zero and nil.
+func TestDecodeV1(t *testing.T) {
+	b, _ := Loads(testSnapshot(t), time.Minute)
+	v1, err := encode(SchemaBrokerLoadV1, brokerV1Native(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, rest, err := publishedCodec(t, SchemaBrokerLoadV1).NativeFromBinary(v1[1:]); err != nil || len(rest) != 0 {
+		t.Fatalf("the published v1 schema does not decode it: %v", err)
+	}
+	s, err := Decode(v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := s.Broker
+	if s.SchemaID != SchemaBrokerLoadV1 || got.BytesInPerSec != 400 || *got.CPUPercent != 25 || got.DiskCapacityBytes != 1<<30 ||
+		got.CPUCores != 0 || got.NetworkCapacityBytesPerSec != nil || got.Rack != nil || got.ProvisionedStorageBytes != nil {
+		t.Fatalf("v1 decoded to %+v", got)
+	}
+}
+
+// TestV2Optionals round-trips every optional v2 field set and unset.
+func TestV2Optionals(t *testing.T) {
+	nw, rack, prov := 125e6, "r1", int64(1<<40)
+	for _, in := range []BrokerLoad{
+		{Time: testTime, CPUCores: 8},
+		{Time: testTime, CPUCores: 0.5, NetworkCapacityBytesPerSec: &nw, Rack: &rack, ProvisionedStorageBytes: &prov},
+	} {
+		v, err := EncodeBroker(&in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := Decode(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.Broker; got.CPUCores != in.CPUCores || (got.Rack == nil) != (in.Rack == nil) ||
+			(in.Rack != nil && (*got.Rack != rack || *got.NetworkCapacityBytesPerSec != nw || *got.ProvisionedStorageBytes != prov)) {
+			t.Errorf("%+v decoded to %+v", in, got)
+		}
+	}
+}
+
 func FuzzDecode(f *testing.F) {
 	good, _ := EncodeBroker(&BrokerLoad{Time: testTime})
 	f.Add(good)
+	nw, rack := 1e9, "a"
+	full, _ := EncodeBroker(&BrokerLoad{Time: testTime, CPUCores: 4, NetworkCapacityBytesPerSec: &nw, Rack: &rack})
+	f.Add(full)
+	v1, _ := encode(SchemaBrokerLoadV1, brokerV1Native(&BrokerLoad{Time: testTime}))
+	f.Add(v1)
 	part, _ := EncodePartition(&PartitionLoad{Time: testTime, Topic: "t", Replicas: []int32{1, 2}})
 	f.Add(part)
 	f.Fuzz(func(t *testing.T, v []byte) {

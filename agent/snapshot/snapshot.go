@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"net/netip"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
@@ -38,6 +39,9 @@ type Host struct {
 	// CPUTimes are the cumulative seconds per CPU, as /proc/stat counts
 	// them (node_cpu_seconds_total).
 	CPUTimes []CPUTimes
+	// CPUCores are the cores the agent (and the broker beside it) may use:
+	// the CPU count, or the cgroup's CPU quota when lower.
+	CPUCores float64
 	Memory   Memory
 	// Network holds each interface but loopback; the totals below sum them.
 	Network          []NetDevice
@@ -72,6 +76,13 @@ type NetDevice struct {
 	RxBytesTotal, TxBytesTotal     uint64
 	RxBytesPerSec, TxBytesPerSec   float64 // 0 on the first collection
 	RxPacketsTotal, TxPacketsTotal uint64
+	// SpeedBytesPerSec is the link speed (/sys/class/net/<dev>/speed); 0
+	// when unknown, as for virtual devices.
+	SpeedBytesPerSec float64
+	Addrs            []netip.Addr // the device's IP addresses
+	// Listener is true when the device holds an address the broker's
+	// listeners advertise (host.MarkListeners).
+	Listener bool
 }
 
 // Disk is the filesystem holding one or more of the broker's log dirs.

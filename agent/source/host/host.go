@@ -9,6 +9,7 @@ package host
 
 import (
 	"fmt"
+	"net/netip"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -30,6 +31,11 @@ type Source struct {
 	logDirs  []string
 	// Statfs is the statfs call; tests replace it.
 	Statfs func(path string) (FS, error)
+	// SysRoot is where /sys is (capacity.go); NumCPU and Addrs are
+	// runtime.NumCPU and the interfaces' addresses. Tests replace them.
+	SysRoot string
+	NumCPU  func() int
+	Addrs   func(dev string) ([]netip.Addr, error)
 
 	prevTime time.Time
 	prevCPU  cpuTimes
@@ -39,7 +45,8 @@ type Source struct {
 // New returns a source reading procRoot ("/proc" on a real host) and the
 // filesystems of logDirs.
 func New(procRoot string, logDirs []string) *Source {
-	return &Source{procRoot: procRoot, logDirs: logDirs, Statfs: statfs}
+	return &Source{procRoot: procRoot, logDirs: logDirs, Statfs: statfs,
+		SysRoot: sysRootFor(procRoot), NumCPU: defaultNumCPU, Addrs: interfaceAddrs}
 }
 
 // Collect reads the host once. A missing file fails the collection; a log
@@ -51,6 +58,7 @@ func (s *Source) Collect(now time.Time) (*snapshot.Host, error) {
 		return nil, err
 	}
 	h.CPUTimes = perCPU
+	h.CPUCores = cpuCores(s.SysRoot, s.NumCPU())
 	if mem, err := readMeminfo(filepath.Join(s.procRoot, "meminfo")); err != nil {
 		return nil, err
 	} else {
@@ -83,7 +91,8 @@ func (s *Source) netRates(net []netCounters, dt float64, first bool) []snapshot.
 	for _, c := range net {
 		next[c.device] = c
 		d := snapshot.NetDevice{Device: c.device, RxBytesTotal: c.rxBytes, TxBytesTotal: c.txBytes,
-			RxPacketsTotal: c.rxPackets, TxPacketsTotal: c.txPackets}
+			RxPacketsTotal: c.rxPackets, TxPacketsTotal: c.txPackets, SpeedBytesPerSec: linkSpeed(s.SysRoot, c.device)}
+		d.Addrs, _ = s.Addrs(c.device) // a device without addresses carries no listener
 		if p, ok := s.prevNet[c.device]; ok && !first {
 			d.RxBytesPerSec = counterRate(p.rxBytes, c.rxBytes, dt)
 			d.TxBytesPerSec = counterRate(p.txBytes, c.txBytes, dt)
