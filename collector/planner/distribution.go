@@ -1,0 +1,67 @@
+package planner
+
+import (
+	"math"
+
+	"github.com/weirhq/weir/collector/model"
+)
+
+// newUsageDistributionGoal keeps each hosting broker's utilization of r
+// (load ÷ capacity) within [mean·max(0, 2−t), mean·t] of the mean
+// utilization, t the resource's balance threshold; the mean is the
+// cluster's total load over the hosting brokers' total capacity. Below
+// the low utilization threshold the goal holds trivially. Optimization
+// aims for half the band (mean·(1 ± (t−1)/2)).
+func newUsageDistributionGoal(cfg *Config, r model.Resource) goal {
+	t, low := cfg.BalanceThreshold[r], cfg.LowUtilizationThreshold[r]
+	return &brokerGoal{
+		m:           metric{kind: metricLoad, r: r},
+		covers:      hosting,
+		useLeaders:  r == model.CPU || r == model.NetworkOut,
+		useReplicas: true,
+		limits: func(g *brokerGoal, s *state) {
+			mean := meanUtilization(s, r)
+			g.tlo, g.thi = make([]float64, s.nb), make([]float64, s.nb)
+			for b := range s.nb {
+				c := mean * s.c.Brokers[b].Capacity[r]
+				g.center[b] = c
+				g.lo[b], g.hi[b] = c*max(0, 2-t), c*t
+				g.tlo[b], g.thi[b] = c*(1-(t-1)*balanceMargin), c*(1+(t-1)*balanceMargin)
+				if mean < low {
+					g.lo[b], g.hi[b], g.tlo[b], g.thi[b] = math.Inf(-1), inf, math.Inf(-1), inf
+				}
+			}
+		},
+	}
+}
+
+// meanUtilization is the cluster's load of r over the hosting brokers'
+// capacity.
+func meanUtilization(s *state, r model.Resource) float64 {
+	var load, capacity float64
+	for b := range s.nb {
+		load += s.load[b].load[r]
+		if s.canHost[b] {
+			capacity += s.c.Brokers[b].Capacity[r]
+		}
+	}
+	return model.Utilization(load, capacity)
+}
+
+// countBand sets a count goal's limits: [floor(mean·max(0, 2−t)),
+// ceil(mean·t)] over the covered brokers, mean the total over them.
+func countBand(g *brokerGoal, s *state, t float64) {
+	var total float64
+	n := 0
+	for b := range s.nb {
+		total += g.value(s, int32(b))
+		if g.covers(s, b) {
+			n++
+		}
+	}
+	mean := total / float64(max(n, 1))
+	for b := range s.nb {
+		g.center[b] = mean
+		g.lo[b], g.hi[b] = math.Floor(mean*max(0, 2-t)), math.Ceil(mean*t)
+	}
+}
