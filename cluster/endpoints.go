@@ -16,12 +16,24 @@ import (
 // broker is ready, rewrites it on every change (a restart, a new pid), and
 // removes it when it stops; its presence means a cluster is up.
 type Endpoints struct {
-	ClusterID string           `json:"cluster_id"`
-	Bootstrap string           `json:"bootstrap"`
-	UpPID     int              `json:"up_pid"` // the `weir up` process
-	Updated   time.Time        `json:"updated"`
-	Brokers   []BrokerEndpoint `json:"brokers"`
-	Agents    []AgentEndpoint  `json:"agents,omitempty"`
+	ClusterID string             `json:"cluster_id"`
+	Bootstrap string             `json:"bootstrap"`
+	UpPID     int                `json:"up_pid"` // the `weir up` process
+	Updated   time.Time          `json:"updated"`
+	Brokers   []BrokerEndpoint   `json:"brokers"`
+	Agents    []AgentEndpoint    `json:"agents,omitempty"`
+	Collector *CollectorEndpoint `json:"collector,omitempty"`
+}
+
+// CollectorEndpoint is the collector in endpoints.json.
+type CollectorEndpoint struct {
+	API      string `json:"api"` // Cruise Control's REST API base
+	Metrics  string `json:"metrics"`
+	Config   string `json:"config"`
+	Log      string `json:"log"`
+	PID      int    `json:"pid"`
+	State    State  `json:"state"`
+	Restarts int    `json:"restarts"`
 }
 
 // BrokerEndpoint is one broker in endpoints.json.
@@ -52,7 +64,8 @@ type AgentEndpoint struct {
 }
 
 // endpoints builds the document from the spec and the supervisor's
-// statuses, which list the brokers first, in id order, then any agents.
+// statuses, which list the brokers first, in id order, then any agents,
+// then the collector if it runs.
 func endpoints(s Spec, l Layout, st []Status, now time.Time) Endpoints {
 	e := Endpoints{ClusterID: s.ClusterID, Bootstrap: s.Bootstrap(), UpPID: os.Getpid(), Updated: now.UTC()}
 	for i, b := range s.Brokers {
@@ -63,7 +76,15 @@ func endpoints(s Spec, l Layout, st []Status, now time.Time) Endpoints {
 			PID: st[i].PID, State: st[i].State, Restarts: st[i].Restarts,
 		})
 	}
-	for i, a := range st[len(s.Brokers):] {
+	rest := st[len(s.Brokers):]
+	if n := len(rest); n > 0 && rest[n-1].Name == "collector" {
+		c := rest[n-1]
+		base := "http://" + s.Collector()
+		e.Collector = &CollectorEndpoint{API: base + "/kafkacruisecontrol/", Metrics: base + "/metrics",
+			Config: l.CollectorConfig(), Log: l.CollectorLog(), PID: c.PID, State: c.State, Restarts: c.Restarts}
+		rest = rest[:n-1]
+	}
+	for i, a := range rest {
 		b := s.Brokers[i]
 		e.Agents = append(e.Agents, AgentEndpoint{
 			BrokerID: b.ID, Metrics: "http://" + b.Agent(s.Host) + "/metrics",
@@ -120,6 +141,9 @@ func PrintEndpoints(w io.Writer, e Endpoints, endpointsPath string) {
 		}
 		tw.Flush()
 	}
+	if c := e.Collector; c != nil {
+		fmt.Fprintf(w, "\ncollector: %s (Cruise Control's API; try `weir rebalance`), metrics %s, log %s\n", c.API, c.Metrics, c.Log)
+	}
 	fmt.Fprintf(w, "\nendpoints for scripts: %s\nCtrl-C stops the cluster.\n", endpointsPath)
 }
 
@@ -133,6 +157,9 @@ func PrintStatus(w io.Writer, e Endpoints) {
 	}
 	for _, a := range e.Agents {
 		fmt.Fprintf(tw, "agent %d\t%s\t%s\t%d\t%d\n", a.BrokerID, a.Metrics, a.State, a.PID, a.Restarts)
+	}
+	if c := e.Collector; c != nil {
+		fmt.Fprintf(tw, "collector\t%s\t%s\t%d\t%d\n", c.API, c.State, c.PID, c.Restarts)
 	}
 	tw.Flush()
 }

@@ -16,6 +16,9 @@ import (
 //	<dir>/broker-<id>/pid           the running broker's pid
 //	<dir>/broker-<id>/agent.yaml    the agent's config (--agents)
 //	<dir>/broker-<id>/agent.log     the agent's output (--agents)
+//	<dir>/collector/collector.yaml  the collector's config, generated on every start (--agents)
+//	<dir>/collector/collector.log   the collector's output
+//	<dir>/collector/execution.json  a running rebalance, so a restarted collector finishes it
 type Layout struct {
 	Dir string // absolute
 }
@@ -44,3 +47,10 @@ func (l Layout) PIDPath(id int) string     { return filepath.Join(l.BrokerDir(id
 func (l Layout) AgentConfig(id int) string { return filepath.Join(l.BrokerDir(id), "agent.yaml") }
 func (l Layout) AgentLog(id int) string    { return filepath.Join(l.BrokerDir(id), "agent.log") }
 func (l Layout) AgentPID(id int) string    { return filepath.Join(l.BrokerDir(id), "agent.pid") }
+
+// CollectorDir holds the collector's config, log and state.
+func (l Layout) CollectorDir() string { return filepath.Join(l.Dir, "collector") }
+
+func (l Layout) CollectorConfig() string { return filepath.Join(l.CollectorDir(), "collector.yaml") }
+func (l Layout) CollectorLog() string    { return filepath.Join(l.CollectorDir(), "collector.log") }
+func (l Layout) CollectorPID() string    { return filepath.Join(l.CollectorDir(), "pid") }

@@ -19,6 +19,7 @@ const (
 	DefaultBasePort      = 9092
 	DefaultAdminBasePort = 9644
 	DefaultAgentBasePort = 11001 // MSK's open-monitoring port for the broker exporter
+	DefaultCollectorPort = 9090  // Cruise Control's webserver.http.port
 	Host                 = "127.0.0.1"
 )
 
@@ -28,12 +29,15 @@ const (
 // brokers from it. Paths are not stored; they follow from the directory
 // (Layout), so a cluster directory can be moved.
 type Spec struct {
-	Version         int               `json:"version"`
-	ClusterID       string            `json:"cluster_id"`
-	Host            string            `json:"host"`
-	BasePort        int               `json:"base_port"`
-	AdminBasePort   int               `json:"admin_base_port"`
-	AgentBasePort   int               `json:"agent_base_port"`
+	Version       int    `json:"version"`
+	ClusterID     string `json:"cluster_id"`
+	Host          string `json:"host"`
+	BasePort      int    `json:"base_port"`
+	AdminBasePort int    `json:"admin_base_port"`
+	AgentBasePort int    `json:"agent_base_port"`
+	// CollectorPort is the collector's REST API (with --agents); 0 in a
+	// spec saved before the collector existed means the default.
+	CollectorPort   int               `json:"collector_port,omitempty"`
 	Brokers         []BrokerSpec      `json:"brokers"`
 	ConfigOverrides map[string]string `json:"config_overrides,omitempty"`
 }
@@ -56,6 +60,7 @@ type Request struct {
 	BasePort        int
 	AdminBasePort   int
 	AgentBasePort   int
+	CollectorPort   int
 	ConfigOverrides map[string]string // nil: not given; given ones replace the saved set
 }
 
@@ -72,6 +77,11 @@ func (b BrokerSpec) Agent(host string) string { return fmt.Sprintf("%s:%d", host
 // AgentNode returns the address of the agent's node (host) metrics endpoint.
 func (b BrokerSpec) AgentNode(host string) string { return fmt.Sprintf("%s:%d", host, b.AgentNodePort) }
 
+// Collector returns the collector's REST API address.
+func (s Spec) Collector() string {
+	return fmt.Sprintf("%s:%d", s.Host, orDefault(s.CollectorPort, DefaultCollectorPort))
+}
+
 // NewSpec builds the spec of a new cluster from req, filling in defaults.
 func NewSpec(req Request, clusterID string) (Spec, error) {
 	s := Spec{
@@ -81,6 +91,7 @@ func NewSpec(req Request, clusterID string) (Spec, error) {
 		BasePort:        orDefault(req.BasePort, DefaultBasePort),
 		AdminBasePort:   orDefault(req.AdminBasePort, DefaultAdminBasePort),
 		AgentBasePort:   orDefault(req.AgentBasePort, DefaultAgentBasePort),
+		CollectorPort:   orDefault(req.CollectorPort, DefaultCollectorPort),
 		ConfigOverrides: req.ConfigOverrides,
 	}
 	n := orDefault(req.Brokers, DefaultBrokers)
@@ -145,6 +156,9 @@ func (s Spec) checkPorts() error {
 			used[p.port] = p.what
 		}
 	}
+	if other, dup := used[orDefault(s.CollectorPort, DefaultCollectorPort)]; dup {
+		return fmt.Errorf("port %d would serve both %s and the collector: choose another --collector-port", s.CollectorPort, other)
+	}
 	return nil
 }
 
@@ -184,6 +198,9 @@ func (s Spec) Reconcile(req Request, dir string) (Spec, error) {
 	}
 	if req.AgentBasePort != 0 && req.AgentBasePort != s.AgentBasePort {
 		contradict("--agent-base-port", req.AgentBasePort, "a cluster with agents on ports "+portRange(s.AgentBasePort, 2*len(s.Brokers)))
+	}
+	if req.CollectorPort != 0 && req.CollectorPort != orDefault(s.CollectorPort, DefaultCollectorPort) {
+		contradict("--collector-port", req.CollectorPort, fmt.Sprintf("a cluster with its collector on port %d", orDefault(s.CollectorPort, DefaultCollectorPort)))
 	}
 	if len(errs) > 0 {
 		return s, errors.Join(errs...)

@@ -16,9 +16,12 @@ import (
 
 // UpConfig is what `weir up` runs.
 type UpConfig struct {
-	Dir          string
-	Request      Request
-	Agents       bool          // run `weir agent` beside each broker, if the binary has it
+	Dir     string
+	Request Request
+	Agents  bool // run `weir agent` beside each broker, if the binary has it
+	// Collector runs `weir collector` for the cluster (with Agents: it
+	// models the load the agents sample).
+	Collector    bool
 	Executable   string        // the weir binary the children run
 	ReadyTimeout time.Duration // 0: 60 s
 	StopTimeout  time.Duration // 0: 30 s
@@ -61,7 +64,8 @@ func prepare(l Layout, cfg UpConfig) (Spec, []Process, error) {
 		return Spec{}, nil, err
 	}
 	agents := cfg.Agents && agentAvailable(cfg.Executable, cfg.Logger)
-	if err := checkPorts(spec.Host, spec.ports(agents), portsHint(created, l.Dir)); err != nil {
+	collector := agents && cfg.Collector
+	if err := checkPorts(spec.Host, spec.ports(agents, collector), portsHint(created, l.Dir)); err != nil {
 		return Spec{}, nil, err
 	}
 	procs, err := writeBrokers(spec, l, cfg.Executable)
@@ -75,6 +79,13 @@ func prepare(l Layout, cfg UpConfig) (Spec, []Process, error) {
 		}
 		procs = append(procs, ap...)
 	}
+	if collector {
+		cp, err := writeCollector(spec, l, cfg.Executable)
+		if err != nil {
+			return Spec{}, nil, err
+		}
+		procs = append(procs, cp)
+	}
 	if err := SaveSpec(l, spec); err != nil {
 		return Spec{}, nil, err
 	}
@@ -86,8 +97,9 @@ func prepare(l Layout, cfg UpConfig) (Spec, []Process, error) {
 	return spec, procs, nil
 }
 
-// ports lists every port the cluster listens on; agent ports only with agents.
-func (s Spec) ports(agents bool) []namedPort {
+// ports lists every port the cluster listens on; agent ports only with
+// agents, the collector's only with the collector.
+func (s Spec) ports(agents, collector bool) []namedPort {
 	var out []namedPort
 	for _, b := range s.Brokers {
 		p := b.ports()
@@ -95,6 +107,9 @@ func (s Spec) ports(agents bool) []namedPort {
 			p = p[:2]
 		}
 		out = append(out, p...)
+	}
+	if collector {
+		out = append(out, namedPort{orDefault(s.CollectorPort, DefaultCollectorPort), "the collector"})
 	}
 	return out
 }

@@ -1,11 +1,23 @@
-// Package collector will be Weir's central collector: it consumes the
-// agents' load samples from __weir_metrics, keeps a Cruise-Control-style load
-// model of the cluster, and drives partition rebalancing (goals, proposals,
-// throttled execution through AlterPartitionReassignments, add/remove
-// broker), detects broker failures and goal violations, and heals them.
+// Package collector is Weir's central collector, Cruise Control rethought:
+// one process per cluster that reads the agents' load samples from
+// __weir_metrics, keeps a windowed load model of the cluster, computes
+// proposals with Cruise Control's goals and executes them as throttled
+// reassignments, behind Cruise Control's own REST API.
 //
-// Planned subpackages: model (the load model, pure data), goal (one goal a
-// file), planner (model + goals → proposals, pure), executor (throttled
-// reassignment), anomaly (detectors and self-healing), api (REST with
-// Cruise Control's verbs). Not built yet; see docs/DESIGN.md.
+// It talks to the cluster only through the Kafka protocol (franz-go) and
+// the agents' samples, so it runs against Apache Kafka and MSK as well as
+// Weir's brokers.
+//
+// Packages:
+//
+//	model/     the load model and proposals: pure data
+//	monitor/   samples → windows → model (Cruise Control's LoadMonitor)
+//	planner/   model + goals → proposal, a pure function, one goal a file
+//	executor/  proposal → batched, throttled reassignments and elections
+//	api/       Cruise Control's REST API under /kafkacruisecontrol/
+//
+// This package wires them: Config (a YAML file of Cruise Control's
+// property names), New, and Run, which serves the API, /metrics and
+// /healthz and refreshes the default proposal (and the balancedness
+// metrics) every proposal.expiration.ms.
 package collector

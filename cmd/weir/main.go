@@ -89,6 +89,8 @@ only Weir's.`,
 		newConsumeCmd(g),
 		newBenchCmd(g),
 		newAgentCmd(),
+		newCollectorCmd(g),
+		newRebalanceCmd(),
 		newVersionCmd(),
 	)
 	return root

@@ -22,6 +22,8 @@ type upFlags struct {
 	adminBasePort int
 	agentBasePort int
 	agents        bool
+	noCollector   bool
+	collectorPort int
 	overrides     []string
 	readyTimeout  time.Duration
 	stopTimeout   time.Duration
@@ -64,7 +66,9 @@ DIR/broker-N/broker.log. Ctrl-C (or SIGTERM) stops every broker cleanly.`,
 	f.IntVar(&uf.basePort, "base-port", cluster.DefaultBasePort, "Kafka port of broker 1; broker N uses base+N-1 (a new cluster only)")
 	f.IntVar(&uf.adminBasePort, "admin-base-port", cluster.DefaultAdminBasePort, "admin HTTP port of broker 1 (a new cluster only)")
 	f.IntVar(&uf.agentBasePort, "agent-base-port", cluster.DefaultAgentBasePort, "agent metrics port beside broker 1, with --agents (a new cluster only)")
-	f.BoolVar(&uf.agents, "agents", false, "run `weir agent` beside each broker, if this weir has the agent command")
+	f.BoolVar(&uf.agents, "agents", false, "run `weir agent` beside each broker, and the collector, if this weir has them")
+	f.BoolVar(&uf.noCollector, "no-collector", false, "with --agents, leave the collector out")
+	f.IntVar(&uf.collectorPort, "collector-port", cluster.DefaultCollectorPort, "the collector's REST API port, with --agents (a new cluster only)")
 	f.StringArrayVar(&uf.overrides, "config-override", nil, "broker config key=value for every broker (repeatable; replaces the saved set)")
 	f.DurationVar(&uf.readyTimeout, "ready-timeout", time.Minute, "how long the brokers have to become ready at start")
 	f.DurationVar(&uf.stopTimeout, "stop-timeout", 30*time.Second, "how long a broker has to stop after SIGTERM before SIGKILL")
@@ -91,6 +95,7 @@ func (uf upFlags) request(cmd *cobra.Command) (cluster.Request, error) {
 		set("base-port", uf.basePort, &req.BasePort),
 		set("admin-base-port", uf.adminBasePort, &req.AdminBasePort),
 		set("agent-base-port", uf.agentBasePort, &req.AgentBasePort),
+		set("collector-port", uf.collectorPort, &req.CollectorPort),
 	)
 	if err != nil {
 		return req, err
@@ -112,6 +117,7 @@ func runUp(ctx context.Context, stdout, stderr io.Writer, uf upFlags, req cluste
 		Dir:          uf.dir,
 		Request:      req,
 		Agents:       uf.agents,
+		Collector:    !uf.noCollector,
 		Executable:   exe,
 		ReadyTimeout: uf.readyTimeout,
 		StopTimeout:  uf.stopTimeout,
