@@ -23,6 +23,7 @@ type brokerGoal struct {
 
 	lo, center, hi []float64 // the rule; center orders brokers and bounds fills
 	tlo, thi       []float64 // the optimization target
+	fillTo         []float64 // how far transfers fill a receiver; thi unless set
 	cands          [][]cand  // per broker, built once per optimization
 	gen            int32
 }
@@ -45,10 +46,13 @@ const (
 
 func (g *brokerGoal) init(s *state) {
 	g.lo, g.center, g.hi = make([]float64, s.nb), make([]float64, s.nb), make([]float64, s.nb)
-	g.tlo, g.thi = nil, nil
+	g.tlo, g.thi, g.fillTo = nil, nil, nil
 	g.limits(g, s)
 	if g.tlo == nil {
 		g.tlo, g.thi = slices.Clone(g.lo), slices.Clone(g.hi)
+	}
+	if g.fillTo == nil {
+		g.fillTo = g.thi
 	}
 }
 
@@ -83,8 +87,8 @@ func (g *brokerGoal) accept(s *state, a *action, d *[2]delta) bool {
 }
 
 func (g *brokerGoal) optimize(s *state) {
-	g.cands = make([][]cand, s.nb)
 	for range maxRounds {
+		g.cands = make([][]cand, s.nb)
 		changed := false
 		for _, b := range g.over(s) {
 			changed = g.shed(s, b) || changed
@@ -139,13 +143,19 @@ func (g *brokerGoal) shed(s *state, b int32) bool {
 	if !g.useReplicas {
 		return moved
 	}
-	receivers := g.brokersBy(s, func(d int32) bool { return d != b && s.dest[d] && g.value(s, d) < g.thi[d] },
+	receivers := g.brokersBy(s, func(d int32) bool { return d != b && s.dest[d] && g.value(s, d) < g.fillTo[d] },
 		func(d int32) float64 { return g.util(s, d) })
 	for _, d := range receivers {
 		if g.value(s, b) <= g.thi[b] {
 			break
 		}
 		moved = g.transfer(s, b, d, true) || moved
+	}
+	for _, d := range receivers {
+		if !g.swapping() || g.value(s, b) <= g.thi[b] {
+			break
+		}
+		moved = g.swapTransfer(s, b, d, true) || moved
 	}
 	return moved
 }
@@ -163,6 +173,12 @@ func (g *brokerGoal) fill(s *state, b int32) bool {
 		}
 		moved = g.transfer(s, src, b, false) || moved
 	}
+	for _, src := range givers {
+		if !g.swapping() || g.value(s, b) >= g.tlo[b] {
+			break
+		}
+		moved = g.swapTransfer(s, src, b, false) || moved
+	}
 	return moved
 }
 
@@ -175,11 +191,7 @@ func (g *brokerGoal) transfer(s *state, src, dst int32, shedding bool) bool {
 	g.gen++
 	moved := false
 	for fails := 0; fails < maxFails; {
-		want := g.tlo[dst] - g.value(s, dst)
-		if shedding {
-			want = g.value(s, src) - g.thi[src]
-		}
-		limit := min(g.value(s, src)-g.tlo[src], g.thi[dst]-g.value(s, dst))
+		want, limit := g.gap(s, src, dst, shedding)
 		i := g.pick(cs, want, limit)
 		if i < 0 || want <= 0 {
 			break
@@ -198,18 +210,27 @@ func (g *brokerGoal) transfer(s *state, src, dst int32, shedding bool) bool {
 	return moved
 }
 
-// pick chooses among cs (amount descending) the untried candidate that
-// best fits: amounts in [want, limit] smallest first, then amounts below
-// want largest first. -1 when none is left.
+// pick chooses among cs (amount descending, size ascending among equal
+// amounts) the untried candidate that best fits: amounts in [want, limit]
+// smallest first, then amounts below want largest first; the smallest
+// replica among equal amounts. -1 when none is left.
 func (g *brokerGoal) pick(cs []cand, want, limit float64) int {
 	k := sort.Search(len(cs), func(i int) bool { return cs[i].amount < want })
 	j := sort.Search(len(cs), func(i int) bool { return cs[i].amount <= limit })
-	for i := k - 1; i >= j; i-- {
-		if g.open(&cs[i]) {
-			return i
+	for i := k - 1; i >= j; {
+		run := sort.Search(i-j+1, func(n int) bool { return cs[j+n].amount <= cs[i].amount }) + j
+		if c := g.firstOpen(cs, run, i+1); c >= 0 {
+			return c
 		}
+		i = run - 1
 	}
-	for i := max(j, k); i < len(cs) && cs[i].amount > tolerance(0); i++ {
+	return g.firstOpen(cs, max(j, k), len(cs))
+}
+
+// firstOpen is the first open candidate in cs[from:to] that moves
+// anything, or -1.
+func (g *brokerGoal) firstOpen(cs []cand, from, to int) int {
+	for i := from; i < to && cs[i].amount > tolerance(0); i++ {
 		if g.open(&cs[i]) {
 			return i
 		}
@@ -219,9 +240,9 @@ func (g *brokerGoal) pick(cs []cand, want, limit float64) int {
 
 func (g *brokerGoal) open(c *cand) bool { return !c.gone && c.tried != g.gen }
 
-// candidates lists src's movable replicas once per optimization, largest
-// amount first, smaller replicas first among equals. Replicas that arrive
-// later are not listed: a replica moves at most once per goal.
+// candidates lists src's movable replicas once per round, largest amount
+// first, smaller replicas first among equals. Replicas that arrive later
+// wait for the next round.
 func (g *brokerGoal) candidates(s *state, src int32) []cand {
 	if g.cands[src] != nil {
 		return g.cands[src]
@@ -244,3 +265,5 @@ func (g *brokerGoal) candidates(s *state, src int32) []cand {
 }
 
 var inf = math.Inf(1)
+
+func (g *brokerGoal) unit() string { return "brokers" }

@@ -8,7 +8,9 @@ import (
 
 // newCapacityGoal bounds each hosting broker's load of r by
 // capacity × capacity.threshold. CPU and outbound network shed leadership
-// first; a leader carries more of both than a follower.
+// first; a leader carries more of both than a follower. Shed load fills
+// receivers only up to the mean utilization (or 90% of the limit), so the
+// fix spreads instead of moving the hot spot.
 func newCapacityGoal(cfg *Config, r model.Resource) goal {
 	limit := cfg.CapacityThreshold[r]
 	return &brokerGoal{
@@ -17,10 +19,13 @@ func newCapacityGoal(cfg *Config, r model.Resource) goal {
 		useLeaders:  r == model.CPU || r == model.NetworkOut,
 		useReplicas: true,
 		limits: func(g *brokerGoal, s *state) {
+			mean := meanUtilization(s, r)
 			for b := range s.nb {
-				g.lo[b], g.hi[b] = math.Inf(-1), s.c.Brokers[b].Capacity[r]*limit
-				g.center[b] = g.hi[b] * capacityHeadroom
+				capacity := s.c.Brokers[b].Capacity[r]
+				g.lo[b], g.hi[b] = math.Inf(-1), capacity*limit
+				g.center[b] = min(mean, limit*capacityHeadroom) * capacity
 			}
+			g.fillTo = g.center
 		},
 	}
 }

@@ -18,6 +18,8 @@ type goal interface {
 	// accept reports whether an action keeps the goal: the brokers it
 	// touches stay within the goal's limits, or get no further outside.
 	accept(s *state, a *action, d *[2]delta) bool
+	// unit names what violations counts.
+	unit() string
 }
 
 // GoalInfo describes one goal.

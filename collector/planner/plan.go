@@ -113,7 +113,7 @@ func (s *state) optimizeGoal(g goal, r *model.GoalResult) error {
 	}
 	r.Status = "VIOLATED"
 	if r.Hard {
-		return &HardGoalError{Goal: r.Goal, Reason: fmt.Sprintf("%d of %d still break it after optimizing", bad, total)}
+		return &HardGoalError{Goal: r.Goal, Reason: fmt.Sprintf("%d of %d %s still break it after optimizing", bad, total, g.unit())}
 	}
 	return nil
 }

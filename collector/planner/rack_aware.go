@@ -106,3 +106,4 @@ func (s *state) byReplicaCount() []int32 {
 	slices.SortStableFunc(out, func(x, y int32) int { return s.load[x].replicas - s.load[y].replicas })
 	return out
 }
+func (g *rackAwareGoal) unit() string { return "partitions" }

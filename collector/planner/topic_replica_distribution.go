@@ -150,3 +150,4 @@ func (g *topicReplicaGoal) bySize(s *state, t int32) []int32 {
 	slices.SortStableFunc(out, func(x, y int32) int { return cmp.Compare(s.parts[x].follow[model.Disk], s.parts[y].follow[3]) })
 	return out
 }
+func (g *topicReplicaGoal) unit() string { return "topics" }
