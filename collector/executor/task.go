@@ -50,8 +50,8 @@ func newTask(m model.Move) *task {
 	if !m.MovesReplicas() {
 		t.replicas = completed
 	}
-	if m.MovesLeader() || !slices.Equal(m.OldReplicas, m.NewReplicas) {
-		t.leader = leaderPending
+	if m.MovesLeader() || !m.MovesReplicas() && !slices.Equal(m.OldReplicas, m.NewReplicas) {
+		t.leader = leaderPending // a new leader, or only a new order
 	}
 	return t
 }
