@@ -1,0 +1,208 @@
+package monitor_test
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/weirhq/weir/agent/samples"
+	"github.com/weirhq/weir/broker/brokertest"
+	"github.com/weirhq/weir/collector/model"
+	"github.com/weirhq/weir/collector/monitor"
+	"github.com/weirhq/weir/internal/await"
+)
+
+// The cluster tests are an external test package: brokertest imports
+// cluster, which imports the collector, which imports this package.
+
+func f64(v float64) *float64 { return &v }
+func i64(v int64) *int64     { return &v }
+
+// windowStart is the start of the window before the one t is in, k back.
+func windowStart(t time.Time, length time.Duration, k int64) time.Time {
+	i := t.UnixMilli()/length.Milliseconds() - k
+	return time.UnixMilli(i * length.Milliseconds())
+}
+
+func TestMain(m *testing.M) { brokertest.Main(m) }
+
+// clusterConfig keeps 6 windows of 3 s, so samples written into the three
+// windows before now stay in the kept ones for the test's length.
+func clusterConfig() monitor.Config {
+	c := monitor.DefaultConfig()
+	c.PartitionWindow, c.NumPartitionWindows = 3*time.Second, 6
+	c.BrokerWindow, c.NumBrokerWindows = 3*time.Second, 6
+	c.MetadataRefresh = 200 * time.Millisecond
+	c.ClusterName = "test"
+	return c
+}
+
+// runMonitor starts a monitor's Run, stopped and waited for by t.Cleanup.
+func runMonitor(t *testing.T, cl *kgo.Client, cfg monitor.Config) *monitor.Monitor {
+	t.Helper()
+	m, err := monitor.New(cl, cfg, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // owned by the test: waited for in Cleanup
+		defer wg.Done()
+		if err := m.Run(ctx); err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	return m
+}
+
+// TestClusterModel writes samples as the agents would into a real
+// three-broker cluster's __weir_metrics, sees a valid model form, and sees
+// a second monitor (a restarted collector) rebuild the same model from the
+// topic.
+func TestClusterModel(t *testing.T) {
+	c := brokertest.StartCluster(t, 3, brokertest.Options{})
+	cl := c.Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	adm := kadm.NewClient(cl)
+	for _, topic := range []struct {
+		name       string
+		partitions int32
+	}{{"orders", 6}, {samples.DefaultTopic, 2}} {
+		if _, err := adm.CreateTopic(ctx, topic.partitions, 3, nil, topic.name); err != nil {
+			t.Fatalf("creating %s: %v", topic.name, err)
+		}
+	}
+	fillOrders(ctx, t, c)
+	cfg := clusterConfig()
+	produceSamples(ctx, t, cl, cfg)
+
+	m := runMonitor(t, cl, cfg)
+	var first *model.Cluster
+	await.For(t, 30*time.Second, "a valid model", func() error {
+		var err error
+		first, err = m.Model(time.Now())
+		if err == nil && partition(first, "orders", 0).Load.Size == 0 {
+			err = fmt.Errorf("orders-0's size not read from the log dirs yet")
+		}
+		return err
+	})
+	checkModel(t, first)
+	if st := m.State(time.Now()); st.State != monitor.StateRunning || st.SamplesAccepted != 3*(3+6) || st.SamplesRejected != 0 || st.Error != "" {
+		t.Errorf("state %+v", st)
+	}
+
+	// A restarted collector reads the windows back from the topic.
+	again := runMonitor(t, cl, cfg)
+	await.For(t, 30*time.Second, "the same model after a restart", func() error {
+		now := time.Now()
+		a, err := m.Model(now)
+		if err != nil {
+			return err
+		}
+		b, err := again.Model(now)
+		if err != nil {
+			return err
+		}
+		if !reflect.DeepEqual(a, b) {
+			return fmt.Errorf("models differ:\n%+v\n%+v", a, b)
+		}
+		return nil
+	})
+}
+
+// fillOrders writes a record into every orders partition, so each has a
+// size on disk.
+func fillOrders(ctx context.Context, t *testing.T, c *brokertest.Cluster) {
+	t.Helper()
+	p := c.Client(t, kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	for i := range int32(6) {
+		if err := p.ProduceSync(ctx, &kgo.Record{Topic: "orders", Partition: i, Value: []byte("an order")}).FirstErr(); err != nil {
+			t.Fatalf("producing to orders-%d: %v", i, err)
+		}
+	}
+}
+
+// produceSamples writes, into each of the three windows before now, a
+// broker sample per broker (50% of 2 cores, rack) and a sample per orders
+// partition from its leader: bytes in 100·(p+1), no size for orders-0
+// (an agent without an admin endpoint).
+func produceSamples(ctx context.Context, t *testing.T, cl *kgo.Client, cfg monitor.Config) {
+	t.Helper()
+	md, err := kadm.NewClient(cl).Metadata(ctx, "orders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	var recs []*kgo.Record
+	for k := int64(3); k > 0; k-- {
+		at := windowStart(now, cfg.PartitionWindow, k).Add(500 * time.Millisecond)
+		for id := int32(1); id <= 3; id++ {
+			rack := fmt.Sprintf("rack-%d", id-1)
+			v, err := samples.EncodeBroker(&samples.BrokerLoad{Time: at, ClusterName: "test", BrokerID: id, Interval: 5 * time.Second,
+				CPUPercent: f64(50), CPUCores: 2, DiskCapacityBytes: 1e12, Rack: &rack})
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs = append(recs, &kgo.Record{Topic: samples.DefaultTopic, Key: []byte(fmt.Sprint(id)), Value: v, Timestamp: at})
+		}
+		for _, p := range md.Topics["orders"].Partitions.Sorted() {
+			pl := &samples.PartitionLoad{Time: at, ClusterName: "test", BrokerID: p.Leader, Topic: "orders", Partition: p.Partition,
+				Leader: p.Leader, Replicas: p.Replicas, BytesInPerSec: f64(100 * float64(p.Partition+1)), BytesOutPerSec: f64(50),
+				BytesApportioned: true, MessagesInPerSec: 1}
+			if p.Partition > 0 {
+				pl.SizeBytes = i64(1000)
+			}
+			v, err := samples.EncodePartition(pl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs = append(recs, &kgo.Record{Topic: samples.DefaultTopic, Key: []byte(fmt.Sprintf("orders-%d", p.Partition)), Value: v, Timestamp: at})
+		}
+	}
+	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatalf("producing samples: %v", err)
+	}
+}
+
+func checkModel(t *testing.T, c *model.Cluster) {
+	t.Helper()
+	if len(c.Brokers) != 3 || c.Windows != 3 || c.ValidPartitionRatio != 1 {
+		t.Fatalf("%d brokers, %d windows, ratio %v", len(c.Brokers), c.Windows, c.ValidPartitionRatio)
+	}
+	for i, b := range c.Brokers {
+		if b.State != model.Alive || b.Rack != fmt.Sprintf("rack-%d", i) || b.CapacitySource != monitor.SourceAgent ||
+			b.Capacity != (model.Load{2, 125e6, 125e6, 1e12}) || b.Host == "" {
+			t.Errorf("broker %+v", b)
+		}
+	}
+	var cpu float64
+	for p := range int32(6) {
+		l := partition(c, "orders", p).Load
+		if l.BytesIn != 100*float64(p+1) || l.BytesOut != 50 || l.LeaderCPU <= 0 || l.FollowerCPU <= 0 || (p > 0 && l.Size != 1000) {
+			t.Errorf("orders-%d load %+v", p, l)
+		}
+		cpu += l.LeaderCPU + 2*l.FollowerCPU
+	}
+	// Each broker uses 1 core, all of it on orders' replicas.
+	if cpu < 2.99 || cpu > 3.01 {
+		t.Errorf("the replicas' CPU adds up to %v cores, want 3", cpu)
+	}
+}
+
+func partition(c *model.Cluster, topic string, p int32) *model.Partition {
+	for i := range c.Partitions {
+		if q := &c.Partitions[i]; q.Topic == topic && q.Partition == p {
+			return q
+		}
+	}
+	return &model.Partition{}
+}
