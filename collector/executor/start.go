@@ -15,7 +15,7 @@ import (
 // the state file and sets the replication throttles.
 func (e *Executor) start(ctx context.Context, x *execution) error {
 	e.publish(x)
-	md, listed, err := e.listAll(ctx)
+	md, listed, err := e.listAllFor(ctx, x)
 	if err != nil {
 		return err
 	}
@@ -82,6 +82,28 @@ func (e *Executor) listAll(ctx context.Context) (kadm.Metadata, kadm.ListPartiti
 		return md, nil, fmt.Errorf("listing the cluster's partition reassignments: %w", err)
 	}
 	return md, listed, nil
+}
+
+// unknownPolls bounds how often start re-reads the metadata while some
+// moved partition is missing from it: the broker answering may not have
+// seen a topic the controller just created.
+const unknownPolls = 5
+
+// listAllFor is listAll, re-read while a partition of x is missing.
+func (e *Executor) listAllFor(ctx context.Context, x *execution) (kadm.Metadata, kadm.ListPartitionReassignmentsResponses, error) {
+	for i := 0; ; i++ {
+		md, listed, err := e.listAll(ctx)
+		if err != nil || i == unknownPolls || !x.missingFrom(md) || !e.wait(ctx, x) {
+			return md, listed, err
+		}
+	}
+}
+
+func (x *execution) missingFrom(md kadm.Metadata) bool {
+	return slices.ContainsFunc(x.tasks, func(t *task) bool {
+		_, err := partitionOf(md, t.move.Topic, t.move.Partition)
+		return err != nil
+	})
 }
 
 // reassigning names the listed reassignments, sorted.
