@@ -23,7 +23,8 @@ type brokerGoal struct {
 
 	lo, center, hi []float64 // the rule; center orders brokers and bounds fills
 	tlo, thi       []float64 // the optimization target
-	fillTo         []float64 // how far transfers fill a receiver; thi unless set
+	fillTo         []float64 // if set, a first pass fills receivers only this far
+	ceil           []float64 // how far transfers fill a receiver now: fillTo or thi
 	cands          [][]cand  // per broker, built once per optimization
 	gen            int32
 }
@@ -46,14 +47,12 @@ const (
 
 func (g *brokerGoal) init(s *state) {
 	g.lo, g.center, g.hi = make([]float64, s.nb), make([]float64, s.nb), make([]float64, s.nb)
-	g.tlo, g.thi, g.fillTo = nil, nil, nil
+	g.tlo, g.thi = nil, nil
 	g.limits(g, s)
 	if g.tlo == nil {
 		g.tlo, g.thi = slices.Clone(g.lo), slices.Clone(g.hi)
 	}
-	if g.fillTo == nil {
-		g.fillTo = g.thi
-	}
+	g.ceil = g.thi
 }
 
 func (g *brokerGoal) value(s *state, b int32) float64 { return g.m.value(&s.load[b]) }
@@ -138,12 +137,25 @@ func (g *brokerGoal) under(s *state) []int32 {
 		func(b int32) float64 { return -(g.tlo[b] - g.value(s, b)) / g.scale(b) })
 }
 
+// shed lowers b to its target: leadership first, then replica moves to
+// the least loaded receivers (filled at first only to fillTo, if set, so
+// a hot spot spreads rather than moves), then swaps.
 func (g *brokerGoal) shed(s *state, b int32) bool {
 	moved := g.useLeaders && g.shedLeadership(s, b)
 	if !g.useReplicas {
 		return moved
 	}
-	receivers := g.brokersBy(s, func(d int32) bool { return d != b && s.dest[d] && g.value(s, d) < g.fillTo[d] },
+	if g.fillTo != nil {
+		g.ceil = g.fillTo
+		moved = g.shedReplicas(s, b) || moved
+		g.ceil = g.thi
+	}
+	return g.shedReplicas(s, b) || moved
+}
+
+func (g *brokerGoal) shedReplicas(s *state, b int32) bool {
+	moved := false
+	receivers := g.brokersBy(s, func(d int32) bool { return d != b && s.dest[d] && g.value(s, d) < g.ceil[d] },
 		func(d int32) float64 { return g.util(s, d) })
 	for _, d := range receivers {
 		if g.value(s, b) <= g.thi[b] {

@@ -70,7 +70,7 @@ func runPlan(t *testing.T, c *model.Cluster, d *datadriven.TestData) string {
 	}
 	p, err := Plan(c, o)
 	if err != nil {
-		return fmt.Sprintf("error %T: %v\n", err, err)
+		return fmt.Sprintf("error: %v\n", err)
 	}
 	out := renderProposal(p)
 	if d.HasArg("loads") {

@@ -64,5 +64,5 @@ func (g *brokerGoal) gap(s *state, src, dst int32, shedding bool) (want, limit f
 	if shedding {
 		want = g.value(s, src) - g.thi[src]
 	}
-	return want, min(g.value(s, src)-g.tlo[src], g.fillTo[dst]-g.value(s, dst))
+	return want, min(g.value(s, src)-g.tlo[src], g.ceil[dst]-g.value(s, dst))
 }
