@@ -2,8 +2,10 @@ package monitor_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -82,6 +84,23 @@ func TestClusterModel(t *testing.T) {
 		}
 	}
 	fillOrders(ctx, t, c)
+
+	// Before the agents create their topic: LOADING, and the error says why.
+	missing := clusterConfig()
+	missing.Topic = "__not_yet"
+	waiting := runMonitor(t, cl, missing)
+	await.For(t, 10*time.Second, "the missing topic reported", func() error {
+		st := waiting.State(time.Now())
+		if st.State != monitor.StateLoading || !strings.Contains(st.Error, "listing the samples topic's offsets: __not_yet") {
+			return fmt.Errorf("state %+v", st)
+		}
+		var ne *monitor.NotEnoughDataError
+		if _, err := waiting.Model(time.Now()); !errors.As(err, &ne) {
+			return fmt.Errorf("model: %v", err)
+		}
+		return nil
+	})
+
 	cfg := clusterConfig()
 	produceSamples(ctx, t, cl, cfg)
 

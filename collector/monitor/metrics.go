@@ -20,28 +20,41 @@ type metrics struct {
 	samples *prometheus.CounterVec
 }
 
-// newMetrics registers the monitor's series on reg (nil: not exported);
-// the gauges read the monitor's state when scraped.
+var (
+	descValidWindows = prometheus.NewDesc("weir_collector_model_valid_windows",
+		"Completed load windows that are valid.", nil, nil)
+	descValidRatio = prometheus.NewDesc("weir_collector_model_valid_partition_ratio",
+		"Share of partitions with valid load in every valid window (0-1).", nil, nil)
+	descPaused = prometheus.NewDesc("weir_collector_sampling_paused",
+		"1 while sampling is paused (pause_sampling).", nil, nil)
+)
+
+// newMetrics registers the monitor's series on reg (nil: not exported).
 func newMetrics(reg prometheus.Registerer, m *Monitor) *metrics {
 	out := &metrics{samples: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "weir_collector_samples_total",
 		Help: "Load samples read from the samples topic, by result (accepted, rejected) and reason.",
 	}, []string{"result", "reason"})}
-	if reg == nil {
-		return out
+	if reg != nil {
+		reg.MustRegister(out.samples, stateCollector{m})
 	}
-	gauge := func(name, help string, fn func(State) float64) prometheus.Collector {
-		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return fn(m.State(m.now())) })
-	}
-	reg.MustRegister(out.samples,
-		gauge("weir_collector_model_valid_windows", "Completed load windows that are valid.",
-			func(s State) float64 { return float64(s.NumValidWindows) }),
-		gauge("weir_collector_model_valid_partition_ratio", "Share of partitions with valid load in every valid window (0-1).",
-			func(s State) float64 { return s.ValidPartitionRatio }),
-		gauge("weir_collector_sampling_paused", "1 while sampling is paused (pause_sampling).",
-			func(s State) float64 { return b2f(s.State == StatePaused) }),
-	)
 	return out
+}
+
+// stateCollector exports the model gauges from one State per scrape.
+type stateCollector struct{ m *Monitor }
+
+func (c stateCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descValidWindows
+	ch <- descValidRatio
+	ch <- descPaused
+}
+
+func (c stateCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.m.State(c.m.now())
+	ch <- prometheus.MustNewConstMetric(descValidWindows, prometheus.GaugeValue, float64(s.NumValidWindows))
+	ch <- prometheus.MustNewConstMetric(descValidRatio, prometheus.GaugeValue, s.ValidPartitionRatio)
+	ch <- prometheus.MustNewConstMetric(descPaused, prometheus.GaugeValue, b2f(s.State == StatePaused))
 }
 
 func b2f(b bool) float64 {

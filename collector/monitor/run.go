@@ -25,6 +25,8 @@ const (
 // Failures are retried every MetadataRefresh and reported in State.Error.
 // Run returns nil when ctx ends, after its goroutines have.
 func (m *Monitor) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // a consumer that fails to start stops the refresher too
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { // owned by Run: waited for below
@@ -32,6 +34,7 @@ func (m *Monitor) Run(ctx context.Context) error {
 		m.refreshLoop(ctx)
 	}()
 	err := m.consume(ctx)
+	cancel()
 	wg.Wait()
 	return err
 }
@@ -97,6 +100,7 @@ func (m *Monitor) consume(ctx context.Context) error {
 		return err
 	}
 	defer cons.Close()
+	m.ingestFetches(nil, pending) // an empty topic has nothing to load
 	for {
 		fs := cons.PollFetches(ctx)
 		if ctx.Err() != nil {
@@ -134,7 +138,8 @@ func (m *Monitor) startConsumer(ctx context.Context) (*kgo.Client, map[int32]int
 	for {
 		offsets, pending, err := m.startOffsets(ctx)
 		if err == nil {
-			opts := append(m.cl.Opts(), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{m.cfg.Topic: offsets}))
+			opts := append(m.cl.Opts(), kgo.ClientID("weir-collector-monitor"),
+				kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{m.cfg.Topic: offsets}))
 			cons, err := kgo.NewClient(opts...)
 			if err != nil {
 				return nil, nil, fmt.Errorf("creating the samples consumer: %w", err)

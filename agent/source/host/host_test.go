@@ -86,7 +86,7 @@ func TestRealProc(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h.Memory.TotalBytes == 0 || len(h.CPUTimes) == 0 || len(h.Disks) != 1 || h.Disks[0].TotalBytes == 0 {
+	if h.Memory.TotalBytes == 0 || len(h.CPUTimes) == 0 || len(h.Disks) != 1 || h.Disks[0].TotalBytes == 0 || h.CPUCores <= 0 {
 		t.Fatalf("real host: %+v", h)
 	}
 }
