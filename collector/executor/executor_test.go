@@ -51,9 +51,15 @@ func testConfig() executor.Config {
 // start runs an executor until the test ends (or the returned cancel),
 // and waits until it has recovered.
 func (env *testEnv) start(t *testing.T, cfg executor.Config) (*executor.Executor, context.CancelFunc) {
+	e, _, stop := env.startWithRegistry(t, cfg)
+	return e, stop
+}
+
+func (env *testEnv) startWithRegistry(t *testing.T, cfg executor.Config) (*executor.Executor, *prometheus.Registry, context.CancelFunc) {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e := executor.New(env.adm, cfg, logger, prometheus.NewRegistry())
+	reg := prometheus.NewRegistry()
+	e := executor.New(env.adm, cfg, logger, reg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { // owned: cancel and wait below
@@ -64,7 +70,50 @@ func (env *testEnv) start(t *testing.T, cfg executor.Config) (*executor.Executor
 	}()
 	stop := func() { cancel(); <-done }
 	t.Cleanup(stop)
-	return e, stop
+	return e, reg, stop
+}
+
+// metric returns the value of the series name{labels} in reg.
+func metric(t *testing.T, reg *prometheus.Registry, name string, labels ...string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			var got []string
+			for _, l := range m.GetLabel() {
+				got = append(got, l.GetName(), l.GetValue())
+			}
+			if !slices.Equal(got, labels) {
+				continue
+			}
+			switch {
+			case m.GetGauge() != nil:
+				return m.GetGauge().GetValue()
+			case m.GetCounter() != nil:
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	t.Fatalf("no series %s%v", name, labels)
+	return 0
+}
+
+// setBrokerConfig sets (value non-nil) or deletes a dynamic config of broker.
+func (env *testEnv) setBrokerConfig(t *testing.T, broker int32, name string, value *string) {
+	t.Helper()
+	op := kadm.SetConfig
+	if value == nil {
+		op = kadm.DeleteConfig
+	}
+	if err := executor.AlterErr(env.adm.AlterBrokerConfigs(ctxFor(t), []kadm.AlterConfig{{Op: op, Name: name, Value: value}}, broker)); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // testWriter sends log lines to t.Log.
@@ -220,10 +269,13 @@ func (env *testEnv) testReplicasOntoBroker4(t *testing.T) {
 	if err := executor.AlterErr(env.adm.AlterTopicConfigs(ctxFor(t), []kadm.AlterConfig{{Op: kadm.SetConfig, Name: executor.LeaderReplicas, Value: kadm.StringPtr("3:3")}}, topic)); err != nil {
 		t.Fatal(err)
 	}
+	// An operator's rate on broker 1: overridden during, restored after.
+	const operatorRate = "10000000"
+	env.setBrokerConfig(t, 1, executor.LeaderRate, kadm.StringPtr(operatorRate))
 	cfg := testConfig()
 	cfg.ConcurrentPartitionMovementsPerBroker = 2
 	cfg.ReplicationThrottle = 512 << 10
-	e, _ := env.start(t, cfg)
+	e, reg, _ := env.startWithRegistry(t, cfg)
 	moves := []model.Move{
 		move(topic, 0, []int32{1, 2}, []int32{4, 2}, size),
 		move(topic, 1, []int32{2, 3}, []int32{2, 4}, size),
@@ -274,7 +326,25 @@ func (env *testEnv) testReplicasOntoBroker4(t *testing.T) {
 	if p := env.partition(t, topic, 0); p.Leader != 4 {
 		t.Errorf("partition 0 leader %d, want 4", p.Leader)
 	}
+	await.For(t, 10*time.Second, "broker 1's own rate restored", func() error {
+		if got := env.throttleConfigs(t, 1, ""); len(got) != 1 || got[executor.LeaderRate] != operatorRate {
+			return fmt.Errorf("broker 1 throttle configs %v, want only %s=%s", got, executor.LeaderRate, operatorRate)
+		}
+		return nil
+	})
+	env.setBrokerConfig(t, 1, executor.LeaderRate, nil)
 	env.noThrottles(t, topic, "3:3", "")
+	for name, want := range map[string]float64{
+		"weir_collector_execution_bytes_moved_total": 4 * size, "weir_collector_execution_running": 0,
+		"weir_collector_execution_moves_in_flight": 0, "weir_collector_execution_bytes_remaining": 0,
+	} {
+		if got := metric(t, reg, name); got != want {
+			t.Errorf("%s = %v, want %v", name, got, want)
+		}
+	}
+	if got := metric(t, reg, "weir_collector_execution_partitions", "state", "completed"); got != 4 {
+		t.Errorf("completed partitions metric %v, want 4", got)
+	}
 }
 
 // inFlightOn counts the moves in flight that add or remove broker b.
@@ -297,6 +367,9 @@ func (env *testEnv) testLeadershipOnly(t *testing.T) {
 	moves := []model.Move{
 		move(topic, 0, []int32{1, 2, 3}, []int32{2, 1, 3}, 0),
 		move(topic, 1, []int32{1, 2, 3}, []int32{3, 2, 1}, 0),
+	}
+	if err := wait(t, e, "lead"); err == nil || !strings.Contains(err.Error(), "no such task") {
+		t.Errorf("Wait before Execute: %v", err)
 	}
 	execute(t, e, executor.Request{TaskID: "lead", Moves: moves})
 	if err := wait(t, e, "lead"); err != nil {
@@ -398,6 +471,23 @@ func (env *testEnv) testRecovery(t *testing.T) {
 	const topic, size = "crash", 1 << 20
 	env.createTopic(t, topic, []int32{1, 2})
 	env.fill(t, topic, 1, size)
+	// A slow reassignment an operator started (throttled by hand): the
+	// executors must report it as external and leave it alone.
+	const ext = "ext"
+	env.createTopic(t, ext, []int32{1, 2})
+	env.fill(t, ext, 1, size)
+	env.setBrokerConfig(t, 4, executor.FollowerRate, kadm.StringPtr(fmt.Sprint(50<<10)))
+	if err := executor.AlterErr(env.adm.AlterTopicConfigs(ctxFor(t), []kadm.AlterConfig{{Op: kadm.SetConfig, Name: executor.FollowerReplicas, Value: kadm.StringPtr("0:4")}}, ext)); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := env.adm.AlterPartitionAssignments(ctxFor(t), kadm.AlterPartitionAssignmentsReq{ext: {0: {4, 2}}})
+	if err == nil {
+		err = resp.Error()
+	}
+	if err != nil {
+		t.Fatalf("external reassignment: %v", err)
+	}
+
 	cfg := testConfig()
 	cfg.ReplicationThrottle = 300 << 10
 	cfg.StateFile = filepath.Join(t.TempDir(), "execution.json")
@@ -424,9 +514,20 @@ func (env *testEnv) testRecovery(t *testing.T) {
 	if p := env.partition(t, topic, 0); !slices.Equal(p.Replicas, m.NewReplicas) || p.Leader != 3 {
 		t.Errorf("replicas %v leader %d, want %v led by 3", p.Replicas, p.Leader, m.NewReplicas)
 	}
-	if s := second.State(); s.Partitions.Completed != 1 || len(s.External) != 0 {
-		t.Errorf("final state %+v", s)
+	if s := second.State(); s.Partitions.Completed != 1 || !slices.Equal(s.External, []string{"ext-0"}) {
+		t.Errorf("final state %+v, want external [ext-0]", s)
 	}
+	listed, err := env.adm.ListPartitionReassignments(ctxFor(t), kadm.TopicsSet{ext: {0: {}}})
+	if err != nil || len(listed) != 1 {
+		t.Errorf("the external reassignment: listed %v (%v), want still in flight", listed, err)
+	}
+	if got := env.throttleConfigs(t, 4, ""); got[executor.FollowerRate] != fmt.Sprint(50<<10) {
+		t.Errorf("broker 4's own rate: %v", got)
+	}
+	if _, err := env.adm.AlterPartitionAssignments(ctxFor(t), kadm.AlterPartitionAssignmentsReq{ext: {0: nil}}); err != nil {
+		t.Fatal(err)
+	}
+	env.setBrokerConfig(t, 4, executor.FollowerRate, nil)
 	env.noThrottles(t, topic, "", "")
 	if _, err := os.Stat(cfg.StateFile); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("state file after the adopted execution: %v", err)
