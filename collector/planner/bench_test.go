@@ -1,7 +1,9 @@
 package planner
 
 import (
+	"fmt"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,11 +43,13 @@ func reportPlan(b *testing.B, p *model.Proposal, elapsed time.Duration, heap uin
 	}
 	b.ReportMetric(p.DataToMove/p.LowerBound, "moved/lowerbound")
 	b.ReportMetric(float64(len(p.Moves)), "moves")
+	var log strings.Builder
 	for _, g := range p.Goals {
-		b.Logf("%s: %s (%.1f -> %.1f) %v", g.Goal, g.Status, g.Before, g.After, g.Duration)
+		fmt.Fprintf(&log, "%s: %s (%.1f -> %.1f) %v\n", g.Goal, g.Status, g.Before, g.After, g.Duration)
 	}
-	b.Logf("moved %.3g bytes, lower bound %.3g, replica moves %d, leader moves %d",
+	fmt.Fprintf(&log, "moved %.3g bytes, lower bound %.3g, replica moves %d, leader moves %d",
 		p.DataToMove, p.LowerBound, p.ReplicaMoves(), p.LeaderMoves())
+	b.Log(log.String())
 }
 
 // peakHeap samples HeapAlloc every 10 ms while a plan runs.

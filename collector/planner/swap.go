@@ -10,11 +10,11 @@ func (g *brokerGoal) swapping() bool {
 
 // swapTransfer exchanges a replica of src for a smaller one of dst when
 // single moves cannot help (dst full by another goal's count, say): for
-// each of src's candidates, largest first, the replica of dst whose
-// amount leaves the net change closest above the gap.
+// each of src's candidates, largest first, the replicas of dst whose
+// amount leaves the net change closest above the gap, a few of them,
+// since other goals (disk, say) may refuse the first.
 func (g *brokerGoal) swapTransfer(s *state, src, dst int32, shedding bool) bool {
 	from, to := g.candidates(s, src), g.candidates(s, dst)
-	g.gen++
 	moved, fails := false, 0
 	for i := 0; i < len(from) && fails < maxFails; i++ {
 		want, limit := g.gap(s, src, dst, shedding)
@@ -22,39 +22,58 @@ func (g *brokerGoal) swapTransfer(s *state, src, dst int32, shedding bool) bool 
 			break
 		}
 		p := &from[i]
-		if p.gone || !s.hosts(p.p, src) {
+		if p.gone || p.amount <= 0 || !s.hosts(p.p, src) {
 			continue
 		}
-		j := g.partner(s, to, dst, p.amount-want)
-		if j < 0 || p.amount-to[j].amount <= 0 || p.amount-to[j].amount > limit {
-			continue
-		}
-		if s.try(action{kind: swapReplicas, p: p.p, q: to[j].p, src: src, dst: dst}, g) {
-			p.gone, to[j].gone, moved = true, true, true
-		} else {
-			fails++
-		}
+		ok, n := g.swapOne(s, p, to, src, dst, p.amount-want, limit)
+		moved, fails = moved || ok, fails+n
 	}
 	return moved
 }
 
-// partner finds in to (amount descending) the open replica still on dst
-// with the largest amount at most atMost, or the smallest when none is.
-func (g *brokerGoal) partner(s *state, to []cand, dst int32, atMost float64) int {
+// swapPartners is how many partners swapOne tries for one replica.
+const swapPartners = 6
+
+// swapOne tries p against dst's replicas in partner order: amounts at
+// most atMost largest first, else the smallest upwards, keeping the net
+// change in (0, limit]. It reports success and the refusals.
+func (g *brokerGoal) swapOne(s *state, p *cand, to []cand, src, dst int32, atMost, limit float64) (bool, int) {
+	fails := 0
+	for _, j := range g.partners(s, to, dst, atMost) {
+		net := p.amount - to[j].amount
+		if net <= 0 || net > limit {
+			continue
+		}
+		if s.try(action{kind: swapReplicas, p: p.p, q: to[j].p, src: src, dst: dst}, g) {
+			p.gone, to[j].gone = true, true
+			return true, fails
+		}
+		fails++
+	}
+	return false, fails
+}
+
+// partners lists up to swapPartners open replicas still on dst from to
+// (amount descending): the largest with amount at most atMost, or, when
+// none is, the smallest upwards.
+func (g *brokerGoal) partners(s *state, to []cand, dst int32, atMost float64) []int {
 	open := func(k int) bool { return !to[k].gone && s.hosts(to[k].p, dst) }
+	var out []int
 	if atMost > 0 {
-		for j := sort.Search(len(to), func(k int) bool { return to[k].amount <= atMost }); j < len(to); j++ {
+		for j := sort.Search(len(to), func(k int) bool { return to[k].amount <= atMost }); j < len(to) && len(out) < swapPartners; j++ {
 			if open(j) {
-				return j
+				out = append(out, j)
 			}
 		}
 	}
-	for j := len(to) - 1; j >= 0; j-- {
-		if open(j) {
-			return j
+	for j := len(to) - 1; j >= 0 && len(out) == 0; j-- {
+		for ; j >= 0 && len(out) < swapPartners; j-- {
+			if open(j) {
+				out = append(out, j)
+			}
 		}
 	}
-	return -1
+	return out
 }
 
 // gap is how much must leave src (shedding) or reach dst (filling), and
