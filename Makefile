@@ -38,6 +38,7 @@ test: deps vet
 bench: build
 	$(BIN) bench compare
 	$(GO) test -run '^$$' -bench . -benchmem ./broker/...
+	$(GO) test -run '^$$' -bench Plan -benchtime 1x -benchmem ./collector/planner/
 
 lint:
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt -w needed on:"; echo "$$out"; exit 1; fi
