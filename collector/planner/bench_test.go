@@ -44,8 +44,12 @@ func reportPlan(b *testing.B, p *model.Proposal, elapsed time.Duration, heap uin
 	b.ReportMetric(p.DataToMove/p.LowerBound, "moved/lowerbound")
 	b.ReportMetric(float64(len(p.Moves)), "moves")
 	var log strings.Builder
-	for _, g := range p.Goals {
-		fmt.Fprintf(&log, "%s: %s (%.1f -> %.1f) %v\n", g.Goal, g.Status, g.Before, g.After, g.Duration)
+	for i, g := range p.Goals {
+		sep := "; "
+		if i%3 == 2 {
+			sep = "\n"
+		}
+		fmt.Fprintf(&log, "%s %s %.0f->%.0f %v%s", g.Goal, g.Status, g.Before, g.After, g.Duration.Round(time.Millisecond), sep)
 	}
 	fmt.Fprintf(&log, "moved %.3g bytes, lower bound %.3g, replica moves %d, leader moves %d",
 		p.DataToMove, p.LowerBound, p.ReplicaMoves(), p.LeaderMoves())
