@@ -272,6 +272,9 @@ func (env *testEnv) testReplicasOntoBroker4(t *testing.T) {
 	// An operator's rate on broker 1: overridden during, restored after.
 	const operatorRate = "10000000"
 	env.setBrokerConfig(t, 1, executor.LeaderRate, kadm.StringPtr(operatorRate))
+	await.True(t, 10*time.Second, "broker 1 sees its own rate", func() bool {
+		return env.throttleConfigs(t, 1, "")[executor.LeaderRate] == operatorRate
+	})
 	cfg := testConfig()
 	cfg.ConcurrentPartitionMovementsPerBroker = 2
 	cfg.ReplicationThrottle = 512 << 10
