@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -39,6 +40,7 @@ type Executor struct {
 	// jobs hands an accepted execution to Run. Capacity 1: an execution is
 	// accepted only when none is, so sends never block.
 	jobs chan *execution
+	ran  atomic.Bool // Run was called
 
 	mu struct {
 		sync.Mutex
@@ -180,8 +182,12 @@ func (e *Executor) Wait(ctx context.Context, taskID string) error {
 // executions as Execute accepts them, until ctx ends. An execution in
 // flight when ctx ends is left as it is (reassignments and throttles
 // recorded in the state file) for the next Run to adopt. It returns an
-// error only when the state file cannot be read.
+// error when the state file cannot be read, or when called a second
+// time (a restart is a new Executor).
 func (e *Executor) Run(ctx context.Context) error {
+	if e.ran.Swap(true) {
+		return errors.New("executor: Run called twice; start a new Executor instead")
+	}
 	if err := e.recoverUntilDone(ctx); err != nil {
 		return err
 	}
