@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"strings"
 	"sync"
@@ -13,7 +14,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/weirhq/weir/agent"
+	agentconfig "github.com/weirhq/weir/agent/config"
 	"github.com/weirhq/weir/agent/samples"
+	"github.com/weirhq/weir/agent/snapshot"
 	"github.com/weirhq/weir/broker/brokertest"
 	"github.com/weirhq/weir/collector/model"
 	"github.com/weirhq/weir/collector/monitor"
@@ -224,4 +228,57 @@ func partition(c *model.Cluster, topic string, p int32) *model.Partition {
 		}
 	}
 	return &model.Partition{}
+}
+
+// TestRealAgents runs three real agents (agent.Agent with the samples
+// exporter, every 250 ms) beside a 3-broker cluster and sees the monitor
+// form a model with the agents' capacity.
+func TestRealAgents(t *testing.T) {
+	c := brokertest.StartCluster(t, 3, brokertest.Options{})
+	cl := c.Client(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	if _, err := kadm.NewClient(cl).CreateTopic(ctx, 3, 3, nil, "orders"); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range c.Brokers {
+		cfg, err := agentconfig.Parse([]byte(fmt.Sprintf("cluster_name: agents\nbroker_id: %d\nbrokers: [%s]\nbroker_admin_url: %s\nbroker_config: %q\ninterval: 250ms\nsamples: {}\n",
+			b.NodeID, strings.Join(c.Bootstrap(), ", "), b.AdminAddr, b.ConfigPath)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := samples.NewProducer(c.Client(t), samples.Options{Topic: cfg.Samples.Topic, Interval: cfg.Interval})
+		a, err := agent.New(cfg, c.Client(t), []snapshot.Exporter{p}, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() { // owned by the test: waited for in Cleanup
+			defer wg.Done()
+			a.Run(ctx)
+		}()
+	}
+	cfg := monitor.DefaultConfig()
+	cfg.PartitionWindow, cfg.NumPartitionWindows, cfg.BrokerWindow, cfg.NumBrokerWindows = time.Second, 4, time.Second, 4
+	cfg.MetadataRefresh, cfg.ClusterName = 200*time.Millisecond, "agents"
+	m := runMonitor(t, cl, cfg)
+	start := time.Now()
+	defer func() { t.Logf("model after %v: %+v", time.Since(start), m.State(time.Now())) }()
+	await.For(t, 30*time.Second, "a model from the agents' samples", func() error {
+		mc, err := m.Model(time.Now())
+		if err != nil {
+			return err
+		}
+		for _, b := range mc.Brokers {
+			if b.CapacitySource != monitor.SourceAgent || b.Capacity[model.CPU] <= 0 || b.Capacity[model.Disk] <= 0 ||
+				b.Capacity[model.NetworkIn] != cfg.DefaultNetworkCapacity { // loopback listeners: no link speed
+				return fmt.Errorf("broker %+v", b)
+			}
+		}
+		return nil
+	})
+	if st := m.State(time.Now()); st.SamplesRejected != 0 || st.SamplesAccepted == 0 || st.TotalNumPartitions != 3 || st.NumValidPartitions != 3 {
+		t.Errorf("state %+v", st)
+	}
 }

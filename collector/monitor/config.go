@@ -79,6 +79,9 @@ func DefaultConfig() Config {
 	}
 }
 
+// ErrUnknownKey is Set's error (wrapped) for a key it does not know.
+var ErrUnknownKey = errors.New("unknown key")
+
 // setters map Cruise Control's keys (and Weir's few) onto the fields.
 var setters = map[string]func(c *Config, v string) error{
 	"metric.reporter.topic":                    func(c *Config, v string) error { return setTopic(&c.Topic, v) },
@@ -102,7 +105,7 @@ var setters = map[string]func(c *Config, v string) error{
 func (c *Config) Set(key, value string) error {
 	set, ok := setters[key]
 	if !ok {
-		return fmt.Errorf("monitor config: unknown key %q", key)
+		return fmt.Errorf("monitor config: %w %q", ErrUnknownKey, key)
 	}
 	if err := set(c, value); err != nil {
 		return fmt.Errorf("monitor config %s=%q: %w", key, value, err)

@@ -1,6 +1,7 @@
 package monitor
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -37,6 +38,9 @@ func TestConfigSet(t *testing.T) {
 		if err := c.Set(kv[0], kv[1]); err == nil || !strings.Contains(err.Error(), kv[0]) {
 			t.Errorf("Set(%q, %q): %v, want an error naming the key", kv[0], kv[1], err)
 		}
+	}
+	if err := c.Set("no.such.key", "1"); !errors.Is(err, ErrUnknownKey) {
+		t.Errorf("unknown key: %v", err)
 	}
 	c.MinValidWindows = 6
 	if err := c.validate(); err == nil || !strings.Contains(err.Error(), "min.valid.windows") {
