@@ -15,7 +15,7 @@ func newCapacityGoal(cfg *Config, r model.Resource) goal {
 	limit := cfg.CapacityThreshold[r]
 	return &brokerGoal{
 		m:           metric{kind: metricLoad, r: r},
-		covers:      hosting,
+		covers:      hostingWith(r),
 		useLeaders:  r == model.CPU || r == model.NetworkOut,
 		useReplicas: true,
 		limits: func(g *brokerGoal, s *state) {
@@ -31,5 +31,12 @@ func newCapacityGoal(cfg *Config, r model.Resource) goal {
 }
 
 func hosting(s *state, b int) bool { return s.canHost[b] }
+
+// hostingWith covers the hosting brokers with a known capacity of r; a
+// broker without one (0) is left out of r's rules, as model.Utilization
+// counts it unloaded.
+func hostingWith(r model.Resource) func(s *state, b int) bool {
+	return func(s *state, b int) bool { return s.canHost[b] && s.c.Brokers[b].Capacity[r] > 0 }
+}
 
 func leading(s *state, b int) bool { return s.canLead[b] }

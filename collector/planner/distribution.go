@@ -10,13 +10,14 @@ import (
 // (load ÷ capacity) within [mean·max(0, 2−t), mean·t] of the mean
 // utilization, t the resource's balance threshold; the mean is the
 // cluster's total load over the hosting brokers' total capacity. Below
-// the low utilization threshold the goal holds trivially. Optimization
+// the low utilization threshold the goal holds trivially. A broker without
+// a known capacity (0) is left out, its load too. Optimization
 // aims for half the band (mean·(1 ± (t−1)/2)).
 func newUsageDistributionGoal(cfg *Config, r model.Resource) goal {
 	t, low := cfg.BalanceThreshold[r], cfg.LowUtilizationThreshold[r]
 	return &brokerGoal{
 		m:           metric{kind: metricLoad, r: r},
-		covers:      hosting,
+		covers:      hostingWith(r),
 		useLeaders:  r == model.CPU || r == model.NetworkOut,
 		useReplicas: true,
 		limits: func(g *brokerGoal, s *state) {
@@ -35,13 +36,17 @@ func newUsageDistributionGoal(cfg *Config, r model.Resource) goal {
 	}
 }
 
-// meanUtilization is the cluster's load of r over the hosting brokers'
-// capacity.
+// meanUtilization is the load of r over the capacity of the hosting
+// brokers that have one; load on brokers that may not host counts, since
+// it is leaving for them.
 func meanUtilization(s *state, r model.Resource) float64 {
 	var load, capacity float64
 	for b := range s.nb {
-		load += s.load[b].load[r]
-		if s.canHost[b] {
+		known := s.c.Brokers[b].Capacity[r] > 0
+		if known || !s.canHost[b] {
+			load += s.load[b].load[r]
+		}
+		if known && s.canHost[b] {
 			capacity += s.c.Brokers[b].Capacity[r]
 		}
 	}

@@ -52,6 +52,10 @@
 //   - LeaderBytesInDistributionGoal: inbound bytes of led partitions under
 //     mean·t (network.inbound.balance.threshold).
 //
+// A broker without a known capacity of a resource (0) is left out of that
+// resource's capacity and distribution rules, its load too, as
+// model.Utilization counts it unloaded.
+//
 // Balancedness in a GoalResult is the share of the goal's units (brokers,
 // partitions for rack awareness, topics for the topic goal) that keep it.
 //

@@ -9,7 +9,8 @@ import (
 
 // evacuate moves every replica off brokers that may not host (Dead,
 // Removing), excluded topics included, as Cruise Control does. Each goes to
-// the broker with the lowest disk utilization that keeps the hard goals,
+// the broker with the lowest disk utilization (brokers without a disk
+// capacity last) that keeps the hard goals,
 // else to the lowest one that may receive it at all. Partitions with no
 // such broker are returned by name.
 func (s *state) evacuate(hard []goal) []string {
@@ -60,6 +61,9 @@ func (s *state) byDiskUtilization() []int32 {
 		}
 	}
 	util := func(b int32) float64 {
+		if s.c.Brokers[b].Capacity[model.Disk] <= 0 {
+			return inf // unknown capacity: last
+		}
 		return model.Utilization(s.load[b].load[model.Disk], s.c.Brokers[b].Capacity[model.Disk])
 	}
 	slices.SortStableFunc(out, func(x, y int32) int { return cmp.Compare(util(x), util(y)) })

@@ -15,7 +15,7 @@ func newPotentialNwOutGoal(cfg *Config) goal {
 	limit := cfg.CapacityThreshold[model.NetworkOut]
 	return &brokerGoal{
 		m:           metric{kind: metricPnwOut},
-		covers:      hosting,
+		covers:      hostingWith(model.NetworkOut),
 		useReplicas: true,
 		limits: func(g *brokerGoal, s *state) {
 			for b := range s.nb {
