@@ -94,12 +94,16 @@ func lookupGoals(names []string) ([]goalDef, error) {
 	return defs, nil
 }
 
-// resolveGoals picks the plan's goals: the options' list or the default,
-// holding every hard goal unless the check is skipped.
+// resolveGoals picks the plan's goals: the options' list, else the
+// configured default, else every goal; a list given in the options must
+// hold every hard goal unless the check is skipped.
 func resolveGoals(o *Options) ([]goalDef, error) {
 	names := o.Goals
 	if len(names) == 0 {
 		names = o.Config.DefaultGoals
+	}
+	if len(names) == 0 {
+		names = goalNames()
 	}
 	defs, err := lookupGoals(names)
 	if err != nil || o.SkipHardGoalCheck || len(o.Goals) == 0 {
