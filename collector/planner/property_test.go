@@ -62,7 +62,11 @@ func TestPlanProperties(t *testing.T) {
 	planned := 0
 	for seed := range uint64(seeds) {
 		sc := randomScenario(seed)
+		input := cloneCluster(sc.c)
 		p, err := Plan(sc.c, sc.o)
+		if !reflect.DeepEqual(input, sc.c) {
+			t.Fatalf("seed %d: Plan changed its input", seed)
+		}
 		var hard *HardGoalError
 		var stuck *UnplaceableError
 		switch {
@@ -80,6 +84,17 @@ func TestPlanProperties(t *testing.T) {
 	if planned < seeds/2 {
 		t.Fatalf("only %d of %d random scenarios planned", planned, seeds)
 	}
+}
+
+// cloneCluster copies c deeply enough to see Plan change it.
+func cloneCluster(c *model.Cluster) *model.Cluster {
+	out := *c
+	out.Brokers = slices.Clone(c.Brokers)
+	out.Partitions = slices.Clone(c.Partitions)
+	for i := range out.Partitions {
+		out.Partitions[i].Replicas = slices.Clone(c.Partitions[i].Replicas)
+	}
+	return &out
 }
 
 // restricted reports whether the scenario limits where replicas may go
