@@ -1,7 +1,9 @@
 package planner
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -77,15 +79,15 @@ func (c *Config) Set(key, value string) error {
 
 func (c *Config) set(key, value string) error {
 	if f := c.resourceField(key); f != nil {
-		return setFloat(f, value)
+		return setRange(f, value, thresholdRange(key))
 	}
 	switch key {
 	case "replica.count.balance.threshold":
-		return setFloat(&c.ReplicaCountBalanceThreshold, value)
+		return setRange(&c.ReplicaCountBalanceThreshold, value, balanceRange)
 	case "leader.replica.count.balance.threshold":
-		return setFloat(&c.LeaderReplicaCountBalanceThreshold, value)
+		return setRange(&c.LeaderReplicaCountBalanceThreshold, value, balanceRange)
 	case "topic.replica.count.balance.threshold":
-		return setFloat(&c.TopicReplicaCountBalanceThreshold, value)
+		return setRange(&c.TopicReplicaCountBalanceThreshold, value, balanceRange)
 	case "topic.replica.count.balance.min.gap":
 		return setInt(&c.TopicReplicaCountBalanceMinGap, value)
 	case "topic.replica.count.balance.max.gap":
@@ -124,6 +126,38 @@ func (c *Config) setGoals(value string) error {
 		return err
 	}
 	c.DefaultGoals = goals
+	return nil
+}
+
+// valueRange is what a threshold may be, and the rule in words.
+type valueRange struct {
+	lo, hi float64
+	loOpen bool
+	rule   string
+}
+
+var (
+	balanceRange     = valueRange{lo: 1, hi: math.Inf(1), rule: "a balance threshold is at least 1 (1.10: within 10% of the mean)"}
+	capacityRange    = valueRange{lo: 0, hi: 1, loOpen: true, rule: "a capacity threshold is a share of capacity, above 0 and at most 1"}
+	utilizationRange = valueRange{lo: 0, hi: 1, rule: "a low-utilization threshold is a share of capacity, 0 to 1"}
+)
+
+func thresholdRange(key string) valueRange {
+	switch {
+	case strings.HasSuffix(key, ".capacity.threshold"):
+		return capacityRange
+	case strings.HasSuffix(key, ".low.utilization.threshold"):
+		return utilizationRange
+	}
+	return balanceRange
+}
+
+func setRange(f *float64, value string, r valueRange) error {
+	v, err := strconv.ParseFloat(value, 64)
+	if err != nil || v != v || v < r.lo || v > r.hi || r.loOpen && v == r.lo {
+		return errors.New(r.rule)
+	}
+	*f = v
 	return nil
 }
 
