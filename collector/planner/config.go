@@ -161,15 +161,6 @@ func setRange(f *float64, value string, r valueRange) error {
 	return nil
 }
 
-func setFloat(f *float64, value string) error {
-	v, err := strconv.ParseFloat(value, 64)
-	if err != nil || v < 0 || v != v {
-		return fmt.Errorf("want a non-negative number")
-	}
-	*f = v
-	return nil
-}
-
 func setInt(f *int, value string) error {
 	v, err := strconv.Atoi(value)
 	if err != nil || v < 0 {
