@@ -58,8 +58,9 @@
 // "*"), and exactly the appended ones are SUBTRACTed afterwards. What is
 // set is written to the state file before it is set. Throttles are
 // removed when the replica phase ends, is stopped or fails; removal is
-// retried, and what cannot be removed stays in the state file for the
-// next Run.
+// retried, and what cannot be removed stays in the state file: Run keeps
+// retrying, the next execution starts only once they are gone, and a
+// restarted collector removes them at recovery.
 //
 // # Recovery
 //

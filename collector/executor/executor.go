@@ -41,6 +41,10 @@ type Executor struct {
 	// accepted only when none is, so sends never block.
 	jobs chan *execution
 	ran  atomic.Bool // Run was called
+	// leftover is an ended execution whose throttles could not be
+	// removed (the state file still records them); owned by Run's
+	// goroutine, which retries until they are gone.
+	leftover *record
 
 	mu struct {
 		sync.Mutex
@@ -197,6 +201,8 @@ func (e *Executor) Run(ctx context.Context) error {
 			return nil
 		case x := <-e.jobs:
 			e.run(ctx, x)
+		case <-e.retryLeftover():
+			e.removeLeftover(ctx)
 		}
 	}
 }

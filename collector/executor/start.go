@@ -15,6 +15,12 @@ import (
 // the state file and sets the replication throttles.
 func (e *Executor) start(ctx context.Context, x *execution) error {
 	e.publish(x)
+	if e.leftover != nil {
+		if err := e.forget(ctx, e.leftover); err != nil {
+			return fmt.Errorf("the throttles of execution %s are still set: %w", e.leftover.TaskID, err)
+		}
+		e.leftover = nil
+	}
 	md, listed, err := e.listAllFor(ctx, x)
 	if err != nil {
 		return err
@@ -162,7 +168,8 @@ func (e *Executor) cleanup(ctx context.Context, x *execution, err error) error {
 	}
 	if th := x.rec.Throttles; th != nil {
 		if rerr := e.unthrottle(ctx, th); rerr != nil {
-			return errors.Join(err, rerr) // the state file keeps them for the next run
+			e.leftover = x.rec // the state file keeps them; Run retries
+			return errors.Join(err, rerr)
 		}
 		e.log.Info("replication throttles removed", "task", x.id)
 	}
@@ -188,4 +195,31 @@ func (e *Executor) unthrottle(ctx context.Context, th *throttleRecord) error {
 		}
 	}
 	return fmt.Errorf("removing the replication throttles: %w", err)
+}
+
+// leftoverRetry is how many progress intervals pass between attempts to
+// remove a leftover execution's throttles.
+const leftoverRetry = 10
+
+// retryLeftover fires when the leftover throttles are due another try.
+func (e *Executor) retryLeftover() <-chan time.Time {
+	if e.leftover == nil {
+		return nil
+	}
+	return time.After(leftoverRetry * e.cfg.ProgressCheckInterval)
+}
+
+// removeLeftover tries once to remove the leftover throttles, then the
+// state file.
+func (e *Executor) removeLeftover(ctx context.Context) {
+	rec := e.leftover
+	if err := removeThrottles(ctx, e.adm, rec.Throttles); err != nil {
+		e.log.Warn("removing the throttles of an ended execution failed; retrying", "task", rec.TaskID, "error", err)
+		return
+	}
+	e.leftover = nil
+	if err := removeRecord(e.cfg.StateFile); err != nil {
+		e.log.Warn("removing the execution state file", "error", err)
+	}
+	e.log.Info("replication throttles of an ended execution removed", "task", rec.TaskID)
 }
