@@ -139,3 +139,54 @@ func TestStateFile(t *testing.T) {
 		t.Fatal("record still there after removal")
 	}
 }
+
+func TestSummarize(t *testing.T) {
+	mk := func(p int32, state moveState, leader leaderState) *task {
+		tk := newTask(model.Move{Topic: "t", Partition: p, OldReplicas: []int32{1, 2}, NewReplicas: []int32{3, 2}, OldLeader: 1, Size: 100})
+		tk.replicas, tk.leader = state, leader
+		return tk
+	}
+	tasks := []*task{
+		mk(0, completed, leaderCompleted), mk(1, completed, leaderPending), mk(2, inProgress, leaderPending),
+		mk(3, pending, leaderPending), mk(4, aborted, leaderAborted), mk(5, dead, leaderAborted),
+	}
+	tasks[5].err = "INVALID_REPLICA_ASSIGNMENT"
+	start := time.Unix(0, 0)
+	var s State
+	s.summarize(tasks, start, start.Add(10*time.Second))
+	want := PartitionCounts{Total: 6, Pending: 1, InProgress: 1, Completed: 2, Aborted: 1, Dead: 1}
+	if s.Partitions != want {
+		t.Errorf("partitions %+v, want %+v", s.Partitions, want)
+	}
+	if l := (LeaderCounts{Total: 6, Pending: 3, Completed: 1, Aborted: 2}); s.Leaders != l {
+		t.Errorf("leaders %+v, want %+v", s.Leaders, l)
+	}
+	if s.DataToMove != 600 || s.DataMoved != 200 || s.DataRemaining != 200 {
+		t.Errorf("data: to move %d, moved %d, remaining %d", s.DataToMove, s.DataMoved, s.DataRemaining)
+	}
+	if s.ETA != 10*time.Second { // 200 bytes in 10s, 200 to go
+		t.Errorf("ETA %v, want 10s", s.ETA)
+	}
+	if len(s.InFlight) != 1 || s.InFlight[0].Partition != "t-2" || len(s.Failures) != 1 || s.Failures[0].Error != "INVALID_REPLICA_ASSIGNMENT" {
+		t.Errorf("in flight %+v, failures %+v", s.InFlight, s.Failures)
+	}
+}
+
+func TestNewTaskLeadership(t *testing.T) {
+	tests := []struct {
+		old, new []int32
+		want     leaderState
+	}{
+		{[]int32{1, 2}, []int32{3, 2}, leaderPending},       // the leader leaves
+		{[]int32{1, 2}, []int32{1, 3}, leaderNone},          // the leader stays first
+		{[]int32{1, 2, 3}, []int32{2, 1, 3}, leaderPending}, // leadership only
+		{[]int32{1, 2, 3}, []int32{1, 3, 2}, leaderPending}, // order only
+		{[]int32{1, 2}, []int32{1, 2}, leaderNone},          // nothing
+	}
+	for _, tc := range tests {
+		tk := newTask(model.Move{Topic: "t", OldReplicas: tc.old, NewReplicas: tc.new, OldLeader: tc.old[0]})
+		if tk.leader != tc.want {
+			t.Errorf("%v -> %v: leader state %d, want %d", tc.old, tc.new, tk.leader, tc.want)
+		}
+	}
+}

@@ -104,6 +104,12 @@
 //	state.go      State, the snapshot and its counts
 //	metrics.go    Prometheus series
 //
+//	core_test.go      the pure parts: batches, validation, throttle
+//	                  entries, the state file, counts
+//	executor_test.go  against a 4-broker brokertest cluster; package
+//	                  executor_test, since brokertest → cluster →
+//	                  collector → executor (export_test.go: its hooks)
+//
 // # Concurrency
 //
 // Run's goroutine owns executions and their tasks. Executor.mu guards the
