@@ -36,7 +36,8 @@ type State struct {
 	// PeakBrokerMoves is the most replica moves counted against one
 	// broker at the same time during the task.
 	PeakBrokerMoves int
-	// Failures lists the dead moves with the broker's error.
+	// Failures lists the dead partition movements and the failed
+	// leadership movements, each with its error.
 	Failures []MoveFailure
 
 	// External lists the reassignments ("topic-partition") in flight that
@@ -105,6 +106,7 @@ func (s *State) count(t *task) {
 		s.Leaders.Aborted++
 	case leaderFailed:
 		s.Leaders.Failed++
+		s.Failures = append(s.Failures, MoveFailure{Partition: t.move.Name(), Error: "leadership movement: " + t.err})
 	}
 	if t.leader != leaderNone {
 		s.Leaders.Total++
