@@ -37,7 +37,8 @@ func (e *Executor) recoverUntilDone(ctx context.Context) error {
 // flight: those of the record's moves are adopted (returned as an
 // execution to track to completion, with the recorded throttles);
 // others are external and left alone. With nothing to adopt, the
-// recorded throttles are removed and the record deleted.
+// recorded throttles are removed and the record deleted (or, when that
+// fails, left to Run's retries).
 func (e *Executor) recover(ctx context.Context, rec *record) (*execution, error) {
 	_, listed, err := e.listAll(ctx)
 	if err != nil {
@@ -50,7 +51,8 @@ func (e *Executor) recover(ctx context.Context, rec *record) (*execution, error)
 	}
 	if rec == nil || len(adopted) == 0 {
 		if err := e.forget(ctx, rec); err != nil {
-			return nil, err
+			e.log.Warn("removing the throttles of the previous execution failed; Run retries", "task", rec.TaskID, "error", err)
+			e.leftover = rec
 		}
 		e.ready(nil)
 		return nil, nil
@@ -70,12 +72,12 @@ func split(rec *record, listed kadm.ListPartitionReassignmentsResponses) (adopte
 		}
 	}
 	for _, r := range listed.Sorted() {
-		m, ok := ours[(&model.Move{Topic: r.Topic, Partition: r.Partition}).Name()]
+		m, ok := ours[partitionName(r.Topic, r.Partition)]
 		if ok && sameSet(target(r), m.NewReplicas) {
 			adopted = append(adopted, m)
 			continue
 		}
-		external = append(external, (&model.Move{Topic: r.Topic, Partition: r.Partition}).Name())
+		external = append(external, partitionName(r.Topic, r.Partition))
 	}
 	return adopted, external
 }

@@ -264,10 +264,10 @@ func (e *Executor) cancelMoves(ctx context.Context, x *execution, flying []*task
 func (e *Executor) logCancelled(x *execution, resps kadm.AlterPartitionAssignmentsResponses) {
 	resps.Each(func(r kadm.AlterPartitionAssignmentsResponse) {
 		if r.Err != nil && r.Err != kerr.NoReassignmentInProgress {
-			e.log.Warn("cancelling a partition movement failed", "task", x.id, "partition", fmt.Sprintf("%s-%d", r.Topic, r.Partition), "error", errText(r.Err, r.ErrMessage))
+			e.log.Warn("cancelling a partition movement failed", "task", x.id, "partition", partitionName(r.Topic, r.Partition), "error", errText(r.Err, r.ErrMessage))
 			return
 		}
-		e.log.Info("partition movement cancelled", "task", x.id, "partition", fmt.Sprintf("%s-%d", r.Topic, r.Partition))
+		e.log.Info("partition movement cancelled", "task", x.id, "partition", partitionName(r.Topic, r.Partition))
 	})
 }
 

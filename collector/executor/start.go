@@ -116,7 +116,7 @@ func (x *execution) missingFrom(md kadm.Metadata) bool {
 func reassigning(listed kadm.ListPartitionReassignmentsResponses) []string {
 	var out []string
 	for _, r := range listed.Sorted() {
-		out = append(out, fmt.Sprintf("%s-%d", r.Topic, r.Partition))
+		out = append(out, partitionName(r.Topic, r.Partition))
 	}
 	return out
 }

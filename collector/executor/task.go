@@ -2,6 +2,7 @@ package executor
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"time"
 
@@ -127,6 +128,11 @@ func fits(brokers []int32, busy map[int32]int, perBroker int) bool {
 		}
 	}
 	return true
+}
+
+// partitionName is "topic-partition", as model.Move.Name.
+func partitionName(topic string, partition int32) string {
+	return fmt.Sprintf("%s-%d", topic, partition)
 }
 
 // sameSet reports whether a and b hold the same brokers in any order.
