@@ -35,6 +35,7 @@ func TestExecutor(t *testing.T) {
 	t.Run("BadMove", env.testBadMove)
 	t.Run("StopAndBusy", env.testStopAndBusy)
 	t.Run("Recovery", env.testRecovery)
+	t.Run("RecoveryNothingInFlight", env.testRecoveryNothingInFlight)
 }
 
 type testEnv struct {
@@ -534,5 +535,39 @@ func (env *testEnv) testRecovery(t *testing.T) {
 	env.noThrottles(t, topic, "", "")
 	if _, err := os.Stat(cfg.StateFile); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("state file after the adopted execution: %v", err)
+	}
+}
+
+// testRecoveryNothingInFlight starts an executor on a state file whose
+// execution has nothing in flight any more: the throttles it records are
+// removed, an operator's entry beside them kept, the file deleted.
+func (env *testEnv) testRecoveryNothingInFlight(t *testing.T) {
+	const topic = "leftover"
+	env.createTopic(t, topic, []int32{2, 3})
+	env.setBrokerConfig(t, 2, executor.LeaderRate, kadm.StringPtr("1000"))
+	env.setBrokerConfig(t, 2, executor.FollowerRate, kadm.StringPtr("1000"))
+	if err := executor.AlterErr(env.adm.AlterTopicConfigs(ctxFor(t), []kadm.AlterConfig{
+		{Op: kadm.SetConfig, Name: executor.LeaderReplicas, Value: kadm.StringPtr("0:2,0:3,0:9")},
+		{Op: kadm.SetConfig, Name: executor.FollowerReplicas, Value: kadm.StringPtr("0:1")},
+	}, topic)); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig()
+	cfg.StateFile = filepath.Join(t.TempDir(), "execution.json")
+	state := `{"version": 1, "task_id": "gone", "started": "2026-01-01T00:00:00Z",
+		"moves": [{"Topic": "leftover", "Partition": 0, "OldReplicas": [1, 2], "NewReplicas": [2, 3], "OldLeader": 1, "Size": 0}],
+		"throttles": {"rate": 1000, "brokers": [{"broker": 2}],
+			"topics": [{"topic": "leftover", "leader": ["0:2", "0:3"], "follower": ["0:1"]}]}}`
+	if err := os.WriteFile(cfg.StateFile, []byte(state), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e, _ := env.start(t, cfg)
+	await.True(t, 30*time.Second, "the state file removed", func() bool {
+		_, err := os.Stat(cfg.StateFile)
+		return errors.Is(err, os.ErrNotExist)
+	})
+	env.noThrottles(t, topic, "0:9", "")
+	if s := e.State(); s.Phase != executor.PhaseIdle || s.LastTaskID != "" {
+		t.Errorf("state after recovery %+v", s)
 	}
 }
