@@ -47,7 +47,13 @@ func New(cfg Config, logger *slog.Logger) (*Collector, error) {
 		cfg.Executor.StateFile = filepath.Join(cfg.DataDir, "execution.json")
 	}
 	var err error
-	c.client, err = kgo.NewClient(kgo.SeedBrokers(cfg.BootstrapServers...), kgo.ClientID(cfg.ClientID))
+	// kadm answers Metadata from kgo's cache for MetadataMinAge (5 s by
+	// default): the executor would see a finished reassignment as not
+	// done, and the monitor a moved replica where it was. A short age
+	// keeps every metadata read fresh; the collector reads it a few times
+	// a second at most.
+	c.client, err = kgo.NewClient(kgo.SeedBrokers(cfg.BootstrapServers...), kgo.ClientID(cfg.ClientID),
+		kgo.MetadataMinAge(100*time.Millisecond))
 	if err != nil {
 		return nil, fmt.Errorf("creating the Kafka client: %w", err)
 	}

@@ -56,7 +56,9 @@ type Executor struct {
 }
 
 // New returns an executor talking to the cluster through adm. Nothing
-// happens until Run; reg may be nil.
+// happens until Run; reg may be nil. adm's client should have a short
+// kgo.MetadataMinAge: kadm answers Metadata from kgo's cache for that long
+// (5 s by default), and a move is settled by reading its replicas back.
 func New(adm *kadm.Client, cfg Config, logger *slog.Logger, reg prometheus.Registerer) *Executor {
 	if logger == nil {
 		logger = slog.Default()
