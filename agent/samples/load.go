@@ -50,10 +50,7 @@ func brokerLoad(s *snapshot.Snapshot, interval time.Duration) *BrokerLoad {
 		BytesInPerSec: br.BytesInPerSec, BytesOutPerSec: br.BytesOutPerSec, MessagesInPerSec: br.MessagesInPerSec,
 		PartitionCount: int32(br.PartitionCount), LeaderCount: int32(br.LeaderCount)}
 	if h := s.Host; h != nil {
-		if h.CPU.Valid {
-			busy := 100 - h.CPU.Idle
-			b.CPUPercent = &busy
-		}
+		b.CPUPercent = cpuPercent(br, h)
 		for _, d := range h.Disks {
 			b.DiskCapacityBytes += int64(d.TotalBytes)
 			b.DiskUsedBytes += int64(d.UsedBytes)
@@ -63,6 +60,23 @@ func brokerLoad(s *snapshot.Snapshot, interval time.Duration) *BrokerLoad {
 	}
 	b.Rack = rack(s)
 	return b
+}
+
+// cpuPercent is the broker's CPU as a share of the host's cores: the
+// broker process's own CPU when its metrics have it (Cruise Control's
+// BROKER_CPU_UTIL is the process's too), so brokers that share a host, as
+// under `weir up`, do not each report the host's total; else the host's
+// busy time. Nil when neither is known yet.
+func cpuPercent(br *snapshot.Broker, h *snapshot.Host) *float64 {
+	if br.ProcessCPUValid && h.CPUCores > 0 {
+		pct := min(100, br.ProcessCPUCores/h.CPUCores*100)
+		return &pct
+	}
+	if h.CPU.Valid {
+		busy := 100 - h.CPU.Idle
+		return &busy
+	}
+	return nil
 }
 
 // listenerSpeed sums the link speeds of the devices carrying the broker's

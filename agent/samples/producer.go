@@ -32,7 +32,8 @@ type Options struct {
 	// (DefaultRetention if 0). An existing topic is left as it is.
 	Retention  time.Duration
 	Partitions int32 // when created; DefaultPartitions if 0
-	// ReplicationFactor when created; 0: min(3, brokers).
+	// ReplicationFactor when created; 0: the cluster's
+	// default.replication.factor (CreateTopics' -1).
 	ReplicationFactor int16
 	Topics            func(string) bool // nil: all
 }
@@ -118,19 +119,21 @@ func (p *Producer) record(key string, value []byte, schema byte, t time.Time) *k
 		Headers: []kgo.RecordHeader{{Key: HeaderSchema, Value: []byte(SchemaFiles[schema])}}}
 }
 
-// ensureTopic creates the topic (cleanup.policy=delete, retention.ms) unless
-// it exists.
+// ensureTopic creates the topic unless it exists: cleanup.policy=delete,
+// retention.ms, and min.insync.replicas=1. The replication factor is the
+// cluster's default unless set: counting the brokers instead gave RF 1 to
+// an agent that started beside the first broker of a new cluster, and a
+// cluster-wide min.insync.replicas of 2 then refused every sample. A
+// default RF the cluster cannot place yet fails, and the next export
+// tries again. One in-sync replica is enough for samples: a lost sample
+// costs a window, a refused one stalls the agent's exporter.
 func (p *Producer) ensureTopic(ctx context.Context) error {
 	rf := p.opts.ReplicationFactor
 	if rf <= 0 {
-		brokers, err := p.adm.ListBrokers(ctx)
-		if err != nil {
-			return fmt.Errorf("listing brokers to create %s: %w", p.opts.Topic, err)
-		}
-		rf = int16(min(3, max(1, len(brokers))))
+		rf = -1
 	}
 	retention := strconv.FormatInt(p.opts.Retention.Milliseconds(), 10)
-	configs := map[string]*string{"cleanup.policy": ptr("delete"), "retention.ms": &retention}
+	configs := map[string]*string{"cleanup.policy": ptr("delete"), "retention.ms": &retention, "min.insync.replicas": ptr("1")}
 	resp, err := p.adm.CreateTopic(ctx, p.opts.Partitions, rf, configs, p.opts.Topic)
 	if err == nil {
 		err = resp.Err

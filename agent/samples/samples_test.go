@@ -270,3 +270,24 @@ func TestDeadClusterNeverBlocksCollection(t *testing.T) {
 	cancel()
 	wg.Wait()
 }
+
+// The broker process's CPU wins over the host's: brokers sharing a host
+// must not each report the host's total.
+func TestCPUPercent(t *testing.T) {
+	host := &snapshot.Host{CPUCores: 4, CPU: snapshot.CPUPercent{Valid: true, Idle: 10}}
+	for _, tc := range []struct {
+		br   snapshot.Broker
+		h    *snapshot.Host
+		want float64 // -1: nil
+	}{
+		{snapshot.Broker{ProcessCPUCores: 1, ProcessCPUValid: true}, host, 25},
+		{snapshot.Broker{ProcessCPUCores: 9, ProcessCPUValid: true}, host, 100},
+		{snapshot.Broker{}, host, 90},
+		{snapshot.Broker{}, &snapshot.Host{}, -1},
+	} {
+		got := cpuPercent(&tc.br, tc.h)
+		if tc.want < 0 && got != nil || tc.want >= 0 && (got == nil || *got != tc.want) {
+			t.Errorf("%+v: got %v, want %v", tc.br, got, tc.want)
+		}
+	}
+}

@@ -112,6 +112,12 @@ type Broker struct {
 	// RequestsPerSec is the request rate per API name ("Produce", "Fetch", …).
 	RequestsPerSec map[string]float64
 
+	// ProcessCPUCores is the broker process's CPU over the last interval,
+	// in cores (the rate of process_cpu_seconds_total); valid from the
+	// second scrape of a broker that exposes it.
+	ProcessCPUCores float64
+	ProcessCPUValid bool
+
 	ConnectionCount           float64
 	ConnectionCreationPerSec  float64
 	ConnectionClosePerSec     float64

@@ -77,8 +77,9 @@
 //	cpu(r on b) = C_b · w(r) ÷ Σ w(replicas on b)   (equal shares when Σ w = 0)
 //
 // LeaderCPU is the leader replica's; FollowerCPU the mean of the
-// followers'. cpu_percent is the host's, so brokers sharing a host (weir
-// up) each count the host's whole load.
+// followers'. cpu_percent is the broker process's own share of the
+// host's cores (docs/AGENT.md), so brokers sharing a host (weir up) each
+// count their own load.
 //
 // # Concurrency
 //

@@ -30,6 +30,8 @@ const (
 	offlinePartition = "kafka_controller_kafkacontroller_offlinepartitionscount"
 	globalTopics     = "kafka_controller_kafkacontroller_globaltopiccount"
 	globalPartitions = "kafka_controller_kafkacontroller_globalpartitioncount"
+	// The broker process's CPU: Go's and the JMX exporter's standard name.
+	processCPU = "process_cpu_seconds_total"
 )
 
 // Rates remembers the previous scrape's counters. The zero value is ready.
@@ -75,6 +77,7 @@ func (c *converter) broker(fams map[string]*dto.MetricFamily) *snapshot.Broker {
 	c.eachRate(fams[requests], func(m *dto.Metric, v float64) { b.RequestsPerSec[label(m, "request")] += v })
 	c.eachRate(fams[connCreation], func(_ *dto.Metric, v float64) { b.ConnectionCreationPerSec += v })
 	c.eachRate(fams[connClose], func(_ *dto.Metric, v float64) { b.ConnectionClosePerSec += v })
+	c.eachRate(fams[processCPU], func(_ *dto.Metric, v float64) { b.ProcessCPUCores, b.ProcessCPUValid = v, true })
 	b.ProduceTotalTimeMsMean = c.summaryMean(fams[totalTimeMs], "Produce")
 	b.FetchTotalTimeMsMean = c.summaryMean(fams[totalTimeMs], "Fetch")
 
