@@ -30,6 +30,9 @@ func TestProduceToARealBroker(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
 	adm := kadm.NewClient(cl)
 	cfgs, err := adm.DescribeTopicConfigs(ctx, samples.DefaultTopic)
 	if err != nil {

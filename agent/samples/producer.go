@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -47,6 +48,12 @@ type Producer struct {
 	adm  *kadm.Client
 
 	ready bool // the topic exists; touched only by the pipeline's worker
+
+	mu struct {
+		sync.Mutex
+		failed int   // samples that failed since the last Export
+		err    error // the first of their errors
+	}
 }
 
 // NewProducer returns a producer over cl.
@@ -70,7 +77,12 @@ func NewProducer(cl *kgo.Client, opts Options) *Producer {
 func (p *Producer) Name() string { return "samples" }
 
 // Export implements snapshot.Exporter: it creates the topic if missing, then
-// produces the snapshot's samples and waits for their acknowledgement.
+// hands the snapshot's samples to the client without waiting for them, and
+// reports the samples of earlier exports that failed. Not waiting matters
+// when the topic's leaders move (a rebalance moving __weir_metrics itself):
+// the client's retries outlast one interval, and a sample delivered late is
+// still placed in its window by its time. The client's buffer bounds the
+// memory (TryProduce never blocks); its delivery timeout bounds the wait.
 func (p *Producer) Export(ctx context.Context, s *snapshot.Snapshot) error {
 	recs, err := p.Records(s)
 	if err != nil || len(recs) == 0 {
@@ -82,10 +94,44 @@ func (p *Producer) Export(ctx context.Context, s *snapshot.Snapshot) error {
 		}
 		p.ready = true
 	}
-	if err := p.cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
-		return fmt.Errorf("producing %d load samples to %s: %w", len(recs), p.opts.Topic, err)
+	earlier := p.takeFailures()
+	for _, r := range recs {
+		p.cl.TryProduce(context.Background(), r, p.delivered)
 	}
-	return nil
+	return earlier
+}
+
+// delivered counts a failed sample.
+func (p *Producer) delivered(_ *kgo.Record, err error) {
+	if err == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.mu.failed++; p.mu.err == nil {
+		p.mu.err = err
+	}
+}
+
+// takeFailures returns, once, the failures since the last call.
+func (p *Producer) takeFailures() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n, err := p.mu.failed, p.mu.err
+	p.mu.failed, p.mu.err = 0, nil
+	if n == 0 {
+		return nil
+	}
+	return fmt.Errorf("producing load samples to %s: %d failed since the last collection: %w", p.opts.Topic, n, err)
+}
+
+// Flush waits until every sample handed to the client is delivered or
+// failed, and returns the failures.
+func (p *Producer) Flush(ctx context.Context) error {
+	if err := p.cl.Flush(ctx); err != nil {
+		return err
+	}
+	return p.takeFailures()
 }
 
 // Records are a snapshot's samples as records: key the broker id for a

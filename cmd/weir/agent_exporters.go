@@ -61,9 +61,13 @@ func newPushExporters(ctx context.Context, cfg *config.Config, logger *slog.Logg
 	}
 	if s := cfg.Samples; s != nil {
 		// A client of its own: a stuck samples topic must not hold up the
-		// collection's metadata and offset requests.
+		// collection's metadata and offset requests. Samples are handed
+		// over without waiting (samples.Producer.Export); a delivery
+		// timeout of a few intervals (10 s at least) rides out a leader
+		// move of the samples topic, and the buffer bound keeps a stuck
+		// topic from holding more than a few cycles' records.
 		cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...), kgo.ClientID("weir-agent-samples"),
-			kgo.RecordDeliveryTimeout(cfg.Interval))
+			kgo.RecordDeliveryTimeout(max(10*time.Second, 3*cfg.Interval)), kgo.MaxBufferedRecords(100_000))
 		if err != nil {
 			return nil, nil, fmt.Errorf("creating the samples Kafka client: %w", err)
 		}
