@@ -15,7 +15,10 @@
 //     Broker samples have windows of their own (BrokerWindow,
 //     NumBrokerWindows, MinSamplesPerBrokerWindow).
 //   - A partition is valid in a window with at least
-//     MinSamplesPerPartitionWindow samples in it.
+//     MinSamplesPerPartitionWindow samples in it, or with that many in both
+//     windows beside it (Cruise Control's AVG_ADJACENT extrapolation: one
+//     window's gap, an agent restarting or the samples topic's leader
+//     moving, costs no window).
 //   - A window is valid when it holds a sample and the share of counted
 //     partitions valid in it is at least MinValidPartitionRatio. Counted
 //     are all the metadata's partitions, internal topics' included, except
@@ -24,8 +27,8 @@
 //     the model all the same, with whatever load was sampled).
 //   - A model needs MinValidWindows valid windows; before that Model
 //     returns *NotEnoughDataError with an estimate of the wait.
-//   - A partition's load averages, over the valid windows in which it is
-//     valid, each window's mean of bytes_in_per_sec, bytes_out_per_sec and
+//   - A partition's load averages, over the valid windows in which it has
+//     enough samples of its own, each window's mean of bytes_in_per_sec, bytes_out_per_sec and
 //     messages_in_per_sec; its size is the latest sampled size_bytes, or,
 //     for partitions whose agents had no admin endpoint, the leader's
 //     replica size from DescribeLogDirs (read at most once a window).

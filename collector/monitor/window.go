@@ -204,14 +204,21 @@ func (w *windows) completed(now time.Time) []int64 {
 	return out
 }
 
-// validIn reports whether partition k has enough samples in window i.
+// validIn reports whether partition k has enough samples in window i, or
+// in both windows beside it: Cruise Control's AVG_ADJACENT extrapolation,
+// so one window's gap (an agent restarting, a leader moving) does not
+// invalidate a window; the load then averages the windows that have
+// samples.
 func (w *windows) validIn(k tp, i int64) bool {
 	s := w.partitions[k]
 	if s == nil {
 		return false
 	}
-	a, ok := s.windows.get(i)
-	return ok && a.samples >= w.cfg.MinSamplesPerPartitionWindow
+	enough := func(i int64) bool {
+		a, ok := s.windows.get(i)
+		return ok && a.samples >= w.cfg.MinSamplesPerPartitionWindow
+	}
+	return enough(i) || enough(i-1) && enough(i+1)
 }
 
 // brokerCPU is a broker's cores in use, averaged over its completed broker
