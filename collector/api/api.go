@@ -30,6 +30,8 @@ const Version = "2.5.142-weir"
 // Monitor is the load monitor as the API uses it (*monitor.Monitor).
 type Monitor interface {
 	Model(now time.Time) (*model.Cluster, error)
+	// RefreshMetadata reads the assignment now, before a plan.
+	RefreshMetadata(ctx context.Context) error
 	State(now time.Time) monitor.State
 	Pause(reason string) error
 	Resume(reason string) error

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,6 +41,8 @@ func (f *fakeMonitor) Model(time.Time) (*model.Cluster, error) {
 }
 
 func (f *fakeMonitor) State(time.Time) monitor.State { return monitor.State{} }
+
+func (f *fakeMonitor) RefreshMetadata(context.Context) error { return nil }
 
 func (f *fakeMonitor) Pause(string) error {
 	f.mu.Lock()

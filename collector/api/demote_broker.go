@@ -32,11 +32,14 @@ func (s *Server) demote(ctx context.Context, p *params, t *userTask) (any, error
 	for _, id := range ids {
 		states[id] = model.Demoted
 	}
+	s.step(t, "RetrievingMetadata")
+	if err := s.o.Monitor.RefreshMetadata(ctx); err != nil {
+		return nil, err
+	}
 	c, err := s.clusterModel(states)
 	if err != nil {
 		return nil, err
 	}
-	s.step(t, "RetrievingMetadata")
 	isr, err := s.inSync(ctx)
 	if err != nil {
 		return nil, err

@@ -98,9 +98,13 @@ func brokerList(c *model.Cluster) string {
 	return strings.Join(ids, ", ")
 }
 
-// plan builds the model and runs the planner on it.
-func (s *Server) plan(t *userTask, req planRequest) (*model.Proposal, *model.Cluster, error) {
+// plan builds the model from the current assignment and runs the planner
+// on it.
+func (s *Server) plan(ctx context.Context, t *userTask, req planRequest) (*model.Proposal, *model.Cluster, error) {
 	s.step(t, "GeneratingClusterModel")
+	if err := s.o.Monitor.RefreshMetadata(ctx); err != nil {
+		return nil, nil, err
+	}
 	c, err := s.clusterModel(req.states)
 	if err != nil {
 		return nil, nil, err

@@ -35,7 +35,7 @@ func (s *Server) proposalsEndpoint() endpoint {
 			if c := s.cached(); c != nil && !ignore && isDefault(req) {
 				return renderOptimization(c.cluster, c.proposal, req.verbose, true)
 			}
-			prop, c, err := s.plan(t, req)
+			prop, c, err := s.plan(ctx, t, req)
 			if err != nil {
 				return nil, err
 			}
@@ -70,7 +70,7 @@ func (s *Server) store(c *model.Cluster, p *model.Proposal) {
 // and caches it; the collector calls it periodically. It also updates the
 // balancedness metrics.
 func (s *Server) RefreshProposal() error {
-	prop, c, err := s.plan(nil, planRequest{})
+	prop, c, err := s.plan(context.Background(), nil, planRequest{})
 	if err != nil {
 		s.metrics.modelReady.Set(0)
 		return err

@@ -76,7 +76,7 @@ func (s *Server) planAndExecute(ctx context.Context, p *params, t *userTask, sta
 	if err != nil {
 		return nil, err
 	}
-	prop, c, err := s.plan(t, req)
+	prop, c, err := s.plan(ctx, t, req)
 	if err != nil {
 		return nil, err
 	}

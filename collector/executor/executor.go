@@ -285,7 +285,7 @@ func (e *Executor) finish(x *execution, err error) {
 	defer e.mu.Unlock()
 	s := &e.mu.state
 	s.Phase, s.TaskID = PhaseIdle, ""
-	s.LastTaskID, s.LastResult, s.Finished = x.id, s.result(x.stopped), time.Now()
+	s.LastTaskID, s.LastResult, s.Finished = x.id, s.result(x.stopped)+x.resumedNote(), time.Now()
 	outcome := x.outcome(s, err)
 	s.LastError = ""
 	if outcome != nil {
@@ -316,6 +316,31 @@ func (x *execution) outcome(s *State, err error) error {
 }
 
 // setExternal records the reassignments in flight that are not ours.
+// resumedNote says, for an execution adopted after a restart, what the
+// restart cut off; "" otherwise.
+func (x *execution) resumedNote() string {
+	if !x.adopted || x.rec == nil {
+		return ""
+	}
+	return interruptedNote(len(x.rec.Moves) - len(x.tasks))
+}
+
+// interruptedNote is the part of a result that a collector restart cost:
+// recorded moves not in flight at the restart are not restarted.
+func interruptedNote(notRestarted int) string {
+	return fmt.Sprintf("; interrupted by a collector restart: the moves in flight were finished, %d recorded moves that were not in flight were not restarted (ask again for a fresh proposal)", notRestarted)
+}
+
+// noteInterrupted records, as the last task's result, a recorded
+// execution that a restart found with nothing in flight.
+func (e *Executor) noteInterrupted(rec *record) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s := &e.mu.state
+	s.LastTaskID, s.Finished = rec.TaskID, time.Now()
+	s.LastResult = "nothing was in flight at the restart" + interruptedNote(len(rec.Moves))
+}
+
 func (e *Executor) setExternal(names []string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -50,6 +50,9 @@ func (e *Executor) recover(ctx context.Context, rec *record) (*execution, error)
 		e.log.Info("reassignments in flight not started by this executor", "partitions", external)
 	}
 	if rec == nil || len(adopted) == 0 {
+		if rec != nil {
+			e.noteInterrupted(rec)
+		}
 		if err := e.forget(ctx, rec); err != nil {
 			e.log.Warn("removing the throttles of the previous execution failed; Run retries", "task", rec.TaskID, "error", err)
 			e.leftover = rec

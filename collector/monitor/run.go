@@ -195,3 +195,16 @@ func (m *Monitor) historyStart(now time.Time) time.Time {
 	}
 	return ps
 }
+
+// RefreshMetadata reads the cluster's metadata now, so the next Model
+// places replicas where they are at this moment: the planner must not
+// plan from an assignment an execution has just changed.
+func (m *Monitor) RefreshMetadata(ctx context.Context) error {
+	m.refresh(ctx)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err, ok := m.mu.errs[opMetadata]; ok && err != "" {
+		return fmt.Errorf("refreshing the cluster's metadata: %s", err)
+	}
+	return nil
+}
