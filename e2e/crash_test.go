@@ -127,6 +127,20 @@ func (p *numberedProducer) ackedCount() int {
 	return len(p.acked)
 }
 
+// failures counts the records that failed for a reason other than the
+// producer being stopped (its buffered records end with context canceled).
+func (p *numberedProducer) failures() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for msg, c := range p.errors {
+		if !strings.Contains(msg, "context canceled") {
+			n += c
+		}
+	}
+	return n
+}
+
 func (p *numberedProducer) errorCount() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
