@@ -69,9 +69,18 @@ The collector is found with --collector or WEIR_COLLECTOR (default
 	f := cmd.Flags()
 	rf.planFlags(f.StringSliceVar, f.StringVar, f.BoolVar, f.Int64Var, f.IntVar)
 	cmd.AddCommand(
-		rf.brokerVerb("add-broker", "Move replicas onto new brokers (and only onto them)", "add_broker"),
-		rf.brokerVerb("remove-broker", "Move every replica off brokers, so they can be stopped", "remove_broker"),
-		rf.brokerVerb("demote-broker", "Move leadership off brokers; their replicas stay", "demote_broker"),
+		rf.brokerVerb("add-broker", "Move replicas onto new brokers (and only onto them)", "add_broker",
+			`Balance the cluster onto brokers that were just added: replicas move only onto
+the brokers named (Cruise Control's add_broker), leadership may move anywhere.
+Run it after starting the new brokers.`),
+		rf.brokerVerb("remove-broker", "Move every replica off brokers, so they can be stopped", "remove_broker",
+			`Move every replica off the brokers named (Cruise Control's remove_broker), so
+they can be stopped without leaving a partition under-replicated. Partitions
+with nowhere to go (rack awareness, capacity) are listed and nothing moves.`),
+		rf.brokerVerb("demote-broker", "Move leadership off brokers; their replicas stay", "demote_broker",
+			`Move leadership off the brokers named (Cruise Control's demote_broker): each
+goes last in every replica list it is in, and the first other in-sync
+replica leads. No data moves; use it before maintenance on a broker.`),
 		rf.statusCmd(), rf.stopCmd(),
 	)
 	return cmd
@@ -88,11 +97,13 @@ func (rf *rebalanceFlags) planFlags(sl func(*[]string, string, []string, string)
 	b(&rf.verbose, "verbose", false, "list every move")
 }
 
-func (rf *rebalanceFlags) brokerVerb(use, short, endpoint string) *cobra.Command {
+func (rf *rebalanceFlags) brokerVerb(use, short, endpoint, long string) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   use + " ID[,ID...] [--execute]",
-		Short: short,
-		Args:  oneArg("broker ids"),
+		Use:     use + " ID[,ID...] [--execute]",
+		Short:   short,
+		Long:    long,
+		Example: fmt.Sprintf("  weir rebalance %s 4\n  weir rebalance %s 4,5 --execute --throttle 10485760", use, use),
+		Args:    oneArg("broker ids"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			for _, id := range strings.Split(args[0], ",") {
 				if _, err := strconv.ParseUint(strings.TrimSpace(id), 10, 31); err != nil {
@@ -161,16 +172,21 @@ func (rf *rebalanceFlags) run(cmd *cobra.Command, endpoint string, extra url.Val
 	return follow(cmd.Context(), c, cmd.ErrOrStderr())
 }
 
-// follow draws the execution's progress until the executor is idle.
+// follow draws the execution's progress until the executor is idle: one
+// line redrawn on a terminal, a new line at each change elsewhere.
 func follow(ctx context.Context, c *ccclient.Client, w io.Writer) error {
 	var last ccclient.ExecutorState
+	tty, prev := isTerminal(w), ""
 	for {
 		var st ccclient.State
 		if err := c.Do(ctx, "GET", "state", url.Values{"substates": {"executor"}}, &st); err != nil {
 			return fmt.Errorf("following the execution: %w", err)
 		}
 		if st.Executor.Idle() {
-			fmt.Fprintf(w, "\r%s\n", progressLine(&last, true))
+			if tty {
+				fmt.Fprint(w, "\r")
+			}
+			fmt.Fprintln(w, progressLine(&last, true))
 			if st.Executor != nil && st.Executor.LastResult != "" {
 				fmt.Fprintln(w, st.Executor.LastResult)
 			}
@@ -180,7 +196,12 @@ func follow(ctx context.Context, c *ccclient.Client, w io.Writer) error {
 			return nil
 		}
 		last = *st.Executor
-		fmt.Fprintf(w, "\r%s", progressLine(&last, false))
+		if line := progressLine(&last, false); tty {
+			fmt.Fprintf(w, "\r%s", line)
+		} else if line != prev {
+			fmt.Fprintln(w, line)
+			prev = line
+		}
 		select {
 		case <-ctx.Done():
 			fmt.Fprintln(w, "\nstopped following; the execution goes on ('weir rebalance stop' stops it)")
@@ -217,7 +238,7 @@ func printOptimization(w io.Writer, o *ccclient.Optimization, verbose bool) {
 	if s.LowerBoundBytes > 0 {
 		ratio = fmt.Sprintf(" (%.2fx)", s.DataToMoveBytes/s.LowerBoundBytes)
 	}
-	fmt.Fprintf(w, "Data to move: %.1f MB; lower bound %.1f MB%s\n", s.DataToMoveBytes/(1<<20), s.LowerBoundBytes/(1<<20), ratio)
+	fmt.Fprintf(w, "Data to move: %.1f MB; the least any plan reaching the disk targets moves: %.1f MB%s\n", s.DataToMoveBytes/(1<<20), s.LowerBoundBytes/(1<<20), ratio)
 	fmt.Fprintf(w, "Balancedness: %.1f -> %.1f\n\n", s.BalancednessBefore, s.BalancednessAfter)
 	printMovesPerBroker(w, o.Proposals)
 	if o.LoadBefore != nil {
@@ -346,7 +367,10 @@ func (rf *rebalanceFlags) statusCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "status",
 		Short: "Show the running execution's progress (or the last one's result)",
-		Args:  cobra.NoArgs,
+		Long: `Show the executor's state: the running execution's partitions and data moved
+and left, or the last execution's result.`,
+		Example: "  weir rebalance status\n  weir rebalance status -o json",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var st ccclient.State
 			var raw json.RawMessage
@@ -374,7 +398,11 @@ func (rf *rebalanceFlags) stopCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "stop",
 		Short: "Stop the running execution: cancel in-flight moves, remove throttles",
-		Args:  cobra.NoArgs,
+		Long: `Stop the running execution (Cruise Control's stop_proposal_execution): the
+reassignments in flight are cancelled, none is started, and the replication
+throttles the execution set are removed.`,
+		Example: "  weir rebalance stop",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var m struct {
 				Message string `json:"message"`
@@ -386,4 +414,14 @@ func (rf *rebalanceFlags) stopCmd() *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// isTerminal reports whether w is a terminal (a character device).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -145,7 +145,8 @@ func (r *optimizationResult) Text() string {
 	s := r.Summary
 	fmt.Fprintf(&sb, "Optimization has %d inter-broker replica(%d MB) moves, 0 intra-broker replica(0 MB) moves and %d leadership moves with a cluster model of %d recent windows and %.3f%% of the partitions covered.\n",
 		s.NumReplicaMovements, s.DataToMoveMB, s.NumLeaderMovements, s.RecentWindows, s.MonitoredPartitionsPercentage)
-	fmt.Fprintf(&sb, "Lower bound on data to move: %.1f MB. Balancedness score before %.3f, after %.3f.\nExcluded Topics: %v.\n\n",
+	fmt.Fprintf(&sb, "Data to move %.1f MB; the least any plan reaching the disk targets moves: %.1f MB. Balancedness score before %.3f, after %.3f.\nExcluded Topics: %v.\n\n",
+		s.DataToMoveBytes/mb,
 		s.LowerBoundBytes/mb, s.BalancednessBefore, s.BalancednessAfter, s.ExcludedTopics)
 	for _, g := range r.GoalSummary {
 		fmt.Fprintf(&sb, "%-40s %s\n", g.Goal, g.Status)

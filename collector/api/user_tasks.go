@@ -6,6 +6,7 @@ import (
 	"github.com/weirhq/weir/collector/executor"
 	"slices"
 	"strings"
+	"time"
 )
 
 // userTaskInfo is Cruise Control's UserTaskInfo.
@@ -93,9 +94,10 @@ func lower(s []string) []string {
 // Text lists the tasks.
 func (u *userTaskState) Text() string {
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "%-38s%-20s%-22s%-16s%s\n", "USER TASK ID", "CLIENT ADDRESS", "START TIME", "STATUS", "REQUEST URL")
+	fmt.Fprintf(&sb, "%-38s%-22s%-26s%-20s%s\n", "USER TASK ID", "CLIENT ADDRESS", "START TIME", "STATUS", "REQUEST URL")
 	for _, t := range u.UserTasks {
-		fmt.Fprintf(&sb, "%-38s%-20s%-22d%-16s%s\n", t.UserTaskID, t.ClientIdentity, t.StartMs, t.Status, t.RequestURL)
+		start := time.UnixMilli(t.StartMs).UTC().Format("2006-01-02T15:04:05.000Z")
+		fmt.Fprintf(&sb, "%-38s%-22s%-26s%-20s%s\n", t.UserTaskID, t.ClientIdentity, start, t.Status, t.RequestURL)
 	}
 	return sb.String()
 }
