@@ -35,6 +35,10 @@ func (s *state) indexBrokers(destinations []int32) {
 		}
 	}
 	s.racks = len(hostRacks)
+	s.hostRack = make([]bool, len(racks))
+	for k := range hostRacks {
+		s.hostRack[k] = true
+	}
 }
 
 // rackIndex numbers racks in broker order; a broker without a rack gets a

@@ -6,13 +6,14 @@ import (
 	"github.com/weirhq/weir/collector/model"
 )
 
-// newUsageDistributionGoal keeps each hosting broker's utilization of r
-// (load ÷ capacity) within [mean·max(0, 2−t), mean·t] of the mean
-// utilization, t the resource's balance threshold; the mean is the
-// cluster's total load over the hosting brokers' total capacity. Below
-// the low utilization threshold the goal holds trivially. A broker without
-// a known capacity (0) is left out, its load too. Optimization
-// aims for half the band (mean·(1 ± (t−1)/2)).
+// newUsageDistributionGoal keeps each hosting broker's load of r within
+// [c·max(0, 2−t), c·t] of its target c, t the resource's balance
+// threshold; c is the mean utilization (the cluster's total load over the
+// hosting brokers' total capacity) × the broker's capacity, or the share
+// rack awareness lets its rack reach (rack_share.go). Below the low
+// utilization threshold the goal holds trivially. A broker without a
+// known capacity (0) is left out, its load too. Optimization aims for
+// half the band (c·(1 ± (t−1)/2)).
 func newUsageDistributionGoal(cfg *Config, r model.Resource) goal {
 	t, low := cfg.BalanceThreshold[r], cfg.LowUtilizationThreshold[r]
 	return &brokerGoal{
@@ -23,8 +24,13 @@ func newUsageDistributionGoal(cfg *Config, r model.Resource) goal {
 		limits: func(g *brokerGoal, s *state) {
 			mean := meanUtilization(s, r)
 			g.tlo, g.thi = make([]float64, s.nb), make([]float64, s.nb)
+			capacity := func(b int) float64 { return s.c.Brokers[b].Capacity[r] }
+			targets := s.rackTargets(g.m, g.covers, mean*coveredSum(g, s, capacity), capacity)
 			for b := range s.nb {
-				c := mean * s.c.Brokers[b].Capacity[r]
+				c := mean * capacity(b)
+				if targets != nil && g.covers(s, b) {
+					c = targets[b]
+				}
 				g.center[b] = c
 				g.lo[b], g.hi[b] = c*max(0, 2-t), c*t
 				g.tlo[b], g.thi[b] = c*(1-(t-1)*balanceMargin), c*(1+(t-1)*balanceMargin)
@@ -53,8 +59,10 @@ func meanUtilization(s *state, r model.Resource) float64 {
 	return model.Utilization(load, capacity)
 }
 
-// countBand sets a count goal's limits: [floor(mean·max(0, 2−t)),
-// ceil(mean·t)] over the covered brokers, mean the total over them.
+// countBand sets a count goal's limits: [floor(c·max(0, 2−t)),
+// ceil(c·t)] around each broker's target c, the mean (the total over the
+// covered brokers) or the share rack awareness lets its rack reach split
+// over the rack's covered brokers.
 func countBand(g *brokerGoal, s *state, t float64) {
 	var total float64
 	n := 0
@@ -65,8 +73,24 @@ func countBand(g *brokerGoal, s *state, t float64) {
 		}
 	}
 	mean := total / float64(max(n, 1))
+	targets := s.rackTargets(g.m, g.covers, total, func(int) float64 { return 1 })
 	for b := range s.nb {
-		g.center[b] = mean
-		g.lo[b], g.hi[b] = math.Floor(mean*max(0, 2-t)), math.Ceil(mean*t)
+		c := mean
+		if targets != nil && g.covers(s, b) {
+			c = targets[b]
+		}
+		g.center[b] = c
+		g.lo[b], g.hi[b] = math.Floor(c*max(0, 2-t)), math.Ceil(c*t)
 	}
+}
+
+// coveredSum is Σ weight(b) over the brokers g covers.
+func coveredSum(g *brokerGoal, s *state, weight func(b int) float64) float64 {
+	var sum float64
+	for b := range s.nb {
+		if g.covers(s, b) {
+			sum += weight(b)
+		}
+	}
+	return sum
 }

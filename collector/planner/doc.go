@@ -39,18 +39,43 @@
 //   - Disk/NetworkInbound/NetworkOutbound/CpuCapacityGoal: a broker's load
 //     stays under capacity × <resource>.capacity.threshold.
 //   - ReplicaDistributionGoal, LeaderReplicaDistributionGoal: counts within
-//     [floor(mean·max(0, 2−t)), ceil(mean·t)].
+//     [floor(c·max(0, 2−t)), ceil(c·t)], c the broker's target (below).
 //   - PotentialNwOutGoal: the outbound network a broker would carry leading
 //     all its replicas stays under its outbound capacity threshold.
-//   - Disk/NetworkInbound/NetworkOutbound/CpuUsageDistributionGoal:
-//     utilization within [mean·max(0, 2−t), mean·t] of the mean utilization
-//     (total load ÷ total capacity of the brokers that may host); nothing to
-//     do below <resource>.low.utilization.threshold.
+//   - Disk/NetworkInbound/NetworkOutbound/CpuUsageDistributionGoal: load
+//     within [c·max(0, 2−t), c·t] of the broker's target c; nothing to do
+//     below <resource>.low.utilization.threshold (of the mean utilization).
 //   - TopicReplicaDistributionGoal: per topic and broker, within
-//     [max(0, floor(mean − gap)), ceil(mean + gap)],
-//     gap = clamp(mean·(t−1), min.gap, max.gap).
+//     [max(0, floor(c − gap)), ceil(c + gap)], gap = clamp(c·(t−1),
+//     min.gap, max.gap), c the topic's target for the broker.
 //   - LeaderBytesInDistributionGoal: inbound bytes of led partitions under
-//     mean·t (network.inbound.balance.threshold).
+//     c·t (network.inbound.balance.threshold).
+//
+// A distribution goal's target c for a broker is the cluster mean: the
+// total ÷ the covered brokers for counts, the mean utilization (total load
+// ÷ total capacity of the brokers that may host) × its capacity for loads.
+// With RackAwareGoal among the plan's goals it is what rack awareness lets
+// the broker's rack reach (rack_share.go). With R racks (counted over the
+// brokers that may host) and a = ceil(RF ÷ R), a rack holds between
+// m = max(0, RF − a·(R−1)) and M = min(a, RF) replicas of a partition;
+// with RF = R exactly one. Rack k's share of a figure therefore lies in
+// [lo_k, hi_k]: the sums over the partitions of the least and the most m
+// and M replicas carry (a leader replica carries the partition's leader
+// load, the others the follower load; an excluded topic's replicas count
+// where they are). Rack k's target share is S_k = clamp(λ·W_k, lo_k,
+// hi_k), W_k the capacity (count, for counts) of its covered brokers, λ
+// the level at which Σ S_k is the total (bisection; O(partitions + brokers)
+// per goal, per topic for the topic goal); a broker's target is
+// S_k × its capacity (or 1) ÷ W_k. When the mean fits every rack (λ =
+// total ÷ ΣW puts each λ·W_k in [lo_k, hi_k]: the same brokers per rack,
+// no racks, RF below the rack count with room to spare) the targets are
+// the mean's exactly; so are they when a broker that may host is left out
+// of the goal (no capacity of the resource, Demoted for leader goals)
+// while a rack must hold a minimum. So with brokers 1–3 in racks a, b, c,
+// every partition RF 3, and broker 4 added to rack a, brokers 2 and 3
+// keep every partition and brokers 1 and 4 aim at half of rack a's
+// replicas, disk, network and CPU each, not at a quarter of the
+// cluster's.
 //
 // A broker without a known capacity of a resource (0) is left out of that
 // resource's capacity and distribution rules, its load too, as
@@ -79,7 +104,7 @@
 // target, else the largest that narrows it; among equal amounts the
 // smallest on disk. Brokers below the target are filled the same way from
 // the most loaded. Distribution goals aim for half their band
-// (mean·(1 ± (t−1)/2)) and later goals are held to that target, so the
+// (c·(1 ± (t−1)/2)) and later goals are held to that target, so the
 // result sits near the mean, not at the band's edge. Capacity goals first
 // fill receivers only to the mean utilization, so a hot spot spreads
 // rather than moves.
@@ -88,10 +113,12 @@
 // the final placement with the model's, one model.Move per changed
 // partition, the final leader first in NewReplicas.
 //
-// LowerBound is Σ_b max(0, disk_b − target_b) over all brokers, where
-// target_b is the total disk used × b's share of the disk capacity of the
-// brokers that may host (Alive, New, Demoted), and 0 for Dead and Removing
-// brokers: no plan reaching those targets copies less.
+// LowerBound is Σ_b max(0, disk_b − target_b) over all brokers, on the
+// model's placement, where target_b is the total disk used × b's share of
+// the disk capacity of the brokers that may host (Alive, New, Demoted), or
+// with RackAwareGoal b's achievable disk target (its rack's share S_k
+// split by capacity, as above), and 0 for Dead and Removing brokers: no
+// plan reaching those targets copies less.
 //
 // # Determinism
 //
@@ -114,6 +141,7 @@
 //	leadership.go      leadership moves for broker goals
 //	swap.go            swaps for broker goals
 //	capacity.go, distribution.go  the shared capacity and distribution rules
+//	rack_share.go      the distribution goals' targets rack awareness allows
 //	rack_aware.go, replica_capacity.go, disk_capacity.go, network_inbound_capacity.go,
 //	network_outbound_capacity.go, cpu_capacity.go, replica_distribution.go,
 //	potential_nw_out.go, disk_distribution.go, network_inbound_distribution.go,

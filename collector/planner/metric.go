@@ -46,6 +46,25 @@ func (m metric) change(d *delta) float64 {
 	return d.leaderIn
 }
 
+// weights gives, per partition, what its leader and each follower
+// replica add to the figure.
+func (m metric) weights(s *state) func(p int32) (lead, follow float64) {
+	return func(p int32) (float64, float64) {
+		pp := &s.parts[p]
+		switch m.kind {
+		case metricLoad:
+			return pp.lead[m.r], pp.follow[m.r]
+		case metricReplicas:
+			return 1, 1
+		case metricLeaders:
+			return 1, 0
+		case metricPnwOut:
+			return pp.lead[model.NetworkOut], pp.lead[model.NetworkOut]
+		}
+		return pp.lead[model.NetworkIn], 0
+	}
+}
+
 // replicaAmount is how much moving p's replica off b lowers b's figure.
 func (m metric) replicaAmount(s *state, p, b int32) float64 {
 	d := [2]delta{}

@@ -3,6 +3,7 @@ package planner
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/weirhq/weir/collector/model"
@@ -65,6 +66,8 @@ func (s *state) run(defs []goalDef) ([]model.GoalResult, error) {
 	goals := make([]goal, len(defs))
 	var hard []goal
 	results := make([]model.GoalResult, len(defs))
+	s.rackAware = slices.ContainsFunc(defs, func(d goalDef) bool { return d.Name == "RackAwareGoal" })
+	s.lb = s.lowerBound()
 	for i, d := range defs {
 		goals[i] = d.build(s.cfg)
 		goals[i].init(s)

@@ -9,7 +9,7 @@ import (
 
 // proposal lists one move per changed partition and sums up the plan.
 func (s *state) proposal(results []model.GoalResult) (*model.Proposal, error) {
-	prop := &model.Proposal{Goals: results, Before: model.ComputeStats(s.c), LowerBound: s.lowerBound()}
+	prop := &model.Proposal{Goals: results, Before: model.ComputeStats(s.c), LowerBound: s.lb}
 	for p := range int32(len(s.parts)) {
 		if m, ok := s.move(p); ok {
 			prop.Moves = append(prop.Moves, m)
@@ -54,10 +54,12 @@ func (s *state) move(p int32) (model.Move, bool) {
 		NewReplicas: ids, OldLeader: mp.Leader, Size: mp.Load.Size}, true
 }
 
-// lowerBound is the least data any plan reaching the disk targets must
+// lowerBound, computed on the model's placement before any move, is the least data any plan reaching the disk targets must
 // copy: Σ_b max(0, disk_b − target_b) over all brokers, where target_b is
 // total disk × b's share of the disk capacity of the brokers that may host
-// (Alive, New, Demoted), and 0 for Dead and Removing brokers.
+// (Alive, New, Demoted), or with RackAwareGoal the share its rack can
+// reach split by capacity (rack_share.go), and 0 for Dead and Removing
+// brokers.
 func (s *state) lowerBound() float64 {
 	var total, capacity, lb float64
 	for b := range s.nb {
@@ -66,9 +68,14 @@ func (s *state) lowerBound() float64 {
 			capacity += s.c.Brokers[b].Capacity[model.Disk]
 		}
 	}
+	diskCapacity := func(b int) float64 { return s.c.Brokers[b].Capacity[model.Disk] }
+	targets := s.rackTargets(metric{kind: metricLoad, r: model.Disk}, hosting, total, diskCapacity)
 	for b := range s.nb {
 		target := 0.0
-		if s.canHost[b] && capacity > 0 {
+		switch {
+		case targets != nil:
+			target = targets[b]
+		case s.canHost[b] && capacity > 0:
 			target = total * s.c.Brokers[b].Capacity[model.Disk] / capacity
 		}
 		lb += max(0, s.disk0[b]-target)

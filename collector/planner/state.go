@@ -38,19 +38,25 @@ type topic struct {
 // their index in the model's slices; every figure a goal reads is kept
 // incrementally, so an action costs O(replication factor).
 type state struct {
-	c       *model.Cluster
-	cfg     *Config
-	nb      int
-	load    []brokerLoad
-	parts   []partition
-	slots   []int32   // current replica broker indices, partition by partition
-	orig    []int32   // slots as the model had them
-	disk0   []float64 // disk used per broker in the model
-	hosted  [][]int32 // partition indices per broker; entries go stale when a replica leaves
-	rack    []int32   // rack index per broker; a broker without a rack is a rack of its own
-	racks   int
-	topics  []topic
-	byTopic []int32 // replica count per (topic, broker): topic*nb + broker
+	c      *model.Cluster
+	cfg    *Config
+	nb     int
+	load   []brokerLoad
+	parts  []partition
+	slots  []int32   // current replica broker indices, partition by partition
+	orig   []int32   // slots as the model had them
+	disk0  []float64 // disk used per broker in the model
+	hosted [][]int32 // partition indices per broker; entries go stale when a replica leaves
+	rack   []int32   // rack index per broker; a broker without a rack is a rack of its own
+	racks  int
+	// hostRack marks the rack indices with a broker that may host;
+	// rackAware is set when RackAwareGoal is one of the plan's goals, so
+	// the distribution goals aim at what it lets each rack hold.
+	hostRack  []bool
+	rackAware bool
+	lb        float64 // the proposal's LowerBound, of the model's placement
+	topics    []topic
+	byTopic   []int32 // replica count per (topic, broker): topic*nb + broker
 
 	canHost []bool // Alive, New, Demoted
 	canLead []bool // Alive, New

@@ -13,11 +13,15 @@ import (
 // the topic's replicas over the hosting brokers and
 // gap = clamp(mean·(t−1), min.gap, max.gap), hi = ceil(mean + gap) and
 // lo = max(0, floor(mean − gap)); t = topic.replica.count.balance.threshold,
-// min.gap and max.gap topic.replica.count.balance.{min,max}.gap.
+// min.gap and max.gap topic.replica.count.balance.{min,max}.gap. With
+// RackAwareGoal, a topic whose racks cannot each hold the mean's share
+// takes mean per rack instead: the rack's achievable share of the topic's
+// replicas (rack_share.go) over its hosting brokers.
 type topicReplicaGoal struct {
 	t              float64
 	minGap, maxGap float64
-	lo, hi         []float64 // per topic
+	lo, hi         []float64   // per topic
+	byRack         [][]float64 // per topic, nil or lo and hi per rack index: lo_k = [2k], hi_k = [2k+1]
 }
 
 func newTopicReplicaDistributionGoal(cfg *Config) goal {
@@ -35,15 +39,63 @@ func (g *topicReplicaGoal) init(s *state) {
 		}
 	}
 	g.lo, g.hi = make([]float64, len(s.topics)), make([]float64, len(s.topics))
+	g.byRack = make([][]float64, len(s.topics))
+	perRack := g.hostsPerRack(s)
 	for t, tp := range s.topics {
 		replicas := 0
 		for p := tp.start; p < tp.end; p++ {
 			replicas += int(s.parts[p].rf)
 		}
 		mean := float64(replicas) / float64(max(hosts, 1))
-		gap := min(max(mean*(g.t-1), g.minGap), g.maxGap)
-		g.lo[t], g.hi[t] = max(0, math.Floor(mean-gap)), math.Ceil(mean+gap)
+		g.lo[t], g.hi[t] = g.band(mean)
+		g.byRack[t] = g.rackBands(s, tp, float64(replicas), perRack)
 	}
+}
+
+// band is [max(0, floor(mean − gap)), ceil(mean + gap)].
+func (g *topicReplicaGoal) band(mean float64) (lo, hi float64) {
+	gap := min(max(mean*(g.t-1), g.minGap), g.maxGap)
+	return max(0, math.Floor(mean-gap)), math.Ceil(mean + gap)
+}
+
+// hostsPerRack counts the hosting brokers per rack index.
+func (g *topicReplicaGoal) hostsPerRack(s *state) []float64 {
+	n := make([]float64, s.rackCount())
+	for b := range s.nb {
+		if s.canHost[b] {
+			n[s.rack[b]]++
+		}
+	}
+	return n
+}
+
+// rackBands is the topic's band per rack when rack awareness keeps some
+// rack from the mean's share, else nil.
+func (g *topicReplicaGoal) rackBands(s *state, tp topic, replicas float64, perRack []float64) []float64 {
+	if !s.rackAware || s.racks < 2 {
+		return nil
+	}
+	lo, hi := s.rackBounds(metric{kind: metricReplicas}.weights(s), tp.start, tp.end)
+	shares := s.rackShares(replicas, perRack, lo, hi)
+	if shares == nil {
+		return nil
+	}
+	out := make([]float64, 2*len(shares))
+	for k, share := range shares {
+		if perRack[k] > 0 {
+			out[2*k], out[2*k+1] = g.band(share / perRack[k])
+		}
+	}
+	return out
+}
+
+// limits is the band of topic t on broker b.
+func (g *topicReplicaGoal) limits(s *state, t, b int32) (lo, hi float64) {
+	if r := g.byRack[t]; r != nil {
+		k := s.rack[b]
+		return r[2*k], r[2*k+1]
+	}
+	return g.lo[t], g.hi[t]
 }
 
 func (g *topicReplicaGoal) count(s *state, t, b int32) float64 {
@@ -51,7 +103,8 @@ func (g *topicReplicaGoal) count(s *state, t, b int32) float64 {
 }
 
 func (g *topicReplicaGoal) off(s *state, t, b int32, change float64) float64 {
-	return outside(g.count(s, t, b)+change, g.lo[t], g.hi[t])
+	lo, hi := g.limits(s, t, b)
+	return outside(g.count(s, t, b)+change, lo, hi)
 }
 
 func (g *topicReplicaGoal) topicOK(s *state, t int32) bool {
@@ -100,11 +153,13 @@ func (g *topicReplicaGoal) optimize(s *state) {
 // onto the brokers holding fewest of it, then onto brokers below lo.
 func (g *topicReplicaGoal) balanceTopic(s *state, t int32) {
 	for _, b := range g.brokers(s, t) {
-		for g.count(s, t, b) > g.hi[t] && g.moveOne(s, t, b, -1) {
+		_, hi := g.limits(s, t, b)
+		for g.count(s, t, b) > hi && g.moveOne(s, t, b, -1) {
 		}
 	}
 	for _, b := range g.brokers(s, t) {
-		for g.count(s, t, b) < g.lo[t] && g.moveOne(s, t, -1, b) {
+		lo, _ := g.limits(s, t, b)
+		for g.count(s, t, b) < lo && g.moveOne(s, t, -1, b) {
 		}
 	}
 }
