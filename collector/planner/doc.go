@@ -105,7 +105,7 @@
 // smallest on disk. Brokers below the target are filled the same way from
 // the most loaded. Distribution goals aim for half their band
 // (c·(1 ± (t−1)/2)) and later goals are held to that target, so the
-// result sits near the mean, not at the band's edge. Capacity goals first
+// result sits near the target, not at the band's edge. Capacity goals first
 // fill receivers only to the mean utilization, so a hot spot spreads
 // rather than moves.
 //

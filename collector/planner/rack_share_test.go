@@ -163,7 +163,7 @@ func TestBalancedRacksKeepTheMean(t *testing.T) {
 // model, re-scored against its achievable targets; and those targets
 // add up to the cluster's total.
 func TestUnevenRackProperties(t *testing.T) {
-	checked := 0
+	checked, pinned := 0, 0
 	for seed := range uint64(40) {
 		r := rand.New(rand.NewPCG(seed, 17))
 		racks := 2 + r.IntN(3)
@@ -188,9 +188,17 @@ func TestUnevenRackProperties(t *testing.T) {
 			t.Fatal(err)
 		}
 		checked += checkAchieved(t, seed, after, &o, p.Goals)
+		if sp.rf == racks {
+			pinnedReplicaTargets(t, seed, after, &o)
+			pinned++
+		}
 	}
-	if checked == 0 {
-		t.Fatal("no distribution goal reported FIXED or NO-ACTION")
+	if pinned == 0 {
+		t.Error("no random cluster had RF = racks")
+	}
+	t.Logf("%d goals re-scored", checked)
+	if checked < 40*5 {
+		t.Fatalf("only %d distribution goals reported FIXED or NO-ACTION over 40 plans", checked)
 	}
 }
 
@@ -231,5 +239,28 @@ func checkTargetsSum(t *testing.T, seed uint64, name string, s *state, g *broker
 	}
 	if math.Abs(total-targets) > 1e-6*(1+total) {
 		t.Errorf("seed %d: %s: targets sum to %g, the total is %g", seed, name, targets, total)
+	}
+}
+
+// pinnedReplicaTargets: with RF = racks every rack holds one replica of
+// each partition, so a broker's replica target is the partition count
+// over its rack's brokers that may host.
+func pinnedReplicaTargets(t *testing.T, seed uint64, c *model.Cluster, o *Options) {
+	t.Helper()
+	perRack := map[string]float64{}
+	for _, b := range c.Brokers {
+		if b.State.CanHost() {
+			perRack[b.Rack]++
+		}
+	}
+	s := newState(c, o)
+	s.rackAware = true
+	g := newReplicaDistributionGoal(&o.Config).(*brokerGoal)
+	g.init(s)
+	for i, b := range c.Brokers {
+		want := float64(len(c.Partitions)) / perRack[b.Rack]
+		if math.Abs(g.center[i]-want) > 1e-9*want {
+			t.Errorf("seed %d: broker %d (%s): replica target %g, want %g", seed, b.ID, b.Rack, g.center[i], want)
+		}
 	}
 }
