@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that the e2e tests drive as real Kafka clients:
 # kcat (librdkafka), python3-kafka (kafka-python) and python3-confluent-kafka;
-# and prometheus (which ships promtool), the server the agent's e2e test scrapes with.
+# prometheus (which ships promtool), the server the agent's e2e test scrapes with and the rules'
+# unit tests run under; and prometheus-alertmanager, which the live alert test and weir up drive.
 # Installs only what is missing, and says what it installs.
 set -euo pipefail
 
@@ -9,6 +10,7 @@ py=/usr/bin/python3 # Debian's interpreter: a pyenv python on PATH does not see 
 missing=()
 command -v kcat >/dev/null 2>&1 || missing+=(kcat)
 { [ -x /usr/bin/prometheus ] && [ -x /usr/bin/promtool ]; } || missing+=(prometheus)
+[ -x /usr/bin/prometheus-alertmanager ] || missing+=(prometheus-alertmanager)
 if ! [ -x "$py" ]; then
 	missing+=(python3 python3-kafka python3-confluent-kafka)
 else
@@ -17,7 +19,7 @@ else
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then
-	echo "install-deps: kcat, python3-kafka, python3-confluent-kafka and prometheus are present"
+	echo "install-deps: kcat, python3-kafka, python3-confluent-kafka, prometheus and prometheus-alertmanager are present"
 	exit 0
 fi
 
