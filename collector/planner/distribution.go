@@ -13,7 +13,10 @@ import (
 // rack awareness lets its rack reach (rack_share.go). Below the low
 // utilization threshold the goal holds trivially. A broker without a
 // known capacity (0) is left out, its load too. Optimization aims for
-// half the band (c·(1 ± (t−1)/2)).
+// half the band (c·(1 ± (t−1)/2)); shedding fills receivers to c first,
+// and only then to the band's upper half, so an empty broker is not
+// filled to the top of its band (where the later goals could neither add
+// to it nor swap onto it).
 func newUsageDistributionGoal(cfg *Config, r model.Resource) goal {
 	t, low := cfg.BalanceThreshold[r], cfg.LowUtilizationThreshold[r]
 	return &brokerGoal{
@@ -38,6 +41,7 @@ func newUsageDistributionGoal(cfg *Config, r model.Resource) goal {
 					g.lo[b], g.hi[b], g.tlo[b], g.thi[b] = math.Inf(-1), inf, math.Inf(-1), inf
 				}
 			}
+			g.fillTo = g.center
 		},
 	}
 }

@@ -76,6 +76,8 @@
 // keep every partition and brokers 1 and 4 aim at half of rack a's
 // replicas, disk, network and CPU each, not at a quarter of the
 // cluster's.
+// The capacity goals and PotentialNwOutGoal bound a broker against its
+// capacity, not a mean, and keep their limits.
 //
 // A broker without a known capacity of a resource (0) is left out of that
 // resource's capacity and distribution rules, its load too, as
@@ -106,8 +108,9 @@
 // the most loaded. Distribution goals aim for half their band
 // (c·(1 ± (t−1)/2)) and later goals are held to that target, so the
 // result sits near the target, not at the band's edge. Capacity goals first
-// fill receivers only to the mean utilization, so a hot spot spreads
-// rather than moves.
+// fill receivers only to the mean utilization, and usage distribution
+// goals only to the target c, so a hot spot spreads rather than moves and
+// the first receivers keep room for the later goals' swaps.
 //
 // A replica moved back where it started is no move: the proposal compares
 // the final placement with the model's, one model.Move per changed
