@@ -89,6 +89,7 @@ type Supervisor struct {
 
 	exits   chan exitEvent
 	readies chan readyEvent
+	cmds    chan command  // Add, Hold, Release, from other goroutines
 	done    chan struct{} // closed when Run stops receiving events
 	wg      sync.WaitGroup
 }
@@ -103,6 +104,10 @@ type child struct {
 	stopReady context.CancelFunc
 	restarts  Restarts
 	restartAt time.Time
+	// held: stopped on purpose (Hold) and not restarted until Release;
+	// waiters hear when a held run has exited.
+	held    bool
+	waiters []chan error
 }
 
 type exitEvent struct {
@@ -125,6 +130,7 @@ func NewSupervisor(procs []Process, opts Options) *Supervisor {
 		opts:    opts,
 		exits:   make(chan exitEvent),
 		readies: make(chan readyEvent),
+		cmds:    make(chan command),
 		done:    make(chan struct{}),
 	}
 	for _, p := range procs {
@@ -159,6 +165,8 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			err = s.onReady(ev)
 		case <-restart.C:
 			s.restartDue(ctx)
+		case cmd := <-s.cmds:
+			cmd.reply <- cmd.run(ctx, s)
 		}
 		if err != nil {
 			return s.stopAll(err)
@@ -250,6 +258,10 @@ func (s *Supervisor) onExit(ev exitEvent) error {
 	c.stopReady()
 	c.cmd = nil
 	how := exitReason(ev.err)
+	if c.held {
+		s.heldExited(c, how)
+		return nil
+	}
 	c.exited("exited (" + how + ")")
 	if !s.up && !c.Optional {
 		return fmt.Errorf("%s exited (%s) before it was ready; the end of %s:\n%s", c.Name, how, c.LogPath, logTail(c.LogPath, 15))
@@ -399,6 +411,10 @@ func (s *Supervisor) stopped(ev exitEvent) {
 	how := exitReason(ev.err)
 	c.exited("stopped (" + how + ")")
 	c.cmd, c.state = nil, Stopped
+	for _, w := range c.waiters {
+		w <- nil
+	}
+	c.waiters = nil
 	s.opts.Logger.Printf("%s stopped (%s)", c.Name, how)
 }
 
