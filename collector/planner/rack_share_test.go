@@ -264,3 +264,28 @@ func pinnedReplicaTargets(t *testing.T, seed uint64, c *model.Cluster, o *Option
 		}
 	}
 }
+
+// TestRackShares: the water-filling of the racks' shares. Racks that
+// cannot hold the mean's share take their bound; the others share the
+// rest by weight.
+func TestRackShares(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		total     float64
+		w, lo, hi []float64
+		want      []float64 // nil: the mean fits
+	}{
+		{"balanced", 30, []float64{1, 1, 1}, []float64{10, 10, 10}, []float64{10, 10, 10}, nil},
+		{"4 brokers in 3 racks, RF 3", 45, []float64{2, 1, 1}, []float64{15, 15, 15}, []float64{15, 15, 15}, []float64{15, 15, 15}},
+		{"RF 2 below 3 racks, room to spare", 20, []float64{2, 2, 1}, []float64{0, 0, 0}, []float64{10, 10, 10}, nil},
+		{"RF 2, 5+1+1 brokers", 20, []float64{5, 1, 1}, []float64{0, 0, 0}, []float64{10, 10, 10}, []float64{10, 5, 5}},
+		{"RF 3 in 2 racks, 3+1 brokers", 30, []float64{3, 1}, []float64{10, 10}, []float64{20, 20}, []float64{20, 10}},
+		{"by capacity", 40, []float64{1, 3}, []float64{15, 15}, []float64{30, 30}, []float64{15, 25}},
+	} {
+		s := &state{hostRack: slices.Repeat([]bool{true}, len(tc.w))}
+		got := s.rackShares(tc.total, tc.w, tc.lo, tc.hi)
+		if (got == nil) != (tc.want == nil) || !slices.EqualFunc(got, tc.want, func(x, y float64) bool { return math.Abs(x-y) < 1e-9 }) {
+			t.Errorf("%s: shares %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
