@@ -58,7 +58,7 @@ func writeAgents(s Spec, l Layout, exe string) ([]Process, error) {
 		}
 		metrics := "http://" + b.Agent(s.Host) + "/metrics"
 		procs = append(procs, Process{
-			Name:     fmt.Sprintf("agent %d", b.ID),
+			Name:     agentName(b.ID),
 			Path:     exe,
 			Args:     []string{"agent", "--config", l.AgentConfig(b.ID)},
 			LogPath:  l.AgentLog(b.ID),

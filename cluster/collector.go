@@ -45,7 +45,7 @@ func writeCollector(s Spec, l Layout, exe string) (Process, error) {
 	}
 	health := "http://" + s.Collector() + "/healthz"
 	return Process{
-		Name:     "collector",
+		Name:     collectorName,
 		Path:     exe,
 		Args:     []string{"collector", "--config", l.CollectorConfig()},
 		LogPath:  l.CollectorLog(),

@@ -64,36 +64,51 @@ type AgentEndpoint struct {
 }
 
 // endpoints builds the document from the spec and the supervisor's
-// statuses, which list the brokers first, in id order, then any agents,
-// then the collector if it runs.
+// statuses, matched by process name ("broker N", "agent N", "collector"),
+// so processes added while the cluster runs find their place.
 func endpoints(s Spec, l Layout, st []Status, now time.Time) Endpoints {
+	byName := make(map[string]Status, len(st))
+	for _, x := range st {
+		byName[x.Name] = x
+	}
 	e := Endpoints{ClusterID: s.ClusterID, Bootstrap: s.Bootstrap(), UpPID: os.Getpid(), Updated: now.UTC()}
-	for i, b := range s.Brokers {
+	for _, b := range s.Brokers {
 		admin := "http://" + b.Admin(s.Host)
+		bs := byName[brokerName(b.ID)]
 		e.Brokers = append(e.Brokers, BrokerEndpoint{
 			ID: b.ID, Kafka: b.Kafka(s.Host), Admin: admin, Metrics: admin + "/metrics", Rack: b.Rack,
 			DataDir: l.DataDir(b.ID), Config: l.ConfigPath(b.ID), Log: l.LogPath(b.ID),
-			PID: st[i].PID, State: st[i].State, Restarts: st[i].Restarts,
+			PID: bs.PID, State: orState(bs.State), Restarts: bs.Restarts,
 		})
+		if a, ok := byName[agentName(b.ID)]; ok {
+			e.Agents = append(e.Agents, AgentEndpoint{
+				BrokerID: b.ID, Metrics: "http://" + b.Agent(s.Host) + "/metrics",
+				NodeMetrics: "http://" + b.AgentNode(s.Host) + "/metrics",
+				Config:      l.AgentConfig(b.ID), Log: l.AgentLog(b.ID),
+				PID: a.PID, State: a.State, Restarts: a.Restarts,
+			})
+		}
 	}
-	rest := st[len(s.Brokers):]
-	if n := len(rest); n > 0 && rest[n-1].Name == "collector" {
-		c := rest[n-1]
+	if c, ok := byName[collectorName]; ok {
 		base := "http://" + s.Collector()
 		e.Collector = &CollectorEndpoint{API: base + "/kafkacruisecontrol/", Metrics: base + "/metrics",
 			Config: l.CollectorConfig(), Log: l.CollectorLog(), PID: c.PID, State: c.State, Restarts: c.Restarts}
-		rest = rest[:n-1]
-	}
-	for i, a := range rest {
-		b := s.Brokers[i]
-		e.Agents = append(e.Agents, AgentEndpoint{
-			BrokerID: b.ID, Metrics: "http://" + b.Agent(s.Host) + "/metrics",
-			NodeMetrics: "http://" + b.AgentNode(s.Host) + "/metrics",
-			Config:      l.AgentConfig(b.ID), Log: l.AgentLog(b.ID),
-			PID: a.PID, State: a.State, Restarts: a.Restarts,
-		})
 	}
 	return e
+}
+
+// Process names, as the supervisor and endpoints.json know them.
+func brokerName(id int) string { return fmt.Sprintf("broker %d", id) }
+func agentName(id int) string  { return fmt.Sprintf("agent %d", id) }
+
+const collectorName = "collector"
+
+// orState is a broker's state, stopped when the supervisor does not run it.
+func orState(s State) State {
+	if s == "" {
+		return Stopped
+	}
+	return s
 }
 
 // WriteEndpoints writes e to the layout's endpoints.json atomically.

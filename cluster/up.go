@@ -139,7 +139,7 @@ func writeBrokers(s Spec, l Layout, exe string) ([]Process, error) {
 			return nil, fmt.Errorf("writing broker %d's config: %w", b.ID, err)
 		}
 		procs = append(procs, Process{
-			Name:    fmt.Sprintf("broker %d", b.ID),
+			Name:    brokerName(b.ID),
 			Path:    exe,
 			Args:    []string{"broker", "--config", l.ConfigPath(b.ID)},
 			LogPath: l.LogPath(b.ID),
