@@ -49,28 +49,38 @@ func (s Spec) AgentConfig(l Layout, b BrokerSpec) ([]byte, error) {
 func writeAgents(s Spec, l Layout, exe string) ([]Process, error) {
 	var procs []Process
 	for _, b := range s.Brokers {
-		cfg, err := s.AgentConfig(l, b)
+		p, err := agentProcess(s, l, exe, b)
 		if err != nil {
 			return nil, err
 		}
-		if err := writeFileAtomic(l.AgentConfig(b.ID), cfg); err != nil {
-			return nil, fmt.Errorf("writing agent %d's config: %w", b.ID, err)
-		}
-		metrics := "http://" + b.Agent(s.Host) + "/metrics"
-		procs = append(procs, Process{
-			Name:     agentName(b.ID),
-			Path:     exe,
-			Args:     []string{"agent", "--config", l.AgentConfig(b.ID)},
-			LogPath:  l.AgentLog(b.ID),
-			PIDPath:  l.AgentPID(b.ID),
-			Where:    "serving " + metrics,
-			Optional: true,
-			Ready: func(ctx context.Context) error {
-				ctx, cancel := context.WithTimeout(ctx, probeTimeout)
-				defer cancel()
-				return httpOK(ctx, metrics)
-			},
-		})
+		procs = append(procs, p)
 	}
 	return procs, nil
+}
+
+// agentProcess writes broker b's agent config and returns the agent's
+// process.
+func agentProcess(s Spec, l Layout, exe string, b BrokerSpec) (Process, error) {
+	cfg, err := s.AgentConfig(l, b)
+	if err != nil {
+		return Process{}, err
+	}
+	if err := writeFileAtomic(l.AgentConfig(b.ID), cfg); err != nil {
+		return Process{}, fmt.Errorf("writing agent %d's config: %w", b.ID, err)
+	}
+	metrics := "http://" + b.Agent(s.Host) + "/metrics"
+	return Process{
+		Name:     agentName(b.ID),
+		Path:     exe,
+		Args:     []string{"agent", "--config", l.AgentConfig(b.ID)},
+		LogPath:  l.AgentLog(b.ID),
+		PIDPath:  l.AgentPID(b.ID),
+		Where:    "serving " + metrics,
+		Optional: true,
+		Ready: func(ctx context.Context) error {
+			ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+			defer cancel()
+			return httpOK(ctx, metrics)
+		},
+	}, nil
 }

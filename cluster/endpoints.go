@@ -23,6 +23,8 @@ type Endpoints struct {
 	Brokers   []BrokerEndpoint   `json:"brokers"`
 	Agents    []AgentEndpoint    `json:"agents,omitempty"`
 	Collector *CollectorEndpoint `json:"collector,omitempty"`
+	// ControlPlane is the control plane's REST API (MSK's paths, /v1/...).
+	ControlPlane string `json:"control_plane"`
 }
 
 // CollectorEndpoint is the collector in endpoints.json.
@@ -71,7 +73,8 @@ func endpoints(s Spec, l Layout, st []Status, now time.Time) Endpoints {
 	for _, x := range st {
 		byName[x.Name] = x
 	}
-	e := Endpoints{ClusterID: s.ClusterID, Bootstrap: s.Bootstrap(), UpPID: os.Getpid(), Updated: now.UTC()}
+	e := Endpoints{ClusterID: s.ClusterID, Bootstrap: s.Bootstrap(), UpPID: os.Getpid(), Updated: now.UTC(),
+		ControlPlane: "http://" + s.Control()}
 	for _, b := range s.Brokers {
 		admin := "http://" + b.Admin(s.Host)
 		bs := byName[brokerName(b.ID)]
@@ -159,6 +162,7 @@ func PrintEndpoints(w io.Writer, e Endpoints, endpointsPath string) {
 	if c := e.Collector; c != nil {
 		fmt.Fprintf(w, "\ncollector: %s (Cruise Control's API; try `weir rebalance`), metrics %s, log %s\n", c.API, c.Metrics, c.Log)
 	}
+	fmt.Fprintf(w, "\ncontrol plane: %s (MSK's API: try `weir cluster describe`)\n", e.ControlPlane)
 	fmt.Fprintf(w, "\nendpoints for scripts: %s\nCtrl-C stops the cluster.\n", endpointsPath)
 }
 

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 )
 
@@ -20,6 +21,7 @@ const (
 	DefaultAdminBasePort = 9644
 	DefaultAgentBasePort = 11001 // MSK's open-monitoring port for the broker exporter
 	DefaultCollectorPort = 9090  // Cruise Control's webserver.http.port
+	DefaultControlPort   = 9099  // the control plane's REST API
 	Host                 = "127.0.0.1"
 )
 
@@ -37,7 +39,10 @@ type Spec struct {
 	AgentBasePort int    `json:"agent_base_port"`
 	// CollectorPort is the collector's REST API (with --agents); 0 in a
 	// spec saved before the collector existed means the default.
-	CollectorPort   int               `json:"collector_port,omitempty"`
+	CollectorPort int `json:"collector_port,omitempty"`
+	// ControlPort is the control plane's REST API; 0 in an older spec
+	// means the default.
+	ControlPort     int               `json:"control_port,omitempty"`
 	Brokers         []BrokerSpec      `json:"brokers"`
 	ConfigOverrides map[string]string `json:"config_overrides,omitempty"`
 }
@@ -61,6 +66,7 @@ type Request struct {
 	AdminBasePort   int
 	AgentBasePort   int
 	CollectorPort   int
+	ControlPort     int
 	ConfigOverrides map[string]string // nil: not given; given ones replace the saved set
 }
 
@@ -82,6 +88,11 @@ func (s Spec) Collector() string {
 	return fmt.Sprintf("%s:%d", s.Host, orDefault(s.CollectorPort, DefaultCollectorPort))
 }
 
+// Control returns the control plane's REST API address.
+func (s Spec) Control() string {
+	return fmt.Sprintf("%s:%d", s.Host, orDefault(s.ControlPort, DefaultControlPort))
+}
+
 // NewSpec builds the spec of a new cluster from req, filling in defaults.
 func NewSpec(req Request, clusterID string) (Spec, error) {
 	s := Spec{
@@ -92,21 +103,38 @@ func NewSpec(req Request, clusterID string) (Spec, error) {
 		AdminBasePort:   orDefault(req.AdminBasePort, DefaultAdminBasePort),
 		AgentBasePort:   orDefault(req.AgentBasePort, DefaultAgentBasePort),
 		CollectorPort:   orDefault(req.CollectorPort, DefaultCollectorPort),
+		ControlPort:     orDefault(req.ControlPort, DefaultControlPort),
 		ConfigOverrides: req.ConfigOverrides,
 	}
 	n := orDefault(req.Brokers, DefaultBrokers)
 	for id := 1; id <= n; id++ {
-		s.Brokers = append(s.Brokers, BrokerSpec{
-			ID:        id,
-			KafkaPort: s.BasePort + id - 1,
-			AdminPort: s.AdminBasePort + id - 1,
-			// MSK open monitoring's pair (11001, 11002), two ports per broker.
-			AgentPort:     s.AgentBasePort + 2*(id-1),
-			AgentNodePort: s.AgentBasePort + 2*(id-1) + 1,
-			Rack:          rack(id),
-		})
+		s.Brokers = append(s.Brokers, s.brokerSpec(id))
 	}
 	return s, s.Validate()
+}
+
+// brokerSpec is broker id's ports and rack, from the spec's base ports.
+func (s Spec) brokerSpec(id int) BrokerSpec {
+	return BrokerSpec{
+		ID:        id,
+		KafkaPort: s.BasePort + id - 1,
+		AdminPort: s.AdminBasePort + id - 1,
+		// MSK open monitoring's pair (11001, 11002), two ports per broker.
+		AgentPort:     s.AgentBasePort + 2*(id-1),
+		AgentNodePort: s.AgentBasePort + 2*(id-1) + 1,
+		Rack:          rack(id),
+	}
+}
+
+// Resized returns the spec with n brokers: new ones numbered on from the
+// last, with ports from the base ports; removed ones from the end.
+func (s Spec) Resized(n int) Spec {
+	out := s
+	out.Brokers = slices.Clone(s.Brokers[:min(n, len(s.Brokers))])
+	for id := len(out.Brokers) + 1; id <= n; id++ {
+		out.Brokers = append(out.Brokers, s.brokerSpec(id))
+	}
+	return out
 }
 
 // rack spreads brokers over three zones, as MSK spreads them over three
@@ -159,6 +187,9 @@ func (s Spec) checkPorts() error {
 	if other, dup := used[orDefault(s.CollectorPort, DefaultCollectorPort)]; dup {
 		return fmt.Errorf("port %d would serve both %s and the collector: choose another --collector-port", s.CollectorPort, other)
 	}
+	if other, dup := used[orDefault(s.ControlPort, DefaultControlPort)]; dup {
+		return fmt.Errorf("port %d would serve both %s and the control plane: choose another --control-plane-port", s.ControlPort, other)
+	}
 	return nil
 }
 
@@ -198,6 +229,9 @@ func (s Spec) Reconcile(req Request, dir string) (Spec, error) {
 	}
 	if req.AgentBasePort != 0 && req.AgentBasePort != s.AgentBasePort {
 		contradict("--agent-base-port", req.AgentBasePort, "a cluster with agents on ports "+portRange(s.AgentBasePort, 2*len(s.Brokers)))
+	}
+	if req.ControlPort != 0 && req.ControlPort != orDefault(s.ControlPort, DefaultControlPort) {
+		contradict("--control-plane-port", req.ControlPort, fmt.Sprintf("a cluster with its control plane on port %d", orDefault(s.ControlPort, DefaultControlPort)))
 	}
 	if req.CollectorPort != 0 && req.CollectorPort != orDefault(s.CollectorPort, DefaultCollectorPort) {
 		contradict("--collector-port", req.CollectorPort, fmt.Sprintf("a cluster with its collector on port %d", orDefault(s.CollectorPort, DefaultCollectorPort)))

@@ -7,8 +7,12 @@ import (
 	"io"
 	"io/fs"
 	"log"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/weirhq/weir/broker/metadata"
@@ -27,6 +31,7 @@ type UpConfig struct {
 	StopTimeout  time.Duration // 0: 30 s
 	Out          io.Writer     // the endpoint summary
 	Logger       *log.Logger   // supervision events
+	Version      string        // the weir version, as the control plane describes it
 }
 
 // Up prepares the cluster directory, starts every broker (and agent), waits
@@ -50,7 +55,63 @@ func Up(ctx context.Context, cfg UpConfig) error {
 		return err
 	}
 	defer os.Remove(l.EndpointsPath())
-	return NewSupervisor(procs, supervisorOptions(cfg, spec, l)).Run(ctx)
+	return run(ctx, cfg, l, spec, procs)
+}
+
+// run supervises the processes and serves the control plane until ctx
+// ends.
+func run(ctx context.Context, cfg UpConfig, l Layout, spec Spec, procs []Process) error {
+	var cp *ControlPlane
+	sup := NewSupervisor(procs, supervisorOptions(cfg, l, func() Spec { return cp.Spec() }, func() { cp.Ready() }))
+	collector := ""
+	if hasCollector(procs) {
+		collector = spec.Collector()
+	}
+	cp, err := NewControlPlane(ControlPlaneOptions{Layout: l, Spec: spec, Supervisor: sup, Executable: cfg.Executable,
+		Agents: hasAgents(procs), Collector: collector, Logger: cfg.Logger,
+		OnChange: func() { writeEndpointsNow(ctx, cfg, l, sup, cp) }})
+	if err != nil {
+		return err
+	}
+	defer cp.Close()
+	ln, err := net.Listen("tcp", spec.Control())
+	if err != nil {
+		return fmt.Errorf("listening for the control plane on %s: %w", spec.Control(), err)
+	}
+	srv := &http.Server{Handler: cp.Handler(cfg.Version, func() []Status {
+		st, _ := sup.Statuses(ctx)
+		return st
+	}), ReadHeaderTimeout: 10 * time.Second}
+	serveDone := make(chan struct{})
+	go func() { // owned by run: waited for below
+		defer close(serveDone)
+		srv.Serve(ln)
+	}()
+	defer func() {
+		srv.Close()
+		<-serveDone
+	}()
+	return sup.Run(ctx)
+}
+
+// writeEndpointsNow rewrites endpoints.json after the control plane
+// changed the cluster's shape.
+func writeEndpointsNow(ctx context.Context, cfg UpConfig, l Layout, sup *Supervisor, cp *ControlPlane) {
+	st, err := sup.Statuses(ctx)
+	if err != nil {
+		return
+	}
+	if err := WriteEndpoints(l, endpoints(cp.Spec(), l, st, time.Now())); err != nil {
+		cfg.Logger.Printf("%v", err)
+	}
+}
+
+func hasCollector(procs []Process) bool {
+	return slices.ContainsFunc(procs, func(p Process) bool { return p.Name == collectorName })
+}
+
+func hasAgents(procs []Process) bool {
+	return slices.ContainsFunc(procs, func(p Process) bool { return strings.HasPrefix(p.Name, "agent ") })
 }
 
 // prepare resolves the spec, checks its ports, writes every config and the
@@ -111,7 +172,7 @@ func (s Spec) ports(agents, collector bool) []namedPort {
 	if collector {
 		out = append(out, namedPort{orDefault(s.CollectorPort, DefaultCollectorPort), "the collector"})
 	}
-	return out
+	return append(out, namedPort{orDefault(s.ControlPort, DefaultControlPort), "the control plane"})
 }
 
 // removeStale removes an endpoints.json left by a `weir up` that was killed:
@@ -128,46 +189,58 @@ func removeStale(path string) error {
 func writeBrokers(s Spec, l Layout, exe string) ([]Process, error) {
 	var procs []Process
 	for _, b := range s.Brokers {
-		props, err := s.BrokerConfig(l, b)
+		p, err := brokerProcess(s, l, exe, b)
 		if err != nil {
 			return nil, err
 		}
-		if err := os.MkdirAll(l.DataDir(b.ID), 0o755); err != nil {
-			return nil, fmt.Errorf("creating broker %d's data directory: %w", b.ID, err)
-		}
-		if err := writeFileAtomic(l.ConfigPath(b.ID), props); err != nil {
-			return nil, fmt.Errorf("writing broker %d's config: %w", b.ID, err)
-		}
-		procs = append(procs, Process{
-			Name:    brokerName(b.ID),
-			Path:    exe,
-			Args:    []string{"broker", "--config", l.ConfigPath(b.ID)},
-			LogPath: l.LogPath(b.ID),
-			PIDPath: l.PIDPath(b.ID),
-			Where:   fmt.Sprintf("on %s with its data in %s", b.Kafka(s.Host), l.DataDir(b.ID)),
-			Ready:   brokerReady(b.Kafka(s.Host), "http://"+b.Admin(s.Host)),
-		})
+		procs = append(procs, p)
 	}
 	return procs, nil
 }
 
-// supervisorOptions wires the supervisor's reports to endpoints.json and the
-// printed summary.
-func supervisorOptions(cfg UpConfig, s Spec, l Layout) Options {
+// brokerProcess writes broker b's directory and config (from the whole
+// spec s: the voters are its first brokers) and returns its process.
+func brokerProcess(s Spec, l Layout, exe string, b BrokerSpec) (Process, error) {
+	props, err := s.BrokerConfig(l, b)
+	if err != nil {
+		return Process{}, err
+	}
+	if err := os.MkdirAll(l.DataDir(b.ID), 0o755); err != nil {
+		return Process{}, fmt.Errorf("creating broker %d's data directory: %w", b.ID, err)
+	}
+	if err := writeFileAtomic(l.ConfigPath(b.ID), props); err != nil {
+		return Process{}, fmt.Errorf("writing broker %d's config: %w", b.ID, err)
+	}
+	return Process{
+		Name:    brokerName(b.ID),
+		Path:    exe,
+		Args:    []string{"broker", "--config", l.ConfigPath(b.ID)},
+		LogPath: l.LogPath(b.ID),
+		PIDPath: l.PIDPath(b.ID),
+		Where:   fmt.Sprintf("on %s with its data in %s", b.Kafka(s.Host), l.DataDir(b.ID)),
+		Ready:   brokerReady(b.Kafka(s.Host), "http://"+b.Admin(s.Host)),
+	}, nil
+}
+
+// supervisorOptions wires the supervisor's reports to endpoints.json, the
+// printed summary and the control plane (ready: ACTIVE). spec is read at
+// each report: the control plane may have changed the cluster's shape.
+func supervisorOptions(cfg UpConfig, l Layout, spec func() Spec, ready func()) Options {
 	return Options{
 		Logger:       cfg.Logger,
 		ReadyTimeout: cfg.ReadyTimeout,
 		StopTimeout:  cfg.StopTimeout,
 		OnReady: func(st []Status) error {
-			e := endpoints(s, l, st, time.Now())
+			e := endpoints(spec(), l, st, time.Now())
 			if err := WriteEndpoints(l, e); err != nil {
 				return err
 			}
 			PrintEndpoints(cfg.Out, e, l.EndpointsPath())
+			ready()
 			return nil
 		},
 		OnChange: func(st []Status) {
-			if err := WriteEndpoints(l, endpoints(s, l, st, time.Now())); err != nil {
+			if err := WriteEndpoints(l, endpoints(spec(), l, st, time.Now())); err != nil {
 				cfg.Logger.Printf("%v", err)
 			}
 		},

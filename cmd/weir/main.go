@@ -91,6 +91,7 @@ only Weir's.`,
 		newAgentCmd(),
 		newCollectorCmd(g),
 		newRebalanceCmd(),
+		newClusterCmd(),
 		newVersionCmd(),
 	)
 	return root

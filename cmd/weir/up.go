@@ -24,6 +24,7 @@ type upFlags struct {
 	agents        bool
 	noCollector   bool
 	collectorPort int
+	controlPort   int
 	overrides     []string
 	readyTimeout  time.Duration
 	stopTimeout   time.Duration
@@ -69,6 +70,7 @@ DIR/broker-N/broker.log. Ctrl-C (or SIGTERM) stops every broker cleanly.`,
 	f.BoolVar(&uf.agents, "agents", false, "run `weir agent` beside each broker, and the collector, if this weir has them")
 	f.BoolVar(&uf.noCollector, "no-collector", false, "with --agents, leave the collector out")
 	f.IntVar(&uf.collectorPort, "collector-port", cluster.DefaultCollectorPort, "the collector's REST API port, with --agents (a new cluster only)")
+	f.IntVar(&uf.controlPort, "control-plane-port", cluster.DefaultControlPort, "the control plane's REST API port (weir cluster speaks it; a new cluster only)")
 	f.StringArrayVar(&uf.overrides, "config-override", nil, "broker config key=value for every broker (repeatable; replaces the saved set)")
 	f.DurationVar(&uf.readyTimeout, "ready-timeout", time.Minute, "how long the brokers have to become ready at start")
 	f.DurationVar(&uf.stopTimeout, "stop-timeout", 30*time.Second, "how long a broker has to stop after SIGTERM before SIGKILL")
@@ -96,6 +98,7 @@ func (uf upFlags) request(cmd *cobra.Command) (cluster.Request, error) {
 		set("admin-base-port", uf.adminBasePort, &req.AdminBasePort),
 		set("agent-base-port", uf.agentBasePort, &req.AgentBasePort),
 		set("collector-port", uf.collectorPort, &req.CollectorPort),
+		set("control-plane-port", uf.controlPort, &req.ControlPort),
 	)
 	if err != nil {
 		return req, err
@@ -118,6 +121,7 @@ func runUp(ctx context.Context, stdout, stderr io.Writer, uf upFlags, req cluste
 		Request:      req,
 		Agents:       uf.agents,
 		Collector:    !uf.noCollector,
+		Version:      version + " (" + commit + ")",
 		Executable:   exe,
 		ReadyTimeout: uf.readyTimeout,
 		StopTimeout:  uf.stopTimeout,

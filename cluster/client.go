@@ -1,0 +1,133 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Client speaks the control plane's REST API (weir cluster uses it).
+type Client struct {
+	Base string // http://host:port
+	HTTP *http.Client
+}
+
+// NewClient returns a client for the control plane at base (host:port or
+// a URL).
+func NewClient(base string) *Client {
+	if !strings.Contains(base, "://") {
+		base = "http://" + base
+	}
+	return &Client{Base: strings.TrimRight(base, "/"), HTTP: &http.Client{Timeout: 30 * time.Second}}
+}
+
+// Describe is DescribeCluster.
+func (c *Client) Describe(ctx context.Context) (ClusterInfo, error) {
+	var out struct {
+		Info ClusterInfo `json:"clusterInfo"`
+	}
+	err := c.call(ctx, http.MethodGet, "/v1/clusters/current", nil, &out)
+	return out.Info, err
+}
+
+// Operations is ListClusterOperations, newest first.
+func (c *Client) Operations(ctx context.Context) ([]Operation, error) {
+	var out struct {
+		Ops []Operation `json:"clusterOperationInfoList"`
+	}
+	err := c.call(ctx, http.MethodGet, "/v1/clusters/current/operations", nil, &out)
+	return out.Ops, err
+}
+
+// Operation is DescribeClusterOperation.
+func (c *Client) Operation(ctx context.Context, arn string) (Operation, error) {
+	var out struct {
+		Op Operation `json:"clusterOperationInfo"`
+	}
+	err := c.call(ctx, http.MethodGet, "/v1/operations/"+url.PathEscape(arn), nil, &out)
+	return out.Op, err
+}
+
+// UpdateBrokerCount starts an UPDATE_BROKER_COUNT operation.
+func (c *Client) UpdateBrokerCount(ctx context.Context, target int, currentVersion string) (string, error) {
+	body := map[string]any{"targetNumberOfBrokerNodes": target, "currentVersion": currentVersion}
+	return c.operation(ctx, "/v1/clusters/current/nodes/count", body)
+}
+
+// RebootBroker starts a REBOOT_NODE operation.
+func (c *Client) RebootBroker(ctx context.Context, ids []string) (string, error) {
+	return c.operation(ctx, "/v1/clusters/current/reboot-broker", map[string]any{"brokerIds": ids})
+}
+
+func (c *Client) operation(ctx context.Context, path string, body any) (string, error) {
+	var out struct {
+		ARN string `json:"clusterOperationArn"`
+	}
+	err := c.call(ctx, http.MethodPut, path, body, &out)
+	return out.ARN, err
+}
+
+// Wait polls the operation until it ends, calling progress on each change
+// of its steps, and returns it.
+func (c *Client) Wait(ctx context.Context, arn string, progress func(Operation)) (Operation, error) {
+	last := -1
+	for {
+		op, err := c.Operation(ctx, arn)
+		if err != nil {
+			return op, err
+		}
+		if n := len(op.Steps); progress != nil && (n != last || op.State != OpInProgress) {
+			progress(op)
+			last = n
+		}
+		if op.State != OpInProgress && op.State != OpPending {
+			return op, nil
+		}
+		select {
+		case <-ctx.Done():
+			return op, ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+func (c *Client) call(ctx context.Context, method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		data, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.Base+path, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return fmt.Errorf("calling the control plane at %s: %w", c.Base, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return fmt.Errorf("reading the control plane's answer: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Message string `json:"message"`
+		}
+		if json.Unmarshal(data, &e) == nil && e.Message != "" {
+			return fmt.Errorf("%s (HTTP %d)", e.Message, resp.StatusCode)
+		}
+		return fmt.Errorf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(data)))
+	}
+	return json.Unmarshal(data, out)
+}

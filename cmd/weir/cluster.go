@@ -1,0 +1,282 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/weirhq/weir/cluster"
+)
+
+// clusterFlags find the control plane: --control-plane, or the
+// endpoints.json of --dir.
+type clusterFlags struct {
+	dir, address, output string
+}
+
+func (cf *clusterFlags) client() (*cluster.Client, error) {
+	if cf.address != "" {
+		return cluster.NewClient(cf.address), nil
+	}
+	l, err := cluster.NewLayout(cf.dir)
+	if err != nil {
+		return nil, err
+	}
+	e, err := cluster.Current(l)
+	if errors.Is(err, cluster.ErrNotUp) {
+		return nil, fmt.Errorf("no cluster is up in %s: start one with `weir up --dir %s`, or name the control plane with --control-plane", l.Dir, cf.dir)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if e.ControlPlane == "" {
+		return nil, fmt.Errorf("%s names no control plane: restart that weir up with this weir", l.EndpointsPath())
+	}
+	return cluster.NewClient(e.ControlPlane), nil
+}
+
+func newClusterCmd() *cobra.Command {
+	cf := &clusterFlags{}
+	cmd := &cobra.Command{
+		Use:   "cluster",
+		Short: "The control plane: describe the cluster, its operations, change its shape",
+		Long: `Speak to the control plane of a cluster that 'weir up' runs, in MSK's words:
+describe shows its state (ACTIVE, UPDATING, REBOOTING_BROKER, ...), brokers and
+storage; list-operations and describe-operation show what was done and how it
+went; update-broker-count grows or shrinks it (with the collector moving the
+replicas), reboot-broker restarts brokers one at a time, waiting until every
+partition is back in sync. An update is refused unless the cluster is ACTIVE.`,
+		Example: `  weir cluster describe
+  weir cluster update-broker-count 4 --wait
+  weir cluster reboot-broker 2 --wait
+  weir cluster list-operations`,
+	}
+	pf := cmd.PersistentFlags()
+	pf.StringVar(&cf.dir, "dir", "./weir-data", "the cluster directory of the weir up to talk to")
+	pf.StringVar(&cf.address, "control-plane", "", "the control plane's address (default: from DIR/endpoints.json)")
+	pf.StringVarP(&cf.output, "output", "o", "table", "table or json")
+	cmd.AddCommand(cf.describeCmd(), cf.listOpsCmd(), cf.describeOpCmd(), cf.countCmd(), cf.rebootCmd())
+	return cmd
+}
+
+func (cf *clusterFlags) describeCmd() *cobra.Command {
+	return &cobra.Command{
+		Use: "describe", Short: "The cluster's state, brokers and storage",
+		Long:    "Describe the cluster (MSK's DescribeCluster): state, version for updates, brokers with their process state and storage used.",
+		Example: "  weir cluster describe\n  weir cluster describe -o json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			info, err := c.Describe(cmd.Context())
+			if err != nil {
+				return fmt.Errorf("cluster describe: %w", err)
+			}
+			if cf.output == "json" {
+				return printJSON(cmd.OutOrStdout(), info)
+			}
+			printClusterInfo(cmd.OutOrStdout(), info)
+			return nil
+		},
+	}
+}
+
+func printClusterInfo(w io.Writer, info cluster.ClusterInfo) {
+	fmt.Fprintf(w, "cluster %s (%s)\nstate %s, version %s, %d brokers, weir %s\nbootstrap %s\n", info.ClusterName, info.ClusterARN,
+		info.State, info.CurrentVersion, info.NumberOfBrokerNodes, info.SoftwareVersion, info.Bootstrap)
+	if info.ActiveOperationARN != "" {
+		fmt.Fprintf(w, "operation in progress: %s\n", info.ActiveOperationARN)
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "BROKER\tENDPOINT\tRACK\tPROCESS\tSTORAGE USED")
+	for _, b := range info.Brokers {
+		used := "?"
+		if b.StorageBytes >= 0 {
+			used = fmt.Sprintf("%.1f MB", float64(b.StorageBytes)/(1<<20))
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", b.ID, b.Endpoint, b.Rack, b.State, used)
+	}
+	tw.Flush()
+}
+
+func (cf *clusterFlags) listOpsCmd() *cobra.Command {
+	return &cobra.Command{
+		Use: "list-operations", Short: "The cluster's operations, newest first",
+		Long:    "List the cluster's operations (MSK's ListClusterOperations): type, state, start and end, source and target.",
+		Example: "  weir cluster list-operations\n  weir cluster list-operations -o json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			ops, err := c.Operations(cmd.Context())
+			if err != nil {
+				return fmt.Errorf("cluster list-operations: %w", err)
+			}
+			if cf.output == "json" {
+				return printJSON(cmd.OutOrStdout(), ops)
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "OPERATION\tTYPE\tSTATE\tSTARTED\tTOOK\tBROKERS\tERROR")
+			for _, op := range ops {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d -> %d\t%s\n", op.ARN, op.Type, op.State, op.Created.Local().Format(time.DateTime),
+					took(op), op.Source.NumberOfBrokerNodes, op.Target.NumberOfBrokerNodes, errString(op))
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func took(op cluster.Operation) string {
+	if op.End == nil {
+		return "running"
+	}
+	return op.End.Sub(op.Created).Round(100 * time.Millisecond).String()
+}
+
+func errString(op cluster.Operation) string {
+	if op.Error == nil {
+		return ""
+	}
+	return op.Error.String
+}
+
+func (cf *clusterFlags) describeOpCmd() *cobra.Command {
+	return &cobra.Command{
+		Use: "describe-operation ARN", Short: "One operation with its steps",
+		Long:    "Describe one operation (MSK's DescribeClusterOperation): its state, each step with its status and times, the error if it failed.",
+		Example: "  weir cluster describe-operation arn:weir:kafka:local::cluster-operation/weir-data/...",
+		Args:    oneArg("an operation ARN"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			op, err := c.Operation(cmd.Context(), args[0])
+			if err != nil {
+				return fmt.Errorf("cluster describe-operation: %w", err)
+			}
+			if cf.output == "json" {
+				return printJSON(cmd.OutOrStdout(), op)
+			}
+			printOperation(cmd.OutOrStdout(), op)
+			return nil
+		},
+	}
+}
+
+func printOperation(w io.Writer, op cluster.Operation) {
+	fmt.Fprintf(w, "%s %s: %s (%s)\n", op.Type, op.ARN, op.State, took(op))
+	for _, s := range op.Steps {
+		fmt.Fprintf(w, "  %-9s %s", s.Status, s.Name)
+		if s.Detail != "" {
+			fmt.Fprintf(w, ": %s", s.Detail)
+		}
+		fmt.Fprintln(w)
+	}
+	if op.Error != nil {
+		fmt.Fprintf(w, "error: %s\n", op.Error.String)
+	}
+}
+
+func (cf *clusterFlags) countCmd() *cobra.Command {
+	var wait bool
+	cmd := &cobra.Command{
+		Use: "update-broker-count N [--wait]", Short: "Grow or shrink the cluster to N brokers",
+		Long: `Grow or shrink the cluster (MSK's UpdateBrokerCount). Growing starts the new
+brokers (and agents), then the collector moves replicas onto them; shrinking
+has the collector move every replica off the highest-numbered brokers, then
+stops them. The first three brokers are the metadata quorum's voters and stay;
+the cluster cannot shrink below the largest replication factor.`,
+		Example: "  weir cluster update-broker-count 4 --wait\n  weir cluster update-broker-count 3",
+		Args:    oneArg("the target broker count"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n, err := strconv.Atoi(args[0])
+			if err != nil || n < 1 {
+				return fmt.Errorf("cluster update-broker-count: %q is not a broker count", args[0])
+			}
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			info, err := c.Describe(cmd.Context())
+			if err != nil {
+				return fmt.Errorf("cluster update-broker-count: %w", err)
+			}
+			arn, err := c.UpdateBrokerCount(cmd.Context(), n, info.CurrentVersion)
+			if err != nil {
+				return fmt.Errorf("cluster update-broker-count: %w", err)
+			}
+			return cf.started(cmd, c, arn, wait)
+		},
+	}
+	cmd.Flags().BoolVar(&wait, "wait", false, "follow the operation until it ends")
+	return cmd
+}
+
+func (cf *clusterFlags) rebootCmd() *cobra.Command {
+	var wait bool
+	cmd := &cobra.Command{
+		Use: "reboot-broker ID[,ID...] [--wait]", Short: "Restart brokers one at a time, safely",
+		Long: `Restart brokers (MSK's RebootBroker), one at a time: a controlled shutdown,
+a start on the same address and storage, and the next one only once every
+partition is back in sync.`,
+		Example: "  weir cluster reboot-broker 2 --wait\n  weir cluster reboot-broker 1,2,3",
+		Args:    oneArg("broker ids"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			arn, err := c.RebootBroker(cmd.Context(), strings.Split(args[0], ","))
+			if err != nil {
+				return fmt.Errorf("cluster reboot-broker: %w", err)
+			}
+			return cf.started(cmd, c, arn, wait)
+		},
+	}
+	cmd.Flags().BoolVar(&wait, "wait", false, "follow the operation until it ends")
+	return cmd
+}
+
+// started prints a started operation and, with --wait, follows it.
+func (cf *clusterFlags) started(cmd *cobra.Command, c *cluster.Client, arn string, wait bool) error {
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, "operation %s started\n", arn)
+	if !wait {
+		fmt.Fprintf(out, "follow it: weir cluster describe-operation %s\n", arn)
+		return nil
+	}
+	seen := 0
+	op, err := c.Wait(cmd.Context(), arn, func(op cluster.Operation) {
+		for _, s := range op.Steps[seen:] {
+			fmt.Fprintf(out, "  %s\n", s.Name)
+		}
+		seen = len(op.Steps)
+	})
+	if err != nil {
+		return err
+	}
+	printOperation(out, op)
+	if op.State != cluster.OpComplete {
+		return fmt.Errorf("the operation ended %s", op.State)
+	}
+	return nil
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
