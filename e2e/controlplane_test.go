@@ -1,0 +1,261 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/weirhq/weir/broker/brokertest"
+	"github.com/weirhq/weir/cluster"
+)
+
+// TestControlPlaneOperations drives `weir up`'s control plane the way an
+// operator does, under a continuous idempotent acks=all producer and a
+// group consumer: grow 3 -> 4 (broker 4 ends up holding replicas), reboot
+// broker 1 (rolling: back in sync before the operation completes), shrink
+// 4 -> 3 (broker 4 emptied, then stopped). Bad requests are refused with
+// the rule and change nothing; an update while another runs is refused
+// naming it. Then weir up is killed -9 in the middle of a reboot and
+// started again: the operation is UPDATE_FAILED with the reason, and the
+// cluster ACTIVE. No acknowledged record is lost, no produce fails.
+func TestControlPlaneOperations(t *testing.T) {
+	t.Parallel()
+	bin := brokertest.Binary(t)
+	dir := filepath.Join(t.TempDir(), "cp")
+	base := freeRange(t, 4, 0)
+	adminBase := freeRange(t, 4, base)
+	agentBase := freeRange(t, 8, adminBase)
+	collectorPort := freeRange(t, 1, agentBase)
+	controlPort := freeRange(t, 1, collectorPort)
+	args := []string{"--brokers", "3", "--dir", dir, "--agents", "--base-port", fmt.Sprint(base),
+		"--admin-base-port", fmt.Sprint(adminBase), "--agent-base-port", fmt.Sprint(agentBase),
+		"--collector-port", fmt.Sprint(collectorPort), "--control-plane-port", fmt.Sprint(controlPort)}
+	up := startUp(t, bin, args...)
+	e := up.waitEndpoints(t, dir)
+	cp := cluster.NewClient(e.ControlPlane)
+	ctx := testContext(t, 5*time.Minute)
+
+	seeds := strings.Split(e.Bootstrap, ",")
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	adm := kadm.NewClient(cl)
+	createWithAssignment(t, cl, "cp", [][]int32{{1, 2, 3}, {2, 3, 1}, {3, 1, 2}, {1, 3, 2}, {2, 1, 3}, {3, 2, 1}})
+	pcl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.RequiredAcks(kgo.AllISRAcks()), kgo.MaxBufferedRecords(500))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pcl.Close)
+	load := startNumberedProducer(t, pcl, "cp", 6)
+	cons := startGroupConsumer(t, seeds, "cp", "cp-group")
+
+	op := runOp(t, cp, func() (string, error) {
+		info, err := cp.Describe(ctx)
+		if err != nil {
+			return "", err
+		}
+		return cp.UpdateBrokerCount(ctx, 4, info.CurrentVersion)
+	})
+	if n := replicasOn(t, adm, 4); n == 0 {
+		t.Errorf("after growing to 4 brokers broker 4 holds no replica (%s)", op.ARN)
+	}
+	runOp(t, cp, func() (string, error) { return cp.RebootBroker(ctx, []string{"1"}) })
+
+	// Refusals: below the voters, a stale version, an unknown broker, and
+	// an update while one runs.
+	for _, bad := range []func() error{
+		func() error { _, err := cp.UpdateBrokerCount(ctx, 2, ""); return err },
+		func() error { _, err := cp.UpdateBrokerCount(ctx, 3, "K999"); return err },
+		func() error { _, err := cp.RebootBroker(ctx, []string{"9"}); return err },
+	} {
+		if err := bad(); err == nil || !strings.Contains(err.Error(), "HTTP 400") {
+			t.Errorf("a bad request: %v, want a 400 saying why", err)
+		}
+	}
+	arn, err := cp.RebootBroker(ctx, []string{"2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cp.UpdateBrokerCount(ctx, 3, ""); err == nil || !strings.Contains(err.Error(), arn) {
+		t.Errorf("an update during a reboot: %v, want a refusal naming %s", err, arn)
+	}
+	waitOp(t, cp, arn)
+
+	runOp(t, cp, func() (string, error) {
+		info, err := cp.Describe(ctx)
+		if err != nil {
+			return "", err
+		}
+		return cp.UpdateBrokerCount(ctx, 3, info.CurrentVersion)
+	})
+	if n := replicasOn(t, adm, 4); n != 0 {
+		t.Errorf("after shrinking to 3 brokers broker 4 holds %d replicas", n)
+	}
+	ops, err := cp.Operations(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range ops {
+		t.Logf("%s %s took %s", o.Type, o.State, o.End.Sub(o.Created).Round(100*time.Millisecond))
+	}
+	if len(ops) != 4 {
+		t.Errorf("%d operations listed, want 4", len(ops))
+	}
+
+	load.stop(t)
+	if n := load.failures(); n > 0 {
+		t.Errorf("%d produce errors during the operations", n)
+	}
+	got := consumeAllSeeds(t, seeds, "cp")
+	checkAcked(t, load, got)
+	t.Logf("acked %d records; the group consumer's longest stall %v", load.ackedCount(), cons.stop(t))
+
+	// kill -9 weir up during a rolling reboot, then start it again.
+	arn, err = cp.RebootBroker(ctx, []string{"1", "2", "3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "the reboot under way", func() error {
+		o, err := cp.Operation(ctx, arn)
+		if err == nil && len(o.Steps) == 0 {
+			err = errors.New("no step yet")
+		}
+		return err
+	})
+	if err := up.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-up.exited
+	up2 := startUp(t, bin, args...)
+	e = up2.waitEndpoints(t, dir)
+	cp = cluster.NewClient(e.ControlPlane)
+	o, err := cp.Operation(ctx, arn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.State != cluster.OpFailed || o.Error == nil || !strings.Contains(o.Error.String, "weir up stopped") {
+		t.Errorf("the operation cut off by kill -9: %s %+v, want %s with the reason", o.State, o.Error, cluster.OpFailed)
+	}
+	info, err := cp.Describe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State != cluster.StateActive || info.NumberOfBrokerNodes != 3 {
+		t.Errorf("after the restart: %s with %d brokers, want ACTIVE with 3", info.State, info.NumberOfBrokerNodes)
+	}
+}
+
+// runOp starts an operation and waits for it to complete.
+func runOp(t *testing.T, cp *cluster.Client, start func() (string, error)) cluster.Operation {
+	t.Helper()
+	arn, err := start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return waitOp(t, cp, arn)
+}
+
+func waitOp(t *testing.T, cp *cluster.Client, arn string) cluster.Operation {
+	t.Helper()
+	ctx := testContext(t, 4*time.Minute)
+	op, err := cp.Wait(ctx, arn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if op.State != cluster.OpComplete {
+		t.Fatalf("operation %s %s: %+v", op.Type, op.State, op.Error)
+	}
+	return op
+}
+
+// groupConsumer consumes in a group and records its longest stall.
+type groupConsumer struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	mu     sync.Mutex
+	last   time.Time
+	worst  time.Duration
+}
+
+func startGroupConsumer(t *testing.T, seeds []string, topic, group string) *groupConsumer {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ConsumeTopics(topic), kgo.ConsumerGroup(group))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	g := &groupConsumer{cancel: cancel, done: make(chan struct{}), last: time.Now()}
+	go func() { // owned by g: stop cancels and waits
+		defer close(g.done)
+		defer cl.Close()
+		for ctx.Err() == nil {
+			if fs := cl.PollFetches(ctx); fs.NumRecords() > 0 {
+				g.mu.Lock()
+				now := time.Now()
+				g.worst, g.last = max(g.worst, now.Sub(g.last)), now
+				g.mu.Unlock()
+			}
+		}
+	}()
+	t.Cleanup(func() { g.stop(t) })
+	return g
+}
+
+func (g *groupConsumer) stop(t *testing.T) time.Duration {
+	g.cancel()
+	<-g.done
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.worst
+}
+
+// consumeAllSeeds reads every partition of topic to its end.
+func consumeAllSeeds(t *testing.T, seeds []string, topic string) map[int32][]*kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ends, err := kadm.NewClient(cl).ListEndOffsets(context.Background(), topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[int32]int64{}
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Offset > 0 {
+			want[o.Partition] = o.Offset
+		}
+	})
+	ctx := testContext(t, time.Minute)
+	out := map[int32][]*kgo.Record{}
+	for !reachedEnds(out, want) {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("consuming %s: %v", topic, ctx.Err())
+		}
+		fs.EachRecord(func(r *kgo.Record) { out[r.Partition] = append(out[r.Partition], r) })
+	}
+	return out
+}
+
+func reachedEnds(got map[int32][]*kgo.Record, want map[int32]int64) bool {
+	for p, end := range want {
+		recs := got[p]
+		if len(recs) == 0 || recs[len(recs)-1].Offset+1 < end {
+			return false
+		}
+	}
+	return true
+}
