@@ -18,8 +18,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/weirhq/weir/collector/anomaly"
 	"github.com/weirhq/weir/collector/api"
 	"github.com/weirhq/weir/collector/executor"
+	"github.com/weirhq/weir/collector/model"
 	"github.com/weirhq/weir/collector/monitor"
 )
 
@@ -32,6 +34,7 @@ type Collector struct {
 	mon    *monitor.Monitor
 	exec   *executor.Executor
 	api    *api.Server
+	anom   *anomaly.Manager
 	ln     net.Listener
 }
 
@@ -63,7 +66,15 @@ func New(cfg Config, logger *slog.Logger) (*Collector, error) {
 	}
 	adm := kadm.NewClient(c.client)
 	c.exec = executor.New(adm, cfg.Executor, logger.With("part", "executor"), c.reg)
-	c.api = api.New(api.Options{Monitor: c.mon, Executor: c.exec, Admin: adm, Planner: cfg.Planner,
+	cfg.Anomaly.DiskThreshold = cfg.Planner.CapacityThreshold[model.Disk]
+	c.anom, err = anomaly.New(anomaly.Options{Config: cfg.Anomaly, Planner: cfg.Planner, Monitor: c.mon, Executor: c.exec,
+		Admin: adm, Proposal: func() (*model.Cluster, *model.Proposal, time.Time) { return c.api.LatestProposal() },
+		Logger: logger.With("part", "anomaly"), Registerer: c.reg})
+	if err != nil {
+		c.client.Close()
+		return nil, err
+	}
+	c.api = api.New(api.Options{Monitor: c.mon, Executor: c.exec, Admin: adm, Planner: cfg.Planner, Anomalies: c.anom,
 		MaxBlock: cfg.MaxBlock, TaskRetention: cfg.TaskRetention, MaxActiveTasks: cfg.MaxActiveTasks,
 		Logger: logger.With("part", "api"), Registerer: c.reg})
 	if c.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
@@ -76,6 +87,10 @@ func New(cfg Config, logger *slog.Logger) (*Collector, error) {
 // Addr is the address the REST API listens on.
 func (c *Collector) Addr() string { return c.ln.Addr().String() }
 
+// Anomalies returns the anomaly detector's kept anomalies, newest first:
+// what was seen, what was done and when.
+func (c *Collector) Anomalies() []anomaly.Anomaly { return c.anom.Recent() }
+
 // Handler serves Cruise Control's API under /kafkacruisecontrol/,
 // /metrics and /healthz.
 func (c *Collector) Handler() http.Handler {
@@ -86,15 +101,15 @@ func (c *Collector) Handler() http.Handler {
 	return mux
 }
 
-// Run runs the monitor, the executor, the proposal refresher and the HTTP
-// server until ctx ends, then stops them all and waits for them.
+// Run runs the monitor, the executor, the proposal refresher, the anomaly
+// detector and the HTTP server until ctx ends, then stops them all and waits for them.
 func (c *Collector) Run(ctx context.Context) error {
 	defer c.client.Close()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	srv := &http.Server{Handler: c.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	var wg sync.WaitGroup
-	errs := make(chan error, 4)
+	errs := make(chan error, 5)
 	run := func(name string, f func() error) {
 		wg.Add(1)
 		go func() {
@@ -108,6 +123,7 @@ func (c *Collector) Run(ctx context.Context) error {
 	run("monitor", func() error { return c.mon.Run(ctx) })
 	run("executor", func() error { return c.exec.Run(ctx) })
 	run("proposals", func() error { return c.refresh(ctx) })
+	run("anomaly detector", func() error { return c.anom.Run(ctx) })
 	run("http", func() error { return srv.Serve(c.ln) })
 	c.logger.Info("collector up", "api", "http://"+c.Addr()+api.Prefix, "bootstrap", c.cfg.BootstrapServers)
 	<-ctx.Done()

@@ -12,6 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/weirhq/weir/collector/anomaly"
 	"github.com/weirhq/weir/collector/executor"
 	"github.com/weirhq/weir/collector/monitor"
 	"github.com/weirhq/weir/collector/planner"
@@ -34,6 +35,9 @@ type Config struct {
 	Monitor         monitor.Config
 	Planner         planner.Config
 	Executor        executor.Config
+	// Anomaly is the anomaly detector's and self-healing's keys; its
+	// DiskThreshold is the planner's disk.capacity.threshold, copied at New.
+	Anomaly anomaly.Config
 }
 
 // DefaultConfig is the configuration with every default.
@@ -42,6 +46,7 @@ func DefaultConfig() Config {
 		BootstrapServers: []string{"127.0.0.1:9092"}, ClientID: "weir-collector", Listen: "127.0.0.1:9090",
 		MaxBlock: 10 * time.Second, MaxActiveTasks: 25, TaskRetention: 6 * time.Hour, ProposalRefresh: 30 * time.Second,
 		Monitor: monitor.DefaultConfig(), Planner: planner.DefaultConfig(), Executor: executor.DefaultConfig(),
+		Anomaly: anomaly.DefaultConfig(),
 	}
 }
 
@@ -100,10 +105,13 @@ func scalar(n *yaml.Node) string {
 	return strings.Join(parts, ",")
 }
 
-// Set sets one key: the collector's own, then the monitor's, the
-// planner's and the executor's.
+// Set sets one key: the collector's own, then the executor's, the
+// anomaly detector's, the monitor's and the planner's.
 func (c *Config) Set(key, value string) error {
 	if ok, err := c.setOwn(key, value); ok {
+		return err
+	}
+	if ok, err := c.Anomaly.Set(key, value); ok {
 		return err
 	}
 	if ok, err := setExecutor(&c.Executor, key, value); ok {

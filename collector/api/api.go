@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
 
+	"github.com/weirhq/weir/collector/anomaly"
 	"github.com/weirhq/weir/collector/executor"
 	"github.com/weirhq/weir/collector/model"
 	"github.com/weirhq/weir/collector/monitor"
@@ -44,12 +45,20 @@ type Executor interface {
 	State() executor.State
 }
 
+// Anomalies is the anomaly detector as the API shows it
+// (*anomaly.Manager); nil: no detector, every list empty.
+type Anomalies interface {
+	State() anomaly.State
+}
+
 // Options configure a Server.
 type Options struct {
 	Monitor  Monitor
 	Executor Executor
 	Admin    *kadm.Client // kafka_cluster_state, demote_broker's in-sync check
-	Planner  planner.Config
+	// Anomalies is rendered by state?substates=anomaly_detector.
+	Anomalies Anomalies
+	Planner   planner.Config
 	// MaxBlock is webserver.request.maxBlockTimeMs: how long a request
 	// waits for its task before answering 202 (default 10 s).
 	MaxBlock time.Duration

@@ -79,3 +79,15 @@ func (s *Server) RefreshProposal() error {
 	s.store(c, prop)
 	return nil
 }
+
+// LatestProposal returns the last default-goal proposal, the model it was
+// computed on and when, whatever its age (nils before the first): the
+// anomaly detector reads the goals it found violated.
+func (s *Server) LatestProposal() (*model.Cluster, *model.Proposal, time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cache == nil {
+		return nil, nil, time.Time{}
+	}
+	return s.cache.cluster, s.cache.proposal, s.cache.at
+}

@@ -68,7 +68,7 @@ func (s *Server) state(want []string, verbose bool) *ccState {
 		out.Analyzer = s.analyzerState()
 	}
 	if slices.Contains(want, "ANOMALY_DETECTOR") {
-		out.Anomaly = emptyAnomalyState()
+		out.Anomaly = s.anomalyState()
 	}
 	return out
 }
@@ -169,37 +169,6 @@ func (s *Server) analyzerState() *analyzerState {
 	return a
 }
 
-// anomalyState is Cruise Control's AnomalyDetectorState. The detectors
-// come with the self-healing work; until then every list is empty and
-// self-healing is off for every type.
-type anomalyState struct {
-	SelfHealingEnabled      []string           `json:"selfHealingEnabled"`
-	SelfHealingDisabled     []string           `json:"selfHealingDisabled"`
-	SelfHealingEnabledRatio map[string]float64 `json:"selfHealingEnabledRatio"`
-	RecentGoalViolations    []any              `json:"recentGoalViolations"`
-	RecentBrokerFailures    []any              `json:"recentBrokerFailures"`
-	RecentMetricAnomalies   []any              `json:"recentMetricAnomalies"`
-	RecentDiskFailures      []any              `json:"recentDiskFailures"`
-	RecentTopicAnomalies    []any              `json:"recentTopicAnomalies"`
-	RecentMaintenanceEvents []any              `json:"recentMaintenanceEvents"`
-	Metrics                 map[string]any     `json:"metrics"`
-	BalancednessScore       float64            `json:"balancednessScore"`
-}
-
-var anomalyTypes = []string{"GOAL_VIOLATION", "BROKER_FAILURE", "METRIC_ANOMALY", "DISK_FAILURE", "TOPIC_ANOMALY", "MAINTENANCE_EVENT"}
-
-func emptyAnomalyState() *anomalyState {
-	a := &anomalyState{SelfHealingEnabled: []string{}, SelfHealingDisabled: anomalyTypes, SelfHealingEnabledRatio: map[string]float64{},
-		RecentGoalViolations: []any{}, RecentBrokerFailures: []any{}, RecentMetricAnomalies: []any{}, RecentDiskFailures: []any{},
-		RecentTopicAnomalies: []any{}, RecentMaintenanceEvents: []any{}, BalancednessScore: 100,
-		Metrics: map[string]any{"meanTimeBetweenAnomaliesMs": map[string]float64{}, "meanTimeToStartFixMs": 0.0,
-			"numSelfHealingStarted": 0, "numSelfHealingFailedToStart": 0, "ongoingAnomalyDurationMs": 0}}
-	for _, t := range anomalyTypes {
-		a.SelfHealingEnabledRatio[t] = 0
-	}
-	return a
-}
-
 // Text is Cruise Control's plain-text state.
 func (c *ccState) Text() string {
 	var sb strings.Builder
@@ -216,7 +185,7 @@ func (c *ccState) Text() string {
 		fmt.Fprintf(&sb, "AnalyzerState: {isProposalReady: %t, readyGoals: %v}\n", a.IsProposalReady, a.ReadyGoals)
 	}
 	if c.Anomaly != nil {
-		fmt.Fprintf(&sb, "AnomalyDetectorState: {selfHealingEnabled: %v}\n", c.Anomaly.SelfHealingEnabled)
+		sb.WriteString(c.Anomaly.text())
 	}
 	return sb.String()
 }
