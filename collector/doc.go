@@ -14,10 +14,12 @@
 //	monitor/   samples → windows → model (Cruise Control's LoadMonitor)
 //	planner/   model + goals → proposal, a pure function, one goal a file
 //	executor/  proposal → batched, throttled reassignments and elections
+//	anomaly/   anomaly detection and self-healing (Cruise Control's AnomalyDetector)
 //	api/       Cruise Control's REST API under /kafkacruisecontrol/
 //
 // This package wires them: Config (a YAML file of Cruise Control's
 // property names), New, and Run, which serves the API, /metrics and
-// /healthz and refreshes the default proposal (and the balancedness
-// metrics) every proposal.expiration.ms.
+// /healthz, refreshes the default proposal (and the balancedness
+// metrics) every proposal.expiration.ms and runs the anomaly detector
+// every anomaly.detection.interval.ms.
 package collector

@@ -77,6 +77,8 @@ type Anomaly struct {
 	// anomaly's partitions ("topic-partition").
 	Goals      []string
 	Partitions []string
+	// LastError is why the last fix failed to start ("" if none did).
+	LastError string
 	// Fixable is whether the detector found a fix (whether or not
 	// self-healing is on for the type); Note says why not.
 	Fixable bool

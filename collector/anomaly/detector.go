@@ -21,8 +21,8 @@ import (
 //
 //  1. its fix is running: FIX_STARTED;
 //  2. before its alert time: CHECK_WITH_DELAY;
-//  3. self-healing off for its type, or its detector found no fix (beyond
-//     the fixable broker limits, a goal the proposal cannot fix …):
+//  3. its detector found no fix (beyond the fixable broker limits, a goal
+//     the proposal cannot fix …), or self-healing is off for its type:
 //     IGNORED;
 //  4. while a broker failure is open (for the other types), before its
 //     healing time, while any execution runs (ours or an
@@ -34,6 +34,8 @@ import (
 //     (no valid model yet: tried again next round) or IGNORED (nothing to
 //     move).
 //
+// An anomaly whose fix ran keeps FIX_STARTED while it waits for a retry;
+// one whose fix failed to start keeps FIX_FAILED_TO_START and the error.
 // An anomaly resolved without a fix started becomes IGNORED, its note
 // saying it cleared on its own: a broker back before
 // broker.failure.self.healing.threshold.ms costs nothing.
@@ -124,12 +126,17 @@ func (d *Detector) trackExecution(o *Observation) {
 // reconcile matches this round's finding of type t with the open anomaly.
 func (d *Detector) reconcile(t Type, f *finding, now time.Time) {
 	a := d.open[t]
-	if a != nil && (f == nil || f.key != a.findingKey) {
-		d.resolve(a, now)
-		a = nil
+	if a != nil && f == nil {
+		d.resolve(a, now, fmt.Sprintf("cleared after %.1f s, before any fix: nothing moved", now.Sub(a.Detected).Seconds()))
+		return
 	}
 	if f == nil {
 		return
+	}
+	if a != nil && f.key != a.findingKey {
+		old := a
+		a = d.openAnomaly(f, now)
+		d.resolve(old, now, "superseded by "+a.ID)
 	}
 	if a == nil {
 		a = d.openAnomaly(f, now)
@@ -155,11 +162,15 @@ func (d *Detector) openAnomaly(f *finding, now time.Time) *Anomaly {
 	return a
 }
 
-// resolve closes a; one that never had a fix started cleared on its own.
-func (d *Detector) resolve(a *Anomaly, now time.Time) {
-	a.Resolved, d.open[a.Type] = now, nil
+// resolve closes a; one that never had a fix started becomes IGNORED
+// with note (cleared on its own, or superseded by a new condition).
+func (d *Detector) resolve(a *Anomaly, now time.Time, note string) {
+	a.Resolved = now
+	if d.open[a.Type] == a {
+		d.open[a.Type] = nil
+	}
 	if a.Attempts == 0 && a.Status != FixStarted {
-		a.setStatus(Ignored, fmt.Sprintf("cleared after %.1f s, before any fix: nothing moved", now.Sub(a.Detected).Seconds()), now)
+		a.setStatus(Ignored, note, now)
 	}
 	a.finding = nil
 }
@@ -173,10 +184,17 @@ func (d *Detector) decide(o *Observation) *Fix {
 			continue
 		}
 		s, note := d.rule(a, o, fix != nil)
+		switch {
+		case s == CheckWithDelay && a.Status == FixStarted:
+			continue // its fix ran; the condition is judged again when a retry is due
+		case s == CheckWithDelay && a.Status == FixFailedToStart:
+			s, note = FixFailedToStart, a.LastError+"; "+note
+		}
 		if s == "" {
 			f := *a.finding.fix
 			f.AnomalyID = a.ID
 			fix, d.pending = &f, a
+			a.setStatus(a.Status, "planning the fix", o.Time)
 			continue
 		}
 		a.setStatus(s, note, o.Time)
@@ -191,10 +209,10 @@ func (d *Detector) rule(a *Anomaly, o *Observation, chosen bool) (Status, string
 	switch {
 	case now.Before(f.alertAt):
 		return CheckWithDelay, "alerting at " + stamp(f.alertAt)
-	case !d.cfg.Healing(a.Type):
-		return Ignored, fmt.Sprintf("self-healing is off for %s", a.Type)
 	case f.fix == nil:
 		return Ignored, f.noFix
+	case !d.cfg.Healing(a.Type):
+		return Ignored, fmt.Sprintf("self-healing is off for %s", a.Type)
 	case a.Type != BrokerFailure && d.open[BrokerFailure] != nil:
 		return CheckWithDelay, "waiting for the broker failure to be healed or to clear"
 	case now.Before(f.dueAt):
@@ -235,6 +253,7 @@ func (d *Detector) NotStarted(f *Fix, status Status, note string, now time.Time)
 	a.setStatus(status, note, now)
 	if status == FixFailedToStart {
 		d.stats.failedToStart++
+		a.LastError = note
 	}
 	if status != LoadMonitorNotReady {
 		d.lastFixEnd = now

@@ -51,6 +51,7 @@ type anomalyEntry struct {
 	Brokers                []int32          `json:"brokers,omitempty"`
 	Partitions             []string         `json:"partitions,omitempty"`
 	Note                   string           `json:"note,omitempty"`
+	LastError              string           `json:"lastError,omitempty"`
 	FixTaskID              string           `json:"fixTaskId,omitempty"`
 	FixStartedMs           int64            `json:"fixStartedMs,omitempty"`
 	FixEndedMs             int64            `json:"fixEndedMs,omitempty"`
@@ -98,7 +99,7 @@ func (s *Server) anomalyState() *anomalyState {
 
 func renderAnomaly(a *anomaly.Anomaly) anomalyEntry {
 	e := anomalyEntry{AnomalyID: a.ID, DetectionMs: a.Detected.UnixMilli(), StatusUpdateMs: a.StatusUpdated.UnixMilli(),
-		Status: string(a.Status), Description: a.Description, Brokers: a.Brokers, Partitions: a.Partitions, Note: a.Note,
+		Status: string(a.Status), Description: a.Description, Brokers: a.Brokers, Partitions: a.Partitions, Note: a.Note, LastError: a.LastError,
 		FixTaskID: a.FixTaskID, FixStartedMs: unixMs(a.FixStarted), FixEndedMs: unixMs(a.FixEnded), Attempts: a.Attempts,
 		ResolvedMs: unixMs(a.Resolved)}
 	if a.Type == anomaly.BrokerFailure {

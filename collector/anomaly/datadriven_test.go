@@ -1,0 +1,239 @@
+package anomaly
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cockroachdb/datadriven"
+
+	"github.com/weirhq/weir/collector/model"
+)
+
+// TestScripts runs the scripts in testdata on a fake clock (t=… is the
+// time since 00:00:00 UTC). Commands:
+//
+//	config [key=value ...]           a new detector: DefaultConfig plus the keys
+//	metadata alive=(1,2,3)           the live brokers, then one partition a line:
+//	t-0 replicas=(1,2,4) isr=(1,2)
+//	----
+//	logdirs                          one broker's dirs a line: 2 /d1 /d2=offline
+//	----
+//	proposal t=1s                    a proposal at t, one goal a line:
+//	RackAwareGoal FIXED 80           (status, balancedness before)
+//	----
+//	step t=5s [executing=task]       one round: the fix returned, then every anomaly
+//	----
+//	started t=5s | notstarted t=5s status=LOAD_MONITOR_NOT_READY
+//	----                             the outcome of the last fix, then every anomaly
+//
+// Run with -rewrite to regenerate the expected output.
+func TestScripts(t *testing.T) {
+	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
+		s := &script{}
+		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
+			return s.run(t, d)
+		})
+	})
+}
+
+type script struct {
+	det     *Detector
+	obs     Observation
+	lastFix *Fix
+}
+
+var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func (s *script) run(t *testing.T, d *datadriven.TestData) string {
+	switch d.Cmd {
+	case "config":
+		return s.config(t, d)
+	case "metadata":
+		s.metadata(t, d)
+		return ""
+	case "logdirs":
+		s.logdirs(t, d)
+		return ""
+	case "proposal":
+		s.proposal(t, d)
+		return ""
+	case "step":
+		return s.step(t, d)
+	case "started", "notstarted":
+		return s.outcome(t, d)
+	}
+	t.Fatalf("%s: unknown command %q", d.Pos, d.Cmd)
+	return ""
+}
+
+func (s *script) config(t *testing.T, d *datadriven.TestData) string {
+	cfg := DefaultConfig()
+	for _, a := range d.CmdArgs {
+		if ok, err := cfg.Set(a.Key, strings.Join(a.Vals, ",")); !ok || err != nil {
+			return fmt.Sprintf("error: %s: known %t, %v", a.Key, ok, err)
+		}
+	}
+	s.det, s.obs, s.lastFix = NewDetector(cfg), Observation{}, nil
+	return ""
+}
+
+func (s *script) metadata(t *testing.T, d *datadriven.TestData) {
+	s.obs.Alive = map[int32]bool{}
+	for _, a := range d.CmdArgs {
+		if a.Key == "alive" {
+			for _, id := range ids(t, a.Vals) {
+				s.obs.Alive[id] = true
+			}
+		}
+	}
+	s.obs.Partitions = []PartitionState{}
+	s.obs.MinISR = map[string]int{}
+	for _, line := range lines(d.Input) {
+		name, args, err := datadriven.ParseLine(line)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := strings.LastIndex(name, "-")
+		p := PartitionState{Topic: name[:i], Partition: int32(atoi(t, name[i+1:]))}
+		for _, a := range args {
+			switch a.Key {
+			case "replicas":
+				p.Replicas = ids(t, a.Vals)
+			case "isr":
+				p.ISR = ids(t, a.Vals)
+			case "minisr":
+				s.obs.MinISR[p.Topic] = atoi(t, a.Vals[0])
+			}
+		}
+		if p.ISR == nil {
+			p.ISR = p.Replicas
+		}
+		s.obs.Partitions = append(s.obs.Partitions, p)
+	}
+}
+
+func (s *script) logdirs(t *testing.T, d *datadriven.TestData) {
+	s.obs.LogDirs = map[int32][]LogDir{}
+	for _, line := range lines(d.Input) {
+		f := strings.Fields(line)
+		id := int32(atoi(t, f[0]))
+		for _, dir := range f[1:] {
+			path, state, _ := strings.Cut(dir, "=")
+			s.obs.LogDirs[id] = append(s.obs.LogDirs[id], LogDir{Path: path, Offline: state == "offline"})
+		}
+	}
+}
+
+func (s *script) proposal(t *testing.T, d *datadriven.TestData) {
+	p := &model.Proposal{}
+	for _, line := range lines(d.Input) {
+		f := strings.Fields(line)
+		before, err := strconv.ParseFloat(f[2], 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Goals = append(p.Goals, model.GoalResult{Goal: f[0], Status: f[1], Before: before})
+	}
+	s.obs.Proposal, s.obs.ProposalTime, s.obs.Model = p, at(t, d), &model.Cluster{}
+}
+
+func (s *script) step(t *testing.T, d *datadriven.TestData) string {
+	s.obs.Time = at(t, d)
+	s.obs.Executing, s.obs.ExecutorTask = false, ""
+	for _, a := range d.CmdArgs {
+		if a.Key == "executing" {
+			s.obs.Executing, s.obs.ExecutorTask = true, a.Vals[0]
+		}
+	}
+	s.lastFix = s.det.Step(&s.obs)
+	var sb strings.Builder
+	if s.lastFix == nil {
+		sb.WriteString("fix: none\n")
+	} else {
+		fmt.Fprintf(&sb, "fix: %s (%s)\n", s.lastFix.AnomalyID, s.lastFix)
+	}
+	return sb.String() + s.render(s.obs.Time)
+}
+
+func (s *script) outcome(t *testing.T, d *datadriven.TestData) string {
+	now := at(t, d)
+	if s.lastFix == nil {
+		return "error: no fix to report on\n"
+	}
+	if d.Cmd == "started" {
+		s.det.Started(s.lastFix, "moves", now)
+	} else {
+		var status string
+		d.ScanArgs(t, "status", &status)
+		s.det.NotStarted(s.lastFix, Status(status), "reported", now)
+	}
+	return s.render(now)
+}
+
+// render lists every kept anomaly, oldest first, and the counters.
+func (s *script) render(now time.Time) string {
+	st := s.det.State(now)
+	var sb strings.Builder
+	for _, a := range reversed(st.History()) {
+		fmt.Fprintf(&sb, "%s %s", a.ID, a.Status)
+		if a.Note != "" {
+			fmt.Fprintf(&sb, ": %s", a.Note)
+		}
+		if !a.Resolved.IsZero() {
+			fmt.Fprintf(&sb, " [resolved %s]", a.Resolved.Sub(epoch))
+		}
+		fmt.Fprintf(&sb, "\n  %s\n", a.Description)
+	}
+	fmt.Fprintf(&sb, "started %d, failed to start %d", st.NumSelfHealingStarted, st.NumSelfHealingFailedToStart)
+	if st.Ongoing != nil {
+		fmt.Fprintf(&sb, ", ongoing %s", st.Ongoing.ID)
+	}
+	return sb.String() + "\n"
+}
+
+func reversed(as []Anomaly) []Anomaly {
+	out := make([]Anomaly, len(as))
+	for i, a := range as {
+		out[len(as)-1-i] = a
+	}
+	return out
+}
+
+func at(t *testing.T, d *datadriven.TestData) time.Time {
+	var v string
+	d.ScanArgs(t, "t", &v)
+	dur, err := time.ParseDuration(v)
+	if err != nil {
+		t.Fatalf("%s: t=%s: %v", d.Pos, v, err)
+	}
+	return epoch.Add(dur)
+}
+
+func lines(s string) []string {
+	var out []string
+	for l := range strings.SplitSeq(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func ids(t *testing.T, vals []string) []int32 {
+	var out []int32
+	for _, v := range vals {
+		out = append(out, int32(atoi(t, v)))
+	}
+	return out
+}
+
+func atoi(t *testing.T, s string) int {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
