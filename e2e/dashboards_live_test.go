@@ -1,0 +1,515 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/weirhq/weir/broker/brokertest"
+	"github.com/weirhq/weir/cluster"
+	"github.com/weirhq/weir/dashboards/grafana"
+	"github.com/weirhq/weir/dashboards/prometheus"
+)
+
+// The live cluster's names: what the dashboards' variables are filled with.
+const (
+	liveCluster = "e2e"
+	liveTopic   = "dash-orders"
+	liveGroup   = "dash-readers"
+)
+
+// noSeriesHere lists, in one place, the queries that legitimately return no
+// series on the live test's cluster, each with why. Every other dashboard
+// query and recording rule must return at least one series.
+var noSeriesHere = map[string]string{}
+
+// liveMonitoring is the shared cluster of TestDashboardsLive: three brokers,
+// an agent beside each, the collector, traffic and a consumer group, and a
+// real Prometheus (rules loaded) sending to a real Alertmanager whose webhook
+// is hook.
+type liveMonitoring struct {
+	c      *brokertest.Cluster
+	agents []*agentProc
+	prom   *promServer
+	hook   *webhookReceiver
+	burst  time.Time // when 12,000 records went past the stopped group
+}
+
+// TestDashboardsLive proves the dashboards and rules on a live cluster:
+// every query of every Grafana dashboard (variables filled in), every
+// template variable and every recording rule runs on Prometheus's HTTP API
+// and returns series; every alert expression parses; then a broker is killed
+// with SIGKILL and the broker-down and under-replicated alerts reach a
+// webhook through Alertmanager and resolve once it is back; a consumer group
+// that stopped before a burst of records raises the lag alert.
+//
+// The rules are the shipped ones with every `for` cut to 2s, so the test
+// takes seconds; the durations themselves are pinned by the promtool tests
+// in dashboards/prometheus.
+func TestDashboardsLive(t *testing.T) {
+	m := startLiveMonitoring(t)
+	t.Run("queries", func(t *testing.T) { checkDashboardQueries(t, m) })
+	t.Run("alerts", func(t *testing.T) { checkLiveAlerts(t, m) })
+}
+
+func startLiveMonitoring(t *testing.T) *liveMonitoring {
+	t.Helper()
+	promBin := lookProm(t)
+	amBin := lookAlertmanager(t)
+	m := &liveMonitoring{}
+	// A follower that stops fetching leaves the ISR after 3 s, not 30 s.
+	m.c = brokertest.StartCluster(t, 3, brokertest.Options{Props: map[string]string{"replica.lag.time.max.ms": "3000"}})
+	adm := clusterAdmin(t, m.c)
+	ctx := testContext(t, 3*time.Minute)
+	if _, err := adm.CreateTopic(ctx, 3, 3, nil, liveTopic); err != nil {
+		t.Fatalf("create %s: %v", liveTopic, err)
+	}
+	seed := m.c.Brokers[0].Addr
+	// Ten records on each partition, all read and committed by the group,
+	// which then stops: it lags on every partition from now on.
+	produceBurst(t, m.c, liveTopic, 30)
+	consumeAndCommit(t, ctx, seed, liveTopic, liveGroup, 30)
+	m.burst = time.Now()
+	produceBurst(t, m.c, liveTopic, 12000)
+	startTraffic(t, m.c, liveTopic)
+
+	for _, b := range m.c.Brokers {
+		m.agents = append(m.agents, startAgent(t, "cluster_name: %s\nbroker_id: %d\nbrokers: [%s]\nbroker_admin_url: %s\nlog_dirs: [%s]\nsamples: {}\n",
+			liveCluster, b.NodeID, strings.Join(m.c.Bootstrap(), ", "), b.AdminAddr, b.DataDir))
+	}
+	coll := startCollector(t, m.c)
+	m.hook = startWebhookReceiver(t)
+	am := startAlertmanager(t, amBin, m.hook.url)
+
+	dir := t.TempDir()
+	rules, err := cluster.WriteRules(filepath.Join(dir, "rules"), shortenFor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := cluster.PrometheusConfig(cluster.PrometheusOptions{
+		ScrapeInterval: time.Second, EvaluationInterval: time.Second,
+		RuleFiles: rules, Alertmanagers: []string{am}, Targets: liveTargets(m, coll.addr),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.prom = startPromConfig(t, promBin, dir, cfg)
+	return m
+}
+
+// shortenFor cuts every alert's for to 2s.
+func shortenFor(rules string) string {
+	return regexp.MustCompile(`(?m)^(\s+for:) \S+$`).ReplaceAllString(rules, "$1 2s")
+}
+
+func liveTargets(m *liveMonitoring, collector string) []cluster.ScrapeTarget {
+	var out []cluster.ScrapeTarget
+	for i, b := range m.c.Brokers {
+		l := map[string]string{"cluster": liveCluster, "broker": strconv.Itoa(int(b.NodeID))}
+		out = append(out,
+			cluster.ScrapeTarget{Job: cluster.JobAgent, Addr: m.agents[i].broker, Labels: l},
+			cluster.ScrapeTarget{Job: cluster.JobNode, Addr: m.agents[i].node, Labels: l},
+			cluster.ScrapeTarget{Job: cluster.JobBroker, Addr: b.AdminAddr, Labels: l})
+	}
+	return append(out, cluster.ScrapeTarget{Job: cluster.JobCollector, Addr: collector,
+		Labels: map[string]string{"cluster": liveCluster}})
+}
+
+// startTraffic produces to topic from a goroutine until the test ends, about
+// 100 records a second, so every rate has something to measure.
+func startTraffic(t *testing.T, c *brokertest.Cluster, topic string) {
+	cl := c.Client(t, kgo.DefaultProduceTopic(topic))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { // owned by the cleanup below
+		defer close(done)
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for i := 0; ctx.Err() == nil; i++ {
+			cl.Produce(ctx, &kgo.Record{Value: []byte("traffic-" + strconv.Itoa(i))}, nil)
+			select {
+			case <-ctx.Done():
+			case <-tick.C:
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+}
+
+// liveQuery is one query the harness runs, and where it comes from.
+type liveQuery struct {
+	from, expr string
+	valid      bool // only has to parse (alert expressions: healthy means empty)
+}
+
+// dashboardQueries returns every query of the dashboards with the variables
+// filled in, every template variable's label_values as a query, every
+// recording rule's expression and recorded series, and every alert's
+// expression.
+func dashboardQueries(t *testing.T) []liveQuery {
+	var out []liveQuery
+	labelValues := regexp.MustCompile(`^label_values\((.*), (\w+)\)$`)
+	for _, d := range grafana.All() {
+		for _, v := range d.Templating.List {
+			q, ok := v.Query.(grafana.VariableQuery)
+			if !ok {
+				continue
+			}
+			mm := labelValues.FindStringSubmatch(q.Query)
+			if mm == nil {
+				t.Fatalf("%s: variable %s: not label_values(expr, label): %s", d.UID, v.Name, q.Query)
+			}
+			out = append(out, liveQuery{from: d.UID + " variable " + v.Name,
+				expr: fillVariables(fmt.Sprintf(`count by (%s) (%s)`, mm[2], withLabel(mm[1], mm[2])))})
+		}
+		for _, p := range d.Panels {
+			for _, tg := range p.Targets {
+				out = append(out, liveQuery{from: d.UID + ` "` + p.Title + `" ` + tg.RefID, expr: fillVariables(tg.Expr)})
+			}
+		}
+	}
+	rules, err := prometheus.LoadRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rules {
+		switch {
+		case r.Record != "":
+			out = append(out, liveQuery{from: "recording rule " + r.Record, expr: r.Expr},
+				liveQuery{from: "recorded " + r.Record, expr: r.Record})
+		case r.Alert != "":
+			out = append(out, liveQuery{from: "alert " + r.Alert, expr: r.Expr, valid: true})
+		}
+	}
+	return out
+}
+
+// withLabel adds label!="" to a selector (`m` or `m{...}`): label_values
+// lists only series that have the label.
+func withLabel(sel, label string) string {
+	if rest, ok := strings.CutSuffix(sel, "}"); ok {
+		return rest + "," + label + `!=""}`
+	}
+	return sel + "{" + label + `!=""}`
+}
+
+func fillVariables(expr string) string {
+	return strings.NewReplacer(
+		"$__rate_interval", "1m", "$cluster", liveCluster, "$broker", "1",
+		"$topic", liveTopic, "$consumergroup", liveGroup,
+	).Replace(expr)
+}
+
+// checkDashboardQueries runs every query until it returns series (the
+// cluster needs a few seconds of scrapes, rule evaluations, agent
+// collections and a first proposal), all within one deadline.
+func checkDashboardQueries(t *testing.T, m *liveMonitoring) {
+	queries := dashboardQueries(t)
+	deadline := time.Now().Add(60 * time.Second)
+	pending := queries
+	var failures []string
+	for len(pending) > 0 {
+		var next []liveQuery
+		failures = failures[:0]
+		for _, q := range pending {
+			n, err := m.prom.series(q.expr)
+			switch {
+			case err != nil && strings.Contains(err.Error(), "bad_data"):
+				t.Errorf("%s: invalid query %s: %v", q.from, q.expr, err)
+			case err != nil:
+				next = append(next, q)
+				failures = append(failures, fmt.Sprintf("%s: %s: %v", q.from, q.expr, err))
+			case n == 0 && !q.valid && noSeriesHere[q.expr] == "":
+				next = append(next, q)
+				failures = append(failures, fmt.Sprintf("%s: no series: %s", q.from, q.expr))
+			}
+		}
+		pending = next
+		if len(pending) > 0 && time.Now().After(deadline) {
+			sort.Strings(failures)
+			t.Fatalf("%d of %d queries still fail after 60s:\n%s", len(pending), len(queries), strings.Join(failures, "\n"))
+		}
+		if len(pending) > 0 {
+			time.Sleep(500 * time.Millisecond) // poll interval: scrapes and evaluations run every second
+		}
+	}
+	t.Logf("%d queries checked live (%d of them alert expressions, only parsed), %d excused", len(queries), countValid(queries), len(noSeriesHere))
+}
+
+func countValid(qs []liveQuery) int {
+	n := 0
+	for _, q := range qs {
+		if q.valid {
+			n++
+		}
+	}
+	return n
+}
+
+// checkLiveAlerts kills a follower broker with SIGKILL and waits for the
+// broker-down and under-replicated alerts at the webhook, then restarts it
+// and waits for both to resolve; then a burst of records on the stopped
+// group's topic raises the lag alert.
+func checkLiveAlerts(t *testing.T, m *liveMonitoring) {
+	waitFor(t, 60*time.Second, "a healthy cluster in Prometheus", func() error {
+		return m.prom.expect(`sum(up{job="weir-broker"}) == 3 and sum(kafka_server_replicamanager_underreplicatedpartitions) == 0`)
+	})
+	victim := m.c.Brokers[len(m.c.Brokers)-1]
+	if n, _ := m.prom.series(fmt.Sprintf(`kafka_controller_kafkacontroller_activecontrollercount{broker="%d"} == 1`, victim.NodeID)); n > 0 {
+		victim = m.c.Brokers[len(m.c.Brokers)-2] // keep the controller: a follower is the common failure
+	}
+	broker := strconv.Itoa(int(victim.NodeID))
+	killed := time.Now()
+	victim.Kill()
+	down := m.hook.await(t, killed, 90*time.Second, "firing", "KafkaBrokerDown", map[string]string{"broker": broker})
+	urp := m.hook.await(t, killed, 90*time.Second, "firing", "KafkaUnderReplicatedPartitions", nil)
+	t.Logf("kill -9 of broker %s to the webhook: KafkaBrokerDown %.1f s, KafkaUnderReplicatedPartitions %.1f s",
+		broker, down.Sub(killed).Seconds(), urp.Sub(killed).Seconds())
+
+	restarted := time.Now()
+	victim.Restart(t)
+	downOK := m.hook.await(t, restarted, 90*time.Second, "resolved", "KafkaBrokerDown", map[string]string{"broker": broker})
+	urpOK := m.hook.await(t, restarted, 90*time.Second, "resolved", "KafkaUnderReplicatedPartitions", nil)
+	t.Logf("restart of broker %s to resolved at the webhook: KafkaBrokerDown %.1f s, KafkaUnderReplicatedPartitions %.1f s",
+		broker, downOK.Sub(restarted).Seconds(), urpOK.Sub(restarted).Seconds())
+
+	// The group stopped after its first commit and 12,000 records followed
+	// (startLiveMonitoring): its lag is over the alert's 10,000.
+	if v, err := m.prom.query(`max(cluster_consumergroup_topic:kafka_consumergroup_lag:sum{consumergroup="` + liveGroup + `"})`); err != nil || v <= 10000 {
+		t.Errorf("lag of %s: %v, %v", liveGroup, v, err)
+	}
+	lag := m.hook.await(t, m.burst, 60*time.Second, "firing", "KafkaConsumerGroupLagHigh", map[string]string{"consumergroup": liveGroup, "topic": liveTopic})
+	t.Logf("burst of records past a stopped group to the webhook: KafkaConsumerGroupLagHigh %.1f s", lag.Sub(m.burst).Seconds())
+}
+
+// produceBurst produces n records to topic, spread round robin over its
+// partitions, and waits for them all.
+func produceBurst(t *testing.T, c *brokertest.Cluster, topic string, n int) {
+	t.Helper()
+	cl := c.Client(t, kgo.DefaultProduceTopic(topic), kgo.ProducerLinger(5*time.Millisecond),
+		kgo.RecordPartitioner(kgo.RoundRobinPartitioner()))
+	ctx := testContext(t, 60*time.Second)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	for i := range n {
+		wg.Add(1)
+		cl.Produce(ctx, &kgo.Record{Value: []byte("burst-" + strconv.Itoa(i))}, func(_ *kgo.Record, err error) {
+			defer wg.Done()
+			if err != nil {
+				mu.Lock()
+				firstErr = err
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		t.Fatalf("burst of %d records: %v", n, firstErr)
+	}
+}
+
+// lookAlertmanager finds Debian's prometheus-alertmanager ($WEIR_ALERTMANAGER
+// overrides), failing the test if it is missing.
+func lookAlertmanager(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{os.Getenv("WEIR_ALERTMANAGER"), "/usr/bin/prometheus-alertmanager"} {
+		if p != "" {
+			if _, err := os.Stat(p); err == nil {
+				return p
+			}
+		}
+	}
+	return lookTool(t, "alertmanager")
+}
+
+// startAlertmanager runs Alertmanager (no HA cluster) with one webhook
+// receiver, grouping for 1 s; it returns its host:port.
+func startAlertmanager(t *testing.T, bin, webhook string) string {
+	t.Helper()
+	dir := t.TempDir()
+	cfg, err := cluster.AlertmanagerConfig(cluster.AlertmanagerOptions{Webhooks: []string{webhook},
+		GroupWait: time.Second, GroupInterval: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "alertmanager.yml")
+	if err := os.WriteFile(path, cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr := freePort(t)
+	startServer(t, "alertmanager", addr, exec.Command(bin, "--config.file="+path,
+		"--storage.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr,
+		"--cluster.listen-address=", "--log.level=warn"))
+	return addr
+}
+
+// startPromConfig runs Prometheus on cfg (written to dir).
+func startPromConfig(t *testing.T, bin, dir string, cfg []byte) *promServer {
+	t.Helper()
+	path := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(path, cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := &promServer{addr: freePort(t)}
+	startServer(t, "prometheus", p.addr, exec.Command(bin, "--config.file="+path,
+		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+p.addr,
+		"--rules.alert.resend-delay=1s", "--log.level=warn"))
+	return p
+}
+
+// startServer starts cmd, stops it with SIGTERM at cleanup and waits until
+// http://addr/-/ready answers.
+func startServer(t *testing.T, name, addr string, cmd *exec.Cmd) {
+	t.Helper()
+	logs := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	exited := make(chan struct{})
+	go func() { // owned by the cleanup below, which waits on exited
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			t.Logf("%s output:\n%s", name, logs.String())
+		}
+	})
+	waitFor(t, 30*time.Second, name+" to be ready", func() error {
+		select {
+		case <-exited:
+			t.Fatalf("%s exited:\n%s", name, logs.String())
+		default:
+		}
+		_, err := agentHTTPGet("http://" + addr + "/-/ready")
+		return err
+	})
+}
+
+// series runs an instant query and returns how many series it gave. An
+// invalid query's error contains "bad_data".
+func (p *promServer) series(q string) (int, error) {
+	body, err := agentHTTPGet("http://" + p.addr + "/api/v1/query?query=" + url.QueryEscape(q))
+	if err != nil {
+		return 0, err
+	}
+	var resp struct {
+		Status    string
+		ErrorType string
+		Error     string
+		Data      struct{ Result []json.RawMessage }
+	}
+	if err := json.Unmarshal([]byte(body), &resp); err != nil {
+		return 0, fmt.Errorf("decode %s: %w", body, err)
+	}
+	if resp.Status != "success" {
+		return 0, fmt.Errorf("%s: %s", resp.ErrorType, resp.Error)
+	}
+	return len(resp.Data.Result), nil
+}
+
+// expect returns nil once q returns a series.
+func (p *promServer) expect(q string) error {
+	n, err := p.series(q)
+	if err == nil && n == 0 {
+		err = fmt.Errorf("no series for %s", q)
+	}
+	return err
+}
+
+// webhookReceiver is Alertmanager's webhook receiver: it records when each
+// alert first arrived firing and resolved.
+type webhookReceiver struct {
+	url  string
+	mu   sync.Mutex
+	seen []receivedAlert
+}
+
+type receivedAlert struct {
+	status string
+	labels map[string]string
+	at     time.Time
+}
+
+func startWebhookReceiver(t *testing.T) *webhookReceiver {
+	w := &webhookReceiver{}
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		var msg struct {
+			Alerts []struct {
+				Status string
+				Labels map[string]string
+			}
+		}
+		if err := json.NewDecoder(r.Body).Decode(&msg); err != nil {
+			http.Error(rw, err.Error(), http.StatusBadRequest)
+			return
+		}
+		now := time.Now()
+		w.mu.Lock()
+		for _, a := range msg.Alerts {
+			w.seen = append(w.seen, receivedAlert{status: a.Status, labels: a.Labels, at: now})
+		}
+		w.mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	w.url = srv.URL + "/alerts"
+	return w
+}
+
+// await returns when an alert named name with the labels arrived with
+// status (firing or resolved) at or after since, waiting up to timeout.
+func (w *webhookReceiver) await(t *testing.T, since time.Time, timeout time.Duration, status, name string, labels map[string]string) time.Time {
+	t.Helper()
+	var at time.Time
+	waitFor(t, timeout, fmt.Sprintf("%s %s %v at the webhook", name, status, labels), func() error {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		for _, a := range w.seen {
+			if a.status != status || a.labels["alertname"] != name || a.at.Before(since) {
+				continue
+			}
+			match := true
+			for k, v := range labels {
+				match = match && a.labels[k] == v
+			}
+			if match {
+				at = a.at
+				return nil
+			}
+		}
+		names := map[string]bool{}
+		for _, a := range w.seen {
+			names[a.labels["alertname"]+" "+a.status] = true
+		}
+		return fmt.Errorf("%d notifications so far, of %v", len(w.seen), names)
+	})
+	return at
+}
