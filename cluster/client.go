@@ -65,6 +65,18 @@ func (c *Client) RebootBroker(ctx context.Context, ids []string) (string, error)
 	return c.operation(ctx, "/v1/clusters/current/reboot-broker", map[string]any{"brokerIds": ids})
 }
 
+// UpdateConfiguration starts an UPDATE_CLUSTER_CONFIGURATION operation.
+func (c *Client) UpdateConfiguration(ctx context.Context, serverProperties, currentVersion string) (string, error) {
+	body := map[string]any{"serverProperties": serverProperties, "currentVersion": currentVersion}
+	return c.operation(ctx, "/v1/clusters/current/configuration", body)
+}
+
+// Upgrade starts a rolling restart onto another weir binary.
+func (c *Client) Upgrade(ctx context.Context, binary, currentVersion string) (string, error) {
+	body := map[string]any{"targetBinary": binary, "currentVersion": currentVersion}
+	return c.operation(ctx, "/v1/clusters/current/version", body)
+}
+
 func (c *Client) operation(ctx context.Context, path string, body any) (string, error) {
 	var out struct {
 		ARN string `json:"clusterOperationArn"`

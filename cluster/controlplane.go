@@ -31,7 +31,6 @@ import (
 type ControlPlane struct {
 	l        Layout
 	sup      *Supervisor
-	exe      string
 	agents   bool
 	logger   *log.Logger
 	adm      *kadm.Client
@@ -46,6 +45,7 @@ type ControlPlane struct {
 	mu struct {
 		sync.Mutex
 		spec    Spec
+		exe     string // the weir binary new and restarted processes run
 		state   string
 		version int // MSK's currentVersion: changes with every completed update
 		ops     *opStore
@@ -75,12 +75,13 @@ func NewControlPlane(o ControlPlaneOptions) (*ControlPlane, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the control plane's Kafka client: %w", err)
 	}
-	cp := &ControlPlane{l: o.Layout, sup: o.Supervisor, exe: o.Executable, agents: o.Agents, logger: o.Logger,
+	cp := &ControlPlane{l: o.Layout, sup: o.Supervisor, agents: o.Agents, logger: o.Logger,
 		cl: cl, adm: kadm.NewClient(cl), now: time.Now, settle: 2 * time.Second, onChange: o.OnChange}
 	if o.Collector != "" {
 		cp.coll = ccclient.New(o.Collector)
 	}
 	cp.mu.spec, cp.mu.state, cp.mu.ops, cp.mu.version = o.Spec, StateCreating, ops, len(ops.ops)
+	cp.mu.exe = o.Executable
 	if cut := ops.interrupted(cp.now()); len(cut) > 0 {
 		cp.logger.Printf("operations cut off by a restart of weir up, marked %s: %v", OpFailed, cut)
 		if err := ops.save(); err != nil {
@@ -105,6 +106,12 @@ func (cp *ControlPlane) setState(s string) {
 	cp.mu.Lock()
 	cp.mu.state = s
 	cp.mu.Unlock()
+}
+
+func (cp *ControlPlane) executable() string {
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	return cp.mu.exe
 }
 
 // Spec returns the cluster's current shape.

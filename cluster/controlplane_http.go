@@ -23,6 +23,8 @@ import (
 //	GET  /v1/operations/{operationArn}             DescribeClusterOperation
 //	PUT  /v1/clusters/{arn}/nodes/count            UpdateBrokerCount {currentVersion, targetNumberOfBrokerNodes}
 //	PUT  /v1/clusters/{arn}/reboot-broker          RebootBroker {brokerIds}
+//	PUT  /v1/clusters/{arn}/configuration          UpdateClusterConfiguration {currentVersion, serverProperties}
+//	PUT  /v1/clusters/{arn}/version                UpdateClusterKafkaVersion {currentVersion, targetBinary}: a new weir binary
 //
 // {arn} is the cluster's ARN (URL-encoded), its name, or "current".
 // Errors are {"message": ...} with 400 (bad request), 404 (unknown
@@ -41,6 +43,10 @@ type ClusterInfo struct {
 	Bootstrap           string           `json:"bootstrapBrokerString"`
 	Brokers             []BrokerNodeInfo `json:"brokerNodes"`
 	ActiveOperationARN  string           `json:"activeOperationArn,omitempty"`
+	// ConfigurationRevision and Configuration are the broker config
+	// overrides the cluster runs with.
+	ConfigurationRevision int               `json:"configurationRevision"`
+	Configuration         map[string]string `json:"configuration"`
 }
 
 // BrokerNodeInfo is one broker of ClusterInfo.
@@ -109,6 +115,31 @@ func (cp *ControlPlane) serveCluster(w http.ResponseWriter, r *http.Request, res
 			return
 		}
 		arn, err := cp.RebootBroker(context.WithoutCancel(r.Context()), ids)
+		cp.replyOp(w, arn, err)
+	case rest == "configuration" && r.Method == http.MethodPut:
+		var req struct {
+			CurrentVersion   string `json:"currentVersion"`
+			ServerProperties string `json:"serverProperties"`
+		}
+		if !decode(w, r, &req) {
+			return
+		}
+		props, err := ParseProperties(req.ServerProperties)
+		if err != nil {
+			replyErr(w, http.StatusBadRequest, fmt.Errorf("serverProperties: %w", err))
+			return
+		}
+		arn, err := cp.UpdateConfiguration(context.WithoutCancel(r.Context()), props, req.CurrentVersion)
+		cp.replyOp(w, arn, err)
+	case rest == "version" && r.Method == http.MethodPut:
+		var req struct {
+			CurrentVersion string `json:"currentVersion"`
+			TargetBinary   string `json:"targetBinary"`
+		}
+		if !decode(w, r, &req) {
+			return
+		}
+		arn, err := cp.Upgrade(context.WithoutCancel(r.Context()), req.TargetBinary, req.CurrentVersion)
 		cp.replyOp(w, arn, err)
 	default:
 		replyErr(w, http.StatusNotFound, fmt.Errorf("no %s %s in the control plane's API", r.Method, r.URL.Path))
@@ -201,7 +232,7 @@ func (cp *ControlPlane) Describe(ctx context.Context, version string, st []Statu
 	cp.mu.Unlock()
 	info := ClusterInfo{ClusterARN: cp.ClusterARN(), ClusterName: clusterName(cp.l), ClusterID: s.ClusterID, State: state,
 		CurrentVersion: ver, NumberOfBrokerNodes: len(s.Brokers), SoftwareVersion: version, Bootstrap: s.Bootstrap(),
-		ActiveOperationARN: active}
+		ActiveOperationARN: active, ConfigurationRevision: s.ConfigRevision, Configuration: s.ConfigOverrides}
 	used := cp.storageUsed(ctx, s.Brokers)
 	byName := map[string]State{}
 	for _, x := range st {

@@ -122,13 +122,13 @@ func (cp *ControlPlane) startBrokers(ctx context.Context, target int, ids []int)
 }
 
 func (cp *ControlPlane) startBroker(ctx context.Context, s Spec, b BrokerSpec) error {
-	p, err := brokerProcess(s, cp.l, cp.exe, b)
+	p, err := brokerProcess(s, cp.l, cp.executable(), b)
 	if err != nil {
 		return err
 	}
 	procs := []Process{p}
 	if cp.agents {
-		a, err := agentProcess(s, cp.l, cp.exe, b)
+		a, err := agentProcess(s, cp.l, cp.executable(), b)
 		if err != nil {
 			return err
 		}

@@ -27,6 +27,8 @@ const (
 const (
 	OpUpdateBrokerCount = "UPDATE_BROKER_COUNT"
 	OpRebootNode        = "REBOOT_NODE"
+	OpUpdateConfig      = "UPDATE_CLUSTER_CONFIGURATION"
+	OpUpgrade           = "UPDATE_CLUSTER_KAFKA_VERSION"
 
 	OpPending    = "PENDING"
 	OpInProgress = "UPDATE_IN_PROGRESS"
@@ -51,7 +53,9 @@ type Operation struct {
 
 // ClusterShape is MSK's MutableClusterInfo, the part an operation changes.
 type ClusterShape struct {
-	NumberOfBrokerNodes int `json:"numberOfBrokerNodes"`
+	NumberOfBrokerNodes   int    `json:"numberOfBrokerNodes"`
+	ConfigurationRevision int    `json:"configurationRevision,omitempty"`
+	SoftwareVersion       string `json:"softwareVersion,omitempty"`
 }
 
 // Step is one step of an operation, with its status.

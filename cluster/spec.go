@@ -45,6 +45,9 @@ type Spec struct {
 	ControlPort     int               `json:"control_port,omitempty"`
 	Brokers         []BrokerSpec      `json:"brokers"`
 	ConfigOverrides map[string]string `json:"config_overrides,omitempty"`
+	// ConfigRevision counts the configurations applied through the control
+	// plane (MSK's configuration revision; 0: the one weir up started with).
+	ConfigRevision int `json:"config_revision,omitempty"`
 }
 
 // BrokerSpec is one broker of a Spec.

@@ -166,3 +166,16 @@ func (s *Supervisor) child(name string) *child {
 	}
 	return nil
 }
+
+// Update changes the named process's definition (its binary, say); the
+// change takes effect at its next start.
+func (s *Supervisor) Update(ctx context.Context, name string, f func(*Process)) error {
+	return s.do(ctx, func(context.Context, *Supervisor) error {
+		c := s.child(name)
+		if c == nil {
+			return fmt.Errorf("no process named %q", name)
+		}
+		f(&c.Process)
+		return nil
+	})
+}

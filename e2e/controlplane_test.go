@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -72,6 +73,19 @@ func TestControlPlaneOperations(t *testing.T) {
 		t.Errorf("after growing to 4 brokers broker 4 holds no replica (%s)", op.ARN)
 	}
 	runOp(t, cp, func() (string, error) { return cp.RebootBroker(ctx, []string{"1"}) })
+	// A key the broker reads only at start: a rolling restart applies it.
+	op = runOp(t, cp, func() (string, error) { return cp.UpdateConfiguration(ctx, "num.partitions=4\n", "") })
+	if len(op.Steps) < 1+3*3 {
+		t.Errorf("a static configuration change took %d steps, want the config write and three broker restarts", len(op.Steps))
+	}
+	// An upgrade onto another binary (a copy: what matters is that every
+	// process restarts onto it, one broker at a time).
+	next := filepath.Join(t.TempDir(), "weir-next")
+	copyFile(t, bin, next)
+	runOp(t, cp, func() (string, error) { return cp.Upgrade(ctx, next, "") })
+	if info, err := cp.Describe(ctx); err != nil || info.ConfigurationRevision != 1 || info.Configuration["num.partitions"] != "4" {
+		t.Errorf("after the configuration change: %+v %v", info, err)
+	}
 
 	// Refusals: below the voters, a stale version, an unknown broker, and
 	// an update while one runs.
@@ -110,8 +124,8 @@ func TestControlPlaneOperations(t *testing.T) {
 	for _, o := range ops {
 		t.Logf("%s %s took %s", o.Type, o.State, o.End.Sub(o.Created).Round(100*time.Millisecond))
 	}
-	if len(ops) != 4 {
-		t.Errorf("%d operations listed, want 4", len(ops))
+	if len(ops) != 6 {
+		t.Errorf("%d operations listed, want 6", len(ops))
 	}
 
 	load.stop(t)
@@ -258,4 +272,15 @@ func reachedEnds(got map[int32][]*kgo.Record, want map[int32]int64) bool {
 		}
 	}
 	return true
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	data, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -5,6 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -62,7 +66,8 @@ partition is back in sync. An update is refused unless the cluster is ACTIVE.`,
 	pf.StringVar(&cf.dir, "dir", "./weir-data", "the cluster directory of the weir up to talk to")
 	pf.StringVar(&cf.address, "control-plane", "", "the control plane's address (default: from DIR/endpoints.json)")
 	pf.StringVarP(&cf.output, "output", "o", "table", "table or json")
-	cmd.AddCommand(cf.describeCmd(), cf.listOpsCmd(), cf.describeOpCmd(), cf.countCmd(), cf.rebootCmd())
+	cmd.AddCommand(cf.describeCmd(), cf.listOpsCmd(), cf.describeOpCmd(), cf.countCmd(), cf.rebootCmd(),
+		cf.configCmd(), cf.upgradeCmd())
 	return cmd
 }
 
@@ -91,8 +96,8 @@ func (cf *clusterFlags) describeCmd() *cobra.Command {
 }
 
 func printClusterInfo(w io.Writer, info cluster.ClusterInfo) {
-	fmt.Fprintf(w, "cluster %s (%s)\nstate %s, version %s, %d brokers, weir %s\nbootstrap %s\n", info.ClusterName, info.ClusterARN,
-		info.State, info.CurrentVersion, info.NumberOfBrokerNodes, info.SoftwareVersion, info.Bootstrap)
+	fmt.Fprintf(w, "cluster %s (%s)\nstate %s, version %s, %d brokers, weir %s, configuration revision %d\nbootstrap %s\n", info.ClusterName, info.ClusterARN,
+		info.State, info.CurrentVersion, info.NumberOfBrokerNodes, info.SoftwareVersion, info.ConfigurationRevision, info.Bootstrap)
 	if info.ActiveOperationARN != "" {
 		fmt.Fprintf(w, "operation in progress: %s\n", info.ActiveOperationARN)
 	}
@@ -242,6 +247,113 @@ partition is back in sync.`,
 			arn, err := c.RebootBroker(cmd.Context(), strings.Split(args[0], ","))
 			if err != nil {
 				return fmt.Errorf("cluster reboot-broker: %w", err)
+			}
+			return cf.started(cmd, c, arn, wait)
+		},
+	}
+	cmd.Flags().BoolVar(&wait, "wait", false, "follow the operation until it ends")
+	return cmd
+}
+
+func (cf *clusterFlags) configCmd() *cobra.Command {
+	var wait bool
+	var file string
+	var sets []string
+	cmd := &cobra.Command{
+		Use: "update-configuration (--file server.properties | --set key=value...) [--wait]", Short: "Change the brokers' configuration",
+		Long: `Make a configuration the cluster's (MSK's UpdateClusterConfiguration): the
+overrides of every broker's server.properties, in server.properties form,
+validated against the keys the broker knows. Cluster-wide dynamic keys apply
+at once; if a key the broker reads only at start changed, every broker is
+restarted, one at a time, waiting until every partition is in sync. The file
+(or --set) is the whole configuration: keys left out go back to their
+defaults. --set on its own starts from the current configuration.`,
+		Example: "  weir cluster update-configuration --set log.retention.hours=24 --wait\n  weir cluster update-configuration --file cluster.properties",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			info, err := c.Describe(cmd.Context())
+			if err != nil {
+				return fmt.Errorf("cluster update-configuration: %w", err)
+			}
+			text, err := configText(file, sets, info.Configuration)
+			if err != nil {
+				return fmt.Errorf("cluster update-configuration: %w", err)
+			}
+			arn, err := c.UpdateConfiguration(cmd.Context(), text, info.CurrentVersion)
+			if err != nil {
+				return fmt.Errorf("cluster update-configuration: %w", err)
+			}
+			return cf.started(cmd, c, arn, wait)
+		},
+	}
+	cmd.Flags().BoolVar(&wait, "wait", false, "follow the operation until it ends")
+	cmd.Flags().StringVar(&file, "file", "", "the configuration, server.properties form")
+	cmd.Flags().StringArrayVar(&sets, "set", nil, "key=value over the file or the current configuration (repeatable)")
+	return cmd
+}
+
+// configText is the configuration to send: the file (or the current
+// configuration) with the --set values over it.
+func configText(file string, sets []string, current map[string]string) (string, error) {
+	props := maps.Clone(current)
+	if file != "" {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return "", err
+		}
+		if props, err = cluster.ParseProperties(string(data)); err != nil {
+			return "", fmt.Errorf("%s: %w", file, err)
+		}
+	}
+	if file == "" && len(sets) == 0 {
+		return "", errors.New("give --file or --set")
+	}
+	if props == nil {
+		props = map[string]string{}
+	}
+	for _, kv := range sets {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return "", fmt.Errorf("--set %q: want key=value", kv)
+		}
+		props[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(props)) {
+		fmt.Fprintf(&b, "%s=%s\n", k, props[k])
+	}
+	return b.String(), nil
+}
+
+func (cf *clusterFlags) upgradeCmd() *cobra.Command {
+	var wait bool
+	cmd := &cobra.Command{
+		Use: "upgrade BINARY [--wait]", Short: "Restart the cluster onto another weir binary, one broker at a time",
+		Long: `Restart every process onto another weir binary (MSK's UpdateClusterKafkaVersion):
+the brokers one at a time, the safe way (as reboot-broker), then the agents and
+the collector. The binary must run and answer 'version'.`,
+		Example: "  weir cluster upgrade ./bin/weir --wait",
+		Args:    oneArg("the new weir binary"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			bin, err := filepath.Abs(args[0])
+			if err != nil {
+				return err
+			}
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			info, err := c.Describe(cmd.Context())
+			if err != nil {
+				return fmt.Errorf("cluster upgrade: %w", err)
+			}
+			arn, err := c.Upgrade(cmd.Context(), bin, info.CurrentVersion)
+			if err != nil {
+				return fmt.Errorf("cluster upgrade: %w", err)
 			}
 			return cf.started(cmd, c, arn, wait)
 		},
