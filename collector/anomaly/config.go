@@ -17,10 +17,14 @@ type Config struct {
 	// SelfHealing is self.healing.enabled (Weir: true; Cruise Control:
 	// false). TypeEnabled is self.healing.<type>.enabled per type
 	// (broker.failure, disk.failure, goal.violation, metric.anomaly,
-	// topic.anomaly, maintenance.event); a type heals only when both are
-	// true.
-	SelfHealing bool
-	TypeEnabled [NumTypes]bool
+	// topic.anomaly, maintenance.event), TypeExplicit whether it was set
+	// (by a key or the admin endpoint). As in Cruise Control a type set
+	// explicitly follows its own key; the others heal when SelfHealing and
+	// Weir's default for the type (true for broker failure, disk failure
+	// and goal violation) are both true.
+	SelfHealing  bool
+	TypeEnabled  [NumTypes]bool
+	TypeExplicit [NumTypes]bool
 	// Interval is anomaly.detection.interval.ms (Weir: 1 s; Cruise
 	// Control: 5 min).
 	Interval time.Duration
@@ -80,7 +84,22 @@ func DefaultConfig() Config {
 }
 
 // Healing reports whether anomalies of type t are healed.
-func (c *Config) Healing(t Type) bool { return c.SelfHealing && c.TypeEnabled[t] }
+func (c *Config) Healing(t Type) bool {
+	return c.TypeEnabled[t] && (c.SelfHealing || c.TypeExplicit[t])
+}
+
+// SetHealing turns self-healing for t on or off explicitly.
+func (c *Config) SetHealing(t Type, on bool) { c.TypeEnabled[t], c.TypeExplicit[t] = on, true }
+
+// ParseType reads a type by Cruise Control's name, in any case.
+func ParseType(s string) (Type, error) {
+	for _, t := range Types {
+		if strings.EqualFold(s, t.String()) {
+			return t, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown anomaly type %q (%s)", s, strings.Join(typeNames[:], ", "))
+}
 
 var typeKeys = map[string]Type{
 	"self.healing.broker.failure.enabled": BrokerFailure, "self.healing.disk.failure.enabled": DiskFailure,
@@ -95,7 +114,7 @@ func (c *Config) Set(key, value string) (bool, error) {
 	v := strings.TrimSpace(value)
 	if t, ok := typeKeys[key]; ok {
 		b, err := boolean(key, v)
-		c.TypeEnabled[t] = b
+		c.SetHealing(t, b)
 		return true, err
 	}
 	var err error

@@ -206,8 +206,11 @@ func (d *Detector) decide(o *Observation) *Fix {
 // to start now.
 func (d *Detector) rule(a *Anomaly, o *Observation, chosen bool) (Status, string) {
 	f, now := a.finding, o.Time
+	// Rounds come every Interval; one a few milliseconds early must not
+	// put a threshold off by a whole interval.
+	soon := now.Add(d.cfg.Interval / 10)
 	switch {
-	case now.Before(f.alertAt):
+	case soon.Before(f.alertAt):
 		return CheckWithDelay, "alerting at " + stamp(f.alertAt)
 	case f.fix == nil:
 		return Ignored, f.noFix
@@ -215,7 +218,7 @@ func (d *Detector) rule(a *Anomaly, o *Observation, chosen bool) (Status, string
 		return Ignored, fmt.Sprintf("self-healing is off for %s", a.Type)
 	case a.Type != BrokerFailure && d.open[BrokerFailure] != nil:
 		return CheckWithDelay, "waiting for the broker failure to be healed or to clear"
-	case now.Before(f.dueAt):
+	case soon.Before(f.dueAt):
 		return CheckWithDelay, "self-healing at " + stamp(f.dueAt)
 	case o.Executing:
 		return CheckWithDelay, fmt.Sprintf("waiting for execution %s to end", o.ExecutorTask)
@@ -270,3 +273,11 @@ func (d *Detector) take(f *Fix) *Anomaly {
 }
 
 func stamp(t time.Time) string { return t.UTC().Format("15:04:05.000") }
+
+// SetHealing turns self-healing for t on or off (the admin endpoint's
+// enable/disable_self_healing_for); it returns whether it was on.
+func (d *Detector) SetHealing(t Type, on bool) bool {
+	was := d.cfg.Healing(t)
+	d.cfg.SetHealing(t, on)
+	return was
+}

@@ -168,3 +168,27 @@ func (m *Manager) Recent() []Anomaly {
 	st := m.State()
 	return st.History()
 }
+
+// SetSelfHealing turns self-healing on for the types in enable and off
+// for those in disable (Cruise Control's admin endpoint), returning each
+// type's setting before and after. The control plane turns
+// BROKER_FAILURE off around rolling restarts that may keep a broker down
+// longer than broker.failure.self.healing.threshold.ms.
+func (m *Manager) SetSelfHealing(enable, disable []Type) (before, after [NumTypes]bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, t := range Types {
+		before[t] = m.mu.det.cfg.Healing(t)
+	}
+	for _, t := range enable {
+		m.mu.det.SetHealing(t, true)
+	}
+	for _, t := range disable {
+		m.mu.det.SetHealing(t, false)
+	}
+	for _, t := range Types {
+		after[t] = m.mu.det.cfg.Healing(t)
+	}
+	m.logger.Info("self-healing changed", "enabled", enable, "disabled", disable)
+	return before, after
+}

@@ -49,6 +49,8 @@ type Executor interface {
 // (*anomaly.Manager); nil: no detector, every list empty.
 type Anomalies interface {
 	State() anomaly.State
+	// SetSelfHealing turns self-healing on and off per type (admin).
+	SetSelfHealing(enable, disable []anomaly.Type) (before, after [anomaly.NumTypes]bool)
 }
 
 // Options configure a Server.
@@ -128,7 +130,7 @@ func (s *Server) endpoints() map[string]endpoint {
 		s.kafkaClusterStateEndpoint(), s.userTasksEndpoint(),
 		s.rebalanceEndpoint(), s.addBrokerEndpoint(), s.removeBrokerEndpoint(), s.demoteBrokerEndpoint(),
 		s.fixOfflineReplicasEndpoint(), s.stopProposalExecutionEndpoint(),
-		s.pauseSamplingEndpoint(), s.resumeSamplingEndpoint(),
+		s.pauseSamplingEndpoint(), s.resumeSamplingEndpoint(), s.adminEndpoint(),
 	}
 	m := make(map[string]endpoint, len(list))
 	for _, e := range list {
