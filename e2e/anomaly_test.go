@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -117,6 +119,65 @@ func TestSelfHealingBrokerFailure(t *testing.T) {
 	}
 }
 
+// TestSelfHealingFullDisk: broker 4's disk is 10 MB (capacity.json) and
+// its replicas hold 12 MB: a DISK_FAILURE, healed by moving replicas off
+// it (DiskCapacityGoal) until it is under disk.capacity.threshold (80 %).
+func TestSelfHealingFullDisk(t *testing.T) {
+	c := brokertest.StartCluster(t, 4, brokertest.Options{})
+	adm := clusterAdmin(t, c)
+	cl := c.Client(t)
+	createWithAssignment(t, cl, "__weir_metrics", [][]int32{{1, 2, 3}, {2, 3, 1}, {3, 1, 2}})
+	full := [][]int32{{4, 2, 3}, {2, 3, 4}, {3, 4, 2}, {4, 3, 2}, {2, 4, 3}, {3, 2, 4}}
+	createWithAssignment(t, cl, "full", full)
+	waitFullISR(t, adm, "full", int32(len(full)), 3)
+	fillHealTopic(t, c, "full", len(full), 12<<20)
+	capacity := filepath.Join(t.TempDir(), "capacity.json")
+	if err := os.WriteFile(capacity, []byte(`{"brokerCapacities":[
+  {"brokerId": "-1", "capacity": {"DISK": "100000", "CPU": "100", "NW_IN": "125000", "NW_OUT": "125000"}, "doc": "default"},
+  {"brokerId": "4", "capacity": {"DISK": "10", "CPU": "100", "NW_IN": "125000", "NW_OUT": "125000"}, "doc": "a small disk"}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range c.Brokers {
+		startAgent(t, "cluster_name: e2e\nbroker_id: %d\nbrokers: [%s]\nbroker_admin_url: %s\nlog_dirs: [%s]\nsamples: {}\n",
+			b.NodeID, strings.Join(c.Bootstrap(), ", "), b.AdminAddr, b.DataDir)
+	}
+	col := startHealingCollector(t, c, "capacity.config.file="+capacity)
+	start := time.Now()
+	waitFor(t, 90*time.Second, "the full disk detected, healed and cleared", func() error {
+		st := col.anomalies(t)
+		if _, ok := healed(st.RecentDiskFailures); !ok {
+			return fmt.Errorf("no disk failure healed and cleared yet: %+v", st.RecentDiskFailures)
+		}
+		return nil
+	})
+	f, _ := healed(col.anomalies(t).RecentDiskFailures)
+	t.Logf("%s %s: %s; %s; cleared %.1f s after detection (%.1f s after the collector started)", f.AnomalyID, f.Status,
+		f.Description, f.Note, float64(f.ResolvedMs-f.DetectionMs)/1000, time.Since(start).Seconds())
+	if f.Status != "FIX_STARTED" || !strings.Contains(f.Description, "broker 4") {
+		t.Errorf("disk failure: %+v", f)
+	}
+	on4 := 0
+	for _, replicas := range assignment(t, adm) {
+		if slices.Contains(replicas, 4) {
+			on4++
+		}
+	}
+	if on4 > 3 { // 2 MB each: at most 8 MB of 10
+		t.Errorf("broker 4 still holds %d of the 2 MB partitions", on4)
+	}
+}
+
+// healed is the first anomaly of the list whose fix started and that
+// cleared.
+func healed(list []ccAnomalyEntry) (ccAnomalyEntry, bool) {
+	for _, a := range list {
+		if a.Attempts > 0 && a.ResolvedMs != 0 {
+			return a, true
+		}
+	}
+	return ccAnomalyEntry{}, false
+}
+
 // fillHealTopic writes about size bytes of 1 KiB records, evenly over the
 // partitions.
 func fillHealTopic(t *testing.T, c *brokertest.Cluster, topic string, partitions, size int) {
@@ -205,15 +266,19 @@ type healingCollector struct {
 	logs   *syncBuffer
 }
 
-func startHealingCollector(t *testing.T, c *brokertest.Cluster) *healingCollector {
+func startHealingCollector(t *testing.T, c *brokertest.Cluster, sets ...string) *healingCollector {
 	t.Helper()
 	p := &healingCollector{addr: freePort(t), logs: &syncBuffer{}, exited: make(chan struct{})}
-	p.cmd = exec.Command(brokertest.Binary(t), "collector", "--brokers", strings.Join(c.Bootstrap(), ","), "--listen", p.addr,
+	args := []string{"collector", "--brokers", strings.Join(c.Bootstrap(), ","), "--listen", p.addr,
 		"--data-dir", t.TempDir(), "--log-level", "debug",
 		"--set", "partition.metrics.window.ms=2000", "--set", "broker.metrics.window.ms=2000",
 		"--set", "num.partition.metrics.windows=5", "--set", "num.broker.metrics.windows=5",
 		"--set", "metadata.max.age.ms=1000", "--set", "execution.progress.check.interval.ms=250",
-		"--set", "proposal.expiration.ms=2000", "--set", "webserver.request.maxBlockTimeMs=2000")
+		"--set", "proposal.expiration.ms=2000", "--set", "webserver.request.maxBlockTimeMs=2000"}
+	for _, kv := range sets {
+		args = append(args, "--set", kv)
+	}
+	p.cmd = exec.Command(brokertest.Binary(t), args...)
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -275,6 +340,7 @@ func (p *healingCollector) getJSON(endpoint string, q map[string]string, v any) 
 type ccAnomalyState struct {
 	SelfHealingEnabled   []string         `json:"selfHealingEnabled"`
 	RecentBrokerFailures []ccAnomalyEntry `json:"recentBrokerFailures"`
+	RecentDiskFailures   []ccAnomalyEntry `json:"recentDiskFailures"`
 	Ongoing              string           `json:"ongoingSelfHealingAnomaly"`
 	Metrics              struct {
 		NumSelfHealingStarted int     `json:"numSelfHealingStarted"`

@@ -94,7 +94,10 @@ func (d *Detector) detect(o *Observation, fresh bool) [NumTypes]round {
 	}
 	r[DiskFailure].finding, r[DiskFailure].known = diskFailures(o, &d.cfg, fresh)
 	r[MetricAnomaly].finding, r[MetricAnomaly].known = metricAnomalies(o, &d.cfg, fresh)
-	r[GoalViolation].finding, r[GoalViolation].known = goalViolations(o, &d.cfg, fresh)
+	// A full disk is DiskCapacityGoal's violation too: reported once, as
+	// the DISK_FAILURE.
+	full := r[DiskFailure].finding != nil && r[DiskFailure].finding.full
+	r[GoalViolation].finding, r[GoalViolation].known = goalViolations(o, &d.cfg, fresh, full)
 	r[TopicAnomaly].finding, r[TopicAnomaly].known = topicAnomalies(o)
 	return r
 }

@@ -48,7 +48,7 @@ func diskFailures(o *Observation, cfg *Config, fresh bool) (*finding, bool) {
 	}
 	slices.Sort(ids)
 	f := &finding{typ: DiskFailure, key: fmt.Sprint(slices.Sorted(maps.Keys(offline)), slices.Sorted(maps.Keys(full))),
-		brokers: ids, description: strings.Join(what, "; ")}
+		brokers: ids, description: strings.Join(what, "; "), full: len(full) > 0}
 	if len(offline) > len(whole) {
 		f.noFix = "a broker has only some of its log dirs offline: the planner moves a broker's replicas, not one directory's"
 		return f, true

@@ -21,6 +21,7 @@ type finding struct {
 	brokers     []int32
 	goals       []string
 	partitions  []string
+	full        bool      // DISK_FAILURE: a disk above the threshold
 	alertAt     time.Time // zero: at once
 	dueAt       time.Time // zero: at once
 	fix         *Fix      // nil: report only, noFix says why

@@ -16,13 +16,16 @@ import (
 // says nothing (nil, false). The fix plans with the healing goals and the
 // violated ones; when the proposal could not fix one of them (VIOLATED
 // after its moves) the anomaly is only reported.
-func goalViolations(o *Observation, cfg *Config, fresh bool) (*finding, bool) {
+//
+// With diskFull (the DISK_FAILURE detector found a full disk)
+// DiskCapacityGoal is left to that anomaly.
+func goalViolations(o *Observation, cfg *Config, fresh, diskFull bool) (*finding, bool) {
 	if o.Proposal == nil || !fresh {
 		return nil, false
 	}
 	var violated, unfixable []string
 	for _, g := range o.Proposal.Goals {
-		if !slices.Contains(cfg.DetectionGoals, g.Goal) || g.Before >= 100 {
+		if !slices.Contains(cfg.DetectionGoals, g.Goal) || g.Before >= 100 || diskFull && g.Goal == "DiskCapacityGoal" {
 			continue
 		}
 		violated = append(violated, g.Goal)
