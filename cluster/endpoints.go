@@ -23,6 +23,8 @@ type Endpoints struct {
 	Brokers   []BrokerEndpoint   `json:"brokers"`
 	Agents    []AgentEndpoint    `json:"agents,omitempty"`
 	Collector *CollectorEndpoint `json:"collector,omitempty"`
+	// Monitoring is Prometheus and Alertmanager, when weir up runs them.
+	Monitoring *MonitoringEndpoint `json:"monitoring,omitempty"`
 	// ControlPlane is the control plane's REST API (MSK's paths, /v1/...).
 	ControlPlane string `json:"control_plane"`
 }
@@ -97,6 +99,7 @@ func endpoints(s Spec, l Layout, st []Status, now time.Time) Endpoints {
 		e.Collector = &CollectorEndpoint{API: base + "/kafkacruisecontrol/", Metrics: base + "/metrics",
 			Config: l.CollectorConfig(), Log: l.CollectorLog(), PID: c.PID, State: c.State, Restarts: c.Restarts}
 	}
+	e.Monitoring = monitoringEndpoint(l, byName)
 	return e
 }
 
@@ -161,6 +164,12 @@ func PrintEndpoints(w io.Writer, e Endpoints, endpointsPath string) {
 	}
 	if c := e.Collector; c != nil {
 		fmt.Fprintf(w, "\ncollector: %s (Cruise Control's API; try `weir rebalance`), metrics %s, log %s\n", c.API, c.Metrics, c.Log)
+	}
+	if m := e.Monitoring; m != nil {
+		fmt.Fprintf(w, "\nprometheus: %s (Weir's rules from %s)\n", m.Prometheus, m.Rules)
+		if m.Alertmanager != "" {
+			fmt.Fprintf(w, "alertmanager: %s\n", m.Alertmanager)
+		}
 	}
 	fmt.Fprintf(w, "\ncontrol plane: %s (MSK's API: try `weir cluster describe`)\n", e.ControlPlane)
 	fmt.Fprintf(w, "\nendpoints for scripts: %s\nCtrl-C stops the cluster.\n", endpointsPath)

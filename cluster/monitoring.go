@@ -1,8 +1,12 @@
 package cluster
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"log"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"time"
 
@@ -184,4 +188,207 @@ func WriteRules(dir string, edit func(string) string) ([]string, error) {
 		paths = append(paths, p)
 	}
 	return paths, nil
+}
+
+// Default ports of the monitoring stack under `weir up` (Prometheus's own
+// 9090 is the collector's, Cruise Control's port).
+const (
+	DefaultPrometheusPort   = 19090
+	DefaultAlertmanagerPort = 19093
+)
+
+// Process names of the monitoring stack.
+const (
+	prometheusName   = "prometheus"
+	alertmanagerName = "alertmanager"
+)
+
+// MonitoringConfig is the monitoring stack `weir up` runs.
+type MonitoringConfig struct {
+	PrometheusPort, AlertmanagerPort int // 0: the defaults
+	// Prometheus, Alertmanager are the binaries; "" finds Debian's
+	// (/usr/bin/prometheus, /usr/bin/prometheus-alertmanager) or the PATH's.
+	Prometheus, Alertmanager string
+}
+
+// findTool returns the first of the candidates that exists, or the PATH's
+// name, or "".
+func findTool(explicit string, candidates ...string) string {
+	if explicit != "" {
+		return explicit
+	}
+	for _, c := range candidates {
+		if filepath.IsAbs(c) {
+			if _, err := os.Stat(c); err == nil {
+				return c
+			}
+			continue
+		}
+		if p, err := exec.LookPath(c); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// writeMonitoring writes Prometheus's config (every agent's two endpoints,
+// every broker's admin endpoint for up, the collector; Weir's rules) and
+// Alertmanager's, and returns their processes: optional, like the agents.
+// Without a Prometheus binary, or with its port taken, it returns none and
+// says why; without Alertmanager, Prometheus runs alone.
+func writeMonitoring(s Spec, l Layout, m MonitoringConfig, agents, collector bool, logger *log.Logger) ([]Process, error) {
+	promBin := findTool(m.Prometheus, "/usr/bin/prometheus", "prometheus")
+	if promBin == "" {
+		logger.Printf("monitoring: no prometheus binary (make deps installs Debian's); running without Prometheus and Alertmanager")
+		return nil, nil
+	}
+	promPort, amPort := orDefault(m.PrometheusPort, DefaultPrometheusPort), orDefault(m.AlertmanagerPort, DefaultAlertmanagerPort)
+	amBin := findTool(m.Alertmanager, "/usr/bin/prometheus-alertmanager", "alertmanager")
+	ports := []namedPort{{promPort, "Prometheus"}}
+	if amBin != "" {
+		ports = append(ports, namedPort{amPort, "Alertmanager"})
+	}
+	if err := checkPorts(s.Host, ports, "choose others with --prometheus-port and --alertmanager-port, or --no-monitoring"); err != nil {
+		logger.Printf("monitoring: %v; running without Prometheus and Alertmanager", err)
+		return nil, nil
+	}
+	dir := l.MonitoringDir()
+	rules, err := WriteRules(filepath.Join(dir, "rules"), nil)
+	if err != nil {
+		return nil, err
+	}
+	var procs []Process
+	opts := PrometheusOptions{ScrapeInterval: 10 * time.Second, EvaluationInterval: 10 * time.Second,
+		RuleFiles: rules, Targets: monitoringTargets(s, l, agents, collector)}
+	if amBin != "" {
+		am := fmt.Sprintf("%s:%d", s.Host, amPort)
+		opts.Alertmanagers = []string{am}
+		p, err := alertmanagerProcess(dir, amBin, am)
+		if err != nil {
+			return nil, err
+		}
+		procs = append(procs, p)
+	} else {
+		logger.Printf("monitoring: no prometheus-alertmanager binary (make deps installs it); Prometheus evaluates the alerts and sends them nowhere")
+	}
+	promAddr := fmt.Sprintf("%s:%d", s.Host, promPort)
+	p, err := prometheusProcess(dir, promBin, promAddr, opts)
+	if err != nil {
+		return nil, err
+	}
+	urls := MonitoringEndpoint{Prometheus: "http://" + promAddr + "/", Rules: filepath.Dir(rules[0]),
+		Config: filepath.Join(dir, "prometheus.yml")}
+	if amBin != "" {
+		urls.Alertmanager = fmt.Sprintf("http://%s:%d/", s.Host, amPort)
+	}
+	if err := writeMonitoringURLs(l, urls); err != nil {
+		return nil, err
+	}
+	return append([]Process{p}, procs...), nil
+}
+
+// monitoringTargets lists what Prometheus scrapes under `weir up`, labelled
+// with the agents' cluster_name and the broker id.
+func monitoringTargets(s Spec, l Layout, agents, collector bool) []ScrapeTarget {
+	name := filepath.Base(l.Dir)
+	var out []ScrapeTarget
+	for _, b := range s.Brokers {
+		lb := map[string]string{"cluster": name, "broker": fmt.Sprint(b.ID)}
+		if agents {
+			out = append(out, ScrapeTarget{Job: JobAgent, Addr: b.Agent(s.Host), Labels: lb},
+				ScrapeTarget{Job: JobNode, Addr: b.AgentNode(s.Host), Labels: lb})
+		}
+		out = append(out, ScrapeTarget{Job: JobBroker, Addr: b.Admin(s.Host), Labels: lb})
+	}
+	if collector {
+		out = append(out, ScrapeTarget{Job: JobCollector, Addr: s.Collector(), Labels: map[string]string{"cluster": name}})
+	}
+	return out
+}
+
+func prometheusProcess(dir, bin, addr string, opts PrometheusOptions) (Process, error) {
+	cfg, err := PrometheusConfig(opts)
+	if err != nil {
+		return Process{}, err
+	}
+	path := filepath.Join(dir, "prometheus.yml")
+	if err := writeFileAtomic(path, cfg); err != nil {
+		return Process{}, fmt.Errorf("writing Prometheus's config: %w", err)
+	}
+	return serverProcess(prometheusName, bin, addr, dir, "serving http://"+addr+"/ with Weir's rules",
+		"--config.file="+path, "--storage.tsdb.path="+filepath.Join(dir, "prometheus-data"),
+		"--storage.tsdb.retention.time=7d", "--web.listen-address="+addr), nil
+}
+
+func alertmanagerProcess(dir, bin, addr string) (Process, error) {
+	cfg, err := AlertmanagerConfig(AlertmanagerOptions{})
+	if err != nil {
+		return Process{}, err
+	}
+	path := filepath.Join(dir, "alertmanager.yml")
+	if err := writeFileAtomic(path, cfg); err != nil {
+		return Process{}, fmt.Errorf("writing Alertmanager's config: %w", err)
+	}
+	// No HA cluster: an empty --cluster.listen-address keeps port 9094 free.
+	return serverProcess(alertmanagerName, bin, addr, dir, "serving http://"+addr+"/",
+		"--config.file="+path, "--storage.path="+filepath.Join(dir, "alertmanager-data"),
+		"--web.listen-address="+addr, "--cluster.listen-address="), nil
+}
+
+func serverProcess(name, bin, addr, dir, where string, args ...string) Process {
+	ready := "http://" + addr + "/-/ready"
+	return Process{
+		Name: name, Path: bin, Args: args, Where: where, Optional: true,
+		LogPath: filepath.Join(dir, name+".log"), PIDPath: filepath.Join(dir, name+".pid"),
+		Ready: func(ctx context.Context) error {
+			ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+			defer cancel()
+			return httpOK(ctx, ready)
+		},
+	}
+}
+
+// MonitoringDir holds the monitoring stack's configs, rules, data and logs.
+func (l Layout) MonitoringDir() string { return filepath.Join(l.Dir, "monitoring") }
+
+// monitoringURLs is where writeMonitoring records the stack's addresses for
+// endpoints.json (the ports are per run, not part of the saved spec).
+func (l Layout) monitoringURLs() string { return filepath.Join(l.MonitoringDir(), "urls.json") }
+
+// MonitoringEndpoint is the monitoring stack in endpoints.json.
+type MonitoringEndpoint struct {
+	Prometheus   string `json:"prometheus"`
+	Alertmanager string `json:"alertmanager,omitempty"`
+	Rules        string `json:"rules"` // the rule files' directory
+	Config       string `json:"config"`
+	State        State  `json:"state"` // Prometheus's
+}
+
+// monitoringEndpoint is the stack's entry in endpoints.json, nil when
+// `weir up` runs no Prometheus.
+func monitoringEndpoint(l Layout, byName map[string]Status) *MonitoringEndpoint {
+	p, ok := byName[prometheusName]
+	if !ok {
+		return nil
+	}
+	var m MonitoringEndpoint
+	if b, err := os.ReadFile(l.monitoringURLs()); err == nil {
+		_ = json.Unmarshal(b, &m)
+	}
+	m.State = p.State
+	if _, ok := byName[alertmanagerName]; !ok {
+		m.Alertmanager = ""
+	}
+	return &m
+}
+
+func writeMonitoringURLs(l Layout, m MonitoringEndpoint) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(l.monitoringURLs(), b); err != nil {
+		return fmt.Errorf("writing the monitoring URLs: %w", err)
+	}
+	return nil
 }

@@ -25,7 +25,10 @@ type UpConfig struct {
 	Agents  bool // run `weir agent` beside each broker, if the binary has it
 	// Collector runs `weir collector` for the cluster (with Agents: it
 	// models the load the agents sample).
-	Collector    bool
+	Collector bool
+	// Monitoring, when not nil, runs Prometheus (Weir's rules, scraping
+	// every broker, agent and the collector) and Alertmanager, if installed.
+	Monitoring   *MonitoringConfig
 	Executable   string        // the weir binary the children run
 	ReadyTimeout time.Duration // 0: 60 s
 	StopTimeout  time.Duration // 0: 30 s
@@ -146,6 +149,13 @@ func prepare(l Layout, cfg UpConfig) (Spec, []Process, error) {
 			return Spec{}, nil, err
 		}
 		procs = append(procs, cp)
+	}
+	if cfg.Monitoring != nil {
+		mp, err := writeMonitoring(spec, l, *cfg.Monitoring, agents, collector, cfg.Logger)
+		if err != nil {
+			return Spec{}, nil, err
+		}
+		procs = append(procs, mp...)
 	}
 	if err := SaveSpec(l, spec); err != nil {
 		return Spec{}, nil, err

@@ -93,7 +93,7 @@ func startLiveMonitoring(t *testing.T) *liveMonitoring {
 		m.agents = append(m.agents, startAgent(t, "cluster_name: %s\nbroker_id: %d\nbrokers: [%s]\nbroker_admin_url: %s\nlog_dirs: [%s]\nsamples: {}\n",
 			liveCluster, b.NodeID, strings.Join(m.c.Bootstrap(), ", "), b.AdminAddr, b.DataDir))
 	}
-	coll := startCollector(t, m.c)
+	collector := startLiveCollector(t, m.c)
 	m.hook = startWebhookReceiver(t)
 	am := startAlertmanager(t, amBin, m.hook.url)
 
@@ -104,13 +104,27 @@ func startLiveMonitoring(t *testing.T) *liveMonitoring {
 	}
 	cfg, err := cluster.PrometheusConfig(cluster.PrometheusOptions{
 		ScrapeInterval: time.Second, EvaluationInterval: time.Second,
-		RuleFiles: rules, Alertmanagers: []string{am}, Targets: liveTargets(m, coll.addr),
+		RuleFiles: rules, Alertmanagers: []string{am}, Targets: liveTargets(m, collector),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	m.prom = startPromConfig(t, promBin, dir, cfg)
 	return m
+}
+
+// startLiveCollector runs `weir collector` on the cluster with windows of
+// 2 s, so its model and first proposal come within seconds, and returns its
+// host:port.
+func startLiveCollector(t *testing.T, c *brokertest.Cluster) string {
+	t.Helper()
+	addr := freePort(t)
+	startServer(t, "weir collector", addr, "/healthz", exec.Command(brokertest.Binary(t), "collector",
+		"--brokers", strings.Join(c.Bootstrap(), ","), "--listen", addr, "--data-dir", t.TempDir(),
+		"--set", "partition.metrics.window.ms=2000", "--set", "broker.metrics.window.ms=2000",
+		"--set", "num.partition.metrics.windows=5", "--set", "num.broker.metrics.windows=5",
+		"--set", "metadata.max.age.ms=1000", "--set", "proposal.expiration.ms=2000"))
+	return addr
 }
 
 // shortenFor cuts every alert's for to 2s.
@@ -357,7 +371,7 @@ func startAlertmanager(t *testing.T, bin, webhook string) string {
 		t.Fatal(err)
 	}
 	addr := freePort(t)
-	startServer(t, "alertmanager", addr, exec.Command(bin, "--config.file="+path,
+	startServer(t, "alertmanager", addr, "/-/ready", exec.Command(bin, "--config.file="+path,
 		"--storage.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr,
 		"--cluster.listen-address=", "--log.level=warn"))
 	return addr
@@ -371,15 +385,15 @@ func startPromConfig(t *testing.T, bin, dir string, cfg []byte) *promServer {
 		t.Fatal(err)
 	}
 	p := &promServer{addr: freePort(t)}
-	startServer(t, "prometheus", p.addr, exec.Command(bin, "--config.file="+path,
+	startServer(t, "prometheus", p.addr, "/-/ready", exec.Command(bin, "--config.file="+path,
 		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+p.addr,
 		"--rules.alert.resend-delay=1s", "--log.level=warn"))
 	return p
 }
 
 // startServer starts cmd, stops it with SIGTERM at cleanup and waits until
-// http://addr/-/ready answers.
-func startServer(t *testing.T, name, addr string, cmd *exec.Cmd) {
+// http://addr<ready> answers.
+func startServer(t *testing.T, name, addr, ready string, cmd *exec.Cmd) {
 	t.Helper()
 	logs := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
@@ -409,7 +423,7 @@ func startServer(t *testing.T, name, addr string, cmd *exec.Cmd) {
 			t.Fatalf("%s exited:\n%s", name, logs.String())
 		default:
 		}
-		_, err := agentHTTPGet("http://" + addr + "/-/ready")
+		_, err := agentHTTPGet("http://" + addr + ready)
 		return err
 	})
 }

@@ -23,6 +23,9 @@ type upFlags struct {
 	agentBasePort int
 	agents        bool
 	noCollector   bool
+	noMonitoring  bool
+	promPort      int
+	amPort        int
 	collectorPort int
 	controlPort   int
 	overrides     []string
@@ -67,8 +70,11 @@ DIR/broker-N/broker.log. Ctrl-C (or SIGTERM) stops every broker cleanly.`,
 	f.IntVar(&uf.basePort, "base-port", cluster.DefaultBasePort, "Kafka port of broker 1; broker N uses base+N-1 (a new cluster only)")
 	f.IntVar(&uf.adminBasePort, "admin-base-port", cluster.DefaultAdminBasePort, "admin HTTP port of broker 1 (a new cluster only)")
 	f.IntVar(&uf.agentBasePort, "agent-base-port", cluster.DefaultAgentBasePort, "agent metrics port beside broker 1, with --agents (a new cluster only)")
-	f.BoolVar(&uf.agents, "agents", false, "run `weir agent` beside each broker, and the collector, if this weir has them")
+	f.BoolVar(&uf.agents, "agents", false, "run `weir agent` beside each broker, the collector, and Prometheus and Alertmanager when installed")
 	f.BoolVar(&uf.noCollector, "no-collector", false, "with --agents, leave the collector out")
+	f.BoolVar(&uf.noMonitoring, "no-monitoring", false, "with --agents, leave Prometheus and Alertmanager out (run when installed: make deps)")
+	f.IntVar(&uf.promPort, "prometheus-port", cluster.DefaultPrometheusPort, "Prometheus's port, with --agents")
+	f.IntVar(&uf.amPort, "alertmanager-port", cluster.DefaultAlertmanagerPort, "Alertmanager's port, with --agents")
 	f.IntVar(&uf.collectorPort, "collector-port", cluster.DefaultCollectorPort, "the collector's REST API port, with --agents (a new cluster only)")
 	f.IntVar(&uf.controlPort, "control-plane-port", cluster.DefaultControlPort, "the control plane's REST API port (weir cluster speaks it; a new cluster only)")
 	f.StringArrayVar(&uf.overrides, "config-override", nil, "broker config key=value for every broker (repeatable; replaces the saved set)")
@@ -121,6 +127,7 @@ func runUp(ctx context.Context, stdout, stderr io.Writer, uf upFlags, req cluste
 		Request:      req,
 		Agents:       uf.agents,
 		Collector:    !uf.noCollector,
+		Monitoring:   uf.monitoring(),
 		Version:      version + " (" + commit + ")",
 		Executable:   exe,
 		ReadyTimeout: uf.readyTimeout,
@@ -165,4 +172,12 @@ DIR/endpoints.json records them.`,
 	}
 	cmd.Flags().StringVar(&dir, "dir", "./weir-data", "cluster directory")
 	return cmd
+}
+
+// monitoring is the stack weir up runs: with --agents, unless --no-monitoring.
+func (uf upFlags) monitoring() *cluster.MonitoringConfig {
+	if !uf.agents || uf.noMonitoring {
+		return nil
+	}
+	return &cluster.MonitoringConfig{PrometheusPort: uf.promPort, AlertmanagerPort: uf.amPort}
 }
