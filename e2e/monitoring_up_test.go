@@ -66,7 +66,9 @@ func promLoaded(p *promServer, am string) error {
 		return err
 	}
 	var rules struct {
-		Data struct{ Groups []struct{ Rules []struct{ Name string } } }
+		Data struct {
+			Groups []struct{ Rules []struct{ Name string } }
+		}
 	}
 	if err := json.Unmarshal([]byte(body), &rules); err != nil {
 		return err
