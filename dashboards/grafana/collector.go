@@ -1,11 +1,10 @@
 package grafana
 
-// Collector is the rebalancer: its load model, goals, proposals and
-// executions. Anomaly and healing panels wait for the anomaly detector's
-// metrics.
+// Collector is the rebalancer: its load model, goals, proposals,
+// executions, and the anomaly detector's findings and self-healing.
 func Collector() *Dashboard {
 	return New("weir-collector", "Weir / Collector",
-		"The collector (Cruise Control's job): load model, balancedness per goal, proposals and rebalance executions.").
+		"The collector (Cruise Control's job): load model, balancedness per goal, proposals, rebalance executions, anomalies and self-healing.").
 		Row("Load model").
 		Add(
 			Stat("Model ready", "1 once the collector has enough valid windows to plan (alert WeirCollectorModelNotReady).").
@@ -44,6 +43,14 @@ func Collector() *Dashboard {
 			TimeSeries("Data moved", "Bytes per second the execution moves, and bytes left.").
 				Query(`rate(weir_collector_execution_bytes_moved_total{`+inCluster+`}`+window+`)`, "moved/s").
 				Query(`weir_collector_execution_bytes_remaining{`+inCluster+`}`, "remaining").Unit(UnitBytes),
+		).
+		Row("Anomalies and self-healing").
+		Add(
+			TimeSeries("Open anomalies by type", "1 while an anomaly of the type is open (Cruise Control's types: broker failure, goal violation, disk failure, topic anomaly, metric anomaly).").
+				Query(`max by (type) (weir_collector_anomaly_ongoing{`+inCluster+`})`, "{{type}}").Unit(UnitNone).Min(0).Max(1),
+			TimeSeries("Anomalies detected and healed", "Anomalies detected, and self-healing executions started, per type, over the last 15 minutes.").
+				Query(`sum by (type) (increase(weir_collector_anomalies_total{`+inCluster+`}[15m]))`, "detected {{type}}").
+				Query(`sum by (type) (increase(weir_collector_self_healing_started_total{`+inCluster+`}[15m]))`, "healing {{type}}").Unit(UnitShort).Min(0),
 		).
 		Dashboard()
 }
