@@ -61,8 +61,8 @@ type stats struct {
 	timeToStartTotal time.Duration
 }
 
-// NewDetector returns a detector with cfg (DefaultConfig's values where
-// cfg's are zero is not done: pass a whole Config).
+// NewDetector returns a detector with cfg (a whole Config: start from
+// DefaultConfig).
 func NewDetector(cfg Config) *Detector {
 	return &Detector{cfg: cfg, failedSince: map[int32]time.Time{}}
 }

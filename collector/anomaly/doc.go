@@ -79,7 +79,7 @@
 //	detector.go        Detector: Step, Started, NotStarted (pure)
 //	plan.go            Fix.Plan: the fix's proposal (pure, the planner)
 //	state.go           State, History
-//	manager.go         Manager: Run, Round, heal; State, Recent
+//	manager.go         Manager: Run, a round, heal; State, Recent, SetSelfHealing
 //	observe.go         the reads (kadm) behind an Observation
 //	metrics.go         Prometheus series
 //

@@ -91,13 +91,17 @@ func (m *Manager) Run(ctx context.Context) error {
 			return nil
 		case <-t.C:
 		}
-		m.Round(ctx)
+		m.round(ctx)
 	}
 }
 
-// Round runs one detection round and starts the fix it decides on.
-func (m *Manager) Round(ctx context.Context) {
-	o := m.observe(ctx)
+// round runs one detection round and starts the fix it decides on. The
+// reads get a few intervals at most: a cluster that does not answer
+// leaves this round's parts unknown, not the loop stuck.
+func (m *Manager) round(ctx context.Context) {
+	rctx, cancel := context.WithTimeout(ctx, max(5*time.Second, 3*m.o.Config.Interval))
+	o := m.observe(rctx)
+	cancel()
 	m.mu.Lock()
 	fix := m.mu.det.Step(&o)
 	st := m.mu.det.State(o.Time)
@@ -111,7 +115,9 @@ func (m *Manager) Round(ctx context.Context) {
 // heal plans fix on a fresh model and starts its execution, reporting the
 // outcome to the detector.
 func (m *Manager) heal(ctx context.Context, fix *Fix) {
-	status, note := m.startFix(ctx, fix)
+	hctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	status, note := m.startFix(hctx, fix)
+	cancel()
 	now := m.o.Now()
 	m.mu.Lock()
 	if status == FixStarted {
