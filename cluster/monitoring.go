@@ -203,6 +203,10 @@ const (
 	alertmanagerName = "alertmanager"
 )
 
+// runsWeir says whether the supervised process runs the weir binary: not
+// Prometheus or Alertmanager, which an upgrade leaves alone.
+func runsWeir(name string) bool { return name != prometheusName && name != alertmanagerName }
+
 // MonitoringConfig is the monitoring stack `weir up` runs.
 type MonitoringConfig struct {
 	PrometheusPort, AlertmanagerPort int // 0: the defaults

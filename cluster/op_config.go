@@ -185,6 +185,9 @@ func (cp *ControlPlane) upgrade(ctx context.Context, binary string, step func(st
 		return err
 	}
 	for _, x := range st {
+		if !runsWeir(x.Name) {
+			continue
+		}
 		if err := cp.sup.Update(ctx, x.Name, func(p *Process) { p.Path = binary }); err != nil {
 			return err
 		}
@@ -195,7 +198,7 @@ func (cp *ControlPlane) upgrade(ctx context.Context, binary string, step func(st
 		}
 	}
 	for _, x := range st {
-		if strings.HasPrefix(x.Name, "broker ") || x.State == Stopped {
+		if strings.HasPrefix(x.Name, "broker ") || x.State == Stopped || !runsWeir(x.Name) {
 			continue
 		}
 		if err := step("restart "+x.Name, func() error { return cp.restartProcess(ctx, x.Name) }); err != nil {
