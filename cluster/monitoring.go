@@ -213,6 +213,8 @@ type MonitoringConfig struct {
 	// Prometheus, Alertmanager are the binaries; "" finds Debian's
 	// (/usr/bin/prometheus, /usr/bin/prometheus-alertmanager) or the PATH's.
 	Prometheus, Alertmanager string
+	// Webhooks receive Alertmanager's notifications (firing and resolved).
+	Webhooks []string
 }
 
 // findTool returns the first of the candidates that exists, or the PATH's
@@ -267,7 +269,7 @@ func writeMonitoring(s Spec, l Layout, m MonitoringConfig, agents, collector boo
 	if amBin != "" {
 		am := fmt.Sprintf("%s:%d", s.Host, amPort)
 		opts.Alertmanagers = []string{am}
-		p, err := alertmanagerProcess(dir, amBin, am)
+		p, err := alertmanagerProcess(dir, amBin, am, m.Webhooks)
 		if err != nil {
 			return nil, err
 		}
@@ -324,8 +326,8 @@ func prometheusProcess(dir, bin, addr string, opts PrometheusOptions) (Process, 
 		"--storage.tsdb.retention.time=7d", "--web.listen-address="+addr), nil
 }
 
-func alertmanagerProcess(dir, bin, addr string) (Process, error) {
-	cfg, err := AlertmanagerConfig(AlertmanagerOptions{})
+func alertmanagerProcess(dir, bin, addr string, webhooks []string) (Process, error) {
+	cfg, err := AlertmanagerConfig(AlertmanagerOptions{Webhooks: webhooks})
 	if err != nil {
 		return Process{}, err
 	}

@@ -16,7 +16,8 @@ import (
 // TestUpRunsMonitoring: `weir up --agents` (make run) starts Prometheus with
 // Weir's rules and Alertmanager, prints their URLs and writes them to
 // endpoints.json; Prometheus scrapes the broker, its agent's two endpoints
-// and the collector, and sends to the Alertmanager.
+// and the collector, and sends to the Alertmanager, which has the
+// --alert-webhook as its receiver.
 func TestUpRunsMonitoring(t *testing.T) {
 	t.Parallel()
 	lookProm(t)
@@ -32,7 +33,7 @@ func TestUpRunsMonitoring(t *testing.T) {
 	up := startUp(t, bin, "--brokers", "1", "--dir", dir, "--agents", "--base-port", fmt.Sprint(base),
 		"--admin-base-port", fmt.Sprint(adminBase), "--agent-base-port", fmt.Sprint(agentBase),
 		"--collector-port", fmt.Sprint(collectorPort), "--prometheus-port", fmt.Sprint(promPort),
-		"--alertmanager-port", fmt.Sprint(amPort))
+		"--alertmanager-port", fmt.Sprint(amPort), "--alert-webhook", "http://127.0.0.1:1/weir-test-hook")
 	e := up.waitEndpoints(t, dir)
 	prom, am := fmt.Sprintf("http://127.0.0.1:%d/", promPort), fmt.Sprintf("http://127.0.0.1:%d/", amPort)
 	if e.Monitoring == nil || e.Monitoring.Prometheus != prom || e.Monitoring.Alertmanager != am {
@@ -56,6 +57,10 @@ func TestUpRunsMonitoring(t *testing.T) {
 	waitFor(t, 30*time.Second, "Weir's rules loaded and Alertmanager discovered", func() error {
 		return promLoaded(p, am)
 	})
+	status, err := agentHTTPGet(am + "api/v2/status")
+	if err != nil || !strings.Contains(status, "weir-test-hook") {
+		t.Errorf("Alertmanager's config lacks the --alert-webhook (%v):\n%s", err, status)
+	}
 }
 
 // promLoaded checks Prometheus's rule groups (every alert of

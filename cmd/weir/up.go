@@ -26,6 +26,7 @@ type upFlags struct {
 	noMonitoring  bool
 	promPort      int
 	amPort        int
+	webhooks      []string
 	collectorPort int
 	controlPort   int
 	overrides     []string
@@ -75,6 +76,7 @@ DIR/broker-N/broker.log. Ctrl-C (or SIGTERM) stops every broker cleanly.`,
 	f.BoolVar(&uf.noMonitoring, "no-monitoring", false, "with --agents, leave Prometheus and Alertmanager out (run when installed: make deps)")
 	f.IntVar(&uf.promPort, "prometheus-port", cluster.DefaultPrometheusPort, "Prometheus's port, with --agents")
 	f.IntVar(&uf.amPort, "alertmanager-port", cluster.DefaultAlertmanagerPort, "Alertmanager's port, with --agents")
+	f.StringArrayVar(&uf.webhooks, "alert-webhook", nil, "a URL Alertmanager sends alerts to, firing and resolved (repeatable)")
 	f.IntVar(&uf.collectorPort, "collector-port", cluster.DefaultCollectorPort, "the collector's REST API port, with --agents (a new cluster only)")
 	f.IntVar(&uf.controlPort, "control-plane-port", cluster.DefaultControlPort, "the control plane's REST API port (weir cluster speaks it; a new cluster only)")
 	f.StringArrayVar(&uf.overrides, "config-override", nil, "broker config key=value for every broker (repeatable; replaces the saved set)")
@@ -179,5 +181,5 @@ func (uf upFlags) monitoring() *cluster.MonitoringConfig {
 	if !uf.agents || uf.noMonitoring {
 		return nil
 	}
-	return &cluster.MonitoringConfig{PrometheusPort: uf.promPort, AlertmanagerPort: uf.amPort}
+	return &cluster.MonitoringConfig{PrometheusPort: uf.promPort, AlertmanagerPort: uf.amPort, Webhooks: uf.webhooks}
 }
