@@ -52,6 +52,10 @@ type liveMonitoring struct {
 	prom   *promServer
 	hook   *webhookReceiver
 	burst  time.Time // when 12,000 records went past the stopped group
+	// collector is the collector's process; deadAgent the address of an
+	// agent target nothing listens on (an agent that is down).
+	collector *exec.Cmd
+	deadAgent string
 }
 
 // TestDashboardsLive proves the dashboards and rules on a live cluster:
@@ -96,7 +100,7 @@ func startLiveMonitoring(t *testing.T) *liveMonitoring {
 		m.agents = append(m.agents, startAgent(t, "cluster_name: %s\nbroker_id: %d\nbrokers: [%s]\nbroker_admin_url: %s\nlog_dirs: [%s]\nsamples: {}\n",
 			liveCluster, b.NodeID, strings.Join(m.c.Bootstrap(), ", "), b.AdminAddr, b.DataDir))
 	}
-	collector := startLiveCollector(t, m.c)
+	collector := startLiveCollector(t, m)
 	m.hook = startWebhookReceiver(t)
 	am := startAlertmanager(t, amBin, m.hook.url)
 
@@ -107,7 +111,7 @@ func startLiveMonitoring(t *testing.T) *liveMonitoring {
 	}
 	cfg, err := cluster.PrometheusConfig(cluster.PrometheusOptions{
 		ScrapeInterval: time.Second, EvaluationInterval: time.Second,
-		RuleFiles: rules, Alertmanagers: []string{am}, Targets: liveTargets(m, collector),
+		RuleFiles: rules, Alertmanagers: []string{am}, Targets: liveTargets(t, m, collector),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -118,15 +122,16 @@ func startLiveMonitoring(t *testing.T) *liveMonitoring {
 
 // startLiveCollector runs `weir collector` on the cluster with windows of
 // 2 s, so its model and first proposal come within seconds, and returns its
-// host:port.
-func startLiveCollector(t *testing.T, c *brokertest.Cluster) string {
+// host:port; m.collector is its process.
+func startLiveCollector(t *testing.T, m *liveMonitoring) string {
 	t.Helper()
 	addr := freePort(t)
-	startServer(t, "weir collector", addr, "/healthz", exec.Command(brokertest.Binary(t), "collector",
-		"--brokers", strings.Join(c.Bootstrap(), ","), "--listen", addr, "--data-dir", t.TempDir(),
+	m.collector = exec.Command(brokertest.Binary(t), "collector",
+		"--brokers", strings.Join(m.c.Bootstrap(), ","), "--listen", addr, "--data-dir", t.TempDir(),
 		"--set", "partition.metrics.window.ms=2000", "--set", "broker.metrics.window.ms=2000",
 		"--set", "num.partition.metrics.windows=5", "--set", "num.broker.metrics.windows=5",
-		"--set", "metadata.max.age.ms=1000", "--set", "proposal.expiration.ms=2000"))
+		"--set", "metadata.max.age.ms=1000", "--set", "proposal.expiration.ms=2000")
+	startServer(t, "weir collector", addr, "/healthz", m.collector)
 	return addr
 }
 
@@ -135,7 +140,7 @@ func shortenFor(rules string) string {
 	return regexp.MustCompile(`(?m)^(\s+for:) \S+$`).ReplaceAllString(rules, "$1 2s")
 }
 
-func liveTargets(m *liveMonitoring, collector string) []cluster.ScrapeTarget {
+func liveTargets(t *testing.T, m *liveMonitoring, collector string) []cluster.ScrapeTarget {
 	var out []cluster.ScrapeTarget
 	for i, b := range m.c.Brokers {
 		l := map[string]string{"cluster": liveCluster, "broker": strconv.Itoa(int(b.NodeID))}
@@ -144,6 +149,10 @@ func liveTargets(m *liveMonitoring, collector string) []cluster.ScrapeTarget {
 			cluster.ScrapeTarget{Job: cluster.JobNode, Addr: m.agents[i].node, Labels: l},
 			cluster.ScrapeTarget{Job: cluster.JobBroker, Addr: b.AdminAddr, Labels: l})
 	}
+	// A fourth agent that is down from the start: WeirAgentDown's case.
+	m.deadAgent = freePort(t)
+	out = append(out, cluster.ScrapeTarget{Job: cluster.JobAgent, Addr: m.deadAgent,
+		Labels: map[string]string{"cluster": liveCluster, "broker": "9"}})
 	return append(out, cluster.ScrapeTarget{Job: cluster.JobCollector, Addr: collector,
 		Labels: map[string]string{"cluster": liveCluster}})
 }
@@ -284,8 +293,9 @@ func countValid(qs []liveQuery) int {
 
 // checkLiveAlerts kills a follower broker with SIGKILL and waits for the
 // broker-down and under-replicated alerts at the webhook, then restarts it
-// and waits for both to resolve; then a burst of records on the stopped
-// group's topic raises the lag alert.
+// and waits for both to resolve; the burst of records past the stopped group
+// has raised the lag alert, the dead agent target the agent-down alert; last
+// the collector is killed and the collector-down alert arrives.
 func checkLiveAlerts(t *testing.T, m *liveMonitoring) {
 	waitFor(t, 60*time.Second, "a healthy cluster in Prometheus", func() error {
 		return m.prom.expect(`sum(up{job="weir-broker"}) == 3 and sum(kafka_server_replicamanager_underreplicatedpartitions) == 0`)
@@ -316,6 +326,15 @@ func checkLiveAlerts(t *testing.T, m *liveMonitoring) {
 	}
 	lag := m.hook.await(t, m.burst, 60*time.Second, "firing", "KafkaConsumerGroupLagHigh", map[string]string{"consumergroup": liveGroup, "topic": liveTopic})
 	t.Logf("burst of records past a stopped group to the webhook: KafkaConsumerGroupLagHigh %.1f s", lag.Sub(m.burst).Seconds())
+
+	// The agent target nobody listens on, and the collector killed.
+	m.hook.await(t, time.Time{}, 60*time.Second, "firing", "WeirAgentDown", map[string]string{"broker": "9", "instance": m.deadAgent})
+	killedCollector := time.Now()
+	if err := m.collector.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	coll := m.hook.await(t, killedCollector, 60*time.Second, "firing", "WeirCollectorDown", nil)
+	t.Logf("kill -9 of the collector to the webhook: WeirCollectorDown %.1f s", coll.Sub(killedCollector).Seconds())
 }
 
 // produceBurst produces n records to topic, spread round robin over its
