@@ -20,6 +20,17 @@
 //   - A follower joins the ISR once its log end offset reaches the high
 //     watermark and the start of the current leader epoch.
 //   - Only one ISR change is in flight at a time.
+//   - The controller's answer to an ISR change is applied only if it is for
+//     the current leader epoch and not older than the partition epoch
+//     known; otherwise the change stays pending (its additions still count)
+//     until metadata says what happened (Kafka's handleAlterPartitionUpdate).
+//   - Metadata older than what the leader already knows (a partition epoch
+//     below the one an ISR change answer carried) is ignored, as Kafka's
+//     makeLeader skips a partition epoch below its own: the metadata a
+//     broker applies may lag the controller's answer, and applying it would
+//     roll the ISR back and drop a pending addition, letting the high
+//     watermark pass a replica the controller already counts (or has
+//     already made leader).
 package replica
 
 import (
@@ -116,6 +127,18 @@ func (p *Partition) MaximalISR() []int32 {
 		}
 	}
 	return out
+}
+
+// Stale reports whether a is older than the assignment already applied:
+// an earlier leader epoch, or the same one with an earlier partition epoch
+// (metadata lagging behind an ISR change answer). Stale assignments must
+// not be applied.
+func (p *Partition) Stale(a Assignment) bool {
+	if p.role == None {
+		return false
+	}
+	cur := p.assign
+	return a.LeaderEpoch < cur.LeaderEpoch || a.LeaderEpoch == cur.LeaderEpoch && a.PartitionEpoch < cur.PartitionEpoch
 }
 
 // BecomeLeader applies an assignment naming this broker leader. leo is the
@@ -284,8 +307,16 @@ func (p *Partition) ISRChangeFailed(now time.Time) {
 	p.pendingISR, p.retryAt = nil, now.Add(isrRetryBackoff)
 }
 
-// ISRCommitted applies the controller's answer to an ISR change.
-func (p *Partition) ISRCommitted(isr []int32, partitionEpoch int32, now time.Time) {
+// ISRCommitted applies the controller's answer to an ISR change: the
+// partition's ISR, leader epoch and partition epoch after it. An answer
+// for another leader epoch (the controller also moved the leadership, as
+// when an addition completes a reassignment) or older than the partition
+// epoch known is ignored and the change stays pending: metadata will
+// settle it, and until then its additions still hold the high watermark.
+func (p *Partition) ISRCommitted(isr []int32, leaderEpoch, partitionEpoch int32, now time.Time) {
+	if p.role != Leader || leaderEpoch != p.assign.LeaderEpoch || partitionEpoch < p.assign.PartitionEpoch {
+		return
+	}
 	for r, f := range p.followers {
 		if slices.Contains(p.assign.ISR, r) && !slices.Contains(isr, r) {
 			p.forget(f, now)

@@ -70,7 +70,7 @@ func TestLaggingFollowerLeavesISR(t *testing.T) {
 	if p.HighWatermark() != 100 {
 		t.Fatalf("hw %d, want 100 (held by pending-removal replica 3)", p.HighWatermark())
 	}
-	p.ISRCommitted([]int32{1, 2}, 8, now)
+	p.ISRCommitted([]int32{1, 2}, 3, 8, now)
 	p.LocalAppend(131)
 	if p.HighWatermark() != 131 {
 		t.Fatalf("hw %d after shrink, want 131", p.HighWatermark())
@@ -186,5 +186,70 @@ func TestRemovedFollowerMustFetchAgainToRejoin(t *testing.T) {
 	p.FollowerFetch(3, 100, 100, t0.Add(time.Second))
 	if ch, ok := p.NextISRChange(t0.Add(time.Second), time.Minute, all); !ok || !slices.Equal(ch.ISR, []int32{1, 2, 3}) {
 		t.Fatalf("change %+v %v after a fresh fetch, want [1 2 3]", ch, ok)
+	}
+}
+
+// addingReplica4 is a leader of [1 2 3] whose reassignment adds 4 (the
+// controller's image at partition epoch 8), with 4 caught up and its
+// addition proposed: the maximal ISR counts it.
+func addingReplica4(t *testing.T) (*Partition, Assignment) {
+	t.Helper()
+	p := leader(t, 100)
+	adding := Assignment{Leader: 1, LeaderEpoch: 3, PartitionEpoch: 8, Replicas: []int32{4, 2, 3, 1}, ISR: []int32{1, 2, 3}}
+	p.BecomeLeader(adding, 100, 0, t0)
+	for _, r := range []int32{2, 3, 4} {
+		p.FollowerFetch(r, 100, 100, t0)
+	}
+	if ch, ok := p.NextISRChange(t0, time.Minute, all); !ok || !slices.Equal(ch.ISR, []int32{1, 2, 3, 4}) {
+		t.Fatalf("change %+v %v, want [1 2 3 4]", ch, ok)
+	}
+	return p, adding
+}
+
+// TestAnswerForAnotherLeaderEpochKeepsAdditionPending: the controller
+// answers an addition that completes a reassignment with the partition as
+// it left it, led by another replica under a new leader epoch. That answer
+// is not this leader's ISR: the addition stays pending, so the high
+// watermark never passes what the new leader has, while this broker leads
+// on until metadata catches up, whatever older images arrive meanwhile.
+func TestAnswerForAnotherLeaderEpochKeepsAdditionPending(t *testing.T) {
+	p, adding := addingReplica4(t)
+	p.ISRCommitted([]int32{2, 3, 4}, 4, 9, t0) // 4 leads at epoch 4: [1 2 3] -> [4 2 3] done
+	if p.Stale(adding) {
+		t.Fatal("the image this leader already had is stale")
+	}
+	p.BecomeLeader(adding, 130, 0, t0) // an image touching other partitions
+	p.FollowerFetch(2, 130, 130, t0)
+	p.FollowerFetch(3, 130, 130, t0)
+	if hw := p.HighWatermark(); hw != 100 {
+		t.Fatalf("hw %d, want 100: replica 4 (the new leader) has only 100", hw)
+	}
+	if !slices.Contains(p.MaximalISR(), 4) {
+		t.Fatalf("maximal ISR %v lost the pending addition", p.MaximalISR())
+	}
+}
+
+// TestLaggingMetadataDoesNotRollTheISRBack: the controller committed the
+// addition (same leader epoch, partition epoch 9); the image the broker
+// applies next may still be the one from before (8). It is stale: applied,
+// it would drop 4 from the ISR and let the high watermark pass it.
+func TestLaggingMetadataDoesNotRollTheISRBack(t *testing.T) {
+	p, adding := addingReplica4(t)
+	p.ISRCommitted([]int32{1, 2, 3, 4}, 3, 9, t0)
+	if !p.Stale(adding) {
+		t.Fatal("an image at partition epoch 8 after the answer at 9 is not stale")
+	}
+	if p.Stale(Assignment{Leader: 1, LeaderEpoch: 3, PartitionEpoch: 9}) || p.Stale(Assignment{Leader: 4, LeaderEpoch: 4, PartitionEpoch: 10}) {
+		t.Fatal("current or newer metadata is stale")
+	}
+	p.FollowerFetch(2, 130, 130, t0)
+	p.FollowerFetch(3, 130, 130, t0)
+	if hw := p.HighWatermark(); hw != 100 || !slices.Equal(p.ISR(), []int32{1, 2, 3, 4}) {
+		t.Fatalf("hw %d ISR %v, want 100 held by 4 in [1 2 3 4]", hw, p.ISR())
+	}
+	// An answer older than what the leader knows is ignored too.
+	p.ISRCommitted([]int32{1, 2, 3}, 3, 8, t0)
+	if !slices.Equal(p.ISR(), []int32{1, 2, 3, 4}) {
+		t.Fatalf("ISR %v after an older answer", p.ISR())
 	}
 }

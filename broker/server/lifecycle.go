@@ -258,7 +258,7 @@ func (l *lifecycle) sendISRChanges() error {
 	conn, err := l.isr.get()
 	if err != nil {
 		for _, c := range changes {
-			c.p.isrChangeDone(nil, 0)
+			c.p.isrChangeDone(nil, 0, 0)
 		}
 		return err
 	}
@@ -284,7 +284,7 @@ func (l *lifecycle) sendISRChanges() error {
 	raw, err := conn.request(req, time.Now().Add(3*time.Second))
 	if err != nil {
 		for _, c := range changes {
-			c.p.isrChangeDone(nil, 0)
+			c.p.isrChangeDone(nil, 0, 0)
 		}
 		return err
 	}
@@ -298,15 +298,15 @@ func (l *lifecycle) sendISRChanges() error {
 			}
 			done[p] = true
 			if rp.ErrorCode != 0 || resp.ErrorCode != 0 {
-				p.isrChangeDone(nil, 0)
+				p.isrChangeDone(nil, 0, 0)
 				continue
 			}
-			p.isrChangeDone(rp.ISR, rp.PartitionEpoch)
+			p.isrChangeDone(rp.ISR, rp.LeaderEpoch, rp.PartitionEpoch)
 		}
 	}
 	for _, c := range changes {
 		if !done[c.p] {
-			c.p.isrChangeDone(nil, 0)
+			c.p.isrChangeDone(nil, 0, 0)
 		}
 	}
 	return nil

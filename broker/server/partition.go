@@ -86,15 +86,16 @@ func (p *partition) appended() {
 }
 
 // isrChangeDone applies the controller's answer to an ISR change (nil isr:
-// it failed and will be retried).
-func (p *partition) isrChangeDone(isr []int32, partitionEpoch int32) {
+// it failed and will be retried); the answer carries the partition's leader
+// epoch and partition epoch after the change.
+func (p *partition) isrChangeDone(isr []int32, leaderEpoch, partitionEpoch int32) {
 	p.repMu.Lock()
 	defer p.repMu.Unlock()
 	if isr == nil {
 		p.rep.ISRChangeFailed(time.Now())
 		return
 	}
-	p.rep.ISRCommitted(isr, partitionEpoch, time.Now())
+	p.rep.ISRCommitted(isr, leaderEpoch, partitionEpoch, time.Now())
 }
 
 // truncated tells the replication state the log was cut back.

@@ -121,15 +121,18 @@ func (b *Broker) syncPartition(t *topic, i int32, ip quorum.Partition, now time.
 
 // applyAssignment moves the partition to the role the assignment gives
 // this broker. Unchanged assignments are left alone, so follower tracking
-// survives images that only touch other partitions.
+// survives images that only touch other partitions; so are stale ones: a
+// leader may know a newer partition epoch from the controller's answer to
+// its ISR change than the image applied here carries (replica.Stale).
 func (p *partition) applyAssignment(b *Broker, a replica.Assignment, now time.Time) {
 	self := b.cfg.NodeID
 	p.repMu.Lock()
 	cur := p.rep.Assignment()
 	same := p.rep.Role() != replica.None && cur.LeaderEpoch == a.LeaderEpoch &&
 		cur.PartitionEpoch == a.PartitionEpoch && cur.Leader == a.Leader
+	stale := p.rep.Stale(a)
 	p.repMu.Unlock()
-	if same {
+	if same || stale {
 		return
 	}
 	switch {
