@@ -19,6 +19,23 @@ import (
 // got a new leader first truncates (KIP-101, KIP-279): it asks the leader
 // with OffsetForLeaderEpoch where its own latest epoch ended and cuts its
 // log there, so no replica keeps records the leader does not have.
+//
+// A response is applied only to a partition still followed as the request
+// was sent: same follow entry (so the same leader and leader epoch) and a
+// log end offset still at the fetch offset, as Kafka's fetcher thread
+// checks its partition states under partitionMapLock
+// (AbstractFetcherThread.processFetchRequest). The fetcher holds its mu
+// while applying, and remove and add take it, so once reconcile has
+// unfollowed a partition (it now leads, or follows another leader and
+// truncates for it) no response to an earlier request touches its log.
+// Without this, a late response appended the old leader's records to a new
+// leader's log, or after a follower's truncation for a new leader at the
+// offset it fetched from before, leaving a hole below a log end offset
+// that the follower then reported as its fetch offset: the new leader
+// counted records the follower did not have toward the high watermark.
+//
+// Lock order: fetchers.mu, then replicaFetcher.mu, then the partition's
+// log locks and repMu (a response is applied under replicaFetcher.mu).
 
 const (
 	replicaFetchMaxWait = 500 * time.Millisecond
@@ -33,6 +50,11 @@ type follow struct {
 	epoch    int32 // the leader epoch this broker follows under
 	truncate bool  // truncate by leader epoch before fetching
 	retryAt  time.Time
+
+	// In a snapshot: the fetcher's entry it was taken from, and the fetch
+	// offset a request sent for it.
+	entry       *follow
+	fetchOffset int64
 }
 
 // fetchers owns the per-leader fetchers.
@@ -121,6 +143,7 @@ func (rf *replicaFetcher) snapshot() []*follow {
 	for _, f := range rf.mu.parts {
 		if !now.Before(f.retryAt) {
 			c := *f
+			c.entry = f
 			out = append(out, &c)
 		}
 	}
@@ -131,9 +154,35 @@ func (rf *replicaFetcher) snapshot() []*follow {
 func (rf *replicaFetcher) update(f *follow) {
 	rf.mu.Lock()
 	defer rf.mu.Unlock()
-	if cur := rf.mu.parts[f.p]; cur != nil && cur.epoch == f.epoch {
-		*cur = *f
+	rf.updateLocked(f)
+}
+
+func (rf *replicaFetcher) updateLocked(f *follow) {
+	if rf.currentLocked(f) {
+		*f.entry = *f
+		f.entry.entry = nil
 	}
+}
+
+// currentLocked reports whether the snapshot f is of the entry this
+// fetcher still follows its partition with. Caller holds rf.mu.
+func (rf *replicaFetcher) currentLocked(f *follow) bool {
+	return f.entry != nil && rf.mu.parts[f.p] == f.entry
+}
+
+// apply runs fn on a partition's part of a response, under rf.mu, if f is
+// still current, and writes f back afterwards; a response for a partition
+// removed or re-added since the request went out is dropped.
+func (rf *replicaFetcher) apply(f *follow, fn func(*follow)) {
+	rf.mu.Lock()
+	defer rf.mu.Unlock()
+	if !rf.currentLocked(f) {
+		rf.b.logger.Debug("dropped a replica response for a partition no longer followed as requested",
+			"partition", f.p.name(), "index", f.p.index, "leader", rf.leader, "leader_epoch", f.epoch)
+		return
+	}
+	fn(f)
+	rf.updateLocked(f)
 }
 
 func (rf *replicaFetcher) run() {
@@ -255,17 +304,17 @@ func (rf *replicaFetcher) truncate(conn *peerConn, parts []*follow) error {
 	for _, rt := range raw.(*kmsg.OffsetForLeaderEpochResponse).Topics {
 		for _, rp := range rt.Partitions {
 			if f := byKey[rt.Topic][rp.Partition]; f != nil {
-				rf.applyTruncation(f, rp)
+				rf.apply(f, func(f *follow) { rf.applyTruncation(f, rp) })
 			}
 		}
 	}
 	return nil
 }
 
+// applyTruncation runs under rf.apply.
 func (rf *replicaFetcher) applyTruncation(f *follow, rp kmsg.OffsetForLeaderEpochResponseTopicPartition) {
 	if rp.ErrorCode != 0 {
 		f.retryAt = time.Now().Add(replicaFetchBackoff)
-		rf.update(f)
 		return
 	}
 	leo := f.p.log.LogEndOffset()
@@ -284,7 +333,6 @@ func (rf *replicaFetcher) applyTruncation(f *follow, rp kmsg.OffsetForLeaderEpoc
 		if err := f.p.log.Truncate(to); err != nil {
 			rf.b.logger.Error("truncating a follower log failed", "partition", f.p.name(), "index", f.p.index, "to", to, "err", err)
 			f.retryAt = time.Now().Add(replicaFetchBackoff)
-			rf.update(f)
 			return
 		}
 		rf.b.logger.Info("truncated follower log to the leader's epoch end", "partition", f.p.name(), "index", f.p.index,
@@ -292,7 +340,6 @@ func (rf *replicaFetcher) applyTruncation(f *follow, rp kmsg.OffsetForLeaderEpoc
 		f.p.truncated()
 	}
 	f.truncate = false
-	rf.update(f)
 }
 
 // fetch sends one Fetch for every partition and appends what comes back.
@@ -329,7 +376,8 @@ func (rf *replicaFetcher) fetch(conn *peerConn, parts []*follow) error {
 		byKey[name][f.p.index] = f
 		rp := kmsg.NewFetchRequestTopicPartition()
 		rp.Partition, rp.CurrentLeaderEpoch = f.p.index, f.epoch
-		rp.FetchOffset, rp.LogStartOffset = f.p.log.LogEndOffset(), f.p.log.LogStartOffset()
+		f.fetchOffset = f.p.log.LogEndOffset()
+		rp.FetchOffset, rp.LogStartOffset = f.fetchOffset, f.p.log.LogStartOffset()
 		rp.PartitionMaxBytes = rf.b.cfg.ReplicaFetchMaxBytes
 		req.Topics[i].Partitions = append(req.Topics[i].Partitions, rp)
 	}
@@ -348,13 +396,14 @@ func (rf *replicaFetcher) fetch(conn *peerConn, parts []*follow) error {
 	for _, rt := range resp.Topics {
 		for _, rp := range rt.Partitions {
 			if f := byKey[rt.Topic][rp.Partition]; f != nil {
-				rf.applyFetch(f, rp)
+				rf.apply(f, func(f *follow) { rf.applyFetch(f, rp) })
 			}
 		}
 	}
 	return nil
 }
 
+// applyFetch runs under rf.apply.
 func (rf *replicaFetcher) applyFetch(f *follow, rp kmsg.FetchResponseTopicPartition) {
 	p := f.p
 	switch rp.ErrorCode {
@@ -366,8 +415,10 @@ func (rf *replicaFetcher) applyFetch(f *follow, rp kmsg.FetchResponseTopicPartit
 		// Not leader, fenced or unknown epoch, unknown partition: metadata
 		// will move us; until then, back off.
 		f.retryAt = time.Now().Add(replicaFetchBackoff)
-		rf.update(f)
 		return
+	}
+	if p.log.LogEndOffset() != f.fetchOffset {
+		return // the log moved since the request (cannot happen while followed): fetch again from its end
 	}
 	if len(rp.RecordBatches) > 0 {
 		if rf.b.followerThrottled(p) {
@@ -376,7 +427,6 @@ func (rf *replicaFetcher) applyFetch(f *follow, rp kmsg.FetchResponseTopicPartit
 		if err := rf.appendFetched(p, rp.RecordBatches); err != nil {
 			rf.b.logger.Error("appending replicated batches failed", "partition", p.name(), "index", p.index, "err", err)
 			f.retryAt, f.truncate = time.Now().Add(replicaFetchBackoff), true
-			rf.update(f)
 			return
 		}
 	}
@@ -422,5 +472,4 @@ func (rf *replicaFetcher) outOfRange(f *follow, rp kmsg.FetchResponseTopicPartit
 		f.truncate = true
 	}
 	f.retryAt = time.Now().Add(replicaFetchBackoff)
-	rf.update(f)
 }
