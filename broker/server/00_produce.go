@@ -142,7 +142,7 @@ func (b *Broker) produceTo(topicName string, rp kmsg.ProduceRequestTopicPartitio
 	m := b.metrics
 	p := b.lookup(topicName, rp.Partition)
 	if p == nil {
-		sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+		sp.ErrorCode = b.notHostedCode(topicName, rp.Partition)
 		return nil, 0
 	}
 	m.TotalProduceRequests.WithLabelValues(topicName).Inc()
@@ -198,6 +198,22 @@ func (b *Broker) produceTo(topicName string, rp kmsg.ProduceRequestTopicPartitio
 	m.MessagesIn.WithLabelValues(topicName).Add(float64(n))
 	p.appended()
 	return ackTarget(p, acksAll, info.LastOffset+1)
+}
+
+// notHostedCode is the error for a partition not hosted here: as Kafka's
+// ReplicaManager answers, NOT_LEADER_OR_FOLLOWER when the partition exists
+// (a reassignment just moved it away: the client's metadata is behind, and
+// the leader hint says where to go), UNKNOWN_TOPIC_OR_PARTITION only when it
+// does not. Clients give up on a partition after a few unknown answers
+// (franz-go's UnknownTopicRetries), so answering unknown for a partition
+// just moved away failed records of reassignments that removed a leader.
+func (b *Broker) notHostedCode(topic string, part int32) int16 {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if t := b.mu.topics[topic]; t != nil && part >= 0 && int(part) < len(t.partitions) {
+		return kerr.NotLeaderForPartition.Code
+	}
+	return kerr.UnknownTopicOrPartition.Code
 }
 
 func ackTarget(p *partition, acksAll bool, target int64) (*partition, int64) {
