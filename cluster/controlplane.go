@@ -40,7 +40,11 @@ type ControlPlane struct {
 	settle   time.Duration // how long partitions must be in sync before a rolling step goes on
 	onChange func()        // endpoints.json after the shape changed
 
-	wg sync.WaitGroup
+	// base is the context of the operations and the healing watch;
+	// Close cancels it and waits for them (wg).
+	base   context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
 
 	mu struct {
 		sync.Mutex
@@ -82,6 +86,7 @@ func NewControlPlane(o ControlPlaneOptions) (*ControlPlane, error) {
 	}
 	cp.mu.spec, cp.mu.state, cp.mu.ops, cp.mu.version = o.Spec, StateCreating, ops, len(ops.ops)
 	cp.mu.exe = o.Executable
+	cp.base, cp.cancel = context.WithCancel(context.Background())
 	if cut := ops.interrupted(cp.now()); len(cut) > 0 {
 		cp.logger.Printf("operations cut off by a restart of weir up, marked %s: %v", OpFailed, cut)
 		if err := ops.save(); err != nil {
@@ -92,9 +97,11 @@ func NewControlPlane(o ControlPlaneOptions) (*ControlPlane, error) {
 	return cp, nil
 }
 
-// Close waits for a running operation's goroutine and closes the client.
-// The caller cancels the operation's context first (Up's).
+// Close stops a running operation (it is marked failed: its processes
+// stop with weir up) and the healing watch, waits for them, and closes the
+// client.
 func (cp *ControlPlane) Close() {
+	cp.cancel()
 	cp.wg.Wait()
 	cp.cl.Close()
 }
@@ -167,13 +174,14 @@ func (cp *ControlPlane) opARN() string {
 	return fmt.Sprintf("arn:weir:kafka:local::cluster-operation/%s/%s/%s", clusterName(cp.l), cp.mu.spec.ClusterID, hex.EncodeToString(b[:]))
 }
 
-// run carries out an operation's steps on a goroutine of its own and
-// records how it ended; the cluster is ACTIVE again either way.
-func (cp *ControlPlane) run(ctx context.Context, arn string, steps func(ctx context.Context, step func(name string, f func() error) error) error) {
+// run carries out an operation's steps on a goroutine of its own, under
+// the control plane's context (not the request's: the operation outlives
+// it), and records how it ended; the cluster is ACTIVE again either way.
+func (cp *ControlPlane) run(_ context.Context, arn string, steps func(ctx context.Context, step func(name string, f func() error) error) error) {
 	cp.wg.Add(1)
 	go func() {
 		defer cp.wg.Done()
-		err := steps(ctx, func(name string, f func() error) error { return cp.step(arn, name, f) })
+		err := steps(cp.base, func(name string, f func() error) error { return cp.step(arn, name, f) })
 		cp.finish(arn, err)
 	}()
 }

@@ -80,6 +80,7 @@ func (cp *ControlPlane) applyConfig(ctx context.Context, props map[string]string
 	if len(static) == 0 {
 		return nil
 	}
+	defer cp.brokerHealingOff(ctx)()
 	for _, b := range cp.Spec().Brokers {
 		if err := cp.rollOne(ctx, b.ID, step); err != nil {
 			return err
@@ -192,11 +193,14 @@ func (cp *ControlPlane) upgrade(ctx context.Context, binary string, step func(st
 			return err
 		}
 	}
+	restore := cp.brokerHealingOff(ctx)
 	for _, b := range cp.Spec().Brokers {
 		if err := cp.rollOne(ctx, b.ID, step); err != nil {
+			restore()
 			return err
 		}
 	}
+	restore()
 	for _, x := range st {
 		if strings.HasPrefix(x.Name, "broker ") || x.State == Stopped || !runsWeir(x.Name) {
 			continue

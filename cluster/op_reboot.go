@@ -30,6 +30,7 @@ func (cp *ControlPlane) RebootBroker(ctx context.Context, ids []int) (string, er
 	arn := op.ARN
 	cp.update(arn, func(o *Operation) { o.BrokerIDs = ids })
 	cp.run(ctx, arn, func(ctx context.Context, step func(string, func() error) error) error {
+		defer cp.brokerHealingOff(ctx)()
 		for _, id := range ids {
 			if err := cp.rollOne(ctx, id, step); err != nil {
 				return err

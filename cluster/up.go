@@ -77,6 +77,7 @@ func run(ctx context.Context, cfg UpConfig, l Layout, spec Spec, procs []Process
 		return err
 	}
 	defer cp.Close()
+	cp.Watch()
 	ln, err := net.Listen("tcp", spec.Control())
 	if err != nil {
 		return fmt.Errorf("listening for the control plane on %s: %w", spec.Control(), err)

@@ -37,7 +37,7 @@ func TestControlPlaneOperations(t *testing.T) {
 	agentBase := freeRange(t, 8, adminBase)
 	collectorPort := freeRange(t, 1, agentBase)
 	controlPort := freeRange(t, 1, collectorPort)
-	args := []string{"--brokers", "3", "--dir", dir, "--agents", "--base-port", fmt.Sprint(base),
+	args := []string{"--brokers", "3", "--dir", dir, "--agents", "--no-monitoring", "--base-port", fmt.Sprint(base),
 		"--admin-base-port", fmt.Sprint(adminBase), "--agent-base-port", fmt.Sprint(agentBase),
 		"--collector-port", fmt.Sprint(collectorPort), "--control-plane-port", fmt.Sprint(controlPort)}
 	up := startUp(t, bin, args...)

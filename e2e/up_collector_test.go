@@ -27,7 +27,7 @@ func TestUpRunsTheCollector(t *testing.T) {
 	agentBase := freeRange(t, 2, adminBase)
 	collectorPort := freeRange(t, 1, agentBase)
 	start := time.Now()
-	up := startUp(t, bin, "--brokers", "1", "--dir", dir, "--agents", "--base-port", fmt.Sprint(base),
+	up := startUp(t, bin, "--brokers", "1", "--dir", dir, "--agents", "--no-monitoring", "--base-port", fmt.Sprint(base),
 		"--admin-base-port", fmt.Sprint(adminBase), "--agent-base-port", fmt.Sprint(agentBase),
 		"--collector-port", fmt.Sprint(collectorPort))
 	e := up.waitEndpoints(t, dir)

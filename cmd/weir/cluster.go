@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/weirhq/weir/cluster"
+	"github.com/weirhq/weir/collector/ccclient"
 )
 
 // clusterFlags find the control plane: --control-plane, or the
@@ -67,7 +68,7 @@ partition is back in sync. An update is refused unless the cluster is ACTIVE.`,
 	pf.StringVar(&cf.address, "control-plane", "", "the control plane's address (default: from DIR/endpoints.json)")
 	pf.StringVarP(&cf.output, "output", "o", "table", "table or json")
 	cmd.AddCommand(cf.describeCmd(), cf.listOpsCmd(), cf.describeOpCmd(), cf.countCmd(), cf.rebootCmd(),
-		cf.configCmd(), cf.upgradeCmd())
+		cf.configCmd(), cf.upgradeCmd(), cf.anomaliesCmd())
 	return cmd
 }
 
@@ -360,6 +361,63 @@ the collector. The binary must run and answer 'version'.`,
 	}
 	cmd.Flags().BoolVar(&wait, "wait", false, "follow the operation until it ends")
 	return cmd
+}
+
+func (cf *clusterFlags) anomaliesCmd() *cobra.Command {
+	var collectorAddr string
+	return &cobra.Command{
+		Use: "anomalies", Short: "What the collector's anomaly detector saw and did",
+		Long: `Show the collector's anomaly history (broker failures, disk failures, goal
+violations, topic and metric anomalies): when each was detected, its status
+(DETECTED, FIX_STARTED, IGNORED, ...), what was done and when, and which types
+self-heal. Cruise Control's state?substates=anomaly_detector, as a table.`,
+		Example: "  weir cluster anomalies\n  weir cluster anomalies -o json",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			addr := collectorAddr
+			if addr == "" {
+				l, err := cluster.NewLayout(cf.dir)
+				if err != nil {
+					return err
+				}
+				e, err := cluster.Current(l)
+				if err != nil || e.Collector == nil {
+					return fmt.Errorf("cluster anomalies: no collector found in %s (is weir up --agents running? or give --collector)", l.Dir)
+				}
+				addr = strings.TrimSuffix(e.Collector.API, "/kafkacruisecontrol/")
+			}
+			st, err := ccclient.New(addr).Anomalies(cmd.Context())
+			if err != nil {
+				return fmt.Errorf("cluster anomalies: %w", err)
+			}
+			if cf.output == "json" {
+				return printJSON(cmd.OutOrStdout(), st)
+			}
+			printAnomalies(cmd.OutOrStdout(), st)
+			return nil
+		},
+	}
+}
+
+func printAnomalies(w io.Writer, st *ccclient.AnomalyState) {
+	fmt.Fprintf(w, "self-healing on for %v, off for %v; healing now: %s\n\n", st.SelfHealingEnabled, st.SelfHealingDisabled, st.Ongoing)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TYPE\tID\tDETECTED\tSTATUS\tFIX\tDESCRIPTION")
+	for _, a := range st.All() {
+		fix := ""
+		if a.FixStartedMs > 0 {
+			fix = "started " + time.UnixMilli(a.FixStartedMs).Local().Format(time.TimeOnly)
+			if a.FixEndedMs > 0 {
+				fix += ", ended " + time.UnixMilli(a.FixEndedMs).Local().Format(time.TimeOnly)
+			}
+		}
+		desc := a.Description
+		if a.Note != "" {
+			desc += " (" + a.Note + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", a.Type, a.ID, time.UnixMilli(a.DetectionMs).Local().Format(time.TimeOnly), a.Status, fix, desc)
+	}
+	tw.Flush()
 }
 
 // started prints a started operation and, with --wait, follows it.

@@ -33,6 +33,31 @@ func New(base string) *Client {
 	return &Client{Base: strings.TrimRight(base, "/"), HTTP: &http.Client{Timeout: 2 * time.Minute}, Poll: time.Second}
 }
 
+// SetSelfHealing switches self-healing on and off per anomaly type
+// (Cruise Control's admin endpoint).
+func (c *Client) SetSelfHealing(ctx context.Context, enable, disable []string) error {
+	q := url.Values{}
+	if len(enable) > 0 {
+		q.Set("enable_self_healing_for", strings.Join(enable, ","))
+	}
+	if len(disable) > 0 {
+		q.Set("disable_self_healing_for", strings.Join(disable, ","))
+	}
+	return c.Do(ctx, "POST", "admin", q, nil)
+}
+
+// Anomalies returns the anomaly detector's state.
+func (c *Client) Anomalies(ctx context.Context) (*AnomalyState, error) {
+	var st State
+	if err := c.Do(ctx, "GET", "state", url.Values{"substates": {"anomaly_detector"}}, &st); err != nil {
+		return nil, err
+	}
+	if st.Anomaly == nil {
+		return nil, fmt.Errorf("the collector's state has no anomaly detector")
+	}
+	return st.Anomaly, nil
+}
+
 // Error is an error answer of the API.
 type Error struct {
 	Status  int

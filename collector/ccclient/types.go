@@ -63,10 +63,64 @@ type BrokerLoad struct {
 	NetworkOutCap    float64 `json:"NetworkOutCapacity"`
 }
 
-// State is a CruiseControlState with the executor's part.
+// State is a CruiseControlState with the executor's and the anomaly
+// detector's parts.
 type State struct {
 	Executor *ExecutorState `json:"ExecutorState"`
 	Monitor  map[string]any `json:"MonitorState"`
+	Anomaly  *AnomalyState  `json:"AnomalyDetectorState"`
+}
+
+// AnomalyState is the anomaly detector's state: self-healing per type,
+// the anomaly being healed ("None" when none), the recent ones per type.
+type AnomalyState struct {
+	SelfHealingEnabled    []string  `json:"selfHealingEnabled"`
+	SelfHealingDisabled   []string  `json:"selfHealingDisabled"`
+	Ongoing               string    `json:"ongoingSelfHealingAnomaly"`
+	RecentBrokerFailures  []Anomaly `json:"recentBrokerFailures"`
+	RecentDiskFailures    []Anomaly `json:"recentDiskFailures"`
+	RecentGoalViolations  []Anomaly `json:"recentGoalViolations"`
+	RecentTopicAnomalies  []Anomaly `json:"recentTopicAnomalies"`
+	RecentMetricAnomalies []Anomaly `json:"recentMetricAnomalies"`
+}
+
+// Healing reports whether a self-healing fix runs.
+func (a *AnomalyState) Healing() bool { return a != nil && a.Ongoing != "" && a.Ongoing != "None" }
+
+// All returns every recent anomaly with its type, newest first per type.
+func (a *AnomalyState) All() []TypedAnomaly {
+	var out []TypedAnomaly
+	for _, g := range []struct {
+		t    string
+		list []Anomaly
+	}{{"BROKER_FAILURE", a.RecentBrokerFailures}, {"DISK_FAILURE", a.RecentDiskFailures}, {"GOAL_VIOLATION", a.RecentGoalViolations},
+		{"TOPIC_ANOMALY", a.RecentTopicAnomalies}, {"METRIC_ANOMALY", a.RecentMetricAnomalies}} {
+		for _, x := range g.list {
+			out = append(out, TypedAnomaly{Type: g.t, Anomaly: x})
+		}
+	}
+	return out
+}
+
+// TypedAnomaly is an anomaly and its type.
+type TypedAnomaly struct {
+	Type string
+	Anomaly
+}
+
+// Anomaly is one anomaly in the detector's history.
+type Anomaly struct {
+	ID             string  `json:"anomalyId"`
+	DetectionMs    int64   `json:"detectionMs"`
+	StatusUpdateMs int64   `json:"statusUpdateMs"`
+	Status         string  `json:"status"`
+	Description    string  `json:"description"`
+	Note           string  `json:"note"`
+	Brokers        []int32 `json:"brokers"`
+	FixTaskID      string  `json:"fixTaskId"`
+	FixStartedMs   int64   `json:"fixStartedMs"`
+	FixEndedMs     int64   `json:"fixEndedMs"`
+	ResolvedMs     int64   `json:"resolvedMs"`
 }
 
 // ExecutorState is the executor's progress.
