@@ -147,11 +147,11 @@ func (s *Server) Handler() http.Handler {
 		name := strings.ToLower(strings.Trim(strings.TrimPrefix(r.URL.Path, Prefix), "/"))
 		e, ok := eps[name]
 		if !ok {
-			writeError(w, r, http.StatusNotFound, fmt.Errorf("Unrecognized endpoint in request '%s'. Supported endpoints: %s", r.URL.Path, endpointNames(eps)))
+			writeError(w, r, http.StatusNotFound, userErr("Unrecognized endpoint in request '%s'. Supported endpoints: %s", r.URL.Path, endpointNames(eps)))
 			return
 		}
 		if r.Method != e.method {
-			writeError(w, r, http.StatusMethodNotAllowed, fmt.Errorf("Unsupported request method: %s %s takes %s", r.Method, e.name, e.method))
+			writeError(w, r, http.StatusMethodNotAllowed, userErr("Unsupported request method: %s %s takes %s", r.Method, e.name, e.method))
 			return
 		}
 		s.serve(w, r, e)

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // params reads one request's query (and form) parameters the way Cruise
@@ -132,13 +131,4 @@ func (p *params) regex(name string) (*regexp.Regexp, error) {
 		return nil, userErr("parameter %s: %q is not a valid regular expression: %v", name, v, err)
 	}
 	return re, nil
-}
-
-// millis reads a time in epoch milliseconds; zero when absent.
-func (p *params) millis(name string) (time.Time, error) {
-	n, err := p.integer(name, 0)
-	if err != nil || n == 0 {
-		return time.Time{}, err
-	}
-	return time.UnixMilli(n), nil
 }
