@@ -74,7 +74,7 @@ func scaleOut(in Input, b *BrokerPolicy, d *Decision, rs []resource, ps []point)
 	}
 	hold := func(blocked Blocked, format string, args ...any) bool {
 		d.Holds = append(d.Holds, Hold{Kind: SetBrokerCount, Blocked: blocked,
-			Reason: fmt.Sprintf("%s, %d brokers recommended: ", now.why, now.count) + fmt.Sprintf(format, args...)})
+			Reason: fmt.Sprintf("%s, recommends %d broker(s): ", now.why, now.count) + fmt.Sprintf(format, args...)})
 		return true
 	}
 	if n >= b.Max {
@@ -92,7 +92,7 @@ func scaleOut(in Input, b *BrokerPolicy, d *Decision, rs []resource, ps []point)
 		return hold(NotSustained, "not above target for the whole %s window", b.Window)
 	}
 	target := min(out, n+b.ScaleOutStep, 2*n, b.Max)
-	why := fmt.Sprintf("%s for %s, %d brokers recommended", now.why, b.Window, out)
+	why := fmt.Sprintf("%s for %s, recommends %d broker(s)", now.why, b.Window, out)
 	if target < out {
 		why += fmt.Sprintf(", at most %d at a time", target-n)
 	}
@@ -122,7 +122,7 @@ func scaleIn(in Input, b *BrokerPolicy, d *Decision, rs []resource, ps []point, 
 	}
 	hold := func(blocked Blocked, format string, args ...any) {
 		d.Holds = append(d.Holds, Hold{Kind: SetBrokerCount, Blocked: blocked,
-			Reason: fmt.Sprintf("%s, %d brokers recommended: ", now.why, now.count) + fmt.Sprintf(format, args...)})
+			Reason: fmt.Sprintf("%s, recommends %d broker(s): ", now.why, now.count) + fmt.Sprintf(format, args...)})
 	}
 	if n <= floor {
 		hold(MinimumReached, "already at the minimum %d", floor)
@@ -150,7 +150,7 @@ func scaleIn(in Input, b *BrokerPolicy, d *Decision, rs []resource, ps []point, 
 		return
 	}
 	target := max(highest, n-b.ScaleInStep)
-	why := fmt.Sprintf("%s, every broker under %g%% of every target for %s, %d brokers recommended",
+	why := fmt.Sprintf("%s, every broker under %g%% of every target for %s, recommends %d broker(s)",
 		now.why, b.ScaleInBelow, b.Stabilization, highest)
 	scaleTo(in, d, n, target, why, b.ScaleInCooldown)
 }

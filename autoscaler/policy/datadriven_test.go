@@ -214,4 +214,3 @@ func atoi(t *testing.T, s string) int {
 	}
 	return n
 }
-

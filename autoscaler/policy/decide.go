@@ -27,7 +27,8 @@ func Decide(in Input) Decision {
 }
 
 // gate holds any change while the cluster is not ACTIVE, runs an operation,
-// or is about to run one from this decision.
+// or is about to run one of another kind from this decision (several storage
+// actions are one operation, as in MSK's UpdateBrokerStorage).
 func gate(in Input, kind Kind, d *Decision, want string) bool {
 	switch {
 	case in.Cluster.State != Active:
@@ -36,7 +37,7 @@ func gate(in Input, kind Kind, d *Decision, want string) bool {
 	case in.Cluster.Operation != "":
 		d.Holds = append(d.Holds, Hold{Kind: kind, Blocked: OperationInProgress,
 			Reason: fmt.Sprintf("operation %s in progress (would %s)", in.Cluster.Operation, want)})
-	case len(d.Actions) > 0:
+	case len(d.Actions) > 0 && d.Actions[0].Kind != kind:
 		d.Holds = append(d.Holds, Hold{Kind: kind, Blocked: OperationInProgress,
 			Reason: fmt.Sprintf("%s first, one operation at a time (would %s)", d.Actions[0].Kind.verb(), want)})
 	default:

@@ -17,8 +17,8 @@ const (
 	DefaultStepBytes        = 10 * GiB // MSK: max(10 GiB, 10 %)
 	DefaultStepPercent      = 10
 	DefaultWindow           = 5 * time.Minute
-	DefaultTolerance        = 10  // percent, HPA's --horizontal-pod-autoscaler-tolerance 0.1
-	DefaultScaleInBelow     = 50  // percent of a target every broker must stay under to scale in
+	DefaultTolerance        = 10                // percent, HPA's --horizontal-pod-autoscaler-tolerance 0.1
+	DefaultScaleInBelow     = 50                // percent of a target every broker must stay under to scale in
 	DefaultStabilization    = 300 * time.Second // HPA's scale-down stabilization window
 	DefaultScaleOutCooldown = 10 * time.Minute
 	DefaultScaleInCooldown  = 30 * time.Minute
@@ -56,18 +56,18 @@ func (s Step) Of(size int64) int64 {
 
 // BrokerPolicy scales the broker count on sustained load.
 type BrokerPolicy struct {
-	Min, Max          int
-	Targets           Targets
-	Window            time.Duration // load above target this long to scale out
-	Tolerance         float64       // percent around a target that is ignored
-	ScaleInBelow      float64       // percent of each target every broker stays under to scale in
-	ScaleOutStep      int
-	ScaleInStep       int
-	ScaleOutCooldown  time.Duration
-	ScaleInCooldown   time.Duration
-	Stabilization     time.Duration // scale-in takes the highest recommendation seen in it
-	Location          *time.Location
-	Schedules         []Schedule
+	Min, Max         int
+	Targets          Targets
+	Window           time.Duration // load above target this long to scale out
+	Tolerance        float64       // percent around a target that is ignored
+	ScaleInBelow     float64       // percent of each target every broker stays under to scale in
+	ScaleOutStep     int
+	ScaleInStep      int
+	ScaleOutCooldown time.Duration
+	ScaleInCooldown  time.Duration
+	Stabilization    time.Duration // scale-in takes the highest recommendation seen in it
+	Location         *time.Location
+	Schedules        []Schedule
 }
 
 // Targets are per-broker targets; zero means not used.

@@ -24,8 +24,18 @@ func decideStorage(in Input, s *StoragePolicy, d *Decision) {
 		return
 	}
 	if s.PerBroker {
+		bySize := map[int64][]hotVolume{}
+		var sizes []int64
 		for _, h := range hot {
-			growVolumes(in, s, []hotVolume{h}, []int32{h.broker}, d)
+			n := s.newSize(h)
+			if bySize[n] == nil {
+				sizes = append(sizes, n)
+			}
+			bySize[n] = append(bySize[n], h)
+		}
+		slices.Sort(sizes)
+		for _, n := range sizes {
+			growVolumes(in, s, bySize[n], brokersOf(bySize[n]), d)
 		}
 		return
 	}
@@ -76,10 +86,14 @@ func growVolumes(in Input, s *StoragePolicy, hot []hotVolume, brokers []int32, d
 }
 
 // newSize is the size after one grow: the step, or enough to bring the
-// volume back to the target if that is more, within the maximum.
+// volume back to the target if that is more (rounded up to a GiB, a MiB for
+// volumes under 10 GiB), within the maximum.
 func (s *StoragePolicy) newSize(h hotVolume) int64 {
-	const mib = 1 << 20
-	back := int64(math.Ceil(float64(h.used)*100/s.TargetUtilization/mib)) * mib
+	unit := float64(GiB)
+	if h.size < 10*GiB {
+		unit = 1 << 20
+	}
+	back := int64(math.Ceil(float64(h.used)*100/s.TargetUtilization/unit)) * int64(unit)
 	return min(s.MaxSize, max(h.size+s.Step.Of(h.size), back))
 }
 
@@ -115,4 +129,12 @@ func allBrokers(in Input) []int32 {
 func (in Input) sizeOf(b int32) int64 {
 	smp, _ := latest(in.Metrics[b], in.Now)
 	return in.provisioned(b, smp)
+}
+
+func brokersOf(hot []hotVolume) []int32 {
+	out := make([]int32, len(hot))
+	for i, h := range hot {
+		out[i] = h.broker
+	}
+	return out
 }
