@@ -93,8 +93,11 @@ func scaleOut(in Input, b *BrokerPolicy, d *Decision, rs []resource, ps []point)
 	}
 	target := min(out, n+b.ScaleOutStep, 2*n, b.Max)
 	why := fmt.Sprintf("%s for %s, recommends %d broker(s)", now.why, b.Window, out)
-	if target < out {
-		why += fmt.Sprintf(", at most %d at a time", target-n)
+	switch {
+	case target == b.Max && target < out:
+		why += fmt.Sprintf(", capped at max_brokers %d", b.Max)
+	case target < out:
+		why += fmt.Sprintf(", capped at +%d (at most +scale_out_step %d and at most double)", target-n, b.ScaleOutStep)
 	}
 	scaleTo(in, d, n, target, why, b.ScaleOutCooldown)
 	return true

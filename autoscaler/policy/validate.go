@@ -22,37 +22,35 @@ func (v *validator) bad(path, format string, args ...any) {
 	v.errs = append(v.errs, &Error{File: v.file, Line: v.line(path), Key: path, Rule: fmt.Sprintf(format, args...)})
 }
 
-// line finds the line of the value at a path such as brokers.schedules[1].end;
+// line finds the line of the key at a path such as brokers.schedules[1].end;
 // for a missing key, the line of the nearest enclosing one.
 func (v *validator) line(path string) int {
-	n := v.root
+	n, line := v.root, v.root.Line
 	for _, part := range strings.Split(path, ".") {
 		key, idx, _ := strings.Cut(strings.TrimSuffix(part, "]"), "[")
-		next := child(n, key)
-		if next != nil && idx != "" {
-			i, _ := strconv.Atoi(idx)
-			if next.Kind == yaml.SequenceNode && i < len(next.Content) {
-				next = next.Content[i]
-			}
-		}
+		k, next := child(n, key)
 		if next == nil {
 			break
 		}
-		n = next
+		n, line = next, k.Line
+		if i, err := strconv.Atoi(idx); err == nil && n.Kind == yaml.SequenceNode && i < len(n.Content) {
+			n, line = n.Content[i], n.Content[i].Line
+		}
 	}
-	return n.Line
+	return line
 }
 
-func child(n *yaml.Node, key string) *yaml.Node {
+// child returns the key and value nodes for key in mapping n.
+func child(n *yaml.Node, key string) (*yaml.Node, *yaml.Node) {
 	if n.Kind != yaml.MappingNode {
-		return nil
+		return nil, nil
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if n.Content[i].Value == key {
-			return n.Content[i+1]
+			return n.Content[i], n.Content[i+1]
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 func (v *validator) policy(f *file) *Policy {
