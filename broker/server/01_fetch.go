@@ -154,10 +154,19 @@ func (b *Broker) fetchPartition(r *kmsg.FetchRequest, rp kmsg.FetchRequestTopicP
 	sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = -1, -1, -1
 	sp.PreferredReadReplica = -1
 	if fp.p == nil {
-		sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
-		if r.Version >= 13 && b.topicByID(fp.id) == nil {
-			sp.ErrorCode = kerr.UnknownTopicID.Code
+		// As produce: a partition that exists but is not hosted here is
+		// NOT_LEADER_OR_FOLLOWER (with a leader hint), so the client
+		// refreshes its metadata instead of giving the partition up.
+		name := fp.topic
+		if r.Version >= 13 {
+			t := b.topicByID(fp.id)
+			if t == nil {
+				sp.ErrorCode = kerr.UnknownTopicID.Code
+				return sp
+			}
+			name = t.name
 		}
+		sp.ErrorCode = b.notHostedCode(name, rp.Partition)
 		return sp
 	}
 	p := fp.p
