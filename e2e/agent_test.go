@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -375,14 +374,11 @@ func consumeAndCommit(t *testing.T, ctx context.Context, seed, topic, group stri
 	}
 }
 
+// freePort is a loopback host:port free a moment ago, below the ephemeral
+// range (brokertest.FreeRange).
 func freePort(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return fmt.Sprintf("127.0.0.1:%d", brokertest.FreeRange(t, 1))
 }
 
 func agentHTTPGet(u string) (string, error) {

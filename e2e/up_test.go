@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -181,6 +182,7 @@ type upProcess struct {
 
 func startUp(t *testing.T, bin string, args ...string) *upProcess {
 	t.Helper()
+	args = ownPorts(t, args)
 	up := &upProcess{out: &syncBuffer{}, err: &syncBuffer{}, exited: make(chan struct{})}
 	up.cmd = exec.Command(bin, append([]string{"up", "--stop-timeout", "15s"}, args...)...)
 	up.cmd.Stdout, up.cmd.Stderr = up.out, up.err
@@ -203,6 +205,32 @@ func startUp(t *testing.T, bin string, args ...string) *upProcess {
 		}
 	})
 	return up
+}
+
+// ownPorts gives a new cluster free ports for the listeners whose
+// defaults would collide between tests running in parallel (the control
+// plane's, and with --agents the collector's and the monitoring stack's),
+// unless the test chose them. A saved cluster keeps its own.
+func ownPorts(t *testing.T, args []string) []string {
+	dir := ""
+	for i, a := range args {
+		if a == "--dir" && i+1 < len(args) {
+			dir = args[i+1]
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "cluster.json")); dir == "" || err == nil {
+		return args
+	}
+	flags := []string{"--control-plane-port"}
+	if slices.Contains(args, "--agents") {
+		flags = append(flags, "--collector-port", "--prometheus-port", "--alertmanager-port")
+	}
+	for _, f := range flags {
+		if !slices.Contains(args, f) {
+			args = append(args, f, fmt.Sprint(brokertest.FreeRange(t, 1)))
+		}
+	}
+	return args
 }
 
 func (up *upProcess) stdout() string { return up.out.String() }
@@ -356,33 +384,8 @@ func consumeFrom(t *testing.T, addr, topic string) string {
 // avoid).
 func freeRange(t *testing.T, n, avoid int) int {
 	t.Helper()
-	for range 50 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		base := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-		if base+n > 65535 || avoid != 0 && base < avoid+n && avoid < base+n {
-			continue
-		}
-		if rangeFree(base, n) {
-			return base
-		}
-	}
-	t.Fatalf("no %d consecutive free ports found", n)
-	return 0
-}
-
-func rangeFree(base, n int) bool {
-	for p := base; p < base+n; p++ {
-		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-		if err != nil {
-			return false
-		}
-		ln.Close()
-	}
-	return true
+	_ = avoid // FreeRange never hands out a port twice
+	return brokertest.FreeRange(t, n)
 }
 
 // runWeir runs the binary and returns its combined output, failing on a

@@ -18,7 +18,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -351,16 +350,12 @@ func ReadResponse(r io.Reader, correlationID int32) ([]byte, error) {
 	return frame[4:], nil
 }
 
-// freeAddr returns a loopback host:port that was free a moment ago. Another
-// process can take it before the broker binds it; Start retries then.
+// freeAddr returns a loopback host:port that was free a moment ago
+// (FreeRange). Another process can still take it before the broker binds
+// it; Start retries then.
 func freeAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("brokertest: find a free port: %v", err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return fmt.Sprintf("127.0.0.1:%d", FreeRange(t, 1))
 }
 
 var build struct {
