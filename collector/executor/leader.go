@@ -112,21 +112,32 @@ func (e *Executor) reorder(ctx context.Context, x *execution, ts []*task) error 
 	if len(ts) == 0 {
 		return nil
 	}
-	req := kadm.AlterPartitionAssignmentsReq{}
-	for _, t := range ts {
-		req.Assign(t.move.Topic, t.move.Partition, t.move.NewReplicas)
-	}
-	resps, err := e.adm.AlterPartitionAssignments(ctx, req)
-	if err != nil {
-		return fmt.Errorf("reordering the replicas of %d partitions: %w", len(ts), err)
-	}
 	var ok []*task
-	for _, t := range ts {
-		if r := resps[t.move.Topic][t.move.Partition]; r.Err != nil {
-			e.leaderFailed(x, t, "reordering replicas: "+errText(r.Err, r.ErrMessage))
-			continue
+	err := e.retrying(ctx, ts, func(ts []*task) ([]*task, error) {
+		req := kadm.AlterPartitionAssignmentsReq{}
+		for _, t := range ts {
+			req.Assign(t.move.Topic, t.move.Partition, t.move.NewReplicas)
 		}
-		ok = append(ok, t)
+		resps, err := e.adm.AlterPartitionAssignments(ctx, req)
+		if err != nil {
+			return nil, fmt.Errorf("reordering the replicas of %d partitions: %w", len(ts), err)
+		}
+		var again []*task
+		for _, t := range ts {
+			r := resps[t.move.Topic][t.move.Partition]
+			switch {
+			case r.Err == nil:
+				ok = append(ok, t)
+			case retriable(r.Err):
+				again = append(again, t)
+			default:
+				e.leaderFailed(x, t, "reordering replicas: "+errText(r.Err, r.ErrMessage))
+			}
+		}
+		return again, nil
+	}, func(t *task, err error) { e.leaderFailed(x, t, "reordering replicas: "+err.Error()) })
+	if err != nil {
+		return err
 	}
 	e.log.Info("reordered replicas", "task", x.id, "partitions", names(ok))
 	return e.awaitMetadata(ctx, x, ok, "replica order", func(t *task, p kadm.PartitionDetail) bool {
@@ -140,17 +151,61 @@ func (e *Executor) elect(ctx context.Context, x *execution, ts []*task) error {
 	if len(ts) == 0 {
 		return nil
 	}
-	res, err := e.adm.ElectLeaders(ctx, kadm.ElectPreferredReplica, topicsSet(ts))
-	if err != nil {
-		return fmt.Errorf("electing the preferred leaders of %d partitions: %w", len(ts), err)
-	}
-	for _, t := range ts {
-		r := res[t.move.Topic][t.move.Partition]
-		if r.Err != nil && r.Err != kerr.ElectionNotNeeded {
-			e.leaderFailed(x, t, "preferred leader election: "+errText(r.Err, r.ErrMessage))
+	err := e.retrying(ctx, ts, func(ts []*task) ([]*task, error) {
+		res, err := e.adm.ElectLeaders(ctx, kadm.ElectPreferredReplica, topicsSet(ts))
+		if err != nil {
+			return nil, fmt.Errorf("electing the preferred leaders of %d partitions: %w", len(ts), err)
 		}
+		var again []*task
+		for _, t := range ts {
+			r := res[t.move.Topic][t.move.Partition]
+			switch {
+			case r.Err == nil || r.Err == kerr.ElectionNotNeeded:
+			case retriable(r.Err):
+				again = append(again, t)
+			default:
+				e.leaderFailed(x, t, "preferred leader election: "+errText(r.Err, r.ErrMessage))
+			}
+		}
+		return again, nil
+	}, func(t *task, err error) { e.leaderFailed(x, t, "preferred leader election: "+err.Error()) })
+	if err != nil {
+		return err
 	}
 	e.log.Info("elected preferred leaders", "task", x.id, "partitions", names(ts))
+	return nil
+}
+
+// leaderRetries bounds the attempts at a leadership request whose
+// partitions answer a retriable error (NOT_CONTROLLER while the
+// controller moves), a progress interval apart.
+const leaderRetries = 10
+
+// retrying calls f with ts, then again with the tasks it returns (those
+// that met a retriable error) until none is left or leaderRetries passes;
+// then giveUp is called for each one left.
+func (e *Executor) retrying(ctx context.Context, ts []*task, f func([]*task) ([]*task, error), giveUp func(*task, error)) error {
+	for attempt := 1; len(ts) > 0; attempt++ {
+		again, err := f(ts)
+		if err != nil {
+			return err
+		}
+		if len(again) == 0 {
+			return nil
+		}
+		if attempt == leaderRetries {
+			for _, t := range again {
+				giveUp(t, fmt.Errorf("still retriable after %d attempts", attempt))
+			}
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(e.cfg.ProgressCheckInterval):
+		}
+		ts = again
+	}
 	return nil
 }
 

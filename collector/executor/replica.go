@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -167,7 +168,9 @@ func (e *Executor) startBatch(ctx context.Context, x *execution, queue []*task, 
 	e.log.Info("started partition movements", "task", x.id, "moves", len(batch), "in_flight", len(x.inFlight()), "partitions", names(batch))
 }
 
-// refused marks dead the moves of batch the broker refused.
+// refused marks dead the moves of batch the broker refused for good; a
+// retriable refusal (NOT_CONTROLLER while the controller moves) puts the
+// move back in the queue.
 func (e *Executor) refused(x *execution, batch []*task, resps kadm.AlterPartitionAssignmentsResponses) {
 	for _, t := range batch {
 		r, ok := resps[t.move.Topic][t.move.Partition]
@@ -175,6 +178,11 @@ func (e *Executor) refused(x *execution, batch []*task, resps kadm.AlterPartitio
 		case !ok:
 			r.Err = fmt.Errorf("no result for %s in the AlterPartitionReassignments response", t.move.Name())
 		case r.Err == nil:
+			continue
+		case retriable(r.Err):
+			x.release(t)
+			t.replicas = pending
+			e.log.Info("partition movement not started yet; retrying", "task", x.id, "partition", t.move.Name(), "error", r.Err)
 			continue
 		}
 		x.release(t)
@@ -301,4 +309,11 @@ func (e *Executor) settleCancelled(ctx context.Context, x *execution, flying []*
 		t.abortLeader()
 	}
 	return nil
+}
+
+// retriable reports whether a Kafka error says to try again (a controller
+// moving, a leader not yet elected).
+func retriable(err error) bool {
+	var ke *kerr.Error
+	return errors.As(err, &ke) && ke.Retriable
 }
