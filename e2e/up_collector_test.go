@@ -35,9 +35,13 @@ func TestUpRunsTheCollector(t *testing.T) {
 	if e.Collector == nil || e.Collector.API != want {
 		t.Fatalf("endpoints.json collector: %+v, want the API at %s", e.Collector, want)
 	}
-	if !strings.Contains(up.stdout(), "collector: "+want) {
-		t.Errorf("weir up did not print the collector's endpoint:\n%s", up.stdout())
-	}
+	// endpoints.json is written just before the summary is printed.
+	waitFor(t, 10*time.Second, "weir up to print the collector's endpoint", func() error {
+		if !strings.Contains(up.stdout(), "collector: "+want) {
+			return fmt.Errorf("not in:\n%s", up.stdout())
+		}
+		return nil
+	})
 	api := ccclient.New(fmt.Sprintf("127.0.0.1:%d", collectorPort))
 	var o ccclient.Optimization
 	waitFor(t, 2*time.Minute, "the collector's first proposal", func() error {
