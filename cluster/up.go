@@ -242,11 +242,13 @@ func supervisorOptions(cfg UpConfig, l Layout, spec func() Spec, ready func()) O
 		ReadyTimeout: cfg.ReadyTimeout,
 		StopTimeout:  cfg.StopTimeout,
 		OnReady: func(st []Status) error {
+			// The summary first: a script that waits for endpoints.json
+			// finds the summary printed when the file appears.
 			e := endpoints(spec(), l, st, time.Now())
+			PrintEndpoints(cfg.Out, e, l.EndpointsPath())
 			if err := WriteEndpoints(l, e); err != nil {
 				return err
 			}
-			PrintEndpoints(cfg.Out, e, l.EndpointsPath())
 			ready()
 			return nil
 		},

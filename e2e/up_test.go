@@ -251,6 +251,9 @@ func (up *upProcess) waitEndpoints(t *testing.T, dir string) cluster.Endpoints {
 		if e, err = readEndpoints(dir); err == nil && e.UpPID != up.cmd.Process.Pid {
 			err = fmt.Errorf("endpoints.json is from weir up pid %d, not %d", e.UpPID, up.cmd.Process.Pid)
 		}
+		if err == nil && !strings.Contains(up.stdout(), "endpoints for scripts:") {
+			err = errors.New("the summary is not read from weir up's output yet")
+		}
 		return err
 	})
 	return e
