@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -65,7 +64,7 @@ func TestCollectorRebalances(t *testing.T) {
 
 	load := startNumberedProducer(t, c.Client(t, kgo.RecordPartitioner(kgo.ManualPartitioner()),
 		kgo.RequiredAcks(kgo.AllISRAcks()), kgo.MaxBufferedRecords(500)), "orders", 3)
-	cons := startStallConsumer(t, c, "orders", "collector-e2e")
+	cons := startGroupConsumer(t, c.Bootstrap(), "orders", "collector-e2e")
 
 	// add_broker: replicas move onto broker 4 and nowhere else.
 	o := execute(t, api, "add_broker", url.Values{"brokerid": {"4"}})
@@ -375,43 +374,4 @@ func (p *collectorProc) stop() {
 		p.cmd.Process.Kill()
 		<-p.exited
 	}
-}
-
-// stallConsumer is a group consumer that records the longest time it went
-// without a record while records were being produced.
-type stallConsumer struct {
-	cancel context.CancelFunc
-	done   chan struct{}
-	mu     sync.Mutex
-	last   time.Time
-	worst  time.Duration
-}
-
-func startStallConsumer(t *testing.T, c *brokertest.Cluster, topic, group string) *stallConsumer {
-	cl := c.Client(t, kgo.ConsumeTopics(topic), kgo.ConsumerGroup(group))
-	ctx, cancel := context.WithCancel(context.Background())
-	s := &stallConsumer{cancel: cancel, done: make(chan struct{}), last: time.Now()}
-	go func() { // owned by s: stop cancels and waits
-		defer close(s.done)
-		for ctx.Err() == nil {
-			fs := cl.PollFetches(ctx)
-			if n := fs.NumRecords(); n > 0 {
-				s.mu.Lock()
-				now := time.Now()
-				s.worst = max(s.worst, now.Sub(s.last))
-				s.last = now
-				s.mu.Unlock()
-			}
-		}
-	}()
-	t.Cleanup(func() { s.stop(t) })
-	return s
-}
-
-func (s *stallConsumer) stop(t *testing.T) time.Duration {
-	s.cancel()
-	<-s.done
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.worst
 }

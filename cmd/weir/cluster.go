@@ -212,19 +212,9 @@ the cluster cannot shrink below the largest replication factor.`,
 			if err != nil || n < 1 {
 				return fmt.Errorf("cluster update-broker-count: %q is not a broker count", args[0])
 			}
-			c, err := cf.client()
-			if err != nil {
-				return err
-			}
-			info, err := c.Describe(cmd.Context())
-			if err != nil {
-				return fmt.Errorf("cluster update-broker-count: %w", err)
-			}
-			arn, err := c.UpdateBrokerCount(cmd.Context(), n, info.CurrentVersion)
-			if err != nil {
-				return fmt.Errorf("cluster update-broker-count: %w", err)
-			}
-			return cf.started(cmd, c, arn, wait)
+			return cf.operate(cmd, wait, func(c *cluster.Client, info cluster.ClusterInfo) (string, error) {
+				return c.UpdateBrokerCount(cmd.Context(), n, info.CurrentVersion)
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&wait, "wait", false, "follow the operation until it ends")
@@ -241,15 +231,9 @@ partition is back in sync.`,
 		Example: "  weir cluster reboot-broker 2 --wait\n  weir cluster reboot-broker 1,2,3",
 		Args:    oneArg("broker ids"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := cf.client()
-			if err != nil {
-				return err
-			}
-			arn, err := c.RebootBroker(cmd.Context(), strings.Split(args[0], ","))
-			if err != nil {
-				return fmt.Errorf("cluster reboot-broker: %w", err)
-			}
-			return cf.started(cmd, c, arn, wait)
+			return cf.operate(cmd, wait, func(c *cluster.Client, _ cluster.ClusterInfo) (string, error) {
+				return c.RebootBroker(cmd.Context(), strings.Split(args[0], ","))
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&wait, "wait", false, "follow the operation until it ends")
@@ -272,23 +256,13 @@ defaults. --set on its own starts from the current configuration.`,
 		Example: "  weir cluster update-configuration --set log.retention.hours=24 --wait\n  weir cluster update-configuration --file cluster.properties",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := cf.client()
-			if err != nil {
-				return err
-			}
-			info, err := c.Describe(cmd.Context())
-			if err != nil {
-				return fmt.Errorf("cluster update-configuration: %w", err)
-			}
-			text, err := configText(file, sets, info.Configuration)
-			if err != nil {
-				return fmt.Errorf("cluster update-configuration: %w", err)
-			}
-			arn, err := c.UpdateConfiguration(cmd.Context(), text, info.CurrentVersion)
-			if err != nil {
-				return fmt.Errorf("cluster update-configuration: %w", err)
-			}
-			return cf.started(cmd, c, arn, wait)
+			return cf.operate(cmd, wait, func(c *cluster.Client, info cluster.ClusterInfo) (string, error) {
+				text, err := configText(file, sets, info.Configuration)
+				if err != nil {
+					return "", err
+				}
+				return c.UpdateConfiguration(cmd.Context(), text, info.CurrentVersion)
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&wait, "wait", false, "follow the operation until it ends")
@@ -344,19 +318,9 @@ the collector. The binary must run and answer 'version'.`,
 			if err != nil {
 				return err
 			}
-			c, err := cf.client()
-			if err != nil {
-				return err
-			}
-			info, err := c.Describe(cmd.Context())
-			if err != nil {
-				return fmt.Errorf("cluster upgrade: %w", err)
-			}
-			arn, err := c.Upgrade(cmd.Context(), bin, info.CurrentVersion)
-			if err != nil {
-				return fmt.Errorf("cluster upgrade: %w", err)
-			}
-			return cf.started(cmd, c, arn, wait)
+			return cf.operate(cmd, wait, func(c *cluster.Client, info cluster.ClusterInfo) (string, error) {
+				return c.Upgrade(cmd.Context(), bin, info.CurrentVersion)
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&wait, "wait", false, "follow the operation until it ends")
@@ -418,6 +382,25 @@ func printAnomalies(w io.Writer, st *ccclient.AnomalyState) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", a.Type, a.ID, time.UnixMilli(a.DetectionMs).Local().Format(time.TimeOnly), a.Status, fix, desc)
 	}
 	tw.Flush()
+}
+
+// operate describes the cluster (for its currentVersion), starts the
+// operation start returns, and prints or follows it.
+func (cf *clusterFlags) operate(cmd *cobra.Command, wait bool, start func(c *cluster.Client, info cluster.ClusterInfo) (string, error)) error {
+	what := cmdName(cmd)
+	c, err := cf.client()
+	if err != nil {
+		return err
+	}
+	info, err := c.Describe(cmd.Context())
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	arn, err := start(c, info)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return cf.started(cmd, c, arn, wait)
 }
 
 // started prints a started operation and, with --wait, follows it.
