@@ -311,7 +311,9 @@ type collectorProc struct {
 	logs      *syncBuffer
 }
 
-func startCollector(t *testing.T, c *brokertest.Cluster) *collectorProc {
+// startCollector runs a collector with small windows over c; sets are
+// more config keys (key=value).
+func startCollector(t *testing.T, c *brokertest.Cluster, sets ...string) *collectorProc {
 	t.Helper()
 	p := &collectorProc{addr: freePort(t), dir: t.TempDir(), logs: &syncBuffer{}}
 	p.args = []string{"collector", "--brokers", strings.Join(c.Bootstrap(), ","), "--listen", p.addr,
@@ -321,6 +323,9 @@ func startCollector(t *testing.T, c *brokertest.Cluster) *collectorProc {
 		"--set", "num.partition.metrics.windows=5", "--set", "num.broker.metrics.windows=5",
 		"--set", "metadata.max.age.ms=1000", "--set", "execution.progress.check.interval.ms=250",
 		"--set", "proposal.expiration.ms=2000", "--set", "webserver.request.maxBlockTimeMs=2000"}
+	for _, kv := range sets {
+		p.args = append(p.args, "--set", kv)
+	}
 	p.start(t)
 	t.Cleanup(func() {
 		p.stop()
