@@ -46,7 +46,7 @@ func TestControlPlaneOperations(t *testing.T) {
 	ctx := testContext(t, 5*time.Minute)
 
 	seeds := strings.Split(e.Bootstrap, ",")
-	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.MetadataMinAge(10*time.Millisecond)) // fresh metadata for kadm
 	if err != nil {
 		t.Fatal(err)
 	}
