@@ -114,6 +114,18 @@ func (p *Partition) HighWatermark() int64 { return p.hw }
 // ISR is the committed ISR.
 func (p *Partition) ISR() []int32 { return p.assign.ISR }
 
+// HighWatermarkKnown reports whether a leader's high watermark has reached
+// the start of its leader epoch (its log end offset when elected). Until
+// then it may be below records the previous leader committed: a new
+// leader's high watermark is the one it had as a follower, which lags the
+// old leader's by a fetch, and moves up only once its followers have
+// fetched from it. Kafka answers ListOffsets with OFFSET_NOT_AVAILABLE
+// meanwhile (KIP-207), so no client takes that stale value for the end of
+// the log. Always true for a broker that does not lead.
+func (p *Partition) HighWatermarkKnown() bool {
+	return p.role != Leader || p.hw >= p.epochStart
+}
+
 // MaximalISR is the ISR the leader counts for the high watermark and
 // acks=all: committed members plus pending additions.
 func (p *Partition) MaximalISR() []int32 {

@@ -253,3 +253,34 @@ func TestLaggingMetadataDoesNotRollTheISRBack(t *testing.T) {
 		t.Fatalf("ISR %v after an older answer", p.ISR())
 	}
 }
+
+// TestHighWatermarkKnownOnceEpochStartReached: a new leader's high
+// watermark is the one it had as a follower, possibly below records the
+// previous leader committed; it is known (ListOffsets may answer with it,
+// KIP-207) only once it reaches the log end offset at the election.
+func TestHighWatermarkKnownOnceEpochStartReached(t *testing.T) {
+	now := time.Unix(1000, 0)
+	p := New(1)
+	p.BecomeFollower(Assignment{Leader: 2, LeaderEpoch: 3, Replicas: []int32{1, 2, 3}, ISR: []int32{1, 2, 3}}, 100)
+	p.FollowerHighWatermark(90, 100)
+	if !p.HighWatermarkKnown() {
+		t.Fatal("a follower's high watermark is not the leader's to vouch for: known")
+	}
+	p.BecomeLeader(Assignment{Leader: 1, LeaderEpoch: 4, Replicas: []int32{1, 2, 3}, ISR: []int32{1, 2, 3}}, 100, p.HighWatermark(), now)
+	if p.HighWatermark() != 90 || p.HighWatermarkKnown() {
+		t.Fatalf("new leader: hw %d known %v, want 90 and not known", p.HighWatermark(), p.HighWatermarkKnown())
+	}
+	p.FollowerFetch(2, 100, 100, now)
+	if p.HighWatermarkKnown() {
+		t.Fatal("known before every ISR member fetched from the new leader")
+	}
+	p.FollowerFetch(3, 100, 100, now)
+	if p.HighWatermark() != 100 || !p.HighWatermarkKnown() {
+		t.Fatalf("hw %d known %v after the followers caught up, want 100 and known", p.HighWatermark(), p.HighWatermarkKnown())
+	}
+	// A same-epoch assignment (a reorder) keeps it known.
+	p.BecomeLeader(Assignment{Leader: 1, LeaderEpoch: 4, PartitionEpoch: 1, Replicas: []int32{1, 3, 2}, ISR: []int32{1, 2, 3}}, 120, p.HighWatermark(), now)
+	if !p.HighWatermarkKnown() {
+		t.Fatal("a reorder in the same leader epoch made the high watermark unknown")
+	}
+}

@@ -13,11 +13,24 @@ import (
 // any other value is the first offset whose timestamp is at or after it,
 // or -1 when there is none. v4 adds CurrentLeaderEpoch fencing (KIP-320)
 // and returns the leader epoch.
+//
+// As in Kafka (ReplicaManager.fetchOffset, Partition.fetchOffsetForTimestamp):
+// only the leader answers (NOT_LEADER_OR_FOLLOWER otherwise; replica id -2,
+// the debugging id, may read a follower), and a leader elected so recently
+// that its high watermark has not reached the start of its leader epoch
+// answers a client's request (v2+, which carries an isolation level) for
+// the latest offset, or for a timestamp found at or past the high
+// watermark, with the retriable OFFSET_NOT_AVAILABLE (KIP-207): its high
+// watermark then still lags the previous leader's and may be below
+// acknowledged records, and a consumer reading "to the end" would stop
+// short of them.
 
 const (
 	listLatest       = -1
 	listEarliest     = -2
 	listMaxTimestamp = -3
+
+	debuggingReplicaID = -2 // ListOffsetsRequest.DEBUGGING_REPLICA_ID: may read a follower
 )
 
 func (b *Broker) handleListOffsets(r *kmsg.ListOffsetsRequest) kmsg.Response {
@@ -26,30 +39,42 @@ func (b *Broker) handleListOffsets(r *kmsg.ListOffsetsRequest) kmsg.Response {
 		st := kmsg.NewListOffsetsResponseTopic()
 		st.Topic = rt.Topic
 		for _, rp := range rt.Partitions {
-			st.Partitions = append(st.Partitions, b.listOffset(rt.Topic, rp))
+			st.Partitions = append(st.Partitions, b.listOffset(rt.Topic, rp, r.ReplicaID != debuggingReplicaID, r.Version >= 2))
 		}
 		resp.Topics = append(resp.Topics, st)
 	}
 	return resp
 }
 
-func (b *Broker) listOffset(topic string, rp kmsg.ListOffsetsRequestTopicPartition) kmsg.ListOffsetsResponseTopicPartition {
+// listOffset answers one partition. onlyLeader is false for the debugging
+// replica id; client is true for requests with an isolation level (v2+).
+func (b *Broker) listOffset(topic string, rp kmsg.ListOffsetsRequestTopicPartition, onlyLeader, client bool) kmsg.ListOffsetsResponseTopicPartition {
 	sp := kmsg.NewListOffsetsResponseTopicPartition()
 	sp.Partition = rp.Partition
 	sp.Timestamp, sp.Offset, sp.LeaderEpoch = -1, -1, -1
 	p := b.lookup(topic, rp.Partition)
 	if p == nil {
-		sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+		sp.ErrorCode = b.notHostedCode(topic, rp.Partition)
 		return sp
 	}
-	if code := epochCode(rp.CurrentLeaderEpoch, p.leaderEpoch()); code != 0 {
+	leader, epoch, hw, hwKnown := p.leaderState()
+	if code := epochCode(rp.CurrentLeaderEpoch, epoch); code != 0 {
 		sp.ErrorCode = code
 		return sp
 	}
-	sp.LeaderEpoch = p.leaderEpoch()
+	if onlyLeader && !leader {
+		sp.ErrorCode = kerr.NotLeaderForPartition.Code
+		return sp
+	}
+	notAvailable := client && !hwKnown
+	sp.LeaderEpoch = epoch
 	switch rp.Timestamp {
 	case listLatest:
-		sp.Offset = p.highWatermark()
+		if notAvailable {
+			sp.ErrorCode = kerr.OffsetNotAvailable.Code
+			return sp
+		}
+		sp.Offset = hw
 	case listEarliest:
 		sp.Offset = p.log.LogStartOffset()
 	case listMaxTimestamp:
@@ -66,8 +91,11 @@ func (b *Broker) listOffset(topic string, rp kmsg.ListOffsetsRequestTopicPartiti
 			sp.ErrorCode = logErrorCode(err)
 			return sp
 		}
-		if ok && off < p.highWatermark() {
+		switch {
+		case ok && off < hw:
 			sp.Offset, sp.Timestamp = off, ts
+		case notAvailable:
+			sp.ErrorCode = kerr.OffsetNotAvailable.Code
 		}
 	}
 	return sp

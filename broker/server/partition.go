@@ -46,6 +46,15 @@ func (p *partition) highWatermark() int64 {
 	return p.rep.HighWatermark()
 }
 
+// leaderState reports whether this broker leads the partition, its leader
+// epoch, its high watermark and whether that has reached the start of the
+// leader epoch (replica.HighWatermarkKnown), read together.
+func (p *partition) leaderState() (leader bool, epoch int32, hw int64, hwKnown bool) {
+	p.repMu.Lock()
+	defer p.repMu.Unlock()
+	return p.rep.Role() == replica.Leader, p.rep.LeaderEpoch(), p.rep.HighWatermark(), p.rep.HighWatermarkKnown()
+}
+
 // leaderEpoch is the partition's current leader epoch.
 func (p *partition) leaderEpoch() int32 {
 	p.repMu.Lock()
