@@ -138,10 +138,16 @@ func (w *watchingConsumer) check(t *testing.T, final map[int32][]*kgo.Record) {
 func consumeAllCluster(t *testing.T, c *brokertest.Cluster, topic string) map[int32][]*kgo.Record {
 	t.Helper()
 	adm := clusterAdmin(t, c)
-	ends, err := adm.ListEndOffsets(context.Background(), topic)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// A leader elected moments ago answers OFFSET_NOT_AVAILABLE until its
+	// high watermark reaches its epoch's start (KIP-207): ask again.
+	var ends kadm.ListedOffsets
+	waitFor(t, 15*time.Second, "the end offsets of "+topic, func() error {
+		var err error
+		if ends, err = adm.ListEndOffsets(context.Background(), topic); err != nil {
+			return err
+		}
+		return ends.Error()
+	})
 	want := map[int32]int64{}
 	ends.Each(func(o kadm.ListedOffset) {
 		if o.Offset > 0 {
