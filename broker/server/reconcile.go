@@ -128,8 +128,14 @@ func (p *partition) applyAssignment(b *Broker, a replica.Assignment, now time.Ti
 	self := b.cfg.NodeID
 	p.repMu.Lock()
 	cur := p.rep.Assignment()
+	// Same epochs are not enough: the controller's answer to an ISR change
+	// gives the leader a partition epoch before the image that carries it,
+	// and when that change completed a reassignment the image's replicas
+	// differ from what the leader holds; Kafka re-applies metadata at an
+	// equal partition epoch and skips only a lower one.
 	same := p.rep.Role() != replica.None && cur.LeaderEpoch == a.LeaderEpoch &&
-		cur.PartitionEpoch == a.PartitionEpoch && cur.Leader == a.Leader
+		cur.PartitionEpoch == a.PartitionEpoch && cur.Leader == a.Leader &&
+		slices.Equal(cur.Replicas, a.Replicas) && slices.Equal(cur.ISR, a.ISR)
 	stale := p.rep.Stale(a)
 	p.repMu.Unlock()
 	if same || stale {
