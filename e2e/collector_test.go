@@ -144,6 +144,7 @@ func TestCollectorRebalances(t *testing.T) {
 	if n := load.failures(); n > 0 {
 		t.Errorf("%d produce errors during the executions", n)
 	}
+	waitEndOffsetsCoverAcks(t, adm, load, "orders", 3)
 	checkAcked(t, load, consumeAllCluster(t, c, "orders"))
 	stall := cons.stop(t)
 	t.Logf("acked %d records; the consumer's longest stall was %v", load.ackedCount(), stall)

@@ -132,6 +132,7 @@ func TestControlPlaneOperations(t *testing.T) {
 	if n := load.failures(); n > 0 {
 		t.Errorf("%d produce errors during the operations", n)
 	}
+	waitEndOffsetsCoverAcks(t, adm, load, "cp", 6)
 	got := consumeAllSeeds(t, seeds, "cp")
 	checkAcked(t, load, got)
 	t.Logf("acked %d records; the group consumer's longest stall %v", load.ackedCount(), cons.stop(t))
@@ -242,15 +243,23 @@ func consumeAllSeeds(t *testing.T, seeds []string, topic string) map[int32][]*kg
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	ends, err := kadm.NewClient(cl).ListEndOffsets(context.Background(), topic)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// A new leader answers OFFSET_NOT_AVAILABLE until its high watermark
+	// covers its epoch (KIP-207): ask again, never skip the partition.
 	want := map[int32]int64{}
-	ends.Each(func(o kadm.ListedOffset) {
-		if o.Offset > 0 {
-			want[o.Partition] = o.Offset
+	waitFor(t, 30*time.Second, "every partition's end offset", func() error {
+		ends, err := kadm.NewClient(cl).ListEndOffsets(context.Background(), topic)
+		if err == nil {
+			err = ends.Error()
 		}
+		if err != nil {
+			return err
+		}
+		ends.Each(func(o kadm.ListedOffset) {
+			if o.Offset > 0 {
+				want[o.Partition] = o.Offset
+			}
+		})
+		return nil
 	})
 	ctx := testContext(t, time.Minute)
 	out := map[int32][]*kgo.Record{}
