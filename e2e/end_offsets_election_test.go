@@ -36,13 +36,24 @@ func TestEndOffsetsAfterElectionCoverAcks(t *testing.T) {
 	for round := range 12 {
 		load := startNumberedProducer(t, c.Client(t, kgo.RecordPartitioner(kgo.ManualPartitioner()),
 			kgo.RequiredAcks(kgo.AllISRAcks()), kgo.MaxBufferedRecords(500)), topic, 3)
-		time.Sleep(time.Second)
+		waitFor(t, 20*time.Second, "records acknowledged before the move", func() error {
+			if n := load.ackedCount(); n < 300 {
+				return fmt.Errorf("%d acked", n)
+			}
+			return nil
+		})
 		target := away
 		if round%2 == 1 {
 			target = home
 		}
 		reassign(t, adm, map[string][][]int32{topic: target})
-		time.Sleep(500 * time.Millisecond)
+		moved := load.ackedCount()
+		waitFor(t, 20*time.Second, "records acknowledged after the move", func() error {
+			if n := load.ackedCount(); n < moved+300 {
+				return fmt.Errorf("%d acked since the move", n-moved)
+			}
+			return nil
+		})
 		if _, err := adm.ElectLeaders(ctx, kadm.ElectPreferredReplica, kadm.TopicsSet{topic: {0: {}, 1: {}, 2: {}}}); err != nil {
 			t.Fatalf("round %d: elect: %v", round, err)
 		}
