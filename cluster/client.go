@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -58,6 +59,20 @@ func (c *Client) Operation(ctx context.Context, arn string) (Operation, error) {
 func (c *Client) UpdateBrokerCount(ctx context.Context, target int, currentVersion string) (string, error) {
 	body := map[string]any{"targetNumberOfBrokerNodes": target, "currentVersion": currentVersion}
 	return c.operation(ctx, "/v1/clusters/current/nodes/count", body)
+}
+
+// UpdateBrokerStorage starts an UPDATE_BROKER_STORAGE operation that sets
+// the provisioned storage of the given brokers (none: all) to bytes.
+func (c *Client) UpdateBrokerStorage(ctx context.Context, brokers []int, bytes int64, currentVersion string) (string, error) {
+	var vols []BrokerVolume
+	if len(brokers) == 0 {
+		vols = []BrokerVolume{{BrokerID: AllBrokers, SizeBytes: bytes}}
+	}
+	for _, b := range brokers {
+		vols = append(vols, BrokerVolume{BrokerID: strconv.Itoa(b), SizeBytes: bytes})
+	}
+	body := map[string]any{"targetBrokerEBSVolumeInfo": vols, "currentVersion": currentVersion}
+	return c.operation(ctx, "/v1/clusters/current/nodes/storage", body)
 }
 
 // RebootBroker starts a REBOOT_NODE operation.
@@ -136,10 +151,23 @@ func (c *Client) call(ctx context.Context, method, path string, body, out any) e
 		var e struct {
 			Message string `json:"message"`
 		}
-		if json.Unmarshal(data, &e) == nil && e.Message != "" {
-			return fmt.Errorf("%s (HTTP %d)", e.Message, resp.StatusCode)
+		if json.Unmarshal(data, &e) != nil || e.Message == "" {
+			e.Message = strings.TrimSpace(string(data))
 		}
-		return fmt.Errorf("HTTP %d: %s", resp.StatusCode, strings.TrimSpace(string(data)))
+		return &APIError{Status: resp.StatusCode, Message: e.Message}
 	}
 	return json.Unmarshal(data, out)
 }
+
+// APIError is the control plane's refusal: its HTTP status (400 a bad
+// request, 404 unknown, 409 the cluster is not ACTIVE) and message.
+type APIError struct {
+	Status  int
+	Message string
+}
+
+func (e *APIError) Error() string { return fmt.Sprintf("%s (HTTP %d)", e.Message, e.Status) }
+
+// Busy reports whether the control plane refused because the cluster is
+// not ACTIVE (another operation, healing, a reboot).
+func (e *APIError) Busy() bool { return e.Status == http.StatusConflict }

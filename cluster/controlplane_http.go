@@ -56,6 +56,12 @@ type BrokerNodeInfo struct {
 	Rack         string `json:"rack"`
 	State        State  `json:"processState"`
 	StorageBytes int64  `json:"storageUsedBytes"` // -1 when the broker did not answer
+	// ProvisionedBytes is the broker's provisioned storage (0: none, the
+	// filesystem is the limit).
+	ProvisionedBytes int64 `json:"provisionedStorageBytes"`
+	// AgentMetrics is the broker's agent's Prometheus endpoint, when the
+	// cluster runs agents.
+	AgentMetrics string `json:"agentMetrics,omitempty"`
 }
 
 // Handler serves the REST API.
@@ -101,6 +107,16 @@ func (cp *ControlPlane) serveCluster(w http.ResponseWriter, r *http.Request, res
 			return
 		}
 		arn, err := cp.UpdateBrokerCount(context.WithoutCancel(r.Context()), req.Target, req.CurrentVersion)
+		cp.replyOp(w, arn, err)
+	case rest == "nodes/storage" && r.Method == http.MethodPut:
+		var req struct {
+			CurrentVersion string         `json:"currentVersion"`
+			Volumes        []BrokerVolume `json:"targetBrokerEBSVolumeInfo"`
+		}
+		if !decode(w, r, &req) {
+			return
+		}
+		arn, err := cp.UpdateBrokerStorage(context.WithoutCancel(r.Context()), req.Volumes, req.CurrentVersion)
 		cp.replyOp(w, arn, err)
 	case rest == "reboot-broker" && r.Method == http.MethodPut:
 		var req struct {
@@ -243,8 +259,12 @@ func (cp *ControlPlane) Describe(ctx context.Context, version string, st []Statu
 		if !ok {
 			u = -1
 		}
-		info.Brokers = append(info.Brokers, BrokerNodeInfo{ID: b.ID, Endpoint: b.Kafka(s.Host), Rack: b.Rack,
-			State: orState(byName[brokerName(b.ID)]), StorageBytes: u})
+		node := BrokerNodeInfo{ID: b.ID, Endpoint: b.Kafka(s.Host), Rack: b.Rack,
+			State: orState(byName[brokerName(b.ID)]), StorageBytes: u, ProvisionedBytes: b.StorageBytes}
+		if cp.agents {
+			node.AgentMetrics = "http://" + b.Agent(s.Host) + "/metrics"
+		}
+		info.Brokers = append(info.Brokers, node)
 	}
 	return info, nil
 }

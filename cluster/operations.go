@@ -56,6 +56,9 @@ type ClusterShape struct {
 	NumberOfBrokerNodes   int    `json:"numberOfBrokerNodes"`
 	ConfigurationRevision int    `json:"configurationRevision,omitempty"`
 	SoftwareVersion       string `json:"softwareVersion,omitempty"`
+	// Volumes is MSK's brokerEBSVolumeInfo: the storage per broker that
+	// an UPDATE_BROKER_STORAGE sets.
+	Volumes []BrokerVolume `json:"brokerEBSVolumeInfo,omitempty"`
 }
 
 // Step is one step of an operation, with its status.

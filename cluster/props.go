@@ -93,6 +93,9 @@ func (s Spec) BrokerProps(l Layout, b BrokerSpec) []Prop {
 		{"transaction.state.log.replication.factor", rf},
 		{"transaction.state.log.min.isr", fmt.Sprint(min(2, n))},
 	}
+	if b.StorageBytes > 0 {
+		props = append(props, Prop{StorageKey, fmt.Sprint(b.StorageBytes)})
+	}
 	for _, k := range sortedKeys(s.ConfigOverrides) {
 		props = setProp(props, k, s.ConfigOverrides[k])
 	}

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+
+	"github.com/weirhq/weir/internal/bytesize"
 )
 
 // SpecVersion is the cluster.json format version this package writes.
@@ -59,6 +61,10 @@ type BrokerSpec struct {
 	AgentPort     int    `json:"agent_port"`
 	AgentNodePort int    `json:"agent_node_port"`
 	Rack          string `json:"rack"`
+	// StorageBytes is the broker's provisioned storage (its
+	// weir.storage.provisioned.bytes); 0: none, the filesystem is the
+	// limit.
+	StorageBytes int64 `json:"storage_bytes,omitempty"`
 }
 
 // Request is what the command line asked for. A zero field was not given:
@@ -71,6 +77,7 @@ type Request struct {
 	CollectorPort   int
 	ControlPort     int
 	ConfigOverrides map[string]string // nil: not given; given ones replace the saved set
+	StorageBytes    int64             // provisioned storage per broker; 0: none
 }
 
 // Kafka returns the broker's Kafka listener address.
@@ -111,7 +118,9 @@ func NewSpec(req Request, clusterID string) (Spec, error) {
 	}
 	n := orDefault(req.Brokers, DefaultBrokers)
 	for id := 1; id <= n; id++ {
-		s.Brokers = append(s.Brokers, s.brokerSpec(id))
+		b := s.brokerSpec(id)
+		b.StorageBytes = req.StorageBytes
+		s.Brokers = append(s.Brokers, b)
 	}
 	return s, s.Validate()
 }
@@ -130,12 +139,20 @@ func (s Spec) brokerSpec(id int) BrokerSpec {
 }
 
 // Resized returns the spec with n brokers: new ones numbered on from the
-// last, with ports from the base ports; removed ones from the end.
+// last, with ports from the base ports and the largest provisioned storage
+// of the cluster (MSK gives new brokers the cluster's volume size);
+// removed ones from the end.
 func (s Spec) Resized(n int) Spec {
 	out := s
 	out.Brokers = slices.Clone(s.Brokers[:min(n, len(s.Brokers))])
+	var storage int64
+	for _, b := range s.Brokers {
+		storage = max(storage, b.StorageBytes)
+	}
 	for id := len(out.Brokers) + 1; id <= n; id++ {
-		out.Brokers = append(out.Brokers, s.brokerSpec(id))
+		b := s.brokerSpec(id)
+		b.StorageBytes = storage
+		out.Brokers = append(out.Brokers, b)
 	}
 	return out
 }
@@ -239,6 +256,15 @@ func (s Spec) Reconcile(req Request, dir string) (Spec, error) {
 	if req.CollectorPort != 0 && req.CollectorPort != orDefault(s.CollectorPort, DefaultCollectorPort) {
 		contradict("--collector-port", req.CollectorPort, fmt.Sprintf("a cluster with its collector on port %d", orDefault(s.CollectorPort, DefaultCollectorPort)))
 	}
+	if req.StorageBytes != 0 {
+		for _, b := range s.Brokers {
+			if b.StorageBytes != req.StorageBytes {
+				errs = append(errs, fmt.Errorf("%s holds broker %d with %s of provisioned storage; --storage %s would change it: grow storage with `weir cluster update-broker-storage` while the cluster runs (an operation, without restarts), or use a new --dir",
+					dir, b.ID, storageText(b.StorageBytes), bytesize.Format(req.StorageBytes)))
+				break
+			}
+		}
+	}
 	if len(errs) > 0 {
 		return s, errors.Join(errs...)
 	}
@@ -246,6 +272,13 @@ func (s Spec) Reconcile(req Request, dir string) (Spec, error) {
 		s.ConfigOverrides = req.ConfigOverrides
 	}
 	return s, s.Validate()
+}
+
+func storageText(n int64) string {
+	if n == 0 {
+		return "no limit"
+	}
+	return bytesize.Format(n)
 }
 
 func portRange(base, n int) string {

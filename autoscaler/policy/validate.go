@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/weirhq/weir/internal/bytesize"
 )
 
 // validator turns the file as written into a Policy, collecting one *Error
@@ -306,34 +308,9 @@ func (v *validator) step(path, s string) Step {
 	return Step{Bytes: v.size(path, s, 1<<20, 16384*GiB)}
 }
 
-var units = []struct {
-	suffix string
-	mult   int64
-}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}}
-
 // ParseBytes reads a size: a count of bytes or a number with B, KiB, MiB, GiB
 // or TiB.
-func ParseBytes(s string) (int64, error) {
-	num, mult := strings.TrimSpace(s), int64(1)
-	for _, u := range units {
-		if n, ok := strings.CutSuffix(num, u.suffix); ok {
-			num, mult = strings.TrimSpace(n), u.mult
-			break
-		}
-	}
-	f, err := strconv.ParseFloat(num, 64)
-	if err != nil || f < 0 {
-		return 0, fmt.Errorf("%q is not a size (such as 500MiB, 100GiB, 1TiB)", s)
-	}
-	return int64(f * float64(mult)), nil
-}
+func ParseBytes(s string) (int64, error) { return bytesize.Parse(s) }
 
 // FormatBytes writes n in the largest binary unit that divides it.
-func FormatBytes(n int64) string {
-	for _, u := range units {
-		if n != 0 && n%u.mult == 0 {
-			return strconv.FormatInt(n/u.mult, 10) + u.suffix
-		}
-	}
-	return strconv.FormatInt(n, 10) + "B"
-}
+func FormatBytes(n int64) string { return bytesize.Format(n) }

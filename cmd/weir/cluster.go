@@ -18,6 +18,7 @@ import (
 
 	"github.com/weirhq/weir/cluster"
 	"github.com/weirhq/weir/collector/ccclient"
+	"github.com/weirhq/weir/internal/bytesize"
 )
 
 // clusterFlags find the control plane: --control-plane, or the
@@ -56,10 +57,11 @@ func newClusterCmd() *cobra.Command {
 describe shows its state (ACTIVE, UPDATING, REBOOTING_BROKER, ...), brokers and
 storage; list-operations and describe-operation show what was done and how it
 went; update-broker-count grows or shrinks it (with the collector moving the
-replicas), reboot-broker restarts brokers one at a time, waiting until every
+replicas), update-broker-storage grows the brokers' provisioned storage, reboot-broker restarts brokers one at a time, waiting until every
 partition is back in sync. An update is refused unless the cluster is ACTIVE.`,
 		Example: `  weir cluster describe
   weir cluster update-broker-count 4 --wait
+  weir cluster update-broker-storage 2GiB --wait
   weir cluster reboot-broker 2 --wait
   weir cluster list-operations`,
 	}
@@ -67,7 +69,7 @@ partition is back in sync. An update is refused unless the cluster is ACTIVE.`,
 	pf.StringVar(&cf.dir, "dir", "./weir-data", "the cluster directory of the weir up to talk to")
 	pf.StringVar(&cf.address, "control-plane", "", "the control plane's address (default: from DIR/endpoints.json)")
 	pf.StringVarP(&cf.output, "output", "o", "table", "table or json")
-	cmd.AddCommand(cf.describeCmd(), cf.listOpsCmd(), cf.describeOpCmd(), cf.countCmd(), cf.rebootCmd(),
+	cmd.AddCommand(cf.describeCmd(), cf.listOpsCmd(), cf.describeOpCmd(), cf.countCmd(), cf.storageCmd(), cf.rebootCmd(),
 		cf.configCmd(), cf.upgradeCmd(), cf.anomaliesCmd())
 	return cmd
 }
@@ -104,13 +106,19 @@ func printClusterInfo(w io.Writer, info cluster.ClusterInfo) {
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "BROKER\tENDPOINT\tRACK\tPROCESS\tSTORAGE USED")
+	fmt.Fprintln(tw, "BROKER\tENDPOINT\tRACK\tPROCESS\tSTORAGE USED\tPROVISIONED\tUSED %")
 	for _, b := range info.Brokers {
-		used := "?"
+		used, prov, pct := "?", "no limit", "-"
 		if b.StorageBytes >= 0 {
-			used = fmt.Sprintf("%.1f MB", float64(b.StorageBytes)/(1<<20))
+			used = bytesize.Human(b.StorageBytes)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", b.ID, b.Endpoint, b.Rack, b.State, used)
+		if b.ProvisionedBytes > 0 {
+			prov = bytesize.Format(b.ProvisionedBytes)
+			if b.StorageBytes >= 0 {
+				pct = fmt.Sprintf("%.1f", 100*float64(b.StorageBytes)/float64(b.ProvisionedBytes))
+			}
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", b.ID, b.Endpoint, b.Rack, b.State, used, prov, pct)
 	}
 	tw.Flush()
 }
@@ -218,6 +226,43 @@ the cluster cannot shrink below the largest replication factor.`,
 		},
 	}
 	cmd.Flags().BoolVar(&wait, "wait", false, "follow the operation until it ends")
+	return cmd
+}
+
+func (cf *clusterFlags) storageCmd() *cobra.Command {
+	var wait bool
+	var brokers string
+	cmd := &cobra.Command{
+		Use: "update-broker-storage SIZE [--brokers ID,...] [--wait]", Short: "Grow the brokers' provisioned storage",
+		Long: `Grow the provisioned storage of every broker, or of --brokers (MSK's
+UpdateBrokerStorage). The new size takes effect at once, without restarts: a
+broker that refused produce because its storage was full accepts it again.
+Storage only grows, as on MSK, and the filesystem must have the room.
+SIZE is bytes or a number with KiB, MiB, GiB or TiB.`,
+		Example: "  weir cluster update-broker-storage 2GiB --wait\n  weir cluster update-broker-storage 500MiB --brokers 2,3",
+		Args:    oneArg("the new storage size"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n, err := bytesize.Parse(args[0])
+			if err != nil {
+				return fmt.Errorf("cluster update-broker-storage: %w", err)
+			}
+			var ids []int
+			if brokers != "" {
+				for _, f := range strings.Split(brokers, ",") {
+					id, err := strconv.Atoi(strings.TrimSpace(f))
+					if err != nil {
+						return fmt.Errorf("cluster update-broker-storage: --brokers %q: %q is not a broker id", brokers, f)
+					}
+					ids = append(ids, id)
+				}
+			}
+			return cf.operate(cmd, wait, func(c *cluster.Client, info cluster.ClusterInfo) (string, error) {
+				return c.UpdateBrokerStorage(cmd.Context(), ids, n, info.CurrentVersion)
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&wait, "wait", false, "follow the operation until it ends")
+	cmd.Flags().StringVar(&brokers, "brokers", "", "only these brokers (default: all)")
 	return cmd
 }
 

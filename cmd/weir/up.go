@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/weirhq/weir/cluster"
+	"github.com/weirhq/weir/internal/bytesize"
 )
 
 // upFlags are `weir up`'s options.
@@ -30,6 +31,7 @@ type upFlags struct {
 	collectorPort int
 	controlPort   int
 	overrides     []string
+	storage       string
 	readyTimeout  time.Duration
 	stopTimeout   time.Duration
 }
@@ -79,6 +81,7 @@ DIR/broker-N/broker.log. Ctrl-C (or SIGTERM) stops every broker cleanly.`,
 	f.StringArrayVar(&uf.webhooks, "alert-webhook", nil, "a URL Alertmanager sends alerts to, firing and resolved (repeatable)")
 	f.IntVar(&uf.collectorPort, "collector-port", cluster.DefaultCollectorPort, "the collector's REST API port, with --agents (a new cluster only)")
 	f.IntVar(&uf.controlPort, "control-plane-port", cluster.DefaultControlPort, "the control plane's REST API port (weir cluster speaks it; a new cluster only)")
+	f.StringVar(&uf.storage, "storage", "", "provisioned storage per broker, such as 1GiB: produce is refused (retriably) when a broker's logs reach it; grow it with `weir cluster update-broker-storage` (a new cluster only; default: no limit but the filesystem)")
 	f.StringArrayVar(&uf.overrides, "config-override", nil, "broker config key=value for every broker (repeatable; replaces the saved set)")
 	f.DurationVar(&uf.readyTimeout, "ready-timeout", time.Minute, "how long the brokers have to become ready at start")
 	f.DurationVar(&uf.stopTimeout, "stop-timeout", 30*time.Second, "how long a broker has to stop after SIGTERM before SIGKILL")
@@ -110,6 +113,14 @@ func (uf upFlags) request(cmd *cobra.Command) (cluster.Request, error) {
 	)
 	if err != nil {
 		return req, err
+	}
+	if cmd.Flags().Changed("storage") {
+		if req.StorageBytes, err = bytesize.Parse(uf.storage); err != nil {
+			return req, fmt.Errorf("up: --storage: %w", err)
+		}
+		if req.StorageBytes < cluster.MinStorage {
+			return req, fmt.Errorf("up: --storage %s: at least 16MiB (room for a segment, its indexes and the metadata log)", uf.storage)
+		}
 	}
 	if cmd.Flags().Changed("config-override") {
 		if req.ConfigOverrides, err = parseKV(uf.overrides, "--config-override"); err != nil {
