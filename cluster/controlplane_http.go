@@ -62,6 +62,8 @@ type BrokerNodeInfo struct {
 	// AgentMetrics is the broker's agent's Prometheus endpoint, when the
 	// cluster runs agents.
 	AgentMetrics string `json:"agentMetrics,omitempty"`
+	// AgentNodeMetrics is its node (host) metrics endpoint.
+	AgentNodeMetrics string `json:"agentNodeMetrics,omitempty"`
 }
 
 // Handler serves the REST API.
@@ -263,6 +265,7 @@ func (cp *ControlPlane) Describe(ctx context.Context, version string, st []Statu
 			State: orState(byName[brokerName(b.ID)]), StorageBytes: u, ProvisionedBytes: b.StorageBytes}
 		if cp.agents {
 			node.AgentMetrics = "http://" + b.Agent(s.Host) + "/metrics"
+			node.AgentNodeMetrics = "http://" + b.AgentNode(s.Host) + "/metrics"
 		}
 		info.Brokers = append(info.Brokers, node)
 	}

@@ -23,6 +23,8 @@ type Endpoints struct {
 	Brokers   []BrokerEndpoint   `json:"brokers"`
 	Agents    []AgentEndpoint    `json:"agents,omitempty"`
 	Collector *CollectorEndpoint `json:"collector,omitempty"`
+	// Autoscaler is `weir autoscaler`, when weir up runs it (a policy).
+	Autoscaler *AutoscalerEndpoint `json:"autoscaler,omitempty"`
 	// Monitoring is Prometheus and Alertmanager, when weir up runs them.
 	Monitoring *MonitoringEndpoint `json:"monitoring,omitempty"`
 	// ControlPlane is the control plane's REST API (MSK's paths, /v1/...).
@@ -37,6 +39,18 @@ type CollectorEndpoint struct {
 	Log      string `json:"log"`
 	PID      int    `json:"pid"`
 	State    State  `json:"state"`
+	Restarts int    `json:"restarts"`
+}
+
+// AutoscalerEndpoint is the autoscaler in endpoints.json.
+type AutoscalerEndpoint struct {
+	API      string `json:"api"` // /v1/plan, /v1/last
+	Metrics  string `json:"metrics"`
+	Policy   string `json:"policy"`
+	State    string `json:"state_file"`
+	Log      string `json:"log"`
+	PID      int    `json:"pid"`
+	Process  State  `json:"state"`
 	Restarts int    `json:"restarts"`
 }
 
@@ -98,6 +112,11 @@ func endpoints(s Spec, l Layout, st []Status, now time.Time) Endpoints {
 		base := "http://" + s.Collector()
 		e.Collector = &CollectorEndpoint{API: base + "/kafkacruisecontrol/", Metrics: base + "/metrics",
 			Config: l.CollectorConfig(), Log: l.CollectorLog(), PID: c.PID, State: c.State, Restarts: c.Restarts}
+	}
+	if a, ok := byName[autoscalerName]; ok {
+		base := "http://" + s.Autoscaler()
+		e.Autoscaler = &AutoscalerEndpoint{API: base + "/v1/", Metrics: base + "/metrics", Policy: s.AutoscalerPolicy,
+			State: l.AutoscalerState(), Log: l.AutoscalerLog(), PID: a.PID, Process: a.State, Restarts: a.Restarts}
 	}
 	e.Monitoring = monitoringEndpoint(l, byName)
 	return e
@@ -165,6 +184,9 @@ func PrintEndpoints(w io.Writer, e Endpoints, endpointsPath string) {
 	if c := e.Collector; c != nil {
 		fmt.Fprintf(w, "\ncollector: %s (Cruise Control's API; try `weir rebalance`), metrics %s, log %s\n", c.API, c.Metrics, c.Log)
 	}
+	if a := e.Autoscaler; a != nil {
+		fmt.Fprintf(w, "\nautoscaler: %s (policy %s; try `weir autoscaler plan`), metrics %s, log %s\n", a.API, a.Policy, a.Metrics, a.Log)
+	}
 	if m := e.Monitoring; m != nil {
 		fmt.Fprintf(w, "\nprometheus: %s (Weir's rules from %s)\n", m.Prometheus, m.Rules)
 		if m.Alertmanager != "" {
@@ -188,6 +210,9 @@ func PrintStatus(w io.Writer, e Endpoints) {
 	}
 	if c := e.Collector; c != nil {
 		fmt.Fprintf(tw, "collector\t%s\t%s\t%d\t%d\n", c.API, c.State, c.PID, c.Restarts)
+	}
+	if a := e.Autoscaler; a != nil {
+		fmt.Fprintf(tw, "autoscaler\t%s\t%s\t%d\t%d\n", a.API, a.Process, a.PID, a.Restarts)
 	}
 	tw.Flush()
 }

@@ -51,6 +51,11 @@ func (l Layout) AgentPID(id int) string    { return filepath.Join(l.BrokerDir(id
 // CollectorDir holds the collector's config, log and state.
 func (l Layout) CollectorDir() string { return filepath.Join(l.Dir, "collector") }
 
+func (l Layout) AutoscalerDir() string   { return filepath.Join(l.Dir, "autoscaler") }
+func (l Layout) AutoscalerState() string { return filepath.Join(l.AutoscalerDir(), "state.json") }
+func (l Layout) AutoscalerLog() string   { return filepath.Join(l.AutoscalerDir(), "autoscaler.log") }
+func (l Layout) AutoscalerPID() string   { return filepath.Join(l.AutoscalerDir(), "pid") }
+
 func (l Layout) CollectorConfig() string { return filepath.Join(l.CollectorDir(), "collector.yaml") }
 func (l Layout) CollectorLog() string    { return filepath.Join(l.CollectorDir(), "collector.log") }
 func (l Layout) CollectorPID() string    { return filepath.Join(l.CollectorDir(), "pid") }

@@ -17,10 +17,11 @@ import (
 
 // The Prometheus jobs Weir's rules and dashboards expect (docs/DASHBOARDS.md).
 const (
-	JobAgent     = "weir-agent"     // the agent's broker endpoint (MSK's 11001)
-	JobNode      = "weir-node"      // the agent's node endpoint (11002)
-	JobBroker    = "weir-broker"    // the broker's admin /metrics, kept only for up
-	JobCollector = "weir-collector" // the collector's /metrics
+	JobAgent      = "weir-agent"      // the agent's broker endpoint (MSK's 11001)
+	JobNode       = "weir-node"       // the agent's node endpoint (11002)
+	JobBroker     = "weir-broker"     // the broker's admin /metrics, kept only for up
+	JobCollector  = "weir-collector"  // the collector's /metrics
+	JobAutoscaler = "weir-autoscaler" // the autoscaler's /metrics
 )
 
 // ScrapeTarget is one endpoint Prometheus scrapes.
@@ -242,7 +243,7 @@ func findTool(explicit string, candidates ...string) string {
 // Alertmanager's, and returns their processes: optional, like the agents.
 // Without a Prometheus binary, or with its port taken, it returns none and
 // says why; without Alertmanager, Prometheus runs alone.
-func writeMonitoring(s Spec, l Layout, m MonitoringConfig, agents, collector bool, logger *log.Logger) ([]Process, error) {
+func writeMonitoring(s Spec, l Layout, m MonitoringConfig, what monitored, logger *log.Logger) ([]Process, error) {
 	promBin := findTool(m.Prometheus, "/usr/bin/prometheus", "prometheus")
 	if promBin == "" {
 		logger.Printf("monitoring: no prometheus binary (make deps installs Debian's); running without Prometheus and Alertmanager")
@@ -265,7 +266,7 @@ func writeMonitoring(s Spec, l Layout, m MonitoringConfig, agents, collector boo
 	}
 	var procs []Process
 	opts := PrometheusOptions{ScrapeInterval: 10 * time.Second, EvaluationInterval: 10 * time.Second,
-		RuleFiles: rules, Targets: monitoringTargets(s, l, agents, collector)}
+		RuleFiles: rules, Targets: monitoringTargets(s, l, what)}
 	if amBin != "" {
 		am := fmt.Sprintf("%s:%d", s.Host, amPort)
 		opts.Alertmanagers = []string{am}
@@ -295,22 +296,29 @@ func writeMonitoring(s Spec, l Layout, m MonitoringConfig, agents, collector boo
 
 // monitoringTargets lists what Prometheus scrapes under `weir up`, labelled
 // with the agents' cluster_name and the broker id.
-func monitoringTargets(s Spec, l Layout, agents, collector bool) []ScrapeTarget {
+func monitoringTargets(s Spec, l Layout, m monitored) []ScrapeTarget {
 	name := filepath.Base(l.Dir)
 	var out []ScrapeTarget
 	for _, b := range s.Brokers {
 		lb := map[string]string{"cluster": name, "broker": fmt.Sprint(b.ID)}
-		if agents {
+		if m.agents {
 			out = append(out, ScrapeTarget{Job: JobAgent, Addr: b.Agent(s.Host), Labels: lb},
 				ScrapeTarget{Job: JobNode, Addr: b.AgentNode(s.Host), Labels: lb})
 		}
 		out = append(out, ScrapeTarget{Job: JobBroker, Addr: b.Admin(s.Host), Labels: lb})
 	}
-	if collector {
+	if m.collector {
 		out = append(out, ScrapeTarget{Job: JobCollector, Addr: s.Collector(), Labels: map[string]string{"cluster": name}})
+	}
+	if m.autoscaler {
+		out = append(out, ScrapeTarget{Job: JobAutoscaler, Addr: s.Autoscaler(), Labels: map[string]string{"cluster": name}})
 	}
 	return out
 }
+
+// monitored says which of weir up's optional processes run, for the
+// scrape targets.
+type monitored struct{ agents, collector, autoscaler bool }
 
 func prometheusProcess(dir, bin, addr string, opts PrometheusOptions) (Process, error) {
 	cfg, err := PrometheusConfig(opts)

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 
+	"github.com/weirhq/weir/internal/atomicfile"
 	"github.com/weirhq/weir/internal/bytesize"
 )
 
@@ -44,9 +44,16 @@ type Spec struct {
 	CollectorPort int `json:"collector_port,omitempty"`
 	// ControlPort is the control plane's REST API; 0 in an older spec
 	// means the default.
-	ControlPort     int               `json:"control_port,omitempty"`
-	Brokers         []BrokerSpec      `json:"brokers"`
-	ConfigOverrides map[string]string `json:"config_overrides,omitempty"`
+	ControlPort int `json:"control_port,omitempty"`
+	// AutoscalerPort is the autoscaler's HTTP API (with a policy); 0: the
+	// default.
+	AutoscalerPort int `json:"autoscaler_port,omitempty"`
+	// AutoscalerPolicy is the policy file the last weir up ran the
+	// autoscaler with (for endpoints.json; weir up --autoscaler-policy
+	// decides whether it runs).
+	AutoscalerPolicy string            `json:"autoscaler_policy,omitempty"`
+	Brokers          []BrokerSpec      `json:"brokers"`
+	ConfigOverrides  map[string]string `json:"config_overrides,omitempty"`
 	// ConfigRevision counts the configurations applied through the control
 	// plane (MSK's configuration revision; 0: the one weir up started with).
 	ConfigRevision int `json:"config_revision,omitempty"`
@@ -76,6 +83,7 @@ type Request struct {
 	AgentBasePort   int
 	CollectorPort   int
 	ControlPort     int
+	AutoscalerPort  int
 	ConfigOverrides map[string]string // nil: not given; given ones replace the saved set
 	StorageBytes    int64             // provisioned storage per broker; 0: none
 }
@@ -114,6 +122,7 @@ func NewSpec(req Request, clusterID string) (Spec, error) {
 		AgentBasePort:   orDefault(req.AgentBasePort, DefaultAgentBasePort),
 		CollectorPort:   orDefault(req.CollectorPort, DefaultCollectorPort),
 		ControlPort:     orDefault(req.ControlPort, DefaultControlPort),
+		AutoscalerPort:  orDefault(req.AutoscalerPort, DefaultAutoscalerPort),
 		ConfigOverrides: req.ConfigOverrides,
 	}
 	n := orDefault(req.Brokers, DefaultBrokers)
@@ -207,6 +216,9 @@ func (s Spec) checkPorts() error {
 	if other, dup := used[orDefault(s.CollectorPort, DefaultCollectorPort)]; dup {
 		return fmt.Errorf("port %d would serve both %s and the collector: choose another --collector-port", s.CollectorPort, other)
 	}
+	if other, dup := used[orDefault(s.AutoscalerPort, DefaultAutoscalerPort)]; dup {
+		return fmt.Errorf("port %d would serve both %s and the autoscaler: choose another --autoscaler-port", s.AutoscalerPort, other)
+	}
 	if other, dup := used[orDefault(s.ControlPort, DefaultControlPort)]; dup {
 		return fmt.Errorf("port %d would serve both %s and the control plane: choose another --control-plane-port", s.ControlPort, other)
 	}
@@ -267,6 +279,9 @@ func (s Spec) Reconcile(req Request, dir string) (Spec, error) {
 	}
 	if len(errs) > 0 {
 		return s, errors.Join(errs...)
+	}
+	if req.AutoscalerPort != 0 {
+		s.AutoscalerPort = req.AutoscalerPort // not part of the cluster's identity
 	}
 	if req.ConfigOverrides != nil {
 		s.ConfigOverrides = req.ConfigOverrides
@@ -337,25 +352,7 @@ func Resolve(l Layout, req Request, newID func() string) (s Spec, created bool, 
 
 // writeFileAtomic writes data to a temporary file beside path, syncs it and
 // renames it over path, so readers see the old or the new file, never half.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
+func writeFileAtomic(path string, data []byte) error { return atomicfile.Write(path, data) }
 
 // sortedKeys returns m's keys in order, for stable output.
 func sortedKeys(m map[string]string) []string {

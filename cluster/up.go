@@ -28,13 +28,16 @@ type UpConfig struct {
 	Collector bool
 	// Monitoring, when not nil, runs Prometheus (Weir's rules, scraping
 	// every broker, agent and the collector) and Alertmanager, if installed.
-	Monitoring   *MonitoringConfig
-	Executable   string        // the weir binary the children run
-	ReadyTimeout time.Duration // 0: 60 s
-	StopTimeout  time.Duration // 0: 30 s
-	Out          io.Writer     // the endpoint summary
-	Logger       *log.Logger   // supervision events
-	Version      string        // the weir version, as the control plane describes it
+	Monitoring *MonitoringConfig
+	// AutoscalerPolicy, when set (and with the collector), runs `weir
+	// autoscaler` with this policy file against the control plane.
+	AutoscalerPolicy string
+	Executable       string        // the weir binary the children run
+	ReadyTimeout     time.Duration // 0: 60 s
+	StopTimeout      time.Duration // 0: 30 s
+	Out              io.Writer     // the endpoint summary
+	Logger           *log.Logger   // supervision events
+	Version          string        // the weir version, as the control plane describes it
 }
 
 // Up prepares the cluster directory, starts every broker (and agent), waits
@@ -130,7 +133,12 @@ func prepare(l Layout, cfg UpConfig) (Spec, []Process, error) {
 	}
 	agents := cfg.Agents && agentAvailable(cfg.Executable, cfg.Logger)
 	collector := agents && cfg.Collector
-	if err := checkPorts(spec.Host, spec.ports(agents, collector), portsHint(created, l.Dir)); err != nil {
+	autoscaler := collector && cfg.AutoscalerPolicy != ""
+	ports := spec.ports(agents, collector)
+	if autoscaler {
+		ports = append(ports, namedPort{orDefault(spec.AutoscalerPort, DefaultAutoscalerPort), "the autoscaler"})
+	}
+	if err := checkPorts(spec.Host, ports, portsHint(created, l.Dir)); err != nil {
 		return Spec{}, nil, err
 	}
 	procs, err := writeBrokers(spec, l, cfg.Executable)
@@ -151,8 +159,17 @@ func prepare(l Layout, cfg UpConfig) (Spec, []Process, error) {
 		}
 		procs = append(procs, cp)
 	}
+	spec.AutoscalerPolicy = ""
+	if autoscaler {
+		ap, err := writeAutoscaler(spec, l, cfg.Executable, cfg.AutoscalerPolicy)
+		if err != nil {
+			return Spec{}, nil, err
+		}
+		procs = append(procs, ap)
+		spec.AutoscalerPolicy = ap.Args[2]
+	}
 	if cfg.Monitoring != nil {
-		mp, err := writeMonitoring(spec, l, *cfg.Monitoring, agents, collector, cfg.Logger)
+		mp, err := writeMonitoring(spec, l, *cfg.Monitoring, monitored{agents, collector, autoscaler}, cfg.Logger)
 		if err != nil {
 			return Spec{}, nil, err
 		}

@@ -32,6 +32,8 @@ type upFlags struct {
 	controlPort   int
 	overrides     []string
 	storage       string
+	policy        string
+	asPort        int
 	readyTimeout  time.Duration
 	stopTimeout   time.Duration
 }
@@ -82,6 +84,8 @@ DIR/broker-N/broker.log. Ctrl-C (or SIGTERM) stops every broker cleanly.`,
 	f.IntVar(&uf.collectorPort, "collector-port", cluster.DefaultCollectorPort, "the collector's REST API port, with --agents (a new cluster only)")
 	f.IntVar(&uf.controlPort, "control-plane-port", cluster.DefaultControlPort, "the control plane's REST API port (weir cluster speaks it; a new cluster only)")
 	f.StringVar(&uf.storage, "storage", "", "provisioned storage per broker, such as 1GiB: produce is refused (retriably) when a broker's logs reach it; grow it with `weir cluster update-broker-storage` (a new cluster only; default: no limit but the filesystem)")
+	f.StringVar(&uf.policy, "autoscaler-policy", "", "with --agents, run `weir autoscaler` with this policy file (autoscaler/policies/ has examples)")
+	f.IntVar(&uf.asPort, "autoscaler-port", cluster.DefaultAutoscalerPort, "the autoscaler's HTTP port (its /metrics and plan API), with --autoscaler-policy")
 	f.StringArrayVar(&uf.overrides, "config-override", nil, "broker config key=value for every broker (repeatable; replaces the saved set)")
 	f.DurationVar(&uf.readyTimeout, "ready-timeout", time.Minute, "how long the brokers have to become ready at start")
 	f.DurationVar(&uf.stopTimeout, "stop-timeout", 30*time.Second, "how long a broker has to stop after SIGTERM before SIGKILL")
@@ -110,6 +114,7 @@ func (uf upFlags) request(cmd *cobra.Command) (cluster.Request, error) {
 		set("agent-base-port", uf.agentBasePort, &req.AgentBasePort),
 		set("collector-port", uf.collectorPort, &req.CollectorPort),
 		set("control-plane-port", uf.controlPort, &req.ControlPort),
+		set("autoscaler-port", uf.asPort, &req.AutoscalerPort),
 	)
 	if err != nil {
 		return req, err
@@ -136,17 +141,18 @@ func runUp(ctx context.Context, stdout, stderr io.Writer, uf upFlags, req cluste
 		return fmt.Errorf("up: finding the weir binary: %w", err)
 	}
 	err = cluster.Up(ctx, cluster.UpConfig{
-		Dir:          uf.dir,
-		Request:      req,
-		Agents:       uf.agents,
-		Collector:    !uf.noCollector,
-		Monitoring:   uf.monitoring(),
-		Version:      version + " (" + commit + ")",
-		Executable:   exe,
-		ReadyTimeout: uf.readyTimeout,
-		StopTimeout:  uf.stopTimeout,
-		Out:          stdout,
-		Logger:       log.New(stderr, "weir up: ", log.Ltime|log.Lmsgprefix),
+		Dir:              uf.dir,
+		Request:          req,
+		Agents:           uf.agents,
+		Collector:        !uf.noCollector,
+		AutoscalerPolicy: uf.policy,
+		Monitoring:       uf.monitoring(),
+		Version:          version + " (" + commit + ")",
+		Executable:       exe,
+		ReadyTimeout:     uf.readyTimeout,
+		StopTimeout:      uf.stopTimeout,
+		Out:              stdout,
+		Logger:           log.New(stderr, "weir up: ", log.Ltime|log.Lmsgprefix),
 	})
 	if err != nil {
 		return fmt.Errorf("up: %w", err)
