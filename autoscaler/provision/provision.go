@@ -25,8 +25,10 @@ type Provisioner interface {
 	// broker to bytes (grow only) and returns the operation's id.
 	UpdateBrokerStorage(ctx context.Context, brokers []int32, bytes int64) (string, error)
 	// UpdateBrokerCount sets the number of brokers and returns the
-	// operation's id. The control plane runs the rebalance that goes with
-	// it (add-broker after growing, remove-broker before shrinking).
+	// operation's id. The local control plane runs the rebalance that
+	// goes with it (add-broker after growing, remove-broker before
+	// shrinking); MSK does not, so with MSK the caller runs it through the
+	// collector.
 	UpdateBrokerCount(ctx context.Context, count int) (string, error)
 	// Operation reports where an operation stands.
 	Operation(ctx context.Context, id string) (Operation, error)
@@ -34,8 +36,11 @@ type Provisioner interface {
 
 // Operation is an operation's state, in MSK's words.
 type Operation struct {
-	ID    string
-	Type  string // UPDATE_BROKER_STORAGE, UPDATE_BROKER_COUNT, ...
+	ID string
+	// Type is the control plane's name: locally UPDATE_BROKER_STORAGE,
+	// UPDATE_BROKER_COUNT, ...; on MSK UPDATE_BROKER_EBS_VOLUME,
+	// INCREASE_BROKER_COUNT, DECREASE_BROKER_COUNT, ...
+	Type  string
 	State string // PENDING, UPDATE_IN_PROGRESS, UPDATE_COMPLETE, UPDATE_FAILED
 	Error string // why it failed, when it did
 }
