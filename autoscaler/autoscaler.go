@@ -13,6 +13,7 @@ import (
 
 	"github.com/weirhq/weir/autoscaler/policy"
 	"github.com/weirhq/weir/autoscaler/provision"
+	"github.com/weirhq/weir/internal/bytesize"
 )
 
 // DefaultInterval is how often the autoscaler scrapes the agents and
@@ -338,8 +339,8 @@ func (r Report) String() string {
 			util = fmt.Sprintf("%.1f%%", 100*float64(s.StorageUsed)/float64(prov))
 		}
 		fmt.Fprintf(&b, "  broker %d: storage %s of %s (%s), cpu %.0f%%, in %s/s, out %s/s, %d partitions, %d leaders (%d samples)\n",
-			id, policy.FormatBytes(s.StorageUsed), policy.FormatBytes(prov), util, s.CPUPercent,
-			policy.FormatBytes(int64(s.NetworkIn)), policy.FormatBytes(int64(s.NetworkOut)), s.Partitions, s.Leaders, r.Samples[id])
+			id, bytesize.Human(s.StorageUsed), bytesize.Human(prov), util, s.CPUPercent,
+			bytesize.Human(int64(s.NetworkIn)), bytesize.Human(int64(s.NetworkOut)), s.Partitions, s.Leaders, r.Samples[id])
 	}
 	if len(r.Decision.Actions) == 0 && len(r.Decision.Holds) == 0 {
 		b.WriteString("nothing to do: every load is under its target\n")

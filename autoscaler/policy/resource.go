@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/weirhq/weir/internal/bytesize"
 )
 
 // resource is one load a broker target applies to.
@@ -26,7 +28,7 @@ func resources(in Input, b *BrokerPolicy) []resource {
 		}
 	}
 	pct := func(v float64) string { return trim(v) + "%" }
-	rate := func(v float64) string { return FormatBytes(int64(v)) + "/s" }
+	rate := func(v float64) string { return bytesize.Human(int64(v)) + "/s" }
 	count := func(v float64) string { return trim(v) }
 	add("cpu", t.CPUPercent, func(s Sample) float64 { return s.CPUPercent }, pct)
 	add("network in", t.NetworkIn, func(s Sample) float64 { return s.NetworkIn }, rate)
@@ -35,7 +37,7 @@ func resources(in Input, b *BrokerPolicy) []resource {
 	add("leaders", t.Leaders, func(s Sample) float64 { return float64(s.Leaders) }, count)
 	if st := in.Policy.Storage; t.StorageAtMaximum && st != nil && storageAtMaximum(in, st) {
 		add("storage", st.TargetUtilization/100*float64(st.MaxSize),
-			func(s Sample) float64 { return float64(s.StorageUsed) }, func(v float64) string { return FormatBytes(int64(v)) })
+			func(s Sample) float64 { return float64(s.StorageUsed) }, func(v float64) string { return bytesize.Human(int64(v)) })
 	}
 	return rs
 }
