@@ -37,7 +37,15 @@ type Broker struct {
 	Connections          *prometheus.GaugeVec   // listener
 	ConnectionsCreated   *prometheus.CounterVec // listener
 	ConnectionsClosed    *prometheus.CounterVec // listener
+	ClientConnections    *prometheus.GaugeVec   // listener
+	ReplicationBytesIn   prometheus.Counter
+	ReplicationBytesOut  prometheus.Counter
 	ProtocolErrors       prometheus.Counter
+
+	// Parks times acks=all produces waiting for their ISR (requests.go).
+	Parks *Parks
+
+	requests *requestStats
 }
 
 func topicCounter(name, help string) *prometheus.CounterVec {
@@ -85,20 +93,44 @@ func New(reg prometheus.Registerer, src PartitionSource) *Broker {
 			Name: "kafka_server_socketservermetrics_connection_close_total",
 			Help: "Connections closed, per listener.",
 		}, []string{"listener"}),
+		ClientConnections: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "weir_broker_client_connection_count",
+			Help: "Open connections from clients, per listener: connection_count without other brokers' (MSK ClientConnectionCount).",
+		}, []string{"listener"}),
+		ReplicationBytesIn: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kafka_server_brokertopicmetrics_replicationbytesin_total",
+			Help: "Record bytes this broker's followers fetched from leaders (BrokerTopicMetrics ReplicationBytesInPerSec).",
+		}),
+		ReplicationBytesOut: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kafka_server_brokertopicmetrics_replicationbytesout_total",
+			Help: "Record bytes this broker's leaders sent to followers (BrokerTopicMetrics ReplicationBytesOutPerSec).",
+		}),
 		ProtocolErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "weir_broker_protocol_errors_total",
 			Help: "Connections closed because of an oversized frame, an unknown API, an unsupported version or a request that did not decode.",
 		}),
+		requests: &requestStats{},
 	}
+	m.Parks = &Parks{m: m}
 	reg.MustRegister(m.BytesIn, m.BytesOut, m.MessagesIn, m.BytesRejected,
 		m.TotalProduceRequests, m.TotalFetchRequests, m.FailedProduce, m.FailedFetch,
 		m.Requests, m.Errors, m.TotalTimeMs, m.Connections, m.ConnectionsCreated,
-		m.ConnectionsClosed, m.ProtocolErrors, newStateCollector(src))
+		m.ConnectionsClosed, m.ClientConnections, m.ReplicationBytesIn, m.ReplicationBytesOut,
+		m.ProtocolErrors, newStateCollector(src), newRequestCollector(m.requests))
 	return m
 }
 
-// ObserveRequest records one handled request.
-func (m *Broker) ObserveRequest(api string, version int16, d time.Duration) {
-	m.Requests.WithLabelValues(api, strconv.Itoa(int(version))).Inc()
-	m.TotalTimeMs.WithLabelValues(api).Observe(float64(d) / float64(time.Millisecond))
+// ObserveRequest records one handled request: its rate, its total time and
+// its phases, under its API's name and, for a fetch, also under its kind
+// (FetchConsumer or FetchFollower), as Kafka's RequestMetrics do.
+func (m *Broker) ObserveRequest(t RequestTiming) {
+	m.Requests.WithLabelValues(t.API, strconv.Itoa(int(t.Version))).Inc()
+	total := float64(t.Total()) / float64(time.Millisecond)
+	m.TotalTimeMs.WithLabelValues(t.API).Observe(total)
+	m.requests.observe(t.API, t)
+	if t.Kind != "" {
+		m.TotalTimeMs.WithLabelValues(t.Kind).Observe(total)
+		m.requests.observe(t.Kind, t)
+	}
+	m.requests.networkBusy.Add(int64(t.network()))
 }

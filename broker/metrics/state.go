@@ -43,6 +43,7 @@ type stateCollector struct {
 	underReplicated, underMinISR, atMinISR *prometheus.Desc
 	activeController, offline              *prometheus.Desc
 	globalTopics, globalPartitions         *prometheus.Desc
+	produceConversions, fetchConversions   *prometheus.Desc
 }
 
 func newStateCollector(src PartitionSource) *stateCollector {
@@ -64,13 +65,17 @@ func newStateCollector(src PartitionSource) *stateCollector {
 		offline:          d("kafka_controller_kafkacontroller_offlinepartitionscount", "Partitions without a live leader (reported by the active controller).", nil, nil),
 		globalTopics:     d("kafka_controller_kafkacontroller_globaltopiccount", "Topics in the cluster (reported by the active controller).", nil, nil),
 		globalPartitions: d("kafka_controller_kafkacontroller_globalpartitioncount", "Partitions in the cluster (reported by the active controller).", nil, nil),
+		produceConversions: d("kafka_server_brokertopicmetrics_producemessageconversions_total",
+			"Produced records converted to another format, per hosted topic (BrokerTopicMetrics ProduceMessageConversionsPerSec): always 0, Weir accepts v2 batches only and stores them as received.", []string{"topic"}, nil),
+		fetchConversions: d("kafka_server_brokertopicmetrics_fetchmessageconversions_total",
+			"Fetched records converted to an older format, per hosted topic (BrokerTopicMetrics FetchMessageConversionsPerSec): always 0, Weir serves fetch v4 and later, which read v2 batches as stored.", []string{"topic"}, nil),
 	}
 }
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.size, c.lso, c.leo, c.hw, c.segments, c.partitionCount,
 		c.leaderCount, c.underReplicated, c.underMinISR, c.atMinISR, c.activeController,
-		c.offline, c.globalTopics, c.globalPartitions} {
+		c.offline, c.globalTopics, c.globalPartitions, c.produceConversions, c.fetchConversions} {
 		ch <- d
 	}
 }
@@ -78,7 +83,13 @@ func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	var leaders, under, underMin, atMin int
 	stats := c.src.PartitionStats()
+	topics := map[string]bool{}
 	for _, p := range stats {
+		if !topics[p.Topic] {
+			topics[p.Topic] = true
+			zeroCounter(ch, c.produceConversions, p.Topic)
+			zeroCounter(ch, c.fetchConversions, p.Topic)
+		}
 		lv := []string{p.Topic, strconv.Itoa(int(p.Partition))}
 		gauge(ch, c.size, float64(p.Size), lv...)
 		gauge(ch, c.lso, float64(p.LogStartOffset), lv...)
@@ -116,4 +127,8 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 
 func gauge(ch chan<- prometheus.Metric, d *prometheus.Desc, v float64, labels ...string) {
 	ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+}
+
+func zeroCounter(ch chan<- prometheus.Metric, d *prometheus.Desc, labels ...string) {
+	ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, 0, labels...)
 }

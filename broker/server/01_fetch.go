@@ -51,7 +51,7 @@ func (b *Broker) handleFetch(r *kmsg.FetchRequest) kmsg.Response {
 		if registered {
 			for _, fp := range parts {
 				if fp.p != nil {
-					fp.p.removeWaiter(w)
+					fp.p.unwatch(w)
 				}
 			}
 		}
@@ -62,7 +62,7 @@ func (b *Broker) handleFetch(r *kmsg.FetchRequest) kmsg.Response {
 			// the wait is not missed.
 			for _, fp := range parts {
 				if fp.p != nil {
-					fp.p.addWaiter(w)
+					fp.p.watch(w)
 				}
 			}
 			registered = true
@@ -71,17 +71,19 @@ func (b *Broker) handleFetch(r *kmsg.FetchRequest) kmsg.Response {
 		n, hasErr := b.fetchOnce(r, parts, resp)
 		remaining := time.Until(deadline)
 		if n >= int(r.MinBytes) || hasErr || remaining <= 0 || b.ctx.Err() != nil {
-			b.countFetchBytes(resp)
+			b.countFetchBytes(resp, replicaID(r) >= 0)
 			b.hintFetch(resp)
 			return resp
 		}
 		t := time.NewTimer(remaining)
+		parked := time.Now()
 		select {
 		case <-w:
 		case <-t.C:
 		case <-b.ctx.Done():
 		}
 		t.Stop()
+		b.metrics.Parked("Fetch", fetchKind(r), time.Since(parked))
 	}
 }
 
@@ -216,7 +218,10 @@ func (b *Broker) fetchPartition(r *kmsg.FetchRequest, rp kmsg.FetchRequestTopicP
 	return sp
 }
 
-func (b *Broker) countFetchBytes(resp *kmsg.FetchResponse) {
+// countFetchBytes counts a fetch's record bytes: a consumer's as bytes out
+// of their topic, a follower's as replication bytes out (Kafka counts them
+// apart: BytesOutPerSec is what clients read).
+func (b *Broker) countFetchBytes(resp *kmsg.FetchResponse, follower bool) {
 	for _, t := range resp.Topics {
 		name := t.Topic
 		if name == "" {
@@ -235,7 +240,10 @@ func (b *Broker) countFetchBytes(resp *kmsg.FetchResponse) {
 				b.metrics.Errors.WithLabelValues("Fetch", errName(p.ErrorCode)).Inc()
 			}
 		}
-		if n > 0 {
+		switch {
+		case n > 0 && follower:
+			b.metrics.ReplicationBytesOut.Add(float64(n))
+		case n > 0:
 			b.metrics.BytesOut.WithLabelValues(name).Add(float64(n))
 		}
 	}

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/weirhq/weir/broker/metrics"
 	"github.com/weirhq/weir/broker/protocol"
 	"github.com/weirhq/weir/broker/quorum"
 )
@@ -59,7 +61,7 @@ func (b *Broker) acceptLoop() {
 				b.metrics.Connections.WithLabelValues(listener).Dec()
 				b.metrics.ConnectionsClosed.WithLabelValues(listener).Inc()
 			}()
-			b.serveConn(c, pre)
+			b.serveConn(c, pre, listener)
 		})
 	}
 }
@@ -89,10 +91,19 @@ func (b *Broker) closeConns() {
 }
 
 // serveConn handles one connection's requests in order until it closes or
-// sends something that is not a valid request.
-func (b *Broker) serveConn(c net.Conn, pre [4]byte) {
+// sends something that is not a valid request. It times each request's
+// phases for metrics (broker/metrics: RequestTiming) and counts the
+// connection as a client's unless its first request comes from another
+// broker.
+func (b *Broker) serveConn(c net.Conn, pre [4]byte, listener string) {
 	r := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(pre[:]), c), 64<<10)
 	var out []byte
+	first, client := true, false
+	defer func() {
+		if client {
+			b.metrics.ClientConnections.WithLabelValues(listener).Dec()
+		}
+	}()
 	for {
 		frame, err := protocol.ReadFrame(r, nil, b.cfg.SocketRequestMaxBytes)
 		if err != nil {
@@ -107,21 +118,60 @@ func (b *Broker) serveConn(c net.Conn, pre [4]byte) {
 			b.protocolError(c, req.Header, err)
 			return
 		}
+		decoded := time.Now()
+		if first {
+			first, client = false, !isPeerClientID(req.ClientID)
+			if client {
+				b.metrics.ClientConnections.WithLabelValues(listener).Inc()
+			}
+		}
 		resp, closeErr := b.handle(req)
-		api := kmsg.NameForKey(req.Key)
+		handled := time.Now()
 		if closeErr != nil {
 			b.logger.Info("closing connection", "remote", c.RemoteAddr().String(), "client_id", req.ClientID, "reason", closeErr)
 			return
 		}
+		t := metrics.RequestTiming{API: kmsg.NameForKey(req.Key), Kind: fetchKind(req.Body), Version: req.Version,
+			Bytes: len(frame), Queue: decoded.Sub(start), Handler: handled.Sub(decoded), ThrottleMs: throttleMs(resp)}
 		if resp == nil { // acks=0 produce
-			b.metrics.ObserveRequest(api, req.Version, time.Since(start))
+			b.metrics.ObserveRequest(t)
 			continue
 		}
-		if err := b.writeResponse(c, &out, req.CorrelationID, resp); err != nil {
+		encoded, err := b.writeResponse(c, &out, req.CorrelationID, resp)
+		if err != nil {
 			return
 		}
-		b.metrics.ObserveRequest(api, req.Version, time.Since(start))
+		t.ResponseQueue, t.ResponseSend = encoded.Sub(handled), time.Since(encoded)
+		b.metrics.ObserveRequest(t)
 	}
+}
+
+// isPeerClientID reports whether a client id is one Weir's brokers use
+// among themselves (lifecycle.go, forward.go, fetcher.go).
+func isPeerClientID(id string) bool {
+	return strings.HasPrefix(id, "weir-broker-") || strings.HasPrefix(id, "weir-replica-fetcher-")
+}
+
+// fetchKind is the RequestMetrics name a fetch is also recorded under:
+// FetchFollower for a replica's, FetchConsumer for a consumer's.
+func fetchKind(body kmsg.Request) string {
+	f, ok := body.(*kmsg.FetchRequest)
+	switch {
+	case !ok:
+		return ""
+	case replicaID(f) >= 0:
+		return metrics.FetchFollower
+	}
+	return metrics.FetchConsumer
+}
+
+// throttleMs is the throttle time a response carries (0 for none).
+func throttleMs(resp kmsg.Response) int32 {
+	if t, ok := resp.(kmsg.ThrottleResponse); ok {
+		ms, _ := t.Throttle()
+		return ms
+	}
+	return 0
 }
 
 func (b *Broker) protocolError(c net.Conn, h protocol.Header, err error) {
@@ -222,18 +272,21 @@ func (b *Broker) dispatch(req protocol.Request) kmsg.Response {
 	panic("server: no handler for " + kmsg.NameForKey(req.Key))
 }
 
-// writeResponse frames and writes one response. Fetch responses go out
-// with writev, their record sets spliced in uncopied (fetchwrite.go).
-func (b *Broker) writeResponse(c net.Conn, out *[]byte, corr int32, resp kmsg.Response) error {
+// writeResponse frames and writes one response, and returns when it was
+// encoded (the rest is writing). Fetch responses go out with writev, their
+// record sets spliced in uncopied (fetchwrite.go).
+func (b *Broker) writeResponse(c net.Conn, out *[]byte, corr int32, resp kmsg.Response) (time.Time, error) {
 	if f, ok := resp.(*kmsg.FetchResponse); ok {
 		bufs := fetchFrame(corr, f)
+		encoded := time.Now()
 		_, err := bufs.WriteTo(c)
-		return err
+		return encoded, err
 	}
 	*out = protocol.AppendResponse((*out)[:0], corr, resp)
+	encoded := time.Now()
 	_, err := c.Write(*out)
 	if cap(*out) > 1<<20 {
 		*out = nil // do not pin a large response's buffer
 	}
-	return err
+	return encoded, err
 }

@@ -429,6 +429,7 @@ func (rf *replicaFetcher) applyFetch(f *follow, rp kmsg.FetchResponseTopicPartit
 			f.retryAt, f.truncate = time.Now().Add(replicaFetchBackoff), true
 			return
 		}
+		rf.b.metrics.ReplicationBytesIn.Add(float64(len(rp.RecordBatches)))
 	}
 	if rp.LogStartOffset > p.log.LogStartOffset() {
 		if _, err := p.log.DeleteRecordsBefore(min(rp.LogStartOffset, p.log.LogEndOffset())); err != nil {

@@ -29,6 +29,10 @@ type partition struct {
 
 	waitMu  sync.Mutex
 	waiters map[chan struct{}]struct{}
+
+	// parks times the acks=all produces parked here (their RemoteTimeMs);
+	// nil in tests that build partitions by hand.
+	parks *metrics.Parks
 }
 
 // newPartition wraps an opened log; it serves nothing until metadata
@@ -140,14 +144,31 @@ func (p *partition) name() string { return p.topic.Load().name }
 
 func (p *partition) settings() *config.TopicSettings { return p.topic.Load().settings.Load() }
 
-// addWaiter registers w to be signalled on the next append.
+// addWaiter registers w to be signalled on the next append, for a request
+// that parks until the high watermark moves: an acks=all produce, whose
+// wait is timed as its remote time, or an offset commit (not timed: it is
+// not a produce's, and the group's request is not known here).
 func (p *partition) addWaiter(w chan struct{}) {
+	p.watch(w)
+	if p.name() != offsetsTopic {
+		p.parks.Start(w)
+	}
+}
+
+func (p *partition) removeWaiter(w chan struct{}) {
+	p.unwatch(w)
+	p.parks.Stop(w)
+}
+
+// watch registers w to be signalled on the next append, untimed: a fetch
+// times its own long poll.
+func (p *partition) watch(w chan struct{}) {
 	p.waitMu.Lock()
 	p.waiters[w] = struct{}{}
 	p.waitMu.Unlock()
 }
 
-func (p *partition) removeWaiter(w chan struct{}) {
+func (p *partition) unwatch(w chan struct{}) {
 	p.waitMu.Lock()
 	delete(p.waiters, w)
 	p.waitMu.Unlock()

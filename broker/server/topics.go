@@ -130,6 +130,7 @@ func (b *Broker) openPartition(t *topic, i int32) (*partition, error) {
 		return nil, fmt.Errorf("opening partition %s-%d: %w", t.name, i, err)
 	}
 	p := newPartition(t, i, l, b.cfg.NodeID)
+	p.parks = b.metrics.Parks
 	if hw, ok := b.hwStart[topicPartition{t.name, i}]; ok {
 		p.rep.SetHighWatermark(min(hw, l.LogEndOffset()))
 	}
