@@ -34,6 +34,7 @@ const (
 	SourceBrokerAdmin = "broker_admin"
 	SourceKafka       = "kafka"
 	SourceGroups      = "kafka_groups"
+	SourceLogDirs     = "kafka_log_dirs"
 )
 
 // Agent collects and publishes snapshots.
@@ -49,6 +50,7 @@ type Agent struct {
 	sourceErrors map[string]uint64
 	lastDuration time.Duration
 	lastUp       bool
+	publisher    bool                    // the last snapshot's agent published the cluster-wide metrics
 	listenerIPs  map[string][]netip.Addr // the broker's advertised host, resolved once
 }
 
@@ -65,10 +67,12 @@ func New(cfg *config.Config, cl *kgo.Client, exporters []snapshot.Exporter, logg
 		kafka:        kafka.New(cl, kafka.Options{Topics: cfg.TopicFilter.Match, Groups: cfg.GroupFilter.Match}),
 		pipe:         pipeline.New(exporters, pipeline.Options{ExportTimeout: cfg.Interval, Logger: logger}),
 		sourceErrors: map[string]uint64{},
+		publisher:    cfg.BrokerID < 0,
 	}
 	if cfg.BrokerAdminURL != "" {
 		a.admin = brokeradmin.New(cfg.BrokerAdminURL, nil)
 	}
+	a.host.AppLogDir = cfg.AppLogDir
 	return a, nil
 }
 
@@ -119,6 +123,13 @@ func (a *Agent) Collect(ctx context.Context) *snapshot.Snapshot {
 		if gerr != nil {
 			fail(SourceGroups, gerr)
 		}
+		if ids := a.storageBrokers(c); len(ids) > 0 {
+			st, err := a.kafka.Storage(ctx, ids)
+			s.Storage = st
+			if err != nil {
+				fail(SourceLogDirs, err)
+			}
+		}
 	}()
 	go func() { // owned by Collect: waited for below
 		defer wg.Done()
@@ -139,6 +150,26 @@ func (a *Agent) Collect(ctx context.Context) *snapshot.Snapshot {
 	a.markListeners(ctx, s)
 	a.account(s, time.Since(start))
 	return s
+}
+
+// storageBrokers are the brokers whose log dirs the agent asks for: its
+// own, and every broker in the metadata when it published the cluster-wide
+// metrics last time (or runs with broker id −1), for the cluster's
+// KafkaDataLogsDiskUsed.
+func (a *Agent) storageBrokers(c *snapshot.Cluster) []int32 {
+	var ids []int32
+	if a.cfg.BrokerID >= 0 {
+		ids = append(ids, a.cfg.BrokerID)
+	}
+	if c == nil || !a.publisher {
+		return ids
+	}
+	for _, b := range c.Brokers {
+		if b.ID != a.cfg.BrokerID {
+			ids = append(ids, b.ID)
+		}
+	}
+	return ids
 }
 
 // markListeners flags the host's network devices that carry the broker's
@@ -176,11 +207,12 @@ func (a *Agent) account(s *snapshot.Snapshot, took time.Duration) {
 	}
 	a.lastDuration = took
 	a.lastUp = s.Host != nil || s.Broker != nil || s.Cluster != nil
+	a.publisher = s.PublishesClusterMetrics()
 }
 
 // health is the agent's state as of the previous cycle.
 func (a *Agent) health() snapshot.AgentHealth {
-	errs := map[string]uint64{SourceHost: 0, SourceKafka: 0, SourceGroups: 0}
+	errs := map[string]uint64{SourceHost: 0, SourceKafka: 0, SourceGroups: 0, SourceLogDirs: 0}
 	if a.admin != nil {
 		errs[SourceBrokerAdmin] = 0
 	}

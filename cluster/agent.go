@@ -34,6 +34,7 @@ func (s Spec) AgentConfig(l Layout, b BrokerSpec) ([]byte, error) {
 	fmt.Fprintf(&buf, "brokers: [%s]\n", strings.Join(strings.Split(s.Bootstrap(), ","), ", "))
 	fmt.Fprintf(&buf, "broker_admin_url: %s\n", b.Admin(s.Host))
 	fmt.Fprintf(&buf, "broker_config: %q\n", l.ConfigPath(b.ID))
+	fmt.Fprintf(&buf, "app_log_dir: %q\n", l.BrokerDir(b.ID)) // broker.log's directory
 	fmt.Fprintf(&buf, "interval: %s\n", agentInterval)
 	fmt.Fprintf(&buf, "prometheus:\n  broker_listen: %q\n  node_listen: %q\n", b.Agent(s.Host), b.AgentNode(s.Host))
 	fmt.Fprintf(&buf, "samples:\n  topic: %s\n", agentconfig.DefaultSamplesTopic)

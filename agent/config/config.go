@@ -28,6 +28,7 @@ const (
 	DefaultCloudWatchBatch = 1000 // PutMetricData's limit per call
 	DefaultSamplesTopic    = "__weir_metrics"
 	DefaultSamplesRetain   = 5 * time.Hour // retention.ms of a samples topic the agent creates
+	DefaultAppLogDir       = "/var/log"    // where packaged brokers log
 )
 
 // Config is the whole agent config.
@@ -46,9 +47,13 @@ type Config struct {
 	// BrokerConfig is a server.properties to read log.dirs from when
 	// LogDirs is empty.
 	BrokerConfig string `yaml:"broker_config"`
-	// ProcRoot is where /proc is ("/proc").
-	ProcRoot string        `yaml:"proc_root"`
-	Interval time.Duration `yaml:"interval"`
+	// ProcRoot is where /proc is ("/proc"); the host's root filesystem
+	// (RootDiskUsed) is its parent.
+	ProcRoot string `yaml:"proc_root"`
+	// AppLogDir is where the broker writes its application logs
+	// (KafkaAppLogsDiskUsed).
+	AppLogDir string        `yaml:"app_log_dir"`
+	Interval  time.Duration `yaml:"interval"`
 	// LevelName is the monitoring level as written (DEFAULT if empty);
 	// Level is its parsed value.
 	LevelName string         `yaml:"level"`
@@ -145,7 +150,7 @@ func Load(path string) (*Config, error) {
 
 // Parse reads and validates a config document, filling in defaults.
 func Parse(data []byte) (*Config, error) {
-	c := &Config{BrokerID: -1, Interval: DefaultInterval, ProcRoot: "/proc"}
+	c := &Config{BrokerID: -1, Interval: DefaultInterval, ProcRoot: "/proc", AppLogDir: DefaultAppLogDir}
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&root); err != nil && !errors.Is(err, errEOF) {

@@ -76,7 +76,7 @@ type BrokerLoad struct {
 	Interval                  time.Duration
 	BytesInPerSec             float64
 	BytesOutPerSec            float64
-	ReplicationBytesInPerSec  *float64 // nil: not exposed by the broker
+	ReplicationBytesInPerSec  *float64 // nil: not exposed by the broker (Weir's before the replication counters)
 	ReplicationBytesOutPerSec *float64
 	MessagesInPerSec          float64
 	CPUPercent                *float64 // nil: not measured yet

@@ -49,6 +49,10 @@ func brokerLoad(s *snapshot.Snapshot, interval time.Duration) *BrokerLoad {
 	b := &BrokerLoad{Time: s.Time, ClusterName: s.ClusterName, BrokerID: s.BrokerID, Interval: interval,
 		BytesInPerSec: br.BytesInPerSec, BytesOutPerSec: br.BytesOutPerSec, MessagesInPerSec: br.MessagesInPerSec,
 		PartitionCount: int32(br.PartitionCount), LeaderCount: int32(br.LeaderCount)}
+	if br.ReplicationValid {
+		in, out := br.ReplicationBytesInPerSec, br.ReplicationBytesOutPerSec
+		b.ReplicationBytesInPerSec, b.ReplicationBytesOutPerSec = &in, &out
+	}
 	if h := s.Host; h != nil {
 		b.CPUPercent = cpuPercent(br, h)
 		for _, d := range h.Disks {

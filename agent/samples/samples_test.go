@@ -67,6 +67,12 @@ func TestLoads(t *testing.T) {
 	if len(parts) != 3 {
 		t.Fatalf("%d partition loads, want idle-0, orders-0, orders-1", len(parts))
 	}
+	// A broker that counts replication bytes fills them.
+	rs := testSnapshot(t)
+	rs.Broker.ReplicationBytesInPerSec, rs.Broker.ReplicationBytesOutPerSec, rs.Broker.ReplicationValid = 300, 700, true
+	if b, _ := Loads(rs, time.Minute); b.ReplicationBytesInPerSec == nil || *b.ReplicationBytesInPerSec != 300 || *b.ReplicationBytesOutPerSec != 700 {
+		t.Fatalf("replication bytes %v %v", b.ReplicationBytesInPerSec, b.ReplicationBytesOutPerSec)
+	}
 	idle, o0, o1 := parts[0], parts[1], parts[2]
 	if *idle.BytesInPerSec != 0 || idle.BytesApportioned || idle.SizeBytes != nil {
 		t.Errorf("idle-0 %+v", idle)

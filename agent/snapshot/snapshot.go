@@ -19,6 +19,10 @@ type Snapshot struct {
 	Broker  *Broker  // the broker's admin /metrics
 	Cluster *Cluster // topics, partitions and offsets over the Kafka protocol
 	Groups  []Group  // consumer groups that pass the group filter, sorted by name
+	// Storage is the log dirs' sizes as brokers answered DescribeLogDirs,
+	// sorted by broker: the agent's own broker, and every broker when the
+	// agent publishes the cluster-wide metrics.
+	Storage []BrokerStorage
 
 	Errors []SourceError // sources that failed this cycle
 	Agent  AgentHealth   // the agent itself, as of the previous cycle
@@ -26,8 +30,56 @@ type Snapshot struct {
 
 // SourceError is one source's failure in a cycle.
 type SourceError struct {
-	Source string // "broker_admin", "host", "kafka", "kafka_groups"
+	Source string // "broker_admin", "host", "kafka", "kafka_groups", "kafka_log_dirs"
 	Err    string
+}
+
+// PublishesClusterMetrics says whether this agent is the one that
+// publishes the cluster-wide metrics (global counts, offline partitions,
+// consumer lag), which every agent sees but only one should send: an agent
+// run with broker id −1, else the active controller's (by its broker's
+// ActiveControllerCount, or the metadata's controller id without a broker
+// admin endpoint).
+func (s *Snapshot) PublishesClusterMetrics() bool {
+	switch {
+	case s.BrokerID < 0:
+		return true
+	case s.Broker != nil:
+		return s.Broker.ActiveControllerCount >= 1
+	default:
+		return s.Cluster != nil && s.Cluster.ControllerID == s.BrokerID
+	}
+}
+
+// DataLogsUsedPercent is MSK's KafkaDataLogsDiskUsed for the agent's
+// broker: used ÷ provisioned × 100 from its DescribeLogDirs answer, or, for
+// a broker that does not report sizes (Kafka before 3.3) or did not answer,
+// the fullest filesystem holding a log dir (statfs). False when neither is
+// known.
+func (s *Snapshot) DataLogsUsedPercent() (float64, bool) {
+	if own, ok := s.OwnStorage(); ok {
+		if pct, ok := own.UsedPercent(); ok {
+			return pct, true
+		}
+	}
+	if s.Host == nil || len(s.Host.Disks) == 0 {
+		return 0, false
+	}
+	used := 0.0
+	for _, d := range s.Host.Disks {
+		used = max(used, d.UsedPercent)
+	}
+	return used, true
+}
+
+// OwnStorage is the agent's own broker's storage, if it answered.
+func (s *Snapshot) OwnStorage() (BrokerStorage, bool) {
+	for _, b := range s.Storage {
+		if b.BrokerID == s.BrokerID {
+			return b, true
+		}
+	}
+	return BrokerStorage{}, false
 }
 
 // Host is the machine the agent runs on.
@@ -47,9 +99,39 @@ type Host struct {
 	Network          []NetDevice
 	NetRxBytesPerSec float64
 	NetTxBytesPerSec float64
+	// NetInterval sums every device's counter increases since the previous
+	// collection (MSK's NetworkRxPackets and the like are counts per period).
+	NetInterval NetCounts
+	// TCP is /proc/net/snmp's connection openings; zero when it is missing.
+	TCP TCPOpens
 	// Disks holds one entry per distinct filesystem under the broker's
 	// log dirs.
 	Disks []Disk
+	// RootDisk is the filesystem at the host's root (MSK's RootDiskUsed),
+	// AppLogDisk the one holding the broker's application logs
+	// (KafkaAppLogsDiskUsed); nil when statfs failed.
+	RootDisk   *Disk
+	AppLogDisk *Disk
+}
+
+// NetCounts is the increase of every device's counters over an interval.
+type NetCounts struct {
+	Valid                bool // false on the first collection
+	RxBytes, TxBytes     uint64
+	RxPackets, TxPackets uint64
+	RxErrors, TxErrors   uint64
+	RxDropped, TxDropped uint64
+}
+
+// TCPOpens is the kernel's count of TCP connections opened (Tcp
+// ActiveOpens: SYN sent; PassiveOpens: SYN received and answered).
+type TCPOpens struct {
+	Valid                     bool // /proc/net/snmp was read
+	ActiveOpens, PassiveOpens uint64
+	// InInterval is both counters' increase since the previous collection
+	// (MSK's TcpConnections); IntervalValid is false on the first.
+	InInterval    uint64
+	IntervalValid bool
 }
 
 // CPUPercent is the split of CPU time over the last interval, in percent.
@@ -68,6 +150,16 @@ type CPUTimes struct {
 // memory that cannot be had back without swapping.
 type Memory struct {
 	TotalBytes, UsedBytes, FreeBytes, AvailableBytes uint64
+	CachedBytes, BuffersBytes                        uint64 // the page cache; block-device buffers
+	SwapTotalBytes, SwapFreeBytes                    uint64
+}
+
+// SwapUsedBytes is the swap in use.
+func (m Memory) SwapUsedBytes() uint64 {
+	if m.SwapFreeBytes > m.SwapTotalBytes {
+		return 0
+	}
+	return m.SwapTotalBytes - m.SwapFreeBytes
 }
 
 // NetDevice is one network interface's counters and rates.
@@ -76,6 +168,8 @@ type NetDevice struct {
 	RxBytesTotal, TxBytesTotal     uint64
 	RxBytesPerSec, TxBytesPerSec   float64 // 0 on the first collection
 	RxPacketsTotal, TxPacketsTotal uint64
+	RxErrorsTotal, TxErrorsTotal   uint64
+	RxDroppedTotal, TxDroppedTotal uint64
 	// SpeedBytesPerSec is the link speed (/sys/class/net/<dev>/speed); 0
 	// when unknown, as for virtual devices.
 	SpeedBytesPerSec float64
@@ -89,10 +183,25 @@ type NetDevice struct {
 type Disk struct {
 	MountPoint  string   // where the filesystem is mounted ("" if /proc/mounts did not say)
 	LogDirs     []string // the log dirs on it
+	Path        string   // the path statted, for the root and application-log disks
 	TotalBytes  uint64
 	UsedBytes   uint64
 	AvailBytes  uint64  // available to unprivileged users (statfs Bavail)
 	UsedPercent float64 // Used / (Used + Avail) × 100, as df computes it
+}
+
+// Label is how exporters name the filesystem: its mount point, else the
+// path statted or the first log dir.
+func (d Disk) Label() string {
+	switch {
+	case d.MountPoint != "":
+		return d.MountPoint
+	case d.Path != "":
+		return d.Path
+	case len(d.LogDirs) > 0:
+		return d.LogDirs[0]
+	}
+	return ""
 }
 
 // Broker is what the broker's admin /metrics said, with counters turned
@@ -130,17 +239,149 @@ type Broker struct {
 	GlobalTopicCount          float64
 	GlobalPartitionCount      float64
 
+	// ClientConnectionCount is the open connections but other brokers'
+	// (MSK's ClientConnectionCount); valid when the broker exposes it.
+	ClientConnectionCount float64
+	ClientConnectionValid bool
+
+	// Replication bytes per second: fetched by this broker's followers (in)
+	// and sent to other brokers' followers (out); valid when exposed.
+	ReplicationBytesInPerSec  float64
+	ReplicationBytesOutPerSec float64
+	ReplicationValid          bool
+
+	// Requests holds each RequestMetrics name's phases over the interval
+	// (Produce, Fetch, FetchConsumer, FetchFollower, Metadata, …); only
+	// names the broker times phase by phase.
+	Requests map[string]RequestPhases
+	// RequestBytesMean is the mean request size; RequestTimeMsMean and
+	// RequestExemptTimeMsMean the mean time the broker worked on a request
+	// (decoding, handling but parked time, encoding, writing) for requests
+	// a client quota could throttle and for those exempt from quotas
+	// (followers' fetches, other brokers' requests); RequestThrottleTimeMsMean
+	// the mean throttle time of the former. Valid when the broker times
+	// request phases.
+	RequestBytesMean          float64
+	RequestTimeMsMean         float64
+	RequestExemptTimeMsMean   float64
+	RequestThrottleTimeMsMean float64
+	RequestStatsValid         bool
+	// ProduceRequestBytesPerSec is the rate of produce request bytes (the
+	// byte rate Kafka's produce quota tracks).
+	ProduceRequestBytesPerSec float64
+
+	// Idle shares of the broker's processors, in percent, over the
+	// interval (docs/METRICS.md defines them for Weir).
+	RequestHandlerIdlePercent   float64
+	RequestHandlerIdleValid     bool
+	NetworkProcessorIdlePercent float64
+	NetworkProcessorIdleValid   bool
+
+	// Message format conversions per second, all topics (per topic in
+	// Topics); valid when exposed.
+	ProduceMessageConversionsPerSec float64
+	FetchMessageConversionsPerSec   float64
+	ConversionsValid                bool
+
+	// ThrottleQueueSize is responses held back for a client quota, per
+	// resource ("Produce", "Fetch", "Request"); nil when not exposed.
+	ThrottleQueueSize map[string]float64
+
+	// HeapLiveBytes is the heap the broker's last GC found live;
+	// HeapLimitBytes its GOMEMLIMIT (0: none). HeapValid when exposed.
+	HeapLiveBytes  float64
+	HeapLimitBytes float64
+	HeapValid      bool
+
 	// Families is the scrape as parsed, for exporters that re-export the
 	// broker's own series under its own names. Shared: do not modify.
 	Families []*dto.MetricFamily
 }
 
+// RequestPhases is one kind of request's mean phase times over the
+// interval, in milliseconds (RequestMetrics' TotalTimeMs and its parts).
+// Zero when no request of the kind completed.
+type RequestPhases struct {
+	Count                             float64 // requests completed in the interval
+	TotalMs                           float64
+	RequestQueueMs, LocalMs, RemoteMs float64
+	ResponseQueueMs, ResponseSendMs   float64
+	ThrottleMs, MessageConversionsMs  float64
+}
+
 // TopicRates is one topic's traffic on this broker.
 type TopicRates struct {
-	Topic            string
-	BytesInPerSec    float64
-	BytesOutPerSec   float64
-	MessagesInPerSec float64
+	Topic                           string
+	BytesInPerSec                   float64
+	BytesOutPerSec                  float64
+	MessagesInPerSec                float64
+	ProduceMessageConversionsPerSec float64
+	FetchMessageConversionsPerSec   float64
+}
+
+// BrokerStorage is one broker's log dirs as DescribeLogDirs (v4, KIP-827)
+// answered: Apache Kafka 3.3+ answers each dir's filesystem; Weir answers
+// the storage provisioned for the broker.
+type BrokerStorage struct {
+	BrokerID int32
+	LogDirs  []LogDirStorage
+}
+
+// LogDirStorage is one log dir's answer. TotalBytes and UsableBytes are
+// −1 when the broker does not report them (before Kafka 3.3).
+type LogDirStorage struct {
+	Dir                     string
+	TotalBytes, UsableBytes int64
+	Err                     string // the dir's error (an offline dir), "" if none
+}
+
+// Known reports whether the broker reported sizes for its log dirs: at
+// least one dir without an error, and none answering −1.
+func (b BrokerStorage) Known() bool {
+	ok := false
+	for _, d := range b.LogDirs {
+		switch {
+		case d.Err != "":
+		case d.TotalBytes < 0:
+			return false
+		default:
+			ok = true
+		}
+	}
+	return ok
+}
+
+// ProvisionedBytes sums the dirs' total bytes; UsedBytes their total −
+// usable bytes (dirs with an error left out).
+func (b BrokerStorage) ProvisionedBytes() int64 {
+	var n int64
+	for _, d := range b.LogDirs {
+		if d.Err == "" && d.TotalBytes > 0 {
+			n += d.TotalBytes
+		}
+	}
+	return n
+}
+
+// UsedBytes is what the dirs use: total − usable, summed.
+func (b BrokerStorage) UsedBytes() int64 {
+	var n int64
+	for _, d := range b.LogDirs {
+		if d.Err == "" && d.TotalBytes > 0 {
+			n += max(d.TotalBytes-max(d.UsableBytes, 0), 0)
+		}
+	}
+	return n
+}
+
+// UsedPercent is used ÷ provisioned × 100 (MSK's KafkaDataLogsDiskUsed);
+// false when the sizes are not known.
+func (b BrokerStorage) UsedPercent() (float64, bool) {
+	p := b.ProvisionedBytes()
+	if !b.Known() || p <= 0 {
+		return 0, false
+	}
+	return float64(b.UsedBytes()) / float64(p) * 100, true
 }
 
 // Cluster is the cluster as the Kafka protocol shows it.

@@ -501,3 +501,83 @@ func TestDeadEndpointNeverBlocksCollection(t *testing.T) {
 		})
 	}
 }
+
+// value finds a metric by name and dimensions ("Name=value,…" in order).
+func value(data []wireDatum, name, dims string) (wireDatum, bool) {
+	for _, d := range data {
+		if d.MetricName == name && d.dims() == dims {
+			return d, true
+		}
+	}
+	return wireDatum{}, false
+}
+
+func wire(t *testing.T, s *snapshot.Snapshot, level snapshot.Level) []wireDatum {
+	t.Helper()
+	var out []wireDatum
+	for _, d := range Metrics(s, Options{Level: level}) {
+		w := wireDatum{MetricName: *d.MetricName, Value: *d.Value, Unit: string(d.Unit)}
+		for _, dm := range d.Dimensions {
+			w.Dimensions = append(w.Dimensions, struct{ Name, Value string }{*dm.Name, *dm.Value})
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// TestStorageHostAndBrokerFigures checks the values of the metrics computed
+// from more than one field: KafkaDataLogsDiskUsed from DescribeLogDirs (or
+// statfs), the cluster's fullest broker, HeapMemoryAfterGC, the interval's
+// network counts, UserPartitionExists.
+func TestStorageHostAndBrokerFigures(t *testing.T) {
+	const c, b = "Cluster Name=east", "Cluster Name=east,Broker ID=2"
+	s := testSnapshot()
+	s.Storage = []snapshot.BrokerStorage{
+		{BrokerID: 1, LogDirs: []snapshot.LogDirStorage{{Dir: "/d", TotalBytes: 1000, UsableBytes: 100}}},
+		{BrokerID: 2, LogDirs: []snapshot.LogDirStorage{{Dir: "/d", TotalBytes: 1000, UsableBytes: 750}, {Dir: "/e", TotalBytes: 1000, UsableBytes: 750}}},
+	}
+	s.Broker.HeapLiveBytes, s.Broker.HeapValid = 100, true
+	s.Broker.ClientConnectionCount, s.Broker.ClientConnectionValid = 5, true
+	s.Host.NetInterval = snapshot.NetCounts{Valid: true, RxBytes: 1000, RxDropped: 3}
+	s.Host.TCP = snapshot.TCPOpens{Valid: true, InInterval: 7, IntervalValid: true}
+	s.Cluster.Topics = []snapshot.Topic{{Name: "__weir_metrics", Partitions: []snapshot.Partition{{Replicas: []int32{2}}}},
+		{Name: "orders", Partitions: []snapshot.Partition{{Replicas: []int32{1}}}}}
+	data := wire(t, s, snapshot.LevelDefault)
+	for _, w := range []struct {
+		name, dims string
+		v          float64
+	}{
+		{"KafkaDataLogsDiskUsed", b, 25}, // 500 of 2000 bytes, not statfs's 40
+		{"KafkaDataLogsDiskUsed", c, 90}, // broker 1's
+		{"HeapMemoryAfterGC", b, 10},     // 100 of the host's 1000 bytes
+		{"NetworkRxBytes", b, 1000},
+		{"NetworkRxDropped", b, 3},
+		{"UserPartitionExists", b, 0}, // only a "__" topic
+		{"ClientConnectionCount", b + ",Client Authentication=Unauthenticated", 5},
+	} {
+		if d, ok := value(data, w.name, w.dims); !ok || d.Value != w.v {
+			t.Errorf("%s{%s} = %v (sent %v), want %v", w.name, w.dims, d.Value, ok, w.v)
+		}
+	}
+	if _, ok := value(data, "TcpConnections", b); ok {
+		t.Error("TcpConnections sent at DEFAULT")
+	}
+	if d, ok := value(wire(t, s, snapshot.LevelPerBroker), "TcpConnections", b); !ok || d.Value != 7 {
+		t.Errorf("TcpConnections %v at PER_BROKER", d.Value)
+	}
+
+	// A limit set with GOMEMLIMIT is the heap's denominator; a broker that
+	// answers -1 (Kafka before 3.3) falls back to statfs's fullest log dir.
+	s.Broker.HeapLimitBytes = 400
+	s.Storage[1].LogDirs[0].TotalBytes = -1
+	s.Cluster.Topics[1].Partitions[0].Replicas = []int32{1, 2}
+	data = wire(t, s, snapshot.LevelDefault)
+	for _, w := range []struct {
+		name string
+		v    float64
+	}{{"HeapMemoryAfterGC", 25}, {"KafkaDataLogsDiskUsed", 40}, {"UserPartitionExists", 1}} {
+		if d, ok := value(data, w.name, b); !ok || d.Value != w.v {
+			t.Errorf("%s = %v (sent %v), want %v", w.name, d.Value, ok, w.v)
+		}
+	}
+}

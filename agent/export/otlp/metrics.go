@@ -78,6 +78,7 @@ func (e *Exporter) Metrics(s *snapshot.Snapshot) *metricdata.ResourceMetrics {
 	if s.Broker != nil {
 		e.brokerMetrics(b, s.Broker)
 	}
+	storageMetrics(b, s)
 	if s.Cluster != nil {
 		e.clusterMetrics(b, s.Cluster)
 	}
@@ -106,33 +107,76 @@ func hostMetrics(b *builder, h *snapshot.Host) {
 				m.v/100, attribute.String("cpu.mode", m.mode))
 		}
 	}
-	state := attribute.Key("system.memory.state")
-	b.gaugeInt("system.memory.usage", "By", "Memory in use (total − available) and free.", int64(h.Memory.UsedBytes), state.String("used"))
-	b.gaugeInt("system.memory.usage", "By", "", int64(h.Memory.FreeBytes), state.String("free"))
-	b.gaugeInt("system.memory.limit", "By", "Total memory.", int64(h.Memory.TotalBytes))
-	if h.Memory.TotalBytes > 0 {
-		b.gauge("system.memory.utilization", "1", "Share of memory in use.", float64(h.Memory.UsedBytes)/float64(h.Memory.TotalBytes), state.String("used"))
-	}
+	memoryMetrics(b, h.Memory)
 	for _, d := range h.Network {
-		dev := attribute.String("network.interface.name", d.Device)
-		b.counter("system.network.io", "By", "Bytes received and transmitted.", float64(d.RxBytesTotal), dev, attribute.String("network.io.direction", "receive"))
-		b.counter("system.network.io", "By", "", float64(d.TxBytesTotal), dev, attribute.String("network.io.direction", "transmit"))
+		networkMetrics(b, d)
 	}
-	for _, d := range h.Disks {
-		mp := attribute.String("system.filesystem.mountpoint", mountPoint(d))
-		fsState := attribute.Key("system.filesystem.state")
-		b.gaugeInt("system.filesystem.usage", "By", "Filesystem space used and free, for the filesystems holding log dirs.", int64(d.UsedBytes), mp, fsState.String("used"))
-		b.gaugeInt("system.filesystem.usage", "By", "", int64(d.AvailBytes), mp, fsState.String("free"))
-		b.gaugeInt("system.filesystem.limit", "By", "Filesystem size.", int64(d.TotalBytes), mp)
-		b.gauge("system.filesystem.utilization", "1", "Share of the filesystem used, as df computes it.", d.UsedPercent/100, mp)
+	seen := map[string]bool{}
+	for _, d := range append(slices.Clone(h.Disks), derefDisks(h.RootDisk, h.AppLogDisk)...) {
+		if !seen[d.Label()] {
+			seen[d.Label()] = true
+			filesystemMetrics(b, d)
+		}
 	}
 }
 
-func mountPoint(d snapshot.Disk) string {
-	if d.MountPoint != "" || len(d.LogDirs) == 0 {
-		return d.MountPoint
+func memoryMetrics(b *builder, m snapshot.Memory) {
+	state := attribute.Key("system.memory.state")
+	b.gaugeInt("system.memory.usage", "By", "Memory in use (total − available), free, in the page cache and in buffers.", int64(m.UsedBytes), state.String("used"))
+	b.gaugeInt("system.memory.usage", "By", "", int64(m.FreeBytes), state.String("free"))
+	b.gaugeInt("system.memory.usage", "By", "", int64(m.CachedBytes), state.String("cached"))
+	b.gaugeInt("system.memory.usage", "By", "", int64(m.BuffersBytes), state.String("buffers"))
+	b.gaugeInt("system.memory.limit", "By", "Total memory.", int64(m.TotalBytes))
+	if m.TotalBytes > 0 {
+		b.gauge("system.memory.utilization", "1", "Share of memory in use.", float64(m.UsedBytes)/float64(m.TotalBytes), state.String("used"))
 	}
-	return d.LogDirs[0]
+	paging := attribute.Key("system.paging.state")
+	b.gaugeInt("system.paging.usage", "By", "Swap in use and free.", int64(m.SwapUsedBytes()), paging.String("used"))
+	b.gaugeInt("system.paging.usage", "By", "", int64(m.SwapFreeBytes), paging.String("free"))
+}
+
+func networkMetrics(b *builder, d snapshot.NetDevice) {
+	dev := attribute.String("network.interface.name", d.Device)
+	rx, tx := attribute.String("network.io.direction", "receive"), attribute.String("network.io.direction", "transmit")
+	b.counter("system.network.io", "By", "Bytes received and transmitted.", float64(d.RxBytesTotal), dev, rx)
+	b.counter("system.network.io", "By", "", float64(d.TxBytesTotal), dev, tx)
+	b.counter("system.network.packets", "{packet}", "Packets received and transmitted.", float64(d.RxPacketsTotal), dev, rx)
+	b.counter("system.network.packets", "{packet}", "", float64(d.TxPacketsTotal), dev, tx)
+	b.counter("system.network.errors", "{error}", "Receive and transmit errors.", float64(d.RxErrorsTotal), dev, rx)
+	b.counter("system.network.errors", "{error}", "", float64(d.TxErrorsTotal), dev, tx)
+	b.counter("system.network.dropped", "{packet}", "Packets dropped on receive and transmit.", float64(d.RxDroppedTotal), dev, rx)
+	b.counter("system.network.dropped", "{packet}", "", float64(d.TxDroppedTotal), dev, tx)
+}
+
+func filesystemMetrics(b *builder, d snapshot.Disk) {
+	mp := attribute.String("system.filesystem.mountpoint", d.Label())
+	fsState := attribute.Key("system.filesystem.state")
+	b.gaugeInt("system.filesystem.usage", "By", "Filesystem space used and free: the log dirs', the root's and the application logs' filesystems.", int64(d.UsedBytes), mp, fsState.String("used"))
+	b.gaugeInt("system.filesystem.usage", "By", "", int64(d.AvailBytes), mp, fsState.String("free"))
+	b.gaugeInt("system.filesystem.limit", "By", "Filesystem size.", int64(d.TotalBytes), mp)
+	b.gauge("system.filesystem.utilization", "1", "Share of the filesystem used, as df computes it.", d.UsedPercent/100, mp)
+}
+
+func derefDisks(ds ...*snapshot.Disk) []snapshot.Disk {
+	var out []snapshot.Disk
+	for _, d := range ds {
+		if d != nil {
+			out = append(out, *d)
+		}
+	}
+	return out
+}
+
+// storageMetrics are the agent's broker's storage as it answered
+// DescribeLogDirs, and MSK's KafkaDataLogsDiskUsed as a share.
+func storageMetrics(b *builder, s *snapshot.Snapshot) {
+	if own, ok := s.OwnStorage(); ok && own.Known() {
+		b.gaugeInt("weir.broker.storage.used", "By", "Bytes the broker's log dirs use, as it answered DescribeLogDirs.", own.UsedBytes())
+		b.gaugeInt("weir.broker.storage.provisioned", "By", "Bytes provisioned for the broker's log dirs, as it answered DescribeLogDirs.", own.ProvisionedBytes())
+	}
+	if pct, ok := s.DataLogsUsedPercent(); ok && s.BrokerID >= 0 {
+		b.gauge("weir.broker.storage.utilization", "1", "Share of the broker's storage used (MSK KafkaDataLogsDiskUsed).", pct/100)
+	}
 }
 
 // brokerMetrics are the broker's admin /metrics under kafka.broker.* and
@@ -151,6 +195,9 @@ func (e *Exporter) brokerMetrics(b *builder, br *snapshot.Broker) {
 	b.gauge("kafka.controller.global_partitions", "{partition}", "Partitions in the cluster.", br.GlobalPartitionCount)
 	b.gauge("kafka.broker.produce.total_time.mean", "ms", "Mean total time of produce requests over the interval.", br.ProduceTotalTimeMsMean)
 	b.gauge("kafka.broker.fetch.total_time.mean", "ms", "Mean total time of fetch requests over the interval.", br.FetchTotalTimeMsMean)
+	if br.ClientConnectionValid {
+		b.gauge("kafka.broker.client_connections", "{connection}", "Open connections from clients (not other brokers).", br.ClientConnectionCount)
+	}
 	if lvl.Includes(snapshot.LevelPerBroker) {
 		e.perBroker(b, br)
 	}
@@ -175,6 +222,36 @@ func (e *Exporter) perBroker(b *builder, br *snapshot.Broker) {
 	b.gauge("kafka.broker.connection.close_rate", "{connection}/s", "Connections closed per second.", br.ConnectionClosePerSec)
 	for _, api := range sortedKeys(br.RequestsPerSec) {
 		b.gauge("kafka.broker.requests", "{request}/s", "Requests per second per API.", br.RequestsPerSec[api], attribute.String("request", api))
+	}
+	if br.ReplicationValid {
+		b.gauge("kafka.broker.replication.bytes_in", "By/s", "Bytes per second this broker's followers fetched.", br.ReplicationBytesInPerSec)
+		b.gauge("kafka.broker.replication.bytes_out", "By/s", "Bytes per second sent to other brokers' followers.", br.ReplicationBytesOutPerSec)
+	}
+	if br.RequestHandlerIdleValid {
+		b.gauge("kafka.broker.request_handler.idle", "1", "Share of the broker's processors idle (RequestHandlerAvgIdlePercent).", br.RequestHandlerIdlePercent/100)
+	}
+	if br.NetworkProcessorIdleValid {
+		b.gauge("kafka.broker.network_processor.idle", "1", "Share of the processors not decoding, encoding or writing (NetworkProcessorAvgIdlePercent).", br.NetworkProcessorIdlePercent/100)
+	}
+	requestPhases(b, br)
+}
+
+// requestPhases are the Produce, FetchConsumer and FetchFollower requests'
+// mean phase times (RequestMetrics' TotalTimeMs and its parts).
+func requestPhases(b *builder, br *snapshot.Broker) {
+	if !br.RequestStatsValid {
+		return
+	}
+	phase := attribute.Key("kafka.request.phase")
+	for _, req := range []string{"Produce", "FetchConsumer", "FetchFollower"} {
+		p, ra := br.Requests[req], attribute.String("request", req)
+		for _, ph := range []struct {
+			name string
+			v    float64
+		}{{"total", p.TotalMs}, {"request_queue", p.RequestQueueMs}, {"local", p.LocalMs}, {"remote", p.RemoteMs},
+			{"response_queue", p.ResponseQueueMs}, {"response_send", p.ResponseSendMs}} {
+			b.gauge("kafka.broker.request.time.mean", "ms", "Mean time of a request phase over the interval.", ph.v, ra, phase.String(ph.name))
+		}
 	}
 }
 

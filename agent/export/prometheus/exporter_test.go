@@ -146,3 +146,65 @@ func TestNoSnapshotYet(t *testing.T) {
 }
 
 var testTime = time.Unix(1_700_000_000, 0)
+
+// TestStorageInfoAndDefaultCuts: the storage pair only when the broker
+// reported sizes (the autoscaler falls back to the filesystem without it),
+// weir_agent_info at every level, and DEFAULT's cut of TotalTimeMs.
+func TestStorageInfoAndDefaultCuts(t *testing.T) {
+	s := testSnapshot(t)
+	s.BrokerID, s.ClusterName = 3, "east"
+	s.Storage = []snapshot.BrokerStorage{{BrokerID: 3, LogDirs: []snapshot.LogDirStorage{{Dir: "/d", TotalBytes: 1000, UsableBytes: 600}}}}
+	fams, err := brokeradmin.Parse(strings.NewReader(brokerPage + `# TYPE kafka_network_requestmetrics_totaltimems summary
+kafka_network_requestmetrics_totaltimems_sum{request="Produce"} 1
+kafka_network_requestmetrics_totaltimems_count{request="Produce"} 1
+kafka_network_requestmetrics_totaltimems_sum{request="Metadata"} 1
+kafka_network_requestmetrics_totaltimems_count{request="Metadata"} 1
+# TYPE go_gc_heap_live_bytes gauge
+go_gc_heap_live_bytes 5
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rates brokeradmin.Rates
+	s.Broker = rates.Convert(fams, testTime)
+	e := New(Options{Level: snapshot.LevelDefault})
+	_ = e.Export(context.Background(), s)
+	rec := httptest.NewRecorder()
+	e.BrokerHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body := rec.Body.String()
+	for _, want := range []string{"\nweir_broker_storage_used_bytes 400\n", "\nweir_broker_storage_provisioned_bytes 1000\n",
+		"\nweir_broker_storage_used_percent 40\n", `weir_agent_info{broker_id="3",cluster="east"} 1`,
+		`kafka_network_requestmetrics_totaltimems_count{request="Produce"} 1`, "\ngo_gc_heap_live_bytes 5\n"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("no %q in\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, `request="Metadata"`) || strings.Contains(body, "go_goroutines") {
+		t.Errorf("DEFAULT exports Metadata's total time or the broker's goroutines:\n%s", body)
+	}
+	s.Storage[0].LogDirs[0].TotalBytes = -1 // Kafka before 3.3
+	_ = e.Export(context.Background(), s)
+	if got := scrape(t, e); got["weir_broker_storage_used_bytes"] != 0 || got["weir_broker_storage_provisioned_bytes"] != 0 {
+		t.Errorf("storage pair without sizes: %v", got)
+	}
+}
+
+// TestNodeFilesystemsOnce: the root and application-log filesystems join
+// the log dirs' ones, each mount point once.
+func TestNodeFilesystemsOnce(t *testing.T) {
+	s := testSnapshot(t)
+	s.Host.Disks = []snapshot.Disk{{MountPoint: "/", LogDirs: []string{"/data"}, TotalBytes: 10}}
+	s.Host.RootDisk = &snapshot.Disk{MountPoint: "/", Path: "/", TotalBytes: 10}
+	s.Host.AppLogDisk = &snapshot.Disk{MountPoint: "/var/log", Path: "/var/log/kafka", TotalBytes: 10}
+	e := New(Options{})
+	_ = e.Export(context.Background(), s)
+	fams, err := e.nodeGatherer.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fams {
+		if f.GetName() == "node_filesystem_size_bytes" && len(f.GetMetric()) != 2 {
+			t.Fatalf("%d filesystems, want / and /var/log", len(f.GetMetric()))
+		}
+	}
+}

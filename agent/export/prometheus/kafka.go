@@ -37,6 +37,13 @@ var (
 	dExportErrors   = desc("weir_agent_exporter_errors_total", "Snapshots an exporter failed to export.", "exporter")
 	dSourceErrors   = desc("weir_agent_source_errors_total", "Collections in which a source failed.", "source")
 	dSnapshotAge    = desc("weir_agent_snapshot_timestamp_seconds", "Unix time of the snapshot being served.")
+	dInfo           = desc("weir_agent_info", "1: the broker this agent describes (-1: the whole cluster) and its cluster.", "broker_id", "cluster")
+
+	// The agent's broker's storage, read over the Kafka protocol
+	// (DescribeLogDirs v4), and MSK's KafkaDataLogsDiskUsed from it.
+	dStorageUsed        = desc("weir_broker_storage_used_bytes", "Bytes the broker's log dirs use (total - usable, summed), as the broker answered DescribeLogDirs.")
+	dStorageProvisioned = desc("weir_broker_storage_provisioned_bytes", "Bytes provisioned for the broker's log dirs (total, summed), as the broker answered DescribeLogDirs.")
+	dStorageUsedPercent = desc("weir_broker_storage_used_percent", "Used over provisioned storage, in percent; the fullest log-dir filesystem for a broker that does not report sizes (MSK KafkaDataLogsDiskUsed).")
 )
 
 // kafkaCollector emits the broker endpoint's own series from the latest
@@ -53,10 +60,29 @@ func (c *kafkaCollector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	c.health(ch, s)
+	storage(ch, s)
 	if s.Cluster != nil {
 		c.cluster(ch, s.Cluster)
 	}
 	c.groups(ch, s.Groups)
+}
+
+// storage is the agent's own broker's storage pair, when the broker
+// reported sizes, and its KafkaDataLogsDiskUsed.
+func storage(ch chan<- prometheus.Metric, s *snapshot.Snapshot) {
+	if own, ok := s.OwnStorage(); ok && own.Known() {
+		ch <- gauge(dStorageUsed, float64(own.UsedBytes()))
+		ch <- gauge(dStorageProvisioned, float64(own.ProvisionedBytes()))
+	}
+	if s.BrokerID >= 0 {
+		if pct, ok := s.DataLogsUsedPercent(); ok {
+			ch <- gauge(dStorageUsedPercent, pct)
+		}
+	}
+}
+
+func info(s *snapshot.Snapshot) prometheus.Metric {
+	return gauge(dInfo, 1, strconv.Itoa(int(s.BrokerID)), s.ClusterName)
 }
 
 func (c *kafkaCollector) health(ch chan<- prometheus.Metric, s *snapshot.Snapshot) {
@@ -65,6 +91,7 @@ func (c *kafkaCollector) health(ch chan<- prometheus.Metric, s *snapshot.Snapsho
 		up = 1
 	}
 	ch <- gauge(dUp, up)
+	ch <- info(s)
 	ch <- gauge(dCollectSeconds, s.Agent.CollectDuration.Seconds())
 	ch <- gauge(dSnapshotAge, float64(s.Time.UnixMilli())/1000)
 	for _, h := range s.Agent.Exporters {

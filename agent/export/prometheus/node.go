@@ -19,6 +19,17 @@ var (
 	dFSSize       = desc("node_filesystem_size_bytes", "Filesystem size in bytes.", "mountpoint")
 	dFSAvail      = desc("node_filesystem_avail_bytes", "Filesystem space available to non-root users in bytes.", "mountpoint")
 	dFSFree       = desc("node_filesystem_free_bytes", "Filesystem free space in bytes.", "mountpoint")
+
+	dMemCached  = desc("node_memory_Cached_bytes", "Memory information field Cached_bytes.")
+	dMemBuffers = desc("node_memory_Buffers_bytes", "Memory information field Buffers_bytes.")
+	dSwapTotal  = desc("node_memory_SwapTotal_bytes", "Memory information field SwapTotal_bytes.")
+	dSwapFree   = desc("node_memory_SwapFree_bytes", "Memory information field SwapFree_bytes.")
+	dNetRxErrs  = desc("node_network_receive_errs_total", "Network device statistic receive_errs.", "device")
+	dNetTxErrs  = desc("node_network_transmit_errs_total", "Network device statistic transmit_errs.", "device")
+	dNetRxDrop  = desc("node_network_receive_drop_total", "Network device statistic receive_drop.", "device")
+	dNetTxDrop  = desc("node_network_transmit_drop_total", "Network device statistic transmit_drop.", "device")
+	dTCPActive  = desc("node_netstat_Tcp_ActiveOpens", "Statistic TcpActiveOpens.")
+	dTCPPassive = desc("node_netstat_Tcp_PassiveOpens", "Statistic TcpPassiveOpens.")
 )
 
 // nodeCollector emits the node endpoint's series from the latest snapshot.
@@ -32,27 +43,60 @@ func (c *nodeCollector) Collect(ch chan<- prometheus.Metric) {
 	if s == nil || s.Host == nil {
 		return
 	}
+	ch <- info(s)
 	h := s.Host
 	for _, t := range h.CPUTimes {
 		cpuModes(ch, t)
 	}
-	ch <- gauge(dMemTotal, float64(h.Memory.TotalBytes))
-	ch <- gauge(dMemFree, float64(h.Memory.FreeBytes))
-	ch <- gauge(dMemAvailable, float64(h.Memory.AvailableBytes))
+	memory(ch, h.Memory)
 	for _, d := range h.Network {
 		ch <- counter(dNetRx, float64(d.RxBytesTotal), d.Device)
 		ch <- counter(dNetTx, float64(d.TxBytesTotal), d.Device)
 		ch <- counter(dNetRxPackets, float64(d.RxPacketsTotal), d.Device)
 		ch <- counter(dNetTxPackets, float64(d.TxPacketsTotal), d.Device)
+		ch <- counter(dNetRxErrs, float64(d.RxErrorsTotal), d.Device)
+		ch <- counter(dNetTxErrs, float64(d.TxErrorsTotal), d.Device)
+		ch <- counter(dNetRxDrop, float64(d.RxDroppedTotal), d.Device)
+		ch <- counter(dNetTxDrop, float64(d.TxDroppedTotal), d.Device)
 	}
-	for _, d := range h.Disks {
-		mp := d.MountPoint
-		if mp == "" {
-			mp = d.LogDirs[0]
+	if h.TCP.Valid {
+		ch <- prometheus.MustNewConstMetric(dTCPActive, prometheus.UntypedValue, float64(h.TCP.ActiveOpens))
+		ch <- prometheus.MustNewConstMetric(dTCPPassive, prometheus.UntypedValue, float64(h.TCP.PassiveOpens))
+	}
+	filesystems(ch, h)
+}
+
+func memory(ch chan<- prometheus.Metric, m snapshot.Memory) {
+	ch <- gauge(dMemTotal, float64(m.TotalBytes))
+	ch <- gauge(dMemFree, float64(m.FreeBytes))
+	ch <- gauge(dMemAvailable, float64(m.AvailableBytes))
+	ch <- gauge(dMemCached, float64(m.CachedBytes))
+	ch <- gauge(dMemBuffers, float64(m.BuffersBytes))
+	ch <- gauge(dSwapTotal, float64(m.SwapTotalBytes))
+	ch <- gauge(dSwapFree, float64(m.SwapFreeBytes))
+}
+
+// filesystems are the log dirs' filesystems, the root (MSK's RootDiskUsed)
+// and the application logs' (KafkaAppLogsDiskUsed), each mount point once.
+func filesystems(ch chan<- prometheus.Metric, h *snapshot.Host) {
+	seen := map[string]bool{}
+	fs := func(d snapshot.Disk) {
+		mp := d.Label()
+		if seen[mp] {
+			return
 		}
+		seen[mp] = true
 		ch <- gauge(dFSSize, float64(d.TotalBytes), mp)
 		ch <- gauge(dFSAvail, float64(d.AvailBytes), mp)
 		ch <- gauge(dFSFree, float64(d.TotalBytes-d.UsedBytes), mp)
+	}
+	for _, d := range h.Disks {
+		fs(d)
+	}
+	for _, d := range []*snapshot.Disk{h.RootDisk, h.AppLogDisk} {
+		if d != nil {
+			fs(*d)
+		}
 	}
 }
 

@@ -11,15 +11,45 @@ import (
 )
 
 // defaultBrokerSeries are the broker series (beyond the per-topic ones,
-// which are summed) exported at DEFAULT: MSK's DEFAULT-level broker metrics.
-var defaultBrokerSeries = map[string]bool{
-	"kafka_server_replicamanager_partitioncount":              true,
-	"kafka_server_replicamanager_underreplicatedpartitions":   true,
-	"kafka_controller_kafkacontroller_activecontrollercount":  true,
-	"kafka_controller_kafkacontroller_offlinepartitionscount": true,
-	"kafka_controller_kafkacontroller_globaltopiccount":       true,
-	"kafka_controller_kafkacontroller_globalpartitioncount":   true,
-	"kafka_server_socketservermetrics_connection_count":       true,
+// which are summed) exported at DEFAULT, the Prometheus side of MSK's
+// DEFAULT-level broker metrics, with the series of each to keep (nil: all).
+var defaultBrokerSeries = map[string]func(*dto.Metric) bool{
+	"kafka_server_replicamanager_partitioncount":              nil, // PartitionCount
+	"kafka_server_replicamanager_leadercount":                 nil, // LeaderCount
+	"kafka_server_replicamanager_underreplicatedpartitions":   nil, // UnderReplicatedPartitions
+	"kafka_server_replicamanager_underminisrpartitioncount":   nil, // UnderMinIsrPartitionCount
+	"kafka_controller_kafkacontroller_activecontrollercount":  nil, // ActiveControllerCount
+	"kafka_controller_kafkacontroller_offlinepartitionscount": nil, // OfflinePartitionsCount
+	"kafka_controller_kafkacontroller_globaltopiccount":       nil, // GlobalTopicCount
+	"kafka_controller_kafkacontroller_globalpartitioncount":   nil, // GlobalPartitionCount
+	"kafka_server_socketservermetrics_connection_count":       nil, // ConnectionCount
+	"weir_broker_client_connection_count":                     nil, // ClientConnectionCount
+	// ProduceTotalTimeMsMean, and FetchConsumerTotalTimeMsMean, which
+	// Weir's CloudWatch exporter sends from DEFAULT too.
+	"kafka_network_requestmetrics_totaltimems": requestIn("Produce", "FetchConsumer"),
+	// RequestBytesMean, and RequestTime: the phases the broker works in.
+	"kafka_network_requestmetrics_requestbytes":        nil,
+	"kafka_network_requestmetrics_requestqueuetimems":  nil,
+	"kafka_network_requestmetrics_localtimems":         nil,
+	"kafka_network_requestmetrics_responsequeuetimems": nil,
+	"kafka_network_requestmetrics_responsesendtimems":  nil,
+	// HeapMemoryAfterGC: the broker's live heap and its limit.
+	"go_gc_heap_live_bytes":  nil,
+	"go_gc_gomemlimit_bytes": nil,
+}
+
+// requestIn keeps the series whose request label is one of names.
+func requestIn(names ...string) func(*dto.Metric) bool {
+	return func(m *dto.Metric) bool {
+		r := labelValue(m, "request")
+		return r != nil && slices.Contains(names, *r)
+	}
+}
+
+// runtimeSeries are the broker's Go runtime and process series: left out
+// but for the ones in defaultBrokerSeries.
+func runtimeSeries(name string) bool {
+	return strings.HasPrefix(name, "go_") || strings.HasPrefix(name, "process_") || strings.HasPrefix(name, "promhttp_")
 }
 
 // reexport returns the broker's own series from the latest snapshot, under
@@ -29,10 +59,12 @@ var defaultBrokerSeries = map[string]bool{
 //   - series with a topic label as they are from PER_TOPIC_PER_BROKER, and
 //     below that summed over topics into one series without the label (the
 //     JMX exporter's all-topics series);
-//   - other series: defaultBrokerSeries at DEFAULT, all from PER_BROKER.
+//   - other series: defaultBrokerSeries at DEFAULT (cut to the series it
+//     keeps), all from PER_BROKER.
 //
 // The broker's go_* and process_* series describe the broker process, not
-// Kafka, and are left out (the agent's own are not exported either).
+// Kafka, and are left out (the agent's own are not exported either), but
+// for its live heap and memory limit (MSK's HeapMemoryAfterGC).
 func (e *Exporter) reexport() ([]*dto.MetricFamily, error) {
 	s := e.latest.Load()
 	if s == nil || s.Broker == nil {
@@ -42,7 +74,8 @@ func (e *Exporter) reexport() ([]*dto.MetricFamily, error) {
 	var out []*dto.MetricFamily
 	for _, f := range s.Broker.Families {
 		name := f.GetName()
-		if strings.HasPrefix(name, "go_") || strings.HasPrefix(name, "process_") || strings.HasPrefix(name, "promhttp_") {
+		keep, isDefault := defaultBrokerSeries[name]
+		if runtimeSeries(name) && !isDefault {
 			continue
 		}
 		switch {
@@ -56,8 +89,10 @@ func (e *Exporter) reexport() ([]*dto.MetricFamily, error) {
 			} else {
 				out = appendNonEmpty(out, sumOverTopics(f, e.opts.Topics))
 			}
-		case lvl.Includes(snapshot.LevelPerBroker) || defaultBrokerSeries[name]:
+		case lvl.Includes(snapshot.LevelPerBroker) || (isDefault && keep == nil):
 			out = append(out, f)
+		case isDefault:
+			out = appendNonEmpty(out, filterSeries(f, keep))
 		}
 	}
 	return out, nil
@@ -101,6 +136,18 @@ func (e *Exporter) filterTopics(f *dto.MetricFamily) *dto.MetricFamily {
 	}
 	out := &dto.MetricFamily{Name: f.Name, Help: f.Help, Type: f.Type, Unit: f.Unit}
 	out.Metric = keep
+	return out
+}
+
+// filterSeries returns f with only the series keep keeps (a copy: the
+// snapshot's family is shared).
+func filterSeries(f *dto.MetricFamily, keep func(*dto.Metric) bool) *dto.MetricFamily {
+	out := &dto.MetricFamily{Name: f.Name, Help: f.Help, Type: f.Type, Unit: f.Unit}
+	for _, m := range f.GetMetric() {
+		if keep(m) {
+			out.Metric = append(out.Metric, m)
+		}
+	}
 	return out
 }
 

@@ -32,6 +32,19 @@ const (
 	globalPartitions = "kafka_controller_kafkacontroller_globalpartitioncount"
 	// The broker process's CPU: Go's and the JMX exporter's standard name.
 	processCPU = "process_cpu_seconds_total"
+
+	clientConns         = "weir_broker_client_connection_count"
+	replicationBytesIn  = "kafka_server_brokertopicmetrics_replicationbytesin_total"
+	replicationBytesOut = "kafka_server_brokertopicmetrics_replicationbytesout_total"
+	produceConversions  = "kafka_server_brokertopicmetrics_producemessageconversions_total"
+	fetchConversions    = "kafka_server_brokertopicmetrics_fetchmessageconversions_total"
+	handlers            = "weir_broker_request_handlers"
+	networkBusy         = "weir_broker_network_busy_seconds_total"
+	handlerIdleGauge    = "kafka_server_kafkarequesthandlerpool_requesthandleravgidlepercent"
+	networkIdleGauge    = "kafka_network_socketserver_networkprocessoravgidlepercent"
+	quotaQueueSize      = "kafka_server_quota_queue_size"
+	heapLive            = "go_gc_heap_live_bytes"
+	heapLimit           = "go_gc_gomemlimit_bytes"
 )
 
 // Rates remembers the previous scrape's counters. The zero value is ready.
@@ -77,9 +90,29 @@ func (c *converter) broker(fams map[string]*dto.MetricFamily) *snapshot.Broker {
 	c.eachRate(fams[requests], func(m *dto.Metric, v float64) { b.RequestsPerSec[label(m, "request")] += v })
 	c.eachRate(fams[connCreation], func(_ *dto.Metric, v float64) { b.ConnectionCreationPerSec += v })
 	c.eachRate(fams[connClose], func(_ *dto.Metric, v float64) { b.ConnectionClosePerSec += v })
-	c.eachRate(fams[processCPU], func(_ *dto.Metric, v float64) { b.ProcessCPUCores, b.ProcessCPUValid = v, true })
-	b.ProduceTotalTimeMsMean = c.summaryMean(fams[totalTimeMs], "Produce")
-	b.FetchTotalTimeMsMean = c.summaryMean(fams[totalTimeMs], "Fetch")
+	b.ProcessCPUCores, b.ProcessCPUValid = c.rateOf(fams[processCPU])
+	c.eachRate(fams[replicationBytesIn], func(_ *dto.Metric, v float64) { b.ReplicationBytesInPerSec += v })
+	c.eachRate(fams[replicationBytesOut], func(_ *dto.Metric, v float64) { b.ReplicationBytesOutPerSec += v })
+	b.ReplicationValid = fams[replicationBytesIn] != nil && fams[replicationBytesOut] != nil
+	c.conversions(b, fams, topic)
+	c.requestPhases(b, fams)
+	b.ProduceTotalTimeMsMean = b.Requests["Produce"].TotalMs
+	b.FetchTotalTimeMsMean = b.Requests[FetchConsumer].TotalMs
+	if _, ok := b.Requests[FetchConsumer]; !ok { // a broker that does not tell consumers' fetches apart
+		b.FetchTotalTimeMsMean = c.summaryMean(fams[totalTimeMs], "Fetch")
+	}
+	c.idle(b, fams)
+	b.ClientConnectionCount, b.ClientConnectionValid = gaugeSum(fams[clientConns]), fams[clientConns] != nil
+	b.HeapLiveBytes, b.HeapValid = gaugeSum(fams[heapLive]), fams[heapLive] != nil
+	if limit := gaugeSum(fams[heapLimit]); limit > 0 && limit < 1<<62 { // math.MaxInt64: no limit
+		b.HeapLimitBytes = limit
+	}
+	if f := fams[quotaQueueSize]; f != nil {
+		b.ThrottleQueueSize = map[string]float64{}
+		for _, m := range f.GetMetric() {
+			b.ThrottleQueueSize[label(m, "resource")] += m.GetGauge().GetValue() + m.GetUntyped().GetValue()
+		}
+	}
 
 	b.ConnectionCount = gaugeSum(fams[connCount])
 	b.PartitionCount = gaugeSum(fams[partitionCount])
@@ -113,14 +146,32 @@ func (c *converter) eachRate(f *dto.MetricFamily, fn func(*dto.Metric, float64))
 	}
 }
 
+// rateOf is the per-second increase of a counter family, summed over its
+// series; false on a first scrape or for a family not exposed.
+func (c *converter) rateOf(f *dto.MetricFamily) (float64, bool) {
+	var sum float64
+	c.eachRate(f, func(_ *dto.Metric, v float64) { sum += v })
+	return sum, f != nil && c.prev != nil
+}
+
 // rate is the per-second increase of the counter at key, handling resets.
 func (c *converter) rate(key string, v float64) float64 {
 	c.next[key] = v
-	prev, ok := c.prev[key]
+	prev, ok := c.previous(key)
 	if !ok {
 		return 0
 	}
 	return Increase(prev, v) / c.dt
+}
+
+// previous is a counter's value at the previous scrape. A series the
+// previous scrape did not have was created since, from zero (a new topic,
+// the first request of an API); none on the first scrape.
+func (c *converter) previous(key string) (float64, bool) {
+	if c.prev == nil {
+		return 0, false
+	}
+	return c.prev[key], true
 }
 
 // Increase is how much a counter grew from prev to cur. A counter below its
@@ -142,8 +193,8 @@ func (c *converter) summaryMean(f *dto.MetricFamily, req string) float64 {
 		key := seriesKey(f.GetName(), m)
 		sum, count := m.GetSummary().GetSampleSum(), float64(m.GetSummary().GetSampleCount())
 		c.next[key+"_sum"], c.next[key+"_count"] = sum, count
-		ps, okS := c.prev[key+"_sum"]
-		pc, okC := c.prev[key+"_count"]
+		ps, okS := c.previous(key + "_sum")
+		pc, okC := c.previous(key + "_count")
 		if !okS || !okC {
 			return 0
 		}

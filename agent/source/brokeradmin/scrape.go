@@ -5,7 +5,9 @@
 //
 // A counter that went down since the previous scrape was reset (the broker
 // restarted); its increase is then its new value, as Prometheus's rate()
-// counts it. A series seen for the first time has no rate yet (0).
+// counts it. The first scrape has no rates; a series that appears after it
+// was created since and counts up from zero (a new topic's bytes in, an
+// API's first request).
 package brokeradmin
 
 import (

@@ -114,7 +114,8 @@ func readMeminfo(path string) (snapshot.Memory, error) {
 	if !ok { // kernels before 3.14
 		avail = kb["MemFree"] + kb["Buffers"] + kb["Cached"]
 	}
-	m := snapshot.Memory{TotalBytes: kb["MemTotal"], FreeBytes: kb["MemFree"], AvailableBytes: avail}
+	m := snapshot.Memory{TotalBytes: kb["MemTotal"], FreeBytes: kb["MemFree"], AvailableBytes: avail,
+		CachedBytes: kb["Cached"], BuffersBytes: kb["Buffers"], SwapTotalBytes: kb["SwapTotal"], SwapFreeBytes: kb["SwapFree"]}
 	if avail < m.TotalBytes {
 		m.UsedBytes = m.TotalBytes - avail
 	}
@@ -123,9 +124,14 @@ func readMeminfo(path string) (snapshot.Memory, error) {
 
 // netCounters is one interface's line of /proc/net/dev.
 type netCounters struct {
-	device                                 string
-	rxBytes, rxPackets, txBytes, txPackets uint64
+	device                                  string
+	rxBytes, rxPackets, rxErrors, rxDropped uint64
+	txBytes, txPackets, txErrors, txDropped uint64
 }
+
+// netDevColumns are the /proc/net/dev fields read, in netCounters' order:
+// receive bytes, packets, errs, drop; transmit bytes, packets, errs, drop.
+var netDevColumns = [8]int{0, 1, 2, 3, 8, 9, 10, 11}
 
 // readNetDev reads /proc/net/dev, leaving out loopback.
 func readNetDev(path string) ([]netCounters, error) {
@@ -137,20 +143,58 @@ func readNetDev(path string) ([]netCounters, error) {
 			return nil
 		}
 		f := strings.Fields(rest)
-		if len(f) < 10 {
+		if len(f) < 12 {
 			return fmt.Errorf("%s: %d fields, want 16", dev, len(f))
 		}
-		var v [4]uint64
-		for i, col := range []int{0, 1, 8, 9} {
+		var v [8]uint64
+		for i, col := range netDevColumns {
 			n, err := strconv.ParseUint(f[col], 10, 64)
 			if err != nil {
 				return fmt.Errorf("%s: %w", dev, err)
 			}
 			v[i] = n
 		}
-		out = append(out, netCounters{dev, v[0], v[1], v[2], v[3]})
+		out = append(out, netCounters{dev, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]})
 		return nil
 	})
+	return out, err
+}
+
+// readTCPOpens reads the Tcp ActiveOpens and PassiveOpens counters of
+// /proc/net/snmp: a header line of field names, then a line of values.
+func readTCPOpens(path string) (snapshot.TCPOpens, error) {
+	var names []string
+	var out snapshot.TCPOpens
+	err := eachLine(path, func(line string) error {
+		rest, ok := strings.CutPrefix(line, "Tcp:")
+		if !ok {
+			return nil
+		}
+		f := strings.Fields(rest)
+		if names == nil {
+			names = f
+			return nil
+		}
+		for i, name := range names {
+			if i >= len(f) || (name != "ActiveOpens" && name != "PassiveOpens") {
+				continue
+			}
+			n, err := strconv.ParseUint(f[i], 10, 64)
+			if err != nil {
+				return fmt.Errorf("Tcp %s: %w", name, err)
+			}
+			if name == "ActiveOpens" {
+				out.ActiveOpens = n
+			} else {
+				out.PassiveOpens = n
+			}
+			out.Valid = true
+		}
+		return nil
+	})
+	if err == nil && !out.Valid {
+		err = fmt.Errorf("read %s: no Tcp ActiveOpens or PassiveOpens", path)
+	}
 	return out, err
 }
 

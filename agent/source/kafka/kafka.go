@@ -1,8 +1,9 @@
 // Package kafka reads the cluster over the Kafka protocol with kadm:
 // metadata (brokers, topics, partitions with leader, replicas and ISR), log
 // start and end offsets, and consumer groups with their committed offsets,
-// lag and estimated time lag. It needs nothing but the Kafka protocol, so it
-// works against Apache Kafka and MSK as well as Weir.
+// lag and estimated time lag, and brokers' log dir sizes (logdirs.go). It
+// needs nothing but the Kafka protocol, so it works against Apache Kafka and
+// MSK as well as Weir.
 package kafka
 
 import (
@@ -30,6 +31,7 @@ type Options struct {
 
 // Source collects the cluster view. One goroutine uses it.
 type Source struct {
+	cl   *kgo.Client
 	adm  *kadm.Client
 	opts Options
 	hist *History
@@ -44,7 +46,7 @@ func New(cl *kgo.Client, opts Options) *Source {
 	if opts.Groups == nil {
 		opts.Groups = all
 	}
-	return &Source{adm: kadm.NewClient(cl), opts: opts, hist: NewHistory(opts.Window)}
+	return &Source{cl: cl, adm: kadm.NewClient(cl), opts: opts, hist: NewHistory(opts.Window)}
 }
 
 // Collect reads the cluster and then the groups. A cluster error returns
