@@ -328,3 +328,25 @@ func TestDescribe(t *testing.T) {
 		t.Fatalf("one dir: %+v, want total = usable = %d", d, prov)
 	}
 }
+
+// BenchmarkAdmit is the cost the check adds to every produce: one atomic
+// load per log dir, whatever the number of partitions.
+func BenchmarkAdmit(b *testing.B) {
+	fs := &fakeFS{fss: map[string]FS{}}
+	var dirs []string
+	for i := range 4 {
+		d := filepath.Join(b.TempDir(), "data")
+		dirs = append(dirs, d)
+		fs.set(d, FS{Dev: uint64(i), Total: 1 << 40, Avail: 1 << 40})
+	}
+	v := New(dirs, Options{Statfs: fs.statfs})
+	v.SetProvisioned(1 << 40)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := v.Admit(16 << 10); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
