@@ -82,10 +82,14 @@ func TestProvisionedStorage(t *testing.T) {
 		acked["after-grow"] = rec.Value
 		return nil
 	})
-	logs := b.Logs()
-	if n := strings.Count(logs, "storage full: refusing produce"); n != 1 || !strings.Contains(logs, "storage has room again") {
-		t.Errorf("the broker logged the full episode %d times (want once) and its end %v", n, strings.Contains(logs, "storage has room again"))
-	}
+	// The broker's output reaches Logs through a pipe: wait for the line.
+	await.For(t, 10*time.Second, "the broker to log the full episode once, and its end", func() error {
+		logs := b.Logs()
+		if n := strings.Count(logs, "storage full: refusing produce"); n != 1 || !strings.Contains(logs, "storage has room again") {
+			return fmt.Errorf("logged the start %d times, the end %v", n, strings.Contains(logs, "storage has room again"))
+		}
+		return nil
+	})
 	grown := values("grown", 64, 8<<10) // 512 KiB: well past the old size
 	produceSync(t, pr, grown...)
 	for _, r := range grown {
@@ -161,12 +165,15 @@ func TestProvisionedBeyondTheFilesystemWarns(t *testing.T) {
 	t.Parallel()
 	const size = 1 << 60 // 1 EiB
 	b := startBroker(t, map[string]string{provisionedKey: strconv.Itoa(size)})
-	logs := b.Logs()
-	for _, want := range []string{"is more than the filesystem can hold", "1.00 EiB", "used +", "free ="} {
-		if !strings.Contains(logs, want) {
-			t.Fatalf("the broker's log lacks %q:\n%s", want, logs)
+	await.For(t, 10*time.Second, "the overcommit warning", func() error {
+		logs := b.Logs()
+		for _, want := range []string{"is more than the filesystem can hold", "1.00 EiB", "used +", "free ="} {
+			if !strings.Contains(logs, want) {
+				return fmt.Errorf("the broker's log lacks %q", want)
+			}
 		}
-	}
+		return nil
+	})
 	ctx := testContext(t, time.Minute)
 	if d := describeDir(t, ctx, admin(t, b), b); d.TotalBytes != size {
 		t.Fatalf("DescribeLogDirs total %d, want %d", d.TotalBytes, int64(size))
@@ -215,7 +222,9 @@ func fillUntilRefused(t *testing.T, ctx context.Context, cl *kgo.Client, topic s
 }
 
 // checkRefusalMessage sends a Produce (v8+: it carries an error message)
-// straight to the full broker and checks its error code and message.
+// straight to the full broker and checks its error code and message. Its
+// batch, 512 KiB, is larger than any batch fillUntilRefused sends (one
+// round, 128 KiB, at most), so it cannot fit in the room a refusal left.
 func checkRefusalMessage(t *testing.T, ctx context.Context, cl *kgo.Client, node int32, topic, size string) {
 	t.Helper()
 	req := kmsg.NewPtrProduceRequest()
@@ -223,7 +232,7 @@ func checkRefusalMessage(t *testing.T, ctx context.Context, cl *kgo.Client, node
 	rt := kmsg.NewProduceRequestTopic()
 	rt.Topic = topic
 	rp := kmsg.NewProduceRequestTopicPartition()
-	rp.Records = recordBatch(bytes.Repeat([]byte("z"), 64<<10))
+	rp.Records = recordBatch(bytes.Repeat([]byte("z"), 512<<10))
 	rt.Partitions = append(rt.Partitions, rp)
 	req.Topics = append(req.Topics, rt)
 	resp, err := req.RequestWith(ctx, cl)
