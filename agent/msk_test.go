@@ -195,6 +195,12 @@ func (brokerState) ClusterStats() metrics.ClusterStat {
 	return metrics.ClusterStat{ActiveController: true, Topics: 1, Partitions: 2}
 }
 
+// StorageStats are the broker's own storage figures, under the names the
+// agent also exports from DescribeLogDirs: the agent's win.
+func (brokerState) StorageStats() metrics.StorageStat {
+	return metrics.StorageStat{Provisioned: 1 << 30, Used: 1 << 20, Limit: 1 << 30}
+}
+
 // fullSnapshot is broker 2's agent, beside the active controller, with
 // every section collected twice (so rates exist).
 func fullSnapshot(t *testing.T) *snapshot.Snapshot {

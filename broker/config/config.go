@@ -57,6 +57,7 @@ type Config struct {
 	ControllerQuorumVoters        string        // controller.quorum.voters, kept raw
 	ClusterID                     string        // weir.cluster.id; empty: generate at first start
 	AdminListener                 string        // weir.admin.listener host:port; "": disabled
+	StorageProvisionedBytes       int64         // weir.storage.provisioned.bytes; 0: the filesystem's size
 	NumNetworkThreads             int           // num.network.threads: accepted, ignored
 	NumIOThreads                  int           // num.io.threads: accepted, ignored
 	// SecurityProtocolMap is listener.security.protocol.map, listener name to protocol.
@@ -397,6 +398,7 @@ func (c *Config) buildLog(v values) {
 	c.UncleanLeaderElection = v.bool("unclean.leader.election.enable")
 	c.AutoLeaderRebalance = v.bool("auto.leader.rebalance.enable")
 	c.ReplicaLagTimeMax = v.ms("replica.lag.time.max.ms")
+	c.StorageProvisionedBytes = v.i64("weir.storage.provisioned.bytes")
 }
 
 func (c *Config) buildGroups(v values) {

@@ -188,6 +188,7 @@ func TestErrors(t *testing.T) {
 		{"bad port", "listeners=PLAINTEXT://:99999\n", nil, []string{`listeners: "PLAINTEXT://:99999" has a bad port`}},
 		{"at least", "message.max.bytes=-5\n", nil, []string{`config: message.max.bytes: "-5" must be at least 0`}},
 		{"segment minimum", "log.segment.bytes=13\n", nil, []string{`log.segment.bytes: "13" must be at least 14`}},
+		{"negative provisioned storage", "weir.storage.provisioned.bytes=-1\n", nil, []string{`weir.storage.provisioned.bytes: "-1" must be at least 0`}},
 		{"between", "log.cleaner.min.cleanable.ratio=1.5\n", nil, []string{`"1.5" must be at most 1`}},
 		{"one of", "log.message.timestamp.type=Now\n", nil, []string{`log.message.timestamp.type: "Now" must be one of: CreateTime, LogAppendTime`}},
 		{"list one of", "log.cleanup.policy=delete,zap\n", nil, []string{`log.cleanup.policy: "delete,zap" must be one of: compact, delete`}},
@@ -267,6 +268,22 @@ func TestBrokerKeys(t *testing.T) {
 		if _, ok := LookupBrokerKey(name); !ok {
 			t.Errorf("getter for unknown key %s", name)
 		}
+	}
+}
+
+func TestStorageProvisionedBytes(t *testing.T) {
+	if c := parse(t, "", nil); c.StorageProvisionedBytes != 0 {
+		t.Errorf("default %d, want 0 (the filesystem's size)", c.StorageProvisionedBytes)
+	}
+	c := parse(t, "weir.storage.provisioned.bytes=1073741824\n", nil)
+	if v, isDefault := c.Value("weir.storage.provisioned.bytes"); c.StorageProvisionedBytes != 1<<30 || v != "1073741824" || isDefault {
+		t.Errorf("got %d, Value %q (default %v)", c.StorageProvisionedBytes, v, isDefault)
+	}
+	if k, _ := LookupBrokerKey("weir.storage.provisioned.bytes"); k.Dynamic != PerBroker || k.Type != TypeLong {
+		t.Errorf("key %+v: want a per-broker dynamic long", k)
+	}
+	if err := ValidateBrokerConfig("weir.storage.provisioned.bytes", "-5"); err == nil {
+		t.Error("a negative size is accepted by IncrementalAlterConfigs")
 	}
 }
 

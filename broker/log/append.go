@@ -12,6 +12,11 @@ type AppendOptions struct {
 	LeaderEpoch   int32     // written into partitionLeaderEpoch of every batch
 	LogAppendTime bool      // message.timestamp.type=LogAppendTime: set attribute bit 3, maxTimestamp=now, recompute CRC
 	Now           time.Time // append time (ms precision); zero: the log's clock
+	// Admit, when set, is asked with the bytes about to be written, after
+	// the duplicate check (a retry of a batch already in the log is
+	// acknowledged without asking) and under the log's lock; an error
+	// refuses the append and is returned as is. It must not take locks.
+	Admit func(n int64) error
 }
 
 // AppendInfo describes what an Append did.
@@ -83,6 +88,11 @@ func (l *Log) appendClient(records []byte, in []BatchHeader, opts AppendOptions,
 		next = h.LastOffset() + 1
 	}
 	info.LastOffset = next - 1
+	if opts.Admit != nil {
+		if err := opts.Admit(int64(len(records))); err != nil {
+			return AppendInfo{}, false, err
+		}
+	}
 	pos := 0
 	for _, h := range hdrs {
 		b := records[pos : pos+h.TotalSize()]
@@ -196,7 +206,7 @@ func (l *Log) writeLocked(records []byte, hdrs []BatchHeader, nowMs int64) error
 		s.rollBaseMs = nowMs
 	}
 	s.size.Store(pos)
-	l.size.Add(int64(len(records)))
+	l.addSize(int64(len(records)))
 	l.leo.Store(last + 1)
 	for _, h := range hdrs {
 		if err := l.epochs.Assign(h.PartitionLeaderEpoch, h.BaseOffset); err != nil {

@@ -238,9 +238,9 @@ func (l *Log) swapInLocked(g segmentGroup, ns *segment, gen uint64) error {
 	next := make([]*segment, 0, len(segs)-len(g.segs)+1)
 	next = append(append(append(next, segs[:i]...), ns), segs[i+len(g.segs):]...)
 	l.segs.Store(&next)
-	l.size.Add(ns.size.Load())
+	l.addSize(ns.size.Load())
 	for _, old := range g.segs {
-		l.size.Add(-old.size.Load())
+		l.addSize(-old.size.Load())
 		old.release()
 	}
 	if err := os.Remove(segmentPath(l.dir, ns.base, cleanRangeExt+swapSuffix)); err != nil {

@@ -136,6 +136,7 @@ type harness struct {
 	cfg   Config
 	clock *clock
 	log   *Log
+	usage *Usage // passed to Open; nil: none
 }
 
 func newHarness(t testing.TB, cfg Config) *harness {
@@ -151,7 +152,7 @@ func newHarness(t testing.TB, cfg Config) *harness {
 
 func (h *harness) open() *Log {
 	h.t.Helper()
-	l, err := Open(h.dir, h.cfg, Options{Logger: testLogger(h.t), Now: h.clock.Now})
+	l, err := Open(h.dir, h.cfg, Options{Logger: testLogger(h.t), Now: h.clock.Now, Usage: h.usage})
 	if err != nil {
 		h.t.Fatalf("open: %v", err)
 	}

@@ -21,7 +21,8 @@
 // (including timestamp lookups), records.go (records inside a batch,
 // decompressed through the codec sub-package for lookups), retention.go, truncate.go, flush.go (fsync, checkpoint file),
 // producer.go (idempotent producer state), snapshot.go (its snapshot files),
-// cleaner*.go (compaction: see cleaner.go).
+// cleaner*.go (compaction: see cleaner.go), usage.go (the byte count shared
+// by the logs of a log dir).
 package log
 
 import (
@@ -106,6 +107,7 @@ func storageErr(err error, format string, args ...any) error {
 type Options struct {
 	Logger *slog.Logger     // nil: discard
 	Now    func() time.Time // injectable clock; nil: time.Now
+	Usage  *Usage           // counts this log's segment bytes with others' (see Usage); nil: none
 }
 
 // Log is one partition's log.
@@ -120,6 +122,8 @@ type Log struct {
 	logStart atomic.Int64
 	size     atomic.Int64
 	closed   atomic.Bool
+
+	usage *Usage // the shared byte count that follows size; written under mu
 
 	cleanMu sync.Mutex   // serialises Clean; taken before cpMu and mu
 	cleaner cleanerState // guarded by cleanMu
@@ -192,6 +196,7 @@ func (l *Log) Close() error {
 		l.mu.Unlock()
 		return nil
 	}
+	l.leaveUsageLocked() // closed: the size moves no more
 	l.mu.Unlock()
 	// Appends now fail with ErrClosed, so this flush covers everything.
 	err := l.flush()

@@ -56,6 +56,7 @@ func Open(dir string, cfg Config, opts Options) (*Log, error) {
 		l.closeFiles()
 		return nil, fmt.Errorf("open log %s: %w", dir, err)
 	}
+	l.joinUsage(opts.Usage)
 	return l, nil
 }
 
@@ -139,7 +140,7 @@ func (l *Log) recover() error {
 		}
 	}
 	for _, s := range l.segments() {
-		l.size.Add(s.size.Load())
+		l.addSize(s.size.Load())
 	}
 	// Open ends with a Flush, which fsyncs from the segment holding the
 	// recovery point: everything this recovery scanned.

@@ -79,7 +79,7 @@ func (l *Log) deleteOldestLocked(n int, why string) error {
 	l.segs.Store(&segs)
 	var errs []error
 	for _, s := range old[:n] {
-		l.size.Add(-s.size.Load())
+		l.addSize(-s.size.Load())
 		if err := s.doom(); err != nil {
 			errs = append(errs, err)
 		}

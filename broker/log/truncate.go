@@ -40,7 +40,7 @@ func (l *Log) truncateLocked(offset int64) error {
 	}
 	var errs []error
 	for _, s := range segs[keep:] {
-		l.size.Add(-s.size.Load())
+		l.addSize(-s.size.Load())
 		errs = append(errs, s.doom())
 		s.release()
 	}
@@ -74,7 +74,7 @@ func (l *Log) truncateSegmentLocked(s *segment, offset int64) (int64, error) {
 		l.mu.failed = storageErr(err, "truncate segment %020d", s.base)
 		return 0, l.mu.failed
 	}
-	l.size.Add(pos - s.size.Load())
+	l.addSize(pos - s.size.Load())
 	s.size.Store(pos)
 	if _, _, err := l.reindexLocked(s, false); err != nil {
 		return 0, err
@@ -106,7 +106,7 @@ func (l *Log) restartAtLocked(offset int64) error {
 	for _, o := range old {
 		o.release()
 	}
-	l.size.Store(0)
+	l.addSize(-l.size.Load())
 	l.noteTruncatedLocked(offset)
 	l.mu.recoveryPoint = offset
 	if l.epochs != nil {

@@ -14,6 +14,7 @@ type fakeSource struct{ stats []PartitionStat }
 
 func (f fakeSource) PartitionStats() []PartitionStat { return f.stats }
 func (f fakeSource) ClusterStats() ClusterStat       { return ClusterStat{} }
+func (f fakeSource) StorageStats() StorageStat       { return StorageStat{} }
 
 func gather(t *testing.T, reg *prometheus.Registry) map[string]*dto.MetricFamily {
 	t.Helper()

@@ -29,10 +29,19 @@ type ClusterStat struct {
 	OfflinePartitions int
 }
 
+// StorageStat is the broker's provisioned storage at scrape time (Weir's
+// own: Kafka has no provisioned size).
+type StorageStat struct {
+	Provisioned int64 // weir.storage.provisioned.bytes; 0: none set
+	Used        int64 // segment bytes of every hosted partition, all log dirs
+	Limit       int64 // the effective limit: provisioned, capped by used + filesystem free
+}
+
 // PartitionSource is what the broker exposes to the scrape-time collector.
 type PartitionSource interface {
 	PartitionStats() []PartitionStat
 	ClusterStats() ClusterStat
+	StorageStats() StorageStat
 }
 
 type stateCollector struct {
@@ -44,6 +53,7 @@ type stateCollector struct {
 	activeController, offline              *prometheus.Desc
 	globalTopics, globalPartitions         *prometheus.Desc
 	produceConversions, fetchConversions   *prometheus.Desc
+	provisioned, used, limit               *prometheus.Desc
 }
 
 func newStateCollector(src PartitionSource) *stateCollector {
@@ -69,13 +79,17 @@ func newStateCollector(src PartitionSource) *stateCollector {
 			"Produced records converted to another format, per hosted topic (BrokerTopicMetrics ProduceMessageConversionsPerSec): always 0, Weir accepts v2 batches only and stores them as received.", []string{"topic"}, nil),
 		fetchConversions: d("kafka_server_brokertopicmetrics_fetchmessageconversions_total",
 			"Fetched records converted to an older format, per hosted topic (BrokerTopicMetrics FetchMessageConversionsPerSec): always 0, Weir serves fetch v4 and later, which read v2 batches as stored.", []string{"topic"}, nil),
+		provisioned: d("weir_broker_storage_provisioned_bytes", "This broker's provisioned storage (weir.storage.provisioned.bytes); 0: none set, the filesystem is the limit.", nil, nil),
+		used:        d("weir_broker_storage_used_bytes", "Segment bytes of every partition hosted by this broker, across its log dirs.", nil, nil),
+		limit:       d("weir_broker_storage_limit_bytes", "Bytes the logs may grow to before produce is refused: the provisioned size, capped by used + the filesystem's free bytes.", nil, nil),
 	}
 }
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.size, c.lso, c.leo, c.hw, c.segments, c.partitionCount,
 		c.leaderCount, c.underReplicated, c.underMinISR, c.atMinISR, c.activeController,
-		c.offline, c.globalTopics, c.globalPartitions, c.produceConversions, c.fetchConversions} {
+		c.offline, c.globalTopics, c.globalPartitions, c.produceConversions, c.fetchConversions,
+		c.provisioned, c.used, c.limit} {
 		ch <- d
 	}
 }
@@ -123,6 +137,10 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(ch, c.offline, float64(cs.OfflinePartitions))
 	gauge(ch, c.globalTopics, float64(cs.Topics))
 	gauge(ch, c.globalPartitions, float64(cs.Partitions))
+	ss := c.src.StorageStats()
+	gauge(ch, c.provisioned, float64(ss.Provisioned))
+	gauge(ch, c.used, float64(ss.Used))
+	gauge(ch, c.limit, float64(ss.Limit))
 }
 
 func gauge(ch chan<- prometheus.Metric, d *prometheus.Desc, v float64, labels ...string) {

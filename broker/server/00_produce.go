@@ -171,6 +171,7 @@ func (b *Broker) produceTo(topicName string, rp kmsg.ProduceRequestTopicPartitio
 	if err == nil {
 		info, err = p.log.Append(rp.Records, hdrs, wlog.AppendOptions{
 			LeaderEpoch: p.leaderEpoch(), LogAppendTime: ts.LogAppendTime, Now: b.now(),
+			Admit: b.admitProduce(p),
 		})
 	}
 	if err != nil {
@@ -179,7 +180,7 @@ func (b *Broker) produceTo(topicName string, rp kmsg.ProduceRequestTopicPartitio
 		m.FailedProduce.WithLabelValues(topicName).Inc()
 		m.BytesRejected.WithLabelValues(topicName).Add(float64(len(rp.Records)))
 		m.Errors.WithLabelValues("Produce", errName(sp.ErrorCode)).Inc()
-		if sp.ErrorCode == kerr.KafkaStorageError.Code {
+		if sp.ErrorCode == kerr.KafkaStorageError.Code && !storageFull(err) {
 			b.logger.Error("append failed", "partition", topicName, "index", rp.Partition, "err", err)
 		}
 		return nil, 0

@@ -2,7 +2,6 @@ package server
 
 import (
 	"path/filepath"
-	"syscall"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -11,8 +10,12 @@ import (
 //
 // Reports every log dir with the real on-disk size of each hosted
 // partition in it (null topics: all). v4 adds the volume's total and
-// usable bytes (KIP-827), from statfs. OffsetLag is 0: there are no future
-// replicas (AlterReplicaLogDirs) yet.
+// usable bytes (KIP-827): with weir.storage.provisioned.bytes set they are
+// the broker's provisioned size and that minus the bytes used (never
+// negative), split evenly over the log dirs so sums over the dirs are the
+// broker's figures (broker/volume's Describe); without it, the log dir's
+// filesystem from statfs, as Kafka reports them. OffsetLag is 0: there are
+// no future replicas (AlterReplicaLogDirs) yet.
 
 func (b *Broker) handleDescribeLogDirs(r *kmsg.DescribeLogDirsRequest) kmsg.Response {
 	resp := r.ResponseKind().(*kmsg.DescribeLogDirsResponse)
@@ -41,12 +44,12 @@ func (b *Broker) handleDescribeLogDirs(r *kmsg.DescribeLogDirsRequest) kmsg.Resp
 		sp.Partition, sp.Size = p.index, p.log.Size()
 		byDir[dir][name] = append(byDir[dir][name], sp)
 	}
-	for _, d := range b.cfg.LogDirs {
+	for _, d := range b.volume.Describe() {
 		rd := kmsg.NewDescribeLogDirsResponseDir()
-		abs, _ := filepath.Abs(d)
+		abs, _ := filepath.Abs(d.Path)
 		rd.Dir = abs
-		rd.TotalBytes, rd.UsableBytes = volumeBytes(d)
-		for topic, parts := range byDir[filepath.Clean(d)] {
+		rd.TotalBytes, rd.UsableBytes = d.Total, d.Usable
+		for topic, parts := range byDir[d.Path] {
 			rt := kmsg.NewDescribeLogDirsResponseDirTopic()
 			rt.Topic, rt.Partitions = topic, parts
 			rd.Topics = append(rd.Topics, rt)
@@ -54,14 +57,4 @@ func (b *Broker) handleDescribeLogDirs(r *kmsg.DescribeLogDirsRequest) kmsg.Resp
 		resp.Dirs = append(resp.Dirs, rd)
 	}
 	return resp
-}
-
-// volumeBytes returns the total and available bytes of the volume holding
-// dir, or -1, -1 when statfs fails.
-func volumeBytes(dir string) (int64, int64) {
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(dir, &st); err != nil {
-		return -1, -1
-	}
-	return int64(st.Blocks) * st.Bsize, int64(st.Bavail) * st.Bsize
 }

@@ -34,7 +34,9 @@ func (b *Broker) reconcile(img *quorum.Image) {
 			b.dropTopic(t)
 		}
 	}
-	b.throttles.apply(b.brokerDynamicConfigs(img))
+	dyn := b.brokerDynamicConfigs(img)
+	b.throttles.apply(dyn)
+	b.applyProvisioned(dyn)
 }
 
 // brokerDynamicConfigs are the dynamic configs in force on this broker:

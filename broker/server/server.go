@@ -20,6 +20,7 @@ import (
 	"github.com/weirhq/weir/broker/metadata"
 	"github.com/weirhq/weir/broker/metrics"
 	"github.com/weirhq/weir/broker/quorum"
+	"github.com/weirhq/weir/broker/volume"
 )
 
 // Options are the broker's dependencies.
@@ -53,8 +54,9 @@ type Broker struct {
 		ch      chan struct{} // closed when version moves
 	}
 
-	throttles *throttles // replication quotas (throttle.go)
-	timing    timing     // KRaft intervals (controller.go)
+	throttles *throttles     // replication quotas (throttle.go)
+	volume    *volume.Volume // provisioned storage (provisioned.go)
+	timing    timing         // KRaft intervals (controller.go)
 
 	hwStart map[topicPartition]int64 // checkpointed high watermarks, read at start
 
@@ -104,6 +106,8 @@ func New(cfg *config.Config, opts Options) (*Broker, error) {
 	if err := b.cfg.PrepareLogDirs(); err != nil {
 		return nil, err
 	}
+	b.volume = volume.New(cfg.LogDirs, volume.Options{NodeID: cfg.NodeID, Logger: b.logger})
+	b.volume.SetProvisioned(cfg.StorageProvisionedBytes)
 	if err := b.listen(); err != nil {
 		return nil, err
 	}
@@ -277,8 +281,9 @@ func (b *Broker) cleanerLoop() {
 // hwCheckpointInterval is replica.high.watermark.checkpoint.interval.ms.
 const hwCheckpointInterval = 5 * time.Second
 
-// maintenanceLoop rolls, flushes and applies retention on a schedule, and
-// checkpoints high watermarks.
+// maintenanceLoop rolls, flushes and applies retention on a schedule,
+// checkpoints high watermarks and samples the log dirs' filesystems for
+// the storage limit.
 func (b *Broker) maintenanceLoop() {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
@@ -297,6 +302,7 @@ func (b *Broker) maintenanceLoop() {
 		for _, p := range b.allPartitions() {
 			p.maintain(b, now, retention)
 		}
+		b.volume.Refresh()
 		if now.Sub(lastCheckpoint) >= hwCheckpointInterval {
 			lastCheckpoint = now
 			b.writeHWCheckpoints()

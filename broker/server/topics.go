@@ -125,7 +125,10 @@ func (b *Broker) prepareStorage() error {
 
 func (b *Broker) openPartition(t *topic, i int32) (*partition, error) {
 	dir := b.partitionDir(t.name, i)
-	l, err := wlog.Open(dir, logConfig(*t.settings.Load()), wlog.Options{Logger: b.logger.With("partition", t.name+"-"+strconv.Itoa(int(i))), Now: b.now})
+	l, err := wlog.Open(dir, logConfig(*t.settings.Load()), wlog.Options{
+		Logger: b.logger.With("partition", t.name+"-"+strconv.Itoa(int(i))), Now: b.now,
+		Usage: b.volume.Usage(filepath.Dir(dir)),
+	})
 	if err != nil {
 		return nil, fmt.Errorf("opening partition %s-%d: %w", t.name, i, err)
 	}

@@ -38,6 +38,15 @@ var defaultBrokerSeries = map[string]func(*dto.Metric) bool{
 	"go_gc_gomemlimit_bytes": nil,
 }
 
+// agentOwned are series the agent computes itself under the same name as a
+// Weir broker's (the storage pair, from DescribeLogDirs, so they work
+// against Apache Kafka too): the broker's copies are not re-exported, or
+// one name would carry two families.
+var agentOwned = map[string]bool{
+	"weir_broker_storage_used_bytes":        true,
+	"weir_broker_storage_provisioned_bytes": true,
+}
+
 // requestIn keeps the series whose request label is one of names.
 func requestIn(names ...string) func(*dto.Metric) bool {
 	return func(m *dto.Metric) bool {
@@ -77,6 +86,9 @@ func (e *Exporter) reexport() ([]*dto.MetricFamily, error) {
 		keep, isDefault := defaultBrokerSeries[name]
 		if runtimeSeries(name) && !isDefault {
 			continue
+		}
+		if agentOwned[name] {
+			continue // the agent reads these through the Kafka protocol and exports them itself
 		}
 		switch {
 		case hasLabel(f, "partition"):
