@@ -251,7 +251,7 @@ func (cp *ControlPlane) Operation(arn string) (Operation, bool) {
 	if op == nil {
 		return Operation{}, false
 	}
-	return *op, true
+	return op.clone(), true
 }
 
 func shortARN(arn string) string {

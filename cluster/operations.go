@@ -150,9 +150,30 @@ func (st *opStore) interrupted(now time.Time) []string {
 	return out
 }
 
-// list returns the operations newest first.
+// list returns copies of the operations, newest first.
 func (st *opStore) list() []Operation {
-	out := slices.Clone(st.ops)
-	slices.Reverse(out)
+	out := make([]Operation, len(st.ops))
+	for i, op := range st.ops {
+		out[len(out)-1-i] = op.clone()
+	}
 	return out
+}
+
+// clone copies the operation deep enough that the copy can be read (as
+// JSON, say) outside the control plane's lock while a step of the running
+// one is updated in place.
+func (op Operation) clone() Operation {
+	op.Steps = slices.Clone(op.Steps)
+	op.BrokerIDs = slices.Clone(op.BrokerIDs)
+	op.Source.Volumes = slices.Clone(op.Source.Volumes)
+	op.Target.Volumes = slices.Clone(op.Target.Volumes)
+	if op.End != nil {
+		end := *op.End
+		op.End = &end
+	}
+	if op.Error != nil {
+		e := *op.Error
+		op.Error = &e
+	}
+	return op
 }
