@@ -18,9 +18,14 @@ build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/weir
 
 # A whole cluster on this machine: 3 brokers (RF=3, min.insync.replicas=2)
-# with an agent beside each, supervised by weir up; data in ./weir-data.
+# with an agent beside each, the collector, the autoscaler (1 GiB of
+# provisioned storage per broker, grown by autoscaler/policies/local-small.yaml)
+# and Prometheus/Alertmanager, supervised by weir up; data in ./weir-data.
+# --storage applies to a new cluster only (grow a saved one with
+# `weir cluster update-broker-storage`).
 run: build
-	$(BIN) up --dir weir-data --agents
+	$(BIN) up --dir weir-data --agents $(if $(wildcard weir-data/cluster.json),,--storage 1GiB) \
+		--autoscaler-policy autoscaler/policies/local-small.yaml
 
 # One broker from config/server.properties (data in ./weir-data-single).
 run-single: build

@@ -225,6 +225,9 @@ func ownPorts(t *testing.T, args []string) []string {
 	if slices.Contains(args, "--agents") {
 		flags = append(flags, "--collector-port", "--prometheus-port", "--alertmanager-port")
 	}
+	if slices.Contains(args, "--autoscaler-policy") {
+		flags = append(flags, "--autoscaler-port")
+	}
 	for _, f := range flags {
 		if !slices.Contains(args, f) {
 			args = append(args, f, fmt.Sprint(brokertest.FreeRange(t, 1)))
