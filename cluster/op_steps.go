@@ -4,11 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"time"
-
-	"github.com/weirhq/weir/collector/ccclient"
 )
 
 // The waits rolling work is made of. Each polls a condition until it
@@ -17,8 +14,7 @@ import (
 // pollEvery is how often a wait looks again.
 const pollEvery = 200 * time.Millisecond
 
-// pollUntil polls cond until it returns nil, ctx ends or timeout passes;
-// a *permanent error from cond ends it at once with the error inside.
+// pollUntil polls cond until it returns nil, ctx ends or timeout passes.
 func pollUntil(ctx context.Context, timeout time.Duration, what string, cond func(context.Context) error) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -26,11 +22,7 @@ func pollUntil(ctx context.Context, timeout time.Duration, what string, cond fun
 	defer t.Stop()
 	for {
 		last := cond(ctx)
-		var p *permanent
-		if last == nil || errors.As(last, &p) {
-			if p != nil {
-				return p.err
-			}
+		if last == nil {
 			return nil
 		}
 		select {
@@ -98,44 +90,5 @@ func (cp *ControlPlane) collectorDo(ctx context.Context, endpoint string, q url.
 	if cp.coll == nil {
 		return errors.New("the collector does not run (weir up --agents runs it)")
 	}
-	q.Set("dryrun", "false")
-	err := pollUntil(ctx, 3*time.Minute, "the collector's "+endpoint, func(ctx context.Context) error {
-		err := cp.coll.Do(ctx, "POST", endpoint, q, nil)
-		var ae *ccclient.Error
-		if errors.As(err, &ae) && ae.Status != http.StatusServiceUnavailable {
-			return &permanent{err}
-		}
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return cp.awaitExecution(ctx)
-}
-
-// permanent stops pollUntil's retries: the answer will not change.
-type permanent struct{ err error }
-
-func (p *permanent) Error() string { return p.err.Error() }
-
-// awaitExecution waits until the collector's executor is idle and reports
-// how the last execution ended.
-func (cp *ControlPlane) awaitExecution(ctx context.Context) error {
-	var st ccclient.State
-	err := pollUntil(ctx, 30*time.Minute, "the collector's execution", func(ctx context.Context) error {
-		if err := cp.coll.Do(ctx, "GET", "state", url.Values{"substates": {"executor"}}, &st); err != nil {
-			return err
-		}
-		if !st.Executor.Idle() {
-			return fmt.Errorf("%s: %d of %d partitions moved", st.Executor.State, st.Executor.FinishedPartitions, st.Executor.TotalPartitions)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	if st.Executor.Error != "" {
-		return fmt.Errorf("the collector's execution: %s", st.Executor.Error)
-	}
-	return nil
+	return cp.coll.Execute(ctx, endpoint, q, 3*time.Minute, 30*time.Minute)
 }
