@@ -29,8 +29,6 @@ const (
 	mPartitions         = "kafka_server_replicamanager_partitioncount"
 	mLeaders            = "kafka_server_replicamanager_leadercount"
 	mCPUSeconds         = "node_cpu_seconds_total"
-	mFSSize             = "node_filesystem_size_bytes"
-	mFSAvail            = "node_filesystem_avail_bytes"
 )
 
 // Source scrapes every broker's agent on each tick and keeps a window of
@@ -153,15 +151,12 @@ func (s *Source) sample(b int32, at time.Time, fams map[string]*dto.MetricFamily
 	if d := cur.cpuTotal - prev.cpuTotal; d > 0 {
 		smp.CPUPercent = 100 * (cur.cpuBusy - prev.cpuBusy) / d
 	}
-	if f, ok := fams[mStorageProvisioned]; ok && sum(f) > 0 {
-		smp.StorageProvisioned = int64(sum(f))
-		smp.StorageUsed = int64(sum(fams[mStorageUsed]))
-	} else if size := first(fams[mFSSize]); size > 0 {
-		// An agent without the storage pair (or a broker answering
-		// DescribeLogDirs without sizes): the log dir's filesystem.
-		smp.StorageProvisioned = int64(size)
-		smp.StorageUsed = int64(size - first(fams[mFSAvail]))
-	}
+	// Storage is the agent's pair, read from the broker's DescribeLogDirs
+	// (v4: Weir's provisioned size; Apache Kafka 3.3+: the log dir's
+	// filesystem). Without it storage is unknown and never grown: the
+	// node endpoint's filesystems cannot say which holds the log dirs.
+	smp.StorageProvisioned = int64(sum(fams[mStorageProvisioned]))
+	smp.StorageUsed = int64(sum(fams[mStorageUsed]))
 	return smp, true
 }
 
@@ -219,13 +214,6 @@ func sum(f *dto.MetricFamily) float64 {
 		v += value(m)
 	}
 	return v
-}
-
-func first(f *dto.MetricFamily) float64 {
-	if f == nil || len(f.GetMetric()) == 0 {
-		return 0
-	}
-	return value(f.GetMetric()[0])
 }
 
 func value(m *dto.Metric) float64 {

@@ -20,12 +20,14 @@ import (
 	"github.com/weirhq/weir/autoscaler/policy"
 	"github.com/weirhq/weir/autoscaler/provision"
 	"github.com/weirhq/weir/cluster"
+	"github.com/weirhq/weir/collector/ccclient"
 )
 
 type autoscalerFlags struct {
 	policy, controlPlane, dir, listen, state string
 	agents, nodes                            []string
 	interval                                 time.Duration
+	mskARN, mskEndpoint, collector           string
 }
 
 func newAutoscalerCmd() *cobra.Command {
@@ -49,9 +51,18 @@ last good policy stays in force (weir_autoscaler_policy_loaded is 0).
 
 The agents are found through the control plane's describe (weir up), or
 given with --agent ID=URL for brokers that are not Weir's (Apache Kafka with
-Weir's agents beside it).`,
+Weir's agents beside it).
+
+Against Amazon MSK (--msk-cluster-arn; credentials the AWS CLI's way), the
+autoscaler calls MSK's UpdateBrokerStorage and UpdateBrokerCount. MSK moves
+no partitions when the count changes: give --collector (a weir collector
+pointed at the MSK cluster) and the autoscaler runs add_broker after a
+scale-out and remove_broker before a scale-in; without it, a policy with a
+brokers section is refused.`,
 		Example: `  weir autoscaler --policy autoscaler/policies/local-small.yaml
   weir autoscaler --policy prod.yaml --control-plane 127.0.0.1:9099 --listen :9097
+  weir autoscaler --policy msk.yaml --msk-cluster-arn arn:aws:kafka:eu-west-1:123456789012:cluster/prod/uuid \
+      --collector http://collector:9090 --agent 1=http://b-1:11001/metrics --agent 2=http://b-2:11001/metrics ...
   weir autoscaler plan
   weir autoscaler plan --policy candidate.yaml
   weir autoscaler check autoscaler/policies/*.yaml`,
@@ -67,32 +78,22 @@ Weir's agents beside it).`,
 	f.StringArrayVar(&af.agents, "agent", nil, "ID=URL of broker ID's agent metrics (repeatable; default: from the control plane)")
 	f.StringArrayVar(&af.nodes, "agent-node", nil, "ID=URL of broker ID's agent node metrics, for CPU (repeatable)")
 	f.DurationVar(&af.interval, "interval", autoscaler.DefaultInterval, "how often to read the agents and decide")
+	f.StringVar(&af.mskARN, "msk-cluster-arn", "", "act on this Amazon MSK cluster instead of a weir up control plane (needs --agent)")
+	f.StringVar(&af.mskEndpoint, "msk-endpoint", "", "MSK API endpoint override (a VPC endpoint; default: the region's)")
+	f.StringVar(&af.collector, "collector", "", "with --msk-cluster-arn, the collector that moves replicas around broker-count changes")
 	cmd.MarkFlagRequired("policy")
 	cmd.AddCommand(newAutoscalerPlanCmd(), newAutoscalerCheckCmd())
 	return cmd
 }
 
 func (af autoscalerFlags) run(cmd *cobra.Command) error {
-	addr := af.controlPlane
-	if addr == "" {
-		cf := &clusterFlags{dir: af.dir}
-		c, err := cf.client()
-		if err != nil {
-			return fmt.Errorf("autoscaler: %w", err)
-		}
-		addr = c.Base
+	prov, agents, where, closeProv, err := af.provisioner()
+	if err != nil {
+		return fmt.Errorf("autoscaler: %w", err)
 	}
-	local := provision.NewLocal(addr)
-	agents := local.Agents
-	if len(af.agents) > 0 {
-		fixed, err := agentList(af.agents, af.nodes)
-		if err != nil {
-			return fmt.Errorf("autoscaler: %w", err)
-		}
-		agents = func(context.Context) ([]provision.Agent, error) { return fixed, nil }
-	}
+	defer closeProv()
 	logger := log.New(cmd.ErrOrStderr(), "autoscaler: ", log.LstdFlags)
-	a, err := autoscaler.New(autoscaler.Config{PolicyPath: af.policy, Provisioner: local, Agents: agents,
+	a, err := autoscaler.New(autoscaler.Config{PolicyPath: af.policy, Provisioner: prov, Agents: agents,
 		Interval: af.interval, StatePath: af.state, Logger: logger})
 	if err != nil {
 		return fmt.Errorf("autoscaler: %w", err)
@@ -111,9 +112,60 @@ func (af autoscalerFlags) run(cmd *cobra.Command) error {
 		srv.Close()
 		<-done
 	}()
-	fmt.Fprintf(cmd.OutOrStdout(), "autoscaler: policy %s, control plane %s (%s), plan on http://%s/v1/plan, metrics on http://%s/metrics\n",
-		af.policy, addr, local.Name(), ln.Addr(), ln.Addr())
+	fmt.Fprintf(cmd.OutOrStdout(), "autoscaler: policy %s, %s (%s), plan on http://%s/v1/plan, metrics on http://%s/metrics\n",
+		af.policy, where, prov.Name(), ln.Addr(), ln.Addr())
 	return a.Run(cmd.Context())
+}
+
+// provisioner is the local control plane (its describe names the agents)
+// or MSK (the agents from --agent, the collector around count changes).
+func (af autoscalerFlags) provisioner() (provision.Provisioner, func(context.Context) ([]provision.Agent, error), string, func(), error) {
+	var fixed []provision.Agent
+	if len(af.agents) > 0 {
+		var err error
+		if fixed, err = agentList(af.agents, af.nodes); err != nil {
+			return nil, nil, "", nil, err
+		}
+	}
+	static := func(context.Context) ([]provision.Agent, error) { return fixed, nil }
+	if af.mskARN == "" {
+		addr := af.controlPlane
+		if addr == "" {
+			c, err := (&clusterFlags{dir: af.dir}).client()
+			if err != nil {
+				return nil, nil, "", nil, err
+			}
+			addr = c.Base
+		}
+		local := provision.NewLocal(addr)
+		agents := local.Agents
+		if fixed != nil {
+			agents = static
+		}
+		return local, agents, "control plane " + addr, func() {}, nil
+	}
+	if fixed == nil {
+		return nil, nil, "", nil, errors.New("--msk-cluster-arn needs --agent ID=URL for every broker (MSK's brokers are not described with agents)")
+	}
+	m, err := provision.NewMSK(provision.MSKConfig{ClusterARN: af.mskARN, Endpoint: af.mskEndpoint})
+	if err != nil {
+		return nil, nil, "", nil, err
+	}
+	p, err := policy.Load(af.policy)
+	if err != nil {
+		return nil, nil, "", nil, err
+	}
+	if p.Storage != nil && p.Storage.PerBroker {
+		return nil, nil, "", nil, fmt.Errorf("%s: storage.per_broker: MSK sets one volume size for every broker (kafkaBrokerNodeId \"All\"); remove per_broker", af.policy)
+	}
+	if af.collector == "" {
+		if p.Brokers != nil {
+			return nil, nil, "", nil, fmt.Errorf("%s has a brokers section, but MSK moves no partitions when the broker count changes: give --collector", af.policy)
+		}
+		return m, static, "MSK cluster " + af.mskARN, func() {}, nil
+	}
+	r := provision.WithRebalance(m, ccclient.New(af.collector))
+	return r, static, "MSK cluster " + af.mskARN + " with the collector at " + af.collector, r.Close, nil
 }
 
 // agentList reads --agent ID=URL and --agent-node ID=URL.

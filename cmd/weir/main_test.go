@@ -94,6 +94,15 @@ func TestErrorsAreOneClearLine(t *testing.T) {
 		{[]string{"bench", "produce", "--acks", "1", "--idempotent", "--records", "1"}, "idempotent writes need acks=all"},
 		{[]string{"consume", "t", "--group", "g", "--partition", "0"}, "weir: consume: --group and --partition do not go together"},
 		{[]string{"nope"}, `weir: unknown command "nope" for "weir"`},
+		{[]string{"autoscaler"}, `required flag(s) "policy" not set`},
+		{[]string{"autoscaler", "--policy", "../../autoscaler/policies/msk-storage.yaml", "--msk-cluster-arn", "arn:aws:kafka:eu-west-1:123456789012:cluster/p/u"},
+			"--msk-cluster-arn needs --agent ID=URL for every broker"},
+		{[]string{"autoscaler", "--policy", "../../autoscaler/policies/local-small.yaml", "--msk-cluster-arn", "arn:aws:kafka:eu-west-1:123456789012:cluster/p/u",
+			"--agent", "1=http://b-1:11001/metrics"}, "storage.per_broker: MSK sets one volume size for every broker"},
+		{[]string{"autoscaler", "--policy", "../../autoscaler/policies/brokers-cpu.yaml", "--msk-cluster-arn", "arn:aws:kafka:eu-west-1:123456789012:cluster/p/u",
+			"--agent", "1=http://b-1:11001/metrics"}, "MSK moves no partitions when the broker count changes: give --collector"},
+		{[]string{"autoscaler", "--policy", "x.yaml", "--agent", "one=http://x"}, `--agent "one=http://x": want BROKER_ID=URL`},
+		{[]string{"autoscaler", "check", "../../autoscaler/policies/full.yaml", "../../README.md"}, "1 of 2 files refused"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
