@@ -51,6 +51,9 @@ func (l Layout) AgentPID(id int) string    { return filepath.Join(l.BrokerDir(id
 // CollectorDir holds the collector's config, log and state.
 func (l Layout) CollectorDir() string { return filepath.Join(l.Dir, "collector") }
 
+// TargetsDir holds Prometheus's file_sd target files under weir up.
+func (l Layout) TargetsDir() string { return filepath.Join(l.MonitoringDir(), "targets") }
+
 func (l Layout) AutoscalerDir() string   { return filepath.Join(l.Dir, "autoscaler") }
 func (l Layout) AutoscalerState() string { return filepath.Join(l.AutoscalerDir(), "state.json") }
 func (l Layout) AutoscalerLog() string   { return filepath.Join(l.AutoscalerDir(), "autoscaler.log") }

@@ -39,6 +39,11 @@ type PrometheusOptions struct {
 	RuleFiles          []string // paths
 	Alertmanagers      []string // host:port
 	Targets            []ScrapeTarget
+	// TargetsDir, when set, puts each job's targets in a file of their
+	// own, TargetsDir/<job>.json (Prometheus's file_sd, re-read when it
+	// changes), instead of static configs: a running weir up rewrites
+	// them when brokers come and go (WriteTargets).
+	TargetsDir string
 }
 
 type promConfig struct {
@@ -61,13 +66,19 @@ type promAlerting struct {
 type promScrape struct {
 	JobName        string        `yaml:"job_name"`
 	MetricsPath    string        `yaml:"metrics_path,omitempty"`
-	StaticConfigs  []promStatic  `yaml:"static_configs"`
+	StaticConfigs  []promStatic  `yaml:"static_configs,omitempty"`
+	FileSDConfigs  []promFileSD  `yaml:"file_sd_configs,omitempty"`
 	MetricRelabels []promRelabel `yaml:"metric_relabel_configs,omitempty"`
 }
 
+type promFileSD struct {
+	Files           []string `yaml:"files"`
+	RefreshInterval string   `yaml:"refresh_interval"`
+}
+
 type promStatic struct {
-	Targets []string          `yaml:"targets"`
-	Labels  map[string]string `yaml:"labels,omitempty"`
+	Targets []string          `yaml:"targets" json:"targets"`
+	Labels  map[string]string `yaml:"labels,omitempty" json:"labels,omitempty"`
 }
 
 type promRelabel struct {
@@ -105,6 +116,12 @@ func PrometheusConfig(o PrometheusOptions) ([]byte, error) {
 			c.ScrapeConfigs = append(c.ScrapeConfigs, s)
 		}
 		s := &c.ScrapeConfigs[i]
+		if o.TargetsDir != "" {
+			if len(s.FileSDConfigs) == 0 {
+				s.FileSDConfigs = []promFileSD{{Files: []string{targetsFile(o.TargetsDir, t.Job)}, RefreshInterval: "5s"}}
+			}
+			continue
+		}
 		s.StaticConfigs = append(s.StaticConfigs, promStatic{Targets: []string{t.Addr}, Labels: t.Labels})
 	}
 	b, err := yaml.Marshal(c)
@@ -112,6 +129,40 @@ func PrometheusConfig(o PrometheusOptions) ([]byte, error) {
 		return nil, fmt.Errorf("render prometheus.yml: %w", err)
 	}
 	return b, nil
+}
+
+// targetsFile is a job's file_sd file.
+func targetsFile(dir, job string) string { return filepath.Join(dir, job+".json") }
+
+// fileSDJobs are the jobs weir up may scrape: WriteTargets writes a file
+// for each, empty when the job has no target now.
+var fileSDJobs = []string{JobBroker, JobAgent, JobNode, JobCollector, JobAutoscaler}
+
+// WriteTargets writes each job's targets to dir/<job>.json in
+// Prometheus's file_sd format, atomically (Prometheus never reads half a
+// file).
+func WriteTargets(dir string, targets []ScrapeTarget) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	byJob := map[string][]promStatic{}
+	for _, t := range targets {
+		byJob[t.Job] = append(byJob[t.Job], promStatic{Targets: []string{t.Addr}, Labels: t.Labels})
+	}
+	for _, job := range fileSDJobs {
+		groups := byJob[job]
+		if groups == nil {
+			groups = []promStatic{}
+		}
+		b, err := json.MarshalIndent(groups, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := writeFileAtomic(targetsFile(dir, job), append(b, '\n')); err != nil {
+			return fmt.Errorf("writing Prometheus's %s targets: %w", job, err)
+		}
+	}
+	return nil
 }
 
 // AlertmanagerOptions is what AlertmanagerConfig writes.
@@ -265,8 +316,12 @@ func writeMonitoring(s Spec, l Layout, m MonitoringConfig, what monitored, logge
 		return nil, err
 	}
 	var procs []Process
+	targets := monitoringTargets(s, l, what)
+	if err := WriteTargets(l.TargetsDir(), targets); err != nil {
+		return nil, err
+	}
 	opts := PrometheusOptions{ScrapeInterval: 10 * time.Second, EvaluationInterval: 10 * time.Second,
-		RuleFiles: rules, Targets: monitoringTargets(s, l, what)}
+		RuleFiles: rules, Targets: targets, TargetsDir: l.TargetsDir()}
 	if amBin != "" {
 		am := fmt.Sprintf("%s:%d", s.Host, amPort)
 		opts.Alertmanagers = []string{am}

@@ -62,3 +62,47 @@ func TestMonitoringConfigsPassTheirCheckers(t *testing.T) {
 		}
 	}
 }
+
+// TestMonitoringFileSD: under weir up, each job's targets are a file_sd
+// file that promtool accepts, rewritten with the cluster's shape (a fifth
+// broker appears in the broker, agent and node files; jobs without a
+// target have an empty file).
+func TestMonitoringFileSD(t *testing.T) {
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Fatal("promtool not found: run make deps")
+	}
+	l := Layout{Dir: t.TempDir()}
+	s := newSpec(t, Request{Brokers: 3})
+	m := monitored{agents: true, collector: true}
+	if err := WriteTargets(l.TargetsDir(), monitoringTargets(s, l, m)); err != nil {
+		t.Fatal(err)
+	}
+	prom, err := PrometheusConfig(PrometheusOptions{ScrapeInterval: 10 * time.Second, EvaluationInterval: 10 * time.Second,
+		Targets: monitoringTargets(s, l, m), TargetsDir: l.TargetsDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(prom), "static_configs") || !strings.Contains(string(prom), "weir-agent.json") {
+		t.Errorf("prometheus.yml does not point at the target files:\n%s", prom)
+	}
+	path := filepath.Join(l.Dir, "prometheus.yml")
+	if err := os.WriteFile(path, prom, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(promtool, "check", "config", path).CombinedOutput(); err != nil {
+		t.Errorf("promtool check config: %v\n%s", err, out)
+	}
+	if err := WriteTargets(l.TargetsDir(), monitoringTargets(s.Resized(5), l, m)); err != nil {
+		t.Fatal(err)
+	}
+	for job, want := range map[string]int{JobBroker: 5, JobAgent: 5, JobNode: 5, JobCollector: 1, JobAutoscaler: 0} {
+		data, err := os.ReadFile(targetsFile(l.TargetsDir(), job))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Count(string(data), `"targets"`); got != want {
+			t.Errorf("%s: %d target groups, want %d:\n%s", job, got, want, data)
+		}
+	}
+}

@@ -75,7 +75,10 @@ func run(ctx context.Context, cfg UpConfig, l Layout, spec Spec, procs []Process
 	}
 	cp, err := NewControlPlane(ControlPlaneOptions{Layout: l, Spec: spec, Supervisor: sup, Executable: cfg.Executable,
 		Agents: hasAgents(procs), Collector: collector, Logger: cfg.Logger,
-		OnChange: func() { writeEndpointsNow(ctx, cfg, l, sup, cp) }})
+		OnChange: func() {
+			writeEndpointsNow(ctx, cfg, l, sup, cp)
+			rescrape(cfg, l, cp.Spec(), procs)
+		}})
 	if err != nil {
 		return err
 	}
@@ -110,6 +113,20 @@ func writeEndpointsNow(ctx context.Context, cfg UpConfig, l Layout, sup *Supervi
 	}
 	if err := WriteEndpoints(l, endpoints(cp.Spec(), l, st, time.Now())); err != nil {
 		cfg.Logger.Printf("%v", err)
+	}
+}
+
+// rescrape rewrites Prometheus's target files after the cluster's shape
+// changed, when weir up runs Prometheus: new brokers are scraped, removed
+// ones are not, without a restart.
+func rescrape(cfg UpConfig, l Layout, s Spec, procs []Process) {
+	if !slices.ContainsFunc(procs, func(p Process) bool { return p.Name == prometheusName }) {
+		return
+	}
+	m := monitored{agents: hasAgents(procs), collector: hasCollector(procs),
+		autoscaler: slices.ContainsFunc(procs, func(p Process) bool { return p.Name == autoscalerName })}
+	if err := WriteTargets(l.TargetsDir(), monitoringTargets(s, l, m)); err != nil {
+		cfg.Logger.Printf("monitoring: %v", err)
 	}
 }
 
