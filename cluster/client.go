@@ -75,6 +75,18 @@ func (c *Client) UpdateBrokerStorage(ctx context.Context, brokers []int, bytes i
 	return c.operation(ctx, "/v1/clusters/current/nodes/storage", body)
 }
 
+// Delete is DeleteCluster: ref is the cluster's ARN (or name, or id).
+func (c *Client) Delete(ctx context.Context, ref, currentVersion string) error {
+	q := ""
+	if currentVersion != "" {
+		q = "?currentVersion=" + url.QueryEscape(currentVersion)
+	}
+	var out struct {
+		State string `json:"state"`
+	}
+	return c.call(ctx, http.MethodDelete, "/v1/clusters/"+url.PathEscape(ref)+q, nil, &out)
+}
+
 // RebootBroker starts a REBOOT_NODE operation.
 func (c *Client) RebootBroker(ctx context.Context, ids []string) (string, error) {
 	return c.operation(ctx, "/v1/clusters/current/reboot-broker", map[string]any{"brokerIds": ids})

@@ -39,6 +39,7 @@ type ControlPlane struct {
 	now      func() time.Time
 	settle   time.Duration // how long partitions must be in sync before a rolling step goes on
 	onChange func()        // endpoints.json after the shape changed
+	shutdown func()        // stops weir up: Delete
 
 	// base is the context of the operations and the healing watch;
 	// Close cancels it and waits for them (wg).
@@ -48,11 +49,12 @@ type ControlPlane struct {
 
 	mu struct {
 		sync.Mutex
-		spec    Spec
-		exe     string // the weir binary new and restarted processes run
-		state   string
-		version int // MSK's currentVersion: changes with every completed update
-		ops     *opStore
+		spec     Spec
+		exe      string // the weir binary new and restarted processes run
+		state    string
+		version  int // MSK's currentVersion: changes with every completed update
+		ops      *opStore
+		deleting bool // Delete was called: weir up removes the cluster once stopped
 	}
 }
 
@@ -66,6 +68,8 @@ type ControlPlaneOptions struct {
 	Collector  string // the collector's address; "" when it does not run
 	Logger     *log.Logger
 	OnChange   func()
+	// Shutdown stops weir up (Delete calls it); nil: delete is refused.
+	Shutdown func()
 }
 
 // NewControlPlane loads the operations and marks those a restart cut off.
@@ -80,7 +84,8 @@ func NewControlPlane(o ControlPlaneOptions) (*ControlPlane, error) {
 		return nil, fmt.Errorf("creating the control plane's Kafka client: %w", err)
 	}
 	cp := &ControlPlane{l: o.Layout, sup: o.Supervisor, agents: o.Agents, logger: o.Logger,
-		cl: cl, adm: kadm.NewClient(cl), now: time.Now, settle: 2 * time.Second, onChange: o.OnChange}
+		cl: cl, adm: kadm.NewClient(cl), now: time.Now, settle: 2 * time.Second, onChange: o.OnChange,
+		shutdown: o.Shutdown}
 	if o.Collector != "" {
 		cp.coll = ccclient.New(o.Collector)
 	}

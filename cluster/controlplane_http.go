@@ -81,6 +81,12 @@ func (cp *ControlPlane) Handler(version string, statuses func() []Status) http.H
 				return
 			}
 			reply(w, map[string]any{"clusterOperationInfo": op}, nil)
+		case len(parts) == 3 && parts[0] == "v1" && parts[1] == "clusters" && r.Method == http.MethodDelete:
+			if err := cp.Delete(parts[2], r.URL.Query().Get("currentVersion")); err != nil {
+				replyErr(w, statusFor(err), err)
+				return
+			}
+			reply(w, map[string]any{"clusterArn": cp.ClusterARN(), "state": StateDeleting}, nil)
 		case len(parts) >= 3 && parts[0] == "v1" && parts[1] == "clusters":
 			if !cp.isThisCluster(parts[2]) {
 				replyErr(w, http.StatusNotFound, fmt.Errorf("no cluster %s here (this is %s)", parts[2], cp.ClusterARN()))

@@ -61,32 +61,44 @@ func Up(ctx context.Context, cfg UpConfig) error {
 		return err
 	}
 	defer os.Remove(l.EndpointsPath())
-	return run(ctx, cfg, l, spec, procs)
+	deleted, err := run(ctx, cfg, l, spec, procs)
+	if err != nil || !deleted {
+		return err
+	}
+	release()
+	if err := removeCluster(l); err != nil {
+		return fmt.Errorf("the cluster was deleted and every process stopped, but removing its files failed: %w", err)
+	}
+	cfg.Logger.Printf("cluster %s deleted: every process stopped, %s removed", spec.ClusterID, l.Dir)
+	return nil
 }
 
 // run supervises the processes and serves the control plane until ctx
 // ends.
-func run(ctx context.Context, cfg UpConfig, l Layout, spec Spec, procs []Process) error {
+func run(ctx context.Context, cfg UpConfig, l Layout, spec Spec, procs []Process) (deleted bool, err error) {
+	ctx, shutdown := context.WithCancel(ctx)
+	defer shutdown()
 	var cp *ControlPlane
 	sup := NewSupervisor(procs, supervisorOptions(cfg, l, func() Spec { return cp.Spec() }, func() { cp.Ready() }))
 	collector := ""
 	if hasCollector(procs) {
 		collector = spec.Collector()
 	}
-	cp, err := NewControlPlane(ControlPlaneOptions{Layout: l, Spec: spec, Supervisor: sup, Executable: cfg.Executable,
+	cp, err = NewControlPlane(ControlPlaneOptions{Layout: l, Spec: spec, Supervisor: sup, Executable: cfg.Executable,
 		Agents: hasAgents(procs), Collector: collector, Logger: cfg.Logger,
 		OnChange: func() {
 			writeEndpointsNow(ctx, cfg, l, sup, cp)
 			rescrape(cfg, l, cp.Spec(), procs)
-		}})
+		},
+		Shutdown: shutdown})
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer cp.Close()
 	cp.Watch()
 	ln, err := net.Listen("tcp", spec.Control())
 	if err != nil {
-		return fmt.Errorf("listening for the control plane on %s: %w", spec.Control(), err)
+		return false, fmt.Errorf("listening for the control plane on %s: %w", spec.Control(), err)
 	}
 	srv := &http.Server{Handler: cp.Handler(cfg.Version, func() []Status {
 		st, _ := sup.Statuses(ctx)
@@ -101,7 +113,10 @@ func run(ctx context.Context, cfg UpConfig, l Layout, spec Spec, procs []Process
 		srv.Close()
 		<-serveDone
 	}()
-	return sup.Run(ctx)
+	if err := sup.Run(ctx); err != nil {
+		return false, err
+	}
+	return cp.Deleting(), nil
 }
 
 // writeEndpointsNow rewrites endpoints.json after the control plane

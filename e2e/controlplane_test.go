@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -291,5 +292,44 @@ func copyFile(t *testing.T, from, to string) {
 	}
 	if err := os.WriteFile(to, data, 0o755); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestClusterDelete: `weir cluster delete` is refused without --yes; with
+// it the cluster goes DELETING, weir up stops its brokers, removes the
+// cluster's files (a file of the operator's is left) and exits 0.
+func TestClusterDelete(t *testing.T) {
+	t.Parallel()
+	bin := brokertest.Binary(t)
+	dir := filepath.Join(t.TempDir(), "del")
+	up := startUp(t, bin, "--brokers", "1", "--dir", dir, "--base-port", fmt.Sprint(freeRange(t, 1, 0)),
+		"--admin-base-port", fmt.Sprint(freeRange(t, 1, 0)))
+	e := up.waitEndpoints(t, dir)
+	mine := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(mine, []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "cluster", "delete", "--dir", dir).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "run again with --yes") {
+		t.Fatalf("delete without --yes: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(bin, "cluster", "delete", "--yes", "--control-plane", e.ControlPlane).CombinedOutput(); err != nil ||
+		!strings.Contains(string(out), "DELETING") {
+		t.Fatalf("delete --yes: %v\n%s", err, out)
+	}
+	select {
+	case <-up.exited:
+	case <-time.After(time.Minute):
+		t.Fatal("weir up did not exit after the delete")
+	}
+	if up.waitErr != nil {
+		t.Fatalf("weir up exited with %v after the delete", up.waitErr)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) != 1 || entries[0].Name() != "notes.txt" {
+		t.Errorf("after the delete %s holds %v (%v), want only the operator's notes.txt", dir, entries, err)
+	}
+	if !strings.Contains(up.stderr(), "deleted") {
+		t.Errorf("weir up did not say the cluster was deleted:\n%s", up.stderr())
 	}
 }

@@ -70,7 +70,7 @@ partition is back in sync. An update is refused unless the cluster is ACTIVE.`,
 	pf.StringVar(&cf.address, "control-plane", "", "the control plane's address (default: from DIR/endpoints.json)")
 	pf.StringVarP(&cf.output, "output", "o", "table", "table or json")
 	cmd.AddCommand(cf.describeCmd(), cf.listOpsCmd(), cf.describeOpCmd(), cf.countCmd(), cf.storageCmd(), cf.rebootCmd(),
-		cf.configCmd(), cf.upgradeCmd(), cf.anomaliesCmd())
+		cf.configCmd(), cf.upgradeCmd(), cf.anomaliesCmd(), cf.deleteCmd())
 	return cmd
 }
 
@@ -263,6 +263,40 @@ SIZE is bytes or a number with KiB, MiB, GiB or TiB.`,
 	}
 	cmd.Flags().BoolVar(&wait, "wait", false, "follow the operation until it ends")
 	cmd.Flags().StringVar(&brokers, "brokers", "", "only these brokers (default: all)")
+	return cmd
+}
+
+func (cf *clusterFlags) deleteCmd() *cobra.Command {
+	var yes bool
+	cmd := &cobra.Command{
+		Use: "delete --yes", Short: "Delete the cluster: stop everything and remove its data",
+		Long: `Delete the cluster (MSK's DeleteCluster): it goes DELETING, weir up stops every
+process (the brokers with a controlled shutdown, the agents, the collector,
+the autoscaler, the monitoring stack), removes every broker's data and the
+files it created in the cluster directory, and exits. There is no undo:
+--yes is required. Refused while an operation runs.`,
+		Example: "  weir cluster delete --yes --dir /tmp/weir-dev",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := cf.client()
+			if err != nil {
+				return err
+			}
+			info, err := c.Describe(cmd.Context())
+			if err != nil {
+				return fmt.Errorf("cluster delete: %w", err)
+			}
+			if !yes {
+				return fmt.Errorf("cluster delete: this stops cluster %s and removes every broker's data (%d brokers); run again with --yes", info.ClusterName, info.NumberOfBrokerNodes)
+			}
+			if err := c.Delete(cmd.Context(), info.ClusterARN, info.CurrentVersion); err != nil {
+				return fmt.Errorf("cluster delete: %w", err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "cluster %s is DELETING: weir up stops every process, removes the cluster's files and exits\n", info.ClusterARN)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&yes, "yes", false, "really delete the cluster and its data")
 	return cmd
 }
 
