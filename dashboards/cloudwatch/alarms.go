@@ -117,9 +117,15 @@ func Alarms(t Target) []Alarm {
 				UnderReplicatedPartitions, "Maximum", gt, 0, 2, ignore, b, none),
 			t.alarm(p+"under-min-isr", fmt.Sprintf("Broker %d leads partitions under min.insync.replicas.%skafkaunderminisrpartitions", b, runbook),
 				UnderMinIsrPartitionCount, "Maximum", gt, 0, 1, ignore, b, none),
-			t.alarm(p+"disk-above-85", fmt.Sprintf("The log-dir filesystem of broker %d is more than 85 %% used for 5 minutes.%skafkastorageabove85percent", b, runbook),
+			t.alarm(p+"disk-above-85", fmt.Sprintf("Broker %d's data logs use more than 85 %% of their storage (KafkaDataLogsDiskUsed: of the provisioned storage, or of the log-dir filesystem) for 5 minutes.%skafkastorageabove85percent", b, runbook),
 				KafkaDataLogsDiskUsed, "Maximum", gt, 85, 5, ignore, b, none),
-			cpu)
+			t.alarm(p+"storage-nearly-full", fmt.Sprintf("Broker %d's data logs use more than 90 %% of their storage for 5 minutes; produce is refused at 100 %%.%sweirbrokerstoragenearlyfull", b, runbook),
+				KafkaDataLogsDiskUsed, "Maximum", gt, 90, 5, ignore, b, none),
+			cpu,
+			t.alarm(p+"request-handler-idle-low", fmt.Sprintf("The request handlers of broker %d are less than 30 %% idle for 15 minutes (agent level PER_BROKER).%skafkarequesthandleridlelow", b, runbook),
+				RequestHandlerAvgIdlePercent, "Average", lt, 30, 15, ignore, b, none),
+			t.alarm(p+"network-processor-idle-low", fmt.Sprintf("The network processors of broker %d are less than 30 %% idle for 15 minutes (agent level PER_BROKER).%skafkanetworkprocessoridlelow", b, runbook),
+				NetworkProcessorAvgIdlePercent, "Average", lt, 30, 15, ignore, b, none))
 	}
 	for _, g := range t.GroupLags {
 		p := fmt.Sprintf("group-%s-%s-", g.Group, g.Topic)

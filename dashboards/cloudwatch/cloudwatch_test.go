@@ -28,7 +28,8 @@ func TestExamplesAreCurrent(t *testing.T) {
 }
 
 // fullSnapshot is the active controller's agent with every section filled:
-// topics, host (CPU valid, a disk), a group with lag and time lag.
+// topics, client connections, replication, request phases and idle shares,
+// host (CPU valid, a disk), a group with lag and time lag.
 func fullSnapshot() *snapshot.Snapshot {
 	s := &snapshot.Snapshot{Time: time.Unix(1_700_000_000, 0), ClusterName: "c", BrokerID: 1,
 		Cluster: &snapshot.Cluster{Brokers: []snapshot.BrokerMeta{{ID: 1}}},
@@ -36,7 +37,9 @@ func fullSnapshot() *snapshot.Snapshot {
 			Memory: snapshot.Memory{TotalBytes: 1000, UsedBytes: 600, FreeBytes: 300},
 			Disks:  []snapshot.Disk{{UsedPercent: 25}}},
 		Broker: &snapshot.Broker{ActiveControllerCount: 1, PartitionCount: 1, LeaderCount: 1,
-			Topics: []snapshot.TopicRates{{Topic: "orders", BytesInPerSec: 1}}},
+			Topics:                []snapshot.TopicRates{{Topic: "orders", BytesInPerSec: 1}},
+			ClientConnectionValid: true, ReplicationValid: true, RequestStatsValid: true,
+			RequestHandlerIdleValid: true, NetworkProcessorIdleValid: true},
 	}
 	s.Groups = []snapshot.Group{{Name: "readers", Members: 1, Partitions: []snapshot.GroupPartition{
 		{Topic: "orders", Partition: 0, Committed: 1, End: 2, Lag: 1, TimeLagMs: 1000}}}}

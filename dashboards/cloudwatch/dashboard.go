@@ -96,7 +96,8 @@ func (w *Widget) yRange(min, max float64) *Widget {
 }
 
 // Dashboard is the cluster's dashboard: health, throughput, resources,
-// requests, connections, topics and consumer lag.
+// requests (times by phase, idle shares), replication, connections, topics
+// and consumer lag.
 func Dashboard(t Target) *Body {
 	ws := []*Widget{
 		t.widget("Active controllers (1 is healthy)", "Sum", ActiveControllerCount).line(1, "one controller"),
@@ -108,10 +109,18 @@ func Dashboard(t Target) *Body {
 		t.widget("Bytes in and out by broker (bytes/s)", "Average", BytesInPerSec, BytesOutPerSec),
 		t.widget("Messages in by broker (/s)", "Average", MessagesInPerSec),
 		t.widget("CPU user and system by broker (%; alarm at user + system 60)", "Average", CpuUser, CpuSystem).line(60, "60 %").yRange(0, 100),
-		t.widget("Log-dir disk used by broker (%)", "Maximum", KafkaDataLogsDiskUsed).line(85, "85 %").yRange(0, 100),
+		t.widget("Storage used by broker (% of provisioned, or of the log-dir filesystem)", "Maximum", KafkaDataLogsDiskUsed).line(90, "90 %").yRange(0, 100),
 		t.widget("Memory used and free by broker", "Average", MemoryUsed, MemoryFree),
 		t.widget("Produce and fetch mean total time (ms)", "Average", ProduceTotalTimeMsMean, FetchTotalTimeMsMean),
+		t.widget("Request handler and network processor idle by broker (%; PER_BROKER; alarms under 30)", "Average",
+			RequestHandlerAvgIdlePercent, NetworkProcessorAvgIdlePercent).line(30, "30 %").yRange(0, 100),
+		t.widget("Produce time by phase (ms; PER_BROKER)", "Average", ProduceRequestQueueTimeMsMean, ProduceLocalTimeMsMean,
+			ProduceResponseQueueTimeMsMean, ProduceResponseSendTimeMsMean),
+		t.widget("Consumer fetch time by phase (ms; PER_BROKER)", "Average", FetchConsumerRequestQueueTimeMsMean, FetchConsumerLocalTimeMsMean,
+			FetchConsumerResponseQueueTimeMsMean, FetchConsumerResponseSendTimeMsMean),
+		t.widget("Replication bytes in and out by broker (bytes/s; PER_BROKER)", "Average", ReplicationBytesInPerSec, ReplicationBytesOutPerSec),
 		t.widget("Connections by broker", "Average", ConnectionCount),
+		t.widget("Client connections by broker", "Average", ClientConnectionCount),
 		t.widget("Connections opened and closed (/s; PER_BROKER)", "Average", ConnectionCreationRate, ConnectionCloseRate),
 		t.widget("Bytes in and out by topic and broker (PER_TOPIC_PER_BROKER)", "Average", TopicBytesInPerSec, TopicBytesOutPerSec),
 		t.widget("Messages in by topic and broker (PER_TOPIC_PER_BROKER)", "Average", TopicMessagesInPerSec),

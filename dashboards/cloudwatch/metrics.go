@@ -17,6 +17,9 @@ const (
 	DimTopic     = "Topic"
 	DimGroup     = "Consumer Group"
 	DimPartition = "Partition"
+	// DimClientAuth is ClientConnectionCount's extra dimension; the agent
+	// sends Unauthenticated (plaintext listeners).
+	DimClientAuth = "Client Authentication"
 )
 
 // Metric is one AWS/Kafka metric a widget or alarm reads: its name, its
@@ -33,7 +36,10 @@ var (
 	perBrokerTopic  = []string{DimCluster, DimBroker, DimTopic}
 	perGroupTopic   = []string{DimCluster, DimGroup, DimTopic}
 	perGroupPartion = []string{DimCluster, DimGroup, DimTopic, DimPartition}
+	perBrokerAuth   = []string{DimCluster, DimBroker, DimClientAuth}
 )
+
+func perBrokerLevel(name string) Metric { return Metric{name, perBroker, snapshot.LevelPerBroker} }
 
 func def(name string, dims []string) Metric { return Metric{name, dims, snapshot.LevelDefault} }
 
@@ -58,14 +64,30 @@ var (
 	ProduceTotalTimeMsMean    = def("ProduceTotalTimeMsMean", perBroker)
 	FetchTotalTimeMsMean      = def("FetchConsumerTotalTimeMsMean", perBroker)
 	ConnectionCount           = def("ConnectionCount", perBroker)
-	ConnectionCreationRate    = Metric{"ConnectionCreationRate", perBroker, snapshot.LevelPerBroker}
-	ConnectionCloseRate       = Metric{"ConnectionCloseRate", perBroker, snapshot.LevelPerBroker}
-	TopicBytesInPerSec        = Metric{"BytesInPerSec", perBrokerTopic, snapshot.LevelPerTopicPerBroker}
-	TopicBytesOutPerSec       = Metric{"BytesOutPerSec", perBrokerTopic, snapshot.LevelPerTopicPerBroker}
-	TopicMessagesInPerSec     = Metric{"MessagesInPerSec", perBrokerTopic, snapshot.LevelPerTopicPerBroker}
-	SumOffsetLag              = def("SumOffsetLag", perGroupTopic)
-	MaxOffsetLag              = def("MaxOffsetLag", perGroupTopic)
-	EstimatedMaxTimeLag       = def("EstimatedMaxTimeLag", perGroupTopic)
-	OffsetLag                 = Metric{"OffsetLag", perGroupPartion, snapshot.LevelPerTopicPerPartition}
-	EstimatedTimeLag          = Metric{"EstimatedTimeLag", perGroupPartion, snapshot.LevelPerTopicPerPartition}
+	ClientConnectionCount     = def("ClientConnectionCount", perBrokerAuth)
+	ConnectionCreationRate    = perBrokerLevel("ConnectionCreationRate")
+	ConnectionCloseRate       = perBrokerLevel("ConnectionCloseRate")
+
+	RequestHandlerAvgIdlePercent   = perBrokerLevel("RequestHandlerAvgIdlePercent")
+	NetworkProcessorAvgIdlePercent = perBrokerLevel("NetworkProcessorAvgIdlePercent")
+	ReplicationBytesInPerSec       = perBrokerLevel("ReplicationBytesInPerSec")
+	ReplicationBytesOutPerSec      = perBrokerLevel("ReplicationBytesOutPerSec")
+
+	ProduceRequestQueueTimeMsMean        = perBrokerLevel("ProduceRequestQueueTimeMsMean")
+	ProduceLocalTimeMsMean               = perBrokerLevel("ProduceLocalTimeMsMean")
+	ProduceResponseQueueTimeMsMean       = perBrokerLevel("ProduceResponseQueueTimeMsMean")
+	ProduceResponseSendTimeMsMean        = perBrokerLevel("ProduceResponseSendTimeMsMean")
+	FetchConsumerRequestQueueTimeMsMean  = perBrokerLevel("FetchConsumerRequestQueueTimeMsMean")
+	FetchConsumerLocalTimeMsMean         = perBrokerLevel("FetchConsumerLocalTimeMsMean")
+	FetchConsumerResponseQueueTimeMsMean = perBrokerLevel("FetchConsumerResponseQueueTimeMsMean")
+	FetchConsumerResponseSendTimeMsMean  = perBrokerLevel("FetchConsumerResponseSendTimeMsMean")
+
+	TopicBytesInPerSec    = Metric{"BytesInPerSec", perBrokerTopic, snapshot.LevelPerTopicPerBroker}
+	TopicBytesOutPerSec   = Metric{"BytesOutPerSec", perBrokerTopic, snapshot.LevelPerTopicPerBroker}
+	TopicMessagesInPerSec = Metric{"MessagesInPerSec", perBrokerTopic, snapshot.LevelPerTopicPerBroker}
+	SumOffsetLag          = def("SumOffsetLag", perGroupTopic)
+	MaxOffsetLag          = def("MaxOffsetLag", perGroupTopic)
+	EstimatedMaxTimeLag   = def("EstimatedMaxTimeLag", perGroupTopic)
+	OffsetLag             = Metric{"OffsetLag", perGroupPartion, snapshot.LevelPerTopicPerPartition}
+	EstimatedTimeLag      = Metric{"EstimatedTimeLag", perGroupPartion, snapshot.LevelPerTopicPerPartition}
 )

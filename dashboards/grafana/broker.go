@@ -3,7 +3,7 @@ package grafana
 // Broker is one broker (or several) in detail.
 func Broker() *Dashboard {
 	return New("weir-broker", "Weir / Broker",
-		"One broker in detail: its traffic, partitions, requests and latencies, connections and its agent.").
+		"One broker in detail: its traffic and replication, storage against provisioned, partitions, requests with their phases and latencies, idle shares, connections and its agent.").
 		Var("broker", "Broker", `label_values(up{job="weir-broker",cluster=~"$cluster"}, broker)`,
 			"The broker label the scrape config sets on the broker's and its agent's targets.").
 		Row("Traffic").
@@ -13,6 +13,20 @@ func Broker() *Dashboard {
 				Query(`cluster_broker:kafka_bytes_out:rate1m{`+onBroker+`}`, "out {{broker}}").Unit(UnitBytesPerSec),
 			TimeSeries("Messages in", "Records produced per second to the broker.").
 				Query(`cluster_broker:kafka_messages_in:rate1m{`+onBroker+`}`, "{{broker}}").Unit(UnitRecsPerSec),
+			TimeSeries("Replication bytes in and out", "Record bytes the broker's followers fetched from leaders (in) and its leaders sent to followers (out), per second (MSK's ReplicationBytesInPerSec and ReplicationBytesOutPerSec; agent level PER_BROKER).").
+				Query(`rate(kafka_server_brokertopicmetrics_replicationbytesin_total{`+onBroker+`}`+window+`)`, "in {{broker}}").
+				Query(`rate(kafka_server_brokertopicmetrics_replicationbytesout_total{`+onBroker+`}`+window+`)`, "out {{broker}}").Unit(UnitBytesPerSec),
+		).
+		Row("Storage").
+		Add(
+			TimeSeries("Storage used, provisioned and limit", "Bytes the broker's logs use and its provisioned storage, from its agent's DescribeLogDirs (the filesystem's size where none is provisioned), and the limit produce is refused at: provisioned, capped by used + the filesystem's free bytes (the broker's own gauge; agent level PER_BROKER).").
+				Query(`weir_broker_storage_used_bytes{`+onBroker+`}`, "used {{broker}}").
+				Query(`weir_broker_storage_provisioned_bytes{`+onBroker+`}`, "provisioned {{broker}}").
+				Query(`weir_broker_storage_limit_bytes{`+onBroker+`}`, "limit {{broker}}").
+				Unit(UnitBytes).Min(0),
+			TimeSeries("Storage use", "Used over provisioned storage (90 %: alert WeirBrokerStorageNearlyFull; produce is refused with KAFKA_STORAGE_ERROR at 100 %).").
+				Query(`cluster_broker:weir_broker_storage_used:percent{`+onBroker+`}`, "{{broker}}").
+				Unit(UnitPercent).Min(0).Max(100).Thresholds(Green, At(90, Red)),
 		).
 		Row("Partitions").
 		Add(
@@ -40,10 +54,21 @@ func Broker() *Dashboard {
 			TimeSeries("Fetch time quantiles", "Total time of Fetch requests (consumers and followers; long polls included) over the broker's last minute.").
 				Query(`kafka_network_requestmetrics_totaltimems{`+onBroker+`,request="Fetch",quantile=~"0.5|0.99|0.999"}`, "p{{quantile}} {{broker}}").Unit(UnitMillis),
 		).
+		Row("Request phases and idle").
+		Add(
+			phasePanel("Produce time by phase", "Mean time of a Produce request in each phase, stacked to its total: request queue (read to decoded), local (worked on), remote (waiting for the ISR with acks=all; agent level PER_BROKER), response queue and response send (MSK's Produce*TimeMsMean).",
+				onBroker, "Produce", "broker"),
+			phasePanel("Consumer fetch time by phase", "Mean time of a consumer's Fetch in each phase, stacked: remote is the long poll waiting for records (agent level PER_BROKER), local the reading (MSK's FetchConsumer*TimeMsMean).",
+				onBroker, "FetchConsumer", "broker"),
+			phasePanel("Follower fetch time by phase", "Mean time of a follower's Fetch in each phase, stacked: a growing local or response-send time slows replication (MSK's FetchFollower*TimeMsMean).",
+				onBroker, "FetchFollower", "broker"),
+			idlePanel(onBroker),
+		).
 		Row("Connections").
 		Add(
-			TimeSeries("Connections", "Open connections per listener.").
-				Query(`kafka_server_socketservermetrics_connection_count{`+onBroker+`}`, "{{listener}} {{broker}}").Unit(UnitNone),
+			TimeSeries("Connections", "Open connections per listener, and those from clients (other brokers' left out: MSK's ClientConnectionCount).").
+				Query(`kafka_server_socketservermetrics_connection_count{`+onBroker+`}`, "{{listener}} {{broker}}").
+				Query(`weir_broker_client_connection_count{`+onBroker+`}`, "clients {{listener}} {{broker}}").Unit(UnitNone),
 			TimeSeries("Connections opened and closed", "Connections created and closed per second; churn costs CPU (TLS, SASL).").
 				Query(`sum by (broker) (rate(kafka_server_socketservermetrics_connection_creation_total{`+onBroker+`}`+window+`))`, "opened {{broker}}").
 				Query(`sum by (broker) (rate(kafka_server_socketservermetrics_connection_close_total{`+onBroker+`}`+window+`))`, "closed {{broker}}").Unit(UnitPerSec),

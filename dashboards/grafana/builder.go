@@ -13,6 +13,7 @@ const (
 	UnitSeconds     = "s"
 	UnitMillis      = "ms"
 	UnitPerSec      = "reqps"
+	UnitPerMin      = "opm"
 	UnitRecsPerSec  = "cps"
 )
 
@@ -122,6 +123,34 @@ func Stat(title, description string) *PanelBuilder {
 	})
 }
 
+// StateTimeline draws each series as a band over time, coloured by its
+// value through the thresholds: when each hold was on, for instance.
+func StateTimeline(title, description string) *PanelBuilder {
+	pb := newPanel("state-timeline", title, description, 24, 6, map[string]any{
+		"showValue": "never", "mergeValues": true, "rowHeight": 0.8, "alignValue": "left",
+		"legend":  map[string]any{"displayMode": "list", "placement": "bottom", "showLegend": false},
+		"tooltip": map[string]any{"mode": "single", "sort": "none"},
+	})
+	pb.p.FieldConfig.Defaults.Color = map[string]any{"mode": "thresholds"}
+	pb.p.FieldConfig.Defaults.Custom = map[string]any{"fillOpacity": 80, "lineWidth": 0}
+	return pb
+}
+
+// Table lists the series of its instant queries one per row, by their
+// labels (the time and value columns dropped).
+func Table(title, description string) *PanelBuilder {
+	pb := newPanel("table", title, description, 12, 6, map[string]any{
+		"showHeader": true, "cellHeight": "sm",
+		"footer": map[string]any{"show": false, "reducer": []string{"sum"}, "fields": ""},
+	})
+	pb.p.FieldConfig.Defaults.Custom = map[string]any{"align": "auto", "cellOptions": map[string]any{"type": "auto"}}
+	pb.p.Transformations = []any{
+		map[string]any{"id": "merge", "options": map[string]any{}},
+		map[string]any{"id": "organize", "options": map[string]any{"excludeByName": map[string]any{"Time": true, "Value": true}}},
+	}
+	return pb
+}
+
 func newPanel(typ, title, description string, w, h int, options map[string]any) *PanelBuilder {
 	if description == "" {
 		panic(fmt.Sprintf("panel %q has no description", title))
@@ -148,6 +177,32 @@ func (pb *PanelBuilder) Query(expr, legend string) *PanelBuilder {
 	return pb
 }
 
+// Instant makes the queries instant (the latest value only) and, on a
+// table, one row per series.
+func (pb *PanelBuilder) Instant() *PanelBuilder {
+	for i := range pb.p.Targets {
+		pb.p.Targets[i].Instant, pb.p.Targets[i].Range = true, false
+		if pb.p.Type == "table" {
+			pb.p.Targets[i].Format = "table"
+		}
+	}
+	return pb
+}
+
+// Stepped draws a time series as steps: for counts and sizes that change
+// at an instant and hold (brokers, provisioned bytes, actions so far).
+func (pb *PanelBuilder) Stepped() *PanelBuilder {
+	pb.p.FieldConfig.Defaults.Custom["lineInterpolation"] = "stepAfter"
+	return pb
+}
+
+// Stacked stacks a time series' series: parts that add up to a whole
+// (the phases of a request's time).
+func (pb *PanelBuilder) Stacked() *PanelBuilder {
+	pb.p.FieldConfig.Defaults.Custom["stacking"] = map[string]any{"mode": "normal", "group": "A"}
+	return pb
+}
+
 // Unit sets the unit of every series.
 func (pb *PanelBuilder) Unit(u string) *PanelBuilder {
 	pb.p.FieldConfig.Defaults.Unit = u
@@ -169,6 +224,12 @@ func (pb *PanelBuilder) Max(v float64) *PanelBuilder {
 // Width sets the panel's width in grid columns (of 24).
 func (pb *PanelBuilder) Width(w int) *PanelBuilder {
 	pb.p.GridPos.W = w
+	return pb
+}
+
+// Height sets the panel's height in grid rows.
+func (pb *PanelBuilder) Height(h int) *PanelBuilder {
+	pb.p.GridPos.H = h
 	return pb
 }
 

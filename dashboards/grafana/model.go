@@ -94,6 +94,10 @@ type Panel struct {
 	Options     any          `json:"options,omitempty"`
 	Collapsed   *bool        `json:"collapsed,omitempty"`
 	Panels      []*Panel     `json:"panels,omitempty"`
+
+	// Transformations reshape a table's frames (drop the time and value
+	// columns of an instant query, leaving its labels).
+	Transformations []any `json:"transformations,omitempty"`
 }
 
 // GridPos places a panel on the 24-column grid.
@@ -112,6 +116,7 @@ type Target struct {
 	LegendFormat string      `json:"legendFormat,omitempty"`
 	Instant      bool        `json:"instant,omitempty"`
 	Range        bool        `json:"range"`
+	Format       string      `json:"format,omitempty"` // "table": one row per series (Table panels)
 }
 
 // FieldConfig holds a panel's unit, thresholds and limits.
