@@ -35,11 +35,12 @@ const (
 )
 
 // noSeriesHere lists, in one place, the queries (variables filled in) that
-// legitimately return no series on the live test's cluster, each with why.
+// legitimately return no series on the live tests' clusters, each with why.
 // Every other dashboard query and recording rule must return at least one
 // series. None today: the collector's execution, anomaly and per-goal series
-// exist from its start, and the agents run at PER_TOPIC_PER_PARTITION. The
-// autoscaler's panels will need entries until a test runs the autoscaler.
+// exist from its start, and the agents run at PER_TOPIC_PER_PARTITION; the
+// autoscaler's queries run on TestUpRunsMonitoring's cluster, whose policy
+// sets every target and drives storage to its maximum.
 var noSeriesHere = map[string]string{}
 
 // liveMonitoring is the shared cluster of TestDashboardsLive: three brokers,
@@ -71,7 +72,9 @@ type liveMonitoring struct {
 // in dashboards/prometheus.
 func TestDashboardsLive(t *testing.T) {
 	m := startLiveMonitoring(t)
-	t.Run("queries", func(t *testing.T) { checkDashboardQueries(t, m) })
+	t.Run("queries", func(t *testing.T) {
+		checkLiveQueries(t, m.prom, liveQueries(t, liveCluster, false), 60*time.Second)
+	})
 	t.Run("alerts", func(t *testing.T) { checkLiveAlerts(t, m) })
 }
 
@@ -185,13 +188,33 @@ func startTraffic(t *testing.T, c *brokertest.Cluster, topic string) {
 type liveQuery struct {
 	from, expr string
 	valid      bool // only has to parse (alert expressions: healthy means empty)
+	// autoscaler: it reads the autoscaler's series (or is on its
+	// dashboard), which only TestUpRunsMonitoring's cluster has.
+	autoscaler bool
+}
+
+// liveQueries are dashboardQueries for the named cluster, those of the
+// autoscaler or all the others.
+func liveQueries(t *testing.T, clusterName string, autoscaler bool) []liveQuery {
+	var out []liveQuery
+	for _, q := range dashboardQueries(t, clusterName) {
+		if q.autoscaler == autoscaler {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// readsAutoscaler says whether an expression reads the autoscaler's series.
+func readsAutoscaler(expr string) bool {
+	return strings.Contains(expr, "weir_autoscaler_") || strings.Contains(expr, `"`+cluster.JobAutoscaler+`"`)
 }
 
 // dashboardQueries returns every query of the dashboards with the variables
-// filled in, every template variable's label_values as a query, every
-// recording rule's expression and recorded series, and every alert's
-// expression.
-func dashboardQueries(t *testing.T) []liveQuery {
+// filled in (for the named cluster), every template variable's label_values as a
+// query, every recording rule's expression and recorded series, and every
+// alert's expression.
+func dashboardQueries(t *testing.T, clusterName string) []liveQuery {
 	var out []liveQuery
 	labelValues := regexp.MustCompile(`^label_values\((.*), (\w+)\)$`)
 	for _, d := range grafana.All() {
@@ -204,12 +227,14 @@ func dashboardQueries(t *testing.T) []liveQuery {
 			if mm == nil {
 				t.Fatalf("%s: variable %s: not label_values(expr, label): %s", d.UID, v.Name, q.Query)
 			}
-			out = append(out, liveQuery{from: d.UID + " variable " + v.Name,
-				expr: fillVariables(fmt.Sprintf(`count by (%s) (%s)`, mm[2], withLabel(mm[1], mm[2])))})
+			expr := fmt.Sprintf(`count by (%s) (%s)`, mm[2], withLabel(mm[1], mm[2]))
+			out = append(out, liveQuery{from: d.UID + " variable " + v.Name, expr: fillVariables(expr, clusterName),
+				autoscaler: onAutoscaler(d, expr)})
 		}
 		for _, p := range d.Panels {
 			for _, tg := range p.Targets {
-				out = append(out, liveQuery{from: d.UID + ` "` + p.Title + `" ` + tg.RefID, expr: fillVariables(tg.Expr)})
+				out = append(out, liveQuery{from: d.UID + ` "` + p.Title + `" ` + tg.RefID, expr: fillVariables(tg.Expr, clusterName),
+					autoscaler: onAutoscaler(d, tg.Expr)})
 			}
 		}
 	}
@@ -218,18 +243,25 @@ func dashboardQueries(t *testing.T) []liveQuery {
 		t.Fatal(err)
 	}
 	for _, r := range rules {
+		as := readsAutoscaler(r.Expr)
 		switch {
 		case r.Record != "":
-			out = append(out, liveQuery{from: "recording rule " + r.Record, expr: r.Expr},
-				liveQuery{from: "recorded " + r.Record, expr: r.Record})
+			out = append(out, liveQuery{from: "recording rule " + r.Record, expr: r.Expr, autoscaler: as},
+				liveQuery{from: "recorded " + r.Record, expr: r.Record, autoscaler: as})
 		case r.Alert != "":
-			out = append(out, liveQuery{from: "alert " + r.Alert, expr: r.Expr, valid: true})
+			out = append(out, liveQuery{from: "alert " + r.Alert, expr: r.Expr, valid: true, autoscaler: as})
 			for _, name := range metricNames(r.Expr) {
-				out = append(out, liveQuery{from: "alert " + r.Alert + " reads " + name, expr: "count(" + name + ")"})
+				out = append(out, liveQuery{from: "alert " + r.Alert + " reads " + name, expr: "count(" + name + ")", autoscaler: as})
 			}
 		}
 	}
 	return out
+}
+
+// onAutoscaler says whether a dashboard query needs the autoscaler: every
+// query of its dashboard, and any other that reads its series.
+func onAutoscaler(d *grafana.Dashboard, expr string) bool {
+	return d.UID == grafana.Autoscaler().UID || readsAutoscaler(expr)
 }
 
 // metricNames are the series names an expression reads: up, the kafka_,
@@ -257,26 +289,25 @@ func withLabel(sel, label string) string {
 	return sel + "{" + label + `!=""}`
 }
 
-func fillVariables(expr string) string {
+func fillVariables(expr, clusterName string) string {
 	return strings.NewReplacer(
-		"$__rate_interval", "1m", "$cluster", liveCluster, "$broker", "1",
+		"$__rate_interval", "1m", "$cluster", clusterName, "$broker", "1",
 		"$topic", liveTopic, "$consumergroup", liveGroup,
 	).Replace(expr)
 }
 
-// checkDashboardQueries runs every query until it returns series (the
-// cluster needs a few seconds of scrapes, rule evaluations, agent
-// collections and a first proposal), all within one deadline.
-func checkDashboardQueries(t *testing.T, m *liveMonitoring) {
-	queries := dashboardQueries(t)
-	deadline := time.Now().Add(60 * time.Second)
+// checkLiveQueries runs every query until it returns series (the cluster
+// needs a few seconds of scrapes, rule evaluations, agent collections and a
+// first proposal or autoscaler decision), all within one deadline.
+func checkLiveQueries(t *testing.T, prom *promServer, queries []liveQuery, within time.Duration) {
+	deadline := time.Now().Add(within)
 	pending := queries
 	var failures []string
 	for len(pending) > 0 {
 		var next []liveQuery
 		failures = failures[:0]
 		for _, q := range pending {
-			n, err := m.prom.series(q.expr)
+			n, err := prom.series(q.expr)
 			switch {
 			case err != nil && strings.Contains(err.Error(), "bad_data"):
 				t.Errorf("%s: invalid query %s: %v", q.from, q.expr, err)
@@ -291,7 +322,7 @@ func checkDashboardQueries(t *testing.T, m *liveMonitoring) {
 		pending = next
 		if len(pending) > 0 && time.Now().After(deadline) {
 			sort.Strings(failures)
-			t.Fatalf("%d of %d queries still fail after 60s:\n%s", len(pending), len(queries), strings.Join(failures, "\n"))
+			t.Fatalf("%d of %d queries still fail after %v:\n%s", len(pending), len(queries), within, strings.Join(failures, "\n"))
 		}
 		if len(pending) > 0 {
 			time.Sleep(500 * time.Millisecond) // poll interval: scrapes and evaluations run every second
