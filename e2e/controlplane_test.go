@@ -333,3 +333,70 @@ func TestClusterDelete(t *testing.T) {
 		t.Errorf("weir up did not say the cluster was deleted:\n%s", up.stderr())
 	}
 }
+
+// TestHealingThroughWeirUp: a broker that stops answering (SIGSTOP: the
+// supervisor sees a live process and does not restart it) is fenced; the
+// collector's self-healing moves its replicas to the live brokers, and
+// meanwhile the control plane shows the cluster HEALING with a
+// SELF_HEALING operation, which completes when the fix does (the cluster
+// ACTIVE again). No acknowledged record is lost.
+func TestHealingThroughWeirUp(t *testing.T) {
+	t.Parallel()
+	bin := brokertest.Binary(t)
+	dir := filepath.Join(t.TempDir(), "heal")
+	up := startUp(t, bin, "--brokers", "4", "--dir", dir, "--agents", "--no-monitoring",
+		"--base-port", fmt.Sprint(freeRange(t, 4, 0)), "--admin-base-port", fmt.Sprint(freeRange(t, 4, 0)),
+		"--agent-base-port", fmt.Sprint(freeRange(t, 8, 0)))
+	e := up.waitEndpoints(t, dir)
+	cp := cluster.NewClient(e.ControlPlane)
+	ctx := testContext(t, 5*time.Minute)
+	seeds := strings.Split(e.Bootstrap, ",")
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.RequiredAcks(kgo.AllISRAcks()), kgo.MetadataMinAge(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	adm := kadm.NewClient(cl)
+	createWithAssignment(t, cl, "heal", [][]int32{{4, 1, 2}, {1, 4, 3}, {2, 3, 4}, {3, 1, 2}})
+	load := startPacedProducer(t, cl, "heal", 4, 100, 1000)
+	waitFor(t, time.Minute, "acknowledged records", func() error {
+		if load.ackedCount() < 500 {
+			return fmt.Errorf("%d acked", load.ackedCount())
+		}
+		return nil
+	})
+
+	victim := e.Brokers[3]
+	if err := syscall.Kill(victim.PID, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Kill(victim.PID, syscall.SIGCONT) })
+	var healing cluster.Operation
+	waitFor(t, 2*time.Minute, "the cluster HEALING with a SELF_HEALING operation", func() error {
+		info, err := cp.Describe(ctx)
+		if err != nil {
+			return err
+		}
+		o, err := latestOp(ctx, cp, cluster.OpSelfHealing)
+		if err != nil {
+			return fmt.Errorf("%w (cluster %s)", err, info.State)
+		}
+		if info.State != cluster.StateHealing && o.State == cluster.OpInProgress {
+			return fmt.Errorf("a SELF_HEALING operation runs but the cluster is %s", info.State)
+		}
+		healing = o
+		return nil
+	})
+	healed := waitOp(t, cp, healing.ARN)
+	t.Logf("healed in %s: %s", healed.End.Sub(healed.Created).Round(time.Second), healed.Steps[0].Name)
+	if n := replicasOn(t, adm, 4); n != 0 {
+		t.Errorf("after healing the stopped broker still holds %d replicas", n)
+	}
+	if info, err := cp.Describe(ctx); err != nil || info.State != cluster.StateActive {
+		t.Errorf("after healing: %v %v, want ACTIVE", info.State, err)
+	}
+	load.stop(t)
+	waitEndOffsetsCoverAcks(t, adm, load, "heal", 4)
+	checkAcked(t, load, consumeAllSeeds(t, seeds, "heal"))
+}
