@@ -190,3 +190,17 @@ func TestNewTaskLeadership(t *testing.T) {
 		}
 	}
 }
+
+// TestRecoveringUntilRun: a new executor reports Recovering until Run has
+// looked for the previous run's execution (an idle phase then does not
+// mean nothing runs).
+func TestRecoveringUntilRun(t *testing.T) {
+	e := New(nil, DefaultConfig(), nil, nil)
+	if s := e.State(); !s.Recovering || s.Phase != PhaseIdle {
+		t.Errorf("new executor: recovering %t, phase %s", s.Recovering, s.Phase)
+	}
+	e.ready(nil)
+	if s := e.State(); s.Recovering {
+		t.Error("still recovering after ready")
+	}
+}

@@ -72,7 +72,10 @@
 // leadership moves made; recorded moves that were not in flight are not
 // restarted. The others are external: reported in State.External and
 // left alone. With nothing to adopt, the recorded throttles are removed.
-// Execute refuses (ErrBusy) until recovery is done.
+// Execute refuses (ErrBusy) until recovery is done, and State.Recovering
+// is true until then; an adopted execution is published as running before
+// it turns false (the anomaly detector settles a fix a restart
+// interrupted by what it sees then).
 //
 // # State file
 //

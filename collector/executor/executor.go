@@ -159,7 +159,9 @@ func (e *Executor) Stop() error {
 func (e *Executor) State() State {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.mu.state.clone()
+	s := e.mu.state.clone()
+	s.Recovering = e.mu.recovering
+	return s
 }
 
 // Wait waits for task taskID to finish and returns its outcome: nil when

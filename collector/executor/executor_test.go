@@ -508,10 +508,12 @@ func (env *testEnv) testRecovery(t *testing.T) {
 		t.Fatalf("throttle gone after the crash: %v", got)
 	}
 	second, _ := env.start(t, cfg)
-	await.True(t, 30*time.Second, "the task adopted", func() bool {
-		s := second.State()
-		return s.TaskID == "crash" || s.LastTaskID == "crash"
-	})
+	// The adopted task shows as running before Recovering turns false:
+	// no reader (the anomaly detector) sees an idle executor in between.
+	await.True(t, 30*time.Second, "recovery over", func() bool { return !second.State().Recovering })
+	if s := second.State(); s.TaskID != "crash" && s.LastTaskID != "crash" {
+		t.Fatalf("recovered, yet the adopted task is neither running nor finished: %+v", s)
+	}
 	if err := wait(t, second, "crash"); err != nil {
 		t.Fatalf("adopted execution: %v", err)
 	}
@@ -569,7 +571,7 @@ func (env *testEnv) testRecoveryNothingInFlight(t *testing.T) {
 	env.noThrottles(t, topic, "0:9", "")
 	// The state says what the restart cut off: the recorded task, and that
 	// its moves were not restarted.
-	if s := e.State(); s.Phase != executor.PhaseIdle || s.LastTaskID != "gone" || !strings.Contains(s.LastResult, "interrupted by a collector restart") {
+	if s := e.State(); s.Phase != executor.PhaseIdle || s.Recovering || s.LastTaskID != "gone" || !strings.Contains(s.LastResult, "interrupted by a collector restart") {
 		t.Errorf("state after recovery %+v", s)
 	}
 }

@@ -128,8 +128,13 @@ func (e *Executor) adopt(rec *record, moves []model.Move) *execution {
 	return x
 }
 
-// ready ends recovery; x, if any, becomes the running execution.
+// ready ends recovery; x, if any, becomes the running execution, shown
+// in State before Recovering turns false (so no reader sees an idle
+// executor in between).
 func (e *Executor) ready(x *execution) {
+	if x != nil {
+		e.publish(x)
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.mu.recovering = false

@@ -22,6 +22,10 @@ type State struct {
 	Phase   string
 	TaskID  string // the running task; "" when idle
 	Started time.Time
+	// Recovering is true from New until Run has looked for the previous
+	// run's execution (and, when it adopted one, published it as
+	// running): until then an idle Phase does not mean nothing runs.
+	Recovering bool
 
 	Partitions PartitionCounts
 	Leaders    LeaderCounts
