@@ -42,12 +42,14 @@ type Collector struct {
 // here, so a port in use fails at once and Addr is known before Run.
 func New(cfg Config, logger *slog.Logger) (*Collector, error) {
 	c := &Collector{cfg: cfg, logger: logger, reg: prometheus.NewRegistry()}
+	var history string // the anomaly detector's history file
 	c.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if cfg.DataDir != "" {
 		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 			return nil, fmt.Errorf("creating the data directory: %w", err)
 		}
 		cfg.Executor.StateFile = filepath.Join(cfg.DataDir, "execution.json")
+		history = filepath.Join(cfg.DataDir, "anomalies.json")
 	}
 	var err error
 	// kadm answers Metadata from kgo's cache for MetadataMinAge (5 s by
@@ -69,7 +71,7 @@ func New(cfg Config, logger *slog.Logger) (*Collector, error) {
 	cfg.Anomaly.DiskThreshold = cfg.Planner.CapacityThreshold[model.Disk]
 	c.anom, err = anomaly.New(anomaly.Options{Config: cfg.Anomaly, Planner: cfg.Planner, Monitor: c.mon, Executor: c.exec,
 		Admin: adm, Proposal: func() (*model.Cluster, *model.Proposal, time.Time) { return c.api.LatestProposal() },
-		Logger: logger.With("part", "anomaly"), Registerer: c.reg})
+		HistoryFile: history, Logger: logger.With("part", "anomaly"), Registerer: c.reg})
 	if err != nil {
 		c.client.Close()
 		return nil, err

@@ -25,7 +25,7 @@ type Config struct {
 	BootstrapServers []string      // bootstrap.servers
 	ClientID         string        // client.id
 	Listen           string        // webserver.http.address:webserver.http.port
-	DataDir          string        // data.dir: the executor's state file lives here
+	DataDir          string        // data.dir: the executor's state file and the anomaly history live here
 	MaxBlock         time.Duration // webserver.request.maxBlockTimeMs
 	MaxActiveTasks   int           // max.active.user.tasks
 	TaskRetention    time.Duration // completed.user.task.retention.time.ms

@@ -60,7 +60,7 @@ overrides one key.`,
 	f.StringVar(&cf.config, "config", "", "collector config, YAML with Cruise Control's keys (default: every default)")
 	f.StringArrayVar(&cf.sets, "set", nil, "one config key=value over the file (repeatable)")
 	f.StringVar(&cf.listen, "listen", "", "REST API address host:port (webserver.http.address/port; default 127.0.0.1:9090)")
-	f.StringVar(&cf.dataDir, "data-dir", "", "where the executor records a running execution, so a restart finishes it (data.dir)")
+	f.StringVar(&cf.dataDir, "data-dir", "", "where the executor records a running execution, so a restart finishes it, and the anomaly detector keeps its history (data.dir)")
 	f.StringVar(&cf.logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&cf.logFormat, "log-format", "text", "text or json")
 	return cmd

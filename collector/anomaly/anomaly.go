@@ -89,6 +89,10 @@ type Anomaly struct {
 	FixTaskID  string
 	FixEnded   time.Time
 	Attempts   int
+	// Interrupted is when a restart of the collector found this fix's
+	// execution running (zero otherwise): the executor adopts what was
+	// in flight, Note says what became of it.
+	Interrupted time.Time
 	// Resolved is when the condition was first seen gone (zero while it
 	// lasts).
 	Resolved time.Time

@@ -1,6 +1,7 @@
 package anomaly
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -24,10 +25,16 @@ import (
 //	proposal t=1s                    a proposal at t, one goal a line:
 //	RackAwareGoal FIXED 80           (status, balancedness before)
 //	----
-//	step t=5s [executing=task]       one round: the fix returned, then every anomaly
-//	----
+//	step t=5s [executing=task] [recovering]
+//	----                             one round (recovering: the executor is still
+//	                                 recovering): the fix returned, then every anomaly
 //	started t=5s | notstarted t=5s status=LOAD_MONITOR_NOT_READY
 //	----                             the outcome of the last fix, then every anomaly
+//	admin disable=BROKER_FAILURE [enable=...]
+//	----                             the admin endpoint's switches
+//	restart t=9s [key=value ...]     the collector restarted at t: the detector's
+//	----                             record through the history file's JSON into a
+//	                                 new detector (same config plus the keys)
 //
 // Run with -rewrite to regenerate the expected output.
 func TestScripts(t *testing.T) {
@@ -40,6 +47,7 @@ func TestScripts(t *testing.T) {
 }
 
 type script struct {
+	cfg     Config
 	det     *Detector
 	obs     Observation
 	lastFix *Fix
@@ -64,6 +72,10 @@ func (s *script) run(t *testing.T, d *datadriven.TestData) string {
 		return s.step(t, d)
 	case "started", "notstarted":
 		return s.outcome(t, d)
+	case "admin":
+		return s.admin(t, d)
+	case "restart":
+		return s.restart(t, d)
 	}
 	t.Fatalf("%s: unknown command %q", d.Pos, d.Cmd)
 	return ""
@@ -71,13 +83,71 @@ func (s *script) run(t *testing.T, d *datadriven.TestData) string {
 
 func (s *script) config(t *testing.T, d *datadriven.TestData) string {
 	cfg := DefaultConfig()
-	for _, a := range d.CmdArgs {
+	if err := setKeys(&cfg, d.CmdArgs); err != "" {
+		return err
+	}
+	s.cfg, s.det, s.obs, s.lastFix = cfg, NewDetector(cfg), Observation{}, nil
+	return ""
+}
+
+func setKeys(cfg *Config, args []datadriven.CmdArg) string {
+	for _, a := range args {
+		if a.Key == "t" {
+			continue
+		}
 		if ok, err := cfg.Set(a.Key, strings.Join(a.Vals, ",")); !ok || err != nil {
 			return fmt.Sprintf("error: %s: known %t, %v", a.Key, ok, err)
 		}
 	}
-	s.det, s.obs, s.lastFix = NewDetector(cfg), Observation{}, nil
 	return ""
+}
+
+// admin switches self-healing per type, as the admin endpoint does.
+func (s *script) admin(t *testing.T, d *datadriven.TestData) string {
+	for _, a := range d.CmdArgs {
+		for _, v := range a.Vals {
+			typ, err := ParseType(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.det.SetHealing(typ, a.Key == "enable")
+		}
+	}
+	return s.healing()
+}
+
+func (s *script) healing() string {
+	var on, off []string
+	for _, typ := range Types {
+		if s.det.cfg.Healing(typ) {
+			on = append(on, typ.String())
+		} else {
+			off = append(off, typ.String())
+		}
+	}
+	return fmt.Sprintf("self-healing on: %s; off: %s\n", strings.Join(on, ","), strings.Join(off, ","))
+}
+
+// restart carries the detector's record through the history file's
+// encoding into a new detector, as a restarted collector does.
+func (s *script) restart(t *testing.T, d *datadriven.TestData) string {
+	now := at(t, d)
+	rec := s.det.record()
+	b, err := encodeHistory(&rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back historyRecord
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	cfg := s.cfg
+	if err := setKeys(&cfg, d.CmdArgs); err != "" {
+		return err
+	}
+	s.cfg, s.det, s.lastFix = cfg, NewDetector(cfg), nil
+	summary := s.det.restore(&back, now)
+	return "restored " + summary + "\n" + s.healing() + s.render(now)
 }
 
 func (s *script) metadata(t *testing.T, d *datadriven.TestData) {
@@ -142,10 +212,13 @@ func (s *script) proposal(t *testing.T, d *datadriven.TestData) {
 
 func (s *script) step(t *testing.T, d *datadriven.TestData) string {
 	s.obs.Time = at(t, d)
-	s.obs.Executing, s.obs.ExecutorTask = false, ""
+	s.obs.Executing, s.obs.ExecutorTask, s.obs.ExecutorRecovering = false, "", false
 	for _, a := range d.CmdArgs {
-		if a.Key == "executing" {
+		switch a.Key {
+		case "executing":
 			s.obs.Executing, s.obs.ExecutorTask = true, a.Vals[0]
+		case "recovering":
+			s.obs.ExecutorRecovering = true
 		}
 	}
 	s.lastFix = s.det.Step(&s.obs)

@@ -25,7 +25,8 @@ import (
 //     the proposal cannot fix …), or self-healing is off for its type:
 //     IGNORED;
 //  4. while a broker failure is open (for the other types), before its
-//     healing time, while any execution runs (ours or an
+//     healing time, while the executor recovers the previous run's
+//     execution, while any execution runs (ours or an
 //     operator's), within self.healing.cooldown.ms of the end of the last
 //     self-healing execution (or of a failed attempt), or while another
 //     anomaly's fix is chosen this round: CHECK_WITH_DELAY;
@@ -39,16 +40,25 @@ import (
 // An anomaly resolved without a fix started becomes IGNORED, its note
 // saying it cleared on its own: a broker back before
 // broker.failure.self.healing.threshold.ms costs nothing.
+//
+// A restarted collector restores the detector's memory (restore, in
+// history.go); a fix that was running then is settled by resume at the
+// first round after the executor has recovered.
 type Detector struct {
-	cfg         Config
-	failedSince map[int32]time.Time
-	open        [NumTypes]*Anomaly
-	recent      [NumTypes][]*Anomaly // oldest first, at most cfg.RecentAnomalies
-	seq         int
-	pending     *Anomaly // the fix Step returned, not yet reported
-	ongoing     *Anomaly // the anomaly whose fix's execution runs
-	lastFixEnd  time.Time
-	stats       stats
+	cfg Config
+	// configHealing is each type's self-healing as the configuration set
+	// it, before any SetHealing: the history file keeps the switches that
+	// differ from it.
+	configHealing [NumTypes]bool
+	failedSince   map[int32]time.Time
+	open          [NumTypes]*Anomaly
+	recent        [NumTypes][]*Anomaly // oldest first, at most cfg.RecentAnomalies
+	seq           int
+	pending       *Anomaly // the fix Step returned, not yet reported
+	ongoing       *Anomaly // the anomaly whose fix's execution runs
+	resuming      *Anomaly // restored with its fix's execution running; settled once the executor has recovered
+	lastFixEnd    time.Time
+	stats         stats
 }
 
 // stats are the detector's counters, Cruise Control's AnomalyMetrics.
@@ -64,12 +74,17 @@ type stats struct {
 // NewDetector returns a detector with cfg (a whole Config: start from
 // DefaultConfig).
 func NewDetector(cfg Config) *Detector {
-	return &Detector{cfg: cfg, failedSince: map[int32]time.Time{}}
+	d := &Detector{cfg: cfg, failedSince: map[int32]time.Time{}}
+	for _, t := range Types {
+		d.configHealing[t] = cfg.Healing(t)
+	}
+	return d
 }
 
 // Step runs every detector on o, updates the anomalies and their
 // statuses, and returns the fix to start now, or nil.
 func (d *Detector) Step(o *Observation) *Fix {
+	d.resume(o)
 	d.trackExecution(o)
 	fresh := !o.ProposalTime.IsZero() && o.ProposalTime.After(d.lastFixEnd) && d.ongoing == nil && !hasDead(o.Model)
 	for t, f := range d.detect(o, fresh) {
@@ -123,6 +138,9 @@ func (d *Detector) trackExecution(o *Observation) {
 	a.FixEnded, d.lastFixEnd, d.ongoing = o.Time, o.Time, nil
 	if a.Status == FixStarted {
 		a.Note = fmt.Sprintf("fix executed (task %s) in %.1f s", a.FixTaskID, a.FixEnded.Sub(a.FixStarted).Seconds())
+		if !a.Interrupted.IsZero() {
+			a.Note += fmt.Sprintf(", across a collector restart at %s (the executor finished the moves in flight then; it restarted none of the others)", stamp(a.Interrupted))
+		}
 	}
 }
 
@@ -183,8 +201,8 @@ func (d *Detector) decide(o *Observation) *Fix {
 	var fix *Fix
 	for _, t := range Types {
 		a := d.open[t]
-		if a == nil || a == d.ongoing {
-			continue
+		if a == nil || a == d.ongoing || a.finding == nil {
+			continue // nil finding: restored, not judged since the restart
 		}
 		s, note := d.rule(a, o, fix != nil)
 		switch {
@@ -223,6 +241,8 @@ func (d *Detector) rule(a *Anomaly, o *Observation, chosen bool) (Status, string
 		return CheckWithDelay, "waiting for the broker failure to be healed or to clear"
 	case soon.Before(f.dueAt):
 		return CheckWithDelay, "self-healing at " + stamp(f.dueAt)
+	case o.ExecutorRecovering:
+		return CheckWithDelay, "waiting for the executor to recover the previous run's execution"
 	case o.Executing:
 		return CheckWithDelay, fmt.Sprintf("waiting for execution %s to end", o.ExecutorTask)
 	case !d.lastFixEnd.IsZero() && now.Before(d.lastFixEnd.Add(d.cfg.Cooldown)):
@@ -241,7 +261,7 @@ func (d *Detector) Started(f *Fix, note string, now time.Time) {
 		return
 	}
 	a.setStatus(FixStarted, note, now)
-	a.FixStarted, a.FixTaskID, a.FixEnded = now, f.TaskID(), time.Time{}
+	a.FixStarted, a.FixTaskID, a.FixEnded, a.Interrupted = now, f.TaskID(), time.Time{}, time.Time{}
 	a.Attempts++
 	d.ongoing = a
 	d.stats.started[a.Type]++

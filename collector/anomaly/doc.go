@@ -44,7 +44,8 @@
 //
 // Detector's comment has the rules, in order; in short: one open anomaly
 // per type, fixed in priority order, one fix at a time, none while any
-// execution runs (an operator's included), none within
+// execution runs (an operator's included) or the executor is still
+// recovering the previous run's, none within
 // self.healing.cooldown.ms of the end of the last one, none while the
 // model is not ready (LOAD_MONITOR_NOT_READY, retried every round). Fixes
 // run through the executor, so default.replication.throttle and the
@@ -60,8 +61,36 @@
 // saying why, and what was done when (fix task, start, end, attempts,
 // resolution). Manager.State is the snapshot the API renders as
 // state?substates=anomaly_detector; Manager.Recent the list, newest
-// first, for the control plane. History is kept in memory: a restarted
-// collector starts a new one.
+// first, for the control plane.
+//
+// # The history file
+//
+// With Options.HistoryFile (the collector's data.dir/anomalies.json) the
+// detector's memory outlives the process: the kept anomalies (bounded by
+// num.cached.recent.anomaly.states per type), the anomaly numbering, each
+// failed broker's first-seen time (Cruise Control keeps these in
+// failed.brokers.file.path, so thresholds run on across a restart), the
+// cooldown's start, and the admin endpoint's self-healing switches that
+// differ from the configuration (an operator who turned healing off is
+// not overridden by a restart; one who turned it back on to the
+// configured value leaves nothing behind, so the configuration rules
+// again). The format is historyRecord (history.go). It is written with
+// internal/atomicfile whenever its encoding changes (after a round, a
+// fix's start, an admin switch, a load), read at New; a file that cannot
+// be read or decoded is logged and renamed <file>.corrupt-<time>, and the
+// history starts anew. The counters (numSelfHealingStarted, the mean
+// times, the Prometheus series) count since the start.
+//
+// On load the newest open anomaly of each type stays open: the first
+// round that judges its type continues it (same condition), supersedes or
+// resolves it. A fix whose execution was running is marked interrupted
+// (Anomaly.Interrupted, a note; the status stays FIX_STARTED: Cruise
+// Control's statuses have no "failed after starting", and
+// FIX_FAILED_TO_START would say nothing moved). Once the executor has
+// recovered (no fix starts while it recovers), either it adopted the
+// task's reassignments in flight and the fix is the ongoing one again, or
+// nothing of it was in flight and the fix ended at the restart; a
+// condition that lasts is healed again after the cooldown.
 //
 // # Metrics
 //
@@ -79,6 +108,8 @@
 //	detector.go        Detector: Step, Started, NotStarted (pure)
 //	plan.go            Fix.Plan: the fix's proposal (pure, the planner)
 //	state.go           State, History
+//	history.go         the history file's format; Detector.record, restore, resume (pure)
+//	historyfile.go     reading, saving, moving aside the history file
 //	manager.go         Manager: Run, a round, heal; State, Recent, SetSelfHealing
 //	observe.go         the reads (kadm) behind an Observation
 //	metrics.go         Prometheus series
@@ -89,5 +120,8 @@
 // every fix; the loop's caches (log dirs, min ISR) and the metrics'
 // counts are its own. Manager.mu guards the Detector: Run steps it, State
 // and Recent read it (from the API's handlers). mu is never held across a
-// request to the cluster or while taking another lock.
+// request to the cluster, a file write, or while taking another lock.
+// historyFile.mu serializes saves (from Run's goroutine and the admin
+// endpoint's SetSelfHealing): lock order historyFile.mu, then
+// Manager.mu, so a snapshot taken later is written later.
 package anomaly

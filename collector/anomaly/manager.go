@@ -38,10 +38,14 @@ type Options struct {
 	Admin    *kadm.Client // metadata, log dirs, topic configs
 	// Proposal returns the API's latest default-goal proposal, the model
 	// it was computed on and when (nils before the first).
-	Proposal   func() (*model.Cluster, *model.Proposal, time.Time)
-	Logger     *slog.Logger
-	Registerer prometheus.Registerer
-	Now        func() time.Time
+	Proposal func() (*model.Cluster, *model.Proposal, time.Time)
+	// HistoryFile is where the history, the brokers' failure times and
+	// the admin endpoint's switches are kept across restarts (the
+	// collector's data.dir/anomalies.json); "": in memory only.
+	HistoryFile string
+	Logger      *slog.Logger
+	Registerer  prometheus.Registerer
+	Now         func() time.Time
 }
 
 // Manager runs the detector every anomaly.detection.interval.ms: it
@@ -51,6 +55,7 @@ type Manager struct {
 	o       Options
 	logger  *slog.Logger
 	metrics *metrics
+	file    *historyFile // nil: no history file
 
 	// Owned by Run's goroutine: the slower reads, kept between rounds.
 	logDirs   map[int32][]LogDir
@@ -78,6 +83,10 @@ func New(o Options) (*Manager, error) {
 	}
 	m := &Manager{o: o, logger: o.Logger, metrics: newMetrics(o.Registerer)}
 	m.mu.det = NewDetector(o.Config)
+	if o.HistoryFile != "" {
+		m.file = &historyFile{path: o.HistoryFile}
+		m.load()
+	}
 	return m, nil
 }
 
@@ -107,6 +116,7 @@ func (m *Manager) round(ctx context.Context) {
 	st := m.mu.det.State(o.Time)
 	m.mu.Unlock()
 	m.metrics.update(&st, m.logger)
+	m.save()
 	if fix != nil {
 		m.heal(ctx, fix)
 	}
@@ -128,6 +138,7 @@ func (m *Manager) heal(ctx context.Context, fix *Fix) {
 	st := m.mu.det.State(now)
 	m.mu.Unlock()
 	m.metrics.update(&st, m.logger)
+	m.save()
 	level := slog.LevelInfo
 	if status == FixFailedToStart {
 		level = slog.LevelWarn
@@ -179,8 +190,16 @@ func (m *Manager) Recent() []Anomaly {
 // for those in disable (Cruise Control's admin endpoint), returning each
 // type's setting before and after. The control plane turns
 // BROKER_FAILURE off around rolling restarts that may keep a broker down
-// longer than broker.failure.self.healing.threshold.ms.
+// longer than broker.failure.self.healing.threshold.ms. With a history
+// file the switches are saved before it returns, so a restart keeps them
+// (the configuration's own values are not saved: see restoreSwitches).
 func (m *Manager) SetSelfHealing(enable, disable []Type) (before, after [NumTypes]bool) {
+	before, after = m.setSelfHealing(enable, disable)
+	m.save()
+	return before, after
+}
+
+func (m *Manager) setSelfHealing(enable, disable []Type) (before, after [NumTypes]bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, t := range Types {

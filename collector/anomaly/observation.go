@@ -32,6 +32,9 @@ type Observation struct {
 	// ExecutorTask is its task id.
 	Executing    bool
 	ExecutorTask string
+	// ExecutorRecovering is true while the executor, at start, looks for
+	// the previous run's execution to adopt (no fix can start then).
+	ExecutorRecovering bool
 }
 
 // PartitionState is one partition as the metadata shows it.

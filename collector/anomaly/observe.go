@@ -36,7 +36,7 @@ func (m *Manager) observe(ctx context.Context) Observation {
 		o.Model, o.Proposal, o.ProposalTime = m.o.Proposal()
 	}
 	st := m.o.Executor.State()
-	o.Executing, o.ExecutorTask = st.Phase != executor.PhaseIdle, st.TaskID
+	o.Executing, o.ExecutorTask, o.ExecutorRecovering = st.Phase != executor.PhaseIdle, st.TaskID, st.Recovering
 	return o
 }
 

@@ -15,7 +15,8 @@ import (
 // type the recent anomalies, newest first, each with Cruise Control's
 // fields (anomalyId, detectionMs, statusUpdateMs, status, and per type
 // failedBrokersByTimeMs or fixable/unfixableViolatedGoals) and Weir's
-// (description, note, the fix's task and times, resolvedMs).
+// (description, note, the fix's task and times, resolvedMs, and
+// interruptedMs: when a collector restart found the fix running).
 type anomalyState struct {
 	SelfHealingEnabled      []string           `json:"selfHealingEnabled"`
 	SelfHealingDisabled     []string           `json:"selfHealingDisabled"`
@@ -57,6 +58,7 @@ type anomalyEntry struct {
 	FixEndedMs             int64            `json:"fixEndedMs,omitempty"`
 	Attempts               int              `json:"attempts"`
 	ResolvedMs             int64            `json:"resolvedMs,omitempty"`
+	InterruptedMs          int64            `json:"interruptedMs,omitempty"`
 }
 
 func (s *Server) anomalyState() *anomalyState {
@@ -101,7 +103,7 @@ func renderAnomaly(a *anomaly.Anomaly) anomalyEntry {
 	e := anomalyEntry{AnomalyID: a.ID, DetectionMs: a.Detected.UnixMilli(), StatusUpdateMs: a.StatusUpdated.UnixMilli(),
 		Status: string(a.Status), Description: a.Description, Brokers: a.Brokers, Partitions: a.Partitions, Note: a.Note, LastError: a.LastError,
 		FixTaskID: a.FixTaskID, FixStartedMs: unixMs(a.FixStarted), FixEndedMs: unixMs(a.FixEnded), Attempts: a.Attempts,
-		ResolvedMs: unixMs(a.Resolved)}
+		ResolvedMs: unixMs(a.Resolved), InterruptedMs: unixMs(a.Interrupted)}
 	if a.Type == anomaly.BrokerFailure {
 		e.FailedBrokersByTimeMs = map[string]int64{}
 		for id, t := range a.FailedBrokers {

@@ -121,6 +121,9 @@ type Anomaly struct {
 	FixStartedMs   int64   `json:"fixStartedMs"`
 	FixEndedMs     int64   `json:"fixEndedMs"`
 	ResolvedMs     int64   `json:"resolvedMs"`
+	// InterruptedMs is when a collector restart found the fix running
+	// (0 if none did); Note says what became of it.
+	InterruptedMs int64 `json:"interruptedMs"`
 }
 
 // ExecutorState is the executor's progress.
