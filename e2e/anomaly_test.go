@@ -16,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/weirhq/weir/broker/brokertest"
+	"github.com/weirhq/weir/collector/ccclient"
 )
 
 // TestSelfHealingBrokerFailure is the collector's self-healing on real
@@ -115,6 +116,49 @@ func TestSelfHealingBrokerFailure(t *testing.T) {
 	if !strings.Contains(body, `weir_collector_self_healing_started_total{type="BROKER_FAILURE"} 1`) {
 		t.Errorf("/metrics does not count the fix:\n%s", grepLines(body, "self_healing"))
 	}
+
+	// The history survives a kill -9 of the collector (data.dir's
+	// anomalies.json), and so does self-healing switched off through the
+	// admin endpoint.
+	if err := ccclient.New(col.addr).SetSelfHealing(context.Background(), nil, []string{"BROKER_FAILURE"}); err != nil {
+		t.Fatal(err)
+	}
+	restart := time.Now()
+	col.kill(t)
+	col.start(t)
+	again := col.anomalies(t)
+	if len(again.RecentBrokerFailures) == 0 {
+		t.Fatal("no broker failure kept across the kill -9 of the collector")
+	}
+	t.Logf("collector killed -9 and serving again in %.2f s; %d broker failures kept, the newest %s %s (%s)", time.Since(restart).Seconds(),
+		len(again.RecentBrokerFailures), again.RecentBrokerFailures[0].AnomalyID, again.RecentBrokerFailures[0].Status, again.RecentBrokerFailures[0].Note)
+	if !sameHistory(st.RecentBrokerFailures, again.RecentBrokerFailures) {
+		t.Errorf("broker failures before the kill:\n%+v\nafter the restart:\n%+v", st.RecentBrokerFailures, again.RecentBrokerFailures)
+	}
+	if slices.Contains(again.SelfHealingEnabled, "BROKER_FAILURE") {
+		t.Errorf("BROKER_FAILURE healing is on again after the restart: %v", again.SelfHealingEnabled)
+	}
+	// A fix still running at the kill is settled once the executor has
+	// recovered: adopted (its moves still in flight) or ended at the restart.
+	if f := again.RecentBrokerFailures[0]; f.InterruptedMs != 0 {
+		waitFor(t, 15*time.Second, "the interrupted fix settled", func() error {
+			f = col.anomalies(t).RecentBrokerFailures[0]
+			if strings.Contains(f.Note, "waiting for the executor") {
+				return fmt.Errorf("%s: %s", f.AnomalyID, f.Note)
+			}
+			return nil
+		})
+		t.Logf("%s after the executor recovered: %s (%s)", f.AnomalyID, f.Status, f.Note)
+	}
+}
+
+// sameHistory reports whether b lists a's anomalies with the same ids,
+// detection times, fix starts and attempts (statuses and notes may move
+// on: a fix running at the kill is marked interrupted).
+func sameHistory(a, b []ccAnomalyEntry) bool {
+	return slices.EqualFunc(a, b, func(x, y ccAnomalyEntry) bool {
+		return x.AnomalyID == y.AnomalyID && x.DetectionMs == y.DetectionMs && x.FixStartedMs == y.FixStartedMs && x.Attempts == y.Attempts
+	})
 }
 
 // TestSelfHealingFullDisk: broker 4's disk is 10 MB (capacity.json) and
@@ -306,15 +350,16 @@ type ccAnomalyState struct {
 }
 
 type ccAnomalyEntry struct {
-	AnomalyID    string           `json:"anomalyId"`
-	DetectionMs  int64            `json:"detectionMs"`
-	Status       string           `json:"status"`
-	Description  string           `json:"description"`
-	Note         string           `json:"note"`
-	Attempts     int              `json:"attempts"`
-	FixStartedMs int64            `json:"fixStartedMs"`
-	ResolvedMs   int64            `json:"resolvedMs"`
-	Failed       map[string]int64 `json:"failedBrokersByTimeMs"`
+	AnomalyID     string           `json:"anomalyId"`
+	DetectionMs   int64            `json:"detectionMs"`
+	Status        string           `json:"status"`
+	Description   string           `json:"description"`
+	Note          string           `json:"note"`
+	Attempts      int              `json:"attempts"`
+	FixStartedMs  int64            `json:"fixStartedMs"`
+	ResolvedMs    int64            `json:"resolvedMs"`
+	InterruptedMs int64            `json:"interruptedMs"`
+	Failed        map[string]int64 `json:"failedBrokersByTimeMs"`
 }
 
 func (p *healingCollector) anomalies(t *testing.T) ccAnomalyState {
