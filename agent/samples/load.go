@@ -62,6 +62,16 @@ func brokerLoad(s *snapshot.Snapshot, interval time.Duration) *BrokerLoad {
 		b.CPUCores = h.CPUCores
 		b.NetworkCapacityBytesPerSec = listenerSpeed(h)
 	}
+	// The broker's own figures, when it reports them (DescribeLogDirs v4):
+	// a Weir broker's provisioned storage is its disk capacity (the
+	// collector's DiskCapacityGoal and full-disk anomaly then follow the
+	// limit produce is refused at, not the filesystem it shares); Apache
+	// Kafka 3.3+ answers its log dirs' filesystems, as statfs would.
+	for _, st := range s.Storage {
+		if st.BrokerID == s.BrokerID && st.Known() {
+			b.DiskCapacityBytes, b.DiskUsedBytes = st.ProvisionedBytes(), st.UsedBytes()
+		}
+	}
 	b.Rack = rack(s)
 	return b
 }

@@ -297,3 +297,26 @@ func TestCPUPercent(t *testing.T) {
 		}
 	}
 }
+
+// TestDiskFromProvisionedStorage: a broker that answers DescribeLogDirs
+// with sizes gives the load sample its disk capacity and use (a Weir
+// broker's provisioned storage), not the filesystem's; one answering −1
+// (before Kafka 3.3) leaves the filesystem's; another broker's answer is
+// not this broker's.
+func TestDiskFromProvisionedStorage(t *testing.T) {
+	for _, tc := range []struct {
+		storage        []snapshot.BrokerStorage
+		capacity, used int64
+	}{
+		{[]snapshot.BrokerStorage{{BrokerID: 1, LogDirs: []snapshot.LogDirStorage{{Dir: "/d", TotalBytes: 64 << 20, UsableBytes: 16 << 20}}}}, 64 << 20, 48 << 20},
+		{[]snapshot.BrokerStorage{{BrokerID: 1, LogDirs: []snapshot.LogDirStorage{{Dir: "/d", TotalBytes: -1, UsableBytes: -1}}}}, 1 << 30, 1 << 20},
+		{[]snapshot.BrokerStorage{{BrokerID: 2, LogDirs: []snapshot.LogDirStorage{{Dir: "/d", TotalBytes: 64 << 20, UsableBytes: 0}}}}, 1 << 30, 1 << 20},
+	} {
+		s := testSnapshot(t)
+		s.Storage = tc.storage
+		b, _ := Loads(s, time.Minute)
+		if b.DiskCapacityBytes != tc.capacity || b.DiskUsedBytes != tc.used {
+			t.Errorf("storage %+v: capacity %d used %d, want %d and %d", tc.storage, b.DiskCapacityBytes, b.DiskUsedBytes, tc.capacity, tc.used)
+		}
+	}
+}
