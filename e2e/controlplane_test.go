@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -399,4 +401,74 @@ func TestHealingThroughWeirUp(t *testing.T) {
 	load.stop(t)
 	waitEndOffsetsCoverAcks(t, adm, load, "heal", 4)
 	checkAcked(t, load, consumeAllSeeds(t, seeds, "heal"))
+}
+
+// TestFullDiskHealsThroughWeirUp: four brokers with 64 MiB of provisioned
+// storage each; broker 4 holds a replica of every partition of a topic
+// filled past 80 % of its storage (Cruise Control's
+// disk.capacity.threshold) while the others stay under half. The
+// collector's disk anomaly (a full disk, judged against the provisioned
+// size the agents report) heals it by moving replicas off broker 4: the
+// control plane shows HEALING and a SELF_HEALING operation, and broker 4
+// ends under the threshold.
+func TestFullDiskHealsThroughWeirUp(t *testing.T) {
+	t.Parallel()
+	bin := brokertest.Binary(t)
+	dir := filepath.Join(t.TempDir(), "full")
+	up := startUp(t, bin, "--brokers", "4", "--dir", dir, "--agents", "--no-monitoring", "--storage", "64MiB",
+		"--config-override", "log.segment.bytes=2097152",
+		"--base-port", fmt.Sprint(freeRange(t, 4, 0)), "--admin-base-port", fmt.Sprint(freeRange(t, 4, 0)),
+		"--agent-base-port", fmt.Sprint(freeRange(t, 8, 0)))
+	e := up.waitEndpoints(t, dir)
+	cp := cluster.NewClient(e.ControlPlane)
+	ctx := testContext(t, 5*time.Minute)
+	seeds := strings.Split(e.Bootstrap, ",")
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.RequiredAcks(kgo.AllISRAcks()), kgo.MetadataMinAge(100*time.Millisecond),
+		kgo.ProducerBatchCompression(kgo.NoCompression())) // the records repeat: compressed, they would fill nothing
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	adm := kadm.NewClient(cl)
+	// Rack-aware (broker 4 is in rack-1 with broker 1): broker 4 holds
+	// every partition, brokers 2 and 3 half each, broker 1 none.
+	createWithAssignment(t, cl, "fill", [][]int32{{4, 2}, {4, 3}, {4, 2}, {4, 3}})
+	pad := make([]byte, 64<<10)
+	rand.Read(pad)
+	var failed atomic.Int64
+	for i := range 55 * 16 { // 55 MiB: 86 % of broker 4's 64 MiB, 43 % of brokers 2's and 3's
+		cl.Produce(ctx, &kgo.Record{Topic: "fill", Partition: int32(i % 4), Value: pad}, func(_ *kgo.Record, err error) {
+			if err != nil {
+				failed.Add(1)
+			}
+		})
+	}
+	if err := cl.Flush(ctx); err != nil || failed.Load() > 0 {
+		t.Fatalf("filling: %v, %d records failed", err, failed.Load())
+	}
+	filled := time.Now()
+	var healing cluster.Operation
+	waitFor(t, 3*time.Minute, "a SELF_HEALING operation for the full disk", func() error {
+		o, err := latestOp(ctx, cp, cluster.OpSelfHealing)
+		if err != nil {
+			return err
+		}
+		healing = o
+		return nil
+	})
+	healed := waitOp(t, cp, healing.ARN)
+	t.Logf("%s %s after the fill; healing took %s", healed.Steps[0].Name, healed.Created.Sub(filled).Round(time.Second),
+		healed.End.Sub(healed.Created).Round(time.Second))
+	if !strings.Contains(healed.Steps[0].Name, "DISK_FAILURE") {
+		t.Errorf("the healing was %q, want the disk anomaly", healed.Steps[0].Name)
+	}
+	use, err := storageUse(ctx, cp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := use[4]; float64(u[0]) > 0.8*float64(u[1]) {
+		t.Errorf("broker 4 uses %d of %d bytes after healing, want under 80 %%", u[0], u[1])
+	}
+	t.Logf("after healing: %v (used, provisioned per broker); broker 4 holds %d replicas", use, replicasOn(t, adm, 4))
 }
