@@ -58,7 +58,7 @@ func startPacedProducer(t *testing.T, cl *kgo.Client, topic string, partitions, 
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &numberedProducer{cl: cl, cancel: cancel, done: make(chan struct{}), acked: map[int]int64{}, errors: map[string]int{}}
 	pad := make([]byte, size)
-	rand.Read(pad) // incompressible: the clients compress batches
+	rand.Read(pad)
 	go func() {    // owned by p: stop cancels ctx and waits for done
 		defer close(p.done)
 		tick := time.NewTicker(time.Second / time.Duration(perSecond)) // the pace, not a wait for an event
@@ -134,7 +134,7 @@ storage:
 	ctx := testContext(t, 6*time.Minute)
 	seeds := strings.Split(e.Bootstrap, ",")
 	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.RecordPartitioner(kgo.ManualPartitioner()),
-		kgo.RequiredAcks(kgo.AllISRAcks()), kgo.ProducerBatchMaxBytes(1<<20))
+		kgo.RequiredAcks(kgo.AllISRAcks()), kgo.ProducerBatchMaxBytes(1<<20), kgo.ProducerBatchCompression(kgo.NoCompression()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +205,7 @@ storage:
 
 	// At the maximum: full speed until the brokers refuse.
 	full, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.RecordPartitioner(kgo.ManualPartitioner()),
-		kgo.RequiredAcks(kgo.AllISRAcks()), kgo.RecordRetries(4)) // give up with the broker's error
+		kgo.RequiredAcks(kgo.AllISRAcks()), kgo.RecordRetries(4), kgo.ProducerBatchCompression(kgo.NoCompression())) // give up with the broker's error
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,7 +306,7 @@ brokers:
 	cons := startGroupConsumer(t, seeds, "scale", "scale-group")
 
 	bulk, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.RecordPartitioner(kgo.ManualPartitioner()),
-		kgo.RequiredAcks(kgo.AllISRAcks()))
+		kgo.RequiredAcks(kgo.AllISRAcks()), kgo.ProducerBatchCompression(kgo.NoCompression()))
 	if err != nil {
 		t.Fatal(err)
 	}
