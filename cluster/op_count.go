@@ -2,10 +2,15 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // maxBrokers bounds update-broker-count on one machine.
@@ -15,8 +20,9 @@ const maxBrokers = 30
 // UpdateBrokerCount. Growing starts the new brokers (and their agents),
 // then asks the collector to move replicas onto them (add_broker).
 // Shrinking asks the collector to move every replica off the highest
-// numbered brokers (remove_broker), checks they are empty, then stops
-// them. The first three brokers are the metadata quorum's voters and stay.
+// numbered brokers (remove_broker), checks they are empty, stops them,
+// then unregisters them from the metadata quorum. The first three brokers
+// are the metadata quorum's voters and stay.
 func (cp *ControlPlane) UpdateBrokerCount(ctx context.Context, target int, currentVersion string) (string, error) {
 	cur := len(cp.Spec().Brokers)
 	if err := cp.checkCount(ctx, cur, target); err != nil {
@@ -153,7 +159,7 @@ func (cp *ControlPlane) shrink(ctx context.Context, cur, target int, step func(s
 	if err := step("check brokers "+idList(ids)+" hold no replica", func() error { return cp.checkEmpty(ctx, ids) }); err != nil {
 		return err
 	}
-	return step("stop brokers "+idList(ids), func() error {
+	if err := step("stop brokers "+idList(ids), func() error {
 		for _, id := range ids {
 			for _, name := range []string{agentName(id), brokerName(id)} {
 				if err := cp.sup.Hold(ctx, name); err != nil && !strings.Contains(err.Error(), "no process named") {
@@ -168,7 +174,36 @@ func (cp *ControlPlane) shrink(ctx context.Context, cur, target int, step func(s
 		cp.setSpec(s)
 		cp.changed()
 		return nil
-	})
+	}); err != nil {
+		return err
+	}
+	return step("unregister brokers "+idList(ids), func() error { return cp.unregisterBrokers(ctx, ids) })
+}
+
+// unregisterBrokers removes the stopped brokers' registrations from the
+// metadata quorum (UnregisterBroker, KIP-631): otherwise they stay
+// registered, fenced, for good, and in the raft configuration. A broker
+// no longer registered counts as done; an error is asked again (no
+// controller for a moment) until a minute has passed.
+func (cp *ControlPlane) unregisterBrokers(ctx context.Context, ids []int) error {
+	for _, id := range ids {
+		err := pollUntil(ctx, time.Minute, fmt.Sprintf("unregister broker %d", id), func(ctx context.Context) error {
+			req := kmsg.NewPtrUnregisterBrokerRequest()
+			req.BrokerID = int32(id)
+			resp, err := req.RequestWith(ctx, cp.cl)
+			if err != nil {
+				return err
+			}
+			if err := kerr.ErrorForCode(resp.ErrorCode); err != nil && !errors.Is(err, kerr.BrokerIDNotRegistered) {
+				return err
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkEmpty fails when any of the brokers still holds a replica.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,17 +17,19 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/weirhq/weir/broker/brokertest"
 	"github.com/weirhq/weir/cluster"
+	"github.com/weirhq/weir/collector/ccclient"
 )
 
 // TestControlPlaneOperations drives `weir up`'s control plane the way an
 // operator does, under a continuous idempotent acks=all producer and a
 // group consumer: grow 3 -> 4 (broker 4 ends up holding replicas), reboot
 // broker 1 (rolling: back in sync before the operation completes), shrink
-// 4 -> 3 (broker 4 emptied, then stopped). Bad requests are refused with
+// 4 -> 3 (broker 4 emptied, stopped, then unregistered). Bad requests are refused with
 // the rule and change nothing; an update while another runs is refused
 // naming it. Then weir up is killed -9 in the middle of a reboot and
 // started again: the operation is UPDATE_FAILED with the reason, and the
@@ -110,7 +113,7 @@ func TestControlPlaneOperations(t *testing.T) {
 	}
 	waitOp(t, cp, arn)
 
-	runOp(t, cp, func() (string, error) {
+	op = runOp(t, cp, func() (string, error) {
 		info, err := cp.Describe(ctx)
 		if err != nil {
 			return "", err
@@ -119,6 +122,26 @@ func TestControlPlaneOperations(t *testing.T) {
 	})
 	if n := replicasOn(t, adm, 4); n != 0 {
 		t.Errorf("after shrinking to 3 brokers broker 4 holds %d replicas", n)
+	}
+	// Broker 4 is unregistered, not left fenced: the cluster lists three,
+	// and the quorum no longer knows it.
+	if last := op.Steps[len(op.Steps)-1]; last.Name != "unregister brokers 4" {
+		t.Errorf("the shrink's last step is %q, want unregister brokers 4", last.Name)
+	}
+	if err := wantBrokers(adm, 1, 2, 3); err != nil {
+		t.Errorf("after shrinking to 3 brokers: %v", err)
+	}
+	if code := unregisterBroker(t, cl, 1, 4); code != kerr.BrokerIDNotRegistered.Code {
+		t.Errorf("after shrinking to 3 brokers, UnregisterBroker 4: %v, want BROKER_ID_NOT_REGISTERED", kerr.ErrorForCode(code))
+	}
+	if an, err := ccclient.New(fmt.Sprintf("127.0.0.1:%d", collectorPort)).Anomalies(ctx); err != nil {
+		t.Errorf("the collector's anomaly state: %v", err)
+	} else {
+		for _, a := range an.RecentBrokerFailures {
+			if slices.Contains(a.Brokers, 4) {
+				t.Errorf("after the shrink the collector reports broker 4 failed: %+v", a)
+			}
+		}
 	}
 	ops, err := cp.Operations(ctx)
 	if err != nil {

@@ -52,6 +52,7 @@ var versions = map[int16]Range{
 	46: {46, 0, 0}, // ListPartitionReassignments
 	47: {47, 0, 0}, // OffsetDelete
 	60: {60, 0, 1}, // DescribeCluster
+	64: {64, 0, 0}, // UnregisterBroker (KIP-631; v0 is every version Kafka has)
 	68: {68, 0, 1}, // ConsumerGroupHeartbeat (KIP-848; franz-go needs v1)
 	69: {69, 0, 1}, // ConsumerGroupDescribe
 }

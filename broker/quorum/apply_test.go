@@ -119,8 +119,23 @@ func TestApply(t *testing.T) {
 
 		{name: "unregister", setup: threeBrokers, cmd: UnregisterBroker{ID: 1},
 			check: func(t *testing.T, b *builder, _ any) {
-				if _, ok := b.img.Broker(1); ok || b.part("t", 0).Leader != 2 {
+				p := b.part("t", 0)
+				if _, ok := b.img.Broker(1); ok || p.Leader != 2 {
 					t.Fatalf("broker 1 still there or leads")
+				}
+				// The assignment stays (the caller empties a broker first);
+				// the ISR loses it as on fencing.
+				if !slices.Equal(p.Replicas, []int32{1, 2, 3}) || slices.Contains(p.ISR, 1) {
+					t.Fatalf("partition %+v", p)
+				}
+			}},
+		{name: "unregister a fenced broker", setup: func(b *builder) {
+			threeBrokers(b)
+			b.must(FenceBroker{ID: 3})
+		}, cmd: UnregisterBroker{ID: 3},
+			check: func(t *testing.T, b *builder, _ any) {
+				if _, ok := b.img.Broker(3); ok || len(b.img.LiveBrokers()) != 2 {
+					t.Fatalf("brokers %v", b.img.AllBrokers())
 				}
 			}},
 		{name: "unregister unknown", cmd: UnregisterBroker{ID: 1}, code: kerr.BrokerIDNotRegistered},

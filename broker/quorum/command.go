@@ -80,7 +80,14 @@ type UnfenceBroker struct {
 	Epoch int64 `json:"epoch,omitempty"`
 }
 
-// UnregisterBroker fences a broker and forgets it.
+// UnregisterBroker fences a broker and forgets it (Kafka's
+// UnregisterBroker, KIP-631): as on fencing it leaves every ISR it is not
+// the last member of and its leaderships move, then its registration is
+// deleted, so Metadata stops listing it and elections stop considering
+// it. Its replica assignments stay (empty a broker before unregistering
+// it). A broker still running registers again. The leader's membership
+// loop (Node) then drops it from the raft configuration if it is a
+// non-voter; a voter stays a voter.
 type UnregisterBroker struct {
 	ID int32 `json:"id"`
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -83,7 +84,8 @@ var ErrLeadershipLost = raft.ErrLeadershipLost
 
 // Node is one broker's member of the metadata quorum: a raft node over
 // the FSM, plus (while it leads) the membership loop that adds every
-// registered broker that is not a voter as a non-voter.
+// registered broker that is not a voter as a non-voter, and removes the
+// non-voters that were unregistered.
 type Node struct {
 	cfg   Config
 	log   *slog.Logger
@@ -165,14 +167,7 @@ func (n *Node) raftConfig() *raft.Config {
 	return rc
 }
 
-func (n *Node) isVoter() bool {
-	for _, v := range n.cfg.Voters {
-		if v.ID == n.cfg.NodeID {
-			return true
-		}
-	}
-	return false
-}
+func (n *Node) isVoter() bool { return n.isConfiguredVoter(n.cfg.NodeID) }
 
 func (n *Node) voterConfiguration() raft.Configuration {
 	var c raft.Configuration
@@ -262,7 +257,8 @@ func (n *Node) Propose(ctx context.Context, c Command) (any, error) {
 
 // AddNonvoter adds broker id at addr to the raft configuration as a
 // non-voter (leader only). The membership loop does this by itself for
-// every registered broker; this is for operators and tests.
+// every registered broker, and removes a non-voter that is not
+// registered; this is for operators and tests.
 func (n *Node) AddNonvoter(id int32, addr string) error {
 	if err := n.raft.AddNonvoter(serverID(id), raft.ServerAddress(addr), 0, 5*time.Second).Error(); err != nil {
 		if errors.Is(err, raft.ErrNotLeader) {
@@ -274,7 +270,8 @@ func (n *Node) AddNonvoter(id int32, addr string) error {
 }
 
 // RemoveServer removes broker id from the raft configuration (leader
-// only), after it was unregistered for good.
+// only). The membership loop does this by itself for non-voters once they
+// are unregistered; this is for operators and tests.
 func (n *Node) RemoveServer(id int32) error {
 	if err := n.raft.RemoveServer(serverID(id), 0, 5*time.Second).Error(); err != nil {
 		if errors.Is(err, raft.ErrNotLeader) {
@@ -325,8 +322,10 @@ func (n *Node) closeStores() error {
 // membershipLoop runs for the node's life: whenever this node leads and
 // the image or the leadership changes, registered brokers missing from
 // the raft configuration are added as non-voters (or get their new
-// address). Failures are retried after a second. Unregistered brokers are
-// not removed automatically: see RemoveServer.
+// address), and non-voters no longer registered (UnregisterBroker) are
+// removed, so the leader stops replicating to a broker gone for good.
+// Voters are never removed: the voter set is controller.quorum.voters,
+// fixed. Failures are retried after a second.
 func (n *Node) membershipLoop() {
 	leaderCh := n.raft.LeaderCh()
 	for {
@@ -349,13 +348,9 @@ func (n *Node) membershipLoop() {
 }
 
 func (n *Node) reconcileMembers(img *Image) error {
-	f := n.raft.GetConfiguration()
-	if err := f.Error(); err != nil {
+	servers, err := n.servers()
+	if err != nil {
 		return err
-	}
-	servers := map[raft.ServerID]raft.Server{}
-	for _, s := range f.Configuration().Servers {
-		servers[s.ID] = s
 	}
 	for _, b := range img.AllBrokers() {
 		s, ok := servers[serverID(b.ID)]
@@ -367,5 +362,88 @@ func (n *Node) reconcileMembers(img *Image) error {
 			return err
 		}
 	}
+	return n.removeUnregistered(img, servers)
+}
+
+// removeUnregistered removes the non-voters img does not register. A new
+// leader's image can lag its log (raft applies committed entries after the
+// election), so a broker registered moments ago could look unregistered:
+// before removing anything the leader waits on a barrier, which returns
+// once every earlier entry is applied, and decides again on that image.
+func (n *Node) removeUnregistered(img *Image, servers map[raft.ServerID]raft.Server) error {
+	if len(n.unregisteredNonvoters(img, servers)) == 0 {
+		return nil
+	}
+	if err := n.raft.Barrier(5 * time.Second).Error(); err != nil {
+		return fmt.Errorf("waiting for the metadata log to be applied: %w", err)
+	}
+	for _, id := range n.unregisteredNonvoters(n.fsm.Image(), servers) {
+		n.log.Info("removing non-voter: the broker was unregistered", "broker", id)
+		if err := n.RemoveServer(id); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// unregisteredNonvoters are the non-voters in servers that img does not
+// register and that are not configured voters, sorted.
+func (n *Node) unregisteredNonvoters(img *Image, servers map[raft.ServerID]raft.Server) []int32 {
+	var out []int32
+	for sid, s := range servers {
+		id, err := strconv.ParseInt(string(sid), 10, 32)
+		if err != nil || s.Suffrage != raft.Nonvoter || n.isConfiguredVoter(int32(id)) {
+			continue
+		}
+		if _, ok := img.Broker(int32(id)); !ok {
+			out = append(out, int32(id))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (n *Node) isConfiguredVoter(id int32) bool {
+	for _, v := range n.cfg.Voters {
+		if v.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// servers returns the current raft configuration by server id.
+func (n *Node) servers() (map[raft.ServerID]raft.Server, error) {
+	f := n.raft.GetConfiguration()
+	if err := f.Error(); err != nil {
+		return nil, err
+	}
+	out := map[raft.ServerID]raft.Server{}
+	for _, s := range f.Configuration().Servers {
+		out[s.ID] = s
+	}
+	return out, nil
+}
+
+// Members returns the raft configuration as this node knows it: the
+// voters' and the non-voters' broker ids, each sorted.
+func (n *Node) Members() (voters, nonvoters []int32, err error) {
+	servers, err := n.servers()
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the raft configuration: %w", err)
+	}
+	for sid, s := range servers {
+		id, err := strconv.ParseInt(string(sid), 10, 32)
+		if err != nil {
+			continue
+		}
+		if s.Suffrage == raft.Voter {
+			voters = append(voters, int32(id))
+		} else {
+			nonvoters = append(nonvoters, int32(id))
+		}
+	}
+	slices.Sort(voters)
+	slices.Sort(nonvoters)
+	return voters, nonvoters, nil
 }

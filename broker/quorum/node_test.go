@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -334,5 +335,72 @@ func TestProposeOnFollower(t *testing.T) {
 		if err != nil || id != leader.id {
 			t.Fatalf("follower %d sees leader %d (%v), want %d", b.id, id, err, leader.id)
 		}
+	}
+}
+
+// members returns the leader's raft configuration.
+func (c *testCluster) members() (voters, nonvoters []int32) {
+	c.t.Helper()
+	voters, nonvoters, err := c.leader(5 * time.Second).node.Members()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return voters, nonvoters
+}
+
+// TestUnregisterRemovesNonvoter: an unregistered non-voter leaves the raft
+// configuration (the leader stops replicating to it) and can come back by
+// registering again; an unregistered voter stays a voter.
+func TestUnregisterRemovesNonvoter(t *testing.T) {
+	c := newTestCluster(t, 3, 1)
+	c.propose(InitCluster{ClusterID: "weir-test"})
+	for id := int32(1); id <= 4; id++ {
+		c.register(id)
+	}
+	checkFor(t, 10*time.Second, "broker 4 a non-voter", func() error {
+		if _, nv := c.members(); !slices.Equal(nv, []int32{4}) {
+			return fmt.Errorf("non-voters %v", nv)
+		}
+		return nil
+	})
+
+	c.stop(4)
+	c.propose(UnregisterBroker{ID: 4})
+	checkFor(t, 10*time.Second, "broker 4 out of the raft configuration", func() error {
+		if v, nv := c.members(); len(nv) != 0 || !slices.Equal(v, []int32{1, 2, 3}) {
+			return fmt.Errorf("voters %v, non-voters %v", v, nv)
+		}
+		return nil
+	})
+	if img := c.converged(10 * time.Second); len(img.Brokers) != 3 {
+		t.Fatalf("brokers %v after unregistering broker 4", img.AllBrokers())
+	}
+
+	// A voter is unregistered like any broker (its registration goes),
+	// but the voter set is fixed: it stays a voter and the quorum keeps
+	// its three members. Another image change runs the membership loop.
+	voter := int32(1)
+	if c.leader(5*time.Second).id == voter {
+		voter = 2
+	}
+	c.propose(UnregisterBroker{ID: voter})
+	c.createTopic("after", 1, 2)
+	c.converged(10 * time.Second)
+	if v, nv := c.members(); len(nv) != 0 || !slices.Equal(v, []int32{1, 2, 3}) {
+		t.Fatalf("after unregistering voter %d: voters %v, non-voters %v", voter, v, nv)
+	}
+
+	// Both come back by registering again, broker 4 from its old dir.
+	c.start(4)
+	c.register(4)
+	c.register(voter)
+	checkFor(t, 10*time.Second, "broker 4 a non-voter again", func() error {
+		if _, nv := c.members(); !slices.Equal(nv, []int32{4}) {
+			return fmt.Errorf("non-voters %v", nv)
+		}
+		return nil
+	})
+	if img := c.converged(10 * time.Second); len(img.LiveBrokers()) != 4 {
+		t.Fatalf("live brokers %v after registering again", img.LiveBrokers())
 	}
 }

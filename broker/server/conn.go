@@ -238,6 +238,8 @@ func (b *Broker) dispatch(req protocol.Request) kmsg.Response {
 		return b.handleBrokerRegistration(body)
 	case *kmsg.BrokerHeartbeatRequest:
 		return b.handleBrokerHeartbeat(body)
+	case *kmsg.UnregisterBrokerRequest:
+		return b.handleUnregisterBroker(body)
 	case *kmsg.AllocateProducerIDsRequest:
 		return b.handleAllocateProducerIDs(body)
 	case *kmsg.OffsetCommitRequest:

@@ -72,6 +72,15 @@ func (c *controller) beat(id int32, now time.Time) bool {
 	return true
 }
 
+// forget stops tracking the heartbeats of an unregistered broker.
+func (c *controller) forget(id int32) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.mu.tracker != nil {
+		c.mu.tracker.Forget(id)
+	}
+}
+
 // run is the controller loop: every tick, while leading, fence brokers
 // whose session expired, finish reassignments whose targets are in sync,
 // and now and then move leadership back to preferred replicas.
