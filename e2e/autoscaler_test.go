@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -26,15 +27,24 @@ import (
 // autoscaler with the policy text, on ports of its own.
 func startAutoscaledUp(t *testing.T, policy string, extra ...string) (*upProcess, cluster.Endpoints, *cluster.Client) {
 	t.Helper()
-	bin := brokertest.Binary(t)
-	dir := filepath.Join(t.TempDir(), "as")
 	pol := filepath.Join(t.TempDir(), "policy.yaml")
 	if err := os.WriteFile(pol, []byte(policy), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	args := append([]string{"--brokers", "3", "--dir", dir, "--agents", "--no-monitoring",
-		"--base-port", fmt.Sprint(freeRange(t, 4, 0)), "--admin-base-port", fmt.Sprint(freeRange(t, 4, 0)),
-		"--agent-base-port", fmt.Sprint(freeRange(t, 8, 0)), "--autoscaler-policy", pol}, extra...)
+	return startAgentsUp(t, 3, append([]string{"--autoscaler-policy", pol}, extra...)...)
+}
+
+// startAgentsUp runs weir up with n brokers (room for a fourth), agents
+// and the collector, without the monitoring stack, on ports of its own;
+// on failure it logs the autoscaler's and the collector's logs.
+func startAgentsUp(t *testing.T, n int, extra ...string) (*upProcess, cluster.Endpoints, *cluster.Client) {
+	t.Helper()
+	bin := brokertest.Binary(t)
+	dir := filepath.Join(t.TempDir(), "up")
+	ports := max(n, 4)
+	args := append([]string{"--brokers", fmt.Sprint(n), "--dir", dir, "--agents", "--no-monitoring",
+		"--base-port", fmt.Sprint(freeRange(t, ports, 0)), "--admin-base-port", fmt.Sprint(freeRange(t, ports, 0)),
+		"--agent-base-port", fmt.Sprint(freeRange(t, 2*ports, 0))}, extra...)
 	up := startUp(t, bin, args...)
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -45,7 +55,7 @@ func startAutoscaledUp(t *testing.T, policy string, extra ...string) (*upProcess
 		}
 	})
 	e := up.waitEndpoints(t, dir)
-	if e.Autoscaler == nil {
+	if slices.Contains(extra, "--autoscaler-policy") && e.Autoscaler == nil {
 		t.Fatalf("endpoints.json names no autoscaler: %+v", e)
 	}
 	return up, e, cluster.NewClient(e.ControlPlane)
@@ -59,7 +69,7 @@ func startPacedProducer(t *testing.T, cl *kgo.Client, topic string, partitions, 
 	p := &numberedProducer{cl: cl, cancel: cancel, done: make(chan struct{}), acked: map[int]int64{}, errors: map[string]int{}}
 	pad := make([]byte, size)
 	rand.Read(pad)
-	go func() {    // owned by p: stop cancels ctx and waits for done
+	go func() { // owned by p: stop cancels ctx and waits for done
 		defer close(p.done)
 		tick := time.NewTicker(time.Second / time.Duration(perSecond)) // the pace, not a wait for an event
 		defer tick.Stop()

@@ -367,13 +367,7 @@ func TestClusterDelete(t *testing.T) {
 // ACTIVE again). No acknowledged record is lost.
 func TestHealingThroughWeirUp(t *testing.T) {
 	t.Parallel()
-	bin := brokertest.Binary(t)
-	dir := filepath.Join(t.TempDir(), "heal")
-	up := startUp(t, bin, "--brokers", "4", "--dir", dir, "--agents", "--no-monitoring",
-		"--base-port", fmt.Sprint(freeRange(t, 4, 0)), "--admin-base-port", fmt.Sprint(freeRange(t, 4, 0)),
-		"--agent-base-port", fmt.Sprint(freeRange(t, 8, 0)))
-	e := up.waitEndpoints(t, dir)
-	cp := cluster.NewClient(e.ControlPlane)
+	_, e, cp := startAgentsUp(t, 4)
 	ctx := testContext(t, 5*time.Minute)
 	seeds := strings.Split(e.Bootstrap, ",")
 	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.RecordPartitioner(kgo.ManualPartitioner()),
@@ -436,14 +430,7 @@ func TestHealingThroughWeirUp(t *testing.T) {
 // ends under the threshold.
 func TestFullDiskHealsThroughWeirUp(t *testing.T) {
 	t.Parallel()
-	bin := brokertest.Binary(t)
-	dir := filepath.Join(t.TempDir(), "full")
-	up := startUp(t, bin, "--brokers", "4", "--dir", dir, "--agents", "--no-monitoring", "--storage", "64MiB",
-		"--config-override", "log.segment.bytes=2097152",
-		"--base-port", fmt.Sprint(freeRange(t, 4, 0)), "--admin-base-port", fmt.Sprint(freeRange(t, 4, 0)),
-		"--agent-base-port", fmt.Sprint(freeRange(t, 8, 0)))
-	e := up.waitEndpoints(t, dir)
-	cp := cluster.NewClient(e.ControlPlane)
+	_, e, cp := startAgentsUp(t, 4, "--storage", "64MiB", "--config-override", "log.segment.bytes=2097152")
 	ctx := testContext(t, 5*time.Minute)
 	seeds := strings.Split(e.Bootstrap, ",")
 	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.RecordPartitioner(kgo.ManualPartitioner()),

@@ -48,6 +48,20 @@ func (cf *clusterFlags) client() (*cluster.Client, error) {
 	return cluster.NewClient(e.ControlPlane), nil
 }
 
+// describe finds the control plane and describes the cluster; errors are
+// prefixed with the command ("cluster delete: ...").
+func (cf *clusterFlags) describe(cmd *cobra.Command) (*cluster.Client, cluster.ClusterInfo, error) {
+	c, err := cf.client()
+	if err != nil {
+		return nil, cluster.ClusterInfo{}, err
+	}
+	info, err := c.Describe(cmd.Context())
+	if err != nil {
+		return nil, info, fmt.Errorf("%s: %w", cmdName(cmd), err)
+	}
+	return c, info, nil
+}
+
 func newClusterCmd() *cobra.Command {
 	cf := &clusterFlags{}
 	cmd := &cobra.Command{
@@ -81,13 +95,9 @@ func (cf *clusterFlags) describeCmd() *cobra.Command {
 		Example: "  weir cluster describe\n  weir cluster describe -o json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := cf.client()
+			_, info, err := cf.describe(cmd)
 			if err != nil {
 				return err
-			}
-			info, err := c.Describe(cmd.Context())
-			if err != nil {
-				return fmt.Errorf("cluster describe: %w", err)
 			}
 			if cf.output == "json" {
 				return printJSON(cmd.OutOrStdout(), info)
@@ -278,13 +288,9 @@ files it created in the cluster directory, and exits. There is no undo:
 		Example: "  weir cluster delete --yes --dir /tmp/weir-dev",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := cf.client()
+			c, info, err := cf.describe(cmd)
 			if err != nil {
 				return err
-			}
-			info, err := c.Describe(cmd.Context())
-			if err != nil {
-				return fmt.Errorf("cluster delete: %w", err)
 			}
 			if !yes {
 				return fmt.Errorf("cluster delete: this stops cluster %s and removes every broker's data (%d brokers); run again with --yes", info.ClusterName, info.NumberOfBrokerNodes)
@@ -467,13 +473,9 @@ func printAnomalies(w io.Writer, st *ccclient.AnomalyState) {
 // operation start returns, and prints or follows it.
 func (cf *clusterFlags) operate(cmd *cobra.Command, wait bool, start func(c *cluster.Client, info cluster.ClusterInfo) (string, error)) error {
 	what := cmdName(cmd)
-	c, err := cf.client()
+	c, info, err := cf.describe(cmd)
 	if err != nil {
 		return err
-	}
-	info, err := c.Describe(cmd.Context())
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
 	}
 	arn, err := start(c, info)
 	if err != nil {
