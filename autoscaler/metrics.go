@@ -65,6 +65,14 @@ func newMetrics() *metrics {
 	m.actions = cv("weir_autoscaler_actions_total", "Actions handed to the provisioner, by kind (storage, brokers).", "kind")
 	m.operations = cv("weir_autoscaler_operations_total", "Operations the autoscaler started, by kind and how they ended (UPDATE_COMPLETE, UPDATE_FAILED, REFUSED).", "kind", "state")
 	m.lastAction = gv("weir_autoscaler_last_action_timestamp_seconds", "When the last action of this kind was taken.", "kind")
+	// Every counter exists from the start at 0, so increase() sees the
+	// first action and the first failure after a start.
+	for _, k := range []policy.Kind{policy.GrowStorage, policy.SetBrokerCount} {
+		m.actions.WithLabelValues(string(k))
+		for _, st := range []string{"UPDATE_COMPLETE", "UPDATE_FAILED", "REFUSED"} {
+			m.operations.WithLabelValues(string(k), st)
+		}
+	}
 	return m
 }
 
