@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/weirhq/weir/internal/await"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -108,17 +110,6 @@ func runSupervisor(t *testing.T, s *Supervisor) (stop func() error) {
 	return stop
 }
 
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond) // poll interval
-	}
-}
-
 func alive(pid int) bool { return syscall.Kill(pid, 0) == nil }
 
 func TestSupervisorRestartsAKilledProcess(t *testing.T) {
@@ -133,7 +124,7 @@ func TestSupervisorRestartsAKilledProcess(t *testing.T) {
 	if err := syscall.Kill(first.PID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the restart", func() bool {
+	await.True(t, 10*time.Second, "the restart", func() bool {
 		st := r.status(0)
 		return st.State == Ready && st.Restarts == 1 && st.PID != first.PID
 	})
@@ -171,7 +162,7 @@ func TestSupervisorBacksOff(t *testing.T) {
 	procs[1].Optional = true
 	stop := runSupervisor(t, NewSupervisor(procs, r.options()))
 	<-r.ready
-	waitUntil(t, "five restarts", func() bool { return r.status(1).Restarts >= 5 })
+	await.True(t, 10*time.Second, "five restarts", func() bool { return r.status(1).Restarts >= 5 })
 	if err := stop(); err != nil {
 		t.Fatalf("Run: %v", err)
 	}

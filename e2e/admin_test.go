@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/weirhq/weir/broker/brokertest"
+	"github.com/weirhq/weir/internal/await"
 )
 
 // TestFranzAdminAndIdempotentProduce walks the admin API a tool like the
@@ -142,7 +143,7 @@ func TestFranzAdminAndIdempotentProduce(t *testing.T) {
 		if err != nil {
 			t.Fatalf("CreatePartitions +2: %v", err)
 		}
-		waitFor(t, 10*time.Second, topic+" to have 5 partitions", func() error {
+		await.For(t, 10*time.Second, topic+" to have 5 partitions", func() error {
 			topics, err := adm.ListTopics(ctx, topic)
 			if err != nil {
 				return err
@@ -236,7 +237,7 @@ func TestFranzAdminAndIdempotentProduce(t *testing.T) {
 		if err != nil {
 			t.Fatalf("DeleteTopics: %v", err)
 		}
-		waitFor(t, 10*time.Second, topic+" to disappear", func() error {
+		await.For(t, 10*time.Second, topic+" to disappear", func() error {
 			topics, err := adm.ListTopics(ctx)
 			if err != nil {
 				return err

@@ -21,6 +21,7 @@ import (
 	"github.com/weirhq/weir/agent/samples"
 	"github.com/weirhq/weir/agent/source/brokeradmin"
 	"github.com/weirhq/weir/broker/brokertest"
+	"github.com/weirhq/weir/internal/await"
 )
 
 // TestAgentPrometheus runs the whole open-monitoring path: a real broker, a
@@ -84,7 +85,7 @@ func TestAgentPrometheus(t *testing.T) {
 		{`weir_agent_exporter_errors_total{` + job + `,exporter="samples"}`, 0},
 	}
 	for _, c := range checks {
-		waitFor(t, 45*time.Second, c.query+" = "+strconv.FormatFloat(c.want, 'f', -1, 64), func() error {
+		await.For(t, 45*time.Second, c.query+" = "+strconv.FormatFloat(c.want, 'f', -1, 64), func() error {
 			got, err := prom.query(c.query)
 			if err != nil {
 				return err
@@ -96,7 +97,7 @@ func TestAgentPrometheus(t *testing.T) {
 		})
 	}
 	// The time lag needs two collections of history; it exists and is positive.
-	waitFor(t, 30*time.Second, "a time lag for the lagging group", func() error {
+	await.For(t, 30*time.Second, "a time lag for the lagging group", func() error {
 		got, err := prom.query(`weir_consumergroup_time_lag_seconds{` + job + `,consumergroup="e2e-readers"}`)
 		if err == nil && got <= 0 {
 			err = fmt.Errorf("time lag %v s", got)
@@ -200,7 +201,7 @@ func startAgent(t *testing.T, header string, args ...any) *agentProc {
 			t.Logf("weir agent output (%s):\n%s", a.broker, a.logs.String())
 		}
 	})
-	waitFor(t, 20*time.Second, "the agent to serve a snapshot", func() error {
+	await.For(t, 20*time.Second, "the agent to serve a snapshot", func() error {
 		select {
 		case <-a.exited:
 			t.Fatalf("weir agent exited: %v\n%s", a.err, a.logs.String())
@@ -277,7 +278,7 @@ func startPrometheus(t *testing.T, bin string, jobs map[string][]string) *promSe
 			t.Logf("prometheus output:\n%s", logs.String())
 		}
 	})
-	waitFor(t, 30*time.Second, "prometheus to be ready", func() error {
+	await.For(t, 30*time.Second, "prometheus to be ready", func() error {
 		select {
 		case <-exited:
 			t.Fatalf("prometheus exited:\n%s", logs.String())

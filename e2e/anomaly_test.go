@@ -17,6 +17,7 @@ import (
 
 	"github.com/weirhq/weir/broker/brokertest"
 	"github.com/weirhq/weir/collector/ccclient"
+	"github.com/weirhq/weir/internal/await"
 )
 
 // TestSelfHealingBrokerFailure is the collector's self-healing on real
@@ -48,7 +49,7 @@ func TestSelfHealingBrokerFailure(t *testing.T) {
 			b.NodeID, strings.Join(c.Bootstrap(), ", "), b.AdminAddr, b.DataDir)
 	}
 	col := startHealingCollector(t, c)
-	waitFor(t, 90*time.Second, "a first valid model (a proposal)", func() error {
+	await.For(t, 90*time.Second, "a first valid model (a proposal)", func() error {
 		return col.get("proposals", nil)
 	})
 	before := assignment(t, adm)
@@ -56,7 +57,7 @@ func TestSelfHealingBrokerFailure(t *testing.T) {
 	// A broker back before the healing threshold costs nothing.
 	b4 := c.Broker(4)
 	b4.Kill()
-	waitFor(t, 15*time.Second, "the collector to see broker 4 dead", func() error {
+	await.For(t, 15*time.Second, "the collector to see broker 4 dead", func() error {
 		st := col.anomalies(t)
 		if len(st.RecentBrokerFailures) == 0 {
 			return fmt.Errorf("no broker failure yet")
@@ -64,7 +65,7 @@ func TestSelfHealingBrokerFailure(t *testing.T) {
 		return nil
 	})
 	b4.Restart(t)
-	waitFor(t, 30*time.Second, "the broker failure to clear", func() error {
+	await.For(t, 30*time.Second, "the broker failure to clear", func() error {
 		st := col.anomalies(t)
 		if f := st.RecentBrokerFailures[0]; f.ResolvedMs == 0 {
 			return fmt.Errorf("broker failure %s still open: %s (%s)", f.AnomalyID, f.Status, f.Note)
@@ -97,7 +98,7 @@ func TestSelfHealingBrokerFailure(t *testing.T) {
 	// A broker that stays down is replaced: its replicas re-created on the others.
 	killed := time.Now()
 	b4.Kill()
-	waitFor(t, 60*time.Second, "every partition fully replicated on brokers 1-3", func() error {
+	await.For(t, 60*time.Second, "every partition fully replicated on brokers 1-3", func() error {
 		return fullyReplicatedWithout(adm, 4)
 	})
 	took := time.Since(killed)
@@ -141,7 +142,7 @@ func TestSelfHealingBrokerFailure(t *testing.T) {
 	// A fix still running at the kill is settled once the executor has
 	// recovered: adopted (its moves still in flight) or ended at the restart.
 	if f := again.RecentBrokerFailures[0]; f.InterruptedMs != 0 {
-		waitFor(t, 15*time.Second, "the interrupted fix settled", func() error {
+		await.For(t, 15*time.Second, "the interrupted fix settled", func() error {
 			f = col.anomalies(t).RecentBrokerFailures[0]
 			if strings.Contains(f.Note, "waiting for the executor") {
 				return fmt.Errorf("%s: %s", f.AnomalyID, f.Note)
@@ -185,7 +186,7 @@ func TestSelfHealingFullDisk(t *testing.T) {
 	}
 	col := startHealingCollector(t, c, "capacity.config.file="+capacity)
 	start := time.Now()
-	waitFor(t, 90*time.Second, "the full disk detected, healed and cleared", func() error {
+	await.For(t, 90*time.Second, "the full disk detected, healed and cleared", func() error {
 		st := col.anomalies(t)
 		if _, ok := healed(st.RecentDiskFailures); !ok {
 			return fmt.Errorf("no disk failure healed and cleared yet: %+v", st.RecentDiskFailures)
@@ -200,7 +201,7 @@ func TestSelfHealingFullDisk(t *testing.T) {
 	}
 	// The admin client's metadata may be a few seconds behind the
 	// collector's: wait for it to show the moves.
-	waitFor(t, 15*time.Second, "broker 4 under its disk threshold", func() error {
+	await.For(t, 15*time.Second, "broker 4 under its disk threshold", func() error {
 		on4 := 0
 		for _, replicas := range assignment(t, adm) {
 			if slices.Contains(replicas, 4) {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/weirhq/weir/broker/brokertest"
 	"github.com/weirhq/weir/cluster"
+	"github.com/weirhq/weir/internal/await"
 )
 
 // startAutoscaledUp runs weir up with agents, the collector and the
@@ -173,7 +174,7 @@ storage:
 	load := startPacedProducer(t, cl, "orders", 3, 8<<10, 64)
 	var peak float64
 	var op cluster.Operation
-	waitFor(t, 3*time.Minute, "an UPDATE_BROKER_STORAGE operation that completes", func() error {
+	await.For(t, 3*time.Minute, "an UPDATE_BROKER_STORAGE operation that completes", func() error {
 		if use, err := storageUse(ctx, cp); err == nil {
 			for _, u := range use {
 				peak = max(peak, 100*float64(u[0])/float64(u[1]))
@@ -221,7 +222,7 @@ storage:
 	}
 	t.Cleanup(full.Close)
 	flood := startPacedProducer(t, full, "orders", 3, 32<<10, 200) // 6.4 MiB/s
-	waitFor(t, 2*time.Minute, "produce refused with KAFKA_STORAGE_ERROR", func() error {
+	await.For(t, 2*time.Minute, "produce refused with KAFKA_STORAGE_ERROR", func() error {
 		flood.mu.Lock()
 		defer flood.mu.Unlock()
 		for msg := range flood.errors {
@@ -232,7 +233,7 @@ storage:
 		return fmt.Errorf("errors so far: %v", flood.errors)
 	})
 	flood.stop(t)
-	waitFor(t, time.Minute, "the autoscaler holding at the maximum", func() error {
+	await.For(t, time.Minute, "the autoscaler holding at the maximum", func() error {
 		l, err := autoscalerMetric(e.Autoscaler.API, `weir_autoscaler_blocked{kind="storage",reason="MAXIMUM_REACHED"}`)
 		if err == nil && !strings.HasSuffix(l, " 1") {
 			err = fmt.Errorf("%s", l)
@@ -247,7 +248,7 @@ storage:
 	if _, err := adm.DeleteTopic(ctx, "fill"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, time.Minute, "produce accepted after deleting a topic", func() error {
+	await.For(t, time.Minute, "produce accepted after deleting a topic", func() error {
 		return full.ProduceSync(ctx, &kgo.Record{Topic: "orders", Partition: 0, Value: []byte("after")}).FirstErr()
 	})
 }
@@ -324,7 +325,7 @@ brokers:
 	start := time.Now()
 	heavy := startPacedProducer(t, bulk, "bulk", 3, 16<<10, 64) // 1 MiB/s: 340 KiB/s per broker
 	var grow cluster.Operation
-	waitFor(t, 5*time.Minute, "an UPDATE_BROKER_COUNT to 4 that completes", func() error {
+	await.For(t, 5*time.Minute, "an UPDATE_BROKER_COUNT to 4 that completes", func() error {
 		o, err := latestOp(ctx, cp, cluster.OpUpdateBrokerCount)
 		if err != nil {
 			ends, _ := adm.ListEndOffsets(ctx, "bulk")
@@ -352,7 +353,7 @@ brokers:
 	heavy.stop(t)
 	stopped := time.Now()
 	var shrink cluster.Operation
-	waitFor(t, 5*time.Minute, "an UPDATE_BROKER_COUNT back to 3 that completes", func() error {
+	await.For(t, 5*time.Minute, "an UPDATE_BROKER_COUNT back to 3 that completes", func() error {
 		o, err := latestOp(ctx, cp, cluster.OpUpdateBrokerCount)
 		if err != nil {
 			return err

@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/weirhq/weir/broker/brokertest"
+	"github.com/weirhq/weir/internal/await"
 )
 
 // TestClusterGroupCoordinatorFailover kills the broker coordinating a
@@ -58,7 +59,7 @@ func TestClusterGroupCoordinatorFailover(t *testing.T) {
 		}
 		return n
 	}
-	waitFor(t, 60*time.Second, "half the topic consumed and committed", func() error {
+	await.For(t, 60*time.Second, "half the topic consumed and committed", func() error {
 		poll()
 		mu.Lock()
 		defer mu.Unlock()
@@ -73,7 +74,7 @@ func TestClusterGroupCoordinatorFailover(t *testing.T) {
 	c.Broker(coord).Kill()
 	t.Logf("killed coordinator broker %d with %d records consumed and %d committed", coord, len(seen), sumOffsets(before))
 
-	waitFor(t, 90*time.Second, "the group to finish the topic on a new coordinator", func() error {
+	await.For(t, 90*time.Second, "the group to finish the topic on a new coordinator", func() error {
 		poll()
 		mu.Lock()
 		defer mu.Unlock()
@@ -108,7 +109,7 @@ type tp struct {
 func committed(t *testing.T, adm *kadm.Client, group string) map[tp]int64 {
 	t.Helper()
 	var out map[tp]int64
-	waitFor(t, 30*time.Second, "the group's committed offsets", func() error {
+	await.For(t, 30*time.Second, "the group's committed offsets", func() error {
 		resp, err := adm.FetchOffsets(context.Background(), group)
 		if err != nil {
 			return err
@@ -134,7 +135,7 @@ func sumOffsets(m map[tp]int64) int64 {
 func coordinatorOf(t *testing.T, adm *kadm.Client, group string) int32 {
 	t.Helper()
 	var id int32 = -1
-	waitFor(t, 30*time.Second, "the group's coordinator", func() error {
+	await.For(t, 30*time.Second, "the group's coordinator", func() error {
 		resp := adm.FindGroupCoordinators(context.Background(), group)
 		r, ok := resp[group]
 		if !ok || r.Err != nil {
@@ -182,7 +183,7 @@ func TestClusterNotLeaderHints(t *testing.T) {
 	// At creation the ISR is every replica, before each broker has
 	// applied the topic: ask until this broker knows it.
 	var pr *kmsg.ProduceResponse
-	waitFor(t, 10*time.Second, fmt.Sprintf("broker %d to know the partition", other.NodeID), func() error {
+	await.For(t, 10*time.Second, fmt.Sprintf("broker %d to know the partition", other.NodeID), func() error {
 		presp, err := cl.Broker(int(other.NodeID)).Request(ctx, prod)
 		if err != nil {
 			return err

@@ -17,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/weirhq/weir/broker/brokertest"
+	"github.com/weirhq/weir/internal/await"
 )
 
 // The replicated cluster's promises, proven with real broker processes:
@@ -50,7 +51,7 @@ func partitionState(ctx context.Context, adm *kadm.Client, topic string, p int32
 // waitFullISR waits until every partition of topic has an ISR of n.
 func waitFullISR(t *testing.T, adm *kadm.Client, topic string, partitions int32, n int) {
 	t.Helper()
-	waitFor(t, 60*time.Second, fmt.Sprintf("%s to have %d in sync replicas everywhere", topic, n), func() error {
+	await.For(t, 60*time.Second, fmt.Sprintf("%s to have %d in sync replicas everywhere", topic, n), func() error {
 		for p := int32(0); p < partitions; p++ {
 			_, isr, err := partitionState(context.Background(), adm, topic, p)
 			if err != nil {
@@ -141,7 +142,7 @@ func consumeAllCluster(t *testing.T, c *brokertest.Cluster, topic string) map[in
 	// A leader elected moments ago answers OFFSET_NOT_AVAILABLE until its
 	// high watermark reaches its epoch's start (KIP-207): ask again.
 	var ends kadm.ListedOffsets
-	waitFor(t, 15*time.Second, "the end offsets of "+topic, func() error {
+	await.For(t, 15*time.Second, "the end offsets of "+topic, func() error {
 		var err error
 		if ends, err = adm.ListEndOffsets(context.Background(), topic); err != nil {
 			return err
@@ -195,7 +196,7 @@ func TestClusterFailoverLosesNoAckedRecord(t *testing.T) {
 	victims := []string{"leader", "controller", "random", "leader"}
 	for round, kind := range victims {
 		target := p.ackedCount() + 1500
-		waitFor(t, 60*time.Second, fmt.Sprintf("round %d: %d acked records", round, target), func() error {
+		await.For(t, 60*time.Second, fmt.Sprintf("round %d: %d acked records", round, target), func() error {
 			if n := p.ackedCount(); n < target {
 				return fmt.Errorf("%d acked, %d produce errors", n, p.errorCount())
 			}
@@ -205,7 +206,7 @@ func TestClusterFailoverLosesNoAckedRecord(t *testing.T) {
 		b := c.Broker(victim)
 		killedAt, acked := time.Now(), p.ackedCount()
 		b.Kill()
-		waitFor(t, 60*time.Second, fmt.Sprintf("round %d: produce to go on after killing %s broker %d", round, kind, victim), func() error {
+		await.For(t, 60*time.Second, fmt.Sprintf("round %d: produce to go on after killing %s broker %d", round, kind, victim), func() error {
 			if n := p.ackedCount(); n < acked+300 {
 				return fmt.Errorf("%d acked since the kill", n-acked)
 			}
@@ -216,7 +217,7 @@ func TestClusterFailoverLosesNoAckedRecord(t *testing.T) {
 		waitFullISR(t, adm, topic, partitions, 3)
 	}
 	target := p.ackedCount() + 1000
-	waitFor(t, 60*time.Second, "the producer to go on after the last restart", func() error {
+	await.For(t, 60*time.Second, "the producer to go on after the last restart", func() error {
 		if n := p.ackedCount(); n < target {
 			return fmt.Errorf("%d acked, want %d", n, target)
 		}
@@ -298,7 +299,7 @@ func TestClusterPausedFollowerLeavesAndRejoinsISR(t *testing.T) {
 			c.Broker(follower).Resume()
 		}
 	}()
-	waitFor(t, 30*time.Second, fmt.Sprintf("stopped follower %d to leave the ISR", follower), func() error {
+	await.For(t, 30*time.Second, fmt.Sprintf("stopped follower %d to leave the ISR", follower), func() error {
 		// acks=all produces keep flowing once the ISR shrinks (min.insync.replicas=2).
 		pr.ProduceSync(testContext(t, 2*time.Second), &kgo.Record{Value: []byte("while-stopped")})
 		_, isr, err := partitionState(context.Background(), adm, topic, 0)
@@ -310,7 +311,7 @@ func TestClusterPausedFollowerLeavesAndRejoinsISR(t *testing.T) {
 		}
 		return nil
 	})
-	waitFor(t, 30*time.Second, "an acks=all produce to succeed with the follower out of the ISR", func() error {
+	await.For(t, 30*time.Second, "an acks=all produce to succeed with the follower out of the ISR", func() error {
 		return pr.ProduceSync(testContext(t, 3*time.Second), &kgo.Record{Value: []byte("after-shrink")}).FirstErr()
 	})
 	c.Broker(follower).Resume()

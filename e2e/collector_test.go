@@ -19,6 +19,7 @@ import (
 
 	"github.com/weirhq/weir/broker/brokertest"
 	"github.com/weirhq/weir/collector/ccclient"
+	"github.com/weirhq/weir/internal/await"
 )
 
 // TestCollectorRebalances is the collector's proof on real processes: four
@@ -49,7 +50,7 @@ func TestCollectorRebalances(t *testing.T) {
 	}
 	col := startCollector(t, c)
 	api := ccclient.New(col.addr)
-	waitFor(t, 90*time.Second, "a first valid model (a proposal)", func() error {
+	await.For(t, 90*time.Second, "a first valid model (a proposal)", func() error {
 		var o ccclient.Optimization
 		return api.Do(context.Background(), "GET", "proposals", nil, &o)
 	})
@@ -86,7 +87,7 @@ func TestCollectorRebalances(t *testing.T) {
 	// throttled execution, then a restart that finds it and finishes it.
 	execute(t, api, "remove_broker", url.Values{"brokerid": {"4"}, "replication_throttle": {"1048576"},
 		"concurrent_partition_movements_per_broker": {"1"}})
-	waitFor(t, 30*time.Second, "a reassignment in flight", func() error {
+	await.For(t, 30*time.Second, "a reassignment in flight", func() error {
 		n, err := reassigning(adm)
 		if err == nil && n == 0 {
 			err = fmt.Errorf("none yet")
@@ -165,7 +166,7 @@ func execute(t *testing.T, api *ccclient.Client, endpoint string, q url.Values) 
 	var o ccclient.Optimization
 	// 503 means the model lacks valid windows for now (the moves just made
 	// can leave a window without samples); the message says how long.
-	waitFor(t, time.Minute, endpoint, func() error {
+	await.For(t, time.Minute, endpoint, func() error {
 		err := api.Do(context.Background(), "POST", endpoint, q, &o)
 		var ae *ccclient.Error
 		if errors.As(err, &ae) && ae.Status == http.StatusServiceUnavailable {
@@ -183,7 +184,7 @@ func execute(t *testing.T, api *ccclient.Client, endpoint string, q url.Values) 
 // flight, and checks that no replication throttle is left behind.
 func waitIdle(t *testing.T, api *ccclient.Client, adm *kadm.Client) {
 	t.Helper()
-	waitFor(t, 3*time.Minute, "the execution to finish", func() error {
+	await.For(t, 3*time.Minute, "the execution to finish", func() error {
 		var st ccclient.State
 		if err := api.Do(context.Background(), "GET", "state", url.Values{"substates": {"executor"}}, &st); err != nil {
 			return err
@@ -199,7 +200,7 @@ func waitIdle(t *testing.T, api *ccclient.Client, adm *kadm.Client) {
 	})
 	// Config changes reach every broker through the metadata log a moment
 	// after they are made; wait for the throttles to be gone everywhere.
-	waitFor(t, 15*time.Second, "no replication throttle left behind", func() error {
+	await.For(t, 15*time.Second, "no replication throttle left behind", func() error {
 		if left := throttlesLeft(t, adm); len(left) > 0 {
 			return fmt.Errorf("throttles left behind: %v", left)
 		}
@@ -350,7 +351,7 @@ func (p *collectorProc) start(t *testing.T) {
 		p.cmd.Wait()
 		close(exited)
 	}()
-	waitFor(t, 20*time.Second, "the collector to serve", func() error {
+	await.For(t, 20*time.Second, "the collector to serve", func() error {
 		select {
 		case <-exited:
 			t.Fatalf("weir collector exited:\n%s", p.logs.String())

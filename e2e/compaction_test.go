@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/weirhq/weir/broker/brokertest"
+	"github.com/weirhq/weir/internal/await"
 )
 
 // TestCompactedTopicKeepsLatestPerKey: a compacted topic with small,
@@ -67,7 +68,7 @@ func TestCompactedTopicKeepsLatestPerKey(t *testing.T) {
 	last := &kgo.Record{Key: []byte("key-1"), Value: []byte("key-1-final")}
 	write(plain, []*kgo.Record{last}) // the last record is live: it is never removed
 
-	waitFor(t, 25*time.Second, "the topic compacted to the latest value per live key", func() error {
+	await.For(t, 25*time.Second, "the topic compacted to the latest value per live key", func() error {
 		recs := readPartition(t, b, topic, last.Offset)
 		seen := map[string]bool{}
 		for i, r := range recs {
@@ -142,7 +143,7 @@ func TestConsumerOffsetsCompacted(t *testing.T) {
 	}
 	dir := filepath.Join(b.DataDir, "__consumer_offsets-0")
 	written := logBytes(t, dir)
-	waitFor(t, 20*time.Second, "__consumer_offsets to shrink", func() error {
+	await.For(t, 20*time.Second, "__consumer_offsets to shrink", func() error {
 		if n := logBytes(t, dir); n > 4096 {
 			return fmt.Errorf("%d bytes of segments (%d after the commits)", n, written)
 		}
@@ -166,7 +167,7 @@ func TestConsumerOffsetsCompacted(t *testing.T) {
 	}
 	b.Stop()
 	b.Restart(t)
-	waitFor(t, 20*time.Second, "the committed offsets after a restart", checkCommitted)
+	await.For(t, 20*time.Second, "the committed offsets after a restart", checkCommitted)
 	t.Logf("__consumer_offsets: %d bytes after %d commits, %d after compaction", written, commits, logBytes(t, dir))
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/weirhq/weir/broker/brokertest"
 	"github.com/weirhq/weir/cluster"
 	"github.com/weirhq/weir/collector/ccclient"
+	"github.com/weirhq/weir/internal/await"
 )
 
 // TestControlPlaneOperations drives `weir up`'s control plane the way an
@@ -168,7 +169,7 @@ func TestControlPlaneOperations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 30*time.Second, "the reboot under way", func() error {
+	await.For(t, 30*time.Second, "the reboot under way", func() error {
 		o, err := cp.Operation(ctx, arn)
 		if err == nil && len(o.Steps) == 0 {
 			err = errors.New("no step yet")
@@ -272,7 +273,7 @@ func consumeAllSeeds(t *testing.T, seeds []string, topic string) map[int32][]*kg
 	// A new leader answers OFFSET_NOT_AVAILABLE until its high watermark
 	// covers its epoch (KIP-207): ask again, never skip the partition.
 	want := map[int32]int64{}
-	waitFor(t, 30*time.Second, "every partition's end offset", func() error {
+	await.For(t, 30*time.Second, "every partition's end offset", func() error {
 		ends, err := kadm.NewClient(cl).ListEndOffsets(context.Background(), topic)
 		if err == nil {
 			err = ends.Error()
@@ -379,7 +380,7 @@ func TestHealingThroughWeirUp(t *testing.T) {
 	adm := kadm.NewClient(cl)
 	createWithAssignment(t, cl, "heal", [][]int32{{4, 1, 2}, {1, 4, 3}, {2, 3, 4}, {3, 1, 2}})
 	load := startPacedProducer(t, cl, "heal", 4, 100, 1000)
-	waitFor(t, time.Minute, "acknowledged records", func() error {
+	await.For(t, time.Minute, "acknowledged records", func() error {
 		if load.ackedCount() < 500 {
 			return fmt.Errorf("%d acked", load.ackedCount())
 		}
@@ -392,7 +393,7 @@ func TestHealingThroughWeirUp(t *testing.T) {
 	}
 	t.Cleanup(func() { syscall.Kill(victim.PID, syscall.SIGCONT) })
 	var healing cluster.Operation
-	waitFor(t, 2*time.Minute, "the cluster HEALING with a SELF_HEALING operation", func() error {
+	await.For(t, 2*time.Minute, "the cluster HEALING with a SELF_HEALING operation", func() error {
 		info, err := cp.Describe(ctx)
 		if err != nil {
 			return err
@@ -459,7 +460,7 @@ func TestFullDiskHealsThroughWeirUp(t *testing.T) {
 	}
 	filled := time.Now()
 	var healing cluster.Operation
-	waitFor(t, 3*time.Minute, "a SELF_HEALING operation for the full disk", func() error {
+	await.For(t, 3*time.Minute, "a SELF_HEALING operation for the full disk", func() error {
 		o, err := latestOp(ctx, cp, cluster.OpSelfHealing)
 		if err != nil {
 			return err

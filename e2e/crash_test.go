@@ -16,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/weirhq/weir/broker/brokertest"
+	"github.com/weirhq/weir/internal/await"
 )
 
 // TestKillNineDuringAcksAllProduce kills the broker with SIGKILL three times
@@ -37,7 +38,7 @@ func TestKillNineDuringAcksAllProduce(t *testing.T) {
 
 	for round := 1; round <= 3; round++ {
 		target := p.ackedCount() + 2000
-		waitFor(t, 60*time.Second, fmt.Sprintf("round %d: %d acked records", round, target), func() error {
+		await.For(t, 60*time.Second, fmt.Sprintf("round %d: %d acked records", round, target), func() error {
 			if n := p.ackedCount(); n < target {
 				return fmt.Errorf("%d acked, %d produce errors", n, p.errorCount())
 			}
@@ -48,7 +49,7 @@ func TestKillNineDuringAcksAllProduce(t *testing.T) {
 		b.Restart(t)
 	}
 	target := p.ackedCount() + 1000
-	waitFor(t, 60*time.Second, "the producer to go on after the last restart", func() error {
+	await.For(t, 60*time.Second, "the producer to go on after the last restart", func() error {
 		if n := p.ackedCount(); n < target {
 			return fmt.Errorf("%d acked, want %d", n, target)
 		}

@@ -25,6 +25,7 @@ import (
 	"github.com/weirhq/weir/cluster"
 	"github.com/weirhq/weir/dashboards/grafana"
 	"github.com/weirhq/weir/dashboards/prometheus"
+	"github.com/weirhq/weir/internal/await"
 )
 
 // The live cluster's names: what the dashboards' variables are filled with.
@@ -347,7 +348,7 @@ func countValid(qs []liveQuery) int {
 // has raised the lag alert, the dead agent target the agent-down alert; last
 // the collector is killed and the collector-down alert arrives.
 func checkLiveAlerts(t *testing.T, m *liveMonitoring) {
-	waitFor(t, 60*time.Second, "a healthy cluster in Prometheus", func() error {
+	await.For(t, 60*time.Second, "a healthy cluster in Prometheus", func() error {
 		return m.prom.expect(`sum(up{job="weir-broker"}) == 3 and sum(kafka_server_replicamanager_underreplicatedpartitions) == 0`)
 	})
 	victim := m.c.Brokers[len(m.c.Brokers)-1]
@@ -489,7 +490,7 @@ func startServer(t *testing.T, name, addr, ready string, cmd *exec.Cmd) {
 			t.Logf("%s output:\n%s", name, logs.String())
 		}
 	})
-	waitFor(t, 30*time.Second, name+" to be ready", func() error {
+	await.For(t, 30*time.Second, name+" to be ready", func() error {
 		select {
 		case <-exited:
 			t.Fatalf("%s exited:\n%s", name, logs.String())
@@ -575,7 +576,7 @@ func startWebhookReceiver(t *testing.T) *webhookReceiver {
 func (w *webhookReceiver) await(t *testing.T, since time.Time, timeout time.Duration, status, name string, labels map[string]string) time.Time {
 	t.Helper()
 	var at time.Time
-	waitFor(t, timeout, fmt.Sprintf("%s %s %v at the webhook", name, status, labels), func() error {
+	await.For(t, timeout, fmt.Sprintf("%s %s %v at the webhook", name, status, labels), func() error {
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		for _, a := range w.seen {

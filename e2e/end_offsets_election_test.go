@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/weirhq/weir/broker/brokertest"
+	"github.com/weirhq/weir/internal/await"
 )
 
 // TestEndOffsetsAfterElectionCoverAcks: right after a preferred election
@@ -36,7 +37,7 @@ func TestEndOffsetsAfterElectionCoverAcks(t *testing.T) {
 	for round := range 12 {
 		load := startNumberedProducer(t, c.Client(t, kgo.RecordPartitioner(kgo.ManualPartitioner()),
 			kgo.RequiredAcks(kgo.AllISRAcks()), kgo.MaxBufferedRecords(500)), topic, 3)
-		waitFor(t, 20*time.Second, "records acknowledged before the move", func() error {
+		await.For(t, 20*time.Second, "records acknowledged before the move", func() error {
 			if n := load.ackedCount(); n < 300 {
 				return fmt.Errorf("%d acked", n)
 			}
@@ -48,7 +49,7 @@ func TestEndOffsetsAfterElectionCoverAcks(t *testing.T) {
 		}
 		reassign(t, adm, map[string][][]int32{topic: target})
 		moved := load.ackedCount()
-		waitFor(t, 20*time.Second, "records acknowledged after the move", func() error {
+		await.For(t, 20*time.Second, "records acknowledged after the move", func() error {
 			if n := load.ackedCount(); n < moved+300 {
 				return fmt.Errorf("%d acked since the move", n-moved)
 			}
@@ -84,7 +85,7 @@ func TestEndOffsetsAfterElectionCoverAcks(t *testing.T) {
 				return
 			}
 		}
-		waitFor(t, 10*time.Second, fmt.Sprintf("round %d: end offsets past every ack", round), func() error {
+		await.For(t, 10*time.Second, fmt.Sprintf("round %d: end offsets past every ack", round), func() error {
 			return endOffsetsCover(adm, topic, last)
 		})
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/weirhq/weir/broker/brokertest"
+	"github.com/weirhq/weir/internal/await"
 )
 
 // The consumer rebalance protocol (KIP-848) with franz-go: it takes this
@@ -93,13 +94,13 @@ func TestConsumerProtocolThreeMembers(t *testing.T) {
 	stop := pollAll(clients)
 	defer stop()
 
-	waitFor(t, 30*time.Second, "three members to own two partitions each", func() error { return tr.split([]int{0, 1, 2}, 2) })
-	waitFor(t, 10*time.Second, "the coordinator to agree", func() error { return describedSplit(t, b, group, 3) })
+	await.For(t, 30*time.Second, "three members to own two partitions each", func() error { return tr.split([]int{0, 1, 2}, 2) })
+	await.For(t, 10*time.Second, "the coordinator to agree", func() error { return describedSplit(t, b, group, 3) })
 
 	clients[2].Close()
 	tr.forget(2)
-	waitFor(t, 20*time.Second, "two members to take over the leaver's partitions", func() error { return tr.split([]int{0, 1}, 3) })
-	waitFor(t, 10*time.Second, "the coordinator to agree", func() error { return describedSplit(t, b, group, 2) })
+	await.For(t, 20*time.Second, "two members to take over the leaver's partitions", func() error { return tr.split([]int{0, 1}, 3) })
+	await.For(t, 10*time.Second, "the coordinator to agree", func() error { return describedSplit(t, b, group, 2) })
 
 	described, err := adm.DescribeGroups(testContext(t, 10*time.Second), group)
 	if err != nil {

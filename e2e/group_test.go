@@ -19,6 +19,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/weirhq/weir/broker/brokertest"
+	"github.com/weirhq/weir/internal/await"
 )
 
 // groupProps keep group tests quick: a short initial rebalance delay and
@@ -186,12 +187,12 @@ func TestThreeMembersShareAndRebalance(t *testing.T) {
 		}
 		return nil
 	}
-	waitFor(t, 30*time.Second, "three members to split six partitions", func() error { return split([]int{0, 1, 2}) })
+	await.For(t, 30*time.Second, "three members to split six partitions", func() error { return split([]int{0, 1, 2}) })
 	clients[2].Close()
 	mu.Lock()
 	owned[2] = map[int32]bool{}
 	mu.Unlock()
-	waitFor(t, 15*time.Second, "two members to take over the leaver's partitions", func() error { return split([]int{0, 1}) })
+	await.For(t, 15*time.Second, "two members to take over the leaver's partitions", func() error { return split([]int{0, 1}) })
 
 	described, err := adm.DescribeGroups(testContext(t, 10*time.Second), group)
 	if err != nil {
@@ -221,7 +222,7 @@ func TestGroupOffsetsSurviveRestart(t *testing.T) {
 		stop.f()
 		b.Restart(t)
 		var got map[int32]int64
-		waitFor(t, 20*time.Second, "offsets after "+stop.name, func() error {
+		await.For(t, 20*time.Second, "offsets after "+stop.name, func() error {
 			got = fetchCommittedErr(b, "durable-group")
 			if fmt.Sprint(got) != fmt.Sprint(want) {
 				return fmt.Errorf("after %s: %v, want %v", stop.name, got, want)
@@ -246,7 +247,7 @@ func sum(m map[int32]int64) int64 {
 func fetchCommitted(t *testing.T, b *brokertest.Broker, group string) map[int32]int64 {
 	t.Helper()
 	var got map[int32]int64
-	waitFor(t, 20*time.Second, "OffsetFetch "+group, func() error {
+	await.For(t, 20*time.Second, "OffsetFetch "+group, func() error {
 		got = fetchCommittedErr(b, group)
 		if got == nil {
 			return fmt.Errorf("no answer")
@@ -370,7 +371,7 @@ func kcatGroupRead(t *testing.T, kcat string, b *brokertest.Broker, n int) []str
 		t.Fatalf("kcat printed %d of %d lines; stderr:\n%s", len(got), n, stderr.String())
 	}
 	// Wait until the commit of everything read is visible, then stop.
-	waitFor(t, 20*time.Second, "kcat's commit", func() error {
+	await.For(t, 20*time.Second, "kcat's commit", func() error {
 		c := fetchCommittedErr(b, "kcat-g")
 		if sum(c) < int64(countSoFar(t, b)) {
 			return fmt.Errorf("committed %v", c)

@@ -9,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/weirhq/weir/broker/brokertest"
+	"github.com/weirhq/weir/internal/await"
 )
 
 // TestPreferredLeaderRotationLosesNothing: leadership moves around the
@@ -36,7 +37,7 @@ func TestPreferredLeaderRotationLosesNothing(t *testing.T) {
 		if resp, err := adm.AlterPartitionAssignments(ctx, req); err != nil || resp.Error() != nil {
 			t.Fatalf("round %d: reorder: %v %v", round, err, resp.Error())
 		}
-		waitFor(t, 20*time.Second, fmt.Sprintf("round %d: the new order", round), func() error {
+		await.For(t, 20*time.Second, fmt.Sprintf("round %d: the new order", round), func() error {
 			md, err := adm.Metadata(ctx, topic)
 			if err != nil {
 				return err
@@ -51,7 +52,7 @@ func TestPreferredLeaderRotationLosesNothing(t *testing.T) {
 		if _, err := adm.ElectLeaders(ctx, kadm.ElectPreferredReplica, kadm.TopicsSet{topic: {0: {}, 1: {}, 2: {}}}); err != nil {
 			t.Fatalf("round %d: elect: %v", round, err)
 		}
-		waitFor(t, 20*time.Second, fmt.Sprintf("round %d: the preferred leaders", round), func() error {
+		await.For(t, 20*time.Second, fmt.Sprintf("round %d: the preferred leaders", round), func() error {
 			md, err := adm.Metadata(ctx, topic)
 			if err != nil {
 				return err

@@ -46,23 +46,6 @@ func createTopic(t testing.TB, adm *kadm.Client, topic string, partitions int32,
 	}
 }
 
-// waitFor polls cond every 20ms until it returns nil or timeout passes, then
-// fails the test with cond's last error.
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s: %v", timeout, what, err)
-		}
-		time.Sleep(20 * time.Millisecond) // poll interval, not a wait for an event
-	}
-}
-
 // lookTool returns the path of an external client, failing (never
 // skipping) the test if it is missing.
 func lookTool(t testing.TB, name string) string {

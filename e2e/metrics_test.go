@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/weirhq/weir/internal/await"
 )
 
 // TestMetricsEndpoint checks that the admin listener serves the Kafka metric
@@ -51,7 +53,7 @@ func TestMetricsEndpoint(t *testing.T) {
 	}
 	// Counters may be updated just after the produce response is sent: poll.
 	var samples []sample
-	waitFor(t, 10*time.Second, "the metrics to reflect the produced records", func() error {
+	await.For(t, 10*time.Second, "the metrics to reflect the produced records", func() error {
 		code, body := httpGet(t, "http://"+b.AdminAddr+"/metrics")
 		if code != http.StatusOK {
 			return fmt.Errorf("GET /metrics: %d", code)

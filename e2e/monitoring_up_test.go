@@ -16,6 +16,7 @@ import (
 	"github.com/weirhq/weir/broker/brokertest"
 	"github.com/weirhq/weir/cluster"
 	"github.com/weirhq/weir/dashboards/prometheus"
+	"github.com/weirhq/weir/internal/await"
 )
 
 // monitoredPolicy is TestUpRunsMonitoring's autoscaler policy for one
@@ -85,14 +86,14 @@ func TestUpRunsMonitoring(t *testing.T) {
 	p := &promServer{addr: strings.TrimSuffix(strings.TrimPrefix(prom, "http://"), "/")}
 	// Every target up: broker (for up only), agent, node, collector, autoscaler.
 	for _, job := range []string{cluster.JobBroker, cluster.JobAgent, cluster.JobNode, cluster.JobCollector, cluster.JobAutoscaler} {
-		waitFor(t, 60*time.Second, job+" scraped and up", func() error {
+		await.For(t, 60*time.Second, job+" scraped and up", func() error {
 			return p.expect(fmt.Sprintf(`up{job=%q,cluster="mon"} == 1`, job))
 		})
 	}
-	waitFor(t, 30*time.Second, "the agent's series with the cluster and broker labels", func() error {
+	await.For(t, 30*time.Second, "the agent's series with the cluster and broker labels", func() error {
 		return p.expect(`kafka_server_replicamanager_partitioncount{job="weir-agent",cluster="mon",broker="1"}`)
 	})
-	waitFor(t, 30*time.Second, "Weir's rules loaded and Alertmanager discovered", func() error {
+	await.For(t, 30*time.Second, "Weir's rules loaded and Alertmanager discovered", func() error {
 		return promLoaded(p, am)
 	})
 	status, err := agentHTTPGet(am + "api/v2/status")
@@ -107,7 +108,7 @@ func TestUpRunsMonitoring(t *testing.T) {
 	// joins hold on the real labels; the shipped for keeps them there).
 	checkLiveQueries(t, p, liveQueries(t, "mon", true), 2*time.Minute)
 	for _, alert := range []string{"WeirStorageAtMaximum", "WeirBrokerCountAtMaximum"} {
-		waitFor(t, 30*time.Second, alert+" pending", func() error {
+		await.For(t, 30*time.Second, alert+" pending", func() error {
 			return p.expect(fmt.Sprintf(`ALERTS{alertname=%q,cluster="mon"}`, alert))
 		})
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/weirhq/weir/broker/brokertest"
+	"github.com/weirhq/weir/internal/await"
 )
 
 // TestReassignOntoNewLeaderLosesNothing: reassignments whose targets put a
@@ -55,7 +56,7 @@ func TestReassignOntoNewLeaderLosesNothing(t *testing.T) {
 			target = home // and back, so the next round moves onto an empty replica again
 		}
 		want := 3000 * len(home) * (round + 1) / 2 // thousands of records per partition to catch up
-		waitFor(t, 60*time.Second, "records acked before the move", func() error {
+		await.For(t, 60*time.Second, "records acked before the move", func() error {
 			if n := load.ackedCount(); n < want {
 				return fmt.Errorf("%d of %d acked, %d produce errors", n, want, load.errorCount())
 			}
@@ -88,7 +89,7 @@ func reassign(t *testing.T, adm *kadm.Client, targets map[string][][]int32) {
 	if err := resp.Error(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 60*time.Second, "the reassignment", func() error {
+	await.For(t, 60*time.Second, "the reassignment", func() error {
 		md, err := adm.Metadata(context.Background())
 		if err != nil {
 			return err

@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/weirhq/weir/broker/brokertest"
+	"github.com/weirhq/weir/internal/await"
 )
 
 // TestReassignmentUnderThrottle moves a partition holding data from
@@ -86,7 +87,7 @@ func TestReassignmentUnderThrottle(t *testing.T) {
 	if err := resp.Error(); err != nil {
 		t.Fatalf("reassignment refused: %v", err)
 	}
-	waitFor(t, 60*time.Second, "the reassignment to finish", func() error {
+	await.For(t, 60*time.Second, "the reassignment to finish", func() error {
 		listed, err := adm.ListPartitionReassignments(context.Background(), kadm.TopicsSet{topic: {0: {}}})
 		if err != nil {
 			return err

@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/weirhq/weir/broker/brokertest"
+	"github.com/weirhq/weir/internal/await"
 )
 
 // TestUnregisterBroker: UnregisterBroker (key 64) through franz-go on
@@ -41,7 +42,7 @@ func TestUnregisterBroker(t *testing.T) {
 	if code := unregisterBroker(t, cl, 1, 4); code != 0 {
 		t.Fatalf("unregistering live broker 4: %v", kerr.ErrorForCode(code))
 	}
-	waitFor(t, 30*time.Second, "broker 4 to register again", func() error {
+	await.For(t, 30*time.Second, "broker 4 to register again", func() error {
 		if n := registered(); n <= before {
 			return fmt.Errorf("registered %d times, as before", n)
 		}
@@ -74,7 +75,7 @@ func TestUnregisterBroker(t *testing.T) {
 	if err := wantBrokers(adm, 1, 2, 3); err != nil {
 		t.Errorf("Metadata: %v", err)
 	}
-	waitFor(t, 15*time.Second, "the controller to drop broker 4 from the raft configuration", func() error {
+	await.For(t, 15*time.Second, "the controller to drop broker 4 from the raft configuration", func() error {
 		for _, b := range c.Brokers {
 			for _, line := range strings.Split(b.Logs(), "\n") {
 				if strings.Contains(line, "removing non-voter") && strings.Contains(line, "broker=4") {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/weirhq/weir/broker/brokertest"
 	"github.com/weirhq/weir/collector/ccclient"
+	"github.com/weirhq/weir/internal/await"
 )
 
 // TestUpRunsTheCollector: `weir up --agents` (what `make run` runs) starts
@@ -36,7 +37,7 @@ func TestUpRunsTheCollector(t *testing.T) {
 		t.Fatalf("endpoints.json collector: %+v, want the API at %s", e.Collector, want)
 	}
 	// endpoints.json is written just before the summary is printed.
-	waitFor(t, 10*time.Second, "weir up to print the collector's endpoint", func() error {
+	await.For(t, 10*time.Second, "weir up to print the collector's endpoint", func() error {
 		if !strings.Contains(up.stdout(), "collector: "+want) {
 			return fmt.Errorf("not in:\n%s", up.stdout())
 		}
@@ -44,7 +45,7 @@ func TestUpRunsTheCollector(t *testing.T) {
 	})
 	api := ccclient.New(fmt.Sprintf("127.0.0.1:%d", collectorPort))
 	var o ccclient.Optimization
-	waitFor(t, 2*time.Minute, "the collector's first proposal", func() error {
+	await.For(t, 2*time.Minute, "the collector's first proposal", func() error {
 		return api.Do(context.Background(), "GET", "proposals", nil, &o)
 	})
 	t.Logf("first valid proposal %v after weir up started (%d windows, %.1f%% of partitions)",

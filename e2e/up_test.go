@@ -22,6 +22,7 @@ import (
 
 	"github.com/weirhq/weir/broker/brokertest"
 	"github.com/weirhq/weir/cluster"
+	"github.com/weirhq/weir/internal/await"
 )
 
 // TestUp runs `weir up --brokers 3` the way a user does and checks what it
@@ -59,7 +60,7 @@ func TestUp(t *testing.T) {
 		t.Fatalf("kill -9 broker 2 (pid %d): %v", b2.PID, err)
 	}
 	var back cluster.BrokerEndpoint
-	waitFor(t, 30*time.Second, "broker 2 to be restarted and ready", func() error {
+	await.For(t, 30*time.Second, "broker 2 to be restarted and ready", func() error {
 		now, err := readEndpoints(dir)
 		if err != nil {
 			return err
@@ -159,7 +160,7 @@ func TestUpKilledTakesItsBrokersDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-up.exited
-	waitFor(t, 10*time.Second, "the broker to die with weir up", func() error {
+	await.For(t, 10*time.Second, "the broker to die with weir up", func() error {
 		if syscall.Kill(pid, 0) == nil {
 			return fmt.Errorf("broker pid %d still running", pid)
 		}
@@ -244,7 +245,7 @@ func (up *upProcess) stderr() string { return up.err.String() }
 func (up *upProcess) waitEndpoints(t *testing.T, dir string) cluster.Endpoints {
 	t.Helper()
 	var e cluster.Endpoints
-	waitFor(t, 40*time.Second, "endpoints.json", func() error {
+	await.For(t, 40*time.Second, "endpoints.json", func() error {
 		select {
 		case <-up.exited:
 			t.Fatalf("weir up exited (%v) before the cluster was up:\n%s", up.waitErr, up.stderr())

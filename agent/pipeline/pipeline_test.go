@@ -10,6 +10,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/weirhq/weir/agent/snapshot"
+	"github.com/weirhq/weir/internal/await"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -59,17 +60,6 @@ type failing struct{}
 func (failing) Name() string                                     { return "failing" }
 func (failing) Export(context.Context, *snapshot.Snapshot) error { return errors.New("sink down") }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond) // poll interval
-	}
-}
-
 func TestBlockedExporterDropsOldestOthersContinue(t *testing.T) {
 	ok := &recorder{name: "ok"}
 	bl := &blocked{entered: make(chan struct{}, 1), release: make(chan struct{})}
@@ -84,14 +74,14 @@ func TestBlockedExporterDropsOldestOthersContinue(t *testing.T) {
 	for i := int32(1); i <= n; i++ {
 		p.Publish(&snapshot.Snapshot{BrokerID: i})
 		// Collection runs at an interval a healthy sink keeps up with.
-		waitFor(t, "the healthy exporter to keep up", func() bool { return len(ok.ids()) == int(i)+1 })
+		await.True(t, 5*time.Second, "the healthy exporter to keep up", func() bool { return len(ok.ids()) == int(i)+1 })
 	}
 	for i, id := range ok.ids() {
 		if id != int32(i) {
 			t.Fatalf("healthy exporter got %v, want 0..%d in order", ok.ids(), n)
 		}
 	}
-	waitFor(t, "the failing exporter to count its errors", func() bool { h := p.Health()[2]; return h.Errors+h.Dropped == n+1 })
+	await.True(t, 5*time.Second, "the failing exporter to count its errors", func() bool { h := p.Health()[2]; return h.Errors+h.Dropped == n+1 })
 
 	h := p.Health()[0]
 	if h.Queued != 3 || h.Dropped != n-3 {
@@ -99,7 +89,7 @@ func TestBlockedExporterDropsOldestOthersContinue(t *testing.T) {
 	}
 	// Released, it exports the newest snapshots it kept, not the oldest.
 	close(bl.release)
-	waitFor(t, "the blocked exporter to drain", func() bool { return p.Health()[0].Exported == 4 })
+	await.True(t, 5*time.Second, "the blocked exporter to drain", func() bool { return p.Health()[0].Exported == 4 })
 	if f := p.Health()[2]; f.LastError != "sink down" || f.Exported != 0 {
 		t.Fatalf("failing exporter health %+v", f)
 	}
@@ -130,7 +120,7 @@ func TestExportTimeout(t *testing.T) {
 	done := make(chan struct{})
 	go func() { p.Run(ctx); close(done) }()
 	p.Publish(&snapshot.Snapshot{})
-	waitFor(t, "the export to time out", func() bool { return p.Health()[0].Errors == 1 })
+	await.True(t, 5*time.Second, "the export to time out", func() bool { return p.Health()[0].Errors == 1 })
 	if h := p.Health()[0]; h.LastError != context.DeadlineExceeded.Error() {
 		t.Fatalf("last error %q, want deadline exceeded", h.LastError)
 	}

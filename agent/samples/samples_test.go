@@ -2,6 +2,7 @@ package samples
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"net"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"github.com/weirhq/weir/agent/pipeline"
 	"github.com/weirhq/weir/agent/snapshot"
 	"github.com/weirhq/weir/agent/source/brokeradmin"
+	"github.com/weirhq/weir/internal/await"
 )
 
 var testTime = time.UnixMilli(1_700_000_000_123).UTC()
@@ -263,13 +265,12 @@ func TestDeadClusterNeverBlocksCollection(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond) // the collection interval, shortened
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for h := p.Health()[0]; h.Errors+h.Dropped != n || h.Queued != 0; h = p.Health()[0] {
-		if time.Now().After(deadline) {
-			t.Fatalf("samples health %+v", h)
+	await.For(t, 10*time.Second, "every samples export failed or dropped", func() error {
+		if h := p.Health()[0]; h.Errors+h.Dropped != n || h.Queued != 0 {
+			return fmt.Errorf("samples health %+v", h)
 		}
-		time.Sleep(5 * time.Millisecond) // poll interval
-	}
+		return nil
+	})
 	if h := p.Health()[0]; h.Exported != 0 || h.Errors == 0 {
 		t.Fatalf("samples health %+v", h)
 	}

@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/weirhq/weir/internal/await"
 )
 
 // testBroker is the part of a broker the quorum needs: a listener whose
@@ -122,27 +124,11 @@ func (c *testCluster) close() {
 	c.wg.Wait()
 }
 
-// checkFor polls cond until it holds or the timeout passes.
-func checkFor(t *testing.T, timeout time.Duration, what string, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not after %v: %v", what, timeout, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // leader returns the running node every running node agrees leads.
 func (c *testCluster) leader(timeout time.Duration) *testBroker {
 	c.t.Helper()
 	var leader *testBroker
-	checkFor(c.t, timeout, "one leader", func() error {
+	await.For(c.t, timeout, "one leader", func() error {
 		leader = nil
 		for _, b := range c.brokers {
 			if b.node != nil && b.node.IsLeader() {
@@ -164,7 +150,7 @@ func (c *testCluster) leader(timeout time.Duration) *testBroker {
 func (c *testCluster) propose(cmd Command) any {
 	c.t.Helper()
 	var v any
-	checkFor(c.t, 10*time.Second, fmt.Sprintf("propose %T", cmd), func() error {
+	await.For(c.t, 10*time.Second, fmt.Sprintf("propose %T", cmd), func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		var err error
@@ -178,7 +164,7 @@ func (c *testCluster) propose(cmd Command) any {
 func (c *testCluster) converged(timeout time.Duration) *Image {
 	c.t.Helper()
 	var img *Image
-	checkFor(c.t, timeout, "images converge", func() error {
+	await.For(c.t, timeout, "images converge", func() error {
 		img = c.leader(5 * time.Second).node.Image()
 		want := snapshotBytes(c.t, img)
 		for _, b := range c.brokers {
@@ -311,7 +297,7 @@ func TestClusterSnapshots(t *testing.T) {
 	for id := range c.brokers {
 		c.start(id)
 	}
-	checkFor(t, 10*time.Second, "restored image", func() error {
+	await.For(t, 10*time.Second, "restored image", func() error {
 		for _, b := range c.brokers {
 			if got := snapshotBytes(t, b.node.Image()); !bytes.Equal(got, want) {
 				return fmt.Errorf("node %d at version %d", b.id, b.node.Image().Version)
@@ -357,7 +343,7 @@ func TestUnregisterRemovesNonvoter(t *testing.T) {
 	for id := int32(1); id <= 4; id++ {
 		c.register(id)
 	}
-	checkFor(t, 10*time.Second, "broker 4 a non-voter", func() error {
+	await.For(t, 10*time.Second, "broker 4 a non-voter", func() error {
 		if _, nv := c.members(); !slices.Equal(nv, []int32{4}) {
 			return fmt.Errorf("non-voters %v", nv)
 		}
@@ -366,7 +352,7 @@ func TestUnregisterRemovesNonvoter(t *testing.T) {
 
 	c.stop(4)
 	c.propose(UnregisterBroker{ID: 4})
-	checkFor(t, 10*time.Second, "broker 4 out of the raft configuration", func() error {
+	await.For(t, 10*time.Second, "broker 4 out of the raft configuration", func() error {
 		if v, nv := c.members(); len(nv) != 0 || !slices.Equal(v, []int32{1, 2, 3}) {
 			return fmt.Errorf("voters %v, non-voters %v", v, nv)
 		}
@@ -394,7 +380,7 @@ func TestUnregisterRemovesNonvoter(t *testing.T) {
 	c.start(4)
 	c.register(4)
 	c.register(voter)
-	checkFor(t, 10*time.Second, "broker 4 a non-voter again", func() error {
+	await.For(t, 10*time.Second, "broker 4 a non-voter again", func() error {
 		if _, nv := c.members(); !slices.Equal(nv, []int32{4}) {
 			return fmt.Errorf("non-voters %v", nv)
 		}

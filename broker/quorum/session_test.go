@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/weirhq/weir/internal/await"
 )
 
 func TestSessions(t *testing.T) {
@@ -48,7 +50,7 @@ func TestSessions(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock.Store(12)
-	checkFor(t, 5*time.Second, "broker 2 fenced", func() error {
+	await.For(t, 5*time.Second, "broker 2 fenced", func() error {
 		if node.Image().IsLive(2) {
 			return errors.New("broker 2 still live")
 		}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/weirhq/weir/broker/config"
 	"github.com/weirhq/weir/broker/protocol"
+	poll "github.com/weirhq/weir/internal/await"
 )
 
 // testBroker runs a broker in-process on ephemeral ports; it is stopped,
@@ -79,7 +80,7 @@ func startBrokerOpts(t testing.TB, dir string, props map[string]string, opts Opt
 		})
 	}
 	t.Cleanup(stop)
-	waitFor(t, 20*time.Second, func() bool { return b.ready.Load() })
+	poll.True(t, 20*time.Second, "the broker ready", func() bool { return b.ready.Load() })
 	return &testBroker{Broker: b, dir: dir, stop: stop}
 }
 
@@ -91,18 +92,6 @@ func (b *testBroker) client(t testing.TB, opts ...kgo.Opt) *kgo.Client {
 	}
 	t.Cleanup(cl.Close)
 	return cl
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t testing.TB, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %v", d)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // rawRequest writes one request frame with the given header fields and
@@ -229,7 +218,7 @@ func TestLongPollFetchWakesOnAppend(t *testing.T) {
 
 	// Topic creation is asynchronous (the controller commits, then the
 	// broker applies the image): fetch once the partition is led here.
-	waitFor(t, 10*time.Second, func() bool { p := b.lookup("lp", 0); return p != nil && p.isLeader() })
+	poll.True(t, 10*time.Second, "leadership of lp-0", func() bool { p := b.lookup("lp", 0); return p != nil && p.isLeader() })
 
 	type result struct {
 		resp *kmsg.FetchResponse
@@ -243,7 +232,7 @@ func TestLongPollFetchWakesOnAppend(t *testing.T) {
 	}()
 	// Produce once the fetch is parked on the partition.
 	p := b.lookup("lp", 0)
-	waitFor(t, 5*time.Second, func() bool {
+	poll.True(t, 5*time.Second, "the fetch parked as a waiter", func() bool {
 		p.waitMu.Lock()
 		defer p.waitMu.Unlock()
 		return len(p.waiters) > 0

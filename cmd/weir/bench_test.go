@@ -9,15 +9,17 @@ import (
 	"testing"
 
 	"github.com/weirhq/weir/bench"
+	"go.uber.org/goleak"
 )
 
 // TestMain lets the test binary stand in for weir when bench compare
-// starts its children (os.Executable is the test binary here).
+// starts its children (os.Executable is the test binary here). Otherwise it
+// runs the tests and fails the package on a goroutine they leave running.
 func TestMain(m *testing.M) {
 	if os.Getenv("WEIR_TEST_AS_WEIR") == "1" {
 		os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	goleak.VerifyTestMain(m)
 }
 
 // The harness against itself: kfake as both candidate and baseline, each

@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/weirhq/weir/internal/await"
 )
 
 // produceTo writes n records to each partition of topic, counts[p] to p.
@@ -83,17 +86,14 @@ func describeGroupJSON(t *testing.T, brokers, group string) groupDescription {
 // waitForState polls describe until group is in state.
 func waitForState(t *testing.T, brokers, group, state string) groupDescription {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		d := describeGroupJSON(t, brokers, group)
-		if d.State == state {
-			return d
+	var d groupDescription
+	await.For(t, 10*time.Second, "group "+group+" "+state, func() error {
+		if d = describeGroupJSON(t, brokers, group); d.State != state {
+			return fmt.Errorf("group %s still %s", group, d.State)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("group %s still %s, want %s", group, d.State, state)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
+	return d
 }
 
 // offsetsOf is the plan or description as "partition:current lag" strings

@@ -19,6 +19,7 @@ import (
 
 	"github.com/weirhq/weir/agent/pipeline"
 	"github.com/weirhq/weir/agent/snapshot"
+	"github.com/weirhq/weir/internal/await"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -478,21 +479,14 @@ func TestDeadEndpointNeverBlocksCollection(t *testing.T) {
 				if h := p.Health()[0]; h.Queued > pipeline.DefaultQueueSize {
 					t.Fatalf("queue grew to %d", h.Queued)
 				}
-				deadline := time.Now().Add(5 * time.Second)
-				for ok.count() != i+1 {
-					if time.Now().After(deadline) {
-						t.Fatal("the healthy sink fell behind")
-					}
-					time.Sleep(5 * time.Millisecond) // poll interval
-				}
+				await.True(t, 5*time.Second, "the healthy sink to keep up", func() bool { return ok.count() == i+1 })
 			}
-			deadline := time.Now().Add(10 * time.Second)
-			for h := p.Health()[0]; h.Errors+h.Dropped != n || h.Queued != 0; h = p.Health()[0] {
-				if time.Now().After(deadline) {
-					t.Fatalf("cloudwatch health %+v", h)
+			await.For(t, 10*time.Second, "every cloudwatch export failed or dropped", func() error {
+				if h := p.Health()[0]; h.Errors+h.Dropped != n || h.Queued != 0 {
+					return fmt.Errorf("cloudwatch health %+v", h)
 				}
-				time.Sleep(5 * time.Millisecond) // poll interval
-			}
+				return nil
+			})
 			if h := p.Health()[0]; h.Exported != 0 || h.LastError == "" {
 				t.Fatalf("cloudwatch health %+v", h)
 			}

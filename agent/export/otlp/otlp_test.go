@@ -19,6 +19,7 @@ import (
 
 	"github.com/weirhq/weir/agent/pipeline"
 	"github.com/weirhq/weir/agent/snapshot"
+	"github.com/weirhq/weir/internal/await"
 )
 
 func TestMain(m *testing.M) {
@@ -152,17 +153,6 @@ func find(got map[string][]point, name string, want map[string]any) (float64, st
 	return 0, "", false
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond) // poll interval
-	}
-}
-
 func TestExportThroughTheCollectorReceiver(t *testing.T) {
 	r := startReceiver(t)
 	for _, c := range []struct{ protocol, endpoint string }{
@@ -181,7 +171,7 @@ func TestExportThroughTheCollectorReceiver(t *testing.T) {
 			if err := e.Export(context.Background(), testSnapshot()); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, "the receiver to get the export", func() bool { return r.sink.DataPointCount() > 0 })
+			await.True(t, 10*time.Second, "the receiver to get the export", func() bool { return r.sink.DataPointCount() > 0 })
 			checkReceived(t, r.sink.AllMetrics())
 		})
 	}
@@ -296,7 +286,7 @@ func TestEnvironmentConfiguresTheExporter(t *testing.T) {
 	if err := e.Export(context.Background(), testSnapshot()); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the export", func() bool { return r.sink.DataPointCount() > 0 })
+	await.True(t, 10*time.Second, "the export", func() bool { return r.sink.DataPointCount() > 0 })
 
 	// The config file's section overrides the environment.
 	r.sink.Reset()
@@ -308,7 +298,7 @@ func TestEnvironmentConfiguresTheExporter(t *testing.T) {
 	if err := e2.Export(context.Background(), testSnapshot()); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the export over gRPC", func() bool { return r.sink.DataPointCount() > 0 })
+	await.True(t, 10*time.Second, "the export over gRPC", func() bool { return r.sink.DataPointCount() > 0 })
 }
 
 func TestInterval(t *testing.T) {
@@ -325,7 +315,7 @@ func TestInterval(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "two exports", func() bool { return len(r.sink.AllMetrics()) == 2 })
+	await.True(t, 10*time.Second, "two exports", func() bool { return len(r.sink.AllMetrics()) == 2 })
 }
 
 // blackHole accepts connections and never answers: the worst collector.
@@ -411,9 +401,9 @@ func TestDeadCollectorNeverBlocksCollection(t *testing.T) {
 				if d := time.Since(start); d > 50*time.Millisecond {
 					t.Fatalf("Publish took %v", d)
 				}
-				waitFor(t, "the healthy sink", func() bool { return ok.count() == i+1 })
+				await.True(t, 10*time.Second, "the healthy sink", func() bool { return ok.count() == i+1 })
 			}
-			waitFor(t, "every OTLP snapshot failed or dropped", func() bool {
+			await.True(t, 10*time.Second, "every OTLP snapshot failed or dropped", func() bool {
 				h := p.Health()[0]
 				return h.Errors+h.Dropped == n && h.Queued == 0
 			})
