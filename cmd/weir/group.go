@@ -6,8 +6,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/weirhq/weir/internal/groupadmin"
 )
 
 // groupFlags are shared by the group subcommands.
@@ -43,20 +42,13 @@ KIP-848 consumer groups (ConsumerGroupHeartbeat).`,
 	return cmd
 }
 
-// groupAdmin is an admin client that can also send raw requests, for
-// ConsumerGroupDescribe answers kadm reduces too far (topic IDs).
-type groupAdmin struct {
-	*kadm.Client
-	kcl *kgo.Client
-}
-
 // withAdmin runs fn with an admin client and a context bounded by --timeout.
-func (gf *groupFlags) withAdmin(ctx context.Context, fn func(context.Context, groupAdmin) error) error {
+func (gf *groupFlags) withAdmin(ctx context.Context, fn func(context.Context, groupadmin.Admin) error) error {
 	cl, err := gf.client()
 	if err != nil {
 		return err
 	}
-	adm := groupAdmin{kadm.NewClient(cl), cl}
+	adm := groupadmin.New(cl)
 	defer adm.Close()
 	ctx, cancel := withTimeout(ctx, gf.timeout)
 	defer cancel()

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -10,19 +9,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	"github.com/weirhq/weir/internal/groupadmin"
 )
-
-// groupRow is one line of `weir group list`.
-type groupRow struct {
-	Group        string `json:"group"`
-	State        string `json:"state"`
-	ProtocolType string `json:"protocol_type"`
-	Members      int    `json:"members"`
-}
-
-// groupStates are the group states Kafka knows, for --state.
-var groupStates = []string{"Stable", "Empty", "PreparingRebalance", "CompletingRebalance",
-	"Assigning", "Reconciling", "Dead", "Unknown"}
 
 func newGroupListCmd(gf *groupFlags) *cobra.Command {
 	var (
@@ -35,7 +23,7 @@ func newGroupListCmd(gf *groupFlags) *cobra.Command {
 		Long: `List the consumer groups of the cluster: name, state, protocol type (consumer
 for Kafka consumers, connect for Kafka Connect, empty for groups that only
 hold committed offsets) and the number of members. --state keeps only groups
-in those states (any of ` + strings.Join(groupStates, ", ") + `; any case).`,
+in those states (any of ` + strings.Join(groupadmin.States, ", ") + `; any case).`,
 		Example: `  weir group list
   weir group list --state Stable,PreparingRebalance
   weir group list --state empty -o json`,
@@ -48,7 +36,7 @@ in those states (any of ` + strings.Join(groupStates, ", ") + `; any case).`,
 			if err != nil {
 				return fmt.Errorf("listing groups: %w", err)
 			}
-			return gf.withAdmin(cmd.Context(), func(ctx context.Context, adm groupAdmin) error {
+			return gf.withAdmin(cmd.Context(), func(ctx context.Context, adm groupadmin.Admin) error {
 				return listGroups(ctx, adm, cmd.OutOrStdout(), filter, output)
 			})
 		},
@@ -62,44 +50,29 @@ in those states (any of ` + strings.Join(groupStates, ", ") + `; any case).`,
 func canonicalStates(states []string) ([]string, error) {
 	out := make([]string, 0, len(states))
 	for _, s := range states {
-		i := slices.IndexFunc(groupStates, func(k string) bool { return strings.EqualFold(k, s) })
+		i := slices.IndexFunc(groupadmin.States, func(k string) bool { return strings.EqualFold(k, s) })
 		if i < 0 {
-			return nil, fmt.Errorf("--state %q: want one of %s", s, strings.Join(groupStates, ", "))
+			return nil, fmt.Errorf("--state %q: want one of %s", s, strings.Join(groupadmin.States, ", "))
 		}
-		out = append(out, groupStates[i])
+		out = append(out, groupadmin.States[i])
 	}
 	return out, nil
 }
 
-func listGroups(ctx context.Context, adm groupAdmin, out io.Writer, states []string, output string) error {
-	listed, err := adm.ListGroups(ctx, states...)
-	if err != nil {
-		return fmt.Errorf("listing groups: %w", err)
-	}
-	rows := []groupRow{}
-	var errs []error
-	if names := listed.Groups(); len(names) > 0 {
-		descs, derrs, err := describeGroupStates(ctx, adm, names)
-		if err != nil {
-			return fmt.Errorf("listing groups: %w", err)
-		}
-		for _, l := range listed.Sorted() {
-			row := groupRow{Group: l.Group, State: l.State, ProtocolType: l.ProtocolType}
-			if d, ok := descs[l.Group]; ok {
-				row.Members = len(d.Members)
-			} else if derr := derrs[l.Group]; derr != nil {
-				errs = append(errs, derr)
-			}
-			rows = append(rows, row)
-		}
-	}
-	if err := writeGroupRows(out, rows, output); err != nil {
+// listGroups prints the groups in states; groups that could not be
+// described are printed with 0 members and their errors returned.
+func listGroups(ctx context.Context, adm groupadmin.Admin, out io.Writer, states []string, output string) error {
+	rows, err := adm.List(ctx, states)
+	if rows == nil {
 		return err
 	}
-	return errors.Join(errs...)
+	if werr := writeGroupRows(out, rows, output); werr != nil {
+		return werr
+	}
+	return err
 }
 
-func writeGroupRows(out io.Writer, rows []groupRow, output string) error {
+func writeGroupRows(out io.Writer, rows []groupadmin.ListRow, output string) error {
 	if output == "json" {
 		return writeJSON(out, rows)
 	}
