@@ -40,37 +40,9 @@ func printOptimization(w io.Writer, o *ccclient.Optimization, verbose bool) {
 	}
 }
 
-type brokerMoves struct {
-	replicasIn, replicasOut, leadersIn, leadersOut int
-	mbIn, mbOut                                    float64
-}
-
+// printMovesPerBroker shows what the proposal moves onto and off each broker.
 func printMovesPerBroker(w io.Writer, ps []ccclient.Proposal) {
-	per := map[int32]*brokerMoves{}
-	get := func(id int32) *brokerMoves {
-		if per[id] == nil {
-			per[id] = &brokerMoves{}
-		}
-		return per[id]
-	}
-	for _, p := range ps {
-		for _, b := range p.NewReplicas {
-			if !slices.Contains(p.OldReplicas, b) {
-				get(b).replicasIn++
-				get(b).mbIn += p.DataToMoveMB / float64(max(1, countAdded(p)))
-			}
-		}
-		for _, b := range p.OldReplicas {
-			if !slices.Contains(p.NewReplicas, b) {
-				get(b).replicasOut++
-				get(b).mbOut += p.DataToMoveMB / float64(max(1, countAdded(p)))
-			}
-		}
-		if len(p.NewReplicas) > 0 && p.NewReplicas[0] != p.OldLeader {
-			get(p.NewReplicas[0]).leadersIn++
-			get(p.OldLeader).leadersOut++
-		}
-	}
+	per := ccclient.MovesPerBroker(ps)
 	ids := make([]int32, 0, len(per))
 	for id := range per {
 		ids = append(ids, id)
@@ -80,22 +52,12 @@ func printMovesPerBroker(w io.Writer, ps []ccclient.Proposal) {
 	fmt.Fprintln(tw, "BROKER\tREPLICAS IN\tREPLICAS OUT\tLEADERS IN\tLEADERS OUT\tDATA IN (MB)\tDATA OUT (MB)")
 	for _, id := range ids {
 		m := per[id]
-		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\t%.1f\t%.1f\n", id, m.replicasIn, m.replicasOut, m.leadersIn, m.leadersOut, m.mbIn, m.mbOut)
+		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\t%.1f\t%.1f\n", id, m.ReplicasIn, m.ReplicasOut, m.LeadersIn, m.LeadersOut, m.MBIn, m.MBOut)
 	}
 	if len(ids) == 0 {
 		fmt.Fprintln(tw, "(no moves)")
 	}
 	tw.Flush()
-}
-
-func countAdded(p ccclient.Proposal) int {
-	n := 0
-	for _, b := range p.NewReplicas {
-		if !slices.Contains(p.OldReplicas, b) {
-			n++
-		}
-	}
-	return n
 }
 
 // printBalance shows each resource's spread over the brokers before and
@@ -104,8 +66,8 @@ func printBalance(w io.Writer, before, after *ccclient.BrokerStats) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "RESOURCE\tMIN BEFORE\tMEAN\tMAX BEFORE\tMIN AFTER\tMAX AFTER")
 	for _, r := range balanceRows {
-		bmin, bmean, bmax := spreadOf(before, r.get)
-		amin, _, amax := spreadOf(after, r.get)
+		bmin, bmean, bmax := before.Spread(r.get)
+		amin, _, amax := after.Spread(r.get)
 		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\n", r.name, bmin, bmean, bmax, amin, amax)
 	}
 	tw.Flush()
@@ -121,24 +83,4 @@ var balanceRows = []struct {
 	{"network out (KB/s)", func(b ccclient.BrokerLoad) float64 { return b.NwOutRate }},
 	{"replicas", func(b ccclient.BrokerLoad) float64 { return float64(b.Replicas) }},
 	{"leaders", func(b ccclient.BrokerLoad) float64 { return float64(b.Leaders) }},
-}
-
-func spreadOf(s *ccclient.BrokerStats, get func(ccclient.BrokerLoad) float64) (lo, mean, hi float64) {
-	n := 0
-	for _, b := range s.Brokers {
-		if b.BrokerState == "DEAD" || b.BrokerState == "REMOVING" {
-			continue
-		}
-		v := get(b)
-		if n == 0 || v < lo {
-			lo = v
-		}
-		hi = max(hi, v)
-		mean += v
-		n++
-	}
-	if n > 0 {
-		mean /= float64(n)
-	}
-	return lo, mean, hi
 }
