@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/weirhq/weir/internal/await"
+	"github.com/weirhq/weir/internal/groupadmin"
 )
 
 // produceTo writes n records to each partition of topic, counts[p] to p.
@@ -73,10 +74,10 @@ func joinGroup(t *testing.T, brokers, group, topic string, want int, commits map
 	return cl
 }
 
-func describeGroupJSON(t *testing.T, brokers, group string) groupDescription {
+func describeGroupJSON(t *testing.T, brokers, group string) groupadmin.Description {
 	t.Helper()
 	r := mustWeir(t, brokers, "", "group", "describe", group, "-o", "json")
-	var descs []groupDescription
+	var descs []groupadmin.Description
 	if err := json.Unmarshal([]byte(r.stdout), &descs); err != nil || len(descs) != 1 {
 		t.Fatalf("group describe -o json: %v, %d descriptions:\n%s", err, len(descs), r.stdout)
 	}
@@ -84,9 +85,9 @@ func describeGroupJSON(t *testing.T, brokers, group string) groupDescription {
 }
 
 // waitForState polls describe until group is in state.
-func waitForState(t *testing.T, brokers, group, state string) groupDescription {
+func waitForState(t *testing.T, brokers, group, state string) groupadmin.Description {
 	t.Helper()
-	var d groupDescription
+	var d groupadmin.Description
 	await.For(t, 10*time.Second, "group "+group+" "+state, func() error {
 		if d = describeGroupJSON(t, brokers, group); d.State != state {
 			return fmt.Errorf("group %s still %s", group, d.State)
@@ -98,7 +99,7 @@ func waitForState(t *testing.T, brokers, group, state string) groupDescription {
 
 // offsetsOf is the plan or description as "partition:current lag" strings
 // for compact comparison.
-func offsetsOf(d groupDescription) []string {
+func offsetsOf(d groupadmin.Description) []string {
 	var out []string
 	for _, p := range d.Partitions {
 		out = append(out, strings.Join([]string{p.Topic, itoa(int64(p.Partition)), offsetOrDash(p.CurrentOffset),
@@ -117,17 +118,17 @@ func equalRows(t *testing.T, what string, got []string, want ...string) {
 }
 
 // resetJSON runs reset-offsets with -o json and returns the plan.
-func resetJSON(t *testing.T, brokers string, args ...string) (resetPlan, result) {
+func resetJSON(t *testing.T, brokers string, args ...string) (groupadmin.Plan, result) {
 	t.Helper()
 	r := mustWeir(t, brokers, "", append([]string{"group", "reset-offsets", "-o", "json"}, args...)...)
-	var plan resetPlan
+	var plan groupadmin.Plan
 	if err := json.Unmarshal([]byte(r.stdout), &plan); err != nil {
 		t.Fatalf("reset-offsets -o json: %v\n%s", err, r.stdout)
 	}
 	return plan, r
 }
 
-func planRows(p resetPlan) []string {
+func planRows(p groupadmin.Plan) []string {
 	var out []string
 	for _, r := range p.Partitions {
 		out = append(out, r.Topic+" "+itoa(int64(r.Partition))+" "+offsetOrDash(r.Old)+" "+itoa(r.New))
@@ -146,9 +147,9 @@ func TestGroupLifecycle(t *testing.T) {
 	if !strings.Contains(r.stdout, "GROUP") || !hasRow(r.stdout, "app", "Stable", "consumer", "1") {
 		t.Errorf("list printed:\n%s", r.stdout)
 	}
-	var rows []groupRow
+	var rows []groupadmin.ListRow
 	r = mustWeir(t, b, "", "group", "list", "-o", "json", "--state", "stable,empty")
-	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil || len(rows) != 1 || rows[0] != (groupRow{"app", "Stable", "consumer", 1}) {
+	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil || len(rows) != 1 || rows[0] != (groupadmin.ListRow{Group: "app", State: "Stable", ProtocolType: "consumer", Members: 1}) {
 		t.Errorf("list -o json: %v %+v", err, rows)
 	}
 	if r = mustWeir(t, b, "", "group", "list", "--state", "Empty"); strings.Contains(r.stdout, "app") {
@@ -342,34 +343,5 @@ func TestGroupFlagErrors(t *testing.T) {
 				t.Errorf("exit %d, stderr %q, want one line containing %q", r.code, r.stderr, tt.want)
 			}
 		})
-	}
-}
-
-func TestNewOffset(t *testing.T) {
-	at := func(o int64) *int64 { return &o }
-	b := partitionBounds{committed: at(50), start: 10, end: 100, atTime: 70}
-	tests := []struct {
-		name string
-		s    resetStrategy
-		b    partitionBounds
-		want int64
-		err  bool
-	}{
-		{"earliest", resetStrategy{kind: resetEarliest}, b, 10, false},
-		{"latest", resetStrategy{kind: resetLatest}, b, 100, false},
-		{"to offset", resetStrategy{resetToOffset, 42}, b, 42, false},
-		{"to offset below the log start", resetStrategy{resetToOffset, 3}, b, 10, false},
-		{"to offset past the end", resetStrategy{resetToOffset, 300}, b, 100, false},
-		{"shift forward", resetStrategy{resetShiftBy, 5}, b, 55, false},
-		{"shift back past the start", resetStrategy{resetShiftBy, -45}, b, 10, false},
-		{"shift past the end", resetStrategy{resetShiftBy, 51}, b, 100, false},
-		{"shift without a commit", resetStrategy{resetShiftBy, 1}, partitionBounds{start: 0, end: 9}, 0, true},
-		{"to time", resetStrategy{kind: resetToTime}, b, 70, false},
-	}
-	for _, tt := range tests {
-		got, err := newOffset(tt.s, tt.b)
-		if (err != nil) != tt.err || got != tt.want {
-			t.Errorf("%s: got %d, %v; want %d, error %t", tt.name, got, err, tt.want, tt.err)
-		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/weirhq/weir/internal/topicadmin"
 )
 
 // newCluster starts an in-process kfake cluster and returns its address.
@@ -200,10 +201,10 @@ func TestTopicLifecycle(t *testing.T) {
 	}
 }
 
-func describeJSON(t *testing.T, brokers string, topics ...string) []topicDescription {
+func describeJSON(t *testing.T, brokers string, topics ...string) []topicadmin.Description {
 	t.Helper()
 	r := mustWeir(t, brokers, "", append([]string{"topic", "describe", "-o", "json"}, topics...)...)
-	var descs []topicDescription
+	var descs []topicadmin.Description
 	if err := json.Unmarshal([]byte(r.stdout), &descs); err != nil || len(descs) != len(topics) {
 		t.Fatalf("describe -o json: %v, %d descriptions:\n%s", err, len(descs), r.stdout)
 	}

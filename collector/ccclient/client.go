@@ -1,7 +1,8 @@
 // Package ccclient is a Go client for Cruise Control's REST API: Weir's
 // collector, or Cruise Control itself. It follows the asynchronous
 // protocol (202 + User-Task-ID until the result is ready) and decodes the
-// answers `weir rebalance` shows.
+// answers `weir rebalance` shows; summary.go sums a proposal up per broker
+// (MovesPerBroker) and a load per resource (BrokerStats.Spread).
 package ccclient
 
 import (
