@@ -37,7 +37,7 @@ import (
 //	     [protocols=(range,roundrobin)] [type=consumer] [v=9]
 //	sync member=client-1 gen=1 [assign=(client-1:x,client-2:y)] [instance=i1]
 //	heartbeat member=client-1 gen=1 [instance=i1]
-//	leave [members=(client-1)] [instances=(i1)]
+//	leave [members=(client-1)] [instances=(i1,i2:i2-3)]  (instance:member id)
 //	state                              the group's state, generation, leader, members
 //
 // The consumer protocol (KIP-848), answered "e<member epoch> [assignment]"
@@ -247,7 +247,8 @@ func (s *groupScript) leave(t *testing.T, d *datadriven.TestData) string {
 	}
 	for _, i := range instances {
 		lm := kmsg.NewLeaveGroupRequestMember()
-		lm.InstanceID = &i
+		inst, id, _ := strings.Cut(i, ":") // i1:i1-4, an instance with a member id
+		lm.InstanceID, lm.MemberID = &inst, id
 		r.Members = append(r.Members, lm)
 	}
 	resp := s.h.c.LeaveGroup(r)
