@@ -27,6 +27,7 @@ import (
 //	                                   group.initial.rebalance.delay.ms; max-size:
 //	                                   group.consumer.max.size)
 //	advance by=5s                      the clock moves; deadlines fire (Tick)
+//	topic name=t partitions=6          a topic's partition count changes
 //	restart                            a new coordinator over the same storage
 //	unload | loading | load            this broker loses, is loading, or loads
 //	                                   the group's __consumer_offsets partition
@@ -58,14 +59,15 @@ import (
 // Run with -rewrite to regenerate the expected output.
 func TestScripts(t *testing.T) {
 	ddtest.Walk(t, "testdata", func(t *testing.T) ddtest.Handler {
-		s := &groupScript{}
-		s.h = new848(t)
+		s := &groupScript{counts: map[string]int32{"t": 4, "u": 2}}
+		s.h = newHarness(t, topicsFor(s.counts))
 		return s.run
 	})
 }
 
 type groupScript struct {
 	h       *harness
+	counts  map[string]int32 // the topics' partition counts, for the consumer protocol
 	answers []string
 }
 
@@ -86,7 +88,15 @@ func (s *groupScript) command(t *testing.T, d *datadriven.TestData) string {
 		var maxSize int
 		d.MaybeScanArgs(t, "delay", &delay)
 		d.MaybeScanArgs(t, "max-size", &maxSize)
-		s.h = new848(t, func(cfg *Config) { cfg.InitialRebalanceDelay, cfg.ConsumerMaxSize = delay, maxSize })
+		s.counts = map[string]int32{"t": 4, "u": 2}
+		s.h = newHarness(t, topicsFor(s.counts), func(cfg *Config) { cfg.InitialRebalanceDelay, cfg.ConsumerMaxSize = delay, maxSize })
+		return ""
+	case "topic":
+		var name string
+		var n int32
+		d.ScanArgs(t, "name", &name)
+		d.ScanArgs(t, "partitions", &n)
+		s.counts[name] = n
 		return ""
 	case "advance":
 		var by time.Duration
@@ -304,13 +314,24 @@ func (s *groupScript) hb(t *testing.T, d *datadriven.TestData) string {
 		r.InstanceID = optString(t, d, "instance")
 		r.ServerAssignor = optString(t, d, "assignor")
 		r.SubscribedTopicRegex = optString(t, d, "regex")
-		d.MaybeScanArgs(t, "topics", &r.SubscribedTopicNames)
+		if d.MaybeScanArgs(t, "topics", &r.SubscribedTopicNames) && slices.Equal(r.SubscribedTopicNames, []string{""}) {
+			r.SubscribedTopicNames = []string{} // topics=(): none
+		}
 		var rebalance time.Duration
 		if d.MaybeScanArgs(t, "rebalance", &rebalance) {
 			r.RebalanceTimeoutMillis = int32(rebalance.Milliseconds())
 		}
+		if epoch == 0 && owned != "-" && owned != "" { // a join that claims partitions
+			rt := kmsg.NewConsumerGroupHeartbeatRequestTopic()
+			rt.TopicID, rt.Partitions = topicIDs["t"], parseParts(owned)
+			r.Topics = []kmsg.ConsumerGroupHeartbeatRequestTopic{rt}
+		}
 	}
-	return outcome(s.h.hb(member, epoch, owned, mod)) + "\n"
+	resp := s.h.hb(member, epoch, owned, mod)
+	if resp.ErrorMessage != nil && *resp.ErrorMessage != "" {
+		return outcome(resp) + ": " + *resp.ErrorMessage + "\n"
+	}
+	return outcome(resp) + "\n"
 }
 
 func (s *groupScript) describe848() string {
