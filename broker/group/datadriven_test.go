@@ -29,6 +29,7 @@ import (
 //	advance by=5s                      the clock moves; deadlines fire (Tick)
 //	topic name=t partitions=6          a topic's partition count changes
 //	restart                            a new coordinator over the same storage
+//	close                              the coordinator closes (broker shutdown)
 //	unload | loading | load            this broker loses, is loading, or loads
 //	                                   the group's __consumer_offsets partition
 //
@@ -105,6 +106,9 @@ func (s *groupScript) command(t *testing.T, d *datadriven.TestData) string {
 		return ""
 	case "restart":
 		s.h.start()
+		return ""
+	case "close":
+		s.h.c.Close()
 		return ""
 	case "unload", "loading", "load":
 		return s.ownership(t, d)
