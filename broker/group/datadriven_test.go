@@ -1,6 +1,7 @@
 package group
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -30,6 +31,9 @@ import (
 //	topic name=t partitions=6          a topic's partition count changes
 //	restart                            a new coordinator over the same storage
 //	close                              the coordinator closes (broker shutdown)
+//	storage fail=NOT_COORDINATOR|INVALID_COMMIT_OFFSET_SIZE|REQUEST_TIMED_OUT|io|none
+//	                                   appends to __consumer_offsets fail with that
+//	                                   Kafka error (io: a plain error), or succeed
 //	unload | loading | load            this broker loses, is loading, or loads
 //	                                   the group's __consumer_offsets partition
 //
@@ -107,6 +111,8 @@ func (s *groupScript) command(t *testing.T, d *datadriven.TestData) string {
 	case "restart":
 		s.h.start()
 		return ""
+	case "storage":
+		return s.storage(t, d)
 	case "close":
 		s.h.c.Close()
 		return ""
@@ -433,4 +439,31 @@ func (s *groupScript) deleteOffsets(t *testing.T, d *datadriven.TestData) string
 		return codeName(resp.ErrorCode) + "\n"
 	}
 	return codeName(resp.Topics[0].Partitions[0].ErrorCode) + "\n"
+}
+
+// storage makes the coordinator's appends fail, as a partition without
+// enough in-sync replicas or a failed disk would.
+func (s *groupScript) storage(t *testing.T, d *datadriven.TestData) string {
+	var fail string
+	d.ScanArgs(t, "fail", &fail)
+	switch fail {
+	case "none":
+		s.h.store.Fail = nil
+	case "io":
+		s.h.store.Fail = errors.New("input/output error")
+	default:
+		e := kerr.TypedErrorForCode(errorCodes[fail])
+		if e == nil {
+			t.Fatalf("%s: unknown error %s", d.Pos, fail)
+		}
+		s.h.store.Fail = e
+	}
+	return ""
+}
+
+// errorCodes are the Kafka errors the broker's Storage returns.
+var errorCodes = map[string]int16{
+	"NOT_COORDINATOR":            kerr.NotCoordinator.Code,
+	"INVALID_COMMIT_OFFSET_SIZE": kerr.InvalidCommitOffsetSize.Code,
+	"REQUEST_TIMED_OUT":          kerr.RequestTimedOut.Code,
 }

@@ -47,6 +47,7 @@ import (
 //	init id=abc                        InitCluster
 //	image                              every broker and partition
 //	reset                              an empty image and tracker
+//	next-pid id=N                      the next producer id (to reach the end)
 //
 // Run with -rewrite to regenerate the expected output.
 func TestScripts(t *testing.T) {
@@ -145,6 +146,11 @@ func (s *quorumScript) run(t *testing.T, d *datadriven.TestData) string {
 		return s.apply(c)
 	case "image":
 		return renderImage(s.b.img)
+	case "next-pid":
+		// Only a test can get near the end of the producer id space: set
+		// the image's next id directly (the builder owns this image).
+		d.ScanArgs(t, "id", &s.b.img.NextProducerID)
+		return ""
 	case "reset":
 		s.b, s.hb = newBuilder(t), NewHeartbeatTracker()
 		return ""
