@@ -1,4 +1,4 @@
-# Weir's build, test and lint entry points. CI runs `make test` (see .ci/run).
+# Weir's build, test and lint entry points. CI runs `make lint` then `make test` (see .ci/run).
 
 GO        ?= go
 BIN       := bin/weir

@@ -22,12 +22,12 @@ import (
 // agent serves one broker's agent metrics in the Prometheus text format,
 // with counters the test advances.
 type agent struct {
-	mu                      sync.Mutex
-	used, provisioned       int64
-	bytesIn                 float64
-	partitions, leaders     int
-	fail                    bool
-	withoutStorage, noCount bool
+	mu                  sync.Mutex
+	used, provisioned   int64
+	bytesIn             float64
+	partitions, leaders int
+	fail                bool
+	withoutStorage      bool
 }
 
 func (a *agent) ServeHTTP(w http.ResponseWriter, _ *http.Request) {

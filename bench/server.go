@@ -16,7 +16,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/weirhq/weir/cluster"
+	"github.com/weirhq/weir/internal/readiness"
 )
 
 // Server is a Kafka server running as a child process: a Weir broker or a
@@ -86,7 +86,7 @@ func (s *Server) WaitReady(ctx context.Context, timeout time.Duration) error {
 // Pid is the child's process id.
 func (s *Server) Pid() int { return s.cmd.Process.Pid }
 
-// waitReady polls the server (cluster.ProbeBroker: /readyz when it has an
+// waitReady polls the server (readiness.Broker: /readyz when it has an
 // admin listener, then a Kafka ping) until it answers, the process exits,
 // or timeout passes.
 func (s *Server) waitReady(ctx context.Context, timeout time.Duration) error {
@@ -101,7 +101,7 @@ func (s *Server) waitReady(ctx context.Context, timeout time.Duration) error {
 	var err error
 	for {
 		attempt, cancelAttempt := context.WithTimeout(ctx, 2*time.Second)
-		err = cluster.ProbeBroker(attempt, s.Addr, adminURL)
+		err = readiness.Broker(attempt, s.Addr, adminURL)
 		cancelAttempt()
 		if err == nil {
 			return nil

@@ -2,12 +2,13 @@ package policy
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cockroachdb/datadriven"
+
+	"github.com/weirhq/weir/internal/ddtest"
 )
 
 // TestScripts runs the scripts in testdata on a fake clock: t=… is the time
@@ -29,11 +30,9 @@ import (
 //
 // Run with -rewrite to regenerate the expected output.
 func TestScripts(t *testing.T) {
-	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
+	ddtest.Walk(t, "testdata", func(*testing.T) ddtest.Handler {
 		s := &script{in: Input{Cluster: Cluster{State: Active, Provisioned: map[int32]int64{}}, Metrics: map[int32][]Sample{}}}
-		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
-			return s.run(t, d)
-		})
+		return s.run
 	})
 }
 
@@ -42,7 +41,7 @@ type script struct {
 	last Decision
 }
 
-var epoch = time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC) // a Monday
+var clock = ddtest.Clock{Epoch: time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)} // a Monday
 
 func (s *script) run(t *testing.T, d *datadriven.TestData) string {
 	switch d.Cmd {
@@ -60,14 +59,13 @@ func (s *script) run(t *testing.T, d *datadriven.TestData) string {
 		s.metrics(t, d)
 		return ""
 	case "decide":
-		s.in.Now = at(t, d, "t")
+		s.in.Now = clock.At(t, d, "t")
 		s.last = Decide(s.in)
 		return render(s.last)
 	case "apply":
 		return s.apply(t, d)
 	}
-	t.Fatalf("%s: unknown command %q", d.Pos, d.Cmd)
-	return ""
+	return ddtest.Unknown(t, d)
 }
 
 func (s *script) cluster(t *testing.T, d *datadriven.TestData) {
@@ -75,7 +73,7 @@ func (s *script) cluster(t *testing.T, d *datadriven.TestData) {
 	for _, a := range d.CmdArgs {
 		switch a.Key {
 		case "brokers":
-			s.in.Cluster.Brokers = atoi(t, a.Vals[0])
+			s.in.Cluster.Brokers = ddtest.Atoi(t, a.Vals[0])
 		case "state":
 			s.in.Cluster.State = a.Vals[0]
 		case "operation":
@@ -91,7 +89,7 @@ func (s *script) cluster(t *testing.T, d *datadriven.TestData) {
 }
 
 func (s *script) metrics(t *testing.T, d *datadriven.TestData) {
-	from, to, every := at(t, d, "from"), at(t, d, "to"), at(t, d, "every").Sub(epoch)
+	from, to, every := clock.At(t, d, "from"), clock.At(t, d, "to"), clock.At(t, d, "every").Sub(clock.Epoch)
 	var brokers []int32
 	for b := 1; b <= s.in.Cluster.Brokers; b++ {
 		brokers = append(brokers, int32(b))
@@ -100,7 +98,7 @@ func (s *script) metrics(t *testing.T, d *datadriven.TestData) {
 		if a.Key == "brokers" {
 			brokers = brokers[:0]
 			for _, v := range a.Vals {
-				brokers = append(brokers, int32(atoi(t, v)))
+				brokers = append(brokers, int32(ddtest.Atoi(t, v)))
 			}
 		}
 	}
@@ -122,15 +120,15 @@ func setSample(t *testing.T, d *datadriven.TestData, smp *Sample) {
 		v := a.Vals[0]
 		switch a.Key {
 		case "cpu":
-			smp.CPUPercent = float64(atoi(t, v))
+			smp.CPUPercent = float64(ddtest.Atoi(t, v))
 		case "in":
 			smp.NetworkIn = float64(size(t, v))
 		case "out":
 			smp.NetworkOut = float64(size(t, v))
 		case "partitions":
-			smp.Partitions = atoi(t, v)
+			smp.Partitions = ddtest.Atoi(t, v)
 		case "leaders":
-			smp.Leaders = atoi(t, v)
+			smp.Leaders = ddtest.Atoi(t, v)
 		case "used":
 			smp.StorageUsed = size(t, v)
 		case "from", "to", "every", "brokers":
@@ -141,7 +139,7 @@ func setSample(t *testing.T, d *datadriven.TestData, smp *Sample) {
 }
 
 func (s *script) apply(t *testing.T, d *datadriven.TestData) string {
-	now := at(t, d, "t")
+	now := clock.At(t, d, "t")
 	var sb strings.Builder
 	for _, a := range s.last.Actions {
 		r := Record{Kind: a.Kind, At: now, Brokers: a.Brokers, From: s.in.Cluster.Brokers, To: a.BrokerCount}
@@ -189,26 +187,8 @@ func render(d Decision) string {
 	return sb.String()
 }
 
-func at(t *testing.T, d *datadriven.TestData, key string) time.Time {
-	var v string
-	d.ScanArgs(t, key, &v)
-	dur, err := time.ParseDuration(v)
-	if err != nil {
-		t.Fatalf("%s: %s=%s: %v", d.Pos, key, v, err)
-	}
-	return epoch.Add(dur)
-}
-
 func size(t *testing.T, s string) int64 {
 	n, err := ParseBytes(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
-func atoi(t *testing.T, s string) int {
-	n, err := strconv.Atoi(strings.TrimSpace(s))
 	if err != nil {
 		t.Fatal(err)
 	}

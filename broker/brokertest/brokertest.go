@@ -30,7 +30,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/weirhq/weir/cluster"
+	"github.com/weirhq/weir/internal/readiness"
 )
 
 // Timeouts for the broker's lifecycle. Readiness covers log recovery on a
@@ -298,7 +298,7 @@ func (b *Broker) awaitReady(p *process) error {
 }
 
 // waitReady polls every pollInterval until the broker answers on addr and,
-// with an admin listener, GET /readyz with 200 (cluster.ProbeBroker); or
+// with an admin listener, GET /readyz with 200 (readiness.Broker); or
 // until the process exits or the timeout passes.
 func waitReady(addr, adminAddr string, exited <-chan struct{}, timeout time.Duration) error {
 	adminURL := ""
@@ -314,7 +314,7 @@ func waitReady(addr, adminAddr string, exited <-chan struct{}, timeout time.Dura
 		default:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		last = cluster.ProbeBroker(ctx, addr, adminURL)
+		last = readiness.Broker(ctx, addr, adminURL)
 		cancel()
 		if last == nil {
 			return nil

@@ -192,18 +192,20 @@ func (g *Group) updateAndRebalance(m *member, r *kmsg.JoinGroupRequest, reply fu
 // the old id is fenced. A settled group whose chosen protocol stays the
 // same does not rebalance: the member gets the current generation back.
 func (g *Group) replaceStatic(old *member, id string, r *kmsg.JoinGroupRequest, cl Client, reply func(*kmsg.JoinGroupResponse)) {
+	oldID := old.id
 	g.replyJoinError(old, kerr.FencedInstanceID)
 	g.replySyncError(old, kerr.FencedInstanceID)
 	delete(g.members, old.id)
 	delete(g.pendingSync, old.id)
 	oldLeader := g.leader
+	// m is old itself, renamed: compare the leader with the id it had.
 	m := old
 	m.id, m.clientID, m.clientHost = id, cl.ID, cl.Host
 	unchanged := m.sameProtocols(r.Protocols)
 	m.update(r)
 	g.members[id] = m
 	g.static[*m.instanceID] = id
-	if g.leader == old.id {
+	if oldLeader == oldID {
 		g.leader = id
 	}
 	switch g.state {

@@ -1,6 +1,7 @@
 package quorum
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -272,7 +273,11 @@ func (c AlterPartition) apply(t *txn, _ uint64) (any, error) {
 		return nil, kafkaErr(kerr.UnknownTopicID, "%s: topic id %s", what, c.TopicID)
 	}
 	if _, err := checkBrokerEpoch(img, c.BrokerID, c.BrokerEpoch, what); err != nil {
-		return nil, kafkaErr(kerr.StaleBrokerEpoch, "%v", err)
+		// Kafka answers STALE_BROKER_EPOCH for an unregistered broker too.
+		if errors.Is(err, kerr.StaleBrokerEpoch) {
+			return nil, err
+		}
+		return nil, kafkaErr(kerr.StaleBrokerEpoch, "%s: broker %d is not registered", what, c.BrokerID)
 	}
 	if err := checkAlterPartition(img, p, c); err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)

@@ -11,6 +11,7 @@ import (
 	"github.com/cockroachdb/datadriven"
 
 	"github.com/weirhq/weir/collector/model"
+	"github.com/weirhq/weir/internal/ddtest"
 )
 
 // TestScripts runs the scripts in testdata on a fake clock (t=… is the
@@ -38,12 +39,7 @@ import (
 //
 // Run with -rewrite to regenerate the expected output.
 func TestScripts(t *testing.T) {
-	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
-		s := &script{}
-		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
-			return s.run(t, d)
-		})
-	})
+	ddtest.Walk(t, "testdata", func(*testing.T) ddtest.Handler { return (&script{}).run })
 }
 
 type script struct {
@@ -53,7 +49,10 @@ type script struct {
 	lastFix *Fix
 }
 
-var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+var (
+	epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock = ddtest.Clock{Epoch: epoch}
+)
 
 func (s *script) run(t *testing.T, d *datadriven.TestData) string {
 	switch d.Cmd {
@@ -77,8 +76,7 @@ func (s *script) run(t *testing.T, d *datadriven.TestData) string {
 	case "restart":
 		return s.restart(t, d)
 	}
-	t.Fatalf("%s: unknown command %q", d.Pos, d.Cmd)
-	return ""
+	return ddtest.Unknown(t, d)
 }
 
 func (s *script) config(t *testing.T, d *datadriven.TestData) string {
@@ -131,7 +129,7 @@ func (s *script) healing() string {
 // restart carries the detector's record through the history file's
 // encoding into a new detector, as a restarted collector does.
 func (s *script) restart(t *testing.T, d *datadriven.TestData) string {
-	now := at(t, d)
+	now := clock.At(t, d, "t")
 	rec := s.det.record()
 	b, err := encodeHistory(&rec)
 	if err != nil {
@@ -154,28 +152,28 @@ func (s *script) metadata(t *testing.T, d *datadriven.TestData) {
 	s.obs.Alive = map[int32]bool{}
 	for _, a := range d.CmdArgs {
 		if a.Key == "alive" {
-			for _, id := range ids(t, a.Vals) {
+			for _, id := range ddtest.Int32s(t, a.Vals) {
 				s.obs.Alive[id] = true
 			}
 		}
 	}
 	s.obs.Partitions = []PartitionState{}
 	s.obs.MinISR = map[string]int{}
-	for _, line := range lines(d.Input) {
+	for _, line := range ddtest.Lines(d.Input) {
 		name, args, err := datadriven.ParseLine(line)
 		if err != nil {
 			t.Fatal(err)
 		}
 		i := strings.LastIndex(name, "-")
-		p := PartitionState{Topic: name[:i], Partition: int32(atoi(t, name[i+1:]))}
+		p := PartitionState{Topic: name[:i], Partition: int32(ddtest.Atoi(t, name[i+1:]))}
 		for _, a := range args {
 			switch a.Key {
 			case "replicas":
-				p.Replicas = ids(t, a.Vals)
+				p.Replicas = ddtest.Int32s(t, a.Vals)
 			case "isr":
-				p.ISR = ids(t, a.Vals)
+				p.ISR = ddtest.Int32s(t, a.Vals)
 			case "minisr":
-				s.obs.MinISR[p.Topic] = atoi(t, a.Vals[0])
+				s.obs.MinISR[p.Topic] = ddtest.Atoi(t, a.Vals[0])
 			}
 		}
 		if p.ISR == nil {
@@ -187,9 +185,9 @@ func (s *script) metadata(t *testing.T, d *datadriven.TestData) {
 
 func (s *script) logdirs(t *testing.T, d *datadriven.TestData) {
 	s.obs.LogDirs = map[int32][]LogDir{}
-	for _, line := range lines(d.Input) {
+	for _, line := range ddtest.Lines(d.Input) {
 		f := strings.Fields(line)
-		id := int32(atoi(t, f[0]))
+		id := int32(ddtest.Atoi(t, f[0]))
 		for _, dir := range f[1:] {
 			path, state, _ := strings.Cut(dir, "=")
 			s.obs.LogDirs[id] = append(s.obs.LogDirs[id], LogDir{Path: path, Offline: state == "offline"})
@@ -199,7 +197,7 @@ func (s *script) logdirs(t *testing.T, d *datadriven.TestData) {
 
 func (s *script) proposal(t *testing.T, d *datadriven.TestData) {
 	p := &model.Proposal{}
-	for _, line := range lines(d.Input) {
+	for _, line := range ddtest.Lines(d.Input) {
 		f := strings.Fields(line)
 		before, err := strconv.ParseFloat(f[2], 64)
 		if err != nil {
@@ -207,11 +205,11 @@ func (s *script) proposal(t *testing.T, d *datadriven.TestData) {
 		}
 		p.Goals = append(p.Goals, model.GoalResult{Goal: f[0], Status: f[1], Before: before})
 	}
-	s.obs.Proposal, s.obs.ProposalTime, s.obs.Model = p, at(t, d), &model.Cluster{}
+	s.obs.Proposal, s.obs.ProposalTime, s.obs.Model = p, clock.At(t, d, "t"), &model.Cluster{}
 }
 
 func (s *script) step(t *testing.T, d *datadriven.TestData) string {
-	s.obs.Time = at(t, d)
+	s.obs.Time = clock.At(t, d, "t")
 	s.obs.Executing, s.obs.ExecutorTask, s.obs.ExecutorRecovering = false, "", false
 	for _, a := range d.CmdArgs {
 		switch a.Key {
@@ -232,7 +230,7 @@ func (s *script) step(t *testing.T, d *datadriven.TestData) string {
 }
 
 func (s *script) outcome(t *testing.T, d *datadriven.TestData) string {
-	now := at(t, d)
+	now := clock.At(t, d, "t")
 	if s.lastFix == nil {
 		return "error: no fix to report on\n"
 	}
@@ -256,7 +254,7 @@ func (s *script) render(now time.Time) string {
 			fmt.Fprintf(&sb, ": %s", a.Note)
 		}
 		if !a.Resolved.IsZero() {
-			fmt.Fprintf(&sb, " [resolved %s]", a.Resolved.Sub(epoch))
+			fmt.Fprintf(&sb, " [resolved %s]", clock.Since(a.Resolved))
 		}
 		fmt.Fprintf(&sb, "\n  %s\n", a.Description)
 	}
@@ -273,40 +271,4 @@ func reversed(as []Anomaly) []Anomaly {
 		out[len(as)-1-i] = a
 	}
 	return out
-}
-
-func at(t *testing.T, d *datadriven.TestData) time.Time {
-	var v string
-	d.ScanArgs(t, "t", &v)
-	dur, err := time.ParseDuration(v)
-	if err != nil {
-		t.Fatalf("%s: t=%s: %v", d.Pos, v, err)
-	}
-	return epoch.Add(dur)
-}
-
-func lines(s string) []string {
-	var out []string
-	for l := range strings.SplitSeq(s, "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
-func ids(t *testing.T, vals []string) []int32 {
-	var out []int32
-	for _, v := range vals {
-		out = append(out, int32(atoi(t, v)))
-	}
-	return out
-}
-
-func atoi(t *testing.T, s string) int {
-	n, err := strconv.Atoi(strings.TrimSpace(s))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cockroachdb/datadriven"
 	"github.com/weirhq/weir/collector/model"
+	"github.com/weirhq/weir/internal/ddtest"
 )
 
 // TestScripts runs the scripts in testdata: one file per goal and per
@@ -28,9 +29,9 @@ import (
 // Loads are in base units; capacities likewise. Unless hard-goal-check is
 // given, a goal list need not name every hard goal.
 func TestScripts(t *testing.T) {
-	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
+	ddtest.Walk(t, "testdata", func(*testing.T) ddtest.Handler {
 		var c *model.Cluster
-		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
+		return func(t *testing.T, d *datadriven.TestData) string {
 			switch d.Cmd {
 			case "cluster":
 				var err error
@@ -41,9 +42,8 @@ func TestScripts(t *testing.T) {
 			case "plan":
 				return runPlan(t, c, d)
 			}
-			t.Fatalf("%s: unknown command %q", d.Pos, d.Cmd)
-			return ""
-		})
+			return ddtest.Unknown(t, d)
+		}
 	})
 }
 
@@ -57,7 +57,7 @@ func runPlan(t *testing.T, c *model.Cluster, d *datadriven.TestData) string {
 			o.ExcludedTopics = regexp.MustCompile(a.Vals[0])
 		case "dest":
 			for _, v := range a.Vals {
-				o.DestinationBrokers = append(o.DestinationBrokers, int32(atoi(t, v)))
+				o.DestinationBrokers = append(o.DestinationBrokers, int32(ddtest.Atoi(t, v)))
 			}
 		case "set":
 			for _, kv := range a.Vals {
@@ -219,12 +219,4 @@ func parseFloat(s string) (float64, error) {
 		return 0, nil
 	}
 	return strconv.ParseFloat(s, 64)
-}
-
-func atoi(t *testing.T, s string) int {
-	n, err := strconv.Atoi(strings.TrimSpace(s))
-	if err != nil {
-		t.Fatalf("bad number %q", s)
-	}
-	return n
 }

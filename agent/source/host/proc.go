@@ -181,7 +181,7 @@ func readTCPOpens(path string) (snapshot.TCPOpens, error) {
 			}
 			n, err := strconv.ParseUint(f[i], 10, 64)
 			if err != nil {
-				return fmt.Errorf("Tcp %s: %w", name, err)
+				return fmt.Errorf("snmp Tcp %s: %w", name, err)
 			}
 			if name == "ActiveOpens" {
 				out.ActiveOpens = n
