@@ -186,7 +186,7 @@ func (b *Broker) fetchPartition(r *kmsg.FetchRequest, rp kmsg.FetchRequestTopicP
 	if follower >= 0 {
 		p.followerFetched(follower, rp.FetchOffset, now)
 		readTo = math.MaxInt64
-		if b.leaderHolds(p, follower, now) {
+		if b.repl.LeaderHolds(p, follower, now) {
 			sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = p.highWatermark(), p.highWatermark(), p.log.LogStartOffset()
 			return sp
 		}
@@ -212,7 +212,7 @@ func (b *Broker) fetchPartition(r *kmsg.FetchRequest, rp kmsg.FetchRequestTopicP
 	if data != nil {
 		sp.RecordBatches = data
 		if follower >= 0 {
-			b.leaderSent(p, follower, len(data), now)
+			b.repl.LeaderSent(p, follower, len(data), now)
 		}
 	}
 	return sp

@@ -279,7 +279,7 @@ func (b *Broker) dispatch(req protocol.Request) kmsg.Response {
 // record sets spliced in uncopied (fetchwrite.go).
 func (b *Broker) writeResponse(c net.Conn, out *[]byte, corr int32, resp kmsg.Response) (time.Time, error) {
 	if f, ok := resp.(*kmsg.FetchResponse); ok {
-		bufs := fetchFrame(corr, f)
+		bufs := protocol.FetchFrame(corr, f)
 		encoded := time.Now()
 		_, err := bufs.WriteTo(c)
 		return encoded, err

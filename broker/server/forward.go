@@ -6,6 +6,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/weirhq/weir/broker/protocol"
 )
 
 // controllerRequest sends one request to the active controller (another
@@ -24,12 +26,12 @@ func (b *Broker) controllerRequest(req kmsg.Request) (kmsg.Response, error) {
 	}
 	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
 	defer cancel()
-	pc, err := dialPeer(ctx, addr, "weir-broker-"+itoa(int(b.cfg.NodeID)))
+	pc, err := protocol.DialPeer(ctx, addr, "weir-broker-"+itoa(int(b.cfg.NodeID)))
 	if err != nil {
 		return nil, err
 	}
 	defer pc.Close()
-	return pc.request(req, time.Now().Add(proposeTimeout+5*time.Second))
+	return pc.Request(req, proposeTimeout+5*time.Second)
 }
 
 // forwardToController sends a metadata-changing admin request, as the

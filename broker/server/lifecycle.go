@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/weirhq/weir/broker/protocol"
 	"github.com/weirhq/weir/broker/replica"
 )
 
@@ -120,22 +121,22 @@ func (l *lifecycle) step() error {
 	return nil
 }
 
-// heartbeatDeadline bounds one heartbeat exchange: well inside a session,
+// heartbeatTimeout bounds one heartbeat exchange: well inside a session,
 // so a stopped controller is given up on in time to reach the next one.
-func (l *lifecycle) heartbeatDeadline() time.Time {
-	return time.Now().Add(l.b.timing.session * 3 / 8)
+func (l *lifecycle) heartbeatTimeout() time.Duration {
+	return l.b.timing.session * 3 / 8
 }
 
 // ctrlConn is a connection to the active controller, reopened when the
 // controller changes. It is owned by one goroutine.
 type ctrlConn struct {
 	b     *Broker
-	conn  *peerConn
+	conn  *protocol.Peer
 	to    int32
 	probe int // the voter to try next while no leader is known
 }
 
-func (c *ctrlConn) get() (*peerConn, error) {
+func (c *ctrlConn) get() (*protocol.Peer, error) {
 	b := c.b
 	ctrl, ok := b.node.LeaderID()
 	if !ok {
@@ -163,7 +164,7 @@ func (c *ctrlConn) get() (*peerConn, error) {
 	}
 	ctx, cancel := context.WithTimeout(b.ctx, time.Second)
 	defer cancel()
-	pc, err := dialPeer(ctx, addr, "weir-broker-"+itoa(int(b.cfg.NodeID)))
+	pc, err := protocol.DialPeer(ctx, addr, "weir-broker-"+itoa(int(b.cfg.NodeID)))
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +191,7 @@ func (l *lifecycle) register() error {
 	if b.cfg.BrokerRack != "" {
 		req.Rack = strPtr(b.cfg.BrokerRack)
 	}
-	raw, err := l.beat.conn.request(req, time.Now().Add(3*time.Second))
+	raw, err := l.beat.conn.Request(req, 3*time.Second)
 	if err != nil {
 		return err
 	}
@@ -213,7 +214,7 @@ func (l *lifecycle) heartbeat(shutdown bool) error {
 	req.BrokerID, req.BrokerEpoch = l.b.cfg.NodeID, l.brokerEpoch()
 	req.CurrentMetadataOffset = int64(l.b.node.Image().Version)
 	req.WantShutdown = shutdown
-	raw, err := l.beat.conn.request(req, l.heartbeatDeadline())
+	raw, err := l.beat.conn.Request(req, l.heartbeatTimeout())
 	if err != nil {
 		return err
 	}
@@ -237,7 +238,6 @@ func (l *lifecycle) heartbeat(shutdown bool) error {
 // want (a follower fell behind or caught up), one request for all.
 func (l *lifecycle) sendISRChanges() error {
 	b := l.b
-	now := time.Now()
 	type change struct {
 		p  *partition
 		ch replica.ISRChange
@@ -245,9 +245,7 @@ func (l *lifecycle) sendISRChanges() error {
 	var changes []change
 	img := b.node.Image()
 	for _, p := range b.allPartitions() {
-		p.repMu.Lock()
-		ch, ok := p.rep.NextISRChange(now, b.cfg.ReplicaLagTimeMax, img.IsLive)
-		p.repMu.Unlock()
+		ch, ok := p.rep.NextISRChange(b.cfg.ReplicaLagTimeMax, img.IsLive)
 		if ok {
 			changes = append(changes, change{p, ch})
 		}
@@ -258,7 +256,7 @@ func (l *lifecycle) sendISRChanges() error {
 	conn, err := l.isr.get()
 	if err != nil {
 		for _, c := range changes {
-			c.p.isrChangeDone(nil, 0, 0)
+			c.p.rep.ISRChangeDone(nil, 0, 0)
 		}
 		return err
 	}
@@ -281,10 +279,10 @@ func (l *lifecycle) sendISRChanges() error {
 		req.Topics[i].Partitions = append(req.Topics[i].Partitions, rp)
 		b.logger.Info("asking the controller to change an ISR", "topic", name, "partition", c.p.index, "isr", c.ch.ISR)
 	}
-	raw, err := conn.request(req, time.Now().Add(3*time.Second))
+	raw, err := conn.Request(req, 3*time.Second)
 	if err != nil {
 		for _, c := range changes {
-			c.p.isrChangeDone(nil, 0, 0)
+			c.p.rep.ISRChangeDone(nil, 0, 0)
 		}
 		return err
 	}
@@ -298,15 +296,15 @@ func (l *lifecycle) sendISRChanges() error {
 			}
 			done[p] = true
 			if rp.ErrorCode != 0 || resp.ErrorCode != 0 {
-				p.isrChangeDone(nil, 0, 0)
+				p.rep.ISRChangeDone(nil, 0, 0)
 				continue
 			}
-			p.isrChangeDone(rp.ISR, rp.LeaderEpoch, rp.PartitionEpoch)
+			p.rep.ISRChangeDone(rp.ISR, rp.LeaderEpoch, rp.PartitionEpoch)
 		}
 	}
 	for _, c := range changes {
 		if !done[c.p] {
-			c.p.isrChangeDone(nil, 0, 0)
+			c.p.rep.ISRChangeDone(nil, 0, 0)
 		}
 	}
 	return nil

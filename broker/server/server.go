@@ -20,6 +20,7 @@ import (
 	"github.com/weirhq/weir/broker/metadata"
 	"github.com/weirhq/weir/broker/metrics"
 	"github.com/weirhq/weir/broker/quorum"
+	"github.com/weirhq/weir/broker/replication"
 	"github.com/weirhq/weir/broker/volume"
 )
 
@@ -39,14 +40,14 @@ type Broker struct {
 	gather  prometheus.Gatherer
 
 	// The metadata quorum (quorum.go) and the loops around it.
-	node     *quorum.Node
-	stream   *quorum.Stream
-	voters   map[int32]string // controller.quorum.voters: id → Kafka address
-	cluster  string           // cluster id
-	ctrl     *controller      // controller.go: acts while this node leads
-	life     *lifecycle       // lifecycle.go: registration, heartbeats, ISR changes
-	fetchers *fetchers        // fetcher.go: follower replication
-	pids     producerIDs      // 22_init_producer_id.go
+	node    *quorum.Node
+	stream  *quorum.Stream
+	voters  map[int32]string     // controller.quorum.voters: id → Kafka address
+	cluster string               // cluster id
+	ctrl    *controller          // controller.go: acts while this node leads
+	life    *lifecycle           // lifecycle.go: registration, heartbeats, ISR changes
+	repl    *replication.Manager // broker/replication: roles, fetchers, throttles
+	pids    producerIDs          // 22_init_producer_id.go
 
 	appliedMu struct { // the metadata version this broker has applied
 		sync.Mutex
@@ -54,11 +55,10 @@ type Broker struct {
 		ch      chan struct{} // closed when version moves
 	}
 
-	throttles *throttles     // replication quotas (throttle.go)
-	volume    *volume.Volume // provisioned storage (provisioned.go)
-	timing    timing         // KRaft intervals (controller.go)
+	volume *volume.Volume // provisioned storage (provisioned.go)
+	timing timing         // KRaft intervals (controller.go)
 
-	hwStart map[topicPartition]int64 // checkpointed high watermarks, read at start
+	hwStart map[replication.TopicPartition]int64 // checkpointed high watermarks, read at start
 
 	ln      net.Listener
 	adminLn net.Listener
@@ -89,7 +89,7 @@ type Broker struct {
 // New opens the broker's storage and binds its listeners. The broker
 // serves nothing until Run.
 func New(cfg *config.Config, opts Options) (*Broker, error) {
-	b := &Broker{cfg: cfg, logger: opts.Logger, now: opts.Now, throttles: newThrottles(), timing: timingOf(cfg)}
+	b := &Broker{cfg: cfg, logger: opts.Logger, now: opts.Now, timing: timingOf(cfg)}
 	if b.logger == nil {
 		b.logger = slog.Default()
 	}
@@ -101,7 +101,11 @@ func New(cfg *config.Config, opts Options) (*Broker, error) {
 	b.mu.byID = map[metadata.TopicID]*topic{}
 	b.connMu.conns = map[net.Conn]struct{}{}
 	b.setupMetrics(opts.Registerer)
-	b.ctrl, b.life, b.fetchers = newController(b), newLifecycle(b), newFetchers(b)
+	b.ctrl, b.life = newController(b), newLifecycle(b)
+	b.repl = replication.New(b.ctx, replication.Options{
+		NodeID: cfg.NodeID, FetchMaxBytes: cfg.ReplicaFetchMaxBytes, Logger: b.logger, Now: b.now,
+		Addr: b.brokerAddr, Goroutine: b.goroutine, BytesIn: b.metrics.ReplicationBytesIn,
+	})
 
 	if err := b.cfg.PrepareLogDirs(); err != nil {
 		return nil, err
@@ -115,7 +119,7 @@ func New(cfg *config.Config, opts Options) (*Broker, error) {
 		b.closeListeners()
 		return nil, err
 	}
-	b.hwStart = b.readHWCheckpoints()
+	b.hwStart = replication.ReadHWCheckpoints(b.cfg.LogDirs, b.logger)
 	if err := b.openQuorum(); err != nil {
 		b.closeListeners()
 		return nil, err
@@ -308,4 +312,14 @@ func (b *Broker) maintenanceLoop() {
 			b.writeHWCheckpoints()
 		}
 	}
+}
+
+// writeHWCheckpoints checkpoints every hosted partition's high watermark.
+func (b *Broker) writeHWCheckpoints() {
+	ps := b.allPartitions()
+	reps := make([]*replication.Replica, len(ps))
+	for i, p := range ps {
+		reps[i] = p.rep
+	}
+	replication.WriteHWCheckpoints(b.cfg.LogDirs, reps, b.logger)
 }
