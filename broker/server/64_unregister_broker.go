@@ -44,12 +44,12 @@ func (b *Broker) unregisterBroker(r *kmsg.UnregisterBrokerRequest) kmsg.Response
 		resp.ErrorCode, resp.ErrorMessage = res.code, strPtr(res.msg)
 		return resp
 	}
-	if _, err := b.ctrl.propose(quorum.UnregisterBroker{ID: r.BrokerID}); err != nil {
+	if _, err := b.ctrl.Propose(quorum.UnregisterBroker{ID: r.BrokerID}); err != nil {
 		res := fromErr(err)
 		resp.ErrorCode, resp.ErrorMessage = res.code, strPtr(res.msg)
 		return resp
 	}
-	b.ctrl.forget(r.BrokerID)
+	b.ctrl.Forget(r.BrokerID)
 	b.logger.Info("unregistered broker", "broker", r.BrokerID, "voter", b.isVoter(r.BrokerID))
 	return resp
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/weirhq/weir/broker/config"
 	"github.com/weirhq/weir/broker/group"
+	"github.com/weirhq/weir/broker/lifecycle"
 	"github.com/weirhq/weir/broker/metadata"
 	"github.com/weirhq/weir/broker/metrics"
 	"github.com/weirhq/weir/broker/quorum"
@@ -42,12 +43,12 @@ type Broker struct {
 	// The metadata quorum (quorum.go) and the loops around it.
 	node    *quorum.Node
 	stream  *quorum.Stream
-	voters  map[int32]string     // controller.quorum.voters: id → Kafka address
-	cluster string               // cluster id
-	ctrl    *controller          // controller.go: acts while this node leads
-	life    *lifecycle           // lifecycle.go: registration, heartbeats, ISR changes
-	repl    *replication.Manager // broker/replication: roles, fetchers, throttles
-	pids    producerIDs          // 22_init_producer_id.go
+	voters  map[int32]string      // controller.quorum.voters: id → Kafka address
+	cluster string                // cluster id
+	ctrl    *lifecycle.Controller // broker/lifecycle: acts while this node leads
+	life    *lifecycle.Lifecycle  // broker/lifecycle: registration, heartbeats, ISR changes
+	repl    *replication.Manager  // broker/replication: roles, fetchers, throttles
+	pids    producerIDs           // 22_init_producer_id.go
 
 	appliedMu struct { // the metadata version this broker has applied
 		sync.Mutex
@@ -56,7 +57,6 @@ type Broker struct {
 	}
 
 	volume *volume.Volume // provisioned storage (provisioned.go)
-	timing timing         // KRaft intervals (controller.go)
 
 	hwStart map[replication.TopicPartition]int64 // checkpointed high watermarks, read at start
 
@@ -89,7 +89,7 @@ type Broker struct {
 // New opens the broker's storage and binds its listeners. The broker
 // serves nothing until Run.
 func New(cfg *config.Config, opts Options) (*Broker, error) {
-	b := &Broker{cfg: cfg, logger: opts.Logger, now: opts.Now, timing: timingOf(cfg)}
+	b := &Broker{cfg: cfg, logger: opts.Logger, now: opts.Now}
 	if b.logger == nil {
 		b.logger = slog.Default()
 	}
@@ -101,7 +101,6 @@ func New(cfg *config.Config, opts Options) (*Broker, error) {
 	b.mu.byID = map[metadata.TopicID]*topic{}
 	b.connMu.conns = map[net.Conn]struct{}{}
 	b.setupMetrics(opts.Registerer)
-	b.ctrl, b.life = newController(b), newLifecycle(b)
 	b.repl = replication.New(b.ctx, replication.Options{
 		NodeID: cfg.NodeID, FetchMaxBytes: cfg.ReplicaFetchMaxBytes, Logger: b.logger, Now: b.now,
 		Addr: b.brokerAddr, Goroutine: b.goroutine, BytesIn: b.metrics.ReplicationBytesIn,
@@ -124,6 +123,7 @@ func New(cfg *config.Config, opts Options) (*Broker, error) {
 		b.closeListeners()
 		return nil, err
 	}
+	b.ctrl, b.life = b.newLifecycle()
 	b.groups = b.newCoordinator()
 	return b, nil
 }
@@ -206,8 +206,8 @@ func (b *Broker) Run(ctx context.Context) error {
 	b.goroutine(b.maintenanceLoop)
 	b.goroutine(b.cleanerLoop)
 	b.goroutine(b.metadataLoop)
-	b.goroutine(b.ctrl.run)
-	b.goroutine(b.life.run)
+	b.goroutine(b.ctrl.Run)
+	b.goroutine(b.life.Run)
 	b.goroutine(func() { b.groups.Run(b.ctx) })
 	b.logger.Info("broker started", "node.id", b.cfg.NodeID, "cluster.id", b.cluster,
 		"listener", b.ln.Addr().String(), "admin", addrString(b.AdminAddr()), "log.dirs", b.cfg.LogDirs,
@@ -215,7 +215,7 @@ func (b *Broker) Run(ctx context.Context) error {
 
 	<-ctx.Done()
 	b.logger.Info("broker shutting down")
-	b.life.requestShutdown() // controlled shutdown: leaderships move first
+	b.life.RequestShutdown() // controlled shutdown: leaderships move first
 	b.ready.Store(false)
 	b.cancel()
 	b.groups.Close()
@@ -316,10 +316,38 @@ func (b *Broker) maintenanceLoop() {
 
 // writeHWCheckpoints checkpoints every hosted partition's high watermark.
 func (b *Broker) writeHWCheckpoints() {
+	replication.WriteHWCheckpoints(b.cfg.LogDirs, b.allReplicas(), b.logger)
+}
+
+// newLifecycle wires the controller and the broker's lifecycle
+// (broker/lifecycle) to the quorum node and the hosted partitions.
+func (b *Broker) newLifecycle() (*lifecycle.Controller, *lifecycle.Lifecycle) {
+	timing := lifecycle.TimingOf(b.cfg)
+	ctrl := lifecycle.NewController(b.ctx, lifecycle.ControllerOptions{
+		NodeID: b.cfg.NodeID, ClusterID: b.cluster, Timing: timing, AutoRebalance: b.cfg.AutoLeaderRebalance,
+		Quorum: b.node, Logger: b.logger, Now: b.now,
+	})
+	life := lifecycle.New(b.ctx, lifecycle.Options{
+		NodeID: b.cfg.NodeID, Rack: b.cfg.BrokerRack, ClusterID: b.cluster, Listener: b.advertised(),
+		Voters: b.voters, Timing: timing, LagMax: b.cfg.ReplicaLagTimeMax, Quorum: b.node,
+		Logger: b.logger, Now: b.now, PeerAddr: b.peerAddr, Partitions: b.allReplicas,
+		Lookup: func(topic string, partition int32) *replication.Replica {
+			if p := b.lookup(topic, partition); p != nil {
+				return p.rep
+			}
+			return nil
+		},
+		Goroutine: b.goroutine,
+	})
+	return ctrl, life
+}
+
+// allReplicas are the replicas of every hosted partition.
+func (b *Broker) allReplicas() []*replication.Replica {
 	ps := b.allPartitions()
 	reps := make([]*replication.Replica, len(ps))
 	for i, p := range ps {
 		reps[i] = p.rep
 	}
-	replication.WriteHWCheckpoints(b.cfg.LogDirs, reps, b.logger)
+	return reps
 }
