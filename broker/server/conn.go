@@ -112,7 +112,7 @@ func (b *Broker) serveConn(c net.Conn, pre [4]byte, listener string) {
 			}
 			return
 		}
-		start := time.Now()
+		start := time.Now() // request phases are wall latency (metrics), not broker time
 		req, err := protocol.ParseRequest(frame)
 		if err != nil {
 			b.protocolError(c, req.Header, err)

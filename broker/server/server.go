@@ -29,7 +29,12 @@ import (
 type Options struct {
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer // nil: a new registry, served on the admin port
-	Now        func() time.Time      // nil: time.Now
+	// Now is the broker's clock (nil: time.Now): every timestamp it
+	// stamps or compares (append times, retention, sessions, ISR lag,
+	// quotas, backoffs) is read from it, here and in the packages the
+	// broker passes it to (log, group, replication, lifecycle). Timers,
+	// socket deadlines and request latencies are on the wall clock.
+	Now func() time.Time
 }
 
 // Broker is one Kafka broker.

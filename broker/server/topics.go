@@ -106,7 +106,7 @@ func (b *Broker) prepareStorage() error {
 	}
 	b.cluster = id
 	for _, dir := range b.cfg.LogDirs {
-		if err := checkMetaProperties(dir, id, b.cfg.NodeID); err != nil {
+		if err := checkMetaProperties(dir, id, b.cfg.NodeID, b.now()); err != nil {
 			return err
 		}
 	}
