@@ -17,6 +17,7 @@ type fakeQuorum struct {
 	mu       sync.Mutex
 	img      *quorum.Image
 	leader   bool
+	leaderID int32 // 0: this broker, 1
 	proposed []quorum.Command
 }
 
@@ -25,6 +26,9 @@ func (q *fakeQuorum) IsLeader() bool       { q.mu.Lock(); defer q.mu.Unlock(); r
 func (q *fakeQuorum) LeaderID() (int32, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if q.leaderID != 0 {
+		return q.leaderID, true
+	}
 	return 1, q.leader
 }
 
