@@ -28,7 +28,7 @@ import (
 //
 // A broker that is still running is not refused either: its next
 // heartbeat gets BROKER_ID_NOT_REGISTERED and it registers again with a
-// new broker epoch, fenced until it has caught up (lifecycle.go), and
+// new broker epoch, fenced until it has caught up (broker/lifecycle), and
 // rejoins the raft configuration. Kafka's own brokers differ: they keep
 // heartbeating with the stale epoch and stay unregistered until restarted.
 //

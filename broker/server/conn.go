@@ -147,7 +147,7 @@ func (b *Broker) serveConn(c net.Conn, pre [4]byte, listener string) {
 }
 
 // isPeerClientID reports whether a client id is one Weir's brokers use
-// among themselves (lifecycle.go, forward.go, fetcher.go).
+// among themselves (broker/lifecycle, broker/replication).
 func isPeerClientID(id string) bool {
 	return strings.HasPrefix(id, "weir-broker-") || strings.HasPrefix(id, "weir-replica-fetcher-")
 }
@@ -276,7 +276,7 @@ func (b *Broker) dispatch(req protocol.Request) kmsg.Response {
 
 // writeResponse frames and writes one response, and returns when it was
 // encoded (the rest is writing). Fetch responses go out with writev, their
-// record sets spliced in uncopied (fetchwrite.go).
+// record sets spliced in uncopied (protocol.FetchFrame).
 func (b *Broker) writeResponse(c net.Conn, out *[]byte, corr int32, resp kmsg.Response) (time.Time, error) {
 	if f, ok := resp.(*kmsg.FetchResponse); ok {
 		bufs := protocol.FetchFrame(corr, f)
