@@ -14,7 +14,8 @@
 //     each topic's throttled replicas);
 //   - hwcheckpoint.go: the high-watermark checkpoint of each log dir.
 //
-// It imports downward only (log, replica, protocol): the server reaches
+// It imports downward only (log, replica, protocol, metadata for the
+// atomic checkpoint write): the server reaches
 // it through Manager and Replica, and it reaches the server only through
 // the Partition interface and the functions in Options (a broker's
 // address, the broker's clock and goroutine tracker). Every goroutine it
