@@ -35,7 +35,7 @@ import (
 // answer for another leader epoch and images older than what they know
 // (replica.Stale). Late replica fetch responses, which appended an old
 // leader's records to a new leader's log or after a follower's truncation,
-// are dropped (fetcher.go).
+// are dropped (broker/replication/fetcher.go).
 func TestReassignOntoNewLeaderLosesNothing(t *testing.T) {
 	c := brokertest.StartCluster(t, 4, brokertest.Options{})
 	adm := clusterAdmin(t, c)

@@ -115,7 +115,7 @@ func (p *Parks) Start(w chan struct{}) {
 	if p == nil {
 		return
 	}
-	p.parked.LoadOrStore(w, time.Now())
+	p.parked.LoadOrStore(w, time.Now()) // a wall latency (RemoteTimeMs), not broker time
 }
 
 // Stop notes that w stopped waiting; the first Stop counts the wait as the
@@ -147,7 +147,7 @@ type idleMeter struct {
 }
 
 func newIdleMeter(busy func() time.Duration) *idleMeter {
-	return &idleMeter{busy: busy, last: time.Now(), lastBusy: busy(), avg: 1}
+	return &idleMeter{busy: busy, last: time.Now(), lastBusy: busy(), avg: 1} // idle shares are of wall time
 }
 
 // value updates the average to now and returns it (0–1).

@@ -1,6 +1,10 @@
 // Package protocol is the Kafka wire protocol at the edge of the broker:
 // size-prefixed framing, request headers v0–v2, the table of API version
-// ranges this broker advertises, and response headers v0–v1.
+// ranges this broker advertises, and response headers v0–v1; Fetch
+// responses framed for one writev with their record sets uncopied
+// (fetchframe.go); and Peer, a broker's own client connection to another
+// broker (replication, the lifecycle's requests to the controller,
+// forwarding).
 //
 // Message bodies are decoded and encoded by franz-go's kmsg, whose types are
 // generated from Kafka's own message specs; this package only handles what

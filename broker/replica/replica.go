@@ -70,7 +70,7 @@ type follower struct {
 }
 
 // Partition is one partition's replication state. It is not safe for
-// concurrent use: the caller holds its lock (server/partition.go).
+// concurrent use: the caller holds its lock (broker/replication.Replica).
 type Partition struct {
 	self   int32
 	role   Role

@@ -43,7 +43,7 @@ func (b *Broker) handleFetch(r *kmsg.FetchRequest) kmsg.Response {
 		return resp
 	}
 	maxWait := time.Duration(r.MaxWaitMillis) * time.Millisecond
-	deadline := time.Now().Add(maxWait)
+	deadline := time.Now().Add(maxWait) // a real wait (a timer): the wall clock
 	parts := b.resolveFetch(r)
 	w := make(chan struct{}, 1)
 	registered := false
@@ -76,7 +76,7 @@ func (b *Broker) handleFetch(r *kmsg.FetchRequest) kmsg.Response {
 			return resp
 		}
 		t := time.NewTimer(remaining)
-		parked := time.Now()
+		parked := time.Now() // wall latency, for the metric
 		select {
 		case <-w:
 		case <-t.C:
@@ -182,11 +182,11 @@ func (b *Broker) fetchPartition(r *kmsg.FetchRequest, rp kmsg.FetchRequestTopicP
 	}
 	follower := replicaID(r)
 	readTo := p.highWatermark()
-	now := time.Now()
+	now := b.now()
 	if follower >= 0 {
 		p.followerFetched(follower, rp.FetchOffset, now)
 		readTo = math.MaxInt64
-		if b.leaderHolds(p, follower, now) {
+		if b.repl.LeaderHolds(p, follower, now) {
 			sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = p.highWatermark(), p.highWatermark(), p.log.LogStartOffset()
 			return sp
 		}
@@ -212,7 +212,7 @@ func (b *Broker) fetchPartition(r *kmsg.FetchRequest, rp kmsg.FetchRequestTopicP
 	if data != nil {
 		sp.RecordBatches = data
 		if follower >= 0 {
-			b.leaderSent(p, follower, len(data), now)
+			b.repl.LeaderSent(p, follower, len(data), now)
 		}
 	}
 	return sp

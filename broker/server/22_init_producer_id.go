@@ -66,9 +66,9 @@ func (b *Broker) nextProducerID() (int64, error) {
 // allocateProducerIDBlock reserves ids from the controller: directly when
 // this broker is it, else with AllocateProducerIds.
 func (b *Broker) allocateProducerIDBlock() (quorum.ProducerIDBlock, error) {
-	epoch := b.life.brokerEpoch()
+	epoch := b.life.BrokerEpoch()
 	if b.node.IsLeader() {
-		res, err := b.ctrl.propose(quorum.AllocateProducerIDs{BrokerID: b.cfg.NodeID, BrokerEpoch: epoch})
+		res, err := b.ctrl.Propose(quorum.AllocateProducerIDs{BrokerID: b.cfg.NodeID, BrokerEpoch: epoch})
 		if err != nil {
 			return quorum.ProducerIDBlock{}, err
 		}
@@ -76,7 +76,7 @@ func (b *Broker) allocateProducerIDBlock() (quorum.ProducerIDBlock, error) {
 	}
 	req := kmsg.NewPtrAllocateProducerIDsRequest()
 	req.BrokerID, req.BrokerEpoch = b.cfg.NodeID, epoch
-	raw, err := b.controllerRequest(req)
+	raw, err := b.life.Request(req)
 	if err != nil {
 		return quorum.ProducerIDBlock{}, err
 	}

@@ -49,7 +49,7 @@ func (b *Broker) electLeaders(r *kmsg.ElectLeadersRequest) kmsg.Response {
 	if r.Version >= 1 && r.ElectionType == 1 {
 		typ = quorum.ElectUnclean
 	}
-	raw, err := b.ctrl.propose(quorum.ElectLeaders{Type: typ, Partitions: tps})
+	raw, err := b.ctrl.Propose(quorum.ElectLeaders{Type: typ, Partitions: tps})
 	if err != nil {
 		resp.ErrorCode = errCode(err)
 		return resp

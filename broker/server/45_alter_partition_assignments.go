@@ -59,7 +59,7 @@ func (b *Broker) reassign(topic string, partition int32, target []int32) adminRe
 	} else if err := quorum.ValidateReplicas(img, target, len(p.TargetReplicas()), true); err != nil {
 		return fromErr(err)
 	}
-	if _, err := b.ctrl.propose(quorum.Reassign{Topic: topic, Partition: partition, Replicas: target}); err != nil {
+	if _, err := b.ctrl.Propose(quorum.Reassign{Topic: topic, Partition: partition, Replicas: target}); err != nil {
 		return fromErr(err)
 	}
 	if target == nil {

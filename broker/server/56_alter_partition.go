@@ -49,7 +49,7 @@ func (b *Broker) alterPartition(r *kmsg.AlterPartitionRequest, topic string, rp 
 			isr = append(isr, e.BrokerID)
 		}
 	}
-	res, err := b.ctrl.propose(quorum.AlterPartition{
+	res, err := b.ctrl.Propose(quorum.AlterPartition{
 		BrokerID: r.BrokerID, BrokerEpoch: r.BrokerEpoch, Topic: topic, Partition: rp.Partition,
 		LeaderEpoch: rp.LeaderEpoch, PartitionEpoch: rp.PartitionEpoch, ISR: isr,
 	})

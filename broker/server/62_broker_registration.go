@@ -44,13 +44,13 @@ func (b *Broker) handleBrokerRegistration(r *kmsg.BrokerRegistrationRequest) kms
 	if r.Rack != nil {
 		cmd.Rack = *r.Rack
 	}
-	res, err := b.ctrl.propose(cmd)
+	res, err := b.ctrl.Propose(cmd)
 	if err != nil {
 		resp.ErrorCode = errCode(err)
 		return resp
 	}
 	resp.BrokerEpoch = res.(quorum.RegisterResult).Epoch
-	b.ctrl.beat(r.BrokerID, b.now()) // the quorum node adds non-voters itself
+	b.ctrl.Beat(r.BrokerID, b.now()) // the quorum node adds non-voters itself
 	b.logger.Info("registered broker", "broker", r.BrokerID, "addr", addr, "rack", cmd.Rack, "broker_epoch", resp.BrokerEpoch)
 	return resp
 }

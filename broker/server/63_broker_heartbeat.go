@@ -19,7 +19,7 @@ import (
 
 func (b *Broker) handleBrokerHeartbeat(r *kmsg.BrokerHeartbeatRequest) kmsg.Response {
 	resp := r.ResponseKind().(*kmsg.BrokerHeartbeatResponse)
-	if !b.ctrl.beat(r.BrokerID, b.now()) {
+	if !b.ctrl.Beat(r.BrokerID, b.now()) {
 		resp.ErrorCode = kerr.NotController.Code
 		return resp
 	}
@@ -37,7 +37,7 @@ func (b *Broker) handleBrokerHeartbeat(r *kmsg.BrokerHeartbeatRequest) kmsg.Resp
 	resp.IsCaughtUp, resp.IsFenced = caughtUp, br.Fenced
 	if r.WantShutdown {
 		if !br.Fenced {
-			if _, err := b.ctrl.propose(quorum.FenceBroker{ID: br.ID, Epoch: br.Epoch}); err != nil {
+			if _, err := b.ctrl.Propose(quorum.FenceBroker{ID: br.ID, Epoch: br.Epoch}); err != nil {
 				resp.ErrorCode = errCode(err)
 				return resp
 			}
@@ -52,7 +52,7 @@ func (b *Broker) handleBrokerHeartbeat(r *kmsg.BrokerHeartbeatRequest) kmsg.Resp
 		return resp
 	}
 	if cmd != nil {
-		if _, err := b.ctrl.propose(cmd); err != nil {
+		if _, err := b.ctrl.Propose(cmd); err != nil {
 			resp.ErrorCode = errCode(err)
 			return resp
 		}

@@ -28,7 +28,7 @@ import (
 //
 // A broker that is still running is not refused either: its next
 // heartbeat gets BROKER_ID_NOT_REGISTERED and it registers again with a
-// new broker epoch, fenced until it has caught up (lifecycle.go), and
+// new broker epoch, fenced until it has caught up (broker/lifecycle), and
 // rejoins the raft configuration. Kafka's own brokers differ: they keep
 // heartbeating with the stale epoch and stay unregistered until restarted.
 //
@@ -44,12 +44,12 @@ func (b *Broker) unregisterBroker(r *kmsg.UnregisterBrokerRequest) kmsg.Response
 		resp.ErrorCode, resp.ErrorMessage = res.code, strPtr(res.msg)
 		return resp
 	}
-	if _, err := b.ctrl.propose(quorum.UnregisterBroker{ID: r.BrokerID}); err != nil {
+	if _, err := b.ctrl.Propose(quorum.UnregisterBroker{ID: r.BrokerID}); err != nil {
 		res := fromErr(err)
 		resp.ErrorCode, resp.ErrorMessage = res.code, strPtr(res.msg)
 		return resp
 	}
-	b.ctrl.forget(r.BrokerID)
+	b.ctrl.Forget(r.BrokerID)
 	b.logger.Info("unregistered broker", "broker", r.BrokerID, "voter", b.isVoter(r.BrokerID))
 	return resp
 }

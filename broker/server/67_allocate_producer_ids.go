@@ -19,7 +19,7 @@ func (b *Broker) handleAllocateProducerIDs(r *kmsg.AllocateProducerIDsRequest) k
 		resp.ErrorCode = kerr.NotController.Code
 		return resp
 	}
-	res, err := b.ctrl.propose(quorum.AllocateProducerIDs{BrokerID: r.BrokerID, BrokerEpoch: r.BrokerEpoch})
+	res, err := b.ctrl.Propose(quorum.AllocateProducerIDs{BrokerID: r.BrokerID, BrokerEpoch: r.BrokerEpoch})
 	if err != nil {
 		resp.ErrorCode = errCode(err)
 		return resp

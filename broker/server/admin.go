@@ -90,7 +90,7 @@ func (b *Broker) createTopic(s createTopicSpec, validateOnly bool) (quorum.Topic
 		return quorum.TopicID{}, ok()
 	}
 	id := metadata.NewTopicID()
-	_, err := b.ctrl.propose(quorum.CreateTopic{Name: s.name, ID: id, Configs: s.configs, Assignment: assignment})
+	_, err := b.ctrl.Propose(quorum.CreateTopic{Name: s.name, ID: id, Configs: s.configs, Assignment: assignment})
 	if err != nil {
 		return quorum.TopicID{}, fromErr(err)
 	}
@@ -123,7 +123,7 @@ func (b *Broker) deleteTopic(name string) adminResult {
 	if r, no := b.notController(); no {
 		return r
 	}
-	if _, err := b.ctrl.propose(quorum.DeleteTopic{Name: name}); err != nil {
+	if _, err := b.ctrl.Propose(quorum.DeleteTopic{Name: name}); err != nil {
 		return fromErr(err)
 	}
 	b.logger.Info("deleted topic", "topic", name)
@@ -164,7 +164,7 @@ func (b *Broker) addPartitions(name string, count int32, assignment [][]int32, v
 	if validateOnly {
 		return ok()
 	}
-	if _, err := b.ctrl.propose(quorum.CreatePartitions{Topic: name, Assignment: assignment}); err != nil {
+	if _, err := b.ctrl.Propose(quorum.CreatePartitions{Topic: name, Assignment: assignment}); err != nil {
 		return fromErr(err)
 	}
 	b.waitApplied(b.node.Image().Version, 5*time.Second)
@@ -186,7 +186,7 @@ func (b *Broker) setTopicConfigs(name string, configs map[string]string, validat
 	if validateOnly {
 		return ok()
 	}
-	if _, err := b.ctrl.propose(quorum.SetTopicConfigs{Topic: name, Configs: configs}); err != nil {
+	if _, err := b.ctrl.Propose(quorum.SetTopicConfigs{Topic: name, Configs: configs}); err != nil {
 		return fromErr(err)
 	}
 	b.logger.Info("altered topic configs", "topic", name, "configs", configs)
@@ -209,7 +209,7 @@ func (b *Broker) setBrokerConfigs(brokerID int32, configs map[string]string, val
 	if validateOnly {
 		return ok()
 	}
-	if _, err := b.ctrl.propose(quorum.SetBrokerConfigs{BrokerID: brokerID, Configs: configs}); err != nil {
+	if _, err := b.ctrl.Propose(quorum.SetBrokerConfigs{BrokerID: brokerID, Configs: configs}); err != nil {
 		return fromErr(err)
 	}
 	b.logger.Info("altered dynamic broker configs", "broker", brokerID, "configs", configs)

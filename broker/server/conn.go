@@ -112,7 +112,7 @@ func (b *Broker) serveConn(c net.Conn, pre [4]byte, listener string) {
 			}
 			return
 		}
-		start := time.Now()
+		start := time.Now() // request phases are wall latency (metrics), not broker time
 		req, err := protocol.ParseRequest(frame)
 		if err != nil {
 			b.protocolError(c, req.Header, err)
@@ -147,7 +147,7 @@ func (b *Broker) serveConn(c net.Conn, pre [4]byte, listener string) {
 }
 
 // isPeerClientID reports whether a client id is one Weir's brokers use
-// among themselves (lifecycle.go, forward.go, fetcher.go).
+// among themselves (broker/lifecycle, broker/replication).
 func isPeerClientID(id string) bool {
 	return strings.HasPrefix(id, "weir-broker-") || strings.HasPrefix(id, "weir-replica-fetcher-")
 }
@@ -276,10 +276,10 @@ func (b *Broker) dispatch(req protocol.Request) kmsg.Response {
 
 // writeResponse frames and writes one response, and returns when it was
 // encoded (the rest is writing). Fetch responses go out with writev, their
-// record sets spliced in uncopied (fetchwrite.go).
+// record sets spliced in uncopied (protocol.FetchFrame).
 func (b *Broker) writeResponse(c net.Conn, out *[]byte, corr int32, resp kmsg.Response) (time.Time, error) {
 	if f, ok := resp.(*kmsg.FetchResponse); ok {
-		bufs := fetchFrame(corr, f)
+		bufs := protocol.FetchFrame(corr, f)
 		encoded := time.Now()
 		_, err := bufs.WriteTo(c)
 		return encoded, err

@@ -6,6 +6,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
+	"github.com/weirhq/weir/broker/quorum"
+
 	wlog "github.com/weirhq/weir/broker/log"
 )
 
@@ -74,3 +76,18 @@ var errTransactional = errors.New("transactional batches are not supported by th
 func itoa(i int) string { return strconv.Itoa(i) }
 
 var errInvalidTimestamp = errors.New("invalid timestamp")
+
+// errCode maps a proposal error to a Kafka error code: NOT_CONTROLLER when
+// leadership moved, the command's own kerr code, else REQUEST_TIMED_OUT.
+func errCode(err error) int16 {
+	var ke *kerr.Error
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, quorum.ErrNotLeader):
+		return kerr.NotController.Code
+	case errors.As(err, &ke):
+		return ke.Code
+	}
+	return kerr.RequestTimedOut.Code
+}

@@ -2,13 +2,17 @@ package server
 
 import (
 	"context"
-	"os"
+	"log/slog"
 	"path/filepath"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/weirhq/weir/broker/replication"
 )
 
+// A broker checkpoints its high watermarks at shutdown and starts from
+// them after a restart (the format's own tests are in broker/replication).
 func TestHighWatermarkCheckpointRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	b := startBrokerIn(t, dir, nil)
@@ -20,27 +24,13 @@ func TestHighWatermarkCheckpointRoundTrip(t *testing.T) {
 		}
 	}
 	stopBroker(t, b)
-	got := map[topicPartition]int64{}
-	data, err := os.ReadFile(filepath.Join(dir, "data", hwCheckpointFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := parseHWCheckpoint(data, got); err != nil {
-		t.Fatal(err)
-	}
-	if got[topicPartition{"hwc", 0}]+got[topicPartition{"hwc", 1}] != 7 {
+	got := replication.ReadHWCheckpoints([]string{filepath.Join(dir, "data")}, slog.New(slog.DiscardHandler))
+	hw0, hw1 := got[replication.TopicPartition{Topic: "hwc", Partition: 0}], got[replication.TopicPartition{Topic: "hwc", Partition: 1}]
+	if hw0+hw1 != 7 {
 		t.Fatalf("checkpointed high watermarks %v, want 7 in all", got)
 	}
 	b2 := startBrokerIn(t, dir, nil)
-	if hw := b2.hwStart[topicPartition{"hwc", 0}]; hw != got[topicPartition{"hwc", 0}] {
-		t.Fatalf("restarted broker read %d for hwc-0, want %d", hw, got[topicPartition{"hwc", 0}])
-	}
-}
-
-func TestParseHWCheckpointRejectsDamage(t *testing.T) {
-	for _, bad := range []string{"", "1\n0\n", "0\n2\nt 0 5\n", "0\n1\nt x 5\n", "0\n1\nt 0\n"} {
-		if err := parseHWCheckpoint([]byte(bad), map[topicPartition]int64{}); err == nil {
-			t.Errorf("%q parsed", bad)
-		}
+	if hw := b2.hwStart[replication.TopicPartition{Topic: "hwc", Partition: 0}]; hw != hw0 {
+		t.Fatalf("restarted broker read %d for hwc-0, want %d", hw, hw0)
 	}
 }

@@ -20,7 +20,7 @@ import (
 func TestListOffsetsLatestOnlyFromALeaderThatKnowsItsHighWatermark(t *testing.T) {
 	b := &Broker{logger: slog.New(slog.DiscardHandler)}
 	tp := &topic{name: "t"}
-	p := newPartition(tp, 0, nil, 1)
+	p := newPartition(tp, 0, nil, 1, nil)
 	tp.partitions = []*partition{p}
 	b.mu.topics = map[string]*topic{"t": tp}
 	now := time.Unix(1000, 0)
@@ -45,18 +45,22 @@ func TestListOffsetsLatestOnlyFromALeaderThatKnowsItsHighWatermark(t *testing.T)
 	}
 
 	a := replica.Assignment{Leader: 2, LeaderEpoch: 3, Replicas: []int32{1, 2, 3}, ISR: []int32{1, 2, 3}}
-	p.rep.BecomeFollower(a, 100)
-	p.rep.FollowerHighWatermark(90, 100)
+	p.rep.State(func(r *replica.Partition) {
+		r.BecomeFollower(a, 100)
+		r.FollowerHighWatermark(90, 100)
+	})
 	want("follower", latest(-1, 4), kerr.NotLeaderForPartition.Code, 0)
 	want("follower, debugging replica id", latest(-2, 4), 0, 90)
 
 	a.Leader, a.LeaderEpoch = 1, 4
-	p.rep.BecomeLeader(a, 100, p.rep.HighWatermark(), now)
+	p.rep.State(func(r *replica.Partition) { r.BecomeLeader(a, 100, r.HighWatermark(), now) })
 	want("new leader, high watermark below its epoch start", latest(-1, 4), kerr.OffsetNotAvailable.Code, 0)
 	want("new leader, v1 (no isolation level)", latest(-1, 1), 0, 90)
 
-	p.rep.FollowerFetch(2, 100, 100, now)
-	p.rep.FollowerFetch(3, 100, 100, now)
+	p.rep.State(func(r *replica.Partition) {
+		r.FollowerFetch(2, 100, 100, now)
+		r.FollowerFetch(3, 100, 100, now)
+	})
 	want("leader after its followers caught up", latest(-1, 4), 0, 100)
 
 	want("partition not hosted here", func() kmsg.ListOffsetsResponseTopicPartition {

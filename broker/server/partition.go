@@ -1,22 +1,19 @@
 package server
 
 import (
-	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/weirhq/weir/broker/config"
 	wlog "github.com/weirhq/weir/broker/log"
 	"github.com/weirhq/weir/broker/metrics"
-	"github.com/weirhq/weir/broker/replica"
+	"github.com/weirhq/weir/broker/replication"
 )
 
-// partition is one hosted partition: its log, its replication state and
-// the requests parked on it (long-polling fetches, acks=all produces).
-//
-// The replication state (broker/replica) decides the role, leader epoch,
-// ISR and high watermark; handlers go through the methods below.
+// partition is one hosted partition: its log, its topic, and its
+// replication state (broker/replication: role, leader epoch, ISR, high
+// watermark and the requests parked on it). Handlers go through the
+// methods below.
 type partition struct {
 	topic atomic.Pointer[topic]
 	index int32
@@ -24,11 +21,7 @@ type partition struct {
 
 	lastFlush atomic.Int64 // unix ms of the last time-based flush
 
-	repMu sync.Mutex
-	rep   *replica.Partition
-
-	waitMu  sync.Mutex
-	waiters map[chan struct{}]struct{}
+	rep *replication.Replica
 
 	// parks times the acks=all produces parked here (their RemoteTimeMs);
 	// nil in tests that build partitions by hand.
@@ -36,108 +29,49 @@ type partition struct {
 }
 
 // newPartition wraps an opened log; it serves nothing until metadata
-// gives it a role (reconcile.go).
-func newPartition(t *topic, i int32, l *wlog.Log, self int32) *partition {
-	p := &partition{index: i, log: l, rep: replica.New(self), waiters: map[chan struct{}]struct{}{}}
+// gives it a role (reconcile.go). now is the broker's clock.
+func newPartition(t *topic, i int32, l *wlog.Log, self int32, now func() time.Time) *partition {
+	p := &partition{index: i, log: l, rep: replication.NewReplica(t.name, i, l, self, now)}
 	p.topic.Store(t)
 	return p
 }
 
-// highWatermark is the offset below which records are committed.
-func (p *partition) highWatermark() int64 {
-	p.repMu.Lock()
-	defer p.repMu.Unlock()
-	return p.rep.HighWatermark()
+// Replica implements replication.Partition.
+func (p *partition) Replica() *replication.Replica { return p.rep }
+
+// Throttled implements replication.Partition: the topic's throttled
+// replicas, which change with its configs.
+func (p *partition) Throttled() *replication.ThrottledReplicas {
+	return p.topic.Load().throttled.Load()
 }
+
+// highWatermark is the offset below which records are committed.
+func (p *partition) highWatermark() int64 { return p.rep.HighWatermark() }
 
 // leaderState reports whether this broker leads the partition, its leader
 // epoch, its high watermark and whether that has reached the start of the
-// leader epoch (replica.HighWatermarkKnown), read together.
+// leader epoch, read together.
 func (p *partition) leaderState() (leader bool, epoch int32, hw int64, hwKnown bool) {
-	p.repMu.Lock()
-	defer p.repMu.Unlock()
-	return p.rep.Role() == replica.Leader, p.rep.LeaderEpoch(), p.rep.HighWatermark(), p.rep.HighWatermarkKnown()
+	return p.rep.LeaderState()
 }
 
 // leaderEpoch is the partition's current leader epoch.
-func (p *partition) leaderEpoch() int32 {
-	p.repMu.Lock()
-	defer p.repMu.Unlock()
-	return p.rep.LeaderEpoch()
-}
+func (p *partition) leaderEpoch() int32 { return p.rep.LeaderEpoch() }
 
 // isLeader reports whether this broker leads the partition.
-func (p *partition) isLeader() bool {
-	p.repMu.Lock()
-	defer p.repMu.Unlock()
-	return p.rep.Role() == replica.Leader
-}
-
-// inISR reports whether replica is in the maximal ISR.
-func (p *partition) inISR(replica int32) bool {
-	p.repMu.Lock()
-	defer p.repMu.Unlock()
-	return slices.Contains(p.rep.MaximalISR(), replica)
-}
+func (p *partition) isLeader() bool { return p.rep.IsLeader() }
 
 // isrState returns the ISR size counted for acks=all (the maximal ISR)
 // and the replica count.
-func (p *partition) isrState() (isr, replicas int) {
-	p.repMu.Lock()
-	defer p.repMu.Unlock()
-	return len(p.rep.MaximalISR()), len(p.rep.Assignment().Replicas)
-}
+func (p *partition) isrState() (isr, replicas int) { return p.rep.ISRState() }
 
 // appended tells the replication state the leader's log grew, and wakes
-// parked requests: followers and consumers may have something new.
-func (p *partition) appended() {
-	leo := p.log.LogEndOffset()
-	p.repMu.Lock()
-	p.rep.LocalAppend(leo)
-	p.repMu.Unlock()
-	p.wakeAll()
-}
+// parked requests.
+func (p *partition) appended() { p.rep.Appended() }
 
-// isrChangeDone applies the controller's answer to an ISR change (nil isr:
-// it failed and will be retried); the answer carries the partition's leader
-// epoch and partition epoch after the change.
-func (p *partition) isrChangeDone(isr []int32, leaderEpoch, partitionEpoch int32) {
-	p.repMu.Lock()
-	defer p.repMu.Unlock()
-	if isr == nil {
-		p.rep.ISRChangeFailed(time.Now())
-		return
-	}
-	p.rep.ISRCommitted(isr, leaderEpoch, partitionEpoch, time.Now())
-}
-
-// truncated tells the replication state the log was cut back.
-func (p *partition) truncated() {
-	leo := p.log.LogEndOffset()
-	p.repMu.Lock()
-	p.rep.Truncated(leo)
-	p.repMu.Unlock()
-}
-
-// followerHighWatermark takes the leader's high watermark from a fetch
-// response (never past the local log end).
-func (p *partition) followerHighWatermark(hw int64) {
-	leo := p.log.LogEndOffset()
-	p.repMu.Lock()
-	p.rep.FollowerHighWatermark(hw, leo)
-	p.repMu.Unlock()
-}
-
-// followerFetched records a follower's fetch offset on the leader; if the
-// high watermark moved, parked consumers and acks=all produces wake.
+// followerFetched records a follower's fetch offset on the leader.
 func (p *partition) followerFetched(replicaID int32, fetchOffset int64, now time.Time) {
-	leo := p.log.LogEndOffset()
-	p.repMu.Lock()
-	moved := p.rep.FollowerFetch(replicaID, fetchOffset, leo, now)
-	p.repMu.Unlock()
-	if moved {
-		p.wakeAll()
-	}
+	p.rep.FollowerFetched(replicaID, fetchOffset, now)
 }
 
 func (p *partition) name() string { return p.topic.Load().name }
@@ -162,29 +96,12 @@ func (p *partition) removeWaiter(w chan struct{}) {
 
 // watch registers w to be signalled on the next append, untimed: a fetch
 // times its own long poll.
-func (p *partition) watch(w chan struct{}) {
-	p.waitMu.Lock()
-	p.waiters[w] = struct{}{}
-	p.waitMu.Unlock()
-}
+func (p *partition) watch(w chan struct{}) { p.rep.Watch(w) }
 
-func (p *partition) unwatch(w chan struct{}) {
-	p.waitMu.Lock()
-	delete(p.waiters, w)
-	p.waitMu.Unlock()
-}
+func (p *partition) unwatch(w chan struct{}) { p.rep.Unwatch(w) }
 
-// wakeAll signals every parked fetch (after an append, or a delete).
-func (p *partition) wakeAll() {
-	p.waitMu.Lock()
-	for w := range p.waiters {
-		select {
-		case w <- struct{}{}:
-		default:
-		}
-	}
-	p.waitMu.Unlock()
-}
+// wakeAll signals every parked request (after an append, or a delete).
+func (p *partition) wakeAll() { p.rep.WakeAll() }
 
 // clean compacts the log of a cleanup.policy=compact partition when it is
 // due (the log decides: dirty ratio, compaction lags, tombstone horizons).

@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/weirhq/weir/broker/lifecycle"
 	"github.com/weirhq/weir/broker/metadata"
 	"github.com/weirhq/weir/broker/quorum"
 )
@@ -122,13 +123,6 @@ func (b *Broker) peerAddr(id int32) (string, bool) {
 // brokerAddr is a registered broker's Kafka address (replication).
 func (b *Broker) brokerAddr(id int32) (string, bool) { return b.peerAddr(id) }
 
-// fenced reports whether this broker is fenced or not yet registered by
-// this process (a registration from before a restart does not count).
-func (b *Broker) fenced() bool {
-	br, ok := b.node.Image().Broker(b.cfg.NodeID)
-	return !ok || br.Fenced || br.Epoch != b.life.brokerEpoch()
-}
-
 // metadataLoop applies each new metadata image and keeps readiness: a
 // broker is ready once it is registered, unfenced and has applied the
 // image that unfenced it.
@@ -144,7 +138,7 @@ func (b *Broker) metadataLoop() {
 			applied, first = img.Version, false
 			b.published(img.Version)
 		}
-		ready := !b.fenced()
+		ready := !b.life.Fenced()
 		if ready != b.ready.Load() {
 			b.ready.Store(ready)
 			if ready {
@@ -164,15 +158,6 @@ func (b *Broker) metadataLoop() {
 	}
 }
 
-// initCluster records the cluster id in a new metadata log (controller).
-func (b *Broker) initCluster(img *quorum.Image) {
-	if img.ClusterID == "" {
-		b.ctrl.propose(quorum.InitCluster{ClusterID: b.cluster})
-	} else if img.ClusterID != b.cluster {
-		b.logger.Error("the metadata log belongs to another cluster", "metadata_cluster_id", img.ClusterID, "cluster.id", b.cluster)
-	}
-}
-
 // forwardCreateTopics sends a CreateTopics request to the active
 // controller (from a broker that is not it) and returns its answer for
 // the one topic: auto-created topics and __consumer_offsets are created
@@ -180,7 +165,7 @@ func (b *Broker) initCluster(img *quorum.Image) {
 func (b *Broker) forwardCreateTopics(name string, partitions int32, rf int16, configs map[string]string) error {
 	req := kmsg.NewPtrCreateTopicsRequest()
 	req.SetVersion(5)
-	req.TimeoutMillis = int32(proposeTimeout / time.Millisecond)
+	req.TimeoutMillis = int32(lifecycle.ProposeTimeout / time.Millisecond)
 	rt := kmsg.NewCreateTopicsRequestTopic()
 	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = name, partitions, rf
 	for k, v := range configs {
@@ -189,7 +174,7 @@ func (b *Broker) forwardCreateTopics(name string, partitions int32, rf int16, co
 		rt.Configs = append(rt.Configs, c)
 	}
 	req.Topics = append(req.Topics, rt)
-	raw, err := b.controllerRequest(req)
+	raw, err := b.life.Request(req)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/weirhq/weir/broker/quorum"
 	"github.com/weirhq/weir/broker/replica"
+	"github.com/weirhq/weir/broker/replication"
 )
 
 // reconcile makes the hosted partitions match a metadata image, as a
@@ -35,7 +36,7 @@ func (b *Broker) reconcile(img *quorum.Image) {
 		}
 	}
 	dyn := b.brokerDynamicConfigs(img)
-	b.throttles.apply(dyn)
+	b.repl.ApplyConfigs(dyn)
 	b.applyProvisioned(dyn)
 }
 
@@ -122,61 +123,15 @@ func (b *Broker) syncPartition(t *topic, i int32, ip quorum.Partition, now time.
 }
 
 // applyAssignment moves the partition to the role the assignment gives
-// this broker. Unchanged assignments are left alone, so follower tracking
-// survives images that only touch other partitions; so are stale ones: a
-// leader may know a newer partition epoch from the controller's answer to
-// its ISR change than the image applied here carries (replica.Stale).
+// this broker (broker/replication), loads or unloads its groups when
+// leadership moved, and wakes its parked requests to re-check the role.
 func (p *partition) applyAssignment(b *Broker, a replica.Assignment, now time.Time) {
-	self := b.cfg.NodeID
-	p.repMu.Lock()
-	cur := p.rep.Assignment()
-	// Same epochs are not enough: the controller's answer to an ISR change
-	// gives the leader a partition epoch before the image that carries it,
-	// and when that change completed a reassignment the image's replicas
-	// differ from what the leader holds; Kafka re-applies metadata at an
-	// equal partition epoch and skips only a lower one.
-	same := p.rep.Role() != replica.None && cur.LeaderEpoch == a.LeaderEpoch &&
-		cur.PartitionEpoch == a.PartitionEpoch && cur.Leader == a.Leader &&
-		slices.Equal(cur.Replicas, a.Replicas) && slices.Equal(cur.ISR, a.ISR)
-	stale := p.rep.Stale(a)
-	p.repMu.Unlock()
-	if same || stale {
+	lead, applied := b.repl.Apply(p, a, now)
+	if !applied {
 		return
 	}
-	switch {
-	case a.Leader == self:
-		b.fetchers.unfollow(p)
-		if err := p.log.AssignLeaderEpoch(a.LeaderEpoch); err != nil {
-			b.logger.Error("recording the new leader epoch failed", "partition", p.name(), "index", p.index, "err", err)
-		}
-		leo := p.log.LogEndOffset()
-		p.repMu.Lock()
-		wasLeader := p.rep.Role() == replica.Leader && cur.LeaderEpoch == a.LeaderEpoch
-		p.rep.BecomeLeader(a, leo, p.rep.HighWatermark(), now)
-		p.repMu.Unlock()
-		if !wasLeader {
-			b.logger.Info("leading partition", "topic", p.name(), "partition", p.index, "leader_epoch", a.LeaderEpoch, "isr", a.ISR, "log_end_offset", leo)
-			b.partitionLeadershipChanged(p, true)
-		}
-	case a.Leader >= 0:
-		p.repMu.Lock()
-		wasLeader := p.rep.Role() == replica.Leader
-		p.rep.BecomeFollower(a, p.log.LogEndOffset())
-		p.repMu.Unlock()
-		b.fetchers.follow(p, a.Leader, a.LeaderEpoch)
-		if wasLeader {
-			b.partitionLeadershipChanged(p, false)
-		}
-	default:
-		p.repMu.Lock()
-		wasLeader := p.rep.Role() == replica.Leader
-		p.rep.Stop()
-		p.repMu.Unlock()
-		b.fetchers.unfollow(p)
-		if wasLeader {
-			b.partitionLeadershipChanged(p, false)
-		}
-		b.logger.Warn("partition has no leader", "topic", p.name(), "partition", p.index, "isr", a.ISR)
+	if lead != replication.Kept {
+		b.partitionLeadershipChanged(p, lead == replication.Gained)
 	}
 	p.wakeAll() // parked produces and fetches re-check the role
 }
@@ -218,12 +173,7 @@ func (b *Broker) dropPartition(t *topic, p *partition) {
 }
 
 func (b *Broker) stopPartition(p *partition) {
-	b.fetchers.unfollow(p)
-	p.repMu.Lock()
-	wasLeader := p.rep.Role() == replica.Leader
-	p.rep.Stop()
-	p.repMu.Unlock()
-	if wasLeader {
+	if b.repl.Stop(p) {
 		b.partitionLeadershipChanged(p, false)
 	}
 	p.wakeAll()

@@ -17,9 +17,11 @@ import (
 
 	"github.com/weirhq/weir/broker/config"
 	"github.com/weirhq/weir/broker/group"
+	"github.com/weirhq/weir/broker/lifecycle"
 	"github.com/weirhq/weir/broker/metadata"
 	"github.com/weirhq/weir/broker/metrics"
 	"github.com/weirhq/weir/broker/quorum"
+	"github.com/weirhq/weir/broker/replication"
 	"github.com/weirhq/weir/broker/volume"
 )
 
@@ -27,7 +29,12 @@ import (
 type Options struct {
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer // nil: a new registry, served on the admin port
-	Now        func() time.Time      // nil: time.Now
+	// Now is the broker's clock (nil: time.Now): every timestamp it
+	// stamps or compares (append times, retention, sessions, ISR lag,
+	// quotas, backoffs) is read from it, here and in the packages the
+	// broker passes it to (log, group, replication, lifecycle). Timers,
+	// socket deadlines and request latencies are on the wall clock.
+	Now func() time.Time
 }
 
 // Broker is one Kafka broker.
@@ -39,14 +46,14 @@ type Broker struct {
 	gather  prometheus.Gatherer
 
 	// The metadata quorum (quorum.go) and the loops around it.
-	node     *quorum.Node
-	stream   *quorum.Stream
-	voters   map[int32]string // controller.quorum.voters: id → Kafka address
-	cluster  string           // cluster id
-	ctrl     *controller      // controller.go: acts while this node leads
-	life     *lifecycle       // lifecycle.go: registration, heartbeats, ISR changes
-	fetchers *fetchers        // fetcher.go: follower replication
-	pids     producerIDs      // 22_init_producer_id.go
+	node    *quorum.Node
+	stream  *quorum.Stream
+	voters  map[int32]string      // controller.quorum.voters: id → Kafka address
+	cluster string                // cluster id
+	ctrl    *lifecycle.Controller // broker/lifecycle: acts while this node leads
+	life    *lifecycle.Lifecycle  // broker/lifecycle: registration, heartbeats, ISR changes
+	repl    *replication.Manager  // broker/replication: roles, fetchers, throttles
+	pids    producerIDs           // 22_init_producer_id.go
 
 	appliedMu struct { // the metadata version this broker has applied
 		sync.Mutex
@@ -54,11 +61,9 @@ type Broker struct {
 		ch      chan struct{} // closed when version moves
 	}
 
-	throttles *throttles     // replication quotas (throttle.go)
-	volume    *volume.Volume // provisioned storage (provisioned.go)
-	timing    timing         // KRaft intervals (controller.go)
+	volume *volume.Volume // provisioned storage (provisioned.go)
 
-	hwStart map[topicPartition]int64 // checkpointed high watermarks, read at start
+	hwStart map[replication.TopicPartition]int64 // checkpointed high watermarks, read at start
 
 	ln      net.Listener
 	adminLn net.Listener
@@ -89,7 +94,7 @@ type Broker struct {
 // New opens the broker's storage and binds its listeners. The broker
 // serves nothing until Run.
 func New(cfg *config.Config, opts Options) (*Broker, error) {
-	b := &Broker{cfg: cfg, logger: opts.Logger, now: opts.Now, throttles: newThrottles(), timing: timingOf(cfg)}
+	b := &Broker{cfg: cfg, logger: opts.Logger, now: opts.Now}
 	if b.logger == nil {
 		b.logger = slog.Default()
 	}
@@ -101,7 +106,10 @@ func New(cfg *config.Config, opts Options) (*Broker, error) {
 	b.mu.byID = map[metadata.TopicID]*topic{}
 	b.connMu.conns = map[net.Conn]struct{}{}
 	b.setupMetrics(opts.Registerer)
-	b.ctrl, b.life, b.fetchers = newController(b), newLifecycle(b), newFetchers(b)
+	b.repl = replication.New(b.ctx, replication.Options{
+		NodeID: cfg.NodeID, FetchMaxBytes: cfg.ReplicaFetchMaxBytes, Logger: b.logger, Now: b.now,
+		Addr: b.brokerAddr, Goroutine: b.goroutine, BytesIn: b.metrics.ReplicationBytesIn,
+	})
 
 	if err := b.cfg.PrepareLogDirs(); err != nil {
 		return nil, err
@@ -115,11 +123,12 @@ func New(cfg *config.Config, opts Options) (*Broker, error) {
 		b.closeListeners()
 		return nil, err
 	}
-	b.hwStart = b.readHWCheckpoints()
+	b.hwStart = replication.ReadHWCheckpoints(b.cfg.LogDirs, b.logger)
 	if err := b.openQuorum(); err != nil {
 		b.closeListeners()
 		return nil, err
 	}
+	b.ctrl, b.life = b.newLifecycle()
 	b.groups = b.newCoordinator()
 	return b, nil
 }
@@ -202,8 +211,8 @@ func (b *Broker) Run(ctx context.Context) error {
 	b.goroutine(b.maintenanceLoop)
 	b.goroutine(b.cleanerLoop)
 	b.goroutine(b.metadataLoop)
-	b.goroutine(b.ctrl.run)
-	b.goroutine(b.life.run)
+	b.goroutine(b.ctrl.Run)
+	b.goroutine(b.life.Run)
 	b.goroutine(func() { b.groups.Run(b.ctx) })
 	b.logger.Info("broker started", "node.id", b.cfg.NodeID, "cluster.id", b.cluster,
 		"listener", b.ln.Addr().String(), "admin", addrString(b.AdminAddr()), "log.dirs", b.cfg.LogDirs,
@@ -211,7 +220,7 @@ func (b *Broker) Run(ctx context.Context) error {
 
 	<-ctx.Done()
 	b.logger.Info("broker shutting down")
-	b.life.requestShutdown() // controlled shutdown: leaderships move first
+	b.life.RequestShutdown() // controlled shutdown: leaderships move first
 	b.ready.Store(false)
 	b.cancel()
 	b.groups.Close()
@@ -308,4 +317,42 @@ func (b *Broker) maintenanceLoop() {
 			b.writeHWCheckpoints()
 		}
 	}
+}
+
+// writeHWCheckpoints checkpoints every hosted partition's high watermark.
+func (b *Broker) writeHWCheckpoints() {
+	replication.WriteHWCheckpoints(b.cfg.LogDirs, b.allReplicas(), b.logger)
+}
+
+// newLifecycle wires the controller and the broker's lifecycle
+// (broker/lifecycle) to the quorum node and the hosted partitions.
+func (b *Broker) newLifecycle() (*lifecycle.Controller, *lifecycle.Lifecycle) {
+	timing := lifecycle.TimingOf(b.cfg)
+	ctrl := lifecycle.NewController(b.ctx, lifecycle.ControllerOptions{
+		NodeID: b.cfg.NodeID, ClusterID: b.cluster, Timing: timing, AutoRebalance: b.cfg.AutoLeaderRebalance,
+		Quorum: b.node, Logger: b.logger, Now: b.now,
+	})
+	life := lifecycle.New(b.ctx, lifecycle.Options{
+		NodeID: b.cfg.NodeID, Rack: b.cfg.BrokerRack, ClusterID: b.cluster, Listener: b.advertised(),
+		Voters: b.voters, Timing: timing, LagMax: b.cfg.ReplicaLagTimeMax, Quorum: b.node,
+		Logger: b.logger, Now: b.now, PeerAddr: b.peerAddr, Partitions: b.allReplicas,
+		Lookup: func(topic string, partition int32) *replication.Replica {
+			if p := b.lookup(topic, partition); p != nil {
+				return p.rep
+			}
+			return nil
+		},
+		Goroutine: b.goroutine,
+	})
+	return ctrl, life
+}
+
+// allReplicas are the replicas of every hosted partition.
+func (b *Broker) allReplicas() []*replication.Replica {
+	ps := b.allPartitions()
+	reps := make([]*replication.Replica, len(ps))
+	for i, p := range ps {
+		reps[i] = p.rep
+	}
+	return reps
 }

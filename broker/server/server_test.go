@@ -233,9 +233,7 @@ func TestLongPollFetchWakesOnAppend(t *testing.T) {
 	// Produce once the fetch is parked on the partition.
 	p := b.lookup("lp", 0)
 	poll.True(t, 5*time.Second, "the fetch parked as a waiter", func() bool {
-		p.waitMu.Lock()
-		defer p.waitMu.Unlock()
-		return len(p.waiters) > 0
+		return p.rep.Watched() > 0
 	})
 	producedAt := time.Now()
 	pr := b.client(t, kgo.DefaultProduceTopic("lp"))

@@ -52,12 +52,12 @@ func orForever(d time.Duration) time.Duration {
 
 // checkMetaProperties writes meta.properties into a new log dir, or checks
 // that an existing one belongs to this cluster and node, as Kafka does.
-func checkMetaProperties(dir, clusterID string, nodeID int32) error {
+func checkMetaProperties(dir, clusterID string, nodeID int32, now time.Time) error {
 	path := filepath.Join(dir, "meta.properties")
 	props, err := readProperties(path)
 	if errors.Is(err, os.ErrNotExist) {
 		content := fmt.Sprintf("#\n#%s\nversion=1\ncluster.id=%s\nnode.id=%d\ndirectory.id=%s\n",
-			time.Now().UTC().Format(time.RFC1123), clusterID, nodeID, metadata.NewTopicID())
+			now.UTC().Format(time.RFC1123), clusterID, nodeID, metadata.NewTopicID())
 		return metadata.WriteFileAtomic(path, []byte(content))
 	}
 	if err != nil {

@@ -13,7 +13,7 @@ import (
 	"github.com/weirhq/weir/broker/config"
 	wlog "github.com/weirhq/weir/broker/log"
 	"github.com/weirhq/weir/broker/metadata"
-	"github.com/weirhq/weir/broker/replica"
+	"github.com/weirhq/weir/broker/replication"
 )
 
 // topic is a hosted topic. The struct is replaced, not mutated, when its
@@ -24,22 +24,13 @@ type topic struct {
 	internal   bool
 	configs    map[string]string // overrides, as stored
 	settings   atomic.Pointer[config.TopicSettings]
-	throttled  atomic.Pointer[throttledReplicas]
+	throttled  atomic.Pointer[replication.ThrottledReplicas]
 	partitions []*partition
 }
 
-// throttledReplicas are a topic's leader/follower.replication.throttled.replicas.
-type throttledReplicas struct {
-	leader, follower replica.ThrottledReplicas
-}
-
-// setThrottled parses the topic's throttled-replica lists; a bad value
-// (validated on the way in, so only from an older store) throttles nothing.
+// setThrottled parses the topic's throttled-replica lists.
 func (t *topic) setThrottled(configs map[string]string) {
-	var tr throttledReplicas
-	tr.leader, _ = replica.ParseThrottledReplicas(configs["leader.replication.throttled.replicas"])
-	tr.follower, _ = replica.ParseThrottledReplicas(configs["follower.replication.throttled.replicas"])
-	t.throttled.Store(&tr)
+	t.throttled.Store(replication.ParseThrottled(configs))
 }
 
 // lookup returns a partition by topic name, or nil.
@@ -115,7 +106,7 @@ func (b *Broker) prepareStorage() error {
 	}
 	b.cluster = id
 	for _, dir := range b.cfg.LogDirs {
-		if err := checkMetaProperties(dir, id, b.cfg.NodeID); err != nil {
+		if err := checkMetaProperties(dir, id, b.cfg.NodeID, b.now()); err != nil {
 			return err
 		}
 	}
@@ -132,9 +123,9 @@ func (b *Broker) openPartition(t *topic, i int32) (*partition, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening partition %s-%d: %w", t.name, i, err)
 	}
-	p := newPartition(t, i, l, b.cfg.NodeID)
+	p := newPartition(t, i, l, b.cfg.NodeID, b.now)
 	p.parks = b.metrics.Parks
-	if hw, ok := b.hwStart[topicPartition{t.name, i}]; ok {
+	if hw, ok := b.hwStart[replication.TopicPartition{Topic: t.name, Partition: i}]; ok {
 		p.rep.SetHighWatermark(min(hw, l.LogEndOffset()))
 	}
 	return p, nil

@@ -1,4 +1,4 @@
-package server
+package protocol
 
 import (
 	"bytes"
@@ -7,8 +7,6 @@ import (
 	"net"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
-
-	"github.com/weirhq/weir/broker/protocol"
 )
 
 // Fetch responses are mostly record bytes read from segment files. Encoding
@@ -17,14 +15,14 @@ import (
 // swapped for a unique 20-byte marker, the (now small) response is encoded,
 // and the real record sets are spliced back in as separate buffers of one
 // writev. The bytes on the wire are identical to the plain encoding
-// (fetchwrite_test.go checks it for every Fetch version).
+// (fetchframe_test.go checks it for every Fetch version).
 
 // markerSeed makes markers unguessable, so no client-chosen bytes in the
 // encoded response (topic names) can imitate one.
 var markerSeed = func() [16]byte {
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {
-		panic("server: crypto/rand failed: " + err.Error())
+		panic("protocol: crypto/rand failed: " + err.Error())
 	}
 	return b
 }()
@@ -38,10 +36,10 @@ func marker(i int) []byte {
 	return m
 }
 
-// fetchFrame encodes a Fetch response frame as buffers for one writev. It
+// FetchFrame encodes a Fetch response frame as buffers for one writev. It
 // falls back to the plain encoding if a marker cannot be found where
 // expected (it cannot, but the fallback is cheap insurance).
-func fetchFrame(corr int32, resp *kmsg.FetchResponse) net.Buffers {
+func FetchFrame(corr int32, resp *kmsg.FetchResponse) net.Buffers {
 	var sets, markers [][]byte
 	for ti := range resp.Topics {
 		for pi := range resp.Topics[ti].Partitions {
@@ -53,7 +51,7 @@ func fetchFrame(corr int32, resp *kmsg.FetchResponse) net.Buffers {
 			}
 		}
 	}
-	head := protocol.AppendResponse(nil, corr, resp)
+	head := AppendResponse(nil, corr, resp)
 	if out, ok := splice(head, sets, markers, resp.IsFlexible()); ok {
 		return out
 	}
@@ -66,7 +64,7 @@ func fetchFrame(corr int32, resp *kmsg.FetchResponse) net.Buffers {
 			}
 		}
 	}
-	return net.Buffers{protocol.AppendResponse(nil, corr, resp)}
+	return net.Buffers{AppendResponse(nil, corr, resp)}
 }
 
 // splice replaces each marker (and its length prefix) in frame with the

@@ -1,10 +1,11 @@
-package server
+package replication
 
 import (
 	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -22,15 +23,21 @@ import (
 
 const hwCheckpointFile = "replication-offset-checkpoint"
 
-type topicPartition struct {
-	topic     string
-	partition int32
+// HWCheckpointFile is the checkpoint's name in each log dir.
+const HWCheckpointFile = hwCheckpointFile
+
+// TopicPartition names a partition in a checkpoint.
+type TopicPartition struct {
+	Topic     string
+	Partition int32
 }
 
-// readHWCheckpoints loads the checkpoints of every log dir.
-func (b *Broker) readHWCheckpoints() map[topicPartition]int64 {
-	out := map[topicPartition]int64{}
-	for _, dir := range b.cfg.LogDirs {
+// ReadHWCheckpoints loads the checkpoints of every log dir; an unreadable
+// one is logged and skipped (the partitions start at high watermark 0, as
+// without a checkpoint).
+func ReadHWCheckpoints(dirs []string, logger *slog.Logger) map[TopicPartition]int64 {
+	out := map[TopicPartition]int64{}
+	for _, dir := range dirs {
 		path := filepath.Join(dir, hwCheckpointFile)
 		data, err := os.ReadFile(path)
 		if errors.Is(err, os.ErrNotExist) {
@@ -40,13 +47,13 @@ func (b *Broker) readHWCheckpoints() map[topicPartition]int64 {
 			err = parseHWCheckpoint(data, out)
 		}
 		if err != nil {
-			b.logger.Warn("ignoring an unreadable high-watermark checkpoint", "file", path, "err", err)
+			logger.Warn("ignoring an unreadable high-watermark checkpoint", "file", path, "err", err)
 		}
 	}
 	return out
 }
 
-func parseHWCheckpoint(data []byte, out map[topicPartition]int64) error {
+func parseHWCheckpoint(data []byte, out map[TopicPartition]int64) error {
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	var lines []string
 	for sc.Scan() {
@@ -69,26 +76,28 @@ func parseHWCheckpoint(data []byte, out map[topicPartition]int64) error {
 		if err1 != nil || err2 != nil {
 			return fmt.Errorf("bad entry %q", l)
 		}
-		out[topicPartition{f[0], int32(p)}] = hw
+		out[TopicPartition{f[0], int32(p)}] = hw
 	}
 	return nil
 }
 
-// writeHWCheckpoints writes each log dir's checkpoint.
-func (b *Broker) writeHWCheckpoints() {
+// WriteHWCheckpoints writes each log dir's checkpoint of the high
+// watermarks of the replicas whose logs it holds; a failed write is logged
+// (the previous checkpoint stays, whole).
+func WriteHWCheckpoints(dirs []string, replicas []*Replica, logger *slog.Logger) {
 	byDir := map[string][]string{}
-	for _, p := range b.allPartitions() {
-		dir := filepath.Dir(p.log.Dir())
-		byDir[dir] = append(byDir[dir], fmt.Sprintf("%s %d %d", p.name(), p.index, p.highWatermark()))
+	for _, r := range replicas {
+		dir := filepath.Dir(r.log.Dir())
+		byDir[dir] = append(byDir[dir], fmt.Sprintf("%s %d %d", r.topic, r.index, r.HighWatermark()))
 	}
-	for _, d := range b.cfg.LogDirs {
+	for _, d := range dirs {
 		entries := byDir[filepath.Clean(d)]
 		content := fmt.Sprintf("0\n%d\n%s", len(entries), strings.Join(entries, "\n"))
 		if len(entries) > 0 {
 			content += "\n"
 		}
 		if err := metadata.WriteFileAtomic(filepath.Join(d, hwCheckpointFile), []byte(content)); err != nil {
-			b.logger.Warn("writing the high-watermark checkpoint failed", "dir", d, "err", err)
+			logger.Warn("writing the high-watermark checkpoint failed", "dir", d, "err", err)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package server
+package protocol
 
 import (
 	"context"
@@ -10,34 +10,37 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kbin"
 	"github.com/twmb/franz-go/pkg/kmsg"
-
-	"github.com/weirhq/weir/broker/protocol"
 )
 
-// peerConn is a broker's own connection to another broker, for
-// replication: requests at fixed versions that every Weir broker serves,
-// one at a time. It is not safe for concurrent use.
-type peerConn struct {
+// Peer is a broker's own connection to another broker, for replication,
+// the lifecycle's requests to the controller and forwarding: requests at
+// fixed versions that every Weir broker serves, one at a time. It is not
+// safe for concurrent use.
+type Peer struct {
 	conn     net.Conn
 	clientID string
 	corr     atomic.Int32
 	maxFrame int32
 }
 
-func dialPeer(ctx context.Context, addr, clientID string) (*peerConn, error) {
+// DialPeer connects to the broker at addr; clientID names this broker in
+// the request headers.
+func DialPeer(ctx context.Context, addr, clientID string) (*Peer, error) {
 	var d net.Dialer
 	c, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to broker at %s: %w", addr, err)
 	}
-	return &peerConn{conn: c, clientID: clientID, maxFrame: 256 << 20}, nil
+	return &Peer{conn: c, clientID: clientID, maxFrame: 256 << 20}, nil
 }
 
-func (pc *peerConn) Close() error { return pc.conn.Close() }
+// Close closes the connection.
+func (pc *Peer) Close() error { return pc.conn.Close() }
 
-// request sends req and decodes the response into a new response value.
-// The deadline bounds the whole exchange.
-func (pc *peerConn) request(req kmsg.Request, deadline time.Time) (kmsg.Response, error) {
+// Request sends req and decodes the response into a new response value.
+// The timeout bounds the whole exchange. It is a socket deadline, so it is
+// measured on the wall clock (time.Now), never on a broker's injected one.
+func (pc *Peer) Request(req kmsg.Request, timeout time.Duration) (kmsg.Response, error) {
 	corr := pc.corr.Add(1)
 	frame := binary.BigEndian.AppendUint32(nil, 0)
 	frame = binary.BigEndian.AppendUint16(frame, uint16(req.Key()))
@@ -49,11 +52,11 @@ func (pc *peerConn) request(req kmsg.Request, deadline time.Time) (kmsg.Response
 	}
 	frame = req.AppendTo(frame)
 	binary.BigEndian.PutUint32(frame, uint32(len(frame)-4))
-	pc.conn.SetDeadline(deadline)
+	pc.conn.SetDeadline(time.Now().Add(timeout))
 	if _, err := pc.conn.Write(frame); err != nil {
 		return nil, fmt.Errorf("sending %s: %w", kmsg.NameForKey(req.Key()), err)
 	}
-	body, err := protocol.ReadFrame(pc.conn, nil, pc.maxFrame)
+	body, err := ReadFrame(pc.conn, nil, pc.maxFrame)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s response: %w", kmsg.NameForKey(req.Key()), err)
 	}
@@ -62,7 +65,7 @@ func (pc *peerConn) request(req kmsg.Request, deadline time.Time) (kmsg.Response
 	}
 	body = body[4:]
 	resp := req.ResponseKind()
-	if resp.IsFlexible() && resp.Key() != protocol.ApiVersionsKey {
+	if resp.IsFlexible() && resp.Key() != ApiVersionsKey {
 		r := kbin.Reader{Src: body}
 		kmsg.SkipTags(&r)
 		body = r.Src

@@ -1,4 +1,4 @@
-package server
+package protocol
 
 import (
 	"bytes"
@@ -6,8 +6,6 @@ import (
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
-
-	"github.com/weirhq/weir/broker/protocol"
 )
 
 // The spliced writev frame must be byte-identical to kmsg's own encoding,
@@ -31,9 +29,9 @@ func TestFetchFrameMatchesPlainEncoding(t *testing.T) {
 			}
 			resp.Topics = append(resp.Topics, rt)
 		}
-		want := protocol.AppendResponse(nil, 42, resp)
+		want := AppendResponse(nil, 42, resp)
 		var got bytes.Buffer
-		for _, b := range fetchFrame(42, resp) {
+		for _, b := range FetchFrame(42, resp) {
 			got.Write(b)
 		}
 		if !bytes.Equal(got.Bytes(), want) {

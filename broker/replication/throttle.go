@@ -1,4 +1,4 @@
-package server
+package replication
 
 import (
 	"strconv"
@@ -35,6 +35,24 @@ func rateOf(v string) int64 {
 	return n
 }
 
+// ThrottledReplicas are a topic's leader/follower.replication.throttled.replicas.
+type ThrottledReplicas struct {
+	Leader, Follower replica.ThrottledReplicas
+}
+
+// ParseThrottled reads a topic's throttled-replica lists; a bad value
+// (validated on the way in, so only from an older store) throttles nothing.
+func ParseThrottled(configs map[string]string) *ThrottledReplicas {
+	var tr ThrottledReplicas
+	tr.Leader, _ = replica.ParseThrottledReplicas(configs["leader.replication.throttled.replicas"])
+	tr.Follower, _ = replica.ParseThrottledReplicas(configs["follower.replication.throttled.replicas"])
+	return &tr
+}
+
+// ApplyConfigs takes the throttle rates from the dynamic configs in force
+// on this broker (unset: unlimited).
+func (m *Manager) ApplyConfigs(dynamic map[string]string) { m.throttles.apply(dynamic) }
+
 // As in Kafka, the lists name partition:broker pairs of this broker's own
 // replicas (the leader side lists the replicas that serve, the follower
 // side those that fetch: kafka-reassign-partitions puts the existing
@@ -44,27 +62,27 @@ func rateOf(v string) int64 {
 
 // leaderThrottles reports whether the leader counts and limits what it
 // sends to follower for p.
-func (b *Broker) leaderThrottles(p *partition, follower int32) bool {
-	tr := p.topic.Load().throttled.Load()
-	return tr != nil && tr.leader.Has(p.index, b.cfg.NodeID) && !p.inISR(follower)
+func (m *Manager) leaderThrottles(p Partition, follower int32) bool {
+	tr, r := p.Throttled(), p.Replica()
+	return tr != nil && tr.Leader.Has(r.index, m.self) && !r.InISR(follower)
 }
 
-// leaderHolds reports whether the leader must send no data for p to
+// LeaderHolds reports whether the leader must send no data for p to
 // follower now, the leader quota being spent on throttled replicas.
-func (b *Broker) leaderHolds(p *partition, follower int32, now time.Time) bool {
-	return b.leaderThrottles(p, follower) && b.throttles.leader.Exceeded(now)
+func (m *Manager) LeaderHolds(p Partition, follower int32, now time.Time) bool {
+	return m.leaderThrottles(p, follower) && m.throttles.leader.Exceeded(now)
 }
 
-// leaderSent counts bytes sent to a follower against the leader quota.
-func (b *Broker) leaderSent(p *partition, follower int32, n int, now time.Time) {
-	if b.leaderThrottles(p, follower) {
-		b.throttles.leader.Record(int64(n), now)
+// LeaderSent counts bytes sent to a follower against the leader quota.
+func (m *Manager) LeaderSent(p Partition, follower int32, n int, now time.Time) {
+	if m.leaderThrottles(p, follower) {
+		m.throttles.leader.Record(int64(n), now)
 	}
 }
 
 // followerThrottled reports whether this broker's replica of p is a
 // follower-throttled one still outside the ISR.
-func (b *Broker) followerThrottled(p *partition) bool {
-	tr := p.topic.Load().throttled.Load()
-	return tr != nil && tr.follower.Has(p.index, b.cfg.NodeID) && !p.inISR(b.cfg.NodeID)
+func (m *Manager) followerThrottled(p Partition) bool {
+	tr, r := p.Throttled(), p.Replica()
+	return tr != nil && tr.Follower.Has(r.index, m.self) && !r.InISR(m.self)
 }

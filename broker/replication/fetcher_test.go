@@ -1,6 +1,7 @@
-package server
+package replication
 
 import (
+	"context"
 	"log/slog"
 	"testing"
 	"time"
@@ -13,8 +14,8 @@ import (
 // response being applied, so after reconcile's unfollow returns nothing
 // fetched before lands in the log.
 func TestFetcherDropsResponsesForPartitionsNoLongerFollowed(t *testing.T) {
-	rf := newReplicaFetcher(&Broker{logger: slog.New(slog.DiscardHandler)}, 1)
-	p := newPartition(&topic{name: "t"}, 0, nil, 2)
+	rf := newReplicaFetcher(New(context.Background(), Options{Logger: slog.New(slog.DiscardHandler)}), 1)
+	p := testPartition{NewReplica("t", 0, nil, 2, nil)}
 	applied := func(f *follow) bool {
 		ran := false
 		rf.apply(f, func(*follow) { ran = true })
@@ -64,3 +65,9 @@ func TestFetcherDropsResponsesForPartitionsNoLongerFollowed(t *testing.T) {
 	close(release)
 	<-removed
 }
+
+// testPartition is a Partition with no throttled replicas.
+type testPartition struct{ r *Replica }
+
+func (p testPartition) Replica() *Replica             { return p.r }
+func (p testPartition) Throttled() *ThrottledReplicas { return nil }

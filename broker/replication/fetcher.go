@@ -1,9 +1,10 @@
-package server
+package replication
 
 import (
 	"context"
 	"errors"
 	"math"
+	"strconv"
 	"sync"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	wlog "github.com/weirhq/weir/broker/log"
+	"github.com/weirhq/weir/broker/protocol"
 )
 
 // Follower replication, as Kafka's ReplicaFetcherThread: one fetcher per
@@ -35,7 +37,7 @@ import (
 // counted records the follower did not have toward the high watermark.
 //
 // Lock order: fetchers.mu, then replicaFetcher.mu, then the partition's
-// log locks and repMu (a response is applied under replicaFetcher.mu).
+// log locks and Replica.mu (a response is applied under replicaFetcher.mu).
 
 const (
 	replicaFetchMaxWait = 500 * time.Millisecond
@@ -46,9 +48,10 @@ const (
 
 // follow is one partition's follower state inside a fetcher.
 type follow struct {
-	p        *partition
-	epoch    int32 // the leader epoch this broker follows under
-	truncate bool  // truncate by leader epoch before fetching
+	p        Partition
+	r        *Replica // p.Replica()
+	epoch    int32    // the leader epoch this broker follows under
+	truncate bool     // truncate by leader epoch before fetching
 	retryAt  time.Time
 
 	// In a snapshot: the fetcher's entry it was taken from, and the fetch
@@ -59,22 +62,16 @@ type follow struct {
 
 // fetchers owns the per-leader fetchers.
 type fetchers struct {
-	b  *Broker
+	m  *Manager
 	mu struct {
 		sync.Mutex
 		byLeader map[int32]*replicaFetcher
 	}
 }
 
-func newFetchers(b *Broker) *fetchers {
-	f := &fetchers{b: b}
-	f.mu.byLeader = map[int32]*replicaFetcher{}
-	return f
-}
-
 // follow makes p fetch from leader under epoch, moving it from any other
 // fetcher; it truncates first.
-func (f *fetchers) follow(p *partition, leader, epoch int32) {
+func (f *fetchers) follow(p Partition, leader, epoch int32) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for id, rf := range f.mu.byLeader {
@@ -84,15 +81,15 @@ func (f *fetchers) follow(p *partition, leader, epoch int32) {
 	}
 	rf := f.mu.byLeader[leader]
 	if rf == nil {
-		rf = newReplicaFetcher(f.b, leader)
+		rf = newReplicaFetcher(f.m, leader)
 		f.mu.byLeader[leader] = rf
-		f.b.goroutine(rf.run)
+		f.m.goroutine(rf.run)
 	}
 	rf.add(p, epoch)
 }
 
 // unfollow stops fetching p from anyone.
-func (f *fetchers) unfollow(p *partition) {
+func (f *fetchers) unfollow(p Partition) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, rf := range f.mu.byLeader {
@@ -102,25 +99,25 @@ func (f *fetchers) unfollow(p *partition) {
 
 // replicaFetcher pulls from one leader until the broker stops.
 type replicaFetcher struct {
-	b      *Broker
+	m      *Manager
 	leader int32
 	wake   chan struct{}
 	mu     struct {
 		sync.Mutex
-		parts map[*partition]*follow
+		parts map[Partition]*follow
 	}
 }
 
-func newReplicaFetcher(b *Broker, leader int32) *replicaFetcher {
-	rf := &replicaFetcher{b: b, leader: leader, wake: make(chan struct{}, 1)}
-	rf.mu.parts = map[*partition]*follow{}
+func newReplicaFetcher(m *Manager, leader int32) *replicaFetcher {
+	rf := &replicaFetcher{m: m, leader: leader, wake: make(chan struct{}, 1)}
+	rf.mu.parts = map[Partition]*follow{}
 	return rf
 }
 
-func (rf *replicaFetcher) add(p *partition, epoch int32) {
+func (rf *replicaFetcher) add(p Partition, epoch int32) {
 	rf.mu.Lock()
 	if cur := rf.mu.parts[p]; cur == nil || cur.epoch != epoch {
-		rf.mu.parts[p] = &follow{p: p, epoch: epoch, truncate: true}
+		rf.mu.parts[p] = &follow{p: p, r: p.Replica(), epoch: epoch, truncate: true}
 	}
 	rf.mu.Unlock()
 	select {
@@ -129,7 +126,7 @@ func (rf *replicaFetcher) add(p *partition, epoch int32) {
 	}
 }
 
-func (rf *replicaFetcher) remove(p *partition) {
+func (rf *replicaFetcher) remove(p Partition) {
 	rf.mu.Lock()
 	delete(rf.mu.parts, p)
 	rf.mu.Unlock()
@@ -138,7 +135,7 @@ func (rf *replicaFetcher) remove(p *partition) {
 func (rf *replicaFetcher) snapshot() []*follow {
 	rf.mu.Lock()
 	defer rf.mu.Unlock()
-	now := time.Now()
+	now := rf.m.now()
 	out := make([]*follow, 0, len(rf.mu.parts))
 	for _, f := range rf.mu.parts {
 		if !now.Before(f.retryAt) {
@@ -177,8 +174,8 @@ func (rf *replicaFetcher) apply(f *follow, fn func(*follow)) {
 	rf.mu.Lock()
 	defer rf.mu.Unlock()
 	if !rf.currentLocked(f) {
-		rf.b.logger.Debug("dropped a replica response for a partition no longer followed as requested",
-			"partition", f.p.name(), "index", f.p.index, "leader", rf.leader, "leader_epoch", f.epoch)
+		rf.m.logger.Debug("dropped a replica response for a partition no longer followed as requested",
+			"partition", f.r.topic, "index", f.r.index, "leader", rf.leader, "leader_epoch", f.epoch)
 		return
 	}
 	fn(f)
@@ -186,13 +183,13 @@ func (rf *replicaFetcher) apply(f *follow, fn func(*follow)) {
 }
 
 func (rf *replicaFetcher) run() {
-	var conn *peerConn
+	var conn *protocol.Peer
 	defer func() {
 		if conn != nil {
 			conn.Close()
 		}
 	}()
-	for rf.b.ctx.Err() == nil {
+	for rf.m.ctx.Err() == nil {
 		parts := rf.snapshot()
 		if len(parts) == 0 {
 			rf.idle()
@@ -201,14 +198,14 @@ func (rf *replicaFetcher) run() {
 		if conn == nil {
 			c, err := rf.connect()
 			if err != nil {
-				rf.b.logger.Debug("replica fetcher cannot reach its leader", "leader", rf.leader, "err", err)
+				rf.m.logger.Debug("replica fetcher cannot reach its leader", "leader", rf.leader, "err", err)
 				rf.sleep(replicaFetchBackoff)
 				continue
 			}
 			conn = c
 		}
 		if err := rf.round(conn, parts); err != nil {
-			rf.b.logger.Debug("replica fetch failed", "leader", rf.leader, "err", err)
+			rf.m.logger.Debug("replica fetch failed", "leader", rf.leader, "err", err)
 			conn.Close()
 			conn = nil
 			rf.sleep(replicaFetchBackoff)
@@ -222,7 +219,7 @@ func (rf *replicaFetcher) idle() {
 	select {
 	case <-rf.wake:
 	case <-t.C:
-	case <-rf.b.ctx.Done():
+	case <-rf.m.ctx.Done():
 	}
 }
 
@@ -231,22 +228,22 @@ func (rf *replicaFetcher) sleep(d time.Duration) {
 	defer t.Stop()
 	select {
 	case <-t.C:
-	case <-rf.b.ctx.Done():
+	case <-rf.m.ctx.Done():
 	}
 }
 
-func (rf *replicaFetcher) connect() (*peerConn, error) {
-	addr, ok := rf.b.brokerAddr(rf.leader)
+func (rf *replicaFetcher) connect() (*protocol.Peer, error) {
+	addr, ok := rf.m.addr(rf.leader)
 	if !ok {
 		return nil, errors.New("leader is not a registered broker")
 	}
-	ctx, cancel := context.WithTimeout(rf.b.ctx, 5*time.Second)
+	ctx, cancel := context.WithTimeout(rf.m.ctx, 5*time.Second)
 	defer cancel()
-	return dialPeer(ctx, addr, "weir-replica-fetcher-"+itoa(int(rf.b.cfg.NodeID)))
+	return protocol.DialPeer(ctx, addr, "weir-replica-fetcher-"+strconv.Itoa(int(rf.m.self)))
 }
 
 // round truncates whatever needs it, then fetches once.
-func (rf *replicaFetcher) round(conn *peerConn, parts []*follow) error {
+func (rf *replicaFetcher) round(conn *protocol.Peer, parts []*follow) error {
 	var trunc, fetch []*follow
 	for _, f := range parts {
 		if f.truncate {
@@ -264,29 +261,29 @@ func (rf *replicaFetcher) round(conn *peerConn, parts []*follow) error {
 // truncate asks the leader where each partition's latest local epoch ended
 // and truncates there (KIP-279: to the smaller of the leader's and our own
 // end offset for the epoch the leader answers with).
-func (rf *replicaFetcher) truncate(conn *peerConn, parts []*follow) error {
+func (rf *replicaFetcher) truncate(conn *protocol.Peer, parts []*follow) error {
 	req := kmsg.NewPtrOffsetForLeaderEpochRequest()
 	req.SetVersion(replicaOFLEVersion)
-	req.ReplicaID = rf.b.cfg.NodeID
+	req.ReplicaID = rf.m.self
 	byKey := map[string]map[int32]*follow{}
 	var asking []*follow
 	for _, f := range parts {
-		latest, ok := f.p.log.LatestEpoch()
+		latest, ok := f.r.log.LatestEpoch()
 		if !ok {
 			f.truncate = false // an empty log has nothing to diverge
 			rf.update(f)
 			continue
 		}
-		name := f.p.name()
+		name := f.r.topic
 		if byKey[name] == nil {
 			byKey[name] = map[int32]*follow{}
 			rt := kmsg.NewOffsetForLeaderEpochRequestTopic()
 			rt.Topic = name
 			req.Topics = append(req.Topics, rt)
 		}
-		byKey[name][f.p.index] = f
+		byKey[name][f.r.index] = f
 		rp := kmsg.NewOffsetForLeaderEpochRequestTopicPartition()
-		rp.Partition, rp.CurrentLeaderEpoch, rp.LeaderEpoch = f.p.index, f.epoch, latest
+		rp.Partition, rp.CurrentLeaderEpoch, rp.LeaderEpoch = f.r.index, f.epoch, latest
 		for i := range req.Topics {
 			if req.Topics[i].Topic == name {
 				req.Topics[i].Partitions = append(req.Topics[i].Partitions, rp)
@@ -297,7 +294,7 @@ func (rf *replicaFetcher) truncate(conn *peerConn, parts []*follow) error {
 	if len(asking) == 0 {
 		return nil
 	}
-	raw, err := conn.request(req, time.Now().Add(10*time.Second))
+	raw, err := conn.Request(req, 10*time.Second)
 	if err != nil {
 		return err
 	}
@@ -314,56 +311,56 @@ func (rf *replicaFetcher) truncate(conn *peerConn, parts []*follow) error {
 // applyTruncation runs under rf.apply.
 func (rf *replicaFetcher) applyTruncation(f *follow, rp kmsg.OffsetForLeaderEpochResponseTopicPartition) {
 	if rp.ErrorCode != 0 {
-		f.retryAt = time.Now().Add(replicaFetchBackoff)
+		f.retryAt = rf.m.now().Add(replicaFetchBackoff)
 		return
 	}
-	leo := f.p.log.LogEndOffset()
+	leo := f.r.log.LogEndOffset()
 	to := leo
 	switch {
 	case rp.EndOffset < 0:
-		to = f.p.highWatermark() // the leader knows no such epoch: keep what is committed
+		to = f.r.HighWatermark() // the leader knows no such epoch: keep what is committed
 	default:
-		_, localEnd := f.p.log.EndOffsetForEpoch(rp.LeaderEpoch)
+		_, localEnd := f.r.log.EndOffsetForEpoch(rp.LeaderEpoch)
 		if localEnd < 0 {
 			localEnd = leo
 		}
 		to = min(rp.EndOffset, localEnd, leo)
 	}
 	if to < leo {
-		if err := f.p.log.Truncate(to); err != nil {
-			rf.b.logger.Error("truncating a follower log failed", "partition", f.p.name(), "index", f.p.index, "to", to, "err", err)
-			f.retryAt = time.Now().Add(replicaFetchBackoff)
+		if err := f.r.log.Truncate(to); err != nil {
+			rf.m.logger.Error("truncating a follower log failed", "partition", f.r.topic, "index", f.r.index, "to", to, "err", err)
+			f.retryAt = rf.m.now().Add(replicaFetchBackoff)
 			return
 		}
-		rf.b.logger.Info("truncated follower log to the leader's epoch end", "partition", f.p.name(), "index", f.p.index,
+		rf.m.logger.Info("truncated follower log to the leader's epoch end", "partition", f.r.topic, "index", f.r.index,
 			"from", leo, "to", to, "leader", rf.leader, "leader_epoch", f.epoch)
-		f.p.truncated()
+		f.r.Truncated()
 	}
 	f.truncate = false
 }
 
 // fetch sends one Fetch for every partition and appends what comes back.
-func (rf *replicaFetcher) fetch(conn *peerConn, parts []*follow) error {
+func (rf *replicaFetcher) fetch(conn *protocol.Peer, parts []*follow) error {
 	if len(parts) == 0 {
 		rf.sleep(replicaFetchBackoff)
 		return nil
 	}
 	req := kmsg.NewPtrFetchRequest()
 	req.SetVersion(replicaFetchVersion)
-	req.ReplicaID = rf.b.cfg.NodeID
+	req.ReplicaID = rf.m.self
 	req.MaxWaitMillis = int32(replicaFetchMaxWait / time.Millisecond)
 	req.MinBytes = 1
-	req.MaxBytes = max(rf.b.cfg.ReplicaFetchMaxBytes*8, 10<<20)
+	req.MaxBytes = max(rf.m.fetchMaxBytes*8, 10<<20)
 	req.SessionEpoch = -1 // no fetch session
 	byKey := map[string]map[int32]*follow{}
 	topicIdx := map[string]int{}
-	now := time.Now()
-	overQuota := rf.b.throttles.follower.Exceeded(now)
+	now := rf.m.now()
+	overQuota := rf.m.throttles.follower.Exceeded(now)
 	for _, f := range parts {
-		if overQuota && rf.b.followerThrottled(f.p) {
+		if overQuota && rf.m.followerThrottled(f.p) {
 			continue // follower quota spent: throttled replicas wait
 		}
-		name := f.p.name()
+		name := f.r.topic
 		i, ok := topicIdx[name]
 		if !ok {
 			i = len(req.Topics)
@@ -373,19 +370,19 @@ func (rf *replicaFetcher) fetch(conn *peerConn, parts []*follow) error {
 			req.Topics = append(req.Topics, rt)
 			byKey[name] = map[int32]*follow{}
 		}
-		byKey[name][f.p.index] = f
+		byKey[name][f.r.index] = f
 		rp := kmsg.NewFetchRequestTopicPartition()
-		rp.Partition, rp.CurrentLeaderEpoch = f.p.index, f.epoch
-		f.fetchOffset = f.p.log.LogEndOffset()
-		rp.FetchOffset, rp.LogStartOffset = f.fetchOffset, f.p.log.LogStartOffset()
-		rp.PartitionMaxBytes = rf.b.cfg.ReplicaFetchMaxBytes
+		rp.Partition, rp.CurrentLeaderEpoch = f.r.index, f.epoch
+		f.fetchOffset = f.r.log.LogEndOffset()
+		rp.FetchOffset, rp.LogStartOffset = f.fetchOffset, f.r.log.LogStartOffset()
+		rp.PartitionMaxBytes = rf.m.fetchMaxBytes
 		req.Topics[i].Partitions = append(req.Topics[i].Partitions, rp)
 	}
 	if len(req.Topics) == 0 {
 		rf.sleep(replicaFetchBackoff) // everything is throttled for now
 		return nil
 	}
-	raw, err := conn.request(req, time.Now().Add(replicaFetchMaxWait+10*time.Second))
+	raw, err := conn.Request(req, replicaFetchMaxWait+10*time.Second)
 	if err != nil {
 		return err
 	}
@@ -405,7 +402,7 @@ func (rf *replicaFetcher) fetch(conn *peerConn, parts []*follow) error {
 
 // applyFetch runs under rf.apply.
 func (rf *replicaFetcher) applyFetch(f *follow, rp kmsg.FetchResponseTopicPartition) {
-	p := f.p
+	p := f.r
 	switch rp.ErrorCode {
 	case 0:
 	case kerr.OffsetOutOfRange.Code:
@@ -414,34 +411,34 @@ func (rf *replicaFetcher) applyFetch(f *follow, rp kmsg.FetchResponseTopicPartit
 	default:
 		// Not leader, fenced or unknown epoch, unknown partition: metadata
 		// will move us; until then, back off.
-		f.retryAt = time.Now().Add(replicaFetchBackoff)
+		f.retryAt = rf.m.now().Add(replicaFetchBackoff)
 		return
 	}
 	if p.log.LogEndOffset() != f.fetchOffset {
 		return // the log moved since the request (cannot happen while followed): fetch again from its end
 	}
 	if len(rp.RecordBatches) > 0 {
-		if rf.b.followerThrottled(p) {
-			rf.b.throttles.follower.Record(int64(len(rp.RecordBatches)), time.Now())
+		if rf.m.followerThrottled(f.p) {
+			rf.m.throttles.follower.Record(int64(len(rp.RecordBatches)), rf.m.now())
 		}
 		if err := rf.appendFetched(p, rp.RecordBatches); err != nil {
-			rf.b.logger.Error("appending replicated batches failed", "partition", p.name(), "index", p.index, "err", err)
-			f.retryAt, f.truncate = time.Now().Add(replicaFetchBackoff), true
+			rf.m.logger.Error("appending replicated batches failed", "partition", p.topic, "index", p.index, "err", err)
+			f.retryAt, f.truncate = rf.m.now().Add(replicaFetchBackoff), true
 			return
 		}
-		rf.b.metrics.ReplicationBytesIn.Add(float64(len(rp.RecordBatches)))
+		rf.m.bytesIn.Add(float64(len(rp.RecordBatches)))
 	}
 	if rp.LogStartOffset > p.log.LogStartOffset() {
 		if _, err := p.log.DeleteRecordsBefore(min(rp.LogStartOffset, p.log.LogEndOffset())); err != nil {
-			rf.b.logger.Warn("following the leader's log start failed", "partition", p.name(), "index", p.index, "err", err)
+			rf.m.logger.Warn("following the leader's log start failed", "partition", p.topic, "index", p.index, "err", err)
 		}
 	}
-	p.followerHighWatermark(rp.HighWatermark)
+	p.FollowerHighWatermark(rp.HighWatermark)
 }
 
 // appendFetched appends whole batches the leader sent, skipping any that
 // start below the log end (a batch containing the fetch offset).
-func (rf *replicaFetcher) appendFetched(p *partition, data []byte) error {
+func (rf *replicaFetcher) appendFetched(p *Replica, data []byte) error {
 	hdrs, err := wlog.ValidateBatches(data, math.MaxInt32)
 	if err != nil {
 		return err
@@ -461,16 +458,16 @@ func (rf *replicaFetcher) appendFetched(p *partition, data []byte) error {
 // log start the follower starts over at the leader's start; above its end
 // (cannot happen after epoch truncation) it truncates again.
 func (rf *replicaFetcher) outOfRange(f *follow, rp kmsg.FetchResponseTopicPartition) {
-	p := f.p
+	p := f.r
 	if leo := p.log.LogEndOffset(); rp.LogStartOffset >= 0 && leo < rp.LogStartOffset {
 		if err := p.log.TruncateFullyAndStartAt(rp.LogStartOffset); err != nil {
-			rf.b.logger.Error("restarting a follower log at the leader's start failed", "partition", p.name(), "index", p.index, "err", err)
+			rf.m.logger.Error("restarting a follower log at the leader's start failed", "partition", p.topic, "index", p.index, "err", err)
 		} else {
-			rf.b.logger.Info("follower log restarted at the leader's log start", "partition", p.name(), "index", p.index, "start", rp.LogStartOffset)
-			p.truncated()
+			rf.m.logger.Info("follower log restarted at the leader's log start", "partition", p.topic, "index", p.index, "start", rp.LogStartOffset)
+			p.Truncated()
 		}
 	} else {
 		f.truncate = true
 	}
-	f.retryAt = time.Now().Add(replicaFetchBackoff)
+	f.retryAt = rf.m.now().Add(replicaFetchBackoff)
 }

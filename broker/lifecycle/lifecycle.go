@@ -1,18 +1,24 @@
-package server
+package lifecycle
 
 import (
 	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/weirhq/weir/broker/config"
+	"github.com/weirhq/weir/broker/protocol"
+	"github.com/weirhq/weir/broker/quorum"
 	"github.com/weirhq/weir/broker/replica"
+	"github.com/weirhq/weir/broker/replication"
 )
 
 // The broker's side of the KRaft lifecycle: register with the active
@@ -22,8 +28,45 @@ import (
 
 const lifecycleTick = 100 * time.Millisecond
 
-type lifecycle struct {
-	b           *Broker
+// Quorum is what the lifecycle and the controller need of the metadata
+// quorum (*quorum.Node).
+type Quorum interface {
+	Image() *quorum.Image
+	IsLeader() bool
+	LeaderID() (int32, bool)
+	Propose(ctx context.Context, c quorum.Command) (any, error)
+}
+
+// Options are the lifecycle's dependencies, all from the broker that owns
+// it.
+type Options struct {
+	NodeID    int32
+	Rack      string          // broker.rack
+	ClusterID string          // this broker's cluster id
+	Listener  config.Listener // the advertised listener it registers
+	Voters    map[int32]string
+	Timing    Timing
+	LagMax    time.Duration // replica.lag.time.max.ms
+	Quorum    Quorum
+	Logger    *slog.Logger
+	// Now is the broker's clock (heartbeat due times, ISR lag). Timers,
+	// socket deadlines and the controlled shutdown's bound run on the
+	// wall clock.
+	Now func() time.Time
+	// PeerAddr is another broker's Kafka address: from its registration,
+	// or for a voter not yet registered, from the voters.
+	PeerAddr func(id int32) (string, bool)
+	// Partitions are the hosted partitions' replicas; Lookup finds one.
+	Partitions func() []*replication.Replica
+	Lookup     func(topic string, partition int32) *replication.Replica
+	// Goroutine runs f on a goroutine the broker waits for at shutdown.
+	Goroutine func(f func())
+}
+
+// Lifecycle is this broker's side of the KRaft broker lifecycle.
+type Lifecycle struct {
+	ctx         context.Context
+	o           Options
 	incarnation [16]byte
 
 	// Heartbeats and registration go over beat, ISR changes over isr, each
@@ -42,34 +85,53 @@ type lifecycle struct {
 	stopReq chan chan struct{}
 }
 
-func newLifecycle(b *Broker) *lifecycle {
-	l := &lifecycle{b: b, stopReq: make(chan chan struct{})}
-	l.beat, l.isr = &ctrlConn{b: b, to: -1}, &ctrlConn{b: b, to: -1}
+// New returns the lifecycle; Run runs it until ctx is done.
+func New(ctx context.Context, o Options) *Lifecycle {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	l := &Lifecycle{ctx: ctx, o: o, stopReq: make(chan chan struct{})}
+	l.beat, l.isr = &ctrlConn{l: l, to: -1}, &ctrlConn{l: l, to: -1}
 	rand.Read(l.incarnation[:])
 	l.mu.epoch = -1
 	return l
 }
 
-func (l *lifecycle) brokerEpoch() int64 {
+// BrokerEpoch is the epoch of this process's registration; -1 until
+// registered.
+func (l *Lifecycle) BrokerEpoch() int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.mu.epoch
 }
 
-func (l *lifecycle) setEpoch(e int64) {
+func (l *Lifecycle) setEpoch(e int64) {
 	l.mu.Lock()
 	l.mu.epoch = e
 	l.mu.Unlock()
 }
 
-func (l *lifecycle) run() {
+// Fenced reports whether this broker is fenced or not yet registered by
+// this process (a registration from before a restart does not count).
+func (l *Lifecycle) Fenced() bool {
+	br, ok := l.o.Quorum.Image().Broker(l.o.NodeID)
+	return !ok || br.Fenced || br.Epoch != l.BrokerEpoch()
+}
+
+// Run registers, heartbeats and sends ISR changes (on a second goroutine,
+// through Options.Goroutine) until the context is done or a controlled
+// shutdown was requested.
+func (l *Lifecycle) Run() {
 	tick := time.NewTicker(lifecycleTick)
 	defer tick.Stop()
 	defer l.beat.close()
-	l.b.goroutine(l.isrLoop)
+	l.o.Goroutine(l.isrLoop)
 	for {
 		select {
-		case <-l.b.ctx.Done():
+		case <-l.ctx.Done():
 			return
 		case reply := <-l.stopReq:
 			l.controlledShutdown(5 * time.Second)
@@ -78,7 +140,7 @@ func (l *lifecycle) run() {
 		case <-tick.C:
 		}
 		if err := l.step(); err != nil {
-			l.b.logger.Debug("talking to the controller failed", "err", err)
+			l.o.Logger.Debug("talking to the controller failed", "err", err)
 			l.beat.close()
 		}
 	}
@@ -86,67 +148,67 @@ func (l *lifecycle) run() {
 
 // isrLoop sends the ISR changes led partitions want, on its own
 // connection.
-func (l *lifecycle) isrLoop() {
+func (l *Lifecycle) isrLoop() {
 	tick := time.NewTicker(lifecycleTick)
 	defer tick.Stop()
 	defer l.isr.close()
 	for {
 		select {
-		case <-l.b.ctx.Done():
+		case <-l.ctx.Done():
 			return
 		case <-tick.C:
 		}
-		if l.brokerEpoch() < 0 {
+		if l.BrokerEpoch() < 0 {
 			continue
 		}
 		if err := l.sendISRChanges(); err != nil {
-			l.b.logger.Debug("sending ISR changes failed", "err", err)
+			l.o.Logger.Debug("sending ISR changes failed", "err", err)
 			l.isr.close()
 		}
 	}
 }
 
 // step registers if needed and heartbeats when due.
-func (l *lifecycle) step() error {
+func (l *Lifecycle) step() error {
 	if _, err := l.beat.get(); err != nil {
 		return err
 	}
-	if l.brokerEpoch() < 0 {
+	if l.BrokerEpoch() < 0 {
 		return l.register()
 	}
-	if time.Since(l.lastBeat) >= l.b.timing.heartbeat || l.b.fenced() {
+	if l.o.Now().Sub(l.lastBeat) >= l.o.Timing.Heartbeat || l.Fenced() {
 		return l.heartbeat(false)
 	}
 	return nil
 }
 
-// heartbeatDeadline bounds one heartbeat exchange: well inside a session,
+// heartbeatTimeout bounds one heartbeat exchange: well inside a session,
 // so a stopped controller is given up on in time to reach the next one.
-func (l *lifecycle) heartbeatDeadline() time.Time {
-	return time.Now().Add(l.b.timing.session * 3 / 8)
+func (l *Lifecycle) heartbeatTimeout() time.Duration {
+	return l.o.Timing.Session * 3 / 8
 }
 
 // ctrlConn is a connection to the active controller, reopened when the
 // controller changes. It is owned by one goroutine.
 type ctrlConn struct {
-	b     *Broker
-	conn  *peerConn
+	l     *Lifecycle
+	conn  *protocol.Peer
 	to    int32
 	probe int // the voter to try next while no leader is known
 }
 
-func (c *ctrlConn) get() (*peerConn, error) {
-	b := c.b
-	ctrl, ok := b.node.LeaderID()
+func (c *ctrlConn) get() (*protocol.Peer, error) {
+	o := c.l.o
+	ctrl, ok := o.Quorum.LeaderID()
 	if !ok {
 		// A broker that is not a voter learns the leader only once it is
 		// in the quorum, which needs its registration: until then, try
 		// the voters in turn (the others answer NOT_CONTROLLER).
-		if b.isVoter(b.cfg.NodeID) || len(b.voters) == 0 {
+		if _, voter := o.Voters[o.NodeID]; voter || len(o.Voters) == 0 {
 			return nil, errors.New("no active controller")
 		}
-		ids := make([]int32, 0, len(b.voters))
-		for id := range b.voters {
+		ids := make([]int32, 0, len(o.Voters))
+		for id := range o.Voters {
 			ids = append(ids, id)
 		}
 		slices.Sort(ids)
@@ -157,13 +219,13 @@ func (c *ctrlConn) get() (*peerConn, error) {
 		return c.conn, nil
 	}
 	c.close()
-	addr, ok := b.peerAddr(ctrl)
+	addr, ok := o.PeerAddr(ctrl)
 	if !ok {
 		return nil, fmt.Errorf("no address for controller %d", ctrl)
 	}
-	ctx, cancel := context.WithTimeout(b.ctx, time.Second)
+	ctx, cancel := context.WithTimeout(c.l.ctx, time.Second)
 	defer cancel()
-	pc, err := dialPeer(ctx, addr, "weir-broker-"+itoa(int(b.cfg.NodeID)))
+	pc, err := protocol.DialPeer(ctx, addr, "weir-broker-"+strconv.Itoa(int(o.NodeID)))
 	if err != nil {
 		return nil, err
 	}
@@ -178,19 +240,19 @@ func (c *ctrlConn) close() {
 	}
 }
 
-func (l *lifecycle) register() error {
-	b := l.b
-	adv := b.advertised()
+func (l *Lifecycle) register() error {
+	o := l.o
+	adv := o.Listener
 	req := kmsg.NewPtrBrokerRegistrationRequest()
 	req.SetVersion(1)
-	req.BrokerID, req.ClusterID, req.IncarnationID = b.cfg.NodeID, b.clusterID(), l.incarnation
+	req.BrokerID, req.ClusterID, req.IncarnationID = o.NodeID, o.ClusterID, l.incarnation
 	ln := kmsg.NewBrokerRegistrationRequestListener()
 	ln.Name, ln.Host, ln.Port = adv.Name, adv.Host, uint16(adv.Port)
 	req.Listeners = append(req.Listeners, ln)
-	if b.cfg.BrokerRack != "" {
-		req.Rack = strPtr(b.cfg.BrokerRack)
+	if o.Rack != "" {
+		req.Rack = &o.Rack
 	}
-	raw, err := l.beat.conn.request(req, time.Now().Add(3*time.Second))
+	raw, err := l.beat.conn.Request(req, 3*time.Second)
 	if err != nil {
 		return err
 	}
@@ -200,27 +262,27 @@ func (l *lifecycle) register() error {
 		return fmt.Errorf("registering: %w", kerr.ErrorForCode(resp.ErrorCode))
 	}
 	l.setEpoch(resp.BrokerEpoch)
-	b.logger.Info("registered with the controller", "controller", l.beat.to, "broker_epoch", resp.BrokerEpoch)
+	o.Logger.Info("registered with the controller", "controller", l.beat.to, "broker_epoch", resp.BrokerEpoch)
 	return l.heartbeat(false)
 }
 
 // heartbeat tells the controller this broker is alive and how far it has
 // applied metadata; with shutdown it asks to be fenced before stopping.
 // It returns whether the controller agreed to the shutdown.
-func (l *lifecycle) heartbeat(shutdown bool) error {
+func (l *Lifecycle) heartbeat(shutdown bool) error {
 	req := kmsg.NewPtrBrokerHeartbeatRequest()
 	req.SetVersion(0)
-	req.BrokerID, req.BrokerEpoch = l.b.cfg.NodeID, l.brokerEpoch()
-	req.CurrentMetadataOffset = int64(l.b.node.Image().Version)
+	req.BrokerID, req.BrokerEpoch = l.o.NodeID, l.BrokerEpoch()
+	req.CurrentMetadataOffset = int64(l.o.Quorum.Image().Version)
 	req.WantShutdown = shutdown
-	raw, err := l.beat.conn.request(req, l.heartbeatDeadline())
+	raw, err := l.beat.conn.Request(req, l.heartbeatTimeout())
 	if err != nil {
 		return err
 	}
 	resp := raw.(*kmsg.BrokerHeartbeatResponse)
 	switch resp.ErrorCode {
 	case 0:
-		l.lastBeat = time.Now()
+		l.lastBeat = l.o.Now()
 		if shutdown && !resp.ShouldShutdown {
 			return errors.New("controller did not agree to the shutdown yet")
 		}
@@ -235,19 +297,16 @@ func (l *lifecycle) heartbeat(shutdown bool) error {
 
 // sendISRChanges asks the controller for the ISR changes led partitions
 // want (a follower fell behind or caught up), one request for all.
-func (l *lifecycle) sendISRChanges() error {
-	b := l.b
-	now := time.Now()
+func (l *Lifecycle) sendISRChanges() error {
+	o := l.o
 	type change struct {
-		p  *partition
+		p  *replication.Replica
 		ch replica.ISRChange
 	}
 	var changes []change
-	img := b.node.Image()
-	for _, p := range b.allPartitions() {
-		p.repMu.Lock()
-		ch, ok := p.rep.NextISRChange(now, b.cfg.ReplicaLagTimeMax, img.IsLive)
-		p.repMu.Unlock()
+	img := o.Quorum.Image()
+	for _, p := range o.Partitions() {
+		ch, ok := p.NextISRChange(o.LagMax, img.IsLive)
 		if ok {
 			changes = append(changes, change{p, ch})
 		}
@@ -258,16 +317,16 @@ func (l *lifecycle) sendISRChanges() error {
 	conn, err := l.isr.get()
 	if err != nil {
 		for _, c := range changes {
-			c.p.isrChangeDone(nil, 0, 0)
+			c.p.ISRChangeDone(nil, 0, 0)
 		}
 		return err
 	}
 	req := kmsg.NewPtrAlterPartitionRequest()
 	req.SetVersion(1)
-	req.BrokerID, req.BrokerEpoch = b.cfg.NodeID, l.brokerEpoch()
+	req.BrokerID, req.BrokerEpoch = o.NodeID, l.BrokerEpoch()
 	idx := map[string]int{}
 	for _, c := range changes {
-		name := c.p.name()
+		name := c.p.Topic()
 		i, ok := idx[name]
 		if !ok {
 			i = len(req.Topics)
@@ -277,36 +336,36 @@ func (l *lifecycle) sendISRChanges() error {
 			req.Topics = append(req.Topics, rt)
 		}
 		rp := kmsg.NewAlterPartitionRequestTopicPartition()
-		rp.Partition, rp.LeaderEpoch, rp.PartitionEpoch, rp.NewISR = c.p.index, c.ch.LeaderEpoch, c.ch.PartitionEpoch, c.ch.ISR
+		rp.Partition, rp.LeaderEpoch, rp.PartitionEpoch, rp.NewISR = c.p.Index(), c.ch.LeaderEpoch, c.ch.PartitionEpoch, c.ch.ISR
 		req.Topics[i].Partitions = append(req.Topics[i].Partitions, rp)
-		b.logger.Info("asking the controller to change an ISR", "topic", name, "partition", c.p.index, "isr", c.ch.ISR)
+		o.Logger.Info("asking the controller to change an ISR", "topic", name, "partition", c.p.Index(), "isr", c.ch.ISR)
 	}
-	raw, err := conn.request(req, time.Now().Add(3*time.Second))
+	raw, err := conn.Request(req, 3*time.Second)
 	if err != nil {
 		for _, c := range changes {
-			c.p.isrChangeDone(nil, 0, 0)
+			c.p.ISRChangeDone(nil, 0, 0)
 		}
 		return err
 	}
 	resp := raw.(*kmsg.AlterPartitionResponse)
-	done := map[*partition]bool{}
+	done := map[*replication.Replica]bool{}
 	for _, rt := range resp.Topics {
 		for _, rp := range rt.Partitions {
-			p := b.lookup(rt.Topic, rp.Partition)
+			p := o.Lookup(rt.Topic, rp.Partition)
 			if p == nil {
 				continue
 			}
 			done[p] = true
 			if rp.ErrorCode != 0 || resp.ErrorCode != 0 {
-				p.isrChangeDone(nil, 0, 0)
+				p.ISRChangeDone(nil, 0, 0)
 				continue
 			}
-			p.isrChangeDone(rp.ISR, rp.LeaderEpoch, rp.PartitionEpoch)
+			p.ISRChangeDone(rp.ISR, rp.LeaderEpoch, rp.PartitionEpoch)
 		}
 	}
 	for _, c := range changes {
 		if !done[c.p] {
-			c.p.isrChangeDone(nil, 0, 0)
+			c.p.ISRChangeDone(nil, 0, 0)
 		}
 	}
 	return nil
@@ -315,18 +374,21 @@ func (l *lifecycle) sendISRChanges() error {
 // controlledShutdown asks the controller to fence this broker, moving its
 // leaderships to other replicas before the broker stops, so producers and
 // consumers fail over at once instead of after a session timeout.
-func (l *lifecycle) controlledShutdown(timeout time.Duration) {
-	if l.brokerEpoch() < 0 || len(l.b.node.Image().LiveBrokers()) <= 1 || !l.b.leadsAny() {
+//
+// The timeout bounds a real wait (the process is stopping), so it is on
+// the wall clock, as the timer between attempts is.
+func (l *Lifecycle) controlledShutdown(timeout time.Duration) {
+	if l.BrokerEpoch() < 0 || len(l.o.Quorum.Image().LiveBrokers()) <= 1 || !l.leadsAny() {
 		return
 	}
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
-		if _, ok := l.b.node.LeaderID(); !ok {
+		if _, ok := l.o.Quorum.LeaderID(); !ok {
 			break // no controller to ask (the quorum is down): just stop
 		}
 		if _, err := l.beat.get(); err == nil {
 			if err = l.heartbeat(true); err == nil {
-				l.b.logger.Info("controlled shutdown complete: leaderships moved")
+				l.o.Logger.Info("controlled shutdown complete: leaderships moved")
 				return
 			}
 		}
@@ -334,26 +396,26 @@ func (l *lifecycle) controlledShutdown(timeout time.Duration) {
 		t := time.NewTimer(lifecycleTick)
 		<-t.C
 	}
-	l.b.logger.Warn("controlled shutdown not acknowledged; stopping anyway (followers take over after broker.session.timeout.ms)")
+	l.o.Logger.Warn("controlled shutdown not acknowledged; stopping anyway (followers take over after broker.session.timeout.ms)")
 }
 
 // leadsAny reports whether this broker leads any partition.
-func (b *Broker) leadsAny() bool {
-	for _, p := range b.allPartitions() {
-		if p.isLeader() {
+func (l *Lifecycle) leadsAny() bool {
+	for _, p := range l.o.Partitions() {
+		if p.IsLeader() {
 			return true
 		}
 	}
 	return false
 }
 
-// requestShutdown runs a controlled shutdown on the lifecycle goroutine
+// RequestShutdown runs a controlled shutdown on the lifecycle goroutine
 // and waits for it (bounded by the shutdown's own deadline).
-func (l *lifecycle) requestShutdown() {
+func (l *Lifecycle) RequestShutdown() {
 	reply := make(chan struct{})
 	select {
 	case l.stopReq <- reply:
 		<-reply
-	case <-l.b.ctx.Done():
+	case <-l.ctx.Done():
 	}
 }

@@ -1,0 +1,242 @@
+package lifecycle
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/weirhq/weir/broker/quorum"
+)
+
+// The controller is the raft leader among the brokers (KRaft's combined
+// mode): it registers brokers, fences those whose heartbeats stop, commits
+// ISR changes and reassignments, and answers the admin requests that
+// change metadata. Every broker runs this code; it acts only while its
+// node leads, and a new leader starts with a full session of grace for
+// every broker, as KRaft does.
+
+const controllerTick = 100 * time.Millisecond
+
+// ProposeTimeout bounds one proposal to the quorum (and a request
+// forwarded to the controller, which makes one).
+const ProposeTimeout = 10 * time.Second
+
+// Timing are the KRaft intervals, read once from the (read-only) configs.
+type Timing struct {
+	Session   time.Duration // broker.session.timeout.ms
+	Heartbeat time.Duration // broker.heartbeat.interval.ms
+	Imbalance time.Duration // leader.imbalance.check.interval.seconds
+}
+
+// TimingOf reads the intervals from the broker's configs; a value that is
+// not a positive number is a second.
+func TimingOf(cfg interface {
+	Value(string) (string, bool)
+}) Timing {
+	get := func(key string, unit time.Duration) time.Duration {
+		v, _ := cfg.Value(key) // the config table supplies the default
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return time.Second
+		}
+		return time.Duration(n) * unit
+	}
+	return Timing{
+		Session:   get("broker.session.timeout.ms", time.Millisecond),
+		Heartbeat: get("broker.heartbeat.interval.ms", time.Millisecond),
+		Imbalance: get("leader.imbalance.check.interval.seconds", time.Second),
+	}
+}
+
+// ControllerOptions are the controller's dependencies.
+type ControllerOptions struct {
+	NodeID        int32
+	ClusterID     string // this broker's: a new metadata log is initialised with it
+	Timing        Timing
+	AutoRebalance bool // auto.leader.rebalance.enable
+	Quorum        Quorum
+	Logger        *slog.Logger
+	Now           func() time.Time // the broker's clock
+}
+
+// Controller is the controller's side: the leader-only state (heartbeats
+// seen) and the loop that acts on it.
+type Controller struct {
+	ctx context.Context
+	o   ControllerOptions
+	mu  struct {
+		sync.Mutex
+		tracker *quorum.HeartbeatTracker // nil while not leading
+	}
+	lastRebalance time.Time // owned by the Run goroutine
+}
+
+// NewController returns the controller; Run runs its loop until ctx is
+// done, and proposals made through it are cancelled then.
+func NewController(ctx context.Context, o ControllerOptions) *Controller {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Controller{ctx: ctx, o: o}
+}
+
+// Beat records a heartbeat; false when this broker does not lead.
+func (c *Controller) Beat(id int32, now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.mu.tracker == nil {
+		return false
+	}
+	c.mu.tracker.Beat(id, now)
+	return true
+}
+
+// Forget stops tracking the heartbeats of an unregistered broker.
+func (c *Controller) Forget(id int32) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.mu.tracker != nil {
+		c.mu.tracker.Forget(id)
+	}
+}
+
+// Run is the controller loop: every tick, while leading, fence brokers
+// whose session expired, finish reassignments whose targets are in sync,
+// and now and then move leadership back to preferred replicas.
+func (c *Controller) Run() {
+	tick := time.NewTicker(controllerTick)
+	defer tick.Stop()
+	c.lastRebalance = c.o.Now()
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-tick.C:
+		}
+		c.step(c.o.Now())
+	}
+}
+
+// step is one tick of the loop.
+func (c *Controller) step(now time.Time) {
+	if !c.o.Quorum.IsLeader() {
+		c.mu.Lock()
+		c.mu.tracker = nil
+		c.mu.Unlock()
+		return
+	}
+	img := c.o.Quorum.Image()
+	if img.ClusterID != c.o.ClusterID {
+		c.initCluster(img)
+		return
+	}
+	for _, cmd := range c.fences(img, now) {
+		c.o.Logger.Warn("fencing broker: its session expired", "broker", cmd.(quorum.FenceBroker).ID)
+		c.Propose(cmd)
+	}
+	c.finishReassignments(img)
+	if c.o.AutoRebalance && now.Sub(c.lastRebalance) >= c.o.Timing.Imbalance {
+		c.lastRebalance = now
+		c.rebalanceLeaders(img)
+	}
+}
+
+// initCluster records the cluster id in a new metadata log.
+func (c *Controller) initCluster(img *quorum.Image) {
+	if img.ClusterID == "" {
+		c.Propose(quorum.InitCluster{ClusterID: c.o.ClusterID})
+	} else if img.ClusterID != c.o.ClusterID {
+		c.o.Logger.Error("the metadata log belongs to another cluster", "metadata_cluster_id", img.ClusterID, "cluster.id", c.o.ClusterID)
+	}
+}
+
+// fences are the FenceBroker commands for brokers whose session expired.
+func (c *Controller) fences(img *quorum.Image, now time.Time) []quorum.Command {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	session := c.o.Timing.Session
+	if c.mu.tracker == nil {
+		// A new controller has heard from nobody. Live brokers find it
+		// and heartbeat within a heartbeat interval plus one bounded
+		// heartbeat attempt at the old controller (3/8 of a session),
+		// so each gets a takeover grace of three intervals (never
+		// more than a session) rather than a whole session: a broker
+		// that died with the old controller is fenced that much sooner.
+		grace := min(3*c.o.Timing.Heartbeat, session)
+		c.mu.tracker = quorum.NewHeartbeatTracker()
+		for _, br := range img.AllBrokers() {
+			c.mu.tracker.Beat(br.ID, now.Add(grace-session))
+		}
+		c.o.Logger.Info("this broker is now the active controller", "node.id", c.o.NodeID)
+	}
+	return quorum.FenceExpired(img, c.mu.tracker, now, session)
+}
+
+// Propose commits cmd through the quorum (this broker must lead it) and
+// returns its result.
+func (c *Controller) Propose(cmd quorum.Command) (any, error) {
+	ctx, cancel := context.WithTimeout(c.ctx, ProposeTimeout)
+	defer cancel()
+	res, err := c.o.Quorum.Propose(ctx, cmd)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		c.o.Logger.Debug("controller proposal failed", "op", cmd.Op(), "err", err)
+	}
+	return res, err
+}
+
+// finishReassignments completes reassignments whose target replicas are
+// all in sync (those that only remove replicas are never completed by an
+// ISR change).
+func (c *Controller) finishReassignments(img *quorum.Image) {
+	for _, name := range img.TopicNames() {
+		t, _ := img.Topic(name)
+		for i, p := range t.Partitions {
+			if !p.Reassigning() {
+				continue
+			}
+			target := p.TargetReplicas()
+			if allIn(target, p.ISR) {
+				c.Propose(quorum.CompleteReassignment{Topic: name, Partition: int32(i)})
+			}
+		}
+	}
+}
+
+// rebalanceLeaders runs a preferred election for partitions led by other
+// than their preferred replica while it is live and in sync
+// (auto.leader.rebalance.enable).
+func (c *Controller) rebalanceLeaders(img *quorum.Image) {
+	var tps []quorum.TopicPartition
+	for _, name := range img.TopicNames() {
+		t, _ := img.Topic(name)
+		for i, p := range t.Partitions {
+			if len(p.Replicas) == 0 {
+				continue
+			}
+			pref := p.Replicas[0]
+			if p.Leader != pref && img.IsLive(pref) && slices.Contains(p.ISR, pref) {
+				tps = append(tps, quorum.TopicPartition{Topic: name, Partition: int32(i)})
+			}
+		}
+	}
+	if len(tps) > 0 {
+		c.o.Logger.Info("moving leadership back to preferred replicas", "partitions", len(tps))
+		c.Propose(quorum.ElectLeaders{Type: quorum.ElectPreferred, Partitions: tps})
+	}
+}
+
+func allIn(xs, set []int32) bool {
+	for _, x := range xs {
+		if !slices.Contains(set, x) {
+			return false
+		}
+	}
+	return true
+}

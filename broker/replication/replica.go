@@ -1,0 +1,211 @@
+package replication
+
+import (
+	"slices"
+	"sync"
+	"time"
+
+	wlog "github.com/weirhq/weir/broker/log"
+	"github.com/weirhq/weir/broker/replica"
+)
+
+// Replica is one hosted partition's replication state on this broker: its
+// log, the pure state machine (broker/replica) under its lock, and the
+// requests parked on it (long-polling fetches, acks=all produces, offset
+// commits) waiting for the log or the high watermark to move.
+//
+// Lock order: mu is never held while taking a log lock (callers read the
+// log's atomics first); waitMu is taken after mu, never while holding it.
+type Replica struct {
+	topic string
+	index int32
+	log   *wlog.Log
+	now   func() time.Time
+
+	mu struct {
+		sync.Mutex
+		rep *replica.Partition
+	}
+
+	waitMu struct {
+		sync.Mutex
+		waiters map[chan struct{}]struct{}
+	}
+}
+
+// NewReplica wraps an opened log (nil in tests that need no log); it
+// serves nothing until an assignment gives it a role (Manager.Apply). now
+// is the broker's clock.
+func NewReplica(topic string, index int32, l *wlog.Log, self int32, now func() time.Time) *Replica {
+	r := &Replica{topic: topic, index: index, log: l, now: now}
+	r.mu.rep = replica.New(self)
+	r.waitMu.waiters = map[chan struct{}]struct{}{}
+	return r
+}
+
+// Topic is the partition's topic name.
+func (r *Replica) Topic() string { return r.topic }
+
+// Index is the partition's index.
+func (r *Replica) Index() int32 { return r.index }
+
+// Log is the partition's log.
+func (r *Replica) Log() *wlog.Log { return r.log }
+
+// SetHighWatermark starts the replica at a checkpointed high watermark
+// (never past the log end).
+func (r *Replica) SetHighWatermark(hw int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.mu.rep.SetHighWatermark(hw)
+}
+
+// HighWatermark is the offset below which records are committed.
+func (r *Replica) HighWatermark() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.mu.rep.HighWatermark()
+}
+
+// LeaderState reports whether this broker leads the partition, its leader
+// epoch, its high watermark and whether that has reached the start of the
+// leader epoch (replica.HighWatermarkKnown), read together.
+func (r *Replica) LeaderState() (leader bool, epoch int32, hw int64, hwKnown bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rep := r.mu.rep
+	return rep.Role() == replica.Leader, rep.LeaderEpoch(), rep.HighWatermark(), rep.HighWatermarkKnown()
+}
+
+// LeaderEpoch is the partition's current leader epoch.
+func (r *Replica) LeaderEpoch() int32 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.mu.rep.LeaderEpoch()
+}
+
+// IsLeader reports whether this broker leads the partition.
+func (r *Replica) IsLeader() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.mu.rep.Role() == replica.Leader
+}
+
+// InISR reports whether id is in the maximal ISR.
+func (r *Replica) InISR(id int32) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Contains(r.mu.rep.MaximalISR(), id)
+}
+
+// ISRState returns the ISR size counted for acks=all (the maximal ISR)
+// and the replica count.
+func (r *Replica) ISRState() (isr, replicas int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.mu.rep.MaximalISR()), len(r.mu.rep.Assignment().Replicas)
+}
+
+// Appended tells the replication state the leader's log grew, and wakes
+// parked requests: followers and consumers may have something new.
+func (r *Replica) Appended() {
+	leo := r.log.LogEndOffset()
+	r.mu.Lock()
+	r.mu.rep.LocalAppend(leo)
+	r.mu.Unlock()
+	r.WakeAll()
+}
+
+// NextISRChange is the ISR change this leader wants to ask the controller
+// for, if any (replica.Partition.NextISRChange).
+func (r *Replica) NextISRChange(lagMax time.Duration, eligible func(int32) bool) (replica.ISRChange, bool) {
+	now := r.now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.mu.rep.NextISRChange(now, lagMax, eligible)
+}
+
+// ISRChangeDone applies the controller's answer to an ISR change (nil isr:
+// it failed and will be retried); the answer carries the partition's leader
+// epoch and partition epoch after the change.
+func (r *Replica) ISRChangeDone(isr []int32, leaderEpoch, partitionEpoch int32) {
+	now := r.now()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if isr == nil {
+		r.mu.rep.ISRChangeFailed(now)
+		return
+	}
+	r.mu.rep.ISRCommitted(isr, leaderEpoch, partitionEpoch, now)
+}
+
+// Truncated tells the replication state the log was cut back.
+func (r *Replica) Truncated() {
+	leo := r.log.LogEndOffset()
+	r.mu.Lock()
+	r.mu.rep.Truncated(leo)
+	r.mu.Unlock()
+}
+
+// FollowerHighWatermark takes the leader's high watermark from a fetch
+// response (never past the local log end).
+func (r *Replica) FollowerHighWatermark(hw int64) {
+	leo := r.log.LogEndOffset()
+	r.mu.Lock()
+	r.mu.rep.FollowerHighWatermark(hw, leo)
+	r.mu.Unlock()
+}
+
+// FollowerFetched records a follower's fetch offset on the leader; if the
+// high watermark moved, parked consumers and acks=all produces wake.
+func (r *Replica) FollowerFetched(replicaID int32, fetchOffset int64, now time.Time) {
+	leo := r.log.LogEndOffset()
+	r.mu.Lock()
+	moved := r.mu.rep.FollowerFetch(replicaID, fetchOffset, leo, now)
+	r.mu.Unlock()
+	if moved {
+		r.WakeAll()
+	}
+}
+
+// Watch registers w to be signalled on the next append or role change.
+func (r *Replica) Watch(w chan struct{}) {
+	r.waitMu.Lock()
+	r.waitMu.waiters[w] = struct{}{}
+	r.waitMu.Unlock()
+}
+
+// Unwatch forgets w.
+func (r *Replica) Unwatch(w chan struct{}) {
+	r.waitMu.Lock()
+	delete(r.waitMu.waiters, w)
+	r.waitMu.Unlock()
+}
+
+// Watched is the number of parked requests (for tests).
+func (r *Replica) Watched() int {
+	r.waitMu.Lock()
+	defer r.waitMu.Unlock()
+	return len(r.waitMu.waiters)
+}
+
+// WakeAll signals every parked request (after an append, a role change or
+// a delete).
+func (r *Replica) WakeAll() {
+	r.waitMu.Lock()
+	for w := range r.waitMu.waiters {
+		select {
+		case w <- struct{}{}:
+		default:
+		}
+	}
+	r.waitMu.Unlock()
+}
+
+// State runs fn on the state machine under the replica's lock, for tests
+// that set a partition up by hand.
+func (r *Replica) State(fn func(*replica.Partition)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	fn(r.mu.rep)
+}
