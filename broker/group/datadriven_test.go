@@ -79,6 +79,9 @@ type groupScript struct {
 func (s *groupScript) run(t *testing.T, d *datadriven.TestData) string {
 	s.h.t = t
 	out := s.command(t, d)
+	// The answers one command releases come in the order the coordinator
+	// walks its members (a map), which is not a rule: print them sorted.
+	slices.Sort(s.answers)
 	for _, a := range s.answers {
 		out += a + "\n"
 	}
