@@ -100,8 +100,15 @@ func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if t.h == nil {
 		return nil, errors.New("the collector's API is not wired to the console")
 	}
+	// A client request becomes a server one: a body (empty for a bodiless
+	// POST, as a socket gives it) and the request URI.
+	sr := r.Clone(r.Context())
+	if sr.Body == nil {
+		sr.Body = http.NoBody
+	}
+	sr.RequestURI, sr.RemoteAddr = r.URL.RequestURI(), "console"
 	rec := httptest.NewRecorder()
-	t.h.ServeHTTP(rec, r)
+	t.h.ServeHTTP(rec, sr)
 	return rec.Result(), nil
 }
 
@@ -183,9 +190,9 @@ func statusOf(err error) int {
 	if errors.As(err, &pe) {
 		return pe.status
 	}
-	var ae *ccclient.Error
-	if errors.As(err, &ae) && ae.Status >= 400 && ae.Status < 500 {
-		return http.StatusConflict
+	var ae *ccclient.Error // the collector's API refused: its status
+	if errors.As(err, &ae) && ae.Status >= 400 && ae.Status < 600 {
+		return ae.Status
 	}
 	return http.StatusBadGateway
 }

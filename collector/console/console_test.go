@@ -22,6 +22,10 @@ type fakeAPI struct {
 
 func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimPrefix(r.URL.Path, "/kafkacruisecontrol/")
+	if err := r.ParseForm(); err != nil { // as the real API does
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
 	if r.Method == http.MethodPost {
 		f.posts = append(f.posts, name+"?"+r.URL.RawQuery)
 		w.Write([]byte(`{}`))
