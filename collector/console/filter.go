@@ -92,8 +92,8 @@ type shown struct {
 // maxShown bounds what one field shows.
 const maxShown = 64 << 10
 
-// show renders b in format: auto (JSON when it parses, text when it is
-// printable UTF-8, else a hex dump), text, json or hex (pure).
+// show renders b in format: auto and json (JSON when it parses, text when
+// it is printable UTF-8, else a hex dump), text or hex (pure).
 func show(b []byte, format string) shown {
 	if b == nil {
 		return shown{Kind: "null"}
@@ -104,12 +104,12 @@ func show(b []byte, format string) shown {
 	}
 	switch {
 	case format == "hex":
-	case (format == "json" || format == "auto") && !s.Truncated && isJSON(b):
+	case format != "text" && !s.Truncated && isJSON(b): // auto, json
 		var out bytes.Buffer
 		json.Indent(&out, b, "", "  ")
 		s.Kind, s.Text = "json", out.String()
 		return s
-	case format == "text" || format == "auto" && printable(b):
+	case format == "text" || printable(b): // text, or auto and json when it is not JSON
 		s.Kind, s.Text = "text", strings.ToValidUTF8(string(b), "\uFFFD")
 		return s
 	}

@@ -204,3 +204,12 @@ func pctLabel(v float64) string {
 }
 
 func itoa(n int) string { return fmt.Sprint(n) }
+
+// roundDuration keeps a duration's figures readable: milliseconds below a
+// second, tenths of a second above.
+func roundDuration(d time.Duration) string {
+	if d < time.Second {
+		return d.Round(time.Millisecond).String()
+	}
+	return d.Round(100 * time.Millisecond).String()
+}
