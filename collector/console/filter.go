@@ -83,7 +83,8 @@ func (f *filter) match(key, value []byte, headers []kgo.RecordHeader) bool {
 
 // shown is a key, value or header as the viewer shows it.
 type shown struct {
-	Kind      string // null, text, json, hex
+	Kind      string // null, text, json, avro, hex
+	Note      string // why a value is shown as it is, when it is not as asked
 	Text      string
 	Size      int
 	Truncated bool

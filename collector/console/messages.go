@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/linkedin/goavro/v2"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -153,10 +154,19 @@ type header struct {
 	Value shown
 }
 
-func toMessage(r *kgo.Record, format string) message {
-	m := message{Partition: r.Partition, Offset: r.Offset, Timestamp: r.Timestamp, Key: show(r.Key, format), Value: show(r.Value, format)}
+// toMessage shows r in format; with an Avro codec its value is decoded
+// with that schema (keys and headers are shown as auto).
+func toMessage(r *kgo.Record, format string, avro *goavro.Codec) message {
+	other := format
+	if avro != nil {
+		other = "auto"
+	}
+	m := message{Partition: r.Partition, Offset: r.Offset, Timestamp: r.Timestamp, Key: show(r.Key, other), Value: show(r.Value, other)}
+	if avro != nil {
+		m.Value = showAvro(r.Value, avro)
+	}
 	for _, h := range r.Headers {
-		m.Headers = append(m.Headers, header{h.Key, show(h.Value, format)})
+		m.Headers = append(m.Headers, header{h.Key, show(h.Value, other)})
 	}
 	return m
 }
@@ -168,6 +178,8 @@ type viewerQuery struct {
 	Timestamp string
 	Limit     int
 	Format    string
+	Schema    string // the writer's Avro schema, for format avro
+	avro      *goavro.Codec
 }
 
 func parseViewer(q url.Values) (viewerQuery, error) {
@@ -199,8 +211,13 @@ func parseViewer(q url.Values) (viewerQuery, error) {
 	case "":
 		v.Format = "auto"
 	case "auto", "text", "json", "hex":
+	case "avro":
+		v.Schema = strings.TrimSpace(q.Get("schema"))
+		if v.avro, err = parseSchema(v.Schema); err != nil {
+			return v, err
+		}
 	default:
-		return v, badRequest("format %q: want auto, text, json or hex", v.Format)
+		return v, badRequest("format %q: want auto, text, json, avro or hex", v.Format)
 	}
 	return v, nil
 }
@@ -249,7 +266,7 @@ func (c *Console) messages(w http.ResponseWriter, r *http.Request) error {
 	sctx, scancel := context.WithTimeout(ctx, 5*time.Second)
 	defer scancel()
 	err = c.scan(sctx, map[tp]int64{k: from}, map[tp]int64{k: min(end, from+int64(q.Limit))}, func(rec *kgo.Record) bool {
-		msgs = append(msgs, toMessage(rec, q.Format))
+		msgs = append(msgs, toMessage(rec, q.Format, q.avro))
 		return len(msgs) < q.Limit
 	})
 	return c.render(w, r, http.StatusOK, "messages", view{Title: "Messages of " + name, Nav: "topics", Data: map[string]any{
@@ -343,7 +360,7 @@ func (c *Console) runSearch(ctx context.Context, f *filter, from, to map[tp]int6
 			res.Bytes += int64(len(h.Key) + len(h.Value))
 		}
 		if f.match(rec.Key, rec.Value, rec.Headers) {
-			res.Matches = append(res.Matches, toMessage(rec, "auto"))
+			res.Matches = append(res.Matches, toMessage(rec, "auto", nil))
 		}
 		switch {
 		case len(res.Matches) >= maxResults:
