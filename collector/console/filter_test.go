@@ -107,8 +107,13 @@ func TestHeatRows(t *testing.T) {
 		t.Fatalf("rows: %+v", rows)
 	}
 	c := rows[1].Cells
-	if c[0].Pct != 10 || c[1].Pct != 20 || c[2].Pct != 50 || c[3].Pct != -1 || c[4].Pct != 50 || c[5].Pct != 100 {
+	// replicas: mean 15, broker 2 has 10 (below: 0), broker 1 20 (33 % above);
+	// leaders: mean 2.5, broker 2 has 5 (100 % above: hot).
+	if c[0].Pct != 10 || c[1].Pct != 20 || c[2].Pct != 50 || c[3].Pct != -1 || c[4].Pct != 0 || c[5].Pct != 250 {
 		t.Errorf("broker 2's cells: %+v", c)
+	}
+	if p := rows[0].Cells[4].Pct; p < 83 || p > 84 {
+		t.Errorf("broker 1's replicas, a third above the mean: %v", p)
 	}
 	if c[3].Label[:1] != "?" {
 		t.Errorf("no capacity should read ?: %q", c[3].Label)

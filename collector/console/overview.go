@@ -2,6 +2,8 @@ package console
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"sort"
@@ -221,12 +223,16 @@ func (c *Console) load(w http.ResponseWriter, r *http.Request) error {
 
 var heatResources = []string{"CPU", "Disk", "Network in", "Network out", "Replicas", "Leaders"}
 
-// heatRows turns the model's loads into heatmap rows (pure).
+// heatRows turns the model's loads into heatmap rows (pure). Replicas
+// and leaders have no capacity: their cells are hot by how far a broker
+// is above the brokers' mean (green at or below it, red 40 % above).
 func heatRows(st ccclient.BrokerStats) []loadRow {
-	maxReplicas, maxLeaders := 1, 1
+	var sumReplicas, sumLeaders float64
 	for _, b := range st.Brokers {
-		maxReplicas, maxLeaders = max(maxReplicas, b.Replicas), max(maxLeaders, b.Leaders)
+		sumReplicas += float64(b.Replicas)
+		sumLeaders += float64(b.Leaders)
 	}
+	n := float64(max(1, len(st.Brokers)))
 	var rows []loadRow
 	for _, b := range st.Brokers {
 		in := b.LeaderNwInRate + b.FollowerNwInRate
@@ -235,12 +241,21 @@ func heatRows(st ccclient.BrokerStats) []loadRow {
 			{b.DiskPct, pctLabel(b.DiskPct) + " · " + humanMB(b.DiskMB)},
 			{share(in, b.NetworkInCap), pctLabel(share(in, b.NetworkInCap)) + " · " + humanRate(in)},
 			{share(b.NwOutRate, b.NetworkOutCap), pctLabel(share(b.NwOutRate, b.NetworkOutCap)) + " · " + humanRate(b.NwOutRate)},
-			{100 * float64(b.Replicas) / float64(maxReplicas), itoa(b.Replicas)},
-			{100 * float64(b.Leaders) / float64(maxLeaders), itoa(b.Leaders)},
+			aboveMean(b.Replicas, sumReplicas/n),
+			aboveMean(b.Leaders, sumLeaders/n),
 		}})
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].Broker < rows[j].Broker })
 	return rows
+}
+
+// aboveMean is a count's cell: 0 at or below the mean, 100 at 40 % above.
+func aboveMean(count int, mean float64) loadCell {
+	label := fmt.Sprintf("%d (mean %.1f)", count, mean)
+	if mean <= 0 {
+		return loadCell{0, label}
+	}
+	return loadCell{math.Max(0, float64(count)/mean-1) * 250, label}
 }
 
 func share(v, capacity float64) float64 {
