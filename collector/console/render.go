@@ -203,8 +203,6 @@ func pctLabel(v float64) string {
 	return fmt.Sprintf("%.1f %%", v)
 }
 
-func itoa(n int) string { return fmt.Sprint(n) }
-
 // roundDuration keeps a duration's figures readable: milliseconds below a
 // second, tenths of a second above.
 func roundDuration(d time.Duration) string {
