@@ -44,7 +44,7 @@ type Collector struct {
 // here, so a port in use fails at once and Addr is known before Run.
 func New(cfg Config, logger *slog.Logger) (*Collector, error) {
 	c := &Collector{cfg: cfg, logger: logger, reg: prometheus.NewRegistry()}
-	var history string // the anomaly detector's history file
+	var history, actions string // the anomaly detector's history, the console's action log
 	c.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if cfg.DataDir != "" {
 		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
@@ -52,6 +52,7 @@ func New(cfg Config, logger *slog.Logger) (*Collector, error) {
 		}
 		cfg.Executor.StateFile = filepath.Join(cfg.DataDir, "execution.json")
 		history = filepath.Join(cfg.DataDir, "anomalies.json")
+		actions = filepath.Join(cfg.DataDir, "console-actions.jsonl")
 	}
 	var err error
 	// kadm answers Metadata from kgo's cache for MetadataMinAge (5 s by
@@ -82,7 +83,7 @@ func New(cfg Config, logger *slog.Logger) (*Collector, error) {
 		MaxBlock: cfg.MaxBlock, TaskRetention: cfg.TaskRetention, MaxActiveTasks: cfg.MaxActiveTasks,
 		Logger: logger.With("part", "api"), Registerer: c.reg})
 	c.con, err = console.New(console.Options{Client: c.client, Seeds: cfg.BootstrapServers, API: c.api.Handler(),
-		ControlPlane: cfg.ControlPlane, Autoscaler: cfg.Autoscaler, Logger: logger.With("part", "console")})
+		ControlPlane: cfg.ControlPlane, Autoscaler: cfg.Autoscaler, ActionLog: actions, Logger: logger.With("part", "console")})
 	if err != nil {
 		c.client.Close()
 		return nil, err

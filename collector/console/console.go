@@ -42,6 +42,9 @@ type Options struct {
 	Now                      func() time.Time
 	// Timeout bounds each page's requests to the cluster (default 10 s).
 	Timeout time.Duration
+	// ActionLog is the file the actions taken are appended to (JSON
+	// lines, actions.go), read back at start; "": kept in memory only.
+	ActionLog string
 }
 
 // Console is the web console. Its one lock, mu, guards the action log
@@ -56,16 +59,17 @@ type Console struct {
 
 	mu      sync.Mutex
 	actions []Action // newest last, at most maxActions
+	logErr  bool     // an append to ActionLog failed (logged once)
 }
 
 // Action is one destructive action taken through the console.
 type Action struct {
-	At     time.Time
-	What   string // "create topic", "delete topic", ...
-	Target string
-	Detail string
-	Remote string // the client's address
-	Err    string // "" when it succeeded
+	At     time.Time `json:"at"`
+	What   string    `json:"what"` // "create topic", "delete topic", ...
+	Target string    `json:"target"`
+	Detail string    `json:"detail,omitempty"`
+	Remote string    `json:"remote"` // the client's address
+	Err    string    `json:"error,omitempty"`
 }
 
 const maxActions = 200
@@ -88,8 +92,15 @@ func New(o Options) (*Console, error) {
 	secret := make([]byte, 32)
 	rand.Read(secret)
 	cc := &ccclient.Client{Base: "http://collector", HTTP: &http.Client{Transport: handlerTransport{o.API}}, Poll: 200 * time.Millisecond}
-	return &Console{o: o, adm: groupadmin.New(o.Client), cc: cc, remote: &http.Client{Timeout: 5 * time.Second},
-		pages: ps, secret: secret}, nil
+	c := &Console{o: o, adm: groupadmin.New(o.Client), cc: cc, remote: &http.Client{Timeout: 5 * time.Second},
+		pages: ps, secret: secret}
+	if o.ActionLog != "" {
+		var err error
+		if c.actions, err = loadActions(o.ActionLog); err != nil {
+			o.Logger.Error("console: the action log", "path", o.ActionLog, "err", err)
+		}
+	}
+	return c, nil
 }
 
 // handlerTransport calls an http.Handler in process, so the console uses
@@ -228,6 +239,12 @@ func (c *Console) record(r *http.Request, what, target, detail string, err error
 	c.o.Logger.Info("console action", "what", what, "target", target, "detail", detail, "remote", r.RemoteAddr, "err", a.Err)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.o.ActionLog != "" {
+		if err := appendAction(c.o.ActionLog, a); err != nil && !c.logErr {
+			c.o.Logger.Error("console: the action log (further failures are not logged)", "err", err)
+			c.logErr = true
+		}
+	}
 	c.actions = append(c.actions, a)
 	if len(c.actions) > maxActions {
 		c.actions = c.actions[len(c.actions)-maxActions:]

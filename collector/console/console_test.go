@@ -3,10 +3,12 @@ package console
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 
@@ -368,5 +370,44 @@ func TestSearch(t *testing.T) {
 				t.Errorf("search %s: %d, want %q in:\n%.3000s", tc.query, code, w, body)
 			}
 		}
+	}
+}
+
+func TestActionLogSurvivesARestart(t *testing.T) {
+	path := t.TempDir() + "/console-actions.jsonl"
+	f := newFixture(t, Options{ActionLog: path})
+	if code, _ := f.post(t, "/console/topics", f.form("name", "kept", "partitions", "1"), nil); code != http.StatusSeeOther {
+		t.Fatalf("create: %d", code)
+	}
+	if code, _ := f.post(t, "/console/topics/kept/delete", f.form("confirm", "kept"), nil); code != http.StatusSeeOther {
+		t.Fatalf("delete: %d", code)
+	}
+	again, err := New(Options{ActionLog: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acts := again.Actions()
+	if len(acts) != 2 || acts[0].What != "delete topic" || acts[1].What != "create topic" || acts[1].Target != "kept" {
+		t.Errorf("after a restart: %+v", acts)
+	}
+}
+
+func TestActionLogIsTrimmed(t *testing.T) {
+	path := t.TempDir() + "/console-actions.jsonl"
+	var as []Action
+	for i := range 3 * maxActions {
+		as = append(as, Action{What: "create topic", Target: fmt.Sprint("t", i)})
+	}
+	data := append(encodeActions(as), []byte(`{"what": "torn`)...)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := loadActions(path)
+	if err != nil || len(got) != maxActions || got[len(got)-1].Target != fmt.Sprint("t", 3*maxActions-1) {
+		t.Fatalf("loaded %d actions (last %+v), %v", len(got), got[len(got)-1], err)
+	}
+	again, _ := loadActions(path)
+	if len(again) != maxActions || again[0] != got[0] {
+		t.Errorf("the trimmed file: %d actions", len(again))
 	}
 }

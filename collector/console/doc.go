@@ -20,6 +20,7 @@
 // (never a script) bounded by bytes, time and results.
 //
 // Files: console.go (Options, routes, errors, the token, the action log),
+// actions.go (the action log's file),
 // render.go (templates and their helpers), overview.go (overview, load
 // heatmap), topics.go, messages.go (viewer and search), filter.go (the
 // search predicate and how a field is shown), avro.go (values decoded
