@@ -22,7 +22,7 @@ import (
 )
 
 // TestConsole drives the web console in a real headless Chromium against
-// a `weir up --agents` cluster (what `make run` runs): a topic created in
+// a `weir up --agents` cluster with the autoscaler (what `make run` runs): a topic created in
 // the UI is visible to kcat, an offset reset applied in the UI is where
 // the group's next consumer starts, a rebalance executed in the UI shows
 // its progress and completes, and then every page loads with no console
@@ -33,7 +33,9 @@ func TestConsole(t *testing.T) {
 	t.Parallel()
 	chrome := chromium(t)
 	out := testOutDir(t, "console")
-	_, e, _ := startAgentsUp(t, 3)
+	// The autoscaler runs too, with a policy that has nothing to do (a
+	// storage target far above use), for its page.
+	_, e, _ := startAutoscaledUp(t, "storage:\n  target_utilization: 80\n  max_size: 4GiB\n  scale_out_step: 25%\n", "--storage", "1GiB")
 	if e.Collector == nil {
 		t.Fatalf("endpoints.json names no collector: %+v", e)
 	}
@@ -190,7 +192,7 @@ func TestConsole(t *testing.T) {
 			{"rebalance", "/console/rebalance", "#executor-state", []string{"Moves per broker", "Balance before"}},
 			{"anomalies", "/console/anomalies", "#anomalies", []string{"Self-healing on for"}},
 			{"operations", "/console/operations", "#cp-operations", []string{"create topic", "reset offsets", "execute rebalance"}},
-			{"autoscaler", "/console/autoscaler", "#as-not-configured", nil},
+			{"autoscaler", "/console/autoscaler", "table.decisions", []string{"policy <b>", "nothing to do", "/ 1.00 GiB"}},
 		} {
 			start := time.Now()
 			b.open(t, base+pg.path)

@@ -310,8 +310,11 @@ func TestServicesConfigured(t *testing.T) {
 		case "/v1/clusters/current/operations":
 			w.Write([]byte(`{"clusterOperationInfoList":[{"operationType":"UPDATE_BROKER_COUNT","operationState":"UPDATE_IN_PROGRESS",
 				"creationTime":"2026-01-01T00:00:00Z","operationSteps":[{"stepName":"start brokers","stepStatus":"IN_PROGRESS"}]}]}`))
-		case "/v1/last", "/v1/plan":
-			w.Write([]byte(`{"policy":"storage.yaml","decision":{"Holds":[{"Kind":"storage","Blocked":"COOLDOWN","Reason":"grew 2m ago"}]}}`))
+		case "/v1/last":
+			w.Write([]byte(`{"policy":"storage.yaml","decision":{"Holds":[{"Kind":"storage","Blocked":"COOLDOWN","Reason":"grew 2m ago"}]},
+				"latest":{"1":{"StorageUsed":1048576,"StorageProvisioned":1073741824,"CPUPercent":12.5}}}`))
+		case "/v1/plan":
+			w.Write([]byte(`{"policy":"storage.yaml","decision":{}}`))
 		default:
 			http.NotFound(w, r)
 		}
@@ -324,6 +327,8 @@ func TestServicesConfigured(t *testing.T) {
 		{"/console/operations", "start brokers: IN_PROGRESS"},
 		{"/console/autoscaler", "COOLDOWN"},
 		{"/console/autoscaler", "grew 2m ago"},
+		{"/console/autoscaler", "1.00 MiB / 1.00 GiB"},
+		{"/console/autoscaler", "nothing to do"},
 	} {
 		if code, body := f.get(t, tc.path); code != 200 || !strings.Contains(body, tc.want) {
 			t.Errorf("GET %s: %d, want %q in:\n%.1500s", tc.path, code, tc.want, body)

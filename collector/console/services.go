@@ -82,6 +82,14 @@ type autoscalerReport struct {
 			Reason  string    `json:"Reason"`
 		} `json:"Holds"`
 	} `json:"decision"`
+	// Latest is each broker's last sample, keyed by broker id.
+	Latest map[string]struct {
+		StorageUsed        int64
+		StorageProvisioned int64
+		CPUPercent         float64
+		NetworkIn          float64
+		NetworkOut         float64
+	} `json:"latest"`
 	Started []struct {
 		Operation string `json:"operation"`
 		Error     string `json:"error"`
