@@ -233,6 +233,9 @@ func TestTopicLifecycle(t *testing.T) {
 	if code, body := f.post(t, "/console/topics/made/config", f.form("key", "retention.ms", "value", "5000", "confirm", "yes"), nil); code != http.StatusSeeOther {
 		t.Errorf("alter: %d\n%.300s", code, body)
 	}
+	if code, _ := f.post(t, "/console/topics/__consumer_offsets/delete", f.form("confirm", "__consumer_offsets"), nil); code != http.StatusBadRequest {
+		t.Errorf("delete an internal topic: %d, want 400", code)
+	}
 	if code, _ := f.post(t, "/console/topics/made/delete", f.form("confirm", "mad"), nil); code != http.StatusBadRequest {
 		t.Errorf("delete with a mistyped name: %d, want 400", code)
 	}

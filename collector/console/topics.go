@@ -251,6 +251,9 @@ func (c *Console) deleteTopic(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if strings.HasPrefix(name, "__") {
+		return badRequest("topic %s is internal: the console does not delete internal topics", name)
+	}
 	if got := r.PostForm.Get("confirm"); got != name {
 		return badRequest("deleting topic %s needs its name typed in the confirmation field (got %q)", name, got)
 	}
