@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -300,8 +301,16 @@ func TestGroupReset(t *testing.T) {
 	if code != http.StatusSeeOther {
 		t.Fatalf("apply: %d, want 303", code)
 	}
-	if _, body := f.get(t, "/console/groups/g1"); !strings.Contains(body, `<td class="committed">3</td>`) {
+	_, body = f.get(t, "/console/groups/g1")
+	if !strings.Contains(body, `<td class="committed">3</td>`) || !strings.Contains(body, `<td class="lag">2</td>`) {
 		t.Errorf("the group after the reset:\n%.2000s", body)
+	}
+	// Lag in time: the age of the record at the committed offset.
+	if !regexp.MustCompile(`<td class="timelag">[0-9]+s</td>`).MatchString(body) {
+		t.Errorf("no lag in time:\n%s", body[strings.Index(body, "<main"):])
+	}
+	if code, _ := f.get(t, "/console/groups/nosuch"); code != http.StatusNotFound {
+		t.Errorf("a missing group: %d, want 404", code)
 	}
 }
 
