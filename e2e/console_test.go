@@ -146,7 +146,7 @@ func TestConsole(t *testing.T) {
 			t.Fatalf("executing the proposal: an error page: %s", msg)
 		}
 		t.Logf("proposal in the UI: %s", summary)
-		seen := ""
+		seen, shot := "", false
 		await.For(t, 90*time.Second, "the execution to complete on the page", func() error {
 			both, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`[document.querySelector('#progress-text')?.textContent || '', document.querySelector('#last-result')?.textContent || ''].join('\n')`))
 			if err != nil {
@@ -155,13 +155,15 @@ func TestConsole(t *testing.T) {
 			progress, last, _ := strings.Cut(both, "\n")
 			if progress != "" && seen == "" {
 				seen = progress
-				b.screenshot(t, out, "rebalance-progress")
 			}
-			if last == "" || seen == "" && !strings.Contains(last, "Last execution") {
-				return fmt.Errorf("progress %q, last result %q", progress, last)
+			if progress != "" && !shot { // best effort: a live refresh may be swapping the content
+				shot = b.trySnapshot(out, "rebalance-progress") == nil
 			}
-			if seen == "" {
-				return errors.New("the execution ended before the page showed its progress")
+			switch {
+			case last == "":
+				return fmt.Errorf("not done: %q", progress)
+			case seen == "":
+				t.Fatalf("the execution ended before the page showed its progress: %s", last)
 			}
 			return nil
 		})
@@ -378,10 +380,20 @@ func (b *browser) noErrors(t *testing.T) {
 	b.errs = nil
 }
 
+// screenshot writes dir/name.png, again if a live refresh was swapping
+// the page's content.
 func (b *browser) screenshot(t *testing.T, dir, name string) {
 	t.Helper()
-	png := get(t, b, "screenshot "+name, chromedp.FullScreenshot(100))
-	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
-		t.Fatal(err)
+	await.For(t, 10*time.Second, "a screenshot of "+name, func() error { return b.trySnapshot(dir, name) })
+}
+
+// trySnapshot writes a screenshot of the page as dir/name.png.
+func (b *browser) trySnapshot(dir, name string) error {
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		return fmt.Errorf("screenshot %s: %w", name, err)
 	}
+	return os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
 }
