@@ -348,6 +348,24 @@ func TestServicesConfigured(t *testing.T) {
 	}
 }
 
+func TestMessagePages(t *testing.T) {
+	f := newFixture(t, Options{})
+	for i := range 5 {
+		f.produce(t, &kgo.Record{Topic: "orders", Partition: 0, Value: []byte(fmt.Sprint("v", i))})
+	}
+	_, body := f.get(t, "/console/topics/orders/messages?limit=2&offset=2")
+	if !strings.Contains(body, `href="?limit=2&amp;offset=0" id="older"`) {
+		t.Errorf("no older link to offset 0:\n%s", body[strings.Index(body, "<main"):])
+	}
+	if !strings.Contains(body, `href="?limit=2&amp;offset=4" id="newer"`) || !strings.Contains(body, "v3") || strings.Contains(body, "v4") {
+		t.Errorf("the page from 2:\n%s", body[strings.Index(body, "<main"):])
+	}
+	_, body = f.get(t, "/console/topics/orders/messages?offset=-1")
+	if !strings.Contains(body, "v4") || strings.Contains(body, "v3") || strings.Contains(body, `id="newer"`) {
+		t.Errorf("the last record:\n%s", body[strings.Index(body, "<main"):])
+	}
+}
+
 func TestPartialRefresh(t *testing.T) {
 	f := newFixture(t, Options{})
 	req, _ := http.NewRequest(http.MethodGet, f.srv.URL+"/console/", nil)

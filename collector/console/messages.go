@@ -269,8 +269,21 @@ func (c *Console) messages(w http.ResponseWriter, r *http.Request) error {
 		msgs = append(msgs, toMessage(rec, q.Format, q.avro))
 		return len(msgs) < q.Limit
 	})
+	page := func(o int64) string { // the same view from offset o
+		v := r.URL.Query()
+		v.Del("timestamp")
+		v.Set("offset", fmt.Sprint(o))
+		return "?" + v.Encode()
+	}
+	var prev, next string
+	if from > starts[q.Partition] {
+		prev = page(max(starts[q.Partition], from-int64(q.Limit)))
+	}
+	if n := from + int64(len(msgs)); n < end && len(msgs) > 0 {
+		next = page(n)
+	}
 	return c.render(w, r, http.StatusOK, "messages", view{Title: "Messages of " + name, Nav: "topics", Data: map[string]any{
-		"Topic": name, "Query": q, "From": from, "Start": starts[q.Partition], "End": end, "Messages": msgs,
+		"Topic": name, "Query": q, "From": from, "Start": starts[q.Partition], "End": end, "Messages": msgs, "Prev": prev, "Next": next,
 		"MaxPartition": len(ends) - 1, "Err": errText(err)}})
 }
 
