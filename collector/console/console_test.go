@@ -360,6 +360,14 @@ func TestMessagePages(t *testing.T) {
 	if !strings.Contains(body, `href="?limit=2&amp;offset=4" id="newer"`) || !strings.Contains(body, "v3") || strings.Contains(body, "v4") {
 		t.Errorf("the page from 2:\n%s", body[strings.Index(body, "<main"):])
 	}
+	_, body = f.get(t, "/console/topics/orders/messages?timestamp=2999-01-01T00:00:00Z")
+	if !strings.Contains(body, "no messages") || !strings.Contains(body, "showing from 5.") {
+		t.Errorf("from a time after every record:\n%s", body[strings.Index(body, "<main"):])
+	}
+	_, body = f.get(t, "/console/topics/orders/messages?timestamp=0&limit=1")
+	if !strings.Contains(body, "v0") || !strings.Contains(body, `id="newer"`) {
+		t.Errorf("from time 0:\n%s", body[strings.Index(body, "<main"):])
+	}
 	_, body = f.get(t, "/console/topics/orders/messages?offset=-1")
 	if !strings.Contains(body, "v4") || strings.Contains(body, "v3") || strings.Contains(body, `id="newer"`) {
 		t.Errorf("the last record:\n%s", body[strings.Index(body, "<main"):])

@@ -180,6 +180,8 @@ type viewerQuery struct {
 	Format    string
 	Schema    string // the writer's Avro schema, for format avro
 	avro      *goavro.Codec
+	offset    int64     // Offset parsed
+	at        time.Time // Timestamp parsed
 }
 
 func parseViewer(q url.Values) (viewerQuery, error) {
@@ -198,12 +200,12 @@ func parseViewer(q url.Values) (viewerQuery, error) {
 		return v, badRequest("give an offset or a timestamp, not both")
 	}
 	if v.Offset != "" {
-		if _, err := intParam(q, "offset", 0, -1<<62, 1<<62); err != nil {
+		if v.offset, err = intParam(q, "offset", 0, -1<<62, 1<<62); err != nil {
 			return v, err
 		}
 	}
 	if v.Timestamp != "" {
-		if _, err := parseTime(v.Timestamp); err != nil {
+		if v.at, err = parseTime(v.Timestamp); err != nil {
 			return v, err
 		}
 	}
@@ -241,25 +243,10 @@ func (c *Console) messages(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return badRequest("topic %s has no partition %d (it has %d)", name, q.Partition, len(ends))
 	}
-	from := starts[q.Partition]
-	switch {
-	case q.Offset != "":
-		o, _ := intParam(r.URL.Query(), "offset", 0, -1<<62, 1<<62)
-		if o < 0 { // from the end
-			o = end + o
-		}
-		from = min(max(o, starts[q.Partition]), end)
-	case q.Timestamp != "":
-		t, _ := parseTime(q.Timestamp)
-		listed, err := c.adm.ListOffsetsAfterMilli(ctx, t.UnixMilli(), name)
-		if err != nil {
-			return err
-		}
-		if o, ok := listed.Lookup(name, q.Partition); ok && o.Err == nil && o.Offset >= 0 {
-			from = o.Offset
-		} else {
-			from = end
-		}
+	start := starts[q.Partition]
+	from, err := c.startOffset(ctx, name, q, start, end)
+	if err != nil {
+		return err
 	}
 	k := tp{name, q.Partition}
 	var msgs []message
@@ -269,22 +256,55 @@ func (c *Console) messages(w http.ResponseWriter, r *http.Request) error {
 		msgs = append(msgs, toMessage(rec, q.Format, q.avro))
 		return len(msgs) < q.Limit
 	})
-	page := func(o int64) string { // the same view from offset o
-		v := r.URL.Query()
+	prev, next := pageLinks(r.URL.Query(), from, start, end, q.Limit, len(msgs))
+	return c.render(w, r, http.StatusOK, "messages", view{Title: "Messages of " + name, Nav: "topics", Data: map[string]any{
+		"Topic": name, "Query": q, "From": from, "Start": start, "End": end, "Messages": msgs, "Prev": prev, "Next": next,
+		"MaxPartition": len(ends) - 1, "Err": errText(err)}})
+}
+
+// startOffset is where the viewer starts: the offset asked (negative:
+// from the end), clamped to the log; the first at or after the time
+// asked; else the log start.
+func (c *Console) startOffset(ctx context.Context, topic string, q viewerQuery, start, end int64) (int64, error) {
+	switch {
+	case q.Offset != "":
+		o := q.offset
+		if o < 0 {
+			o += end
+		}
+		return min(max(o, start), end), nil
+	case q.Timestamp != "":
+		listed, err := c.adm.ListOffsetsAfterMilli(ctx, q.at.UnixMilli(), topic)
+		if err != nil {
+			return 0, err
+		}
+		if o, ok := listed.Lookup(topic, q.Partition); ok && o.Err == nil && o.Offset >= 0 {
+			return o.Offset, nil
+		}
+		return end, nil
+	}
+	return start, nil
+}
+
+// pageLinks are the viewer's older and newer pages from a page that
+// starts at from and shows n records ("" where there is none).
+func pageLinks(u url.Values, from, start, end int64, limit, n int) (prev, next string) {
+	page := func(o int64) string {
+		v := url.Values{}
+		for k, vs := range u {
+			v[k] = vs
+		}
 		v.Del("timestamp")
 		v.Set("offset", fmt.Sprint(o))
 		return "?" + v.Encode()
 	}
-	var prev, next string
-	if from > starts[q.Partition] {
-		prev = page(max(starts[q.Partition], from-int64(q.Limit)))
+	if from > start {
+		prev = page(max(start, from-int64(limit)))
 	}
-	if n := from + int64(len(msgs)); n < end && len(msgs) > 0 {
-		next = page(n)
+	if n > 0 && from+int64(n) < end {
+		next = page(from + int64(n))
 	}
-	return c.render(w, r, http.StatusOK, "messages", view{Title: "Messages of " + name, Nav: "topics", Data: map[string]any{
-		"Topic": name, "Query": q, "From": from, "Start": starts[q.Partition], "End": end, "Messages": msgs, "Prev": prev, "Next": next,
-		"MaxPartition": len(ends) - 1, "Err": errText(err)}})
+	return prev, next
 }
 
 // Search limits: defaults and ceilings.
