@@ -44,6 +44,7 @@ bench: build
 	$(BIN) bench compare
 	$(GO) test -run '^$$' -bench . -benchmem ./broker/...
 	$(GO) test -run '^$$' -bench Plan -benchtime 1x -benchmem ./collector/planner/
+	$(GO) test -run '^$$' -bench FirstRender5000 -benchtime 5x ./collector/console/
 
 lint:
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt -w needed on:"; echo "$$out"; exit 1; fi

@@ -31,8 +31,9 @@ func (s Spec) CollectorConfig(l Layout) ([]byte, error) {
 
 // writeCollector writes the collector's config and returns its process.
 // Like the agents it is optional: the cluster is up without it, and one
-// that fails is restarted with backoff.
-func writeCollector(s Spec, l Layout, exe string) (Process, error) {
+// that fails is restarted with backoff. Its console links to the control
+// plane, and to the autoscaler when one runs.
+func writeCollector(s Spec, l Layout, exe string, autoscaler bool) (Process, error) {
 	cfg, err := s.CollectorConfig(l)
 	if err != nil {
 		return Process{}, err
@@ -47,7 +48,7 @@ func writeCollector(s Spec, l Layout, exe string) (Process, error) {
 	return Process{
 		Name:     collectorName,
 		Path:     exe,
-		Args:     []string{"collector", "--config", l.CollectorConfig()},
+		Args:     collectorArgs(s, l, autoscaler),
 		LogPath:  l.CollectorLog(),
 		PIDPath:  l.CollectorPID(),
 		Where:    "serving http://" + s.Collector() + "/kafkacruisecontrol/",
@@ -58,4 +59,13 @@ func writeCollector(s Spec, l Layout, exe string) (Process, error) {
 			return httpOK(ctx, health)
 		},
 	}, nil
+}
+
+// collectorArgs are the collector's command line under weir up.
+func collectorArgs(s Spec, l Layout, autoscaler bool) []string {
+	args := []string{"collector", "--config", l.CollectorConfig(), "--control-plane", "http://" + s.Control()}
+	if autoscaler {
+		args = append(args, "--autoscaler", "http://"+s.Autoscaler())
+	}
+	return args
 }

@@ -33,7 +33,8 @@ type Endpoints struct {
 
 // CollectorEndpoint is the collector in endpoints.json.
 type CollectorEndpoint struct {
-	API      string `json:"api"` // Cruise Control's REST API base
+	API      string `json:"api"`     // Cruise Control's REST API base
+	Console  string `json:"console"` // the web console
 	Metrics  string `json:"metrics"`
 	Config   string `json:"config"`
 	Log      string `json:"log"`
@@ -110,7 +111,7 @@ func endpoints(s Spec, l Layout, st []Status, now time.Time) Endpoints {
 	}
 	if c, ok := byName[collectorName]; ok {
 		base := "http://" + s.Collector()
-		e.Collector = &CollectorEndpoint{API: base + "/kafkacruisecontrol/", Metrics: base + "/metrics",
+		e.Collector = &CollectorEndpoint{API: base + "/kafkacruisecontrol/", Console: base + "/console/", Metrics: base + "/metrics",
 			Config: l.CollectorConfig(), Log: l.CollectorLog(), PID: c.PID, State: c.State, Restarts: c.Restarts}
 	}
 	if a, ok := byName[autoscalerName]; ok {
@@ -183,6 +184,7 @@ func PrintEndpoints(w io.Writer, e Endpoints, endpointsPath string) {
 	}
 	if c := e.Collector; c != nil {
 		fmt.Fprintf(w, "\ncollector: %s (Cruise Control's API; try `weir rebalance`), metrics %s, log %s\n", c.API, c.Metrics, c.Log)
+		fmt.Fprintf(w, "console: %s (the web console)\n", c.Console)
 	}
 	if a := e.Autoscaler; a != nil {
 		fmt.Fprintf(w, "\nautoscaler: %s (policy %s; try `weir autoscaler plan`), metrics %s, log %s\n", a.API, a.Policy, a.Metrics, a.Log)

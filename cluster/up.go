@@ -185,7 +185,7 @@ func prepare(l Layout, cfg UpConfig) (Spec, []Process, error) {
 		procs = append(procs, ap...)
 	}
 	if collector {
-		cp, err := writeCollector(spec, l, cfg.Executable)
+		cp, err := writeCollector(spec, l, cfg.Executable, autoscaler)
 		if err != nil {
 			return Spec{}, nil, err
 		}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/weirhq/weir/collector/anomaly"
 	"github.com/weirhq/weir/collector/api"
+	"github.com/weirhq/weir/collector/console"
 	"github.com/weirhq/weir/collector/executor"
 	"github.com/weirhq/weir/collector/model"
 	"github.com/weirhq/weir/collector/monitor"
@@ -35,6 +36,7 @@ type Collector struct {
 	exec   *executor.Executor
 	api    *api.Server
 	anom   *anomaly.Manager
+	con    *console.Console
 	ln     net.Listener
 }
 
@@ -42,7 +44,7 @@ type Collector struct {
 // here, so a port in use fails at once and Addr is known before Run.
 func New(cfg Config, logger *slog.Logger) (*Collector, error) {
 	c := &Collector{cfg: cfg, logger: logger, reg: prometheus.NewRegistry()}
-	var history string // the anomaly detector's history file
+	var history, actions string // the anomaly detector's history, the console's action log
 	c.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if cfg.DataDir != "" {
 		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
@@ -50,6 +52,7 @@ func New(cfg Config, logger *slog.Logger) (*Collector, error) {
 		}
 		cfg.Executor.StateFile = filepath.Join(cfg.DataDir, "execution.json")
 		history = filepath.Join(cfg.DataDir, "anomalies.json")
+		actions = filepath.Join(cfg.DataDir, "console-actions.jsonl")
 	}
 	var err error
 	// kadm answers Metadata from kgo's cache for MetadataMinAge (5 s by
@@ -79,6 +82,12 @@ func New(cfg Config, logger *slog.Logger) (*Collector, error) {
 	c.api = api.New(api.Options{Monitor: c.mon, Executor: c.exec, Admin: adm, Planner: cfg.Planner, Anomalies: c.anom,
 		MaxBlock: cfg.MaxBlock, TaskRetention: cfg.TaskRetention, MaxActiveTasks: cfg.MaxActiveTasks,
 		Logger: logger.With("part", "api"), Registerer: c.reg})
+	c.con, err = console.New(console.Options{Client: c.client, Seeds: cfg.BootstrapServers, API: c.api.Handler(),
+		ControlPlane: cfg.ControlPlane, Autoscaler: cfg.Autoscaler, ActionLog: actions, Logger: logger.With("part", "console")})
+	if err != nil {
+		c.client.Close()
+		return nil, err
+	}
 	if c.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		c.client.Close()
 		return nil, fmt.Errorf("listening on %s (webserver.http.address/port): %w", cfg.Listen, err)
@@ -93,11 +102,13 @@ func (c *Collector) Addr() string { return c.ln.Addr().String() }
 // what was seen, what was done and when.
 func (c *Collector) Anomalies() []anomaly.Anomaly { return c.anom.Recent() }
 
-// Handler serves Cruise Control's API under /kafkacruisecontrol/,
-// /metrics and /healthz.
+// Handler serves Cruise Control's API under /kafkacruisecontrol/, the
+// web console under /console/ (/ redirects there), /metrics and /healthz.
 func (c *Collector) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(api.Prefix, c.api.Handler())
+	mux.Handle(console.Prefix, c.con.Handler())
+	mux.Handle("GET /{$}", http.RedirectHandler(console.Prefix, http.StatusFound))
 	mux.Handle("/metrics", promhttp.HandlerFor(c.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	return mux
@@ -127,7 +138,7 @@ func (c *Collector) Run(ctx context.Context) error {
 	run("proposals", func() error { return c.refresh(ctx) })
 	run("anomaly detector", func() error { return c.anom.Run(ctx) })
 	run("http", func() error { return srv.Serve(c.ln) })
-	c.logger.Info("collector up", "api", "http://"+c.Addr()+api.Prefix, "bootstrap", c.cfg.BootstrapServers)
+	c.logger.Info("collector up", "api", "http://"+c.Addr()+api.Prefix, "console", "http://"+c.Addr()+console.Prefix, "bootstrap", c.cfg.BootstrapServers)
 	<-ctx.Done()
 	shut, done := context.WithTimeout(context.Background(), 5*time.Second)
 	defer done()

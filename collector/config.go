@@ -38,6 +38,10 @@ type Config struct {
 	// Anomaly is the anomaly detector's and self-healing's keys; its
 	// DiskThreshold is the planner's disk.capacity.threshold, copied at New.
 	Anomaly anomaly.Config
+	// ControlPlane and Autoscaler are the base URLs of weir up's control
+	// plane and of the autoscaler, for the console's pages (flags
+	// --control-plane and --autoscaler; "": the pages say not configured).
+	ControlPlane, Autoscaler string
 }
 
 // DefaultConfig is the configuration with every default.

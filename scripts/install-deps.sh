@@ -2,7 +2,8 @@
 # Installs the Debian packages that the e2e tests drive as real Kafka clients:
 # kcat (librdkafka), python3-kafka (kafka-python) and python3-confluent-kafka;
 # prometheus (which ships promtool), the server the agent's e2e test scrapes with and the rules'
-# unit tests run under; and prometheus-alertmanager, which the live alert test and weir up drive.
+# unit tests run under; prometheus-alertmanager, which the live alert test and weir up drive; and
+# chromium, the headless browser the console's browser test (e2e/console_test.go) drives over CDP.
 # Installs only what is missing, and says what it installs.
 set -euo pipefail
 
@@ -11,6 +12,7 @@ missing=()
 command -v kcat >/dev/null 2>&1 || missing+=(kcat)
 { [ -x /usr/bin/prometheus ] && [ -x /usr/bin/promtool ]; } || missing+=(prometheus)
 [ -x /usr/bin/prometheus-alertmanager ] || missing+=(prometheus-alertmanager)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if ! [ -x "$py" ]; then
 	missing+=(python3 python3-kafka python3-confluent-kafka)
 else
@@ -19,7 +21,7 @@ else
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then
-	echo "install-deps: kcat, python3-kafka, python3-confluent-kafka, prometheus and prometheus-alertmanager are present"
+	echo "install-deps: kcat, python3-kafka, python3-confluent-kafka, prometheus, prometheus-alertmanager and chromium are present"
 	exit 0
 fi
 

@@ -16,6 +16,10 @@ type collectorFlags struct {
 	dataDir   string
 	logLevel  string
 	logFormat string
+	// controlPlane and autoscaler are the console's links to weir up's
+	// control plane and the autoscaler.
+	controlPlane string
+	autoscaler   string
 }
 
 func newCollectorCmd(g *globals) *cobra.Command {
@@ -28,7 +32,9 @@ __weir_metrics, keeps a windowed load model of every broker and partition,
 computes proposals with Cruise Control's goals, and executes them as
 throttled partition reassignments and leader elections. It serves Cruise
 Control's REST API under /kafkacruisecontrol/ (cccli and cruise-control-ui
-work against it), its own Prometheus metrics on /metrics, and /healthz.
+work against it), the web console under /console/, its own Prometheus
+metrics on /metrics, and /healthz. --control-plane and --autoscaler give the
+console's operations and autoscaler pages their services.
 
 It talks to the cluster only through the Kafka protocol, so it runs against
 Apache Kafka and MSK too, given Weir's agents beside the brokers. The config
@@ -52,7 +58,7 @@ overrides one key.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "collector: Cruise Control API on http://%s/kafkacruisecontrol/, metrics on http://%s/metrics\n", c.Addr(), c.Addr())
+			fmt.Fprintf(cmd.OutOrStdout(), "collector: Cruise Control API on http://%s/kafkacruisecontrol/, console on http://%s/console/, metrics on http://%s/metrics\n", c.Addr(), c.Addr(), c.Addr())
 			return c.Run(cmd.Context())
 		},
 	}
@@ -61,6 +67,8 @@ overrides one key.`,
 	f.StringArrayVar(&cf.sets, "set", nil, "one config key=value over the file (repeatable)")
 	f.StringVar(&cf.listen, "listen", "", "REST API address host:port (webserver.http.address/port; default 127.0.0.1:9090)")
 	f.StringVar(&cf.dataDir, "data-dir", "", "where the executor records a running execution, so a restart finishes it, and the anomaly detector keeps its history (data.dir)")
+	f.StringVar(&cf.controlPlane, "control-plane", "", "weir up's control plane URL, for the console (e.g. http://127.0.0.1:9099; default: not configured)")
+	f.StringVar(&cf.autoscaler, "autoscaler", "", "the autoscaler's URL, for the console (e.g. http://127.0.0.1:9097; default: not configured)")
 	f.StringVar(&cf.logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&cf.logFormat, "log-format", "text", "text or json")
 	return cmd
@@ -84,6 +92,7 @@ func (cf collectorFlags) load(cmd *cobra.Command, g *globals) (collector.Config,
 	if cf.dataDir != "" {
 		cfg.DataDir = cf.dataDir
 	}
+	cfg.ControlPlane, cfg.Autoscaler = cf.controlPlane, cf.autoscaler
 	for _, kv := range cf.sets {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {

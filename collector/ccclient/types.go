@@ -61,6 +61,8 @@ type BrokerLoad struct {
 	Leaders          int     `json:"Leaders"`
 	NetworkInCap     float64 `json:"NetworkInCapacity"`
 	NetworkOutCap    float64 `json:"NetworkOutCapacity"`
+	DiskCapacityMB   float64 `json:"DiskCapacityMB"`
+	NumCore          float64 `json:"NumCore"`
 }
 
 // State is a CruiseControlState with the executor's and the anomaly
