@@ -1,6 +1,7 @@
 package console
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -8,9 +9,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"time"
@@ -118,9 +119,36 @@ func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		sr.Body = http.NoBody
 	}
 	sr.RequestURI, sr.RemoteAddr = r.URL.RequestURI(), "console"
-	rec := httptest.NewRecorder()
+	rec := &recorder{header: http.Header{}, status: http.StatusOK}
 	t.h.ServeHTTP(rec, sr)
-	return rec.Result(), nil
+	return &http.Response{
+		Status:     fmt.Sprintf("%d %s", rec.status, http.StatusText(rec.status)),
+		StatusCode: rec.status, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: rec.header, Body: io.NopCloser(&rec.body), ContentLength: int64(rec.body.Len()),
+		Request: r,
+	}, nil
+}
+
+// recorder is the http.ResponseWriter handlerTransport hands the API: it
+// keeps the status, the headers and the body for the response.
+type recorder struct {
+	header      http.Header
+	status      int
+	wroteHeader bool
+	body        bytes.Buffer
+}
+
+func (w *recorder) Header() http.Header { return w.header }
+
+func (w *recorder) WriteHeader(code int) {
+	if !w.wroteHeader {
+		w.status, w.wroteHeader = code, true
+	}
+}
+
+func (w *recorder) Write(b []byte) (int, error) {
+	w.wroteHeader = true
+	return w.body.Write(b)
 }
 
 // Handler serves every page under Prefix. POSTs must come from the
