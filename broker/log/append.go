@@ -269,7 +269,7 @@ func (l *Log) rollLocked() error {
 	if err := old.finalize(false); err != nil {
 		return fmt.Errorf("roll: %w", err)
 	}
-	s, err := createSegment(l.dir, leo)
+	s, err := createSegment(l.fs, l.dir, leo)
 	if err != nil {
 		return fmt.Errorf("roll: %w", err)
 	}

@@ -5,9 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/weirhq/weir/internal/vfs"
 )
 
 // The checkpoint file, log.checkpoint, holds the recovery point (every offset
@@ -42,8 +43,8 @@ func decodeCheckpoint(b []byte) (checkpoint, error) {
 	return checkpoint{int64(be.Uint64(b[6:])), int64(be.Uint64(b[14:]))}, nil
 }
 
-func readCheckpoint(dir string) (checkpoint, error) {
-	b, err := os.ReadFile(filepath.Join(dir, checkpointFile))
+func readCheckpoint(fs vfs.FS, dir string) (checkpoint, error) {
+	b, err := vfs.ReadFile(fs, filepath.Join(dir, checkpointFile))
 	if err != nil {
 		return checkpoint{}, err
 	}
@@ -56,7 +57,7 @@ func (l *Log) writeCheckpoint() error {
 	l.mu.Lock()
 	c := checkpoint{l.mu.recoveryPoint, l.logStart.Load()}
 	l.mu.Unlock()
-	if err := writeFileAtomic(filepath.Join(l.dir, checkpointFile), encodeCheckpoint(c), true); err != nil {
+	if err := writeFileAtomic(l.fs, filepath.Join(l.dir, checkpointFile), encodeCheckpoint(c), true); err != nil {
 		return fmt.Errorf("write checkpoint: %w", err)
 	}
 	return nil
@@ -88,7 +89,7 @@ func (l *Log) flush() error {
 
 	err := syncSegments(dirty)
 	if err == nil {
-		err = syncDir(l.dir)
+		err = syncDir(l.fs, l.dir)
 	}
 	if err != nil {
 		return fmt.Errorf("flush %s: %w", l.dir, err)

@@ -4,7 +4,9 @@
 // retention, a flush policy and the idempotent-producer state that is
 // snapshotted beside the segments.
 //
-// The on-disk format is written down in docs/ONDISK.md.
+// The on-disk format is written down in docs/ONDISK.md. Every file
+// operation goes through Options.FS (internal/vfs): the disk in the broker,
+// memory or injected faults in tests.
 //
 // A Log is safe for concurrent use: appends are serialised under l.mu, reads
 // take a snapshot of the segment list and read the files without holding it.
@@ -30,10 +32,11 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/weirhq/weir/internal/vfs"
 )
 
 // Config is a partition's log settings, already resolved from the topic's
@@ -108,10 +111,12 @@ type Options struct {
 	Logger *slog.Logger     // nil: discard
 	Now    func() time.Time // injectable clock; nil: time.Now
 	Usage  *Usage           // counts this log's segment bytes with others' (see Usage); nil: none
+	FS     vfs.FS           // the filesystem the log lives on; nil: vfs.Default, the disk
 }
 
 // Log is one partition's log.
 type Log struct {
+	fs     vfs.FS
 	dir    string
 	logger *slog.Logger
 	now    func() time.Time
@@ -219,7 +224,7 @@ func (l *Log) Close() error {
 // Delete closes the log and removes its directory.
 func (l *Log) Delete() error {
 	cerr := l.Close()
-	if err := os.RemoveAll(l.dir); err != nil {
+	if err := l.fs.RemoveAll(l.dir); err != nil {
 		return errors.Join(cerr, storageErr(err, "delete log %s", l.dir))
 	}
 	return nil

@@ -4,8 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"time"
+
+	"github.com/weirhq/weir/internal/vfs"
 )
 
 // EnforceRetention deletes the oldest segments, never the active one, that
@@ -120,7 +121,7 @@ func (l *Log) DeleteRecordsBefore(offset int64) (int64, error) {
 
 // removeStray deletes a leftover file at open.
 func (l *Log) removeStray(name string) {
-	if err := os.Remove(name); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := l.fs.Remove(name); err != nil && !vfs.IsNotExist(err) {
 		l.logger.Warn("remove stray file", "file", name, "err", err)
 		return
 	}

@@ -87,7 +87,7 @@ func (l *Log) truncateSegmentLocked(s *segment, offset int64) (int64, error) {
 
 // restartAtLocked deletes every segment and starts an empty log at offset.
 func (l *Log) restartAtLocked(offset int64) error {
-	s, err := createSegment(l.dir, offset)
+	s, err := createSegment(l.fs, l.dir, offset)
 	if err != nil {
 		return err
 	}

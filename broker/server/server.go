@@ -21,6 +21,7 @@ import (
 	"github.com/weirhq/weir/broker/metrics"
 	"github.com/weirhq/weir/broker/quorum"
 	"github.com/weirhq/weir/broker/volume"
+	"github.com/weirhq/weir/internal/vfs"
 )
 
 // Options are the broker's dependencies.
@@ -28,6 +29,7 @@ type Options struct {
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer // nil: a new registry, served on the admin port
 	Now        func() time.Time      // nil: time.Now
+	FS         vfs.FS                // the log dirs' filesystem; nil: vfs.Default, the disk
 }
 
 // Broker is one Kafka broker.
@@ -35,6 +37,7 @@ type Broker struct {
 	cfg     *config.Config
 	logger  *slog.Logger
 	now     func() time.Time
+	fs      vfs.FS
 	metrics *metrics.Broker
 	gather  prometheus.Gatherer
 
@@ -89,7 +92,7 @@ type Broker struct {
 // New opens the broker's storage and binds its listeners. The broker
 // serves nothing until Run.
 func New(cfg *config.Config, opts Options) (*Broker, error) {
-	b := &Broker{cfg: cfg, logger: opts.Logger, now: opts.Now, throttles: newThrottles(), timing: timingOf(cfg)}
+	b := &Broker{cfg: cfg, logger: opts.Logger, now: opts.Now, fs: vfs.OrDefault(opts.FS), throttles: newThrottles(), timing: timingOf(cfg)}
 	if b.logger == nil {
 		b.logger = slog.Default()
 	}

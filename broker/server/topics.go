@@ -127,7 +127,7 @@ func (b *Broker) openPartition(t *topic, i int32) (*partition, error) {
 	dir := b.partitionDir(t.name, i)
 	l, err := wlog.Open(dir, logConfig(*t.settings.Load()), wlog.Options{
 		Logger: b.logger.With("partition", t.name+"-"+strconv.Itoa(int(i))), Now: b.now,
-		Usage: b.volume.Usage(filepath.Dir(dir)),
+		Usage: b.volume.Usage(filepath.Dir(dir)), FS: b.fs,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("opening partition %s-%d: %w", t.name, i, err)
