@@ -154,11 +154,8 @@ func (l *Log) appendReplicaLocked(records []byte, hdrs []BatchHeader, now time.T
 
 // appendable checks that the log takes appends and that hdrs describe records.
 func (l *Log) appendable(records []byte, hdrs []BatchHeader) error {
-	if l.closed.Load() {
-		return ErrClosed
-	}
-	if l.mu.failed != nil {
-		return fmt.Errorf("append: log failed earlier: %w", l.mu.failed)
+	if err := l.usableLocked("append"); err != nil {
+		return err
 	}
 	if len(hdrs) == 0 {
 		return fmt.Errorf("append: no batches: %w", ErrCorruptBatch)
@@ -189,8 +186,7 @@ func (l *Log) writeLocked(records []byte, hdrs []BatchHeader, nowMs int64) error
 	if _, err := s.log.WriteAt(records, start); err != nil {
 		werr := storageErr(err, "append to segment %020d at %d", s.base, start)
 		if terr := s.log.Truncate(start); terr != nil {
-			l.mu.failed = errors.Join(werr, terr)
-			l.logger.Error("log failed: cannot undo a partial write", "dir", l.dir, "err", l.mu.failed)
+			return l.failLocked(fmt.Errorf("cannot undo a partial write: %w", errors.Join(werr, terr)))
 		}
 		return werr
 	}
@@ -252,8 +248,8 @@ func (l *Log) segmentExpired(s *segment, nowMs int64) bool {
 func (l *Log) MaybeRoll(now time.Time) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closed.Load() {
-		return ErrClosed
+	if err := l.usableLocked("roll"); err != nil {
+		return err
 	}
 	s := l.active()
 	if s.size.Load() == 0 || !l.segmentExpired(s, now.UnixMilli()) {

@@ -284,9 +284,7 @@ func renameSwap(fs vfs.FS, dir string, base int64, ext string) error {
 // failSwapLocked stops appends after a swap failed halfway: the directory
 // holds a committed .swap that only recovery (a restart) completes.
 func (l *Log) failSwapLocked(base int64, err error) error {
-	l.mu.failed = fmt.Errorf("swapping in cleaned segment %020d: %w", base, err)
-	l.logger.Error("log failed: a compaction swap did not complete; restart to finish it", "dir", l.dir, "err", err)
-	return l.mu.failed
+	return l.failLocked(fmt.Errorf("swapping in cleaned segment %020d (a restart completes it): %w", base, err))
 }
 
 func encodeCleanRange(end int64) []byte {

@@ -76,6 +76,11 @@ func (l *Log) flush() error {
 	l.cpMu.Lock()
 	defer l.cpMu.Unlock()
 	l.mu.Lock()
+	if l.mu.failed != nil {
+		err := l.usableLocked("flush")
+		l.mu.Unlock()
+		return err
+	}
 	target, rp := l.leo.Load(), l.mu.recoveryPoint
 	segs := l.segments()
 	i := max(sort.Search(len(segs), func(i int) bool { return segs[i].base > rp })-1, 0)
@@ -92,7 +97,11 @@ func (l *Log) flush() error {
 		err = syncDir(l.fs, l.dir)
 	}
 	if err != nil {
-		return fmt.Errorf("flush %s: %w", l.dir, err)
+		// Never fsync again what failed once (failure.go).
+		l.mu.Lock()
+		err = l.failLocked(fmt.Errorf("flush %s: %w", l.dir, err))
+		l.mu.Unlock()
+		return err
 	}
 	l.mu.Lock()
 	l.mu.recoveryPoint = max(l.mu.recoveryPoint, target)

@@ -127,6 +127,7 @@ type Log struct {
 	logStart atomic.Int64
 	size     atomic.Int64
 	closed   atomic.Bool
+	offline  atomic.Bool // set with mu.failed: the log failed (failure.go)
 
 	usage *Usage // the shared byte count that follows size; written under mu
 
@@ -146,7 +147,7 @@ type Log struct {
 		snapshots     []int64 // offsets of the producer snapshot files, ascending
 		recoveryPoint int64   // offsets below it are fsynced
 		lastFlush     time.Time
-		failed        error  // a write failed and could not be undone: the log takes no more appends
+		failed        error  // why the log went offline (failure.go); nil: healthy
 		truncations   uint64 // truncations so far: a cleaning planned before one does not swap
 		truncatedTo   int64  // lowest end a truncation left since the last cleaning planned
 	}
@@ -194,7 +195,9 @@ func (l *Log) ProducerEpoch(pid int64) (int16, bool) {
 }
 
 // Close flushes the log, writes a producer-state snapshot and closes the
-// files. Reads that are under way finish on their own references.
+// files. Reads that are under way finish on their own references. A log
+// that failed (failure.go) is closed without writing anything: its failure
+// was reported when it happened, and the next Open recovers it.
 func (l *Log) Close() error {
 	l.mu.Lock()
 	if l.closed.Swap(true) {
@@ -202,15 +205,19 @@ func (l *Log) Close() error {
 		return nil
 	}
 	l.leaveUsageLocked() // closed: the size moves no more
+	failed := l.mu.failed != nil
 	l.mu.Unlock()
 	// Appends now fail with ErrClosed, so this flush covers everything.
-	err := l.flush()
+	var err error
+	if !failed {
+		err = l.flush()
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if ferr := l.active().finalize(true); ferr != nil {
-		err = errors.Join(err, ferr)
-	}
 	if l.mu.failed == nil {
+		if ferr := l.active().finalize(true); ferr != nil {
+			err = errors.Join(err, ferr)
+		}
 		if serr := l.writeSnapshotLocked(l.leo.Load(), true); serr != nil {
 			err = errors.Join(err, serr)
 		}

@@ -16,8 +16,8 @@ import (
 func (l *Log) EnforceRetention(now time.Time) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closed.Load() {
-		return 0, ErrClosed
+	if err := l.usableLocked("retention"); err != nil {
+		return 0, err
 	}
 	segs, cfg := l.segments(), l.mu.cfg
 	n := l.belowStartLocked(l.logStart.Load())
@@ -97,9 +97,9 @@ func (l *Log) DeleteRecordsBefore(offset int64) (int64, error) {
 	l.cpMu.Lock()
 	defer l.cpMu.Unlock()
 	l.mu.Lock()
-	if l.closed.Load() {
+	if err := l.usableLocked("delete records"); err != nil {
 		l.mu.Unlock()
-		return 0, ErrClosed
+		return 0, err
 	}
 	if offset > l.leo.Load() || offset < 0 {
 		l.mu.Unlock()

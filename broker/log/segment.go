@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -19,6 +20,7 @@ type segment struct {
 	fs   vfs.FS
 	dir  string
 	log  vfs.File
+	osf  *os.File     // log, when it is on the disk: the read fast path (see readAt)
 	size atomic.Int64 // bytes of whole batches; readers never read past it
 
 	// refs counts the segment list's reference plus one per reader; the
@@ -50,6 +52,7 @@ func (s *segment) path(ext string) string { return segmentPath(s.dir, s.base, ex
 
 func newSegment(fs vfs.FS, dir string, base int64, f vfs.File, size int64) *segment {
 	s := &segment{base: base, fs: fs, dir: dir, log: f, rollBaseMs: -1}
+	s.osf, _ = f.(*os.File)
 	s.size.Store(size)
 	s.refs.Store(1)
 	s.mu.maxTs = -1
@@ -291,7 +294,7 @@ func (s *segment) checkLastIndexEntry(idx offsetIndex) error {
 	}
 	e := idx[len(idx)-1]
 	var hb [BatchHeaderSize]byte
-	if _, err := s.log.ReadAt(hb[:], int64(e.pos)); err != nil {
+	if _, err := s.readAt(hb[:], int64(e.pos)); err != nil {
 		return fmt.Errorf("%w: read batch at %d: %v", errBadIndex, e.pos, err)
 	}
 	h, _ := ParseBatchHeader(hb[:])
@@ -299,6 +302,25 @@ func (s *segment) checkLastIndexEntry(idx offsetIndex) error {
 		return fmt.Errorf("%w: last entry (%d, %d) does not match the batch there", errBadIndex, e.rel, e.pos)
 	}
 	return nil
+}
+
+// readAt reads a few bytes (a batch header, into the caller's stack) of
+// the .log file at off. A stack buffer passed through the vfs.File
+// interface would escape to the heap, an allocation per header on the read
+// path, so the disk's *os.File is called directly and other filesystems
+// read through a copy.
+func (s *segment) readAt(b []byte, off int64) (int, error) {
+	if s.osf != nil {
+		return s.osf.ReadAt(b, off)
+	}
+	return readAtCopy(s.log, b, off)
+}
+
+func readAtCopy(f vfs.File, b []byte, off int64) (int, error) {
+	tmp := make([]byte, len(b))
+	n, err := f.ReadAt(tmp, off)
+	copy(b, tmp[:n])
+	return n, err
 }
 
 // fitsOffsets reports whether offsets up to last can be indexed relative to
@@ -312,7 +334,7 @@ func (s *segment) readBatchHeader(pos, size int64) (BatchHeader, bool) {
 		return BatchHeader{}, false
 	}
 	var hb [BatchHeaderSize]byte
-	if n, err := s.log.ReadAt(hb[:], pos); n < len(hb) {
+	if n, err := s.readAt(hb[:], pos); n < len(hb) {
 		_ = err // a short read: truncated under us
 		return BatchHeader{}, false
 	}
