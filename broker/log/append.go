@@ -271,7 +271,7 @@ func (l *Log) rollLocked() error {
 	}
 	segs := append(append(make([]*segment, 0, len(l.segments())+1), l.segments()...), s)
 	l.segs.Store(&segs)
-	if err := l.writeSnapshotLocked(leo, false); err != nil {
+	if err := l.writeSnapshotLocked(leo); err != nil {
 		l.logger.Warn("producer snapshot at roll", "dir", l.dir, "err", err)
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/weirhq/weir/internal/atomicfile"
 	"github.com/weirhq/weir/internal/vfs"
 )
 
@@ -74,5 +75,8 @@ func (l *Log) loadCleanerCheckpoint() {
 
 // writeCleanerCheckpoint persists l.cleaner.cp. Caller holds l.cleanMu.
 func (l *Log) writeCleanerCheckpoint() error {
-	return writeFileAtomic(l.fs, filepath.Join(l.dir, cleanerCheckpointFile), encodeCleanerCheckpoint(l.cleaner.cp), true)
+	if err := atomicfile.Write(l.fs, filepath.Join(l.dir, cleanerCheckpointFile), encodeCleanerCheckpoint(l.cleaner.cp)); err != nil {
+		return storageErr(err, "write cleaner checkpoint")
+	}
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/weirhq/weir/internal/atomicfile"
 	"github.com/weirhq/weir/internal/vfs"
 )
 
@@ -205,8 +206,8 @@ func (c *EpochCache) saveLocked() error {
 	for _, e := range c.mu.entries {
 		fmt.Fprintf(&b, "%d %d\n", e.Epoch, e.StartOffset)
 	}
-	if err := writeFileAtomic(c.fs, c.path, []byte(b.String()), false); err != nil {
-		return fmt.Errorf("writing %s: %w", c.path, err)
+	if err := atomicfile.Write(c.fs, c.path, []byte(b.String())); err != nil {
+		return storageErr(err, "write leader-epoch checkpoint")
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/weirhq/weir/internal/atomicfile"
 	"github.com/weirhq/weir/internal/vfs"
 )
 
@@ -57,8 +58,8 @@ func (l *Log) writeCheckpoint() error {
 	l.mu.Lock()
 	c := checkpoint{l.mu.recoveryPoint, l.logStart.Load()}
 	l.mu.Unlock()
-	if err := writeFileAtomic(l.fs, filepath.Join(l.dir, checkpointFile), encodeCheckpoint(c), true); err != nil {
-		return fmt.Errorf("write checkpoint: %w", err)
+	if err := atomicfile.Write(l.fs, filepath.Join(l.dir, checkpointFile), encodeCheckpoint(c)); err != nil {
+		return storageErr(err, "write checkpoint")
 	}
 	return nil
 }

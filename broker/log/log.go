@@ -218,7 +218,7 @@ func (l *Log) Close() error {
 		if ferr := l.active().finalize(true); ferr != nil {
 			err = errors.Join(err, ferr)
 		}
-		if serr := l.writeSnapshotLocked(l.leo.Load(), true); serr != nil {
+		if serr := l.writeSnapshotLocked(l.leo.Load()); serr != nil {
 			err = errors.Join(err, serr)
 		}
 	}

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"path/filepath"
 	"slices"
 	"sort"
 
+	"github.com/weirhq/weir/internal/atomicfile"
 	"github.com/weirhq/weir/internal/vfs"
 )
 
@@ -94,10 +94,10 @@ func decodeSnapshot(b []byte) (producerState, error) {
 
 // writeSnapshotLocked writes the producer state as of offset and keeps only
 // the newest snapshotsKept files. Caller holds l.mu.
-func (l *Log) writeSnapshotLocked(offset int64, sync bool) error {
+func (l *Log) writeSnapshotLocked(offset int64) error {
 	path := segmentPath(l.dir, offset, ".snapshot")
-	if err := writeFileAtomic(l.fs, path, encodeSnapshot(l.mu.producers), sync); err != nil {
-		return fmt.Errorf("write producer snapshot %020d: %w", offset, err)
+	if err := atomicfile.Write(l.fs, path, encodeSnapshot(l.mu.producers)); err != nil {
+		return storageErr(err, "write producer snapshot %020d", offset)
 	}
 	if !slices.Contains(l.mu.snapshots, offset) {
 		l.mu.snapshots = append(l.mu.snapshots, offset)
@@ -163,33 +163,6 @@ func (l *Log) replayProducersLocked(from, to int64) error {
 		}
 	}
 	u.commit()
-	return nil
-}
-
-// writeFileAtomic writes a small file through a temporary name and a rename.
-func writeFileAtomic(fs vfs.FS, path string, b []byte, sync bool) error {
-	tmp := path + tmpSuffix
-	f, err := fs.Create(tmp)
-	if err != nil {
-		return storageErr(err, "create %s", filepath.Base(tmp))
-	}
-	_, err = f.Write(b)
-	if err == nil && sync {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = fs.Rename(tmp, path)
-	}
-	if err != nil {
-		fs.Remove(tmp)
-		return storageErr(err, "write %s", filepath.Base(path))
-	}
-	if sync {
-		return syncDir(fs, filepath.Dir(path))
-	}
 	return nil
 }
 

@@ -10,7 +10,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/weirhq/weir/broker/metadata"
+	"github.com/weirhq/weir/internal/atomicfile"
+	"github.com/weirhq/weir/internal/vfs"
 )
 
 // The high watermark of every hosted partition is checkpointed per log
@@ -32,7 +33,7 @@ func (b *Broker) readHWCheckpoints() map[topicPartition]int64 {
 	out := map[topicPartition]int64{}
 	for _, dir := range b.cfg.LogDirs {
 		path := filepath.Join(dir, hwCheckpointFile)
-		data, err := os.ReadFile(path)
+		data, err := vfs.ReadFile(b.fs, path)
 		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}
@@ -87,7 +88,7 @@ func (b *Broker) writeHWCheckpoints() {
 		if len(entries) > 0 {
 			content += "\n"
 		}
-		if err := metadata.WriteFileAtomic(filepath.Join(d, hwCheckpointFile), []byte(content)); err != nil {
+		if err := atomicfile.Write(b.fs, filepath.Join(d, hwCheckpointFile), []byte(content)); err != nil {
 			b.logger.Warn("writing the high-watermark checkpoint failed", "dir", d, "err", err)
 		}
 	}

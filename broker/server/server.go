@@ -17,7 +17,6 @@ import (
 
 	"github.com/weirhq/weir/broker/config"
 	"github.com/weirhq/weir/broker/group"
-	"github.com/weirhq/weir/broker/metadata"
 	"github.com/weirhq/weir/broker/metrics"
 	"github.com/weirhq/weir/broker/quorum"
 	"github.com/weirhq/weir/broker/volume"
@@ -77,7 +76,7 @@ type Broker struct {
 	mu struct {
 		sync.RWMutex
 		topics map[string]*topic
-		byID   map[metadata.TopicID]*topic
+		byID   map[quorum.TopicID]*topic
 	}
 
 	connMu struct {
@@ -101,7 +100,7 @@ func New(cfg *config.Config, opts Options) (*Broker, error) {
 	}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	b.mu.topics = map[string]*topic{}
-	b.mu.byID = map[metadata.TopicID]*topic{}
+	b.mu.byID = map[quorum.TopicID]*topic{}
 	b.connMu.conns = map[net.Conn]struct{}{}
 	b.setupMetrics(opts.Registerer)
 	b.ctrl, b.life, b.fetchers = newController(b), newLifecycle(b), newFetchers(b)

@@ -12,7 +12,7 @@ import (
 
 	"github.com/weirhq/weir/broker/config"
 	wlog "github.com/weirhq/weir/broker/log"
-	"github.com/weirhq/weir/broker/metadata"
+	"github.com/weirhq/weir/broker/quorum"
 	"github.com/weirhq/weir/broker/replica"
 )
 
@@ -20,7 +20,7 @@ import (
 // partition count changes (under Broker.mu); settings change atomically.
 type topic struct {
 	name       string
-	id         metadata.TopicID
+	id         quorum.TopicID
 	internal   bool
 	configs    map[string]string // overrides, as stored
 	settings   atomic.Pointer[config.TopicSettings]
@@ -54,7 +54,7 @@ func (b *Broker) lookup(name string, part int32) *partition {
 }
 
 // lookupID returns a partition by topic id, or nil.
-func (b *Broker) lookupID(id metadata.TopicID, part int32) *partition {
+func (b *Broker) lookupID(id quorum.TopicID, part int32) *partition {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	t := b.mu.byID[id]
@@ -70,7 +70,7 @@ func (b *Broker) topic(name string) *topic {
 	return b.mu.topics[name]
 }
 
-func (b *Broker) topicByID(id metadata.TopicID) *topic {
+func (b *Broker) topicByID(id quorum.TopicID) *topic {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	return b.mu.byID[id]
