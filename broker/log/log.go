@@ -24,7 +24,8 @@
 // decompressed through the codec sub-package for lookups), retention.go, truncate.go, flush.go (fsync, checkpoint file),
 // producer.go (idempotent producer state), snapshot.go (its snapshot files),
 // cleaner*.go (compaction: see cleaner.go), usage.go (the byte count shared
-// by the logs of a log dir).
+// by the logs of a log dir), failure.go (when a log goes offline after a
+// disk fault, and what it answers then).
 package log
 
 import (
