@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -133,4 +135,37 @@ func fetchCode(ctx context.Context, t *testing.T, cl *kgo.Client, topic string) 
 		t.Fatal(err)
 	}
 	return resp.Topics[0].Partitions[0].ErrorCode
+}
+
+// The partition logs and the high-watermark checkpoints live on the
+// broker's filesystem: a broker runs on an in-memory one (the raft store
+// and meta.properties stay on the disk), and finds its data there after a
+// restart.
+func TestBrokerOnMemFS(t *testing.T) {
+	dir, mem := t.TempDir(), vfs.NewMem()
+	b := startBrokerOpts(t, dir, nil, Options{FS: mem})
+	createTopic(t, b, "inmem", 1, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cl := b.client(t, kgo.DefaultProduceTopic("inmem"))
+	for _, v := range []string{"a", "b", "c"} {
+		if err := cl.ProduceSync(ctx, &kgo.Record{Value: []byte(v)}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	part := filepath.Join(dir, "data", "inmem-0")
+	if _, err := os.Stat(part); !os.IsNotExist(err) {
+		t.Fatalf("the partition directory is on the disk: %v", err)
+	}
+	if names, err := mem.List(part); err != nil || len(names) == 0 {
+		t.Fatalf("the partition directory in memory: %v %v", names, err)
+	}
+	stopBroker(t, b)
+	b = startBrokerOpts(t, dir, nil, Options{FS: mem})
+	if got := consumeAll(ctx, t, b, "inmem", 3); got != "a,b,c" {
+		t.Fatalf("after a restart: %q, want a,b,c", got)
+	}
+	if _, err := mem.Stat(filepath.Join(dir, "data", hwCheckpointFile)); err != nil {
+		t.Fatalf("high-watermark checkpoint: %v", err)
+	}
 }

@@ -3,7 +3,6 @@ package server
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 	wlog "github.com/weirhq/weir/broker/log"
 	"github.com/weirhq/weir/broker/quorum"
 	"github.com/weirhq/weir/broker/replica"
+	"github.com/weirhq/weir/internal/vfs"
 )
 
 // topic is a hosted topic. The struct is replaced, not mutated, when its
@@ -115,6 +115,9 @@ func (b *Broker) prepareStorage() error {
 	}
 	b.cluster = id
 	for _, dir := range b.cfg.LogDirs {
+		if err := b.fs.MkdirAll(dir, 0o755); err != nil { // on the disk already; an in-memory FS needs it too
+			return fmt.Errorf("log.dirs: %w", err)
+		}
 		if err := checkMetaProperties(dir, id, b.cfg.NodeID); err != nil {
 			return err
 		}
@@ -150,10 +153,10 @@ func (b *Broker) partitionDir(name string, i int32) string {
 	best, bestN := "", -1
 	for _, d := range b.cfg.LogDirs {
 		p := filepath.Join(d, base)
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
+		if st, err := b.fs.Stat(p); err == nil && st.IsDir() {
 			return p
 		}
-		n := countPartitionDirs(d)
+		n := len(subdirs(b.fs, d))
 		if bestN < 0 || n < bestN {
 			best, bestN = d, n
 		}
@@ -161,15 +164,16 @@ func (b *Broker) partitionDir(name string, i int32) string {
 	return filepath.Join(best, base)
 }
 
-func countPartitionDirs(dir string) int {
-	ents, _ := os.ReadDir(dir)
-	n := 0
-	for _, e := range ents {
-		if e.IsDir() {
-			n++
+// subdirs returns the names of dir's subdirectories on fs.
+func subdirs(fs vfs.FS, dir string) []string {
+	names, _ := fs.List(dir)
+	var out []string
+	for _, n := range names {
+		if st, err := fs.Stat(filepath.Join(dir, n)); err == nil && st.IsDir() {
+			out = append(out, n)
 		}
 	}
-	return n
+	return out
 }
 
 // warnStrayDirs logs partition directories that no hosted partition owns
@@ -178,20 +182,19 @@ func countPartitionDirs(dir string) int {
 // deleted.
 func (b *Broker) warnStrayDirs() {
 	for _, d := range b.cfg.LogDirs {
-		ents, _ := os.ReadDir(d)
-		for _, e := range ents {
-			if !e.IsDir() || e.Name() == metadataDirName {
+		for _, name := range subdirs(b.fs, d) {
+			if name == metadataDirName {
 				continue
 			}
-			i := strings.LastIndexByte(e.Name(), '-')
+			i := strings.LastIndexByte(name, '-')
 			if i <= 0 {
 				continue
 			}
-			n, err := strconv.Atoi(e.Name()[i+1:])
-			if err != nil || b.lookup(e.Name()[:i], int32(n)) != nil {
+			n, err := strconv.Atoi(name[i+1:])
+			if err != nil || b.lookup(name[:i], int32(n)) != nil {
 				continue
 			}
-			b.logger.Warn("stray partition directory: no topic owns it; leaving it in place", "dir", filepath.Join(d, e.Name()))
+			b.logger.Warn("stray partition directory: no topic owns it; leaving it in place", "dir", filepath.Join(d, name))
 		}
 	}
 }
