@@ -248,8 +248,11 @@ func (l *Log) segmentExpired(s *segment, nowMs int64) bool {
 func (l *Log) MaybeRoll(now time.Time) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if err := l.usableLocked("roll"); err != nil {
-		return err
+	if l.closed.Load() {
+		return ErrClosed
+	}
+	if l.mu.failed != nil {
+		return nil // offline: nothing to maintain (failure.go)
 	}
 	s := l.active()
 	if s.size.Load() == 0 || !l.segmentExpired(s, now.UnixMilli()) {

@@ -15,9 +15,12 @@ import (
 //   - a failed append could not be undone (the truncate back failed too);
 //   - a truncation or a compaction swap stopped halfway.
 //
-// A failed log answers every append, read, flush and change with an error
-// wrapping ErrStorage (the broker's KAFKA_STORAGE_ERROR) and writes nothing
-// more, not even at Close. Opening it again (a broker restart) recovers it
+// A failed log answers every append, read, flush, truncation and
+// DeleteRecords with an error wrapping ErrStorage (the broker's
+// KAFKA_STORAGE_ERROR) and writes nothing more, not even at Close. The
+// background maintenance calls (MaybeRoll, EnforceRetention, Clean) do
+// nothing and return no error: the failure was logged once, when it
+// happened, and the maintenance loop would otherwise log it every second. Opening it again (a broker restart) recovers it
 // from its last checkpoint: everything after the recovery point is checked
 // batch by batch and a torn tail cut, as after a crash.
 //

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/weirhq/weir/internal/vfs"
 )
@@ -235,7 +236,7 @@ func TestFailedFsyncTakesTheLogOffline(t *testing.T) {
 		"EIO syncing the dir":     {Ops: vfs.OpSync, Path: func(p string) bool { return p == "/data/topic-0" }, Err: syscall.EIO},
 	} {
 		t.Run(name, func(t *testing.T) {
-			f := newFaultHarness(t, Config{SegmentBytes: 4096, IndexIntervalBytes: 512})
+			f := newFaultHarness(t, Config{SegmentBytes: 4096, IndexIntervalBytes: 512, SegmentMs: time.Hour, RetentionMs: time.Hour})
 			f.ack(6)
 			for range 3 {
 				f.appendOne() // written, never acknowledged
@@ -258,8 +259,18 @@ func TestFailedFsyncTakesTheLogOffline(t *testing.T) {
 			if _, err := f.log.Read(0, 1<<20, 1<<62, true); !errors.Is(err, ErrStorage) {
 				t.Fatalf("read of an offline log: %v, want a storage error", err)
 			}
-			if _, err := f.log.Clean(f.clock.Now(), CleanOptions{}); !errors.Is(err, ErrStorage) {
-				t.Fatalf("clean of an offline log: %v, want a storage error", err)
+			f.clock.Add(400 * 24 * time.Hour)
+			if err := f.log.MaybeRoll(f.clock.Now()); err != nil {
+				t.Fatalf("maintenance of an offline log: %v, want nothing done", err)
+			}
+			if n, err := f.log.EnforceRetention(f.clock.Now()); n != 0 || err != nil {
+				t.Fatalf("retention of an offline log: %d %v, want nothing done", n, err)
+			}
+			if res, err := f.log.Clean(f.clock.Now(), CleanOptions{}); res.Cleaned || err != nil {
+				t.Fatalf("compaction of an offline log: %+v %v, want nothing done", res, err)
+			}
+			if _, err := f.log.DeleteRecordsBefore(1); !errors.Is(err, ErrStorage) {
+				t.Fatalf("DeleteRecords on an offline log: %v, want a storage error", err)
 			}
 			if err := f.log.Truncate(1); !errors.Is(err, ErrStorage) {
 				t.Fatalf("truncate of an offline log: %v, want a storage error", err)
