@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -342,5 +343,69 @@ func TestLogOnMemFS(t *testing.T) {
 	}
 	if _, err := f.mem.Stat(filepath.Join(f.dir, checkpointFile)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Faults switched on and off while readers read: every append that
+// succeeded is in the log, in order and intact, and none that failed is.
+func TestFaultsToggledUnderConcurrentReads(t *testing.T) {
+	f := newFaultHarness(t, Config{SegmentBytes: 8192, IndexIntervalBytes: 512})
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				b, err := f.log.Read(f.log.LogStartOffset(), 1<<16, f.log.LogEndOffset(), true)
+				if err != nil && !errors.Is(err, ErrStorage) {
+					t.Errorf("read: %v", err)
+					return
+				}
+				if _, err := ValidateBatches(b, 0); err != nil && len(b) > 0 {
+					t.Errorf("read returned bad batches: %v", err)
+					return
+				}
+			}
+		}()
+	}
+	faults := []vfs.Fault{
+		{Ops: vfs.OpWrite, Path: vfs.HasSuffix(".log"), Err: syscall.ENOSPC, Short: true},
+		{Ops: vfs.OpCreate | vfs.OpWrite, Err: syscall.ENOSPC},
+		{Ops: vfs.OpRead, Path: vfs.HasSuffix(".log"), Err: syscall.EIO},
+	}
+	failed := 0
+	for i := range 300 {
+		if i%20 == 10 {
+			f.fault.Inject(faults[(i/20)%len(faults)])
+		}
+		if i%20 == 15 {
+			f.fault.Clear()
+		}
+		b, err := f.tryOneBatch()
+		if err != nil {
+			if !errors.Is(err, ErrStorage) {
+				t.Fatalf("append %d: %v", i, err)
+			}
+			failed++
+			continue
+		}
+		f.acked = append(f.acked, b...)
+	}
+	close(stop)
+	wg.Wait()
+	f.fault.Clear()
+	if failed == 0 || f.log.Failed() != nil {
+		t.Fatalf("%d appends failed, log failed: %v; want some, and the log online", failed, f.log.Failed())
+	}
+	f.ackedEnd = f.log.LogEndOffset()
+	f.reopen()
+	if rest := f.checkAcked(f.log); len(rest) != 0 {
+		t.Fatalf("%d bytes after the acknowledged ones", len(rest))
 	}
 }
