@@ -13,13 +13,17 @@ import (
 	"time"
 )
 
-// MemFS is an in-memory filesystem. Directory operations (create, rename,
-// remove) take effect and are durable at once; a file's contents become
-// durable only when it is synced, which is what CrashClone plays back.
+// MemFS is an in-memory filesystem that remembers what is durable, as
+// pebble's strict MemFS does: a file's contents as of its last Sync, and a
+// directory's file entries (creations, renames, removals) as of its last
+// Sync. CrashClone plays that back. Directories themselves (MkdirAll) are
+// durable at once.
 type MemFS struct {
 	mu    sync.Mutex
 	files map[string]*memNode
 	dirs  map[string]time.Time // dir → modification time
+	// durable holds each directory's file entries as of its last Sync.
+	durable map[string]map[string]*memNode
 }
 
 type memNode struct {
@@ -31,11 +35,14 @@ type memNode struct {
 
 // NewMem returns an empty in-memory filesystem.
 func NewMem() *MemFS {
-	return &MemFS{files: map[string]*memNode{}, dirs: map[string]time.Time{}}
+	return &MemFS{files: map[string]*memNode{}, dirs: map[string]time.Time{}, durable: map[string]map[string]*memNode{}}
 }
 
 // CrashClone returns a copy of the filesystem as a crash would leave it:
-// every file holds what it held at its last Sync (empty if never synced).
+// each directory holds the files it held at its last Sync (none if it was
+// never synced), under the names they had then, and each file holds what
+// it held at its own last Sync (nothing if never synced). A file renamed
+// or removed since its directory's last Sync is back under its old name.
 func (m *MemFS) CrashClone() *MemFS {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -43,12 +50,38 @@ func (m *MemFS) CrashClone() *MemFS {
 	for d, t := range m.dirs {
 		c.dirs[d] = t
 	}
-	for name, n := range m.files {
-		n.mu.RLock()
-		c.files[name] = &memNode{data: slices.Clone(n.synced), synced: slices.Clone(n.synced), modTime: n.modTime}
-		n.mu.RUnlock()
+	clones := map[*memNode]*memNode{}
+	for dir, entries := range m.durable {
+		if !m.dirExists(dir) {
+			continue // removed with RemoveAll (durable at once, like MkdirAll)
+		}
+		c.durable[dir] = map[string]*memNode{}
+		for name, n := range entries {
+			cn, ok := clones[n]
+			if !ok {
+				n.mu.RLock()
+				cn = &memNode{data: slices.Clone(n.synced), synced: slices.Clone(n.synced), modTime: n.modTime}
+				n.mu.RUnlock()
+				clones[n] = cn
+			}
+			c.files[filepath.Join(dir, name)] = cn
+			c.durable[dir][name] = cn
+		}
 	}
 	return c
+}
+
+// syncDir records dir's file entries as durable.
+func (m *MemFS) syncDir(dir string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	entries := map[string]*memNode{}
+	for name, n := range m.files {
+		if filepath.Dir(name) == dir {
+			entries[filepath.Base(name)] = n
+		}
+	}
+	m.durable[dir] = entries
 }
 
 func clean(name string) string { return filepath.Clean(name) }
@@ -143,6 +176,11 @@ func (m *MemFS) RemoveAll(name string) error {
 			delete(m.dirs, d)
 		}
 	}
+	for d := range m.durable {
+		if d == name || strings.HasPrefix(d, prefix) {
+			delete(m.durable, d)
+		}
+	}
 	return nil
 }
 
@@ -185,6 +223,15 @@ func (m *MemFS) moveTreeLocked(oldname, newname string) {
 	}
 	m.dirs[newname] = m.dirs[oldname]
 	delete(m.dirs, oldname)
+	for d, e := range m.durable { // directory renames are durable at once
+		if d == oldname {
+			delete(m.durable, d)
+			m.durable[newname] = e
+		} else if rest, ok := strings.CutPrefix(d, oldPrefix); ok {
+			delete(m.durable, d)
+			m.durable[filepath.Join(newname, rest)] = e
+		}
+	}
 }
 
 func (m *MemFS) MkdirAll(dir string, perm os.FileMode) error {
@@ -364,8 +411,8 @@ func (f *memFile) Close() error {
 	return nil
 }
 
-// memDir is a directory opened for Sync (a no-op: MemFS directory
-// operations are durable at once).
+// memDir is a directory opened for Sync, which makes its file entries
+// durable.
 type memDir struct {
 	fs   *MemFS
 	name string
@@ -380,7 +427,7 @@ func (d *memDir) WriteAt([]byte, int64) (int, error) {
 	return 0, pathErr("write", d.name, syscall.EISDIR)
 }
 func (d *memDir) Truncate(int64) error       { return pathErr("truncate", d.name, syscall.EISDIR) }
-func (d *memDir) Sync() error                { return nil }
+func (d *memDir) Sync() error                { d.fs.syncDir(d.name); return nil }
 func (d *memDir) Close() error               { return nil }
 func (d *memDir) Stat() (os.FileInfo, error) { return d.fs.Stat(d.name) }
 

@@ -89,6 +89,10 @@ func TestMemCrashCloneKeepsSyncedContents(t *testing.T) {
 	write(t, f, "durable", 0)
 	must(t, f.Sync())
 	write(t, f, " and not", 7)
+	if _, err := ReadFile(m.CrashClone(), "/d/f"); !IsNotExist(err) {
+		t.Fatalf("a file whose directory was never synced survived a crash: %v", err)
+	}
+	must(t, SyncDir(m, "/d"))
 	c := m.CrashClone()
 	b, err := ReadFile(c, "/d/f")
 	if err != nil || string(b) != "durable" {
@@ -96,6 +100,23 @@ func TestMemCrashCloneKeepsSyncedContents(t *testing.T) {
 	}
 	if b, _ := ReadFile(m, "/d/f"); string(b) != "durable and not" {
 		t.Fatalf("the original changed: %q", b)
+	}
+
+	// A rename or removal is durable only once the directory is synced.
+	must(t, m.Rename("/d/f", "/d/g"))
+	g, err := m.Create("/d/h")
+	must(t, err)
+	must(t, g.Sync())
+	c = m.CrashClone()
+	if _, err := ReadFile(c, "/d/f"); err != nil {
+		t.Fatalf("the rename, never synced, survived a crash: %v", err)
+	}
+	if names, _ := c.List("/d"); !slices.Equal(names, []string{"f"}) {
+		t.Fatalf("after a crash: %v, want [f]", names)
+	}
+	must(t, SyncDir(m, "/d"))
+	if names, _ := m.CrashClone().List("/d"); !slices.Equal(names, []string{"g", "h"}) {
+		t.Fatalf("after a synced rename and a crash: %v, want [g h]", names)
 	}
 }
 
