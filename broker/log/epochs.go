@@ -3,6 +3,7 @@ package log
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -207,6 +208,12 @@ func (c *EpochCache) saveLocked() error {
 		fmt.Fprintf(&b, "%d %d\n", e.Epoch, e.StartOffset)
 	}
 	if err := atomicfile.Write(c.fs, c.path, []byte(b.String())); err != nil {
+		// The file now lacks what memory holds. Remove it (an unlink works
+		// on a full disk) so that an open before the next successful save
+		// rebuilds it from the batch headers instead of trusting it.
+		if rerr := c.fs.Remove(c.path); rerr != nil && !vfs.IsNotExist(rerr) {
+			err = errors.Join(err, rerr)
+		}
 		return storageErr(err, "write leader-epoch checkpoint")
 	}
 	return nil

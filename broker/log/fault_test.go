@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -60,15 +61,19 @@ func (f *faultHarness) appendOne() []byte {
 	return b
 }
 
-// tryOneBatch appends a batch; the bytes are the batch as the log stored
-// it (Append patches its offsets in place).
-func (f *faultHarness) tryOneBatch() ([]byte, error) {
+// tryOneBatch appends a batch in leader epoch 7 (or epoch[0]); the bytes
+// are the batch as the log stored it (Append patches it in place).
+func (f *faultHarness) tryOneBatch(epoch ...int32) ([]byte, error) {
 	b := batch(spec{n: 3, valueSize: 300})
 	hdrs, err := ValidateBatches(b, 0)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	_, err = f.log.Append(b, hdrs, AppendOptions{LeaderEpoch: 7, Now: f.clock.Now()})
+	e := int32(7)
+	if len(epoch) > 0 {
+		e = epoch[0]
+	}
+	_, err = f.log.Append(b, hdrs, AppendOptions{LeaderEpoch: e, Now: f.clock.Now()})
 	return b, err
 }
 
@@ -407,5 +412,29 @@ func TestFaultsToggledUnderConcurrentReads(t *testing.T) {
 	f.reopen()
 	if rest := f.checkAcked(f.log); len(rest) != 0 {
 		t.Fatalf("%d bytes after the acknowledged ones", len(rest))
+	}
+}
+
+// A leader-epoch checkpoint that cannot be written (a full disk) is not
+// left stale: the append succeeds (its data is in the segment), the file
+// is removed, and an open rebuilds it from the batch headers, so
+// OffsetForLeaderEpoch still knows the newest epoch after a restart.
+func TestEpochCheckpointWriteFailureIsNotTrusted(t *testing.T) {
+	f := newFaultHarness(t, Config{SegmentBytes: 1 << 20})
+	f.ack(2) // epoch 7
+	f.fault.Inject(vfs.Fault{Ops: vfs.OpCreate, Path: func(p string) bool {
+		return strings.Contains(p, EpochCacheFile)
+	}, Err: syscall.ENOSPC})
+	if _, err := f.tryOneBatch(8); err != nil {
+		t.Fatalf("append in a new epoch with the checkpoint unwritable: %v", err)
+	}
+	f.fault.Clear()
+	if err := f.log.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []*Log{f.crashOpen(), f.open()} {
+		if e, ok := l.LatestEpoch(); !ok || e != 8 {
+			t.Fatalf("latest epoch after a reopen: %d %v, want 8", e, ok)
+		}
 	}
 }
