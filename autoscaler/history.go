@@ -9,6 +9,7 @@ import (
 
 	"github.com/weirhq/weir/autoscaler/policy"
 	"github.com/weirhq/weir/internal/atomicfile"
+	"github.com/weirhq/weir/internal/vfs"
 )
 
 // maxHistory bounds the actions kept: the cooldowns need only the last of
@@ -57,7 +58,7 @@ func saveHistory(path string, h []policy.Record) error {
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.Write(path, append(data, '\n')); err != nil {
+	if err := atomicfile.Write(vfs.Default, path, append(data, '\n')); err != nil {
 		return fmt.Errorf("saving the autoscaler's state: %w", err)
 	}
 	return nil

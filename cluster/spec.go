@@ -11,6 +11,7 @@ import (
 
 	"github.com/weirhq/weir/internal/atomicfile"
 	"github.com/weirhq/weir/internal/bytesize"
+	"github.com/weirhq/weir/internal/vfs"
 )
 
 // SpecVersion is the cluster.json format version this package writes.
@@ -352,7 +353,9 @@ func Resolve(l Layout, req Request, newID func() string) (s Spec, created bool, 
 
 // writeFileAtomic writes data to a temporary file beside path, syncs it and
 // renames it over path, so readers see the old or the new file, never half.
-func writeFileAtomic(path string, data []byte) error { return atomicfile.Write(path, data) }
+func writeFileAtomic(path string, data []byte) error {
+	return atomicfile.Write(vfs.Default, path, data)
+}
 
 // sortedKeys returns m's keys in order, for stable output.
 func sortedKeys(m map[string]string) []string {

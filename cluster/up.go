@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/weirhq/weir/broker/metadata"
+	"github.com/weirhq/weir/broker/config"
 )
 
 // UpConfig is what `weir up` runs.
@@ -156,7 +156,7 @@ func hasAgents(procs []Process) bool {
 // prepare resolves the spec, checks its ports, writes every config and the
 // spec, and returns the processes to run.
 func prepare(l Layout, cfg UpConfig) (Spec, []Process, error) {
-	spec, created, err := Resolve(l, cfg.Request, metadata.NewClusterID)
+	spec, created, err := Resolve(l, cfg.Request, config.NewClusterID)
 	if err != nil {
 		return Spec{}, nil, err
 	}

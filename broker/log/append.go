@@ -154,11 +154,8 @@ func (l *Log) appendReplicaLocked(records []byte, hdrs []BatchHeader, now time.T
 
 // appendable checks that the log takes appends and that hdrs describe records.
 func (l *Log) appendable(records []byte, hdrs []BatchHeader) error {
-	if l.closed.Load() {
-		return ErrClosed
-	}
-	if l.mu.failed != nil {
-		return fmt.Errorf("append: log failed earlier: %w", l.mu.failed)
+	if err := l.usableLocked("append"); err != nil {
+		return err
 	}
 	if len(hdrs) == 0 {
 		return fmt.Errorf("append: no batches: %w", ErrCorruptBatch)
@@ -189,8 +186,7 @@ func (l *Log) writeLocked(records []byte, hdrs []BatchHeader, nowMs int64) error
 	if _, err := s.log.WriteAt(records, start); err != nil {
 		werr := storageErr(err, "append to segment %020d at %d", s.base, start)
 		if terr := s.log.Truncate(start); terr != nil {
-			l.mu.failed = errors.Join(werr, terr)
-			l.logger.Error("log failed: cannot undo a partial write", "dir", l.dir, "err", l.mu.failed)
+			return l.failLocked(fmt.Errorf("cannot undo a partial write: %w", errors.Join(werr, terr)))
 		}
 		return werr
 	}
@@ -255,6 +251,9 @@ func (l *Log) MaybeRoll(now time.Time) error {
 	if l.closed.Load() {
 		return ErrClosed
 	}
+	if l.mu.failed != nil {
+		return nil // offline: nothing to maintain (failure.go)
+	}
 	s := l.active()
 	if s.size.Load() == 0 || !l.segmentExpired(s, now.UnixMilli()) {
 		return nil
@@ -269,13 +268,13 @@ func (l *Log) rollLocked() error {
 	if err := old.finalize(false); err != nil {
 		return fmt.Errorf("roll: %w", err)
 	}
-	s, err := createSegment(l.dir, leo)
+	s, err := createSegment(l.fs, l.dir, leo)
 	if err != nil {
 		return fmt.Errorf("roll: %w", err)
 	}
 	segs := append(append(make([]*segment, 0, len(l.segments())+1), l.segments()...), s)
 	l.segs.Store(&segs)
-	if err := l.writeSnapshotLocked(leo, false); err != nil {
+	if err := l.writeSnapshotLocked(leo); err != nil {
 		l.logger.Warn("producer snapshot at roll", "dir", l.dir, "err", err)
 	}
 	return nil

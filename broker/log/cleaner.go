@@ -77,6 +77,9 @@ func (l *Log) Clean(now time.Time, opts CleanOptions) (CleanResult, error) {
 	if l.closed.Load() {
 		return CleanResult{}, ErrClosed
 	}
+	if l.offline.Load() {
+		return CleanResult{}, nil // offline: nothing to maintain (failure.go)
+	}
 	if now.Before(l.cleaner.notBefore) {
 		return CleanResult{}, nil
 	}

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"hash/crc32"
 	"math"
-	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/weirhq/weir/internal/atomicfile"
+	"github.com/weirhq/weir/internal/vfs"
 )
 
 // The cleaner checkpoint, cleaner.checkpoint, holds where the dirty section
@@ -58,7 +60,7 @@ func (l *Log) loadCleanerCheckpoint() {
 	}
 	l.cleaner.loaded = true
 	l.cleaner.cp = cleanerCheckpoint{firstDirty: -1, nextHorizon: math.MaxInt64}
-	b, err := os.ReadFile(filepath.Join(l.dir, cleanerCheckpointFile))
+	b, err := vfs.ReadFile(l.fs, filepath.Join(l.dir, cleanerCheckpointFile))
 	if err == nil {
 		var cp cleanerCheckpoint
 		if cp, err = decodeCleanerCheckpoint(b); err == nil {
@@ -66,12 +68,15 @@ func (l *Log) loadCleanerCheckpoint() {
 			return
 		}
 	}
-	if !errors.Is(err, os.ErrNotExist) {
+	if !vfs.IsNotExist(err) {
 		l.logger.Warn("ignoring the cleaner checkpoint", "dir", l.dir, "err", err)
 	}
 }
 
 // writeCleanerCheckpoint persists l.cleaner.cp. Caller holds l.cleanMu.
 func (l *Log) writeCleanerCheckpoint() error {
-	return writeFileAtomic(filepath.Join(l.dir, cleanerCheckpointFile), encodeCleanerCheckpoint(l.cleaner.cp), true)
+	if err := atomicfile.Write(l.fs, filepath.Join(l.dir, cleanerCheckpointFile), encodeCleanerCheckpoint(l.cleaner.cp)); err != nil {
+		return storageErr(err, "write cleaner checkpoint")
+	}
+	return nil
 }

@@ -6,10 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/weirhq/weir/internal/vfs"
 )
 
 // A cleaned group of segments replaces the originals in three steps, each
@@ -88,14 +89,14 @@ type cleanedWriter struct {
 
 func (l *Log) newCleanedWriter(base int64) (*cleanedWriter, error) {
 	path := segmentPath(l.dir, base, ".log"+cleanedSuffix)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := l.fs.Create(path)
 	if err != nil {
 		return nil, storageErr(err, "create cleaned segment %020d", base)
 	}
 	l.mu.Lock()
 	interval := l.mu.cfg.IndexIntervalBytes
 	l.mu.Unlock()
-	s := newSegment(l.dir, base, f, 0)
+	s := newSegment(l.fs, l.dir, base, f, 0)
 	return &cleanedWriter{l: l, seg: s, w: bufio.NewWriterSize(f, 1<<20), interval: interval, suffix: cleanedSuffix}, nil
 }
 
@@ -152,7 +153,7 @@ func (w *cleanedWriter) commit(g segmentGroup) error {
 	// Time-based retention falls back on the file's mtime: keep the newest
 	// of the originals', as Kafka does.
 	if mt, ok := groupModTime(g); ok {
-		_ = os.Chtimes(w.path(".log"), mt, mt)
+		_ = w.l.fs.Chtimes(w.path(".log"), mt, mt)
 	}
 	s.mu.Lock()
 	s.appendTimeEntry()
@@ -163,7 +164,7 @@ func (w *cleanedWriter) commit(g segmentGroup) error {
 		ext string
 		b   []byte
 	}{{".index", idx}, {".timeindex", tidx}, {cleanRangeExt, encodeCleanRange(g.end)}} {
-		if err := writeIndexTail(w.path(f.ext), f.b, 0, true, true); err != nil {
+		if err := writeIndexTail(w.l.fs, w.path(f.ext), f.b, 0, true, true); err != nil {
 			return err
 		}
 	}
@@ -171,12 +172,12 @@ func (w *cleanedWriter) commit(g segmentGroup) error {
 		return errSimulatedCrash
 	}
 	for _, ext := range segmentExts {
-		if err := os.Rename(w.path(ext), segmentPath(w.l.dir, base, ext+swapSuffix)); err != nil {
+		if err := w.l.fs.Rename(w.path(ext), segmentPath(w.l.dir, base, ext+swapSuffix)); err != nil {
 			return storageErr(err, "rename cleaned segment %020d to %s", base, swapSuffix)
 		}
 	}
 	w.suffix = swapSuffix
-	return syncDir(w.l.dir)
+	return syncDir(w.l.fs, w.l.dir)
 }
 
 func (w *cleanedWriter) path(ext string) string {
@@ -188,7 +189,7 @@ func (w *cleanedWriter) path(ext string) string {
 func (w *cleanedWriter) abandon() {
 	w.seg.log.Close()
 	for _, ext := range segmentExts {
-		os.Remove(w.path(ext))
+		w.l.fs.Remove(w.path(ext))
 	}
 }
 
@@ -225,14 +226,14 @@ func (l *Log) swapInLocked(g segmentGroup, ns *segment, gen uint64) error {
 		}
 	}
 	for _, ext := range segmentExts[:2] {
-		if err := renameSwap(l.dir, ns.base, ext); err != nil {
+		if err := renameSwap(l.fs, l.dir, ns.base, ext); err != nil {
 			return l.failSwapLocked(ns.base, err)
 		}
 	}
 	if l.crashAt("renamed indexes") {
 		return errSimulatedCrash
 	}
-	if err := renameSwap(l.dir, ns.base, ".log"); err != nil {
+	if err := renameSwap(l.fs, l.dir, ns.base, ".log"); err != nil {
 		return l.failSwapLocked(ns.base, err)
 	}
 	next := make([]*segment, 0, len(segs)-len(g.segs)+1)
@@ -243,12 +244,12 @@ func (l *Log) swapInLocked(g segmentGroup, ns *segment, gen uint64) error {
 		l.addSize(-old.size.Load())
 		old.release()
 	}
-	if err := os.Remove(segmentPath(l.dir, ns.base, cleanRangeExt+swapSuffix)); err != nil {
+	if err := l.fs.Remove(segmentPath(l.dir, ns.base, cleanRangeExt+swapSuffix)); err != nil {
 		l.logger.Warn("removing the clean range file", "dir", l.dir, "err", err)
 	}
 	l.logger.Info("compacted segments", "dir", l.dir, "segment", fmt.Sprintf("%020d", ns.base),
 		"segments_in", len(g.segs), "bytes", ns.size.Load())
-	return syncDir(l.dir)
+	return syncDir(l.fs, l.dir)
 }
 
 // groupIndex returns where group sits in segs, or -1 if it is not there
@@ -272,9 +273,9 @@ func groupIndex(segs, group []*segment) int {
 }
 
 // renameSwap renames <base><ext>.swap to <base><ext>.
-func renameSwap(dir string, base int64, ext string) error {
+func renameSwap(fs vfs.FS, dir string, base int64, ext string) error {
 	from, to := segmentPath(dir, base, ext+swapSuffix), segmentPath(dir, base, ext)
-	if err := os.Rename(from, to); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := fs.Rename(from, to); err != nil && !vfs.IsNotExist(err) {
 		return storageErr(err, "swap in cleaned segment %020d", base)
 	}
 	return nil
@@ -283,9 +284,7 @@ func renameSwap(dir string, base int64, ext string) error {
 // failSwapLocked stops appends after a swap failed halfway: the directory
 // holds a committed .swap that only recovery (a restart) completes.
 func (l *Log) failSwapLocked(base int64, err error) error {
-	l.mu.failed = fmt.Errorf("swapping in cleaned segment %020d: %w", base, err)
-	l.logger.Error("log failed: a compaction swap did not complete; restart to finish it", "dir", l.dir, "err", err)
-	return l.mu.failed
+	return l.failLocked(fmt.Errorf("swapping in cleaned segment %020d (a restart completes it): %w", base, err))
 }
 
 func encodeCleanRange(end int64) []byte {
@@ -307,13 +306,13 @@ func decodeCleanRange(b []byte) (int64, error) {
 // renamed in place. Other .swap and .cleaned files are left to scanDir,
 // which deletes them.
 func (l *Log) completeSwaps() error {
-	entries, err := os.ReadDir(l.dir)
+	entries, err := l.fs.List(l.dir)
 	if err != nil {
 		return storageErr(err, "read dir")
 	}
 	done := false
 	for _, e := range entries {
-		name, ok := strings.CutSuffix(e.Name(), ".log"+swapSuffix)
+		name, ok := strings.CutSuffix(e, ".log"+swapSuffix)
 		base, isBase := parseBase(name)
 		if !ok || !isBase {
 			continue
@@ -324,12 +323,12 @@ func (l *Log) completeSwaps() error {
 		done = true
 	}
 	if done {
-		return syncDir(l.dir)
+		return syncDir(l.fs, l.dir)
 	}
 	return nil
 }
 
-func (l *Log) completeSwap(entries []os.DirEntry, base int64) error {
+func (l *Log) completeSwap(entries []string, base int64) error {
 	end, err := l.swapEnd(base)
 	if err != nil {
 		return err
@@ -337,24 +336,24 @@ func (l *Log) completeSwap(entries []os.DirEntry, base int64) error {
 	l.logger.Warn("completing an interrupted compaction swap", "dir", l.dir,
 		"segment", fmt.Sprintf("%020d", base), "replaces_below", end)
 	for _, e := range entries {
-		ext := filepath.Ext(e.Name())
-		b, ok := parseBase(strings.TrimSuffix(e.Name(), ext))
+		ext := filepath.Ext(e)
+		b, ok := parseBase(strings.TrimSuffix(e, ext))
 		if !ok || b < base || b >= end || (ext != ".log" && ext != ".index" && ext != ".timeindex") {
 			continue
 		}
-		if err := os.Remove(filepath.Join(l.dir, e.Name())); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := l.fs.Remove(filepath.Join(l.dir, e)); err != nil && !vfs.IsNotExist(err) {
 			return storageErr(err, "delete segment %020d replaced by compaction", b)
 		}
 	}
 	for _, ext := range segmentExts[:2] {
-		if err := renameSwap(l.dir, base, ext); err != nil {
+		if err := renameSwap(l.fs, l.dir, base, ext); err != nil {
 			return err
 		}
 	}
-	if err := renameSwap(l.dir, base, ".log"); err != nil {
+	if err := renameSwap(l.fs, l.dir, base, ".log"); err != nil {
 		return err
 	}
-	os.Remove(segmentPath(l.dir, base, cleanRangeExt+swapSuffix))
+	l.fs.Remove(segmentPath(l.dir, base, cleanRangeExt+swapSuffix))
 	return nil
 }
 
@@ -362,7 +361,7 @@ func (l *Log) completeSwap(entries []os.DirEntry, base int64) error {
 // range file or, if that is unreadable, the offset after its last batch
 // (Kafka's rule).
 func (l *Log) swapEnd(base int64) (int64, error) {
-	b, err := os.ReadFile(segmentPath(l.dir, base, cleanRangeExt+swapSuffix))
+	b, err := vfs.ReadFile(l.fs, segmentPath(l.dir, base, cleanRangeExt+swapSuffix))
 	if err == nil {
 		if end, derr := decodeCleanRange(b); derr == nil {
 			return end, nil
@@ -372,7 +371,7 @@ func (l *Log) swapEnd(base int64) (int64, error) {
 	}
 	l.logger.Warn("compaction swap without its range: replacing up to its last batch", "dir", l.dir,
 		"segment", fmt.Sprintf("%020d", base), "err", err)
-	f, err := os.Open(segmentPath(l.dir, base, ".log"+swapSuffix))
+	f, err := l.fs.Open(segmentPath(l.dir, base, ".log"+swapSuffix))
 	if err != nil {
 		return 0, storageErr(err, "open swap segment %020d", base)
 	}

@@ -5,11 +5,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/weirhq/weir/internal/atomicfile"
+	"github.com/weirhq/weir/internal/vfs"
 )
 
 // EpochCacheFile is the leader-epoch checkpoint in each partition
@@ -28,6 +30,7 @@ type EpochEntry struct {
 // (OffsetForLeaderEpoch) and truncates to it, so replicas never diverge.
 // Safe for concurrent use.
 type EpochCache struct {
+	fs   vfs.FS
 	path string
 	mu   struct {
 		sync.Mutex
@@ -35,11 +38,12 @@ type EpochCache struct {
 	}
 }
 
-// OpenEpochCache loads the checkpoint in dir (empty when there is none).
-func OpenEpochCache(dir string) (*EpochCache, error) {
-	c := &EpochCache{path: filepath.Join(dir, EpochCacheFile)}
-	b, err := os.ReadFile(c.path)
-	if errors.Is(err, os.ErrNotExist) {
+// OpenEpochCache loads the checkpoint in dir on fs (nil: the disk); the
+// cache is empty when there is none.
+func OpenEpochCache(fs vfs.FS, dir string) (*EpochCache, error) {
+	c := newEpochCache(fs, dir)
+	b, err := vfs.ReadFile(c.fs, c.path)
+	if vfs.IsNotExist(err) {
 		return c, nil
 	}
 	if err != nil {
@@ -51,6 +55,10 @@ func OpenEpochCache(dir string) (*EpochCache, error) {
 	}
 	c.mu.entries = entries
 	return c, nil
+}
+
+func newEpochCache(fs vfs.FS, dir string) *EpochCache {
+	return &EpochCache{fs: vfs.OrDefault(fs), path: filepath.Join(dir, EpochCacheFile)}
 }
 
 func parseEpochCheckpoint(b []byte) ([]EpochEntry, error) {
@@ -199,12 +207,14 @@ func (c *EpochCache) saveLocked() error {
 	for _, e := range c.mu.entries {
 		fmt.Fprintf(&b, "%d %d\n", e.Epoch, e.StartOffset)
 	}
-	tmp := c.path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", tmp, errors.Join(err, ErrStorage))
-	}
-	if err := os.Rename(tmp, c.path); err != nil {
-		return fmt.Errorf("renaming %s: %w", tmp, errors.Join(err, ErrStorage))
+	if err := atomicfile.Write(c.fs, c.path, []byte(b.String())); err != nil {
+		// The file now lacks what memory holds. Remove it (an unlink works
+		// on a full disk) so that an open before the next successful save
+		// rebuilds it from the batch headers instead of trusting it.
+		if rerr := c.fs.Remove(c.path); rerr != nil && !vfs.IsNotExist(rerr) {
+			err = errors.Join(err, rerr)
+		}
+		return storageErr(err, "write leader-epoch checkpoint")
 	}
 	return nil
 }

@@ -8,7 +8,7 @@ import (
 )
 
 func TestEpochCacheEndOffsetFor(t *testing.T) {
-	c, err := OpenEpochCache(t.TempDir())
+	c, err := OpenEpochCache(nil, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func TestEpochCacheEndOffsetFor(t *testing.T) {
 
 func TestEpochCacheAssignTruncateAndReload(t *testing.T) {
 	dir := t.TempDir()
-	c, _ := OpenEpochCache(dir)
+	c, _ := OpenEpochCache(nil, dir)
 	c.Assign(1, 0)
 	c.Assign(1, 10) // same epoch later: no change
 	c.Assign(3, 50)
@@ -62,7 +62,7 @@ func TestEpochCacheAssignTruncateAndReload(t *testing.T) {
 	if got := c.Entries(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("after TruncateFromStart(20): %v, want %v", got, want)
 	}
-	re, err := OpenEpochCache(dir)
+	re, err := OpenEpochCache(nil, dir)
 	if err != nil {
 		t.Fatal(err)
 	}

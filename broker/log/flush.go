@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/weirhq/weir/internal/atomicfile"
+	"github.com/weirhq/weir/internal/vfs"
 )
 
 // The checkpoint file, log.checkpoint, holds the recovery point (every offset
@@ -42,8 +44,8 @@ func decodeCheckpoint(b []byte) (checkpoint, error) {
 	return checkpoint{int64(be.Uint64(b[6:])), int64(be.Uint64(b[14:]))}, nil
 }
 
-func readCheckpoint(dir string) (checkpoint, error) {
-	b, err := os.ReadFile(filepath.Join(dir, checkpointFile))
+func readCheckpoint(fs vfs.FS, dir string) (checkpoint, error) {
+	b, err := vfs.ReadFile(fs, filepath.Join(dir, checkpointFile))
 	if err != nil {
 		return checkpoint{}, err
 	}
@@ -56,8 +58,8 @@ func (l *Log) writeCheckpoint() error {
 	l.mu.Lock()
 	c := checkpoint{l.mu.recoveryPoint, l.logStart.Load()}
 	l.mu.Unlock()
-	if err := writeFileAtomic(filepath.Join(l.dir, checkpointFile), encodeCheckpoint(c), true); err != nil {
-		return fmt.Errorf("write checkpoint: %w", err)
+	if err := atomicfile.Write(l.fs, filepath.Join(l.dir, checkpointFile), encodeCheckpoint(c)); err != nil {
+		return storageErr(err, "write checkpoint")
 	}
 	return nil
 }
@@ -75,6 +77,11 @@ func (l *Log) flush() error {
 	l.cpMu.Lock()
 	defer l.cpMu.Unlock()
 	l.mu.Lock()
+	if l.mu.failed != nil {
+		err := l.usableLocked("flush")
+		l.mu.Unlock()
+		return err
+	}
 	target, rp := l.leo.Load(), l.mu.recoveryPoint
 	segs := l.segments()
 	i := max(sort.Search(len(segs), func(i int) bool { return segs[i].base > rp })-1, 0)
@@ -88,10 +95,14 @@ func (l *Log) flush() error {
 
 	err := syncSegments(dirty)
 	if err == nil {
-		err = syncDir(l.dir)
+		err = syncDir(l.fs, l.dir)
 	}
 	if err != nil {
-		return fmt.Errorf("flush %s: %w", l.dir, err)
+		// Never fsync again what failed once (failure.go).
+		l.mu.Lock()
+		err = l.failLocked(fmt.Errorf("flush %s: %w", l.dir, err))
+		l.mu.Unlock()
+		return err
 	}
 	l.mu.Lock()
 	l.mu.recoveryPoint = max(l.mu.recoveryPoint, target)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/weirhq/weir/broker/log/codec"
+	"github.com/weirhq/weir/internal/vfs"
 )
 
 // spec describes a record batch to build.
@@ -137,6 +138,7 @@ type harness struct {
 	clock *clock
 	log   *Log
 	usage *Usage // passed to Open; nil: none
+	fs    vfs.FS // passed to Open; nil: the disk
 }
 
 func newHarness(t testing.TB, cfg Config) *harness {
@@ -152,7 +154,7 @@ func newHarness(t testing.TB, cfg Config) *harness {
 
 func (h *harness) open() *Log {
 	h.t.Helper()
-	l, err := Open(h.dir, h.cfg, Options{Logger: testLogger(h.t), Now: h.clock.Now, Usage: h.usage})
+	l, err := Open(h.dir, h.cfg, Options{Logger: testLogger(h.t), Now: h.clock.Now, Usage: h.usage, FS: h.fs})
 	if err != nil {
 		h.t.Fatalf("open: %v", err)
 	}

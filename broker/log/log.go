@@ -4,7 +4,9 @@
 // retention, a flush policy and the idempotent-producer state that is
 // snapshotted beside the segments.
 //
-// The on-disk format is written down in docs/ONDISK.md.
+// The on-disk format is written down in docs/ONDISK.md. Every file
+// operation goes through Options.FS (internal/vfs): the disk in the broker,
+// memory or injected faults in tests.
 //
 // A Log is safe for concurrent use: appends are serialised under l.mu, reads
 // take a snapshot of the segment list and read the files without holding it.
@@ -22,7 +24,8 @@
 // decompressed through the codec sub-package for lookups), retention.go, truncate.go, flush.go (fsync, checkpoint file),
 // producer.go (idempotent producer state), snapshot.go (its snapshot files),
 // cleaner*.go (compaction: see cleaner.go), usage.go (the byte count shared
-// by the logs of a log dir).
+// by the logs of a log dir), failure.go (when a log goes offline after a
+// disk fault, and what it answers then).
 package log
 
 import (
@@ -30,10 +33,11 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/weirhq/weir/internal/vfs"
 )
 
 // Config is a partition's log settings, already resolved from the topic's
@@ -108,10 +112,12 @@ type Options struct {
 	Logger *slog.Logger     // nil: discard
 	Now    func() time.Time // injectable clock; nil: time.Now
 	Usage  *Usage           // counts this log's segment bytes with others' (see Usage); nil: none
+	FS     vfs.FS           // the filesystem the log lives on; nil: vfs.Default, the disk
 }
 
 // Log is one partition's log.
 type Log struct {
+	fs     vfs.FS
 	dir    string
 	logger *slog.Logger
 	now    func() time.Time
@@ -122,6 +128,7 @@ type Log struct {
 	logStart atomic.Int64
 	size     atomic.Int64
 	closed   atomic.Bool
+	offline  atomic.Bool // set with mu.failed: the log failed (failure.go)
 
 	usage *Usage // the shared byte count that follows size; written under mu
 
@@ -141,7 +148,7 @@ type Log struct {
 		snapshots     []int64 // offsets of the producer snapshot files, ascending
 		recoveryPoint int64   // offsets below it are fsynced
 		lastFlush     time.Time
-		failed        error  // a write failed and could not be undone: the log takes no more appends
+		failed        error  // why the log went offline (failure.go); nil: healthy
 		truncations   uint64 // truncations so far: a cleaning planned before one does not swap
 		truncatedTo   int64  // lowest end a truncation left since the last cleaning planned
 	}
@@ -189,7 +196,9 @@ func (l *Log) ProducerEpoch(pid int64) (int16, bool) {
 }
 
 // Close flushes the log, writes a producer-state snapshot and closes the
-// files. Reads that are under way finish on their own references.
+// files. Reads that are under way finish on their own references. A log
+// that failed (failure.go) is closed without writing anything: its failure
+// was reported when it happened, and the next Open recovers it.
 func (l *Log) Close() error {
 	l.mu.Lock()
 	if l.closed.Swap(true) {
@@ -197,16 +206,20 @@ func (l *Log) Close() error {
 		return nil
 	}
 	l.leaveUsageLocked() // closed: the size moves no more
+	failed := l.mu.failed != nil
 	l.mu.Unlock()
 	// Appends now fail with ErrClosed, so this flush covers everything.
-	err := l.flush()
+	var err error
+	if !failed {
+		err = l.flush()
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if ferr := l.active().finalize(true); ferr != nil {
-		err = errors.Join(err, ferr)
-	}
 	if l.mu.failed == nil {
-		if serr := l.writeSnapshotLocked(l.leo.Load(), true); serr != nil {
+		if ferr := l.active().finalize(true); ferr != nil {
+			err = errors.Join(err, ferr)
+		}
+		if serr := l.writeSnapshotLocked(l.leo.Load()); serr != nil {
 			err = errors.Join(err, serr)
 		}
 	}
@@ -219,7 +232,7 @@ func (l *Log) Close() error {
 // Delete closes the log and removes its directory.
 func (l *Log) Delete() error {
 	cerr := l.Close()
-	if err := os.RemoveAll(l.dir); err != nil {
+	if err := l.fs.RemoveAll(l.dir); err != nil {
 		return errors.Join(cerr, storageErr(err, "delete log %s", l.dir))
 	}
 	return nil

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/weirhq/weir/internal/vfs"
 )
 
 func TestAppendReadAcrossRolls(t *testing.T) {
@@ -287,7 +289,7 @@ func TestFlushPolicy(t *testing.T) {
 	if rp := recoveryPoint(h.log); rp != 6 {
 		t.Fatalf("recovery point %d after 6 messages, want 6", rp)
 	}
-	cp, err := readCheckpoint(h.dir)
+	cp, err := readCheckpoint(vfs.Default, h.dir)
 	if err != nil || cp.recoveryPoint != 6 {
 		t.Fatalf("checkpoint %+v %v", cp, err)
 	}

@@ -17,6 +17,9 @@ func (l *Log) Read(offset int64, maxBytes int, maxOffset int64, minOneBatch bool
 		if l.closed.Load() {
 			return nil, ErrClosed
 		}
+		if l.offline.Load() {
+			return nil, l.offlineErr("read")
+		}
 		start, leo := l.logStart.Load(), l.leo.Load()
 		if offset < start || offset > leo {
 			return nil, ErrOffsetOutOfRange
@@ -95,6 +98,9 @@ func releaseAll(segs []*segment) {
 func (l *Log) OffsetForTimestamp(ts int64) (offset int64, timestamp int64, found bool, err error) {
 	if l.closed.Load() {
 		return 0, 0, false, ErrClosed
+	}
+	if l.offline.Load() {
+		return 0, 0, false, l.offlineErr("offset for timestamp")
 	}
 	segs := l.acquireAll()
 	defer releaseAll(segs)

@@ -3,15 +3,17 @@ package log
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/weirhq/weir/internal/vfs"
 )
 
 const (
@@ -31,7 +33,7 @@ var strayExts = []string{deletedSuffix, cleanedSuffix, swapSuffix, cleanRangeExt
 // cut at the last whole batch. Stray files are deleted and the producer state
 // is loaded from the newest snapshot and the batches after it.
 func Open(dir string, cfg Config, opts Options) (*Log, error) {
-	l := &Log{dir: dir, logger: opts.Logger, now: opts.Now}
+	l := &Log{fs: vfs.OrDefault(opts.FS), dir: dir, logger: opts.Logger, now: opts.Now}
 	if l.logger == nil {
 		l.logger = slog.New(slog.DiscardHandler)
 	}
@@ -41,7 +43,7 @@ func Open(dir string, cfg Config, opts Options) (*Log, error) {
 	l.mu.cfg = cfg.withDefaults()
 	l.mu.lastFlush = l.now()
 	l.mu.truncatedTo = math.MaxInt64
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := l.fs.MkdirAll(dir, 0o755); err != nil {
 		return nil, storageErr(err, "open log %s", dir)
 	}
 	if err := l.recover(); err != nil {
@@ -63,11 +65,11 @@ func Open(dir string, cfg Config, opts Options) (*Log, error) {
 // openEpochs loads the leader-epoch checkpoint and trims it to the
 // recovered log; with no checkpoint it is rebuilt from the batch headers.
 func (l *Log) openEpochs() error {
-	_, statErr := os.Stat(filepath.Join(l.dir, EpochCacheFile))
-	c, err := OpenEpochCache(l.dir)
+	_, statErr := l.fs.Stat(filepath.Join(l.dir, EpochCacheFile))
+	c, err := OpenEpochCache(l.fs, l.dir)
 	if err != nil {
 		l.logger.Warn("rebuilding the leader-epoch checkpoint", "dir", l.dir, "err", err)
-		c, statErr = &EpochCache{path: filepath.Join(l.dir, EpochCacheFile)}, os.ErrNotExist
+		c, statErr = newEpochCache(l.fs, l.dir), fs.ErrNotExist
 	}
 	l.epochs = c
 	if statErr != nil && l.leo.Load() > l.logStart.Load() {
@@ -112,16 +114,16 @@ func (l *Log) recover() error {
 	if err != nil {
 		return err
 	}
-	cp, err := readCheckpoint(l.dir)
+	cp, err := readCheckpoint(l.fs, l.dir)
 	if err != nil {
-		if !errors.Is(err, os.ErrNotExist) {
+		if !vfs.IsNotExist(err) {
 			l.logger.Warn("ignoring checkpoint", "dir", l.dir, "err", err)
 		}
 		cp = checkpoint{recoveryPoint: -1}
 	}
 	if len(bases) == 0 {
 		bases = []int64{max(cp.logStart, 0)}
-		s, err := createSegment(l.dir, bases[0])
+		s, err := createSegment(l.fs, l.dir, bases[0])
 		if err != nil {
 			return err
 		}
@@ -157,14 +159,13 @@ func (l *Log) scanDir() ([]int64, error) {
 	if err := l.completeSwaps(); err != nil {
 		return nil, err
 	}
-	entries, err := os.ReadDir(l.dir)
+	names, err := l.fs.List(l.dir)
 	if err != nil {
 		return nil, storageErr(err, "read dir")
 	}
 	var bases []int64
 	indexes := map[int64][]string{}
-	for _, e := range entries {
-		name := e.Name()
+	for _, name := range names {
 		path := filepath.Join(l.dir, name)
 		if slices.ContainsFunc(strayExts, func(x string) bool { return strings.HasSuffix(name, x) }) {
 			l.removeStray(path)
@@ -215,7 +216,7 @@ func (l *Log) loadSegments(bases []int64, rp int64) error {
 	var segs []*segment
 	l.segs.Store(&segs)
 	for i, base := range bases {
-		s, err := openSegment(l.dir, base)
+		s, err := openSegment(l.fs, l.dir, base)
 		if err != nil {
 			return err
 		}
@@ -249,7 +250,7 @@ func (l *Log) loadSegments(bases []int64, rp int64) error {
 // a log line, unless they are simply missing) when they must be rebuilt.
 func (l *Log) loadTrustedIndexes(s *segment) bool {
 	err := s.loadIndexes()
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err != nil && !vfs.IsNotExist(err) {
 		l.logger.Warn("rebuilding index", "dir", l.dir, "segment", fmt.Sprintf("%020d", s.base), "err", err)
 	}
 	return err == nil
@@ -270,7 +271,7 @@ func (l *Log) dropSegmentsAfter(bases []int64) error {
 	for _, base := range bases {
 		l.logger.Warn("deleting segment after a corrupt one", "dir", l.dir, "segment", fmt.Sprintf("%020d", base))
 		for _, ext := range []string{".log", ".index", ".timeindex"} {
-			if err := os.Remove(segmentPath(l.dir, base, ext)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			if err := l.fs.Remove(segmentPath(l.dir, base, ext)); err != nil && !vfs.IsNotExist(err) {
 				return storageErr(err, "delete segment %020d", base)
 			}
 		}

@@ -4,8 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"time"
+
+	"github.com/weirhq/weir/internal/vfs"
 )
 
 // EnforceRetention deletes the oldest segments, never the active one, that
@@ -17,6 +18,9 @@ func (l *Log) EnforceRetention(now time.Time) (int, error) {
 	defer l.mu.Unlock()
 	if l.closed.Load() {
 		return 0, ErrClosed
+	}
+	if l.mu.failed != nil {
+		return 0, nil // offline: nothing to maintain (failure.go)
 	}
 	segs, cfg := l.segments(), l.mu.cfg
 	n := l.belowStartLocked(l.logStart.Load())
@@ -96,9 +100,9 @@ func (l *Log) DeleteRecordsBefore(offset int64) (int64, error) {
 	l.cpMu.Lock()
 	defer l.cpMu.Unlock()
 	l.mu.Lock()
-	if l.closed.Load() {
+	if err := l.usableLocked("delete records"); err != nil {
 		l.mu.Unlock()
-		return 0, ErrClosed
+		return 0, err
 	}
 	if offset > l.leo.Load() || offset < 0 {
 		l.mu.Unlock()
@@ -120,7 +124,7 @@ func (l *Log) DeleteRecordsBefore(offset int64) (int64, error) {
 
 // removeStray deletes a leftover file at open.
 func (l *Log) removeStray(name string) {
-	if err := os.Remove(name); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := l.fs.Remove(name); err != nil && !vfs.IsNotExist(err) {
 		l.logger.Warn("remove stray file", "file", name, "err", err)
 		return
 	}

@@ -9,14 +9,18 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+
+	"github.com/weirhq/weir/internal/vfs"
 )
 
 // segment is one segment of a log: the .log file of whole batches, and its
 // sparse indexes, held in memory and written to .index and .timeindex.
 type segment struct {
 	base int64
+	fs   vfs.FS
 	dir  string
-	log  *os.File
+	log  vfs.File
+	osf  *os.File     // log, when it is on the disk: the read fast path (see readAt)
 	size atomic.Int64 // bytes of whole batches; readers never read past it
 
 	// refs counts the segment list's reference plus one per reader; the
@@ -46,8 +50,9 @@ func segmentPath(dir string, base int64, ext string) string {
 
 func (s *segment) path(ext string) string { return segmentPath(s.dir, s.base, ext) }
 
-func newSegment(dir string, base int64, f *os.File, size int64) *segment {
-	s := &segment{base: base, dir: dir, log: f, rollBaseMs: -1}
+func newSegment(fs vfs.FS, dir string, base int64, f vfs.File, size int64) *segment {
+	s := &segment{base: base, fs: fs, dir: dir, log: f, rollBaseMs: -1}
+	s.osf, _ = f.(*os.File)
 	s.size.Store(size)
 	s.refs.Store(1)
 	s.mu.maxTs = -1
@@ -56,12 +61,12 @@ func newSegment(dir string, base int64, f *os.File, size int64) *segment {
 }
 
 // createSegment creates the files of an empty segment.
-func createSegment(dir string, base int64) (*segment, error) {
-	f, err := os.OpenFile(segmentPath(dir, base, ".log"), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+func createSegment(fs vfs.FS, dir string, base int64) (*segment, error) {
+	f, err := fs.Create(segmentPath(dir, base, ".log"))
 	if err != nil {
 		return nil, storageErr(err, "create segment %020d", base)
 	}
-	s := newSegment(dir, base, f, 0)
+	s := newSegment(fs, dir, base, f, 0)
 	if err := s.rewriteIndexes(); err != nil {
 		f.Close()
 		return nil, err
@@ -70,8 +75,8 @@ func createSegment(dir string, base int64) (*segment, error) {
 }
 
 // openSegment opens the .log file of an existing segment.
-func openSegment(dir string, base int64) (*segment, error) {
-	f, err := os.OpenFile(segmentPath(dir, base, ".log"), os.O_RDWR, 0)
+func openSegment(fs vfs.FS, dir string, base int64) (*segment, error) {
+	f, err := fs.OpenReadWrite(segmentPath(dir, base, ".log"))
 	if err != nil {
 		return nil, storageErr(err, "open segment %020d", base)
 	}
@@ -80,7 +85,7 @@ func openSegment(dir string, base int64) (*segment, error) {
 		f.Close()
 		return nil, storageErr(err, "stat segment %020d", base)
 	}
-	return newSegment(dir, base, f, fi.Size()), nil
+	return newSegment(fs, dir, base, f, fi.Size()), nil
 }
 
 // acquire takes a reader's reference; false if the segment is already closed.
@@ -105,7 +110,7 @@ func (s *segment) release() {
 	s.log.Close()
 	if s.doomed.Load() {
 		for _, ext := range []string{".log", ".index", ".timeindex"} {
-			os.Remove(s.path(ext + deletedSuffix))
+			s.fs.Remove(s.path(ext + deletedSuffix))
 		}
 	}
 }
@@ -119,7 +124,7 @@ func (s *segment) doom() error {
 	s.doomed.Store(true)
 	var errs []error
 	for _, ext := range []string{".log", ".index", ".timeindex"} {
-		if err := os.Rename(s.path(ext), s.path(ext+deletedSuffix)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := s.fs.Rename(s.path(ext), s.path(ext+deletedSuffix)); err != nil && !vfs.IsNotExist(err) {
 			errs = append(errs, err)
 		}
 	}
@@ -192,11 +197,11 @@ func (s *segment) persistIndexes(sync bool) error {
 	if s.doomed.Load() {
 		return nil
 	}
-	if err := writeIndexTail(s.path(".index"), s.mu.idx[s.mu.idxSaved:].encode(nil), int64(s.mu.idxSaved)*offsetEntrySize, false, sync); err != nil {
+	if err := writeIndexTail(s.fs, s.path(".index"), s.mu.idx[s.mu.idxSaved:].encode(nil), int64(s.mu.idxSaved)*offsetEntrySize, false, sync); err != nil {
 		return fmt.Errorf("segment %020d: %w", s.base, err)
 	}
 	s.mu.idxSaved = len(s.mu.idx)
-	if err := writeIndexTail(s.path(".timeindex"), s.mu.tidx[s.mu.tidxSaved:].encode(nil), int64(s.mu.tidxSaved)*timeEntrySize, false, sync); err != nil {
+	if err := writeIndexTail(s.fs, s.path(".timeindex"), s.mu.tidx[s.mu.tidxSaved:].encode(nil), int64(s.mu.tidxSaved)*timeEntrySize, false, sync); err != nil {
 		return fmt.Errorf("segment %020d: %w", s.base, err)
 	}
 	s.mu.tidxSaved = len(s.mu.tidx)
@@ -207,11 +212,11 @@ func (s *segment) persistIndexes(sync bool) error {
 func (s *segment) rewriteIndexes() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := writeIndexTail(s.path(".index"), s.mu.idx.encode(nil), 0, true, false); err != nil {
+	if err := writeIndexTail(s.fs, s.path(".index"), s.mu.idx.encode(nil), 0, true, false); err != nil {
 		return fmt.Errorf("segment %020d: %w", s.base, err)
 	}
 	s.mu.idxSaved = len(s.mu.idx)
-	if err := writeIndexTail(s.path(".timeindex"), s.mu.tidx.encode(nil), 0, true, false); err != nil {
+	if err := writeIndexTail(s.fs, s.path(".timeindex"), s.mu.tidx.encode(nil), 0, true, false); err != nil {
 		return fmt.Errorf("segment %020d: %w", s.base, err)
 	}
 	s.mu.tidxSaved = len(s.mu.tidx)
@@ -220,15 +225,15 @@ func (s *segment) rewriteIndexes() error {
 
 // writeIndexTail writes b at off in an index file, truncating the file to
 // its real size (off+len(b)) so it never carries stale entries.
-func writeIndexTail(path string, b []byte, off int64, truncate, sync bool) error {
+func writeIndexTail(fs vfs.FS, path string, b []byte, off int64, truncate, sync bool) error {
 	if len(b) == 0 && !truncate && !sync {
 		return nil
 	}
-	flags := os.O_WRONLY | os.O_CREATE
+	open := fs.OpenReadWrite
 	if truncate {
-		flags |= os.O_TRUNC
+		open = fs.Create
 	}
-	f, err := os.OpenFile(path, flags, 0o644)
+	f, err := open(path)
 	if err != nil {
 		return storageErr(err, "write index %s", filepath.Base(path))
 	}
@@ -252,11 +257,11 @@ func writeIndexTail(path string, b []byte, off int64, truncate, sync bool) error
 // loadIndexes reads and sanity-checks the index files of a segment that was
 // flushed before the last shutdown.
 func (s *segment) loadIndexes() error {
-	ib, err := os.ReadFile(s.path(".index"))
+	ib, err := vfs.ReadFile(s.fs, s.path(".index"))
 	if err != nil {
 		return err
 	}
-	tb, err := os.ReadFile(s.path(".timeindex"))
+	tb, err := vfs.ReadFile(s.fs, s.path(".timeindex"))
 	if err != nil {
 		return err
 	}
@@ -289,7 +294,7 @@ func (s *segment) checkLastIndexEntry(idx offsetIndex) error {
 	}
 	e := idx[len(idx)-1]
 	var hb [BatchHeaderSize]byte
-	if _, err := s.log.ReadAt(hb[:], int64(e.pos)); err != nil {
+	if _, err := s.readAt(hb[:], int64(e.pos)); err != nil {
 		return fmt.Errorf("%w: read batch at %d: %v", errBadIndex, e.pos, err)
 	}
 	h, _ := ParseBatchHeader(hb[:])
@@ -297,6 +302,25 @@ func (s *segment) checkLastIndexEntry(idx offsetIndex) error {
 		return fmt.Errorf("%w: last entry (%d, %d) does not match the batch there", errBadIndex, e.rel, e.pos)
 	}
 	return nil
+}
+
+// readAt reads a few bytes (a batch header, into the caller's stack) of
+// the .log file at off. A stack buffer passed through the vfs.File
+// interface would escape to the heap, an allocation per header on the read
+// path, so the disk's *os.File is called directly and other filesystems
+// read through a copy.
+func (s *segment) readAt(b []byte, off int64) (int, error) {
+	if s.osf != nil {
+		return s.osf.ReadAt(b, off)
+	}
+	return readAtCopy(s.log, b, off)
+}
+
+func readAtCopy(f vfs.File, b []byte, off int64) (int, error) {
+	tmp := make([]byte, len(b))
+	n, err := f.ReadAt(tmp, off)
+	copy(b, tmp[:n])
+	return n, err
 }
 
 // fitsOffsets reports whether offsets up to last can be indexed relative to
@@ -310,7 +334,7 @@ func (s *segment) readBatchHeader(pos, size int64) (BatchHeader, bool) {
 		return BatchHeader{}, false
 	}
 	var hb [BatchHeaderSize]byte
-	if n, err := s.log.ReadAt(hb[:], pos); n < len(hb) {
+	if n, err := s.readAt(hb[:], pos); n < len(hb) {
 		_ = err // a short read: truncated under us
 		return BatchHeader{}, false
 	}

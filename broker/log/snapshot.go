@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
+
+	"github.com/weirhq/weir/internal/atomicfile"
+	"github.com/weirhq/weir/internal/vfs"
 )
 
 // Producer snapshot files, <20-digit offset>.snapshot: the producer state
@@ -93,10 +94,10 @@ func decodeSnapshot(b []byte) (producerState, error) {
 
 // writeSnapshotLocked writes the producer state as of offset and keeps only
 // the newest snapshotsKept files. Caller holds l.mu.
-func (l *Log) writeSnapshotLocked(offset int64, sync bool) error {
+func (l *Log) writeSnapshotLocked(offset int64) error {
 	path := segmentPath(l.dir, offset, ".snapshot")
-	if err := writeFileAtomic(path, encodeSnapshot(l.mu.producers), sync); err != nil {
-		return fmt.Errorf("write producer snapshot %020d: %w", offset, err)
+	if err := atomicfile.Write(l.fs, path, encodeSnapshot(l.mu.producers)); err != nil {
+		return storageErr(err, "write producer snapshot %020d", offset)
 	}
 	if !slices.Contains(l.mu.snapshots, offset) {
 		l.mu.snapshots = append(l.mu.snapshots, offset)
@@ -110,7 +111,7 @@ func (l *Log) writeSnapshotLocked(offset int64, sync bool) error {
 
 func (l *Log) removeSnapshotLocked(i int) {
 	off := l.mu.snapshots[i]
-	if err := os.Remove(segmentPath(l.dir, off, ".snapshot")); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := l.fs.Remove(segmentPath(l.dir, off, ".snapshot")); err != nil && !vfs.IsNotExist(err) {
 		l.logger.Warn("remove producer snapshot", "dir", l.dir, "offset", off, "err", err)
 	}
 	l.mu.snapshots = slices.Delete(l.mu.snapshots, i, i+1)
@@ -130,7 +131,7 @@ func (l *Log) loadProducerStateLocked() error {
 	l.mu.producers = make(producerState)
 	for i := len(l.mu.snapshots) - 1; i >= 0 && from < 0; i-- {
 		off := l.mu.snapshots[i]
-		b, err := os.ReadFile(segmentPath(l.dir, off, ".snapshot"))
+		b, err := vfs.ReadFile(l.fs, segmentPath(l.dir, off, ".snapshot"))
 		if err == nil {
 			var ps producerState
 			if ps, err = decodeSnapshot(b); err == nil {
@@ -165,40 +166,8 @@ func (l *Log) replayProducersLocked(from, to int64) error {
 	return nil
 }
 
-// writeFileAtomic writes a small file through a temporary name and a rename.
-func writeFileAtomic(path string, b []byte, sync bool) error {
-	tmp := path + tmpSuffix
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return storageErr(err, "create %s", filepath.Base(tmp))
-	}
-	_, err = f.Write(b)
-	if err == nil && sync {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return storageErr(err, "write %s", filepath.Base(path))
-	}
-	if sync {
-		return syncDir(filepath.Dir(path))
-	}
-	return nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return storageErr(err, "open dir %s", dir)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
+func syncDir(fs vfs.FS, dir string) error {
+	if err := vfs.SyncDir(fs, dir); err != nil {
 		return storageErr(err, "sync dir %s", dir)
 	}
 	return nil

@@ -24,8 +24,8 @@ func (l *Log) Truncate(offset int64) error {
 }
 
 func (l *Log) truncateLocked(offset int64) error {
-	if l.closed.Load() {
-		return ErrClosed
+	if err := l.usableLocked("truncate"); err != nil {
+		return err
 	}
 	if offset >= l.leo.Load() {
 		return nil
@@ -71,8 +71,7 @@ func (l *Log) truncateSegmentLocked(s *segment, offset int64) (int64, error) {
 		pos = s.size.Load()
 	}
 	if err := s.log.Truncate(pos); err != nil {
-		l.mu.failed = storageErr(err, "truncate segment %020d", s.base)
-		return 0, l.mu.failed
+		return 0, l.failLocked(storageErr(err, "truncate segment %020d", s.base))
 	}
 	l.addSize(pos - s.size.Load())
 	s.size.Store(pos)
@@ -87,7 +86,7 @@ func (l *Log) truncateSegmentLocked(s *segment, offset int64) (int64, error) {
 
 // restartAtLocked deletes every segment and starts an empty log at offset.
 func (l *Log) restartAtLocked(offset int64) error {
-	s, err := createSegment(l.dir, offset)
+	s, err := createSegment(l.fs, l.dir, offset)
 	if err != nil {
 		return err
 	}
@@ -126,7 +125,10 @@ func (l *Log) TruncateFullyAndStartAt(offset int64) error {
 	l.cpMu.Lock()
 	defer l.cpMu.Unlock()
 	l.mu.Lock()
-	err := l.restartAtLocked(offset)
+	err := l.usableLocked("restart")
+	if err == nil {
+		err = l.restartAtLocked(offset)
+	}
 	l.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("restart at %d: %w", offset, err)

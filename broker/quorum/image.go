@@ -3,13 +3,7 @@ package quorum
 import (
 	"slices"
 	"sort"
-
-	"github.com/weirhq/weir/broker/metadata"
 )
-
-// TopicID is a topic's 16-byte UUID (KIP-516), the same type the
-// single-node store uses.
-type TopicID = metadata.TopicID
 
 // NoLeader is a partition's Leader when no replica may lead it.
 const NoLeader int32 = -1

@@ -11,7 +11,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/weirhq/weir/broker/metadata"
+	"github.com/weirhq/weir/internal/atomicfile"
+	"github.com/weirhq/weir/internal/vfs"
 )
 
 // The high watermark of every hosted partition is checkpointed per log
@@ -35,11 +36,11 @@ type TopicPartition struct {
 // ReadHWCheckpoints loads the checkpoints of every log dir; an unreadable
 // one is logged and skipped (the partitions start at high watermark 0, as
 // without a checkpoint).
-func ReadHWCheckpoints(dirs []string, logger *slog.Logger) map[TopicPartition]int64 {
+func ReadHWCheckpoints(fs vfs.FS, dirs []string, logger *slog.Logger) map[TopicPartition]int64 {
 	out := map[TopicPartition]int64{}
 	for _, dir := range dirs {
 		path := filepath.Join(dir, hwCheckpointFile)
-		data, err := os.ReadFile(path)
+		data, err := vfs.ReadFile(fs, path)
 		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}
@@ -84,7 +85,7 @@ func parseHWCheckpoint(data []byte, out map[TopicPartition]int64) error {
 // WriteHWCheckpoints writes each log dir's checkpoint of the high
 // watermarks of the replicas whose logs it holds; a failed write is logged
 // (the previous checkpoint stays, whole).
-func WriteHWCheckpoints(dirs []string, replicas []*Replica, logger *slog.Logger) {
+func WriteHWCheckpoints(fs vfs.FS, dirs []string, replicas []*Replica, logger *slog.Logger) {
 	byDir := map[string][]string{}
 	for _, r := range replicas {
 		dir := filepath.Dir(r.log.Dir())
@@ -96,7 +97,7 @@ func WriteHWCheckpoints(dirs []string, replicas []*Replica, logger *slog.Logger)
 		if len(entries) > 0 {
 			content += "\n"
 		}
-		if err := metadata.WriteFileAtomic(filepath.Join(d, hwCheckpointFile), []byte(content)); err != nil {
+		if err := atomicfile.Write(fs, filepath.Join(d, hwCheckpointFile), []byte(content)); err != nil {
 			logger.Warn("writing the high-watermark checkpoint failed", "dir", d, "err", err)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	wlog "github.com/weirhq/weir/broker/log"
+	"github.com/weirhq/weir/internal/vfs"
 )
 
 // A checkpoint written for the replicas of two log dirs reads back per
@@ -25,8 +26,8 @@ func TestHWCheckpointRoundTrip(t *testing.T) {
 		r.SetHighWatermark(int64(7 * (i + 1)))
 		reps = append(reps, r)
 	}
-	WriteHWCheckpoints(dirs, reps, logger)
-	got := ReadHWCheckpoints(dirs, logger)
+	WriteHWCheckpoints(vfs.Default, dirs, reps, logger)
+	got := ReadHWCheckpoints(vfs.Default, dirs, logger)
 	want := map[TopicPartition]int64{{"a", 0}: 7, {"b", 0}: 14}
 	if len(got) != len(want) || got[TopicPartition{"a", 0}] != 7 || got[TopicPartition{"b", 0}] != 14 {
 		t.Fatalf("read back %v, want %v", got, want)
@@ -34,7 +35,7 @@ func TestHWCheckpointRoundTrip(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dirs[1], HWCheckpointFile), []byte("0\n2\nb 0 14\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if got := ReadHWCheckpoints(dirs, logger); len(got) != 1 || got[TopicPartition{"a", 0}] != 7 {
+	if got := ReadHWCheckpoints(vfs.Default, dirs, logger); len(got) != 1 || got[TopicPartition{"a", 0}] != 7 {
 		t.Fatalf("with a damaged checkpoint read %v, want only a-0", got)
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/weirhq/weir/broker/metadata"
+	"github.com/weirhq/weir/broker/quorum"
 )
 
 // Fetch, versions 4–16.
@@ -89,7 +89,7 @@ func (b *Broker) handleFetch(r *kmsg.FetchRequest) kmsg.Response {
 
 type fetchPartition struct {
 	topic   string
-	id      metadata.TopicID
+	id      quorum.TopicID
 	p       *partition
 	missing bool
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/weirhq/weir/broker/config"
-	"github.com/weirhq/weir/broker/metadata"
 	"github.com/weirhq/weir/broker/quorum"
 )
 
@@ -89,7 +88,7 @@ func (b *Broker) createTopic(s createTopicSpec, validateOnly bool) (quorum.Topic
 	if validateOnly {
 		return quorum.TopicID{}, ok()
 	}
-	id := metadata.NewTopicID()
+	id := quorum.NewTopicID()
 	_, err := b.ctrl.Propose(quorum.CreateTopic{Name: s.name, ID: id, Configs: s.configs, Assignment: assignment})
 	if err != nil {
 		return quorum.TopicID{}, fromErr(err)

@@ -9,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/weirhq/weir/broker/replication"
+	"github.com/weirhq/weir/internal/vfs"
 )
 
 // A broker checkpoints its high watermarks at shutdown and starts from
@@ -24,7 +25,7 @@ func TestHighWatermarkCheckpointRoundTrip(t *testing.T) {
 		}
 	}
 	stopBroker(t, b)
-	got := replication.ReadHWCheckpoints([]string{filepath.Join(dir, "data")}, slog.New(slog.DiscardHandler))
+	got := replication.ReadHWCheckpoints(vfs.Default, []string{filepath.Join(dir, "data")}, slog.New(slog.DiscardHandler))
 	hw0, hw1 := got[replication.TopicPartition{Topic: "hwc", Partition: 0}], got[replication.TopicPartition{Topic: "hwc", Partition: 1}]
 	if hw0+hw1 != 7 {
 		t.Fatalf("checkpointed high watermarks %v, want 7 in all", got)

@@ -13,8 +13,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/weirhq/weir/broker/config"
 	"github.com/weirhq/weir/broker/lifecycle"
-	"github.com/weirhq/weir/broker/metadata"
 	"github.com/weirhq/weir/broker/quorum"
 )
 
@@ -73,7 +73,7 @@ func (b *Broker) resolveClusterID(voters []quorum.Voter) (string, error) {
 		return b.cfg.ClusterID, nil
 	}
 	if len(voters) == 1 && voters[0].ID == b.cfg.NodeID {
-		return metadata.NewClusterID(), nil
+		return config.NewClusterID(), nil
 	}
 	return "", errors.New("weir.cluster.id: must be set on every broker of a multi-voter cluster (weir up sets it)")
 }
@@ -191,7 +191,7 @@ func (b *Broker) forwardCreateTopics(name string, partitions int32, rf int16, co
 // removeLegacyStore notes a metadata file from before the quorum; its
 // topics are not imported.
 func (b *Broker) removeLegacyStore() {
-	old := filepath.Join(b.cfg.LogDirs[0], metadata.FileName)
+	old := filepath.Join(b.cfg.LogDirs[0], quorum.LegacyStoreFile)
 	if _, err := os.Stat(old); err == nil {
 		b.logger.Warn("ignoring the single-node metadata file from an older Weir; topics are now kept in the metadata quorum", "file", old)
 	}

@@ -18,11 +18,11 @@ import (
 	"github.com/weirhq/weir/broker/config"
 	"github.com/weirhq/weir/broker/group"
 	"github.com/weirhq/weir/broker/lifecycle"
-	"github.com/weirhq/weir/broker/metadata"
 	"github.com/weirhq/weir/broker/metrics"
 	"github.com/weirhq/weir/broker/quorum"
 	"github.com/weirhq/weir/broker/replication"
 	"github.com/weirhq/weir/broker/volume"
+	"github.com/weirhq/weir/internal/vfs"
 )
 
 // Options are the broker's dependencies.
@@ -35,6 +35,8 @@ type Options struct {
 	// broker passes it to (log, group, replication, lifecycle). Timers,
 	// socket deadlines and request latencies are on the wall clock.
 	Now func() time.Time
+	// FS is the log dirs' filesystem; nil: vfs.Default, the disk.
+	FS vfs.FS
 }
 
 // Broker is one Kafka broker.
@@ -42,6 +44,7 @@ type Broker struct {
 	cfg     *config.Config
 	logger  *slog.Logger
 	now     func() time.Time
+	fs      vfs.FS
 	metrics *metrics.Broker
 	gather  prometheus.Gatherer
 
@@ -79,7 +82,7 @@ type Broker struct {
 	mu struct {
 		sync.RWMutex
 		topics map[string]*topic
-		byID   map[metadata.TopicID]*topic
+		byID   map[quorum.TopicID]*topic
 	}
 
 	connMu struct {
@@ -94,7 +97,7 @@ type Broker struct {
 // New opens the broker's storage and binds its listeners. The broker
 // serves nothing until Run.
 func New(cfg *config.Config, opts Options) (*Broker, error) {
-	b := &Broker{cfg: cfg, logger: opts.Logger, now: opts.Now}
+	b := &Broker{cfg: cfg, logger: opts.Logger, now: opts.Now, fs: vfs.OrDefault(opts.FS)}
 	if b.logger == nil {
 		b.logger = slog.Default()
 	}
@@ -103,7 +106,7 @@ func New(cfg *config.Config, opts Options) (*Broker, error) {
 	}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	b.mu.topics = map[string]*topic{}
-	b.mu.byID = map[metadata.TopicID]*topic{}
+	b.mu.byID = map[quorum.TopicID]*topic{}
 	b.connMu.conns = map[net.Conn]struct{}{}
 	b.setupMetrics(opts.Registerer)
 	b.repl = replication.New(b.ctx, replication.Options{
@@ -123,7 +126,7 @@ func New(cfg *config.Config, opts Options) (*Broker, error) {
 		b.closeListeners()
 		return nil, err
 	}
-	b.hwStart = replication.ReadHWCheckpoints(b.cfg.LogDirs, b.logger)
+	b.hwStart = replication.ReadHWCheckpoints(b.fs, b.cfg.LogDirs, b.logger)
 	if err := b.openQuorum(); err != nil {
 		b.closeListeners()
 		return nil, err
@@ -321,7 +324,7 @@ func (b *Broker) maintenanceLoop() {
 
 // writeHWCheckpoints checkpoints every hosted partition's high watermark.
 func (b *Broker) writeHWCheckpoints() {
-	replication.WriteHWCheckpoints(b.cfg.LogDirs, b.allReplicas(), b.logger)
+	replication.WriteHWCheckpoints(b.fs, b.cfg.LogDirs, b.allReplicas(), b.logger)
 }
 
 // newLifecycle wires the controller and the broker's lifecycle

@@ -13,7 +13,9 @@ import (
 
 	"github.com/weirhq/weir/broker/config"
 	wlog "github.com/weirhq/weir/broker/log"
-	"github.com/weirhq/weir/broker/metadata"
+	"github.com/weirhq/weir/broker/quorum"
+	"github.com/weirhq/weir/internal/atomicfile"
+	"github.com/weirhq/weir/internal/vfs"
 )
 
 // never is how broker/config represents Kafka's Long.MAX_VALUE "never"
@@ -57,8 +59,8 @@ func checkMetaProperties(dir, clusterID string, nodeID int32, now time.Time) err
 	props, err := readProperties(path)
 	if errors.Is(err, os.ErrNotExist) {
 		content := fmt.Sprintf("#\n#%s\nversion=1\ncluster.id=%s\nnode.id=%d\ndirectory.id=%s\n",
-			now.UTC().Format(time.RFC1123), clusterID, nodeID, metadata.NewTopicID())
-		return metadata.WriteFileAtomic(path, []byte(content))
+			now.UTC().Format(time.RFC1123), clusterID, nodeID, quorum.NewTopicID())
+		return atomicfile.Write(vfs.Default, path, []byte(content))
 	}
 	if err != nil {
 		return fmt.Errorf("log.dirs: reading %s: %w", path, err)

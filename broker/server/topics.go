@@ -3,7 +3,6 @@ package server
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -12,15 +11,16 @@ import (
 
 	"github.com/weirhq/weir/broker/config"
 	wlog "github.com/weirhq/weir/broker/log"
-	"github.com/weirhq/weir/broker/metadata"
+	"github.com/weirhq/weir/broker/quorum"
 	"github.com/weirhq/weir/broker/replication"
+	"github.com/weirhq/weir/internal/vfs"
 )
 
 // topic is a hosted topic. The struct is replaced, not mutated, when its
 // partition count changes (under Broker.mu); settings change atomically.
 type topic struct {
 	name       string
-	id         metadata.TopicID
+	id         quorum.TopicID
 	internal   bool
 	configs    map[string]string // overrides, as stored
 	settings   atomic.Pointer[config.TopicSettings]
@@ -45,7 +45,7 @@ func (b *Broker) lookup(name string, part int32) *partition {
 }
 
 // lookupID returns a partition by topic id, or nil.
-func (b *Broker) lookupID(id metadata.TopicID, part int32) *partition {
+func (b *Broker) lookupID(id quorum.TopicID, part int32) *partition {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	t := b.mu.byID[id]
@@ -61,7 +61,7 @@ func (b *Broker) topic(name string) *topic {
 	return b.mu.topics[name]
 }
 
-func (b *Broker) topicByID(id metadata.TopicID) *topic {
+func (b *Broker) topicByID(id quorum.TopicID) *topic {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	return b.mu.byID[id]
@@ -106,6 +106,9 @@ func (b *Broker) prepareStorage() error {
 	}
 	b.cluster = id
 	for _, dir := range b.cfg.LogDirs {
+		if err := b.fs.MkdirAll(dir, 0o755); err != nil { // on the disk already; an in-memory FS needs it too
+			return fmt.Errorf("log.dirs: %w", err)
+		}
 		if err := checkMetaProperties(dir, id, b.cfg.NodeID, b.now()); err != nil {
 			return err
 		}
@@ -118,7 +121,7 @@ func (b *Broker) openPartition(t *topic, i int32) (*partition, error) {
 	dir := b.partitionDir(t.name, i)
 	l, err := wlog.Open(dir, logConfig(*t.settings.Load()), wlog.Options{
 		Logger: b.logger.With("partition", t.name+"-"+strconv.Itoa(int(i))), Now: b.now,
-		Usage: b.volume.Usage(filepath.Dir(dir)),
+		Usage: b.volume.Usage(filepath.Dir(dir)), FS: b.fs,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("opening partition %s-%d: %w", t.name, i, err)
@@ -141,10 +144,10 @@ func (b *Broker) partitionDir(name string, i int32) string {
 	best, bestN := "", -1
 	for _, d := range b.cfg.LogDirs {
 		p := filepath.Join(d, base)
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
+		if st, err := b.fs.Stat(p); err == nil && st.IsDir() {
 			return p
 		}
-		n := countPartitionDirs(d)
+		n := len(subdirs(b.fs, d))
 		if bestN < 0 || n < bestN {
 			best, bestN = d, n
 		}
@@ -152,15 +155,16 @@ func (b *Broker) partitionDir(name string, i int32) string {
 	return filepath.Join(best, base)
 }
 
-func countPartitionDirs(dir string) int {
-	ents, _ := os.ReadDir(dir)
-	n := 0
-	for _, e := range ents {
-		if e.IsDir() {
-			n++
+// subdirs returns the names of dir's subdirectories on fs.
+func subdirs(fs vfs.FS, dir string) []string {
+	names, _ := fs.List(dir)
+	var out []string
+	for _, n := range names {
+		if st, err := fs.Stat(filepath.Join(dir, n)); err == nil && st.IsDir() {
+			out = append(out, n)
 		}
 	}
-	return n
+	return out
 }
 
 // warnStrayDirs logs partition directories that no hosted partition owns
@@ -169,20 +173,19 @@ func countPartitionDirs(dir string) int {
 // deleted.
 func (b *Broker) warnStrayDirs() {
 	for _, d := range b.cfg.LogDirs {
-		ents, _ := os.ReadDir(d)
-		for _, e := range ents {
-			if !e.IsDir() || e.Name() == metadataDirName {
+		for _, name := range subdirs(b.fs, d) {
+			if name == metadataDirName {
 				continue
 			}
-			i := strings.LastIndexByte(e.Name(), '-')
+			i := strings.LastIndexByte(name, '-')
 			if i <= 0 {
 				continue
 			}
-			n, err := strconv.Atoi(e.Name()[i+1:])
-			if err != nil || b.lookup(e.Name()[:i], int32(n)) != nil {
+			n, err := strconv.Atoi(name[i+1:])
+			if err != nil || b.lookup(name[:i], int32(n)) != nil {
 				continue
 			}
-			b.logger.Warn("stray partition directory: no topic owns it; leaving it in place", "dir", filepath.Join(d, e.Name()))
+			b.logger.Warn("stray partition directory: no topic owns it; leaving it in place", "dir", filepath.Join(d, name))
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/weirhq/weir/internal/atomicfile"
+	"github.com/weirhq/weir/internal/vfs"
 )
 
 // historyFile is the history's file (Options.HistoryFile). Its mu
@@ -108,7 +109,7 @@ func (m *Manager) save() {
 		return
 	}
 	if err == nil {
-		err = atomicfile.Write(f.path, b)
+		err = atomicfile.Write(vfs.Default, f.path, b)
 	}
 	if err != nil {
 		if !f.mu.failing {

@@ -10,6 +10,7 @@ import (
 	"os"
 
 	"github.com/weirhq/weir/internal/atomicfile"
+	"github.com/weirhq/weir/internal/vfs"
 )
 
 // The action log file is JSON lines, one Action each, appended as actions
@@ -42,7 +43,7 @@ func loadActions(path string) ([]Action, error) {
 		out = out[len(out)-maxActions:]
 	}
 	if lines > 2*maxActions {
-		if err := atomicfile.Write(path, encodeActions(out)); err != nil {
+		if err := atomicfile.Write(vfs.Default, path, encodeActions(out)); err != nil {
 			return out, fmt.Errorf("trimming the console's action log: %w", err)
 		}
 	}

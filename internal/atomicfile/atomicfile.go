@@ -1,41 +1,59 @@
-// Package atomicfile replaces a file's contents all at once: a reader (or a
-// process restarted after a crash) sees the old contents or the new, never
-// a mix. The new contents go to a temporary file beside the target, are
-// synced, renamed over it, and the directory is synced so the rename
-// survives a power loss.
+// Package atomicfile replaces a file's contents all at once: a reader, or
+// a process restarted after a crash, sees the old contents or the new,
+// never a mix, a torn tail or an empty file. It is Weir's one atomic file
+// writer: the broker's checkpoints, producer snapshots and meta.properties,
+// the collector's and the autoscaler's state files and weir up's spec all
+// go through Write.
+//
+// The fsync rule, the same for every caller: the new contents go to a
+// temporary file beside the target (".<name>.<random>.tmp": hidden, and
+// swept by broker/log's stray-file cleanup), which is fsynced, renamed over
+// the target, and then the directory is fsynced. So when Write returns nil
+// the new contents survive a power loss; when it returns an error the
+// target still holds the old contents (or the new, if only the directory
+// fsync failed; either is whole) and the temporary file is removed.
 package atomicfile
 
 import (
-	"os"
+	"fmt"
+	"math/rand/v2"
 	"path/filepath"
+	"strconv"
+
+	"github.com/weirhq/weir/internal/vfs"
 )
 
-// Write replaces path's contents with data.
-func Write(path string, data []byte) error {
+// Write replaces path's contents with data on fs (vfs.Default: the disk).
+func Write(fs vfs.FS, path string, data []byte) error {
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	tmp := filepath.Join(dir, "."+filepath.Base(path)+"."+strconv.FormatUint(rand.Uint64(), 36)+".tmp")
+	if err := writeSynced(fs, tmp, data); err != nil {
+		fs.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := fs.Rename(tmp, path); err != nil {
+		fs.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := vfs.SyncDir(fs, dir); err != nil {
+		return fmt.Errorf("writing %s: syncing its directory: %w", path, err)
+	}
+	return nil
+}
+
+// writeSynced creates name with data and fsyncs it.
+func writeSynced(fs vfs.FS, name string, data []byte) error {
+	f, err := fs.Create(name)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name()) // a no-op after the rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
+	if _, err := f.Write(data); err != nil {
+		f.Close()
 		return err
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
+	if err := f.Sync(); err != nil {
+		f.Close()
 		return err
 	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return f.Close()
 }
