@@ -520,3 +520,58 @@ func FuzzDecodeBatches(f *testing.F) {
 		decodeBatches(b, l.apply, func(int64, error) {})
 	})
 }
+
+// TestOldOffsetCommitVersions: a v0 commit (no generation, no member id)
+// is a simple consumer's; a v1 commit's timestamp is its commit time, so
+// retention counts from it (Kafka 3.9's OffsetAndMetadata.fromRequest);
+// v0/v1 fetches carry a group error on each partition, having no
+// group-level error field.
+func TestOldOffsetCommitVersions(t *testing.T) {
+	h := newHarness(t, func(c *Config) {
+		c.OffsetsRetention = time.Hour
+		c.RetentionCheckInterval = time.Minute
+	})
+	commit := func(version int16, group string, part int32, off, ts int64) *kerr.Error {
+		r := kmsg.NewPtrOffsetCommitRequest()
+		r.Version = version
+		r.Group = group
+		rt := kmsg.NewOffsetCommitRequestTopic()
+		rt.Topic = "t"
+		rp := kmsg.NewOffsetCommitRequestTopicPartition()
+		rp.Partition, rp.Offset, rp.Timestamp = part, off, ts
+		rt.Partitions = append(rt.Partitions, rp)
+		r.Topics = append(r.Topics, rt)
+		return codeErr(h.c.OffsetCommit(r).Topics[0].Partitions[0].ErrorCode)
+	}
+	h.wantErr(commit(0, "v0", 0, 10, -1), nil, "v0 commit")
+	h.wantErr(commit(1, "v1", 0, 20, h.now.Add(-59*time.Minute).UnixMilli()), nil, "v1 commit, an old timestamp")
+	h.wantErr(commit(1, "v1", 1, 21, -1), nil, "v1 commit, no timestamp")
+	fetch := func(version int16, group string, part int32) kmsg.OffsetFetchResponseTopicPartition {
+		r := kmsg.NewPtrOffsetFetchRequest()
+		r.Version = version
+		r.Group = group
+		rt := kmsg.NewOffsetFetchRequestTopic()
+		rt.Topic, rt.Partitions = "t", []int32{part}
+		r.Topics = append(r.Topics, rt)
+		return h.c.OffsetFetch(r).Topics[0].Partitions[0]
+	}
+	if p := fetch(0, "v0", 0); p.Offset != 10 || p.ErrorCode != 0 {
+		t.Fatalf("v0 fetch: %+v", p)
+	}
+	h.advance(2 * time.Minute)
+	if p := fetch(1, "v1", 0); p.Offset != -1 {
+		t.Fatalf("offset committed with a timestamp an hour old did not expire: %+v", p)
+	}
+	if p := fetch(1, "v1", 1); p.Offset != 21 {
+		t.Fatalf("offset committed now expired: %+v", p)
+	}
+
+	a := h.wantJoined(h.joinNew("g"), 1)
+	h.sync("g", a.MemberID, 1, map[string]string{a.MemberID: "A"})
+	h.wantErr(commit(0, "g", 0, 1, -1), kerr.UnknownMemberID, "v0 (simple) commit to a live group")
+
+	h.c = New(h.cfg, h.store) // owns no partition yet: NOT_COORDINATOR
+	if p := fetch(0, "v0", 0); p.ErrorCode != kerr.NotCoordinator.Code {
+		t.Fatalf("v0 fetch from a coordinator that does not own the group: %+v", p)
+	}
+}

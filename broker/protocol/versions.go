@@ -24,10 +24,10 @@ type Range struct {
 var versions = map[int16]Range{
 	0:  {0, 3, 10}, // Produce
 	1:  {1, 4, 16}, // Fetch
-	2:  {2, 1, 8},  // ListOffsets
+	2:  {2, 0, 8},  // ListOffsets (v0: old-style offsets arrays, Sarama and Burrow)
 	3:  {3, 0, 12}, // Metadata
-	8:  {8, 2, 9},  // OffsetCommit (v9: member epochs of consumer-protocol groups)
-	9:  {9, 1, 9},  // OffsetFetch (v9: member id and epoch)
+	8:  {8, 0, 9},  // OffsetCommit (v0–v1: kafka-python 0.8/0.9 and Sarama's defaults; v9: member epochs of consumer-protocol groups)
+	9:  {9, 0, 9},  // OffsetFetch (v9: member id and epoch)
 	10: {10, 0, 4}, // FindCoordinator
 	11: {11, 0, 9}, // JoinGroup
 	12: {12, 0, 4}, // Heartbeat

@@ -5,7 +5,20 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// ListOffsets, versions 1–8.
+// ListOffsets, versions 0–8.
+//
+// v0 is the pre-KIP-79 form (Kafka's legacyFetchOffsetsForTimestamp): each
+// partition asks for up to MaxNumOffsets offsets "before" a timestamp and
+// is answered an OldStyleOffsets array, newest first. Latest (-1) is the
+// high watermark, followed by the log start offset when two or more are
+// asked for; earliest (-2) is the log start offset. Kafka answers any
+// other timestamp at segment granularity from the segment files'
+// modification times; here it is the first offset whose timestamp is at or
+// after it (the v1 answer, which old consumers use the same way: as the
+// place to start reading), or the high watermark when there is none.
+// MaxNumOffsets 0 or less asks for nothing and gets an empty array. v0
+// carries no isolation level, so, as in Kafka, it never gets
+// OFFSET_NOT_AVAILABLE.
 //
 // Timestamp -1 is the latest offset (the high watermark; the last stable
 // offset under read_committed, equal without transactions), -2 the log
@@ -39,7 +52,12 @@ func (b *Broker) handleListOffsets(r *kmsg.ListOffsetsRequest) kmsg.Response {
 		st := kmsg.NewListOffsetsResponseTopic()
 		st.Topic = rt.Topic
 		for _, rp := range rt.Partitions {
-			st.Partitions = append(st.Partitions, b.listOffset(rt.Topic, rp, r.ReplicaID != debuggingReplicaID, r.Version >= 2))
+			onlyLeader := r.ReplicaID != debuggingReplicaID
+			if r.Version == 0 {
+				st.Partitions = append(st.Partitions, b.listOffsetV0(rt.Topic, rp, onlyLeader))
+				continue
+			}
+			st.Partitions = append(st.Partitions, b.listOffset(rt.Topic, rp, onlyLeader, r.Version >= 2))
 		}
 		resp.Topics = append(resp.Topics, st)
 	}
@@ -98,5 +116,44 @@ func (b *Broker) listOffset(topic string, rp kmsg.ListOffsetsRequestTopicPartiti
 			sp.ErrorCode = kerr.OffsetNotAvailable.Code
 		}
 	}
+	return sp
+}
+
+// listOffsetV0 answers one partition of a v0 request with old-style
+// offsets, newest first.
+func (b *Broker) listOffsetV0(topic string, rp kmsg.ListOffsetsRequestTopicPartition, onlyLeader bool) kmsg.ListOffsetsResponseTopicPartition {
+	sp := kmsg.NewListOffsetsResponseTopicPartition()
+	sp.Partition, sp.Offset, sp.Timestamp, sp.LeaderEpoch = rp.Partition, -1, -1, -1
+	sp.OldStyleOffsets = []int64{}
+	if rp.Timestamp < 0 && rp.Timestamp != listLatest && rp.Timestamp != listEarliest {
+		// Before any segment: Kafka finds none and answers nothing.
+		return b.v0Error(topic, rp, onlyLeader, sp)
+	}
+	rp.CurrentLeaderEpoch = -1
+	one := b.listOffset(topic, rp, onlyLeader, false)
+	if one.ErrorCode != 0 {
+		sp.ErrorCode = one.ErrorCode
+		return sp
+	}
+	p := b.lookup(topic, rp.Partition)
+	offsets := []int64{one.Offset}
+	if rp.Timestamp != listEarliest {
+		if one.Offset < 0 { // no record at or after the timestamp
+			_, _, hw, _ := p.leaderState()
+			offsets[0] = hw
+		}
+		if start := p.log.LogStartOffset(); offsets[0] > start {
+			offsets = append(offsets, start)
+		}
+	}
+	sp.OldStyleOffsets = offsets[:min(max(int(rp.MaxNumOffsets), 0), len(offsets))]
+	return sp
+}
+
+// v0Error fills in the error a v0 partition gets, if any, for a request
+// that asks for no offsets.
+func (b *Broker) v0Error(topic string, rp kmsg.ListOffsetsRequestTopicPartition, onlyLeader bool, sp kmsg.ListOffsetsResponseTopicPartition) kmsg.ListOffsetsResponseTopicPartition {
+	rp.Timestamp, rp.CurrentLeaderEpoch = listEarliest, -1
+	sp.ErrorCode = b.listOffset(topic, rp, onlyLeader, false).ErrorCode
 	return sp
 }
