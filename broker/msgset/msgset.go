@@ -191,3 +191,12 @@ func appendBytes(dst, b []byte) []byte {
 	dst = binary.BigEndian.AppendUint32(dst, uint32(len(b)))
 	return append(dst, b...)
 }
+
+// Magic is the format of the first message or batch in b (the magic byte
+// sits at the same place in both), or -1 when b is too short to say.
+func Magic(b []byte) int8 {
+	if len(b) < logOverhead+5 {
+		return -1
+	}
+	return int8(b[logOverhead+4])
+}

@@ -41,7 +41,7 @@ func TestParseRequest(t *testing.T) {
 		{"flexible metadata", metaFrame, nil, false},
 		{"non-flexible produce", prodFrame, nil, false},
 		{"unknown key", header(9999, 0, 1, "x", false), ErrUnknownAPI, false},
-		{"produce v2 (magic 1) is below our minimum", header(0, 2, 1, "x", false), ErrUnsupportedVersion, false},
+		{"produce v12 is above our maximum", header(0, 12, 1, "x", false), ErrUnsupportedVersion, false},
 		{"metadata v99", header(3, 99, 1, "x", false), ErrUnsupportedVersion, false},
 		{"future api versions is answered", header(18, 99, 1, "x", true), nil, true},
 		{"truncated header", []byte{0, 3, 0}, ErrMalformed, false},
@@ -77,7 +77,7 @@ func TestReadFrameRejectsOversizedAndNegative(t *testing.T) {
 }
 
 // Every advertised range is one kmsg can decode and encode, and the
-// minima are the versions with v2 record batches where that matters.
+// minima of the APIs old clients use are Kafka 3.9's: 0.
 func TestVersionTable(t *testing.T) {
 	for _, r := range Ranges() {
 		req := kmsg.RequestForKey(r.Key)
@@ -85,11 +85,10 @@ func TestVersionTable(t *testing.T) {
 			t.Errorf("%s: max %d beyond kmsg", kmsg.NameForKey(r.Key), r.Max)
 		}
 	}
-	if r, _ := VersionRange(0); r.Min != 3 {
-		t.Errorf("Produce min %d, want 3 (first with v2 batches)", r.Min)
-	}
-	if r, _ := VersionRange(1); r.Min != 4 {
-		t.Errorf("Fetch min %d, want 4 (first with v2 batches)", r.Min)
+	for _, key := range []int16{0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18} {
+		if r, _ := VersionRange(key); r.Min != 0 {
+			t.Errorf("%s min %d, want 0 as Kafka 3.9", kmsg.NameForKey(key), r.Min)
+		}
 	}
 	resp := ApiVersionsResponse(3, true)
 	if resp.GetVersion() != 0 || resp.ErrorCode != 35 {

@@ -13,17 +13,18 @@ type Range struct {
 }
 
 // versions is what this broker advertises in ApiVersions. Maxima follow
-// Apache Kafka 3.7; minima are the lowest versions clients still send
-// (Kafka 4.0's baseline, KIP-896): Produce starts at v3 and Fetch at v4
-// because those are the first with v2 record batches, the only format
-// this broker stores.
+// Apache Kafka 3.7; minima follow Kafka 3.9, which still served every
+// version back to 0 (Kafka 4.0 dropped the oldest, KIP-896): tools built
+// on old clients (Burrow on Sarama, kafka-python pinned to 0.8–0.10) send
+// them. Produce v0–v2 and Fetch v0–v3 carry message formats v0/v1, which
+// the handlers convert to and from the v2 batches this broker stores.
 //
 // An API appears here only when its handler exists: clients pick features
 // from this table (kafka-python infers the broker's release from it), so
 // advertising an API that is not served breaks them.
 var versions = map[int16]Range{
-	0:  {0, 3, 10}, // Produce
-	1:  {1, 4, 16}, // Fetch
+	0:  {0, 0, 10}, // Produce (v0–v2: message sets, up-converted)
+	1:  {1, 0, 16}, // Fetch (v0–v3: down-converted to message sets)
 	2:  {2, 0, 8},  // ListOffsets (v0: old-style offsets arrays, Sarama and Burrow)
 	3:  {3, 0, 12}, // Metadata
 	8:  {8, 0, 9},  // OffsetCommit (v0–v1: kafka-python 0.8/0.9 and Sarama's defaults; v9: member epochs of consumer-protocol groups)

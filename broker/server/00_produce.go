@@ -9,11 +9,22 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/weirhq/weir/broker/config"
+	"github.com/weirhq/weir/broker/log/codec"
+	"github.com/weirhq/weir/broker/msgset"
 
 	wlog "github.com/weirhq/weir/broker/log"
 )
 
-// Produce, versions 3–10.
+// Produce, versions 0–10.
+//
+// v0–v2 carry message sets (message format v0/v1; v1 adds timestamps, v2
+// the LogAppendTime in the answer), which are up-converted to one v2 batch
+// per partition before the checks below, as Kafka 3.9's LogValidator
+// does (broker/msgset), and counted as conversions (records, and time in
+// MessageConversionsTimeMs). As in Kafka, a v0–v2 request that carries a
+// v2 batch is taken as it is. A message set that does not parse or fails
+// its CRC is CORRUPT_MESSAGE; zstd, which v0/v1 never had,
+// UNSUPPORTED_COMPRESSION_TYPE.
 //
 // v3 is the first version carrying v2 record batches (the only format
 // stored); v8 adds per-record errors and an error message; v9 is flexible.
@@ -49,6 +60,7 @@ func (b *Broker) handleProduce(r *kmsg.ProduceRequest) (kmsg.Response, error) {
 			case r.TransactionID != nil:
 				sp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
 				sp.ErrorMessage = strPtr("transactions are not supported by this broker yet")
+			case r.Version < 3 && !b.upConvert(rt.Topic, &rp, &sp):
 			default:
 				if p, target := b.produceTo(rt.Topic, rp, &sp, r.Acks == -1); p != nil {
 					waits = append(waits, pendingAck{p: p, target: target, topic: len(resp.Topics), part: len(st.Partitions)})
@@ -66,6 +78,32 @@ func (b *Broker) handleProduce(r *kmsg.ProduceRequest) (kmsg.Response, error) {
 	}
 	b.hintProduce(resp)
 	return resp, nil
+}
+
+// legacyDecompressor unpacks the compressed message sets of Produce v0–v2
+// and the stored batches Fetch v0–v3 down-converts; its limit bounds what
+// one compressed wrapper or batch may expand to.
+var legacyDecompressor = codec.NewDecompressor(256 << 20)
+
+// upConvert turns one partition's message set (format v0/v1) into a v2
+// batch in place; on failure it fills in the partition's error.
+func (b *Broker) upConvert(topic string, rp *kmsg.ProduceRequestTopicPartition, sp *kmsg.ProduceResponseTopicPartition) bool {
+	if msgset.Magic(rp.Records) == msgset.MagicV2 {
+		return true
+	}
+	start := time.Now()
+	batch, n, err := msgset.Up(rp.Records, legacyDecompressor)
+	if err != nil {
+		sp.BaseOffset, sp.LogAppendTime, sp.LogStartOffset = -1, -1, -1
+		sp.ErrorCode = legacyErrorCode(err)
+		b.metrics.FailedProduce.WithLabelValues(topic).Inc()
+		b.metrics.BytesRejected.WithLabelValues(topic).Add(float64(len(rp.Records)))
+		b.metrics.Errors.WithLabelValues("Produce", errName(sp.ErrorCode)).Inc()
+		return false
+	}
+	b.metrics.Conversions.Produce(topic, n, time.Since(start))
+	rp.Records = batch
+	return true
 }
 
 // pendingAck is an acks=all append waiting for the ISR: the response
@@ -254,8 +292,8 @@ func checkTimestamps(hdrs []wlog.BatchHeader, ts *config.TopicSettings, now time
 		hi = nowMs + after.Milliseconds()
 	}
 	for _, h := range hdrs {
-		if h.Control() {
-			continue
+		if h.Control() || h.MaxTimestamp == msgset.NoTimestamp {
+			continue // no timestamps (up-converted v0 messages): Kafka checks none
 		}
 		if h.BaseTimestamp < lo || h.MaxTimestamp > hi {
 			bad := h.BaseTimestamp

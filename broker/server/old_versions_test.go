@@ -3,8 +3,15 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"hash/crc32"
 	"slices"
 	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -116,4 +123,164 @@ func TestEveryAdvertisedVersionIsServed(t *testing.T) {
 			send[kmsg.Response](t, b, req)
 		}
 	}
+}
+
+// message appends one message of magic 0 or 1 (Kafka's LegacyRecord) to
+// a message set, laid out by hand.
+func message(set []byte, magic int8, ts int64, value string) []byte {
+	var body []byte
+	body = append(body, byte(magic), 0)
+	if magic == 1 {
+		body = binary.BigEndian.AppendUint64(body, uint64(ts))
+	}
+	body = binary.BigEndian.AppendUint32(body, 0xffffffff) // null key
+	body = binary.BigEndian.AppendUint32(body, uint32(len(value)))
+	body = append(body, value...)
+	set = binary.BigEndian.AppendUint64(set, 0)
+	set = binary.BigEndian.AppendUint32(set, uint32(len(body)+4))
+	set = binary.BigEndian.AppendUint32(set, crc32.ChecksumIEEE(body))
+	return append(set, body...)
+}
+
+func produceV(version int16, topic string, set []byte) *kmsg.ProduceRequest {
+	req := kmsg.NewPtrProduceRequest()
+	req.SetVersion(version)
+	req.Acks, req.TimeoutMillis = -1, 5000
+	rt := kmsg.NewProduceRequestTopic()
+	rt.Topic = topic
+	rp := kmsg.NewProduceRequestTopicPartition()
+	rp.Records = set
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	return req
+}
+
+func fetchV(version int16, topic string, offset int64) *kmsg.FetchRequest {
+	req := kmsg.NewPtrFetchRequest()
+	req.SetVersion(version)
+	req.ReplicaID, req.MaxBytes = -1, 1<<20
+	rt := kmsg.NewFetchRequestTopic()
+	rt.Topic = topic
+	rp := kmsg.NewFetchRequestTopicPartition()
+	rp.FetchOffset, rp.PartitionMaxBytes = offset, 1<<20
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	return req
+}
+
+// TestOldMessageFormats: message sets produced with Produce v0–v2 are
+// stored as v2 batches (a current client reads them), and Fetch v0–v3
+// read stored batches back as message sets of magic 0 (v0–v1) or 1
+// (v2–v3), from the fetch offset on; both directions are counted as
+// conversions.
+func TestOldMessageFormats(t *testing.T) {
+	b := startBroker(t, nil)
+	createTopic(t, b, "old", 1, nil)
+	now := time.Now().UnixMilli()
+	for i, c := range []struct {
+		version int16
+		set     []byte
+	}{
+		{0, message(message(nil, 0, 0, "v0-a"), 0, 0, "v0-b")},
+		{1, message(nil, 0, 0, "v1")},
+		{2, message(nil, 1, now, "v2")},
+	} {
+		resp := send[*kmsg.ProduceResponse](t, b, produceV(c.version, "old", c.set))
+		p := resp.Topics[0].Partitions[0]
+		if want := []int64{0, 2, 3}[i]; p.ErrorCode != 0 || p.BaseOffset != want {
+			t.Fatalf("produce v%d: error %d, base offset %d, want %d", c.version, p.ErrorCode, p.BaseOffset, want)
+		}
+	}
+	bad := message(nil, 1, now, "x")
+	bad[len(bad)-1] ^= 1
+	if p := send[*kmsg.ProduceResponse](t, b, produceV(2, "old", bad)).Topics[0].Partitions[0]; p.ErrorCode != kerr.CorruptMessage.Code {
+		t.Fatalf("a message failing its CRC: error %d, want CORRUPT_MESSAGE", p.ErrorCode)
+	}
+
+	cl := b.client(t, kgo.ConsumeTopics("old"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	var got []string
+	for len(got) < 4 {
+		fs := cl.PollFetches(context.Background())
+		fs.EachRecord(func(r *kgo.Record) {
+			got = append(got, string(r.Value))
+			if wantTs := r.Value[1] == '2'; wantTs != (r.Timestamp.UnixMilli() == now) {
+				t.Errorf("record %q: timestamp %v", r.Value, r.Timestamp)
+			}
+		})
+	}
+	if !slices.Equal(got, []string{"v0-a", "v0-b", "v1", "v2"}) {
+		t.Fatalf("a v2 consumer read %q", got)
+	}
+
+	for _, c := range []struct {
+		version int16
+		magic   int8
+	}{{0, 0}, {1, 0}, {2, 1}, {3, 1}} {
+		resp := send[*kmsg.FetchResponse](t, b, fetchV(c.version, "old", 1))
+		p := resp.Topics[0].Partitions[0]
+		if p.ErrorCode != 0 || p.HighWatermark != 4 {
+			t.Fatalf("fetch v%d: error %d, high watermark %d", c.version, p.ErrorCode, p.HighWatermark)
+		}
+		var offsets []int64
+		var values []string
+		for set := p.RecordBatches; len(set) > 0; {
+			size := int(binary.BigEndian.Uint32(set[8:]))
+			if m := int8(set[16]); m != c.magic {
+				t.Fatalf("fetch v%d: magic %d, want %d", c.version, m, c.magic)
+			}
+			var m kmsg.MessageV1
+			if c.magic == 1 {
+				if err := m.ReadFrom(set[:12+size]); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				var m0 kmsg.MessageV0
+				if err := m0.ReadFrom(set[:12+size]); err != nil {
+					t.Fatal(err)
+				}
+				m.Offset, m.Value = m0.Offset, m0.Value
+			}
+			offsets, values = append(offsets, m.Offset), append(values, string(m.Value))
+			set = set[12+size:]
+		}
+		if !slices.Equal(offsets, []int64{1, 2, 3}) || !slices.Equal(values, []string{"v0-b", "v1", "v2"}) {
+			t.Fatalf("fetch v%d from offset 1: offsets %v values %q", c.version, offsets, values)
+		}
+	}
+
+	fams, err := b.gather.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]float64{
+		"kafka_server_brokertopicmetrics_producemessageconversions_total": 4,
+		"kafka_server_brokertopicmetrics_fetchmessageconversions_total":   12,
+	} {
+		if got := topicCounterValue(fams, name, "old"); got != want {
+			t.Errorf("%s{topic=old} = %v, want %v", name, got, want)
+		}
+	}
+
+	createTopic(t, b, "no-downconversion", 1, map[string]*string{"message.downconversion.enable": kadm.StringPtr("false")})
+	for v, want := range map[int16]int16{3: kerr.UnsupportedVersion.Code, 4: 0} {
+		if p := send[*kmsg.FetchResponse](t, b, fetchV(v, "no-downconversion", 0)).Topics[0].Partitions[0]; p.ErrorCode != want {
+			t.Errorf("fetch v%d with message.downconversion.enable=false: error %d, want %d", v, p.ErrorCode, want)
+		}
+	}
+}
+
+func topicCounterValue(fams []*dto.MetricFamily, name, topic string) float64 {
+	for _, f := range fams {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "topic" && l.GetValue() == topic {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return -1
 }
