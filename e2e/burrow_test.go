@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -16,24 +17,42 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/weirhq/weir/broker/brokertest"
 	"github.com/weirhq/weir/internal/await"
 )
 
 // TestBurrowReportsGroupLag runs Debian's Burrow (LinkedIn's lag monitor,
-// on Sarama) against a broker with the Kafka version its packaged config
-// names. Burrow's cluster module lists topics (Metadata) and partition
-// ends (ListOffsets v0 below 0.10.1, the request that used to get its
-// connection closed); its consumer module reads __consumer_offsets
-// (Fetch) and decodes Kafka's offset-commit records. The group's commits
-// must show up in Burrow's HTTP API with the lag the test made.
+// on Sarama) against a broker, with the Kafka version its packaged config
+// names (0.10.0) and a newer one (2.0.0). Burrow's cluster module lists
+// topics (Metadata) and partition ends (ListOffsets v0 below 0.10.1, the
+// request that used to get its connection closed); its consumer module
+// reads __consumer_offsets (Fetch v2, message format v1, at 0.10.0) and
+// decodes Kafka's offset-commit records. The group's commits must show up
+// in Burrow's HTTP API with the lag the test made.
 func TestBurrowReportsGroupLag(t *testing.T) {
 	t.Parallel()
-	for _, version := range []string{"2.0.0"} {
-		t.Run("kafka-version "+version, func(t *testing.T) { burrowLag(t, version) })
+	for _, c := range []struct {
+		version string
+		spoken  map[string]int // API → a version Sarama sends for it
+	}{
+		{"0.10.0", map[string]int{"ListOffsets": 0, "Fetch": 2}},
+		{"2.0.0", map[string]int{"ListOffsets": 1, "Fetch": 4}},
+	} {
+		t.Run("kafka-version "+c.version, func(t *testing.T) {
+			t.Parallel()
+			b := burrowLag(t, c.version)
+			_, body := httpGet(t, "http://"+b.AdminAddr+"/metrics")
+			samples := parseMetrics(body)
+			for api, v := range c.spoken {
+				if n, _ := find(samples, "kafka_network_requestmetrics_requests_total", map[string]string{"request": api, "version": strconv.Itoa(v)}); n == 0 {
+					t.Errorf("Burrow sent no %s v%d", api, v)
+				}
+			}
+		})
 	}
 }
 
-func burrowLag(t *testing.T, kafkaVersion string) {
+func burrowLag(t *testing.T, kafkaVersion string) *brokertest.Broker {
 	burrow := lookTool(t, "Burrow")
 	b := startBroker(t, nil)
 	adm := admin(t, b)
@@ -104,6 +123,7 @@ func burrowLag(t *testing.T, kafkaVersion string) {
 		}
 		return nil
 	})
+	return b
 }
 
 // startBurrow runs Burrow with a small config against the broker at addr
