@@ -575,3 +575,25 @@ func TestOldOffsetCommitVersions(t *testing.T) {
 		t.Fatalf("v0 fetch from a coordinator that does not own the group: %+v", p)
 	}
 }
+
+// TestListGroupsTypesFilter: ListGroups v5 reports each group's type and
+// filters on it (KIP-848): JoinGroup groups are "classic".
+func TestListGroupsTypesFilter(t *testing.T) {
+	h := newHarness(t)
+	h.wantJoined(h.joinNew("g"), 1)
+	list := func(types ...string) []kmsg.ListGroupsResponseGroup {
+		r := kmsg.NewPtrListGroupsRequest()
+		r.Version = 5
+		r.TypesFilter = types
+		return h.c.ListGroups(r).Groups
+	}
+	if gs := list(); len(gs) != 1 || gs[0].GroupType != "classic" {
+		t.Fatalf("no filter: %+v", gs)
+	}
+	if gs := list("Classic"); len(gs) != 1 {
+		t.Fatalf("classic filter: %+v", gs)
+	}
+	if gs := list("consumer"); len(gs) != 0 {
+		t.Fatalf("consumer filter: %+v", gs)
+	}
+}

@@ -15,7 +15,7 @@ import (
 	wlog "github.com/weirhq/weir/broker/log"
 )
 
-// Produce, versions 0–10.
+// Produce, versions 0–11.
 //
 // v0–v2 carry message sets (message format v0/v1; v1 adds timestamps, v2
 // the LogAppendTime in the answer), which are up-converted to one v2 batch
@@ -29,7 +29,9 @@ import (
 // v3 is the first version carrying v2 record batches (the only format
 // stored); v8 adds per-record errors and an error message; v9 is flexible.
 // v10 adds KIP-951 leader hints as tagged fields, which only matter with
-// replication (set there with NOT_LEADER_OR_FOLLOWER).
+// replication (set there with NOT_LEADER_OR_FOLLOWER). v11 is v10's body
+// (it lets the broker answer KIP-890's TRANSACTION_ABORTABLE, never sent
+// here).
 //
 // Batches are validated (magic, length, CRC-32C) and appended as received:
 // only baseOffset and partitionLeaderEpoch are patched. acks=0 gets no

@@ -13,7 +13,7 @@ import (
 	"github.com/weirhq/weir/broker/msgset"
 )
 
-// Fetch, versions 0–16.
+// Fetch, versions 0–17.
 //
 // v0–v3 are answered in the old message formats, as Kafka 3.9 answers
 // them: stored v2 batches are down-converted (broker/msgset) to magic 0
@@ -30,7 +30,8 @@ import (
 // log start offset; v7 fetch sessions (KIP-227); v9 CurrentLeaderEpoch
 // (KIP-320); v11 rack-aware fetching (KIP-392: PreferredReadReplica, always
 // -1 here); v12 is flexible; v13 names topics by id (KIP-516); v15 moves the
-// replica id into ReplicaState; v16 adds KIP-951 leader hints.
+// replica id into ReplicaState; v16 adds KIP-951 leader hints; v17 a replica's directory id (KIP-853, a
+// tagged field, ignored).
 //
 // Fetch sessions are declined: every response carries SessionID 0, which
 // tells the client to keep sending full fetch requests (the protocol's

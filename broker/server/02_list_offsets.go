@@ -5,7 +5,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// ListOffsets, versions 0–8.
+// ListOffsets, versions 0–9.
 //
 // v0 is the pre-KIP-79 form (Kafka's legacyFetchOffsetsForTimestamp): each
 // partition asks for up to MaxNumOffsets offsets "before" a timestamp and
@@ -25,7 +25,9 @@ import (
 // start offset, -3 the record with the largest timestamp (v7, KIP-734);
 // any other value is the first offset whose timestamp is at or after it,
 // or -1 when there is none. v4 adds CurrentLeaderEpoch fencing (KIP-320)
-// and returns the leader epoch.
+// and returns the leader epoch. Without tiered storage, as Kafka 3.9
+// answers with remote storage off, -4 (earliest local, v8) is the log
+// start offset and -5 (latest tiered, v9) is offset -1, epoch -1.
 //
 // As in Kafka (ReplicaManager.fetchOffset, Partition.fetchOffsetForTimestamp):
 // only the leader answers (NOT_LEADER_OR_FOLLOWER otherwise; replica id -2,
@@ -39,9 +41,11 @@ import (
 // short of them.
 
 const (
-	listLatest       = -1
-	listEarliest     = -2
-	listMaxTimestamp = -3
+	listLatest        = -1
+	listEarliest      = -2
+	listMaxTimestamp  = -3
+	listEarliestLocal = -4 // v8, KIP-405
+	listLatestTiered  = -5 // v9, KIP-1005
 
 	debuggingReplicaID = -2 // ListOffsetsRequest.DEBUGGING_REPLICA_ID: may read a follower
 )
@@ -93,8 +97,10 @@ func (b *Broker) listOffset(topic string, rp kmsg.ListOffsetsRequestTopicPartiti
 			return sp
 		}
 		sp.Offset = hw
-	case listEarliest:
+	case listEarliest, listEarliestLocal: // no tiered storage: the local log is the log
 		sp.Offset = p.log.LogStartOffset()
+	case listLatestTiered: // nothing is tiered: Kafka answers offset and epoch -1
+		sp.LeaderEpoch = -1
 	case listMaxTimestamp:
 		if off, ts, ok := p.log.MaxTimestamp(); ok {
 			sp.Offset, sp.Timestamp = off, ts

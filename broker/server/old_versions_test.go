@@ -284,3 +284,47 @@ func topicCounterValue(fams []*dto.MetricFamily, name, topic string) float64 {
 	}
 	return -1
 }
+
+// TestOldAdminVersions: DescribeConfigs v0 says which values are defaults
+// (it has no config source); ListOffsets answers v8's earliest-local and
+// v9's latest-tiered timestamps as Kafka does without tiered storage.
+func TestOldAdminVersions(t *testing.T) {
+	b := startBroker(t, nil)
+	createTopic(t, b, "cfg", 1, map[string]*string{"retention.ms": kadm.StringPtr("1000")})
+
+	dc := kmsg.NewPtrDescribeConfigsRequest()
+	dc.SetVersion(0)
+	res := kmsg.NewDescribeConfigsRequestResource()
+	res.ResourceType, res.ResourceName = kmsg.ConfigResourceTypeTopic, "cfg"
+	dc.Resources = append(dc.Resources, res)
+	defaults := map[string]bool{}
+	for _, c := range send[*kmsg.DescribeConfigsResponse](t, b, dc).Resources[0].Configs {
+		defaults[c.Name] = c.IsDefault
+	}
+	if d, ok := defaults["retention.ms"]; !ok || d {
+		t.Errorf("retention.ms (set on the topic): present %v, default %v", ok, d)
+	}
+	if d, ok := defaults["segment.bytes"]; !ok || !d {
+		t.Errorf("segment.bytes (not set): present %v, default %v", ok, d)
+	}
+
+	for _, c := range []struct {
+		version       int16
+		ts            int64
+		offset, epoch int64
+	}{{8, listEarliestLocal, 0, 0}, {9, listLatestTiered, -1, -1}} {
+		req := kmsg.NewPtrListOffsetsRequest()
+		req.SetVersion(c.version)
+		rt := kmsg.NewListOffsetsRequestTopic()
+		rt.Topic = "cfg"
+		rp := kmsg.NewListOffsetsRequestTopicPartition()
+		rp.Timestamp = c.ts
+		rt.Partitions = append(rt.Partitions, rp)
+		req.Topics = append(req.Topics, rt)
+		p := send[*kmsg.ListOffsetsResponse](t, b, req).Topics[0].Partitions[0]
+		if p.ErrorCode != 0 || p.Offset != c.offset || int64(p.LeaderEpoch) != c.epoch {
+			t.Errorf("ListOffsets v%d timestamp %d: error %d offset %d epoch %d, want offset %d epoch %d",
+				c.version, c.ts, p.ErrorCode, p.Offset, p.LeaderEpoch, c.offset, c.epoch)
+		}
+	}
+}
