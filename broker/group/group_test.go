@@ -597,3 +597,35 @@ func TestListGroupsTypesFilter(t *testing.T) {
 		t.Fatalf("consumer filter: %+v", gs)
 	}
 }
+
+// TestJoinGroupV0RebalanceTimeoutIsTheSessionTimeout: v0 has no rebalance
+// timeout, so a rebalance waits for a v0 member as long as its session
+// timeout (Kafka's JoinGroup handler); v0–v3 get a member id on their
+// first join, without KIP-394's MEMBER_ID_REQUIRED round trip.
+func TestJoinGroupV0RebalanceTimeoutIsTheSessionTimeout(t *testing.T) {
+	h := newHarness(t)
+	v0 := func(member string) *kmsg.JoinGroupRequest {
+		r := joinReq("g", member)
+		r.Version, r.RebalanceTimeoutMillis = 0, -1 // as kmsg decodes a v0 request
+		return r
+	}
+	a := h.wantJoined(h.joinWith(v0("")), 1)
+	h.sync("g", a.MemberID, 1, map[string]string{a.MemberID: "A"})
+	b := h.joinWith(v0(""))
+	if b.done() {
+		t.Fatalf("a second member's join was answered before the first rejoined: %+v", b.resp)
+	}
+	// a keeps its session alive but never rejoins.
+	for i := 0; i < 3; i++ {
+		h.advance(3 * time.Second)
+		h.heartbeat("g", a.MemberID, 1)
+	}
+	if b.done() {
+		t.Fatalf("the rebalance ended after 9s, before the 10s session (= rebalance) timeout")
+	}
+	h.advance(2 * time.Second)
+	resp := h.wantJoined(b, 2)
+	if len(resp.Members) != 1 || resp.Members[0].MemberID != resp.MemberID {
+		t.Fatalf("after the rebalance timeout: members %+v, want only the new one", resp.Members)
+	}
+}

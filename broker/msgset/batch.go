@@ -150,6 +150,9 @@ func readBatch(b []byte, dec *codec.Decompressor) (batch, []byte, bool, error) {
 }
 
 func readRecords(raw []byte, count int, base, baseTs int64) ([]Record, error) {
+	if count < 0 {
+		return nil, corrupt("batch at offset %d: %d records", base, count)
+	}
 	out := make([]Record, 0, min(count, len(raw)))
 	for i := 0; i < count; i++ {
 		n, k := binary.Varint(raw)
