@@ -27,7 +27,9 @@ import (
 // UNSUPPORTED_COMPRESSION_TYPE.
 //
 // v3 is the first version carrying v2 record batches (the only format
-// stored); v8 adds per-record errors and an error message; v9 is flexible.
+// stored), exactly one per partition, and zstd only from v7
+// (ProduceRequest.validateRecords); v8 adds per-record errors and an
+// error message; v9 is flexible.
 // v10 adds KIP-951 leader hints as tagged fields, which only matter with
 // replication (set there with NOT_LEADER_OR_FOLLOWER). v11 is v10's body
 // (it lets the broker answer KIP-890's TRANSACTION_ABORTABLE, never sent
@@ -63,6 +65,7 @@ func (b *Broker) handleProduce(r *kmsg.ProduceRequest) (kmsg.Response, error) {
 				sp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
 				sp.ErrorMessage = strPtr("transactions are not supported by this broker yet")
 			case r.Version < 3 && !b.upConvert(rt.Topic, &rp, &sp):
+			case r.Version >= 3 && !b.oneV2Batch(r.Version, rt.Topic, rp.Records, &sp):
 			default:
 				if p, target := b.produceTo(rt.Topic, rp, &sp, r.Acks == -1); p != nil {
 					waits = append(waits, pendingAck{p: p, target: target, topic: len(resp.Topics), part: len(st.Partitions)})
@@ -106,6 +109,32 @@ func (b *Broker) upConvert(topic string, rp *kmsg.ProduceRequestTopicPartition, 
 	b.metrics.Conversions.Produce(topic, n, time.Since(start))
 	rp.Records = batch
 	return true
+}
+
+// oneV2Batch applies Kafka's ProduceRequest.validateRecords to a v3+
+// partition before anything else: exactly one batch, of magic 2
+// (INVALID_RECORD otherwise), and zstd only from v7, which introduced it
+// (UNSUPPORTED_COMPRESSION_TYPE).
+func (b *Broker) oneV2Batch(version int16, topic string, records []byte, sp *kmsg.ProduceResponseTopicPartition) bool {
+	code := int16(0)
+	h, err := wlog.ParseBatchHeader(records)
+	switch {
+	case msgset.Magic(records) != msgset.MagicV2:
+		code = kerr.InvalidRecord.Code
+	case err != nil:
+		return true // too short to be a batch: ValidateBatches says CORRUPT_MESSAGE
+	case version < 7 && h.Compression() == codec.Zstd:
+		code = kerr.UnsupportedCompressionType.Code
+	case len(records) > h.TotalSize():
+		code = kerr.InvalidRecord.Code
+	default:
+		return true
+	}
+	sp.BaseOffset, sp.LogAppendTime, sp.LogStartOffset = -1, -1, -1
+	sp.ErrorCode = code
+	b.metrics.Errors.WithLabelValues("Produce", errName(code)).Inc()
+	b.metrics.BytesRejected.WithLabelValues(topic).Add(float64(len(records)))
+	return false
 }
 
 // pendingAck is an acks=all append waiting for the ISR: the response

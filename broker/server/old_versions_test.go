@@ -16,6 +16,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/weirhq/weir/broker/log/codec"
+	"github.com/weirhq/weir/broker/msgset"
 	"github.com/weirhq/weir/broker/protocol"
 )
 
@@ -325,6 +327,38 @@ func TestOldAdminVersions(t *testing.T) {
 		if p.ErrorCode != 0 || p.Offset != c.offset || int64(p.LeaderEpoch) != c.epoch {
 			t.Errorf("ListOffsets v%d timestamp %d: error %d offset %d epoch %d, want offset %d epoch %d",
 				c.version, c.ts, p.ErrorCode, p.Offset, p.LeaderEpoch, c.offset, c.epoch)
+		}
+	}
+}
+
+// TestProduceV3RecordsRules: as Kafka's ProduceRequest.validateRecords,
+// v3+ carries exactly one v2 batch per partition (INVALID_RECORD) and zstd
+// only from v7 (UNSUPPORTED_COMPRESSION_TYPE); v0–v2 take a v2 batch as
+// it is.
+func TestProduceV3RecordsRules(t *testing.T) {
+	b := startBroker(t, nil)
+	createTopic(t, b, "rules", 1, nil)
+	batch, _, err := msgset.Up(message(nil, 1, time.Now().UnixMilli(), "x"), legacyDecompressor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zstd := slices.Clone(batch)
+	zstd[22] |= byte(codec.Zstd) // attributes' low byte: the codec
+	for _, c := range []struct {
+		name    string
+		version int16
+		records []byte
+		code    int16
+	}{
+		{"one batch", 3, batch, 0},
+		{"two batches", 3, append(slices.Clone(batch), batch...), kerr.InvalidRecord.Code},
+		{"a message set", 3, message(nil, 1, 0, "x"), kerr.InvalidRecord.Code},
+		{"zstd before v7", 6, zstd, kerr.UnsupportedCompressionType.Code},
+		{"a v2 batch in v2", 2, batch, 0},
+	} {
+		p := send[*kmsg.ProduceResponse](t, b, produceV(c.version, "rules", c.records)).Topics[0].Partitions[0]
+		if p.ErrorCode != c.code {
+			t.Errorf("%s (v%d): error %d, want %d", c.name, c.version, p.ErrorCode, c.code)
 		}
 	}
 }
