@@ -131,19 +131,24 @@ func (b *Broker) listOffsetV0(topic string, rp kmsg.ListOffsetsRequestTopicParti
 	sp := kmsg.NewListOffsetsResponseTopicPartition()
 	sp.Partition, sp.Offset, sp.Timestamp, sp.LeaderEpoch = rp.Partition, -1, -1, -1
 	sp.OldStyleOffsets = []int64{}
-	if rp.Timestamp < 0 && rp.Timestamp != listLatest && rp.Timestamp != listEarliest {
-		// Before any segment: Kafka finds none and answers nothing.
-		return b.v0Error(topic, rp, onlyLeader, sp)
-	}
+	ts := rp.Timestamp
 	rp.CurrentLeaderEpoch = -1
+	if ts < 0 && ts != listLatest && ts != listEarliest {
+		// No segment is older than a negative time: Kafka answers no
+		// offsets, after the same partition checks.
+		rp.Timestamp = listEarliest
+	}
 	one := b.listOffset(topic, rp, onlyLeader, false)
-	if one.ErrorCode != 0 {
-		sp.ErrorCode = one.ErrorCode
+	if sp.ErrorCode = one.ErrorCode; sp.ErrorCode != 0 || rp.Timestamp != ts {
 		return sp
 	}
 	p := b.lookup(topic, rp.Partition)
+	if p == nil { // gone since listOffset looked
+		sp.ErrorCode = b.notHostedCode(topic, rp.Partition)
+		return sp
+	}
 	offsets := []int64{one.Offset}
-	if rp.Timestamp != listEarliest {
+	if ts != listEarliest {
 		if one.Offset < 0 { // no record at or after the timestamp
 			_, _, hw, _ := p.leaderState()
 			offsets[0] = hw
@@ -153,13 +158,5 @@ func (b *Broker) listOffsetV0(topic string, rp kmsg.ListOffsetsRequestTopicParti
 		}
 	}
 	sp.OldStyleOffsets = offsets[:min(max(int(rp.MaxNumOffsets), 0), len(offsets))]
-	return sp
-}
-
-// v0Error fills in the error a v0 partition gets, if any, for a request
-// that asks for no offsets.
-func (b *Broker) v0Error(topic string, rp kmsg.ListOffsetsRequestTopicPartition, onlyLeader bool, sp kmsg.ListOffsetsResponseTopicPartition) kmsg.ListOffsetsResponseTopicPartition {
-	rp.Timestamp, rp.CurrentLeaderEpoch = listEarliest, -1
-	sp.ErrorCode = b.listOffset(topic, rp, onlyLeader, false).ErrorCode
 	return sp
 }
