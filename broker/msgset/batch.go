@@ -23,7 +23,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // appendBatch appends one v2 batch of recs (non-empty, offsets ascending)
 // compressed with codecID: base offset recs[0].Offset, no producer id,
 // partition leader epoch -1 (the log sets it), CreateTime.
-func appendBatch(dst []byte, recs []Record, codecID int8) ([]byte, error) {
+func appendBatch(dst []byte, recs []record, codecID int8) ([]byte, error) {
 	base, baseTs, maxTs := recs[0].Offset, recs[0].Timestamp, recs[0].Timestamp
 	var raw []byte
 	for _, r := range recs {
@@ -58,7 +58,7 @@ func appendBatch(dst []byte, recs []Record, codecID int8) ([]byte, error) {
 	return dst, nil
 }
 
-func appendRecord(dst []byte, r Record, base, baseTs int64) []byte {
+func appendRecord(dst []byte, r record, base, baseTs int64) []byte {
 	var body []byte
 	body = append(body, 0) // attributes
 	body = binary.AppendVarint(body, r.Timestamp-baseTs)
@@ -95,7 +95,7 @@ func compressFor(codecID int8, raw []byte) ([]byte, error) {
 type batch struct {
 	baseOffset, maxTimestamp int64
 	attrs                    int16
-	records                  []Record
+	records                  []record
 }
 
 func (b batch) codec() int8         { return int8(b.attrs & batchAttrCodecMsk) }
@@ -149,11 +149,11 @@ func readBatch(b []byte, dec *codec.Decompressor) (batch, []byte, bool, error) {
 	return bt, rest, true, nil
 }
 
-func readRecords(raw []byte, count int, base, baseTs int64) ([]Record, error) {
+func readRecords(raw []byte, count int, base, baseTs int64) ([]record, error) {
 	if count < 0 {
 		return nil, corrupt("batch at offset %d: %d records", base, count)
 	}
-	out := make([]Record, 0, min(count, len(raw)))
+	out := make([]record, 0, min(count, len(raw)))
 	for i := 0; i < count; i++ {
 		n, k := binary.Varint(raw)
 		if k <= 0 || n < 0 || int64(len(raw)-k) < n {
@@ -200,16 +200,16 @@ func (r *recordReader) bytes() []byte {
 	return out
 }
 
-func readRecord(b []byte, base, baseTs int64) (Record, bool) {
+func readRecord(b []byte, base, baseTs int64) (record, bool) {
 	if len(b) < 1 {
-		return Record{}, false
+		return record{}, false
 	}
 	r := recordReader{b: b[1:], ok: true} // attributes: unused
-	rec := Record{Timestamp: baseTs + r.varint()}
+	rec := record{Timestamp: baseTs + r.varint()}
 	rec.Offset = base + r.varint()
 	rec.Key, rec.Value = r.bytes(), r.bytes()
 	for n := r.varint(); r.ok && n > 0; n-- {
-		h := Header{Key: string(r.bytes())}
+		h := header{Key: string(r.bytes())}
 		h.Value = r.bytes()
 		rec.Headers = append(rec.Headers, h)
 	}

@@ -19,11 +19,11 @@ func Up(set []byte, dec *codec.Decompressor) ([]byte, int, error) {
 	if len(msgs) == 0 {
 		return nil, 0, corrupt("empty message set")
 	}
-	var recs []Record
+	var recs []record
 	batchCodec := codec.None
 	for _, m := range msgs {
 		if m.codec() == codec.None {
-			recs = append(recs, Record{Offset: int64(len(recs)), Timestamp: m.timestamp, Key: m.key, Value: m.value})
+			recs = append(recs, record{Offset: int64(len(recs)), Timestamp: m.timestamp, Key: m.key, Value: m.value})
 			continue
 		}
 		if batchCodec == codec.None {
@@ -41,7 +41,7 @@ func Up(set []byte, dec *codec.Decompressor) ([]byte, int, error) {
 }
 
 // unwrap appends a compressed wrapper's inner messages to recs.
-func unwrap(recs []Record, w message, dec *codec.Decompressor) ([]Record, error) {
+func unwrap(recs []record, w message, dec *codec.Decompressor) ([]record, error) {
 	if w.codec() == codec.Zstd {
 		return nil, ErrUnsupportedCodec
 	}
@@ -64,7 +64,7 @@ func unwrap(recs []Record, w message, dec *codec.Decompressor) ([]Record, error)
 		if w.magic == MagicV1 && w.attrs&attrTimestampType != 0 {
 			ts = w.timestamp
 		}
-		recs = append(recs, Record{Offset: int64(len(recs)), Timestamp: ts, Key: m.key, Value: m.value})
+		recs = append(recs, record{Offset: int64(len(recs)), Timestamp: ts, Key: m.key, Value: m.value})
 	}
 	return recs, nil
 }

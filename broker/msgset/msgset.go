@@ -67,17 +67,17 @@ var (
 	ErrNotLegacy = errors.New("record batch v2 in a request for message format v0/v1")
 )
 
-// Record is one record in a format-neutral form.
-type Record struct {
+// record is one record in a format-neutral form.
+type record struct {
 	Offset    int64
 	Timestamp int64
 	Key       []byte // nil: null
 	Value     []byte // nil: null
-	Headers   []Header
+	Headers   []header
 }
 
-// Header is a v2 record header.
-type Header struct {
+// header is a v2 record header.
+type header struct {
 	Key   string
 	Value []byte
 }

@@ -79,7 +79,7 @@ func v1Set(t *testing.T, codecID int8, logAppendTime bool) []byte {
 	return appendMessage(nil, 2, MagicV1, attrs, 5000, nil, value)
 }
 
-func batchRecords(t *testing.T, b []byte) (wlog.BatchHeader, []Record) {
+func batchRecords(t *testing.T, b []byte) (wlog.BatchHeader, []record) {
 	t.Helper()
 	hdrs, err := wlog.ValidateBatches(b, 1<<20) // magic, length, CRC-32C
 	if err != nil || len(hdrs) != 1 {
@@ -93,7 +93,7 @@ func batchRecords(t *testing.T, b []byte) (wlog.BatchHeader, []Record) {
 }
 
 func TestUpConvertsMessageSetsToOneBatch(t *testing.T) {
-	want := []Record{
+	want := []record{
 		{Offset: 0, Timestamp: 1000, Key: []byte("k0"), Value: []byte("v0")},
 		{Offset: 1, Timestamp: 1001, Value: []byte("v1")},
 		{Offset: 2, Timestamp: 1002, Key: []byte{}},
@@ -139,7 +139,7 @@ func TestUpConvertsMessageSetsToOneBatch(t *testing.T) {
 		if h.BaseTimestamp != NoTimestamp || h.MaxTimestamp != NoTimestamp {
 			t.Errorf("timestamps %d..%d, want -1", h.BaseTimestamp, h.MaxTimestamp)
 		}
-		equalRecords(t, recs, []Record{{Offset: 0, Timestamp: -1, Value: []byte("a")}, {Offset: 1, Timestamp: -1, Key: []byte("k"), Value: []byte("b")}})
+		equalRecords(t, recs, []record{{Offset: 0, Timestamp: -1, Value: []byte("a")}, {Offset: 1, Timestamp: -1, Key: []byte("k"), Value: []byte("b")}})
 	})
 }
 
@@ -147,7 +147,7 @@ func TestUpRejects(t *testing.T) {
 	good := v1Set(t, codec.None, false)
 	badCRC := slices.Clone(good)
 	badCRC[len(good)-1] ^= 1
-	v2, _ := appendBatch(nil, []Record{{Value: []byte("x")}}, codec.None)
+	v2, _ := appendBatch(nil, []record{{Value: []byte("x")}}, codec.None)
 	zstdWrapped := appendMessage(nil, 0, MagicV1, codec.Zstd, 0, nil, []byte("whatever"))
 	for _, c := range []struct {
 		name string
@@ -169,11 +169,11 @@ func TestUpRejects(t *testing.T) {
 
 func storedBatches(t *testing.T, codecID int8) []byte {
 	t.Helper()
-	var recs []Record
+	var recs []record
 	for i := int64(0); i < 5; i++ {
-		r := Record{Offset: 10 + i, Timestamp: 2000 + i, Key: []byte{byte('a' + i)}, Value: []byte{byte('A' + i)}}
+		r := record{Offset: 10 + i, Timestamp: 2000 + i, Key: []byte{byte('a' + i)}, Value: []byte{byte('A' + i)}}
 		if i == 1 {
-			r.Headers = []Header{{Key: "h", Value: []byte("dropped")}}
+			r.Headers = []header{{Key: "h", Value: []byte("dropped")}}
 		}
 		recs = append(recs, r)
 	}
@@ -185,7 +185,7 @@ func storedBatches(t *testing.T, codecID int8) []byte {
 		t.Fatal(err)
 	}
 	// A control batch (a transaction marker) between them is skipped.
-	ctl, _ := appendBatch(nil, []Record{{Offset: 15, Timestamp: 2005, Key: []byte{0, 0, 0, 0}}}, codec.None)
+	ctl, _ := appendBatch(nil, []record{{Offset: 15, Timestamp: 2005, Key: []byte{0, 0, 0, 0}}}, codec.None)
 	binary.BigEndian.PutUint16(ctl[batchAttrOffset:], batchAttrControl)
 	return append(b, ctl...)
 }
@@ -202,11 +202,11 @@ func TestDownConvertsToOldMessageSets(t *testing.T) {
 					t.Fatalf("Down: %d records, %v", n, err)
 				}
 				msgs := kmsgMessages(t, set, magic)
-				var got []Record
+				var got []record
 				for _, m := range msgs {
 					codecID := m.Attributes & attrCodecMask
 					if codecID == codec.None {
-						got = append(got, Record{Offset: m.Offset, Timestamp: m.Timestamp, Key: m.Key, Value: m.Value})
+						got = append(got, record{Offset: m.Offset, Timestamp: m.Timestamp, Key: m.Key, Value: m.Value})
 						continue
 					}
 					if codecID != c.codec || magic == MagicV0 && codecID == codec.LZ4 {
@@ -228,13 +228,13 @@ func TestDownConvertsToOldMessageSets(t *testing.T) {
 					got = append(got, inner...)
 					set = set[12+int(binary.BigEndian.Uint32(set[8:])):]
 				}
-				var want []Record
+				var want []record
 				for i := int64(1); i < 5; i++ {
 					ts := 2000 + i
 					if magic == MagicV0 {
 						ts = NoTimestamp
 					}
-					want = append(want, Record{Offset: 10 + i, Timestamp: ts, Key: []byte{byte('a' + i)}, Value: []byte{byte('A' + i)}})
+					want = append(want, record{Offset: 10 + i, Timestamp: ts, Key: []byte{byte('a' + i)}, Value: []byte{byte('A' + i)}})
 				}
 				equalRecords(t, got, want)
 			})
@@ -269,7 +269,7 @@ func TestDownInnerOffsets(t *testing.T) {
 }
 
 func TestDownLogAppendTimeAndZstd(t *testing.T) {
-	b, _ := appendBatch(nil, []Record{{Offset: 0, Timestamp: 1}, {Offset: 1, Timestamp: 2}}, codec.None)
+	b, _ := appendBatch(nil, []record{{Offset: 0, Timestamp: 1}, {Offset: 1, Timestamp: 2}}, codec.None)
 	binary.BigEndian.PutUint16(b[batchAttrOffset:], batchAttrTSType)
 	binary.BigEndian.PutUint64(b[35:], 777) // the append time
 	set, _, err := Down(b, MagicV1, 0, dec)
@@ -281,7 +281,7 @@ func TestDownLogAppendTimeAndZstd(t *testing.T) {
 			t.Errorf("message %d: timestamp %d attributes %x, want the append time, marked", m.Offset, m.Timestamp, m.Attributes)
 		}
 	}
-	z, _ := appendBatch(nil, []Record{{Value: []byte("z")}}, codec.Zstd)
+	z, _ := appendBatch(nil, []record{{Value: []byte("z")}}, codec.Zstd)
 	if _, _, err := Down(z, MagicV1, 0, dec); !errors.Is(err, ErrUnsupportedCodec) {
 		t.Errorf("zstd: %v, want ErrUnsupportedCodec", err)
 	}
@@ -292,7 +292,7 @@ func TestDownLogAppendTimeAndZstd(t *testing.T) {
 	}
 }
 
-func equalRecords(t *testing.T, got, want []Record) {
+func equalRecords(t *testing.T, got, want []record) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("%d records, want %d: %+v", len(got), len(want), got)
@@ -331,7 +331,7 @@ func FuzzUp(f *testing.F) {
 // panic, and what it makes is a message set the up-converter reads back.
 func FuzzDown(f *testing.F) {
 	for _, c := range []int8{codec.None, codec.Gzip, codec.Snappy, codec.LZ4} {
-		b, _ := appendBatch(nil, []Record{{Offset: 5, Timestamp: 9, Key: []byte("k"), Value: []byte("v")}, {Offset: 6, Timestamp: 10}}, c)
+		b, _ := appendBatch(nil, []record{{Offset: 5, Timestamp: 9, Key: []byte("k"), Value: []byte("v")}, {Offset: 6, Timestamp: 10}}, c)
 		f.Add(b, int64(0), true)
 	}
 	f.Fuzz(func(t *testing.T, batches []byte, from int64, v1 bool) {
