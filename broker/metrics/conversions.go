@@ -33,14 +33,11 @@ func (c *Conversions) Produce(topic string, n int, d time.Duration) {
 	c.m.requests.api("Produce").conversions.Add(int64(d))
 }
 
-// Fetch records n records of topic converted in d for a fetch of kind
-// (FetchConsumer: followers always read v2).
-func (c *Conversions) Fetch(topic, kind string, n int, d time.Duration) {
+// Fetch records n records of topic converted in d for a fetch. As in
+// Kafka, the time counts under Fetch only, not FetchConsumer.
+func (c *Conversions) Fetch(topic string, n int, d time.Duration) {
 	c.counts(topic).fetch.Add(uint64(n))
 	c.m.requests.api("Fetch").conversions.Add(int64(d))
-	if kind != "" {
-		c.m.requests.api(kind).conversions.Add(int64(d))
-	}
 }
 
 // get returns topic's counts without creating them.

@@ -224,7 +224,7 @@ func (b *Broker) fetchPartition(r *kmsg.FetchRequest, rp kmsg.FetchRequestTopicP
 	}
 	data, err := p.log.Read(rp.FetchOffset, max, readTo, first)
 	if err == nil && r.Version <= 3 && len(data) > 0 {
-		data, err = b.downConvert(p.name(), data, r.Version, rp.FetchOffset, fetchKind(r))
+		data, err = b.downConvert(p.name(), data, r.Version, rp.FetchOffset)
 	}
 	if err != nil {
 		sp.ErrorCode = logErrorCode(err)
@@ -248,7 +248,7 @@ func (b *Broker) fetchPartition(r *kmsg.FetchRequest, rp kmsg.FetchRequestTopicP
 
 // downConvert turns stored batches into a message set of the format a
 // Fetch of version v reads: magic 0 for v0–v1, magic 1 for v2–v3.
-func (b *Broker) downConvert(topic string, data []byte, v int16, from int64, kind string) ([]byte, error) {
+func (b *Broker) downConvert(topic string, data []byte, v int16, from int64) ([]byte, error) {
 	magic := msgset.MagicV1
 	if v <= 1 {
 		magic = msgset.MagicV0
@@ -258,7 +258,7 @@ func (b *Broker) downConvert(topic string, data []byte, v int16, from int64, kin
 	if err != nil {
 		return nil, fmt.Errorf("down-converting %s from offset %d to magic %d: %w", topic, from, magic, err)
 	}
-	b.metrics.Conversions.Fetch(topic, kind, n, time.Since(start))
+	b.metrics.Conversions.Fetch(topic, n, time.Since(start))
 	return set, nil
 }
 
