@@ -13,8 +13,9 @@ type Range struct {
 }
 
 // versions is what this broker advertises in ApiVersions: Apache Kafka
-// 3.9's ranges for the APIs served (ApiVersions v4 and the KIP-848 pair's
-// v1 are Kafka 4.0's). Kafka 3.9 still served every version back to 0
+// 3.9's ranges for the APIs served (the KIP-848 pair's v1 is Kafka
+// 4.0's; protocol_test.go holds 3.9's table). Kafka 3.9 still served
+// every version back to 0
 // (Kafka 4.0 dropped the oldest, KIP-896), and tools built
 // on old clients (Burrow on Sarama, kafka-python pinned to 0.8–0.10) send
 // them. Produce v0–v2 and Fetch v0–v3 carry message formats v0/v1, which
@@ -37,7 +38,7 @@ var versions = map[int16]Range{
 	14: {14, 0, 5}, // SyncGroup
 	15: {15, 0, 5}, // DescribeGroups
 	16: {16, 0, 5}, // ListGroups
-	18: {18, 0, 4}, // ApiVersions (v4 as Kafka 4.0: the same body, so clients that open with v4 need no retry)
+	18: {18, 0, 4}, // ApiVersions (v4: v3's body, so clients that open with v4 need no retry)
 	19: {19, 0, 7}, // CreateTopics
 	20: {20, 0, 6}, // DeleteTopics
 	21: {21, 0, 2}, // DeleteRecords
