@@ -15,10 +15,9 @@ type Range struct {
 // versions is what this broker advertises in ApiVersions: Apache Kafka
 // 3.9's ranges for the APIs served (the KIP-848 pair's v1 is Kafka
 // 4.0's; protocol_test.go holds 3.9's table). Kafka 3.9 still served
-// every version back to 0
-// (Kafka 4.0 dropped the oldest, KIP-896), and tools built
-// on old clients (Burrow on Sarama, kafka-python pinned to 0.8–0.10) send
-// them. Produce v0–v2 and Fetch v0–v3 carry message formats v0/v1, which
+// every version back to 0 (Kafka 4.0 dropped the oldest, KIP-896), and
+// tools built on old clients (Burrow on Sarama, kafka-python pinned to
+// 0.8–0.10) send them. Produce v0–v2 and Fetch v0–v3 carry message formats v0/v1, which
 // the handlers convert to and from the v2 batches this broker stores.
 //
 // An API appears here only when its handler exists: clients pick features
