@@ -433,3 +433,20 @@ func batchValues(t *testing.T, b []byte) []string {
 	}
 	return out
 }
+
+// TestOldFetchOfZstd: message formats v0/v1 cannot carry zstd, so an old
+// fetch reaching a zstd batch gets UNSUPPORTED_COMPRESSION_TYPE, as from
+// Kafka's down-conversion; a v4+ fetch reads it as stored.
+func TestOldFetchOfZstd(t *testing.T) {
+	b := startBroker(t, nil)
+	createTopic(t, b, "zstd", 1, nil)
+	cl := b.client(t, kgo.DefaultProduceTopic("zstd"), kgo.ProducerBatchCompression(kgo.ZstdCompression()))
+	if err := cl.ProduceSync(context.Background(), &kgo.Record{Value: bytes.Repeat([]byte("z"), 100)}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	for v, want := range map[int16]int16{1: kerr.UnsupportedCompressionType.Code, 3: kerr.UnsupportedCompressionType.Code, 4: 0} {
+		if p := send[*kmsg.FetchResponse](t, b, fetchV(v, "zstd", 0)).Topics[0].Partitions[0]; p.ErrorCode != want {
+			t.Errorf("fetch v%d of a zstd batch: error %d, want %d", v, p.ErrorCode, want)
+		}
+	}
+}
