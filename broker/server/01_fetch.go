@@ -223,7 +223,7 @@ func (b *Broker) fetchPartition(r *kmsg.FetchRequest, rp kmsg.FetchRequestTopicP
 		return sp
 	}
 	data, err := p.log.Read(rp.FetchOffset, max, readTo, first)
-	if err == nil && r.Version <= 3 && len(data) > 0 {
+	if err == nil && r.Version <= 3 && follower < 0 && len(data) > 0 {
 		data, err = b.downConvert(p.name(), data, r.Version, rp.FetchOffset)
 	}
 	if err != nil {
