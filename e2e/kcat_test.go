@@ -161,3 +161,63 @@ func kcatErrors(stderr string) string {
 	}
 	return tail(strings.Join(out, "\n"), 2000)
 }
+
+// TestKcatOldProtocols runs kcat with librdkafka's ApiVersions probe off
+// and an old broker.version.fallback, so it speaks that release's
+// protocol: 0.9.0 (Produce and Fetch v1, message format v0, ListOffsets
+// and Metadata v0, group membership with JoinGroup v0) and 0.8.2 (Produce
+// and Fetch v0, no groups). (From 0.10.0 on librdkafka asks ApiVersions
+// whatever api.version.request says.) Lines produced that way
+// (gzip-compressed in message-set wrappers for some) come back once and in
+// order; a balanced consumer's group commits its position.
+func TestKcatOldProtocols(t *testing.T) {
+	t.Parallel()
+	kcat := lookTool(t, "kcat")
+	b := startBroker(t, map[string]string{"group.initial.rebalance.delay.ms": "0"})
+	adm := admin(t, b)
+	const lines = 300
+	t.Cleanup(func() {
+		wantServed(t, b, map[string][]int{"Produce": {0, 1}, "Fetch": {0, 1}, "ListOffsets": {0}, "Metadata": {0},
+			"FindCoordinator": {0}, "JoinGroup": {0}, "SyncGroup": {0}, "OffsetCommit": {2}})
+	})
+	for _, c := range []struct {
+		fallback, codec string
+		group           bool
+	}{
+		{"0.9.0", "gzip", true}, {"0.9.0", "none", false}, {"0.8.2", "gzip", false}, {"0.8.2", "none", false},
+	} {
+		name := "kcat-old-" + strings.ReplaceAll(c.fallback, ".", "") + "-" + c.codec
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			createTopic(t, adm, name, 3, nil)
+			old := []string{"-b", b.Addr, "-X", "api.version.request=false", "-X", "broker.version.fallback=" + c.fallback}
+			var in bytes.Buffer
+			for i := range lines {
+				fmt.Fprintf(&in, "key-%d:%s-%d\n", i, c.codec, i)
+			}
+			args := append([]string{"-P", "-t", name, "-K:", "-X", "acks=all"}, old...)
+			if c.codec != "none" {
+				args = append(args, "-z", c.codec)
+			}
+			runKcat(t, kcat, &in, args...)
+			if !c.group {
+				out := runKcat(t, kcat, nil, append([]string{"-C", "-t", name, "-o", "beginning", "-e", "-f", "%p %o %k:%s\n"}, old...)...)
+				checkKcatLines(t, c.codec, lines, out)
+				return
+			}
+			out := runKcat(t, kcat, nil, append([]string{"-G", name, "-o", "beginning", "-e", "-f", "%p %o %k:%s\n",
+				"-X", "enable.auto.commit=true", "-X", "auto.commit.interval.ms=100"}, append(old, name)...)...)
+			checkKcatLines(t, c.codec, lines, out)
+			offs, err := adm.FetchOffsets(testContext(t, 10*time.Second), name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ends := endOffsets(t, adm, name)
+			for p, end := range ends {
+				if o, ok := offs.Lookup(name, p); !ok || o.At != end {
+					t.Errorf("partition %d: group committed %+v, want the end %d", p, o, end)
+				}
+			}
+		})
+	}
+}

@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"github.com/weirhq/weir/broker/brokertest"
+
 	"bufio"
 	"fmt"
 	"io"
@@ -142,4 +144,21 @@ func httpGet(t *testing.T, url string) (int, string) {
 		t.Fatalf("GET %s: read body: %v", url, err)
 	}
 	return resp.StatusCode, string(body)
+}
+
+// wantServed fails the test unless the broker has served each API at each
+// of the versions listed (kafka_network_requestmetrics_requests_total
+// counts requests per API and version): proof that a client pinned to an
+// old release really spoke its protocol.
+func wantServed(t *testing.T, b *brokertest.Broker, want map[string][]int) {
+	t.Helper()
+	_, body := httpGet(t, "http://"+b.AdminAddr+"/metrics")
+	samples := parseMetrics(body)
+	for api, versions := range want {
+		for _, v := range versions {
+			if n, _ := find(samples, "kafka_network_requestmetrics_requests_total", map[string]string{"request": api, "version": strconv.Itoa(v)}); n == 0 {
+				t.Errorf("no %s v%d request was served", api, v)
+			}
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -91,4 +92,66 @@ func (r pythonResult) check(t *testing.T, partitions, count int) {
 	if len(seen) != len(acked) {
 		t.Errorf("consumed %d records, %d were acknowledged", len(seen), len(acked))
 	}
+}
+
+// TestKafkaPythonOldProtocols pins kafka-python to old Kafka releases, so it
+// sends their request versions: 0.10.1 (Produce v2 and Fetch v3, message
+// format v1, JoinGroup v1), 0.9 (Produce and Fetch v1, message format v0,
+// ListOffsets and Metadata v0, JoinGroup v0), 0.8.2 (Produce and Fetch v0,
+// FindCoordinator v0, OffsetCommit/OffsetFetch v1, no group membership)
+// and 0.8.1 (OffsetCommit/OffsetFetch v0). Each produces (some
+// compressed, in message-set wrappers), consumes in a group, commits, and
+// reads the commits back; franz-go then sees the same committed offsets.
+func TestKafkaPythonOldProtocols(t *testing.T) {
+	t.Parallel()
+	b := startBroker(t, map[string]string{"group.initial.rebalance.delay.ms": "0"})
+	adm := admin(t, b)
+	py := pythonWith(t, "kafka")
+	for _, c := range []struct{ api, compression string }{
+		{"0.10.1", "gzip"}, {"0.10.1", "none"}, {"0.9", "gzip"}, {"0.8.2", "none"}, {"0.8.1", "gzip"},
+	} {
+		t.Run(c.api+" "+c.compression, func(t *testing.T) {
+			const partitions, count = 2, 200
+			name := "py-old-" + strings.ReplaceAll(c.api, ".", "") + "-" + c.compression
+			createTopic(t, adm, name, partitions, nil)
+			ctx := testContext(t, 2*time.Minute)
+			cmd := exec.CommandContext(ctx, py, "testdata/kafka_python_old.py", b.Addr, name,
+				strconv.Itoa(partitions), strconv.Itoa(count), c.api, name, c.compression)
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("kafka_python_old.py: %v\nstderr:\n%s", err, stderr.String())
+			}
+			var got struct {
+				pythonResult
+				Committed map[string]int64 `json:"committed"`
+			}
+			if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
+				t.Fatalf("decode output %q: %v\nstderr:\n%s", stdout.String(), err, stderr.String())
+			}
+			got.check(t, partitions, count)
+			offs, err := adm.FetchOffsets(ctx, name)
+			if err != nil {
+				t.Fatalf("franz-go fetching the group's offsets: %v", err)
+			}
+			for p := int32(0); p < partitions; p++ {
+				want := int64(count / partitions)
+				if c := got.Committed[strconv.Itoa(int(p))]; c != want {
+					t.Errorf("kafka-python reads partition %d committed at %d, want %d", p, c, want)
+				}
+				if o, ok := offs.Lookup(name, p); !ok || o.At != want {
+					t.Errorf("franz-go reads partition %d committed at %+v, want %d", p, o, want)
+				}
+			}
+			if t.Failed() {
+				t.Logf("kafka-python's stderr:\n%s", stderr.String())
+			}
+		})
+	}
+	// The old versions were the ones spoken.
+	wantServed(t, b, map[string][]int{
+		"Produce": {0, 1, 2}, "Fetch": {0, 1, 3}, "ListOffsets": {0, 1}, "Metadata": {0},
+		"OffsetCommit": {0, 1, 2}, "OffsetFetch": {0, 1}, "FindCoordinator": {0}, "JoinGroup": {0, 1},
+		"SyncGroup": {0},
+	})
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that the e2e tests drive as real Kafka clients:
 # kcat (librdkafka), python3-kafka (kafka-python) and python3-confluent-kafka;
+# burrow (LinkedIn's lag monitor on Sarama, an old-protocol client: /usr/bin/Burrow);
 # prometheus (which ships promtool), the server the agent's e2e test scrapes with and the rules'
 # unit tests run under; prometheus-alertmanager, which the live alert test and weir up drive; and
 # chromium, the headless browser the console's browser test (e2e/console_test.go) drives over CDP.
@@ -10,6 +11,7 @@ set -euo pipefail
 py=/usr/bin/python3 # Debian's interpreter: a pyenv python on PATH does not see Debian's modules
 missing=()
 command -v kcat >/dev/null 2>&1 || missing+=(kcat)
+[ -x /usr/bin/Burrow ] || missing+=(burrow)
 { [ -x /usr/bin/prometheus ] && [ -x /usr/bin/promtool ]; } || missing+=(prometheus)
 [ -x /usr/bin/prometheus-alertmanager ] || missing+=(prometheus-alertmanager)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
@@ -21,7 +23,7 @@ else
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then
-	echo "install-deps: kcat, python3-kafka, python3-confluent-kafka, prometheus, prometheus-alertmanager and chromium are present"
+	echo "install-deps: kcat, burrow, python3-kafka, python3-confluent-kafka, prometheus, prometheus-alertmanager and chromium are present"
 	exit 0
 fi
 

@@ -159,6 +159,7 @@ type TopicSettings struct {
 	UncleanLeaderElection       bool    // unclean.leader.election.enable
 	CompressionType             string  // compression.type
 	Preallocate                 bool    // preallocate
+	MessageDownconversion       bool    // message.downconversion.enable
 }
 
 // TopicSettings validates the topic's overrides and returns its effective
@@ -245,6 +246,7 @@ func (p *settingsParser) settings() TopicSettings {
 		UncleanLeaderElection:       p.bool("unclean.leader.election.enable"),
 		CompressionType:             p.str("compression.type"),
 		Preallocate:                 p.bool("preallocate"),
+		MessageDownconversion:       p.bool("message.downconversion.enable"),
 	}
 	s.LogAppendTime = s.MessageTimestampType == "LogAppendTime"
 	return s

@@ -162,7 +162,7 @@ func TestTopicSettings(t *testing.T) {
 		MessageTimestampDiffMaxMs: math.MaxInt64, MessageTimestampBeforeMaxMs: math.MaxInt64, MessageTimestampAfterMaxMs: math.MaxInt64,
 		RetentionBytes: -1, SegmentBytes: 1073741824, FlushMessages: math.MaxInt64, MaxMessageBytes: 1048588,
 		IndexIntervalBytes: 4096, SegmentIndexBytes: 10485760, MessageTimestampType: "CreateTime",
-		MinInsyncReplicas: 1, MinCleanableDirtyRatio: 0.5, CompressionType: "producer",
+		MinInsyncReplicas: 1, MinCleanableDirtyRatio: 0.5, CompressionType: "producer", MessageDownconversion: true,
 	}
 	if s != want {
 		t.Errorf("defaults:\n got %+v\nwant %+v", s, want)

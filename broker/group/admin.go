@@ -71,16 +71,16 @@ func (c *Coordinator) ListGroups(r *kmsg.ListGroupsRequest) *kmsg.ListGroupsResp
 	c.mu.RUnlock()
 	for _, g := range c.snapshot() {
 		g.mu.Lock()
-		dead, state, ptype := g.dead.Load(), g.state.String(), g.protocolType
+		dead, state, ptype, gtype := g.dead.Load(), g.state.String(), g.protocolType, "classic"
 		if g.consumer != nil {
-			state, ptype = g.consumer.state(), "consumer"
+			state, ptype, gtype = g.consumer.state(), "consumer", "consumer"
 		}
 		g.mu.Unlock()
-		if dead || !stateWanted(r.StatesFilter, state) {
+		if dead || !stateWanted(r.StatesFilter, state) || !stateWanted(r.TypesFilter, gtype) {
 			continue
 		}
 		sg := kmsg.NewListGroupsResponseGroup()
-		sg.Group, sg.ProtocolType, sg.GroupState = g.id, ptype, state
+		sg.Group, sg.ProtocolType, sg.GroupState, sg.GroupType = g.id, ptype, state, gtype
 		resp.Groups = append(resp.Groups, sg)
 	}
 	return resp

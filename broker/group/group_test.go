@@ -520,3 +520,112 @@ func FuzzDecodeBatches(f *testing.F) {
 		decodeBatches(b, l.apply, func(int64, error) {})
 	})
 }
+
+// TestOldOffsetCommitVersions: a v0 commit (no generation, no member id)
+// is a simple consumer's; a v1 commit's timestamp is its commit time, so
+// retention counts from it (Kafka 3.9's OffsetAndMetadata.fromRequest);
+// v0/v1 fetches carry a group error on each partition, having no
+// group-level error field.
+func TestOldOffsetCommitVersions(t *testing.T) {
+	h := newHarness(t, func(c *Config) {
+		c.OffsetsRetention = time.Hour
+		c.RetentionCheckInterval = time.Minute
+	})
+	commit := func(version int16, group string, part int32, off, ts int64) *kerr.Error {
+		r := kmsg.NewPtrOffsetCommitRequest()
+		r.Version = version
+		r.Group = group
+		rt := kmsg.NewOffsetCommitRequestTopic()
+		rt.Topic = "t"
+		rp := kmsg.NewOffsetCommitRequestTopicPartition()
+		rp.Partition, rp.Offset, rp.Timestamp = part, off, ts
+		rt.Partitions = append(rt.Partitions, rp)
+		r.Topics = append(r.Topics, rt)
+		return codeErr(h.c.OffsetCommit(r).Topics[0].Partitions[0].ErrorCode)
+	}
+	h.wantErr(commit(0, "v0", 0, 10, -1), nil, "v0 commit")
+	h.wantErr(commit(1, "v1", 0, 20, h.now.Add(-59*time.Minute).UnixMilli()), nil, "v1 commit, an old timestamp")
+	h.wantErr(commit(1, "v1", 1, 21, -1), nil, "v1 commit, no timestamp")
+	fetch := func(version int16, group string, part int32) kmsg.OffsetFetchResponseTopicPartition {
+		r := kmsg.NewPtrOffsetFetchRequest()
+		r.Version = version
+		r.Group = group
+		rt := kmsg.NewOffsetFetchRequestTopic()
+		rt.Topic, rt.Partitions = "t", []int32{part}
+		r.Topics = append(r.Topics, rt)
+		return h.c.OffsetFetch(r).Topics[0].Partitions[0]
+	}
+	if p := fetch(0, "v0", 0); p.Offset != 10 || p.ErrorCode != 0 {
+		t.Fatalf("v0 fetch: %+v", p)
+	}
+	h.advance(2 * time.Minute)
+	if p := fetch(1, "v1", 0); p.Offset != -1 {
+		t.Fatalf("offset committed with a timestamp an hour old did not expire: %+v", p)
+	}
+	if p := fetch(1, "v1", 1); p.Offset != 21 {
+		t.Fatalf("offset committed now expired: %+v", p)
+	}
+
+	a := h.wantJoined(h.joinNew("g"), 1)
+	h.sync("g", a.MemberID, 1, map[string]string{a.MemberID: "A"})
+	h.wantErr(commit(0, "g", 0, 1, -1), kerr.UnknownMemberID, "v0 (simple) commit to a live group")
+
+	h.c = New(h.cfg, h.store) // owns no partition yet: NOT_COORDINATOR
+	if p := fetch(0, "v0", 0); p.ErrorCode != kerr.NotCoordinator.Code {
+		t.Fatalf("v0 fetch from a coordinator that does not own the group: %+v", p)
+	}
+}
+
+// TestListGroupsTypesFilter: ListGroups v5 reports each group's type and
+// filters on it (KIP-848): JoinGroup groups are "classic".
+func TestListGroupsTypesFilter(t *testing.T) {
+	h := newHarness(t)
+	h.wantJoined(h.joinNew("g"), 1)
+	list := func(types ...string) []kmsg.ListGroupsResponseGroup {
+		r := kmsg.NewPtrListGroupsRequest()
+		r.Version = 5
+		r.TypesFilter = types
+		return h.c.ListGroups(r).Groups
+	}
+	if gs := list(); len(gs) != 1 || gs[0].GroupType != "classic" {
+		t.Fatalf("no filter: %+v", gs)
+	}
+	if gs := list("Classic"); len(gs) != 1 {
+		t.Fatalf("classic filter: %+v", gs)
+	}
+	if gs := list("consumer"); len(gs) != 0 {
+		t.Fatalf("consumer filter: %+v", gs)
+	}
+}
+
+// TestJoinGroupV0RebalanceTimeoutIsTheSessionTimeout: v0 has no rebalance
+// timeout, so a rebalance waits for a v0 member as long as its session
+// timeout (Kafka's JoinGroup handler); v0–v3 get a member id on their
+// first join, without KIP-394's MEMBER_ID_REQUIRED round trip.
+func TestJoinGroupV0RebalanceTimeoutIsTheSessionTimeout(t *testing.T) {
+	h := newHarness(t)
+	v0 := func(member string) *kmsg.JoinGroupRequest {
+		r := joinReq("g", member)
+		r.Version, r.RebalanceTimeoutMillis = 0, -1 // as kmsg decodes a v0 request
+		return r
+	}
+	a := h.wantJoined(h.joinWith(v0("")), 1)
+	h.sync("g", a.MemberID, 1, map[string]string{a.MemberID: "A"})
+	b := h.joinWith(v0(""))
+	if b.done() {
+		t.Fatalf("a second member's join was answered before the first rejoined: %+v", b.resp)
+	}
+	// a keeps its session alive but never rejoins.
+	for i := 0; i < 3; i++ {
+		h.advance(3 * time.Second)
+		h.heartbeat("g", a.MemberID, 1)
+	}
+	if b.done() {
+		t.Fatalf("the rebalance ended after 9s, before the 10s session (= rebalance) timeout")
+	}
+	h.advance(2 * time.Second)
+	resp := h.wantJoined(b, 2)
+	if len(resp.Members) != 1 || resp.Members[0].MemberID != resp.MemberID {
+		t.Fatalf("after the rebalance timeout: members %+v, want only the new one", resp.Members)
+	}
+}

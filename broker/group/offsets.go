@@ -100,7 +100,7 @@ func (g *Group) commit(r *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitRespo
 			case rp.Metadata != nil && len(*rp.Metadata) > g.c.cfg.MaxMetadataBytes:
 				setCode(rt.Topic, rp.Partition, kerr.OffsetMetadataTooLarge.Code)
 			default:
-				o := offset{offset: rp.Offset, leaderEpoch: rp.LeaderEpoch, committed: now}
+				o := offset{offset: rp.Offset, leaderEpoch: rp.LeaderEpoch, committed: commitTime(r.Version, rp, now)}
 				if rp.Metadata != nil {
 					o.metadata = *rp.Metadata
 				}
@@ -122,6 +122,16 @@ func (g *Group) commit(r *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitRespo
 		g.setOffset(a.topic, a.part, a.o)
 	}
 	setCommitCodes(resp, func(t string, p int32) int16 { return codes[t][p] })
+}
+
+// commitTime is when an offset counts as committed: the client's
+// timestamp on a v1 commit that sets one (Kafka's OffsetAndMetadata
+// fromRequest keeps it, and retention counts from it), else now.
+func commitTime(version int16, rp kmsg.OffsetCommitRequestTopicPartition, now time.Time) time.Time {
+	if version == 1 && rp.Timestamp != -1 {
+		return time.UnixMilli(rp.Timestamp)
+	}
+	return now
 }
 
 func (g *Group) setOffset(topic string, p int32, o offset) {

@@ -44,6 +44,8 @@ type Broker struct {
 
 	// Parks times acks=all produces waiting for their ISR (requests.go).
 	Parks *Parks
+	// Conversions counts message-format conversions (conversions.go).
+	Conversions *Conversions
 
 	requests *requestStats
 }
@@ -112,11 +114,12 @@ func New(reg prometheus.Registerer, src PartitionSource) *Broker {
 		requests: &requestStats{},
 	}
 	m.Parks = &Parks{m: m}
+	m.Conversions = &Conversions{m: m}
 	reg.MustRegister(m.BytesIn, m.BytesOut, m.MessagesIn, m.BytesRejected,
 		m.TotalProduceRequests, m.TotalFetchRequests, m.FailedProduce, m.FailedFetch,
 		m.Requests, m.Errors, m.TotalTimeMs, m.Connections, m.ConnectionsCreated,
 		m.ConnectionsClosed, m.ClientConnections, m.ReplicationBytesIn, m.ReplicationBytesOut,
-		m.ProtocolErrors, newStateCollector(src), newRequestCollector(m.requests))
+		m.ProtocolErrors, newStateCollector(src, m.Conversions), newRequestCollector(m.requests))
 	return m
 }
 

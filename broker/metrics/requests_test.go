@@ -185,3 +185,43 @@ func TestIdleMeterAveragesByElapsedTime(t *testing.T) {
 		}
 	}
 }
+
+// TestConversions: converted records count per topic (every hosted topic
+// has a series, zero until it converts) and their time goes to the
+// request's MessageConversionsTimeMs, Produce's or Fetch's.
+func TestConversions(t *testing.T) {
+	reg := prometheus.NewPedanticRegistry()
+	m := New(reg, fakeSource{stats: []PartitionStat{{Topic: "old"}, {Topic: "new"}}})
+	m.ObserveRequest(RequestTiming{API: "Produce", Version: 2})
+	m.ObserveRequest(RequestTiming{API: "Fetch", Kind: FetchConsumer, Version: 3})
+	m.Conversions.Produce("old", 3, 2*time.Millisecond)
+	m.Conversions.Fetch("old", 5, 4*time.Millisecond)
+	fams := gather(t, reg)
+	for _, c := range []struct {
+		name, topic string
+		want        float64
+	}{
+		{"kafka_server_brokertopicmetrics_producemessageconversions_total", "old", 3},
+		{"kafka_server_brokertopicmetrics_fetchmessageconversions_total", "old", 5},
+		{"kafka_server_brokertopicmetrics_producemessageconversions_total", "new", 0},
+	} {
+		var got float64 = -1
+		for _, s := range fams[c.name].GetMetric() {
+			if s.GetLabel()[0].GetValue() == c.topic {
+				got = s.GetCounter().GetValue()
+			}
+		}
+		if got != c.want {
+			t.Errorf("%s{topic=%s} = %v, want %v", c.name, c.topic, got, c.want)
+		}
+	}
+	conv := fams["kafka_network_requestmetrics_messageconversionstimems"]
+	for req, want := range map[string]float64{"Produce": 2, "Fetch": 4} {
+		if got := series(conv, req).GetSummary().GetSampleSum(); got != want {
+			t.Errorf("MessageConversionsTimeMs{request=%s} = %v, want %v", req, got, want)
+		}
+	}
+	if series(conv, FetchConsumer) != nil {
+		t.Error("MessageConversionsTimeMs for FetchConsumer: Kafka records it for Produce and Fetch only")
+	}
+}

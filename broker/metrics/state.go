@@ -45,7 +45,8 @@ type PartitionSource interface {
 }
 
 type stateCollector struct {
-	src PartitionSource
+	src         PartitionSource
+	conversions *Conversions
 
 	size, lso, leo, hw, segments           *prometheus.Desc
 	partitionCount, leaderCount            *prometheus.Desc
@@ -56,11 +57,12 @@ type stateCollector struct {
 	provisioned, used, limit               *prometheus.Desc
 }
 
-func newStateCollector(src PartitionSource) *stateCollector {
+func newStateCollector(src PartitionSource, conv *Conversions) *stateCollector {
 	part := []string{"topic", "partition"}
 	d := prometheus.NewDesc
 	return &stateCollector{
 		src:              src,
+		conversions:      conv,
 		size:             d("kafka_log_log_size", "Bytes of a partition's log on disk (Log Size).", part, nil),
 		lso:              d("kafka_log_log_logstartoffset", "A partition's log start offset (Log LogStartOffset).", part, nil),
 		leo:              d("kafka_log_log_logendoffset", "A partition's log end offset (Log LogEndOffset).", part, nil),
@@ -76,9 +78,9 @@ func newStateCollector(src PartitionSource) *stateCollector {
 		globalTopics:     d("kafka_controller_kafkacontroller_globaltopiccount", "Topics in the cluster (reported by the active controller).", nil, nil),
 		globalPartitions: d("kafka_controller_kafkacontroller_globalpartitioncount", "Partitions in the cluster (reported by the active controller).", nil, nil),
 		produceConversions: d("kafka_server_brokertopicmetrics_producemessageconversions_total",
-			"Produced records converted to another format, per hosted topic (BrokerTopicMetrics ProduceMessageConversionsPerSec): always 0, Weir accepts v2 batches only and stores them as received.", []string{"topic"}, nil),
+			"Produced records converted to another format, per hosted topic (BrokerTopicMetrics ProduceMessageConversionsPerSec): Produce v0–v2 message sets, up-converted to v2 batches.", []string{"topic"}, nil),
 		fetchConversions: d("kafka_server_brokertopicmetrics_fetchmessageconversions_total",
-			"Fetched records converted to an older format, per hosted topic (BrokerTopicMetrics FetchMessageConversionsPerSec): always 0, Weir serves fetch v4 and later, which read v2 batches as stored.", []string{"topic"}, nil),
+			"Fetched records converted to an older format, per hosted topic (BrokerTopicMetrics FetchMessageConversionsPerSec): stored v2 batches down-converted for Fetch v0–v3.", []string{"topic"}, nil),
 		provisioned: d("weir_broker_storage_provisioned_bytes", "This broker's provisioned storage (weir.storage.provisioned.bytes); 0: none set, the filesystem is the limit.", nil, nil),
 		used:        d("weir_broker_storage_used_bytes", "Segment bytes of every partition hosted by this broker, across its log dirs.", nil, nil),
 		limit:       d("weir_broker_storage_limit_bytes", "Bytes the logs may grow to before produce is refused: the provisioned size, capped by used + the filesystem's free bytes.", nil, nil),
@@ -101,8 +103,9 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, p := range stats {
 		if !topics[p.Topic] {
 			topics[p.Topic] = true
-			zeroCounter(ch, c.produceConversions, p.Topic)
-			zeroCounter(ch, c.fetchConversions, p.Topic)
+			produced, fetched := c.conversions.get(p.Topic)
+			counter(ch, c.produceConversions, float64(produced), p.Topic)
+			counter(ch, c.fetchConversions, float64(fetched), p.Topic)
 		}
 		lv := []string{p.Topic, strconv.Itoa(int(p.Partition))}
 		gauge(ch, c.size, float64(p.Size), lv...)
@@ -147,6 +150,6 @@ func gauge(ch chan<- prometheus.Metric, d *prometheus.Desc, v float64, labels ..
 	ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 }
 
-func zeroCounter(ch chan<- prometheus.Metric, d *prometheus.Desc, labels ...string) {
-	ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, 0, labels...)
+func counter(ch chan<- prometheus.Metric, d *prometheus.Desc, v float64, labels ...string) {
+	ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
 }

@@ -12,38 +12,40 @@ type Range struct {
 	Min, Max int16
 }
 
-// versions is what this broker advertises in ApiVersions. Maxima follow
-// Apache Kafka 3.7; minima are the lowest versions clients still send
-// (Kafka 4.0's baseline, KIP-896): Produce starts at v3 and Fetch at v4
-// because those are the first with v2 record batches, the only format
-// this broker stores.
+// versions is what this broker advertises in ApiVersions: Apache Kafka
+// 3.9's ranges for the APIs served (the KIP-848 pair's v1 is Kafka
+// 4.0's; protocol_test.go holds 3.9's table). Kafka 3.9 still served
+// every version back to 0 (Kafka 4.0 dropped the oldest, KIP-896), and
+// tools built on old clients (Burrow on Sarama, kafka-python pinned to
+// 0.8–0.10) send them. Produce v0–v2 and Fetch v0–v3 carry message formats v0/v1, which
+// the handlers convert to and from the v2 batches this broker stores.
 //
 // An API appears here only when its handler exists: clients pick features
 // from this table (kafka-python infers the broker's release from it), so
 // advertising an API that is not served breaks them.
 var versions = map[int16]Range{
-	0:  {0, 3, 10}, // Produce
-	1:  {1, 4, 16}, // Fetch
-	2:  {2, 1, 8},  // ListOffsets
+	0:  {0, 0, 11}, // Produce (v0–v2: message sets, up-converted)
+	1:  {1, 0, 17}, // Fetch (v0–v3: down-converted to message sets)
+	2:  {2, 0, 9},  // ListOffsets (v0: old-style offsets arrays, Sarama and Burrow)
 	3:  {3, 0, 12}, // Metadata
-	8:  {8, 2, 9},  // OffsetCommit (v9: member epochs of consumer-protocol groups)
-	9:  {9, 1, 9},  // OffsetFetch (v9: member id and epoch)
-	10: {10, 0, 4}, // FindCoordinator
+	8:  {8, 0, 9},  // OffsetCommit (v0–v1: kafka-python 0.8/0.9 and Sarama's defaults; v9: member epochs of consumer-protocol groups)
+	9:  {9, 0, 9},  // OffsetFetch (v9: member id and epoch)
+	10: {10, 0, 6}, // FindCoordinator
 	11: {11, 0, 9}, // JoinGroup
 	12: {12, 0, 4}, // Heartbeat
 	13: {13, 0, 5}, // LeaveGroup
 	14: {14, 0, 5}, // SyncGroup
 	15: {15, 0, 5}, // DescribeGroups
-	16: {16, 0, 4}, // ListGroups
-	18: {18, 0, 4}, // ApiVersions (v4 as Kafka 4.0: the same body, so clients that open with v4 need no retry)
-	19: {19, 2, 7}, // CreateTopics
-	20: {20, 1, 6}, // DeleteTopics
+	16: {16, 0, 5}, // ListGroups
+	18: {18, 0, 4}, // ApiVersions (v4: v3's body, so clients that open with v4 need no retry)
+	19: {19, 0, 7}, // CreateTopics
+	20: {20, 0, 6}, // DeleteTopics
 	21: {21, 0, 2}, // DeleteRecords
-	22: {22, 0, 4}, // InitProducerId
-	23: {23, 2, 4}, // OffsetForLeaderEpoch
-	32: {32, 1, 4}, // DescribeConfigs
+	22: {22, 0, 5}, // InitProducerId
+	23: {23, 0, 4}, // OffsetForLeaderEpoch
+	32: {32, 0, 4}, // DescribeConfigs
 	33: {33, 0, 2}, // AlterConfigs
-	35: {35, 1, 4}, // DescribeLogDirs
+	35: {35, 0, 4}, // DescribeLogDirs
 	37: {37, 0, 3}, // CreatePartitions
 	42: {42, 0, 2}, // DeleteGroups
 	43: {43, 0, 2}, // ElectLeaders
@@ -53,7 +55,7 @@ var versions = map[int16]Range{
 	47: {47, 0, 0}, // OffsetDelete
 	60: {60, 0, 1}, // DescribeCluster
 	64: {64, 0, 0}, // UnregisterBroker (KIP-631; v0 is every version Kafka has)
-	68: {68, 0, 1}, // ConsumerGroupHeartbeat (KIP-848; franz-go needs v1)
+	68: {68, 0, 1}, // ConsumerGroupHeartbeat (KIP-848; v1 is Kafka 4.0's, franz-go needs it)
 	69: {69, 0, 1}, // ConsumerGroupDescribe
 }
 

@@ -9,16 +9,31 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/weirhq/weir/broker/config"
+	"github.com/weirhq/weir/broker/log/codec"
+	"github.com/weirhq/weir/broker/msgset"
 
 	wlog "github.com/weirhq/weir/broker/log"
 )
 
-// Produce, versions 3–10.
+// Produce, versions 0–11.
+//
+// v0–v2 carry message sets (message format v0/v1; v1 adds timestamps, v2
+// the LogAppendTime in the answer), which are up-converted to one v2 batch
+// per partition before the checks below, as Kafka 3.9's LogValidator
+// does (broker/msgset), and counted as conversions (records, and time in
+// MessageConversionsTimeMs). As in Kafka, a v0–v2 request that carries a
+// v2 batch is taken as it is. A message set that does not parse or fails
+// its CRC is CORRUPT_MESSAGE; zstd, which v0/v1 never had,
+// UNSUPPORTED_COMPRESSION_TYPE.
 //
 // v3 is the first version carrying v2 record batches (the only format
-// stored); v8 adds per-record errors and an error message; v9 is flexible.
+// stored), exactly one per partition, and zstd only from v7
+// (ProduceRequest.validateRecords); v8 adds per-record errors and an
+// error message; v9 is flexible.
 // v10 adds KIP-951 leader hints as tagged fields, which only matter with
-// replication (set there with NOT_LEADER_OR_FOLLOWER).
+// replication (set there with NOT_LEADER_OR_FOLLOWER). v11 is v10's body
+// (it lets the broker answer KIP-890's TRANSACTION_ABORTABLE, never sent
+// here).
 //
 // Batches are validated (magic, length, CRC-32C) and appended as received:
 // only baseOffset and partitionLeaderEpoch are patched. acks=0 gets no
@@ -49,6 +64,8 @@ func (b *Broker) handleProduce(r *kmsg.ProduceRequest) (kmsg.Response, error) {
 			case r.TransactionID != nil:
 				sp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
 				sp.ErrorMessage = strPtr("transactions are not supported by this broker yet")
+			case r.Version < 3 && !b.upConvert(rt.Topic, &rp, &sp):
+			case r.Version >= 3 && !b.oneV2Batch(r.Version, rt.Topic, rp.Records, &sp):
 			default:
 				if p, target := b.produceTo(rt.Topic, rp, &sp, r.Acks == -1); p != nil {
 					waits = append(waits, pendingAck{p: p, target: target, topic: len(resp.Topics), part: len(st.Partitions)})
@@ -66,6 +83,58 @@ func (b *Broker) handleProduce(r *kmsg.ProduceRequest) (kmsg.Response, error) {
 	}
 	b.hintProduce(resp)
 	return resp, nil
+}
+
+// legacyDecompressor unpacks the compressed message sets of Produce v0–v2
+// and the stored batches Fetch v0–v3 down-converts; its limit bounds what
+// one compressed wrapper or batch may expand to.
+var legacyDecompressor = codec.NewDecompressor(256 << 20)
+
+// upConvert turns one partition's message set (format v0/v1) into a v2
+// batch in place; on failure it fills in the partition's error.
+func (b *Broker) upConvert(topic string, rp *kmsg.ProduceRequestTopicPartition, sp *kmsg.ProduceResponseTopicPartition) bool {
+	if msgset.Magic(rp.Records) == msgset.MagicV2 {
+		return true
+	}
+	start := time.Now()
+	batch, n, err := msgset.Up(rp.Records, legacyDecompressor)
+	if err != nil {
+		sp.BaseOffset, sp.LogAppendTime, sp.LogStartOffset = -1, -1, -1
+		sp.ErrorCode = legacyErrorCode(err)
+		b.metrics.FailedProduce.WithLabelValues(topic).Inc()
+		b.metrics.BytesRejected.WithLabelValues(topic).Add(float64(len(rp.Records)))
+		b.metrics.Errors.WithLabelValues("Produce", errName(sp.ErrorCode)).Inc()
+		return false
+	}
+	b.metrics.Conversions.Produce(topic, n, time.Since(start))
+	rp.Records = batch
+	return true
+}
+
+// oneV2Batch applies Kafka's ProduceRequest.validateRecords to a v3+
+// partition before anything else: exactly one batch, of magic 2
+// (INVALID_RECORD otherwise), and zstd only from v7, which introduced it
+// (UNSUPPORTED_COMPRESSION_TYPE).
+func (b *Broker) oneV2Batch(version int16, topic string, records []byte, sp *kmsg.ProduceResponseTopicPartition) bool {
+	code := int16(0)
+	h, err := wlog.ParseBatchHeader(records)
+	switch {
+	case msgset.Magic(records) != msgset.MagicV2:
+		code = kerr.InvalidRecord.Code
+	case err != nil:
+		return true // too short to be a batch: ValidateBatches says CORRUPT_MESSAGE
+	case version < 7 && h.Compression() == codec.Zstd:
+		code = kerr.UnsupportedCompressionType.Code
+	case len(records) > h.TotalSize():
+		code = kerr.InvalidRecord.Code
+	default:
+		return true
+	}
+	sp.BaseOffset, sp.LogAppendTime, sp.LogStartOffset = -1, -1, -1
+	sp.ErrorCode = code
+	b.metrics.Errors.WithLabelValues("Produce", errName(code)).Inc()
+	b.metrics.BytesRejected.WithLabelValues(topic).Add(float64(len(records)))
+	return false
 }
 
 // pendingAck is an acks=all append waiting for the ISR: the response
@@ -254,8 +323,8 @@ func checkTimestamps(hdrs []wlog.BatchHeader, ts *config.TopicSettings, now time
 		hi = nowMs + after.Milliseconds()
 	}
 	for _, h := range hdrs {
-		if h.Control() {
-			continue
+		if h.Control() || h.MaxTimestamp == msgset.NoTimestamp {
+			continue // no timestamps (up-converted v0 messages): Kafka checks none
 		}
 		if h.BaseTimestamp < lo || h.MaxTimestamp > hi {
 			bad := h.BaseTimestamp

@@ -1,22 +1,37 @@
 package server
 
 import (
+	"errors"
+	"fmt"
 	"math"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/weirhq/weir/broker/msgset"
 	"github.com/weirhq/weir/broker/quorum"
 )
 
-// Fetch, versions 4–16.
+// Fetch, versions 0–17.
+//
+// v0–v3 are answered in the old message formats, as Kafka 3.9 answers
+// them: stored v2 batches are down-converted (broker/msgset) to magic 0
+// for v0–v1 and magic 1 for v2–v3, records before the fetch offset and
+// control batches left out, and counted as conversions. A topic with
+// message.downconversion.enable=false answers such a fetch from a
+// consumer with UNSUPPORTED_VERSION; zstd batches, which the old formats
+// cannot carry, with UNSUPPORTED_COMPRESSION_TYPE. v1 adds the throttle
+// time, v3 the request's MaxBytes. As in Kafka, versions up to 5 get
+// NOT_LEADER_OR_FOLLOWER instead of KAFKA_STORAGE_ERROR, which they
+// predate.
 //
 // v4 adds isolation level and the last stable offset (v2 batches); v5 the
 // log start offset; v7 fetch sessions (KIP-227); v9 CurrentLeaderEpoch
 // (KIP-320); v11 rack-aware fetching (KIP-392: PreferredReadReplica, always
 // -1 here); v12 is flexible; v13 names topics by id (KIP-516); v15 moves the
-// replica id into ReplicaState; v16 adds KIP-951 leader hints.
+// replica id into ReplicaState; v16 adds KIP-951 leader hints; v17 a replica's directory id (KIP-853, a
+// tagged field, ignored).
 //
 // Fetch sessions are declined: every response carries SessionID 0, which
 // tells the client to keep sending full fetch requests (the protocol's
@@ -203,9 +218,22 @@ func (b *Broker) fetchPartition(r *kmsg.FetchRequest, rp kmsg.FetchRequestTopicP
 	if max <= 0 && !first {
 		return sp
 	}
+	if r.Version <= 3 && follower < 0 && !p.settings().MessageDownconversion {
+		sp.ErrorCode = kerr.UnsupportedVersion.Code
+		return sp
+	}
 	data, err := p.log.Read(rp.FetchOffset, max, readTo, first)
+	if err == nil && r.Version <= 3 && follower < 0 && len(data) > 0 {
+		data, err = b.downConvert(p.name(), data, r.Version, rp.FetchOffset)
+	}
 	if err != nil {
 		sp.ErrorCode = logErrorCode(err)
+		if errors.Is(err, msgset.ErrCorrupt) || errors.Is(err, msgset.ErrUnsupportedCodec) {
+			sp.ErrorCode = legacyErrorCode(err)
+		}
+		if sp.ErrorCode == kerr.KafkaStorageError.Code && r.Version <= 5 {
+			sp.ErrorCode = kerr.NotLeaderForPartition.Code
+		}
 		b.metrics.FailedFetch.WithLabelValues(p.name()).Inc()
 		return sp
 	}
@@ -216,6 +244,22 @@ func (b *Broker) fetchPartition(r *kmsg.FetchRequest, rp kmsg.FetchRequestTopicP
 		}
 	}
 	return sp
+}
+
+// downConvert turns stored batches into a message set of the format a
+// Fetch of version v reads: magic 0 for v0–v1, magic 1 for v2–v3.
+func (b *Broker) downConvert(topic string, data []byte, v int16, from int64) ([]byte, error) {
+	magic := msgset.MagicV1
+	if v <= 1 {
+		magic = msgset.MagicV0
+	}
+	start := time.Now()
+	set, n, err := msgset.Down(data, magic, from, legacyDecompressor)
+	if err != nil {
+		return nil, fmt.Errorf("down-converting %s from offset %d to magic %d: %w", topic, from, magic, err)
+	}
+	b.metrics.Conversions.Fetch(topic, n, time.Since(start))
+	return set, nil
 }
 
 // countFetchBytes counts a fetch's record bytes: a consumer's as bytes out

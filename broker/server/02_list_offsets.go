@@ -5,14 +5,29 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// ListOffsets, versions 1–8.
+// ListOffsets, versions 0–9.
+//
+// v0 is the pre-KIP-79 form (Kafka's legacyFetchOffsetsForTimestamp): each
+// partition asks for up to MaxNumOffsets offsets "before" a timestamp and
+// is answered an OldStyleOffsets array, newest first. Latest (-1) is the
+// high watermark, followed by the log start offset when two or more are
+// asked for; earliest (-2) is the log start offset. Kafka answers any
+// other timestamp at segment granularity from the segment files'
+// modification times; here it is the first offset whose timestamp is at or
+// after it (the v1 answer, which old consumers use the same way: as the
+// place to start reading), or the high watermark when there is none.
+// MaxNumOffsets 0 or less asks for nothing and gets an empty array. v0
+// carries no isolation level, so, as in Kafka, it never gets
+// OFFSET_NOT_AVAILABLE.
 //
 // Timestamp -1 is the latest offset (the high watermark; the last stable
 // offset under read_committed, equal without transactions), -2 the log
 // start offset, -3 the record with the largest timestamp (v7, KIP-734);
 // any other value is the first offset whose timestamp is at or after it,
 // or -1 when there is none. v4 adds CurrentLeaderEpoch fencing (KIP-320)
-// and returns the leader epoch.
+// and returns the leader epoch. Without tiered storage, as Kafka 3.9
+// answers with remote storage off, -4 (earliest local, v8) is the log
+// start offset and -5 (latest tiered, v9) is offset -1, epoch -1.
 //
 // As in Kafka (ReplicaManager.fetchOffset, Partition.fetchOffsetForTimestamp):
 // only the leader answers (NOT_LEADER_OR_FOLLOWER otherwise; replica id -2,
@@ -26,9 +41,11 @@ import (
 // short of them.
 
 const (
-	listLatest       = -1
-	listEarliest     = -2
-	listMaxTimestamp = -3
+	listLatest        = -1
+	listEarliest      = -2
+	listMaxTimestamp  = -3
+	listEarliestLocal = -4 // v8, KIP-405
+	listLatestTiered  = -5 // v9, KIP-1005
 
 	debuggingReplicaID = -2 // ListOffsetsRequest.DEBUGGING_REPLICA_ID: may read a follower
 )
@@ -39,7 +56,12 @@ func (b *Broker) handleListOffsets(r *kmsg.ListOffsetsRequest) kmsg.Response {
 		st := kmsg.NewListOffsetsResponseTopic()
 		st.Topic = rt.Topic
 		for _, rp := range rt.Partitions {
-			st.Partitions = append(st.Partitions, b.listOffset(rt.Topic, rp, r.ReplicaID != debuggingReplicaID, r.Version >= 2))
+			onlyLeader := r.ReplicaID != debuggingReplicaID
+			if r.Version == 0 {
+				st.Partitions = append(st.Partitions, b.listOffsetV0(rt.Topic, rp, onlyLeader))
+				continue
+			}
+			st.Partitions = append(st.Partitions, b.listOffset(rt.Topic, rp, onlyLeader, r.Version >= 2))
 		}
 		resp.Topics = append(resp.Topics, st)
 	}
@@ -75,8 +97,10 @@ func (b *Broker) listOffset(topic string, rp kmsg.ListOffsetsRequestTopicPartiti
 			return sp
 		}
 		sp.Offset = hw
-	case listEarliest:
+	case listEarliest, listEarliestLocal: // no tiered storage: the local log is the log
 		sp.Offset = p.log.LogStartOffset()
+	case listLatestTiered: // nothing is tiered: Kafka answers offset and epoch -1
+		sp.LeaderEpoch = -1
 	case listMaxTimestamp:
 		if off, ts, ok := p.log.MaxTimestamp(); ok {
 			sp.Offset, sp.Timestamp = off, ts
@@ -98,5 +122,41 @@ func (b *Broker) listOffset(topic string, rp kmsg.ListOffsetsRequestTopicPartiti
 			sp.ErrorCode = kerr.OffsetNotAvailable.Code
 		}
 	}
+	return sp
+}
+
+// listOffsetV0 answers one partition of a v0 request with old-style
+// offsets, newest first.
+func (b *Broker) listOffsetV0(topic string, rp kmsg.ListOffsetsRequestTopicPartition, onlyLeader bool) kmsg.ListOffsetsResponseTopicPartition {
+	sp := kmsg.NewListOffsetsResponseTopicPartition()
+	sp.Partition, sp.Offset, sp.Timestamp, sp.LeaderEpoch = rp.Partition, -1, -1, -1
+	sp.OldStyleOffsets = []int64{}
+	ts := rp.Timestamp
+	rp.CurrentLeaderEpoch = -1
+	if ts < 0 && ts != listLatest && ts != listEarliest {
+		// No segment is older than a negative time: Kafka answers no
+		// offsets, after the same partition checks.
+		rp.Timestamp = listEarliest
+	}
+	one := b.listOffset(topic, rp, onlyLeader, false)
+	if sp.ErrorCode = one.ErrorCode; sp.ErrorCode != 0 || rp.Timestamp != ts {
+		return sp
+	}
+	p := b.lookup(topic, rp.Partition)
+	if p == nil { // gone since listOffset looked
+		sp.ErrorCode = b.notHostedCode(topic, rp.Partition)
+		return sp
+	}
+	offsets := []int64{one.Offset}
+	if ts != listEarliest {
+		if one.Offset < 0 { // no record at or after the timestamp
+			_, _, hw, _ := p.leaderState()
+			offsets[0] = hw
+		}
+		if start := p.log.LogStartOffset(); offsets[0] > start {
+			offsets = append(offsets, start)
+		}
+	}
+	sp.OldStyleOffsets = offsets[:min(max(int(rp.MaxNumOffsets), 0), len(offsets))]
 	return sp
 }

@@ -21,7 +21,8 @@ import (
 // and empty means none. v4 adds AllowAutoTopicCreation (earlier versions
 // always allow it, subject to auto.create.topics.enable); an unknown topic
 // is then created through the controller and answered with
-// LEADER_NOT_AVAILABLE until it reaches this broker, as Kafka does. v7 adds
+// LEADER_NOT_AVAILABLE until it reaches this broker, as Kafka does;
+// __consumer_offsets is created as the group coordinator creates it. v7 adds
 // leader epochs, v9 is flexible, v10 topic ids, v12 lookup by id only when
 // the name is null. Authorized operations are reported as "not requested"
 // (INT32_MIN) until ACLs exist.
@@ -80,7 +81,7 @@ func (b *Broker) metadataFor(img *quorum.Image, rt kmsg.MetadataRequestTopic, au
 	if !autoCreate {
 		return st
 	}
-	if err := b.requestTopic(*rt.Topic, b.cfg.NumPartitions, b.cfg.DefaultReplicationFactor, nil); err != nil {
+	if err := b.autoCreate(*rt.Topic); err != nil {
 		b.logger.Warn("auto-creating topic failed", "topic", *rt.Topic, "err", err)
 	}
 	if t, found = b.node.Image().Topic(*rt.Topic); found {
@@ -88,6 +89,18 @@ func (b *Broker) metadataFor(img *quorum.Image, rt kmsg.MetadataRequestTopic, au
 	}
 	st.ErrorCode = kerr.LeaderNotAvailable.Code
 	return st
+}
+
+// autoCreate asks the controller for a topic a Metadata request named.
+// __consumer_offsets gets its own partition count, replication factor and
+// configs, as in Kafka (AutoTopicCreationManager): old clients that read
+// it (Burrow) name it in Metadata before any group exists, and the group
+// coordinator maps groups over offsets.topic.num.partitions.
+func (b *Broker) autoCreate(name string) error {
+	if name == offsetsTopic {
+		return b.ensureOffsetsTopic()
+	}
+	return b.requestTopic(name, b.cfg.NumPartitions, b.cfg.DefaultReplicationFactor, nil)
 }
 
 // metadataBrokers lists the live brokers.

@@ -2,8 +2,15 @@ package server
 
 import "github.com/twmb/franz-go/pkg/kmsg"
 
-// OffsetCommit, versions 2–9.
+// OffsetCommit, versions 0–9.
 //
+// v0 carries neither generation nor member id (kmsg decodes them as -1 and
+// ""), so it is a simple consumer's commit, checked as one. v1 adds them
+// and a per-partition commit timestamp which, unless -1, is stored as the
+// commit time (retention of a simple consumer's offsets counts from it),
+// as Kafka 3.9 does; later versions always get the broker's time. Kafka 3.9
+// stores v0 commits in __consumer_offsets like every other (ZooKeeper
+// storage went with ZooKeeper), and so does this broker.
 // v2–v4 carry a retention time, which is ignored (offsets.retention.minutes
 // applies, as since KIP-211); v6 adds the leader epoch, v7
 // group.instance.id, v8 is flexible, v9 (the same body) is the first a

@@ -7,8 +7,11 @@ import (
 	"github.com/weirhq/weir/broker/group"
 )
 
-// FindCoordinator, versions 0–4.
+// FindCoordinator, versions 0–6.
 //
+// v5 (KIP-890's TRANSACTION_ABORTABLE, never sent here) is v4's body; v6
+// adds key type 2 (KIP-932 share groups), answered INVALID_REQUEST as an
+// unknown key type: there are no share groups.
 // Key type 0 (group): this broker, the leader of the group's
 // __consumer_offsets partition; the topic is created on first use. Key
 // type 1 (transaction): COORDINATOR_NOT_AVAILABLE until transactions

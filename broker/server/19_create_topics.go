@@ -5,8 +5,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// CreateTopics, versions 2–7.
+// CreateTopics, versions 0–7.
 //
+// v0 has no ValidateOnly, v1 adds it and error messages, v2 the throttle
+// time; the rest is the same.
 // -1 partitions or replication factor means the broker default (v4+,
 // KIP-464). Without explicit assignments the controller places replicas
 // rack-aware over the live brokers; a replication factor above the live

@@ -7,8 +7,9 @@ import (
 	"github.com/weirhq/weir/broker/quorum"
 )
 
-// DeleteTopics, versions 1–6.
+// DeleteTopics, versions 0–6.
 //
+// v0 lacks only the throttle time.
 // v6 names topics by name or id (KIP-516). The controller removes the
 // topic from the metadata log; every broker hosting a replica then deletes
 // its log (reconcile.go), waking parked fetches, which get

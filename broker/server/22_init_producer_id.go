@@ -10,7 +10,8 @@ import (
 	"github.com/weirhq/weir/broker/quorum"
 )
 
-// InitProducerId, versions 0–4.
+// InitProducerId, versions 0–5 (v5: v4's body, for KIP-890's
+// TRANSACTION_ABORTABLE, never sent here).
 //
 // Idempotent producers (no transactional id) get a producer id that was
 // never handed out before in the cluster: each broker reserves blocks of

@@ -5,7 +5,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// OffsetForLeaderEpoch, versions 2–4 (KIP-101, KIP-279, KIP-320).
+// OffsetForLeaderEpoch, versions 0–4 (KIP-101, KIP-279, KIP-320).
+//
+// v0 answers only the end offset (the epoch comes with v1), v2 adds
+// CurrentLeaderEpoch fencing (-1, no check, before it), v3 the replica id.
 //
 // Followers of a new leader ask it where their latest epoch ended and
 // truncate there; consumers use it after a leader change to detect

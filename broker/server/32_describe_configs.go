@@ -7,7 +7,11 @@ import (
 	"github.com/weirhq/weir/broker/quorum"
 )
 
-// DescribeConfigs, versions 1–4.
+// DescribeConfigs, versions 0–4.
+//
+// v0 has no config source: IsDefault says whether the value is the
+// default (the field's documented meaning; Kafka 3.9 leaves it false) and
+// there are no synonyms.
 //
 // Any broker answers for topics, from the metadata image. Topics report
 // every topic config with its effective value and source
@@ -69,6 +73,7 @@ func (b *Broker) describeTopicConfigs(t *quorum.Topic, r *kmsg.DescribeConfigsRe
 		if r.IncludeDocumentation {
 			c.Documentation = strPtr(v.Doc)
 		}
+		c.IsDefault = c.Source == kmsg.ConfigSourceDefaultConfig
 		out = append(out, c)
 	}
 	return out
@@ -94,6 +99,7 @@ func (b *Broker) describeBrokerConfigs(defaultResource bool, r *kmsg.DescribeCon
 		if r.IncludeDocumentation {
 			c.Documentation = strPtr(v.key.Doc)
 		}
+		c.IsDefault = c.Source == kmsg.ConfigSourceDefaultConfig
 		out = append(out, c)
 	}
 	return out

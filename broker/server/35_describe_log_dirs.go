@@ -6,7 +6,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// DescribeLogDirs, versions 1–4.
+// DescribeLogDirs, versions 0–4 (v1 is v0 with the throttle sent first).
 //
 // Reports every log dir with the real on-disk size of each hosted
 // partition in it (null topics: all). v4 adds the volume's total and

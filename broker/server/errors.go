@@ -9,6 +9,7 @@ import (
 	"github.com/weirhq/weir/broker/quorum"
 
 	wlog "github.com/weirhq/weir/broker/log"
+	"github.com/weirhq/weir/broker/msgset"
 )
 
 // Kafka error codes are response data: they come from franz-go's kerr
@@ -44,6 +45,18 @@ func logErrorCode(err error) int16 {
 		return kerr.NotLeaderForPartition.Code
 	}
 	return kerr.KafkaStorageError.Code
+}
+
+// legacyErrorCode maps a message-format conversion error (broker/msgset)
+// to the code Kafka answers for it.
+func legacyErrorCode(err error) int16 {
+	switch {
+	case errors.Is(err, msgset.ErrUnsupportedCodec):
+		return kerr.UnsupportedCompressionType.Code
+	case errors.Is(err, msgset.ErrCorrupt):
+		return kerr.CorruptMessage.Code
+	}
+	return kerr.InvalidRecord.Code
 }
 
 // errName is the label used for an error code in metrics.
