@@ -30,6 +30,7 @@ import (
 //	pids fail=COORDINATOR_LOAD_IN_PROGRESS|none   the producer id allocator fails, or not
 //	delete-topic tp=a-0               a partition stops existing
 //
+//	force-epoch epoch=32765          the id's stored epoch is set (a shortcut to exhaustion)
 //	init [id=t] [timeout=60s] [pid=1000 epoch=0] [v=4] [null]
 //	add [pid=1000] [epoch=0] tps=(a-0,b-1) [v=3] [verify]   (v=4: one batched transaction)
 //	offsets [pid=1000] [epoch=0] group=g [v=3]
@@ -85,6 +86,8 @@ func (s *script) command(t *testing.T, d *datadriven.TestData) string {
 		return ""
 	case "init":
 		return s.init(t, d)
+	case "force-epoch":
+		return s.forceEpoch(t, d)
 	case "add":
 		return s.add(t, d)
 	case "offsets":
@@ -418,4 +421,23 @@ func (s *script) list(t *testing.T, d *datadriven.TestData) string {
 		return "none\n"
 	}
 	return out.String()
+}
+
+// forceEpoch stores the id's state with another epoch, as that many
+// InitProducerId calls would have left it.
+func (s *script) forceEpoch(t *testing.T, d *datadriven.TestData) string {
+	var epoch int16
+	d.ScanArgs(t, "epoch", &epoch)
+	tx, _ := s.h.c.lock(txnID(t, d))
+	if tx == nil {
+		t.Fatalf("%s: no transactional id", d.Pos)
+	}
+	defer tx.mu.Unlock()
+	next := tx.meta
+	next.epoch, next.lastEpoch = epoch, noEpoch
+	tx.meta.epoch = min(tx.meta.epoch, epoch)
+	if err := tx.persist(next); err != nil {
+		return err.Message + "\n"
+	}
+	return ""
 }

@@ -167,8 +167,11 @@ func parseTP(t testing.TB, s string) TopicPartition {
 // kafkaError is the error a script names: a Kafka error by its name, or
 // io for a plain error.
 func kafkaError(t testing.TB, name string) error {
-	if name == "io" {
+	switch name {
+	case "io":
 		return errors.New("input/output error")
+	case "NOT_LEADER_OR_FOLLOWER": // kerr keeps the older name
+		return kerr.NotLeaderForPartition
 	}
 	for code := int16(-1); code < 200; code++ {
 		if e, ok := kerr.ErrorForCode(code).(*kerr.Error); ok && e.Message == name {
