@@ -112,7 +112,7 @@ func (c *Coordinator) add(id string, pid int64, epoch int16, tps []TopicPartitio
 // producer id and epoch, and no commit or abort in progress.
 func (t *txn) checkProducer(pid int64, epoch int16) *kerr.Error {
 	switch m := t.meta; {
-	case m.producerID != pid:
+	case m.producerID != pid || m.epoch == noEpoch: // no epoch: InitProducerId was never stored
 		return kerr.InvalidProducerIDMapping
 	case m.epoch != epoch:
 		return kerr.ProducerFenced

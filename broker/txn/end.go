@@ -52,7 +52,10 @@ func (c *Coordinator) endTxn(r *kmsg.EndTxnRequest) (int64, int16, *kerr.Error) 
 	if err != nil {
 		return 0, 0, err
 	}
-	if t == nil {
+	if t == nil || t.meta.epoch == noEpoch { // no epoch: InitProducerId was never stored
+		if t != nil {
+			t.mu.Unlock()
+		}
 		return 0, 0, kerr.InvalidProducerIDMapping
 	}
 	end := t.endV1

@@ -111,7 +111,9 @@ func (w *fakeWriter) reset() {
 func (w *fakeWriter) WriteMarkers(m Markers, done func(map[TopicPartition]error)) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if _, dup := w.pending[m.TransactionalID]; dup {
+	// A reload sends the markers again at a new coordinator epoch; the
+	// answer to the old request would be ignored, so it is dropped.
+	if old, dup := w.pending[m.TransactionalID]; dup && old.m.CoordinatorEpoch == m.CoordinatorEpoch {
 		panic("two marker requests in flight for " + m.TransactionalID)
 	}
 	w.pending[m.TransactionalID] = pendingMarkers{m, done}
