@@ -23,6 +23,7 @@ import (
 //
 //	config [tv=2] [max-timeout=1m] [expiration=1h]   a new coordinator, partitions loaded
 //	load | loading | unload [id=t]    ownership of the id's __transaction_state partition
+//	close                             the coordinator closes (broker shutdown)
 //	failover                          a new coordinator on the same storage loads every
 //	                                  partition at the next coordinator epoch
 //	advance by=10s                    the clock moves; Tick runs
@@ -68,6 +69,9 @@ func (s *script) command(t *testing.T, d *datadriven.TestData) string {
 		return s.config(t, d)
 	case "load", "loading", "unload":
 		return s.ownership(t, d)
+	case "close":
+		s.h.c.Close()
+		return ""
 	case "failover":
 		s.h.start()
 		s.h.loadAll()
