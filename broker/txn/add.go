@@ -3,6 +3,8 @@ package txn
 import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/weirhq/weir/broker/group"
 )
 
 // ConsumerOffsetsTopic is the topic AddOffsetsToTxn adds a partition of.
@@ -40,11 +42,12 @@ func (c *Coordinator) AddPartitionsToTxn(r *kmsg.AddPartitionsToTxnRequest) *kms
 
 // AddOffsetsToTxn (API key 25): the group's __consumer_offsets partition
 // joins the transaction, so its offsets commit or abort with it; the rules
-// are AddPartitionsToTxn's.
+// are AddPartitionsToTxn's. The partition is the one the group coordinator
+// uses (group.PartitionFor), as Kafka asks its group coordinator.
 func (c *Coordinator) AddOffsetsToTxn(r *kmsg.AddOffsetsToTxnRequest) *kmsg.AddOffsetsToTxnResponse {
 	resp := kmsg.NewPtrAddOffsetsToTxnResponse()
 	resp.Version = r.Version
-	tp := TopicPartition{ConsumerOffsetsTopic, PartitionFor(r.Group, c.cfg.OffsetsPartitions)}
+	tp := TopicPartition{ConsumerOffsetsTopic, group.PartitionFor(r.Group, c.cfg.OffsetsPartitions)}
 	err := c.add(r.TransactionalID, r.ProducerID, r.ProducerEpoch, []TopicPartition{tp})
 	if err == kerr.ProducerFenced && r.Version < 2 {
 		err = kerr.InvalidProducerEpoch

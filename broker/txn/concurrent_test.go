@@ -9,6 +9,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/weirhq/weir/broker/group"
 	"github.com/weirhq/weir/internal/await"
 )
 
@@ -118,4 +119,35 @@ func describeState(c *Coordinator, id string) string {
 	r := kmsg.NewPtrDescribeTransactionsRequest()
 	r.TransactionalIDs = []string{id}
 	return c.DescribeTransactions(r).TransactionStates[0].State
+}
+
+// TestAddOffsetsUsesGroupPlacement: the partition AddOffsetsToTxn adds is
+// the one the group coordinator keeps the group's offsets in, even where
+// that differs from Kafka's formula (see docs/TRANSACTIONS.md).
+func TestAddOffsetsUsesGroupPlacement(t *testing.T) {
+	h := newHarness(t, func(cfg *Config) { cfg.OffsetsPartitions = 50 })
+	h.loadAll()
+	id := "t"
+	ir := kmsg.NewPtrInitProducerIDRequest()
+	ir.Version, ir.TransactionalID, ir.TransactionTimeoutMillis = 4, &id, 60_000
+	resp := h.c.InitProducerID(ir)
+	r := kmsg.NewPtrAddOffsetsToTxnRequest()
+	r.Version, r.TransactionalID, r.ProducerID, r.ProducerEpoch, r.Group = 3, id, resp.ProducerID, resp.ProducerEpoch, "my-txn-producer-7"
+	if code := h.c.AddOffsetsToTxn(r).ErrorCode; code != 0 {
+		t.Fatal(codeName(code))
+	}
+	want := TopicPartition{ConsumerOffsetsTopic, group.PartitionFor(r.Group, 50)}
+	if got := describeTopics(h.c, id); got != want.String() {
+		t.Fatalf("AddOffsetsToTxn added %s, the group lives in %s", got, want)
+	}
+}
+
+func describeTopics(c *Coordinator, id string) string {
+	r := kmsg.NewPtrDescribeTransactionsRequest()
+	r.TransactionalIDs = []string{id}
+	st := c.DescribeTransactions(r).TransactionStates[0]
+	if len(st.Topics) != 1 || len(st.Topics[0].Partitions) != 1 {
+		return fmt.Sprint(st.Topics)
+	}
+	return fmt.Sprintf("%s-%d", st.Topics[0].Topic, st.Topics[0].Partitions[0])
 }
