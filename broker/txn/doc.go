@@ -30,7 +30,8 @@
 //
 // Locking: each transactional id has a mutex (txn.mu) guarding its state
 // and its markers' progress, held across its appends to Storage so its
-// records reach the log in the order its state changed. Coordinator.mu
+// records reach the log in the order its state changed, and across
+// Config.NewProducerID when the id moves to a new producer id. Coordinator.mu
 // guards only the id map and the partition states; it is taken after an
 // id's mutex or alone, never before one. Neither is held while calling
 // MarkerWriter.WriteMarkers, whose answer may come before it returns.
