@@ -20,9 +20,10 @@ func (c *Coordinator) LoadPartition(p, epoch int32) error {
 		c.mu.Unlock()
 		return nil
 	}
+	gone := c.dropLocked(p) // what an earlier load left: its markers' answers are ignored
+	c.mu.partitions[p] = partition{state: partLoading}
 	c.mu.Unlock()
-	c.UnloadPartition(p)
-	c.MarkLoading(p)
+	forget(gone)
 
 	l := &loader{c: c, p: p, epoch: epoch, txns: map[string]*txn{}}
 	err := l.run()
@@ -64,7 +65,14 @@ func (c *Coordinator) MarkLoading(p int32) {
 // get NOT_COORDINATOR, and answers to markers sent before are ignored.
 func (c *Coordinator) UnloadPartition(p int32) {
 	c.mu.Lock()
+	gone := c.dropLocked(p)
 	delete(c.mu.partitions, p)
+	c.mu.Unlock()
+	forget(gone)
+}
+
+// dropLocked removes partition p's ids from the map and returns them.
+func (c *Coordinator) dropLocked(p int32) []*txn {
 	var gone []*txn
 	for id, t := range c.mu.txns {
 		if t.partition == p {
@@ -72,7 +80,12 @@ func (c *Coordinator) UnloadPartition(p int32) {
 			delete(c.mu.txns, id)
 		}
 	}
-	c.mu.Unlock()
+	return gone
+}
+
+// forget marks dropped ids gone: a request holding one looks it up
+// again, and answers to its markers are ignored.
+func forget(gone []*txn) {
 	for _, t := range gone {
 		t.mu.Lock()
 		t.gone, t.markers = true, nil
