@@ -154,8 +154,14 @@ func (l *loader) apply(offset int64, key, value []byte) {
 		return
 	}
 	v, err := DecodeValue(value)
-	if err != nil {
+	switch {
+	case err != nil:
 		l.bad(offset, err)
+		return
+	case v.State == Dead || v.State == PrepareEpochFence:
+		// Never stored by a coordinator (Dead is written as a tombstone,
+		// a fence as PrepareAbort): nothing could move on from it.
+		l.bad(offset, fmt.Errorf("transactional id %q stored in state %s", id, v.State))
 		return
 	}
 	t := newTxn(l.c, id, l.p, l.epoch)

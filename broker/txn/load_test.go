@@ -15,12 +15,15 @@ func TestLoadSkipsUnreadableRecords(t *testing.T) {
 	p := h.c.PartitionFor(id)
 	good := NewLogValue()
 	good.ProducerID, good.ProducerEpoch, good.TimeoutMs, good.StartMs = 7, 3, 60000, -1
+	dead := good
+	dead.State = Dead
 	other := append([]byte{0, 1}, EncodeKey(id)[2:]...) // key version 1
 	for _, r := range []record{
 		{key: EncodeKey(id), value: good.Encode()},
 		{key: EncodeKey(id), value: []byte{0, 9, 1, 2}},       // unknown value version
 		{key: []byte{0, 0, 0, 40, 'x'}, value: good.Encode()}, // truncated key
 		{key: other, value: []byte("not a transaction")},
+		{key: EncodeKey(id), value: dead.Encode()}, // a state never stored
 	} {
 		if err := h.store.Append(p, encodeBatch([]record{r}, h.now)); err != nil {
 			t.Fatal(err)
