@@ -103,6 +103,10 @@ type Coordinator struct {
 		lastAbort  time.Time
 		lastExpire time.Time
 		closed     bool
+
+		committed, aborted int64 // Stats
+		loads              int
+		loadTime           time.Duration
 	}
 }
 

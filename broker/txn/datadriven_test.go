@@ -41,6 +41,7 @@ import (
 //	log [id=t]                        every record stored for the id, oldest first
 //	describe ids=(t,u)
 //	list [states=(Ongoing)] [pids=(1000)] [duration=1s] [pattern=^t] [v=2]
+//	stats                             ids per state, transactions completed, loads
 func TestScripts(t *testing.T) {
 	ddtest.Walk(t, "testdata/scripts", func(t *testing.T) ddtest.Handler {
 		s := &script{}
@@ -108,6 +109,9 @@ func (s *script) command(t *testing.T, d *datadriven.TestData) string {
 		return s.describe(t, d)
 	case "list":
 		return s.list(t, d)
+	case "stats":
+		st := s.h.c.Stats()
+		return fmt.Sprintf("states=%v committed=%d aborted=%d loads=%d\n", st.States, st.Committed, st.Aborted, st.Loads)
 	}
 	return ddtest.Unknown(t, d)
 }

@@ -2,6 +2,7 @@ package txn
 
 import (
 	"fmt"
+	"time"
 )
 
 // LoadPartition makes this coordinator serve the transactional ids of
@@ -25,8 +26,10 @@ func (c *Coordinator) LoadPartition(p, epoch int32) error {
 	c.mu.Unlock()
 	forget(gone)
 
+	start := time.Now() // the load's real duration, for Stats; not the coordinator's clock
 	l := &loader{c: c, p: p, epoch: epoch, txns: map[string]*txn{}}
 	err := l.run()
+	c.loadDone(time.Since(start))
 	c.mu.Lock()
 	if c.mu.partitions[p].state != partLoading { // unloaded meanwhile
 		c.mu.Unlock()

@@ -97,7 +97,8 @@ func (t *txn) markersDone(m Markers, failed map[TopicPartition]error) {
 // markersWritten stores the Complete state (t.mu held); if that fails it
 // is tried again after MarkerRetryBackoff.
 func (t *txn) markersWritten(ms *markerState) {
-	if err := t.persist(t.meta.complete(t.c.now())); err != nil {
+	next := t.meta.complete(t.c.now())
+	if err := t.persist(next); err != nil {
 		if ms == nil {
 			ms = t.markers
 		}
@@ -105,4 +106,5 @@ func (t *txn) markersWritten(ms *markerState) {
 		return
 	}
 	t.markers = nil
+	t.c.completed(next.state)
 }
