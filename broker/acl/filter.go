@@ -8,25 +8,25 @@ import (
 // ResourceFilter matches resource patterns (Kafka's ResourcePatternFilter).
 // A nil Name matches every name.
 type ResourceFilter struct {
-	Type    ResourceType
-	Name    *string
-	Pattern PatternType
+	Type    ResourceType `json:"type"`
+	Name    *string      `json:"name"`
+	Pattern PatternType  `json:"pattern"`
 }
 
 // EntryFilter matches entries (Kafka's AccessControlEntryFilter). A nil
 // Principal or Host matches every one; OpAny and PermAny match every
 // operation and permission.
 type EntryFilter struct {
-	Principal  *string
-	Host       *string
-	Operation  Operation
-	Permission Permission
+	Principal  *string    `json:"principal"`
+	Host       *string    `json:"host"`
+	Operation  Operation  `json:"operation"`
+	Permission Permission `json:"permission"`
 }
 
 // BindingFilter is DescribeAcls' and DeleteAcls' filter.
 type BindingFilter struct {
-	Resource ResourceFilter
-	Entry    EntryFilter
+	Resource ResourceFilter `json:"resource"`
+	Entry    EntryFilter    `json:"entry"`
 }
 
 // AnyFilter matches every binding.
