@@ -5,7 +5,9 @@
 // form Kafka stores them (salt, stored key, server key, iterations) — the
 // password itself is never kept.
 //
-// A Server is one conversation: the broker feeds it each client message
+// An Authenticator is one connection's SASL state: which requests it may
+// send when, and what to answer (see its doc). A Server is one
+// conversation: the broker feeds it each client message
 // (a SaslAuthenticate request's bytes) and sends back what Step returns,
 // until Step reports done (authenticated, Username is the principal's
 // name) or fails. Failures are *Error values carrying Kafka's error code
@@ -29,4 +31,7 @@
 //	server.go      Server, Error, NewServer, the enabled-mechanism list
 //	scram.go       the SCRAM conversation
 //	plain.go       the PLAIN conversation
+//	authenticator.go  Authenticator: one connection's SASL state (KIP-152
+//	               handshake and authenticate, v0 raw tokens, KIP-368
+//	               re-authentication and session expiry), no I/O
 package sasl
