@@ -145,29 +145,28 @@ func (b Binding) String() string {
 	return fmt.Sprintf("%s %s %s %s %s", b.Entry.Permission, b.Entry.Principal, b.Entry.Host, b.Entry.Operation, b.Resource)
 }
 
-// Validate is CreateAcls' check of a new binding, with Kafka's messages;
+// Validate is CreateAcls' check of a new binding (Kafka's
+// AclControlManager.validateNewAcl and AclApis), with Kafka's messages;
 // the error wraps INVALID_REQUEST.
 func (b Binding) Validate() error {
 	r, e := b.Resource, b.Entry
 	switch {
 	case !known(resourceNames, int8(r.Type)) || r.Type == ResourceAny:
-		return invalid("invalid resource type %s", r.Type)
+		return invalid("Invalid resourceType %s", r.Type)
 	case r.Pattern != PatternLiteral && r.Pattern != PatternPrefixed:
-		return invalid("invalid patternType %s", r.Pattern)
+		return invalid("Invalid patternType %s", r.Pattern)
 	case e.Operation == OpUnknown || e.Operation == OpAny || !known(operationNames, int8(e.Operation)):
-		return invalid("invalid operation %s", e.Operation)
+		return invalid("Invalid operation %s", e.Operation)
 	case e.Permission != Allow && e.Permission != Deny:
-		return invalid("invalid permissionType %s", e.Permission)
+		return invalid("Invalid permissionType %s", e.Permission)
 	case r.Name == "":
-		return invalid("resource name should not be empty")
+		return invalid("Resource name should not be empty")
 	case r.Type == ResourceCluster && r.Name != ClusterName:
-		return invalid("the only valid name for the CLUSTER resource is %s", ClusterName)
+		return invalid("The only valid name for the CLUSTER resource is %s", ClusterName)
 	case e.Principal == "":
-		return invalid("invalid empty principal specified")
+		return invalid("Invalid empty principal specified")
 	case !strings.Contains(e.Principal, ":"):
-		return invalid("could not parse principal from `%s` (no colon is present separating the principal type from the principal name)", e.Principal)
-	case e.Host == "":
-		return invalid("invalid empty host specified")
+		return invalid("Could not parse principal from `%s` (no colon is present separating the principal type from the principal name)", e.Principal)
 	}
 	return nil
 }

@@ -67,8 +67,9 @@ type CreateACLs struct {
 }
 
 // DeleteACLs is DeleteAcls: each filter deletes the bindings it matches.
-// A binding several filters match is reported under the first of them.
-// Result: []DeleteACLsResult, one per filter.
+// A binding several filters match is reported under each of them (as
+// KRaft's AclControlManager does) and deleted once. Result:
+// []DeleteACLsResult, one per filter.
 type DeleteACLs struct {
 	Filters []acl.BindingFilter `json:"filters"`
 }
@@ -227,7 +228,7 @@ func (c DeleteACLs) apply(t *txn, _ uint64) (any, error) {
 			continue
 		}
 		for j, b := range cur {
-			if !deleted[j] && f.Matches(b) {
+			if f.Matches(b) {
 				deleted[j] = true
 				out[i].Deleted = append(out[i].Deleted, b)
 				changed = true
