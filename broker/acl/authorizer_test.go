@@ -176,3 +176,35 @@ func BenchmarkNewIndex(b *testing.B) {
 		NewIndex(bindings)
 	}
 }
+
+// The permission matrix is well formed: keys ascending and unique, each
+// check names at least one concrete permission, refusals that answer have
+// an error and filtered ones none.
+func TestAPIsTable(t *testing.T) {
+	last := int16(-1)
+	for _, a := range APIs {
+		if a.Key <= last {
+			t.Errorf("%s: key %d out of order", a.Name, a.Key)
+		}
+		last = a.Key
+		for _, c := range a.Checks {
+			if len(c.AnyOf) == 0 {
+				t.Errorf("%s: a check with no permission", a.Name)
+			}
+			for _, n := range c.AnyOf {
+				if !concrete(n.Op, n.Resource) || n.Op == OpAll {
+					t.Errorf("%s: %s", a.Name, n)
+				}
+			}
+			if (c.Scope == Filtered) != (c.Err == nil) {
+				t.Errorf("%s: scope %s with error %v", a.Name, c.Scope, c.Err)
+			}
+		}
+		if got, ok := ForKey(a.Key); !ok || got.Name != a.Name {
+			t.Errorf("ForKey(%d)", a.Key)
+		}
+	}
+	if _, ok := ForKey(999); ok {
+		t.Error("ForKey(999)")
+	}
+}

@@ -29,6 +29,9 @@ import (
 //	filter                             DescribeAcls: the bindings each filter
 //	ANY null null ANY TOPIC:MATCH:orders  matches, and whether it names at most one
 //	acls                               every binding
+//	apis                               the permission matrix (APIs)
+//	authorized-ops principal=User:a host=h
+//	TOPIC orders                       AuthorizedOperations, a resource a line
 //	reset                              no bindings, default config
 //
 // Run with -rewrite to regenerate the expected output.
@@ -128,6 +131,30 @@ func (s *aclScript) run(t *testing.T, d *datadriven.TestData) string {
 	case "reset":
 		s.a, s.bindings = NewAuthorizer(Config{}), nil
 		return ""
+	case "apis":
+		var b strings.Builder
+		for _, a := range APIs {
+			b.WriteString(a.String())
+		}
+		return b.String()
+	case "authorized-ops":
+		var principal, host string
+		d.ScanArgs(t, "principal", &principal)
+		d.ScanArgs(t, "host", &host)
+		var b strings.Builder
+		for _, l := range ddtest.Lines(d.Input) {
+			f := strings.Fields(l)
+			typ := ParseResourceType(f[0])
+			bits := s.a.AuthorizedOperations(principal, host, typ, f[1])
+			var ops []string
+			for _, op := range SupportedOperations(typ) {
+				if bits&(1<<op) != 0 {
+					ops = append(ops, op.String())
+				}
+			}
+			fmt.Fprintf(&b, "%s: %d %v\n", l, bits, ops)
+		}
+		return b.String()
 	}
 	return ddtest.Unknown(t, d)
 }
