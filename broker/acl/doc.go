@@ -37,4 +37,6 @@
 //	filter.go      BindingFilter: DescribeAcls/DeleteAcls matching
 //	authorizer.go  the index and Authorize / AuthorizeByResourceType
 //	parse.go       the one-line text form of bindings and filters
+//	apis.go        the permission matrix and KIP-430 authorized operations
+//	kmsg.go        CreateAcls, DescribeAcls and DeleteAcls (kmsg) to and from these types
 package acl
