@@ -273,13 +273,17 @@ func (a *Authorizer) AuthorizeByResourceType(principal, host string, op Operatio
 	}
 	// Kafka asks about a hard-coded name first, so super users and the
 	// no-ACL default answer before any DENY is considered.
-	if a.Authorize(principal, host, op, typ, "hardcode").Allowed {
+	if a.super[principal] {
+		return true
+	}
+	ix := a.ix.Load() // one ACL set for the whole answer
+	if ix.authorize(a.cfg.AllowIfNoACL, principal, host, op, typ, "hardcode").Allowed {
 		return true
 	}
 	denyLiteral, denyPrefixed := map[string]bool{}, map[string]bool{}
 	var allowLiteral, allowPrefixed []string
 	wildcardAllow := false
-	for _, b := range a.ix.Load().byType[typ] {
+	for _, b := range ix.byType[typ] {
 		e, r := b.Entry, b.Resource
 		if e.Host != host && e.Host != Wildcard {
 			continue
