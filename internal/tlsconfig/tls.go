@@ -1,10 +1,12 @@
 package tlsconfig
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 )
 
 // Anonymous is the principal of a TLS client without a certificate.
@@ -158,4 +160,15 @@ func (c *Client) TLSConfig(serverName string) *tls.Config {
 		return err
 	}
 	return cfg
+}
+
+// DialContext dials addr (host:port) over TLS with TLSConfig(host): the
+// dial function for kgo.Dialer, replication and the agents.
+func (c *Client) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	d := &tls.Dialer{Config: c.TLSConfig(host)}
+	return d.DialContext(ctx, network, addr)
 }

@@ -1,6 +1,7 @@
 package tlsconfig
 
 import (
+	"context"
 	"crypto/tls"
 	"net"
 	"os"
@@ -334,6 +335,11 @@ func TestClientSide(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
+	conn, err := c.DialContext(context.Background(), "tcp", addr)
+	if err != nil {
+		t.Fatalf("DialContext: %v", err)
+	}
+	conn.Close()
 	if _, err := dial(addr, c.TLSConfig("kafka.example.com")); err == nil {
 		t.Error("a name outside the server's SANs was accepted")
 	}
