@@ -2,6 +2,7 @@ package acl
 
 import (
 	"slices"
+	"sync"
 	"sync/atomic"
 )
 
@@ -219,6 +220,11 @@ type Authorizer struct {
 	cfg   Config
 	super map[string]bool
 	ix    atomic.Pointer[Index]
+
+	followMu     sync.Mutex
+	followed     *Binding
+	followedLen  int
+	followedOnce bool
 }
 
 // NewAuthorizer returns an authorizer with no bindings.
@@ -233,6 +239,24 @@ func NewAuthorizer(cfg Config) *Authorizer {
 
 // SetBindings replaces the ACL set.
 func (a *Authorizer) SetBindings(bindings []Binding) { a.ix.Store(NewIndex(bindings)) }
+
+// Follow replaces the ACL set with bindings unless it is the very slice
+// last followed (same backing array and length): the broker calls it with
+// each new metadata image's ACLs, which the image replaces whole when
+// they change, so unchanged images cost nothing.
+func (a *Authorizer) Follow(bindings []Binding) {
+	a.followMu.Lock()
+	defer a.followMu.Unlock()
+	if a.followedOnce && len(bindings) == a.followedLen && (len(bindings) == 0 || &bindings[0] == a.followed) {
+		return
+	}
+	a.SetBindings(bindings)
+	a.followedLen, a.followedOnce = len(bindings), true
+	a.followed = nil
+	if len(bindings) > 0 {
+		a.followed = &bindings[0]
+	}
+}
 
 // SetIndex replaces the ACL set with an index already built.
 func (a *Authorizer) SetIndex(ix *Index) { a.ix.Store(ix) }

@@ -208,3 +208,28 @@ func TestAPIsTable(t *testing.T) {
 		t.Error("ForKey(999)")
 	}
 }
+
+func TestFollow(t *testing.T) {
+	a := NewAuthorizer(Config{})
+	b1, _ := ParseBinding("ALLOW User:a * READ TOPIC:LITERAL:t")
+	acls := []Binding{b1}
+	a.Follow(acls)
+	first := a.Index()
+	a.Follow(acls)
+	if a.Index() != first {
+		t.Fatal("the same slice rebuilt the index")
+	}
+	a.Follow(append([]Binding(nil), acls...)) // a new image with equal ACLs: rebuilt, still right
+	if a.Index() == first || !a.Allowed("User:a", "h", OpRead, ResourceTopic, "t") {
+		t.Fatal("a new slice was not followed")
+	}
+	a.Follow(nil)
+	if a.Allowed("User:a", "h", OpRead, ResourceTopic, "t") {
+		t.Fatal("emptied ACLs still allow")
+	}
+	empty := a.Index()
+	a.Follow(nil)
+	if a.Index() != empty {
+		t.Fatal("nil twice rebuilt the index")
+	}
+}

@@ -104,3 +104,18 @@ func TestSubjectDN(t *testing.T) {
 		t.Fatalf("got %q, want %q", got, want)
 	}
 }
+
+// FuzzRules parses arbitrary rule strings and applies them to arbitrary
+// subjects: errors, never panics.
+func FuzzRules(f *testing.F) {
+	f.Add("RULE:^CN=(.*?),OU=ServiceUsers.*$/$1/L, DEFAULT", "CN=Duke,OU=ServiceUsers,O=Org,C=US")
+	f.Add(`RULE:^CN=((\\, *|\w)+)(,.*|$)/$1/,DEFAULT`, `CN=Tkac\, Adam,OU=ITZ`)
+	f.Add("RULE:(/$9/U", "CN=x")
+	f.Fuzz(func(t *testing.T, rules, dn string) {
+		rs, err := ParseRules(rules)
+		if err != nil {
+			return
+		}
+		rs.Apply(dn)
+	})
+}
