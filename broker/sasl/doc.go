@@ -34,4 +34,5 @@
 //	authenticator.go  Authenticator: one connection's SASL state (KIP-152
 //	               handshake and authenticate, v0 raw tokens, KIP-368
 //	               re-authentication and session expiry), no I/O
+//	testdata/      the connection rules as scripts (datadriven_test.go)
 package sasl
