@@ -429,7 +429,8 @@ func TestApplyLeavesOldImagesAlone(t *testing.T) {
 func TestOpsAllDecode(t *testing.T) {
 	cmds := []Command{InitCluster{}, RegisterBroker{}, FenceBroker{}, UnfenceBroker{}, UnregisterBroker{},
 		CreateTopic{}, DeleteTopic{}, CreatePartitions{}, SetTopicConfigs{}, SetBrokerConfigs{},
-		AlterPartition{}, Reassign{}, CompleteReassignment{}, ElectLeaders{}, AllocateProducerIDs{}}
+		AlterPartition{}, Reassign{}, CompleteReassignment{}, ElectLeaders{}, AllocateProducerIDs{},
+		AlterScramCredentials{}, CreateACLs{}, DeleteACLs{}}
 	if len(cmds) != len(Ops()) {
 		t.Fatalf("%d commands, %d ops", len(cmds), len(Ops()))
 	}

@@ -225,6 +225,10 @@ var decoders = map[string]func(json.RawMessage) (Command, error){
 	"complete_reassignment": decodeAs[CompleteReassignment],
 	"elect_leaders":         decodeAs[ElectLeaders],
 	"allocate_producer_ids": decodeAs[AllocateProducerIDs],
+
+	"alter_scram_credentials": decodeAs[AlterScramCredentials],
+	"create_acls":             decodeAs[CreateACLs],
+	"delete_acls":             decodeAs[DeleteACLs],
 }
 
 // Ops lists every command op, sorted (for docs and tests).

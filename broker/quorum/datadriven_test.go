@@ -11,6 +11,8 @@ import (
 	"github.com/cockroachdb/datadriven"
 	"github.com/twmb/franz-go/pkg/kerr"
 
+	"github.com/weirhq/weir/broker/acl"
+	"github.com/weirhq/weir/broker/sasl"
 	"github.com/weirhq/weir/internal/ddtest"
 )
 
@@ -48,6 +50,12 @@ import (
 //	image                              every broker and partition
 //	reset                              an empty image and tracker
 //	next-pid id=N                      the next producer id (to reach the end)
+//	alter-scram                        AlterScramCredentials, an alteration a line:
+//	upsert alice SCRAM-SHA-256 4096 pw   (salt "salt-<user>"; "-" is an empty
+//	delete bob SCRAM-SHA-512             password, giving empty keys)
+//	describe-scram [users=(a,b)]       DescribeScram
+//	create-acls                        CreateACLs, a binding a line (acl.ParseBinding)
+//	delete-acls                        DeleteACLs, a filter a line (acl.ParseFilter)
 //
 // Run with -rewrite to regenerate the expected output.
 func TestScripts(t *testing.T) {
@@ -154,6 +162,8 @@ func (s *quorumScript) run(t *testing.T, d *datadriven.TestData) string {
 	case "reset":
 		s.b, s.hb = newBuilder(t), NewHeartbeatTracker()
 		return ""
+	case "alter-scram", "describe-scram", "create-acls", "delete-acls":
+		return s.security(t, d)
 	}
 	return ddtest.Unknown(t, d)
 }
@@ -294,6 +304,39 @@ func renderValue(v any) string {
 		return fmt.Sprintf(": epoch %d", v.Epoch)
 	case ProducerIDBlock:
 		return fmt.Sprintf(": producer ids [%d, %d)", v.First, v.First+int64(v.Size))
+	case []UserResult:
+		var b strings.Builder
+		for _, r := range v {
+			fmt.Fprintf(&b, "\n  user %q: ", r.User)
+			if r.Err != nil {
+				b.WriteString(renderErr(r.Err))
+			} else {
+				b.WriteString("ok")
+			}
+		}
+		return b.String()
+	case []error:
+		var b strings.Builder
+		for i, err := range v {
+			if err != nil {
+				fmt.Fprintf(&b, "\n  %d: %s", i, renderErr(err))
+			}
+		}
+		return b.String()
+	case []DeleteACLsResult:
+		var b strings.Builder
+		for i, r := range v {
+			fmt.Fprintf(&b, "\n  filter %d: ", i)
+			if r.Err != nil {
+				b.WriteString(renderErr(r.Err))
+				continue
+			}
+			fmt.Fprintf(&b, "deleted %d", len(r.Deleted))
+			for _, d := range r.Deleted {
+				fmt.Fprintf(&b, "\n    %s", d)
+			}
+		}
+		return b.String()
 	case []ElectionResult:
 		var b strings.Builder
 		for _, r := range v {
@@ -357,6 +400,18 @@ func imageLines(img *Image) map[string]string {
 			out[fmt.Sprintf("%s-%d", name, i)] = l
 		}
 	}
+	for user, creds := range img.Scram {
+		var l []string
+		for _, m := range sasl.ScramMechanisms {
+			if c, ok := creds[m]; ok {
+				l = append(l, fmt.Sprintf("%s i=%d", m, c.Iterations))
+			}
+		}
+		out[fmt.Sprintf("scram %q", user)] = strings.Join(l, ", ")
+	}
+	for _, b := range img.ACLs {
+		out["acl "+b.String()] = "exists"
+	}
 	return out
 }
 
@@ -372,4 +427,79 @@ func sortedKeys(a, b map[string]string) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+func (s *quorumScript) security(t *testing.T, d *datadriven.TestData) string {
+	switch d.Cmd {
+	case "alter-scram":
+		var c AlterScramCredentials
+		for _, l := range ddtest.Lines(d.Input) {
+			f := strings.Fields(l)
+			m := sasl.ParseMechanism(f[2])
+			if f[1] == "-" {
+				f[1] = ""
+			}
+			switch {
+			case f[0] == "delete" && len(f) == 3:
+				c.Deletions = append(c.Deletions, ScramDeletion{User: f[1], Mechanism: m})
+			case f[0] == "upsert" && len(f) == 5:
+				salt := []byte("salt-" + f[1])
+				var sp []byte
+				if f[4] != "-" {
+					var err error
+					hm := m
+					if !hm.Valid() {
+						hm = sasl.ScramSHA256
+					}
+					if sp, err = sasl.SaltedPassword(hm, f[4], salt, 4096); err != nil {
+						t.Fatal(err)
+					}
+				}
+				c.Upsertions = append(c.Upsertions, NewScramUpsertion(f[1], m, int32(ddtest.Atoi(t, f[3])), salt, sp))
+			default:
+				t.Fatalf("%s: bad alteration %q", d.Pos, l)
+			}
+		}
+		return s.apply(c)
+	case "describe-scram":
+		var users []string
+		d.MaybeScanArgs(t, "users", &users)
+		var b strings.Builder
+		for _, r := range s.b.img.DescribeScram(users) {
+			fmt.Fprintf(&b, "user %q: ", r.User)
+			if r.Err != nil {
+				b.WriteString(renderErr(r.Err) + "\n")
+				continue
+			}
+			for i, c := range r.Credentials {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				fmt.Fprintf(&b, "%s i=%d", c.Mechanism, c.Iterations)
+			}
+			b.WriteString("\n")
+		}
+		return b.String()
+	case "create-acls":
+		var c CreateACLs
+		for _, l := range ddtest.Lines(d.Input) {
+			b, err := acl.ParseBinding(l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Bindings = append(c.Bindings, b)
+		}
+		return s.apply(c)
+	case "delete-acls":
+		var c DeleteACLs
+		for _, l := range ddtest.Lines(d.Input) {
+			f, err := acl.ParseFilter(l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Filters = append(c.Filters, f)
+		}
+		return s.apply(c)
+	}
+	return ddtest.Unknown(t, d)
 }

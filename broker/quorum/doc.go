@@ -2,14 +2,16 @@
 // (hashicorp/raft, the KRaft model) holding broker registrations and
 // fencing, topics, partitions (replicas, ISR, leader, leader and partition
 // epochs, reassignments), topic and dynamic broker configs, producer-id
-// blocks and the cluster id, and the controller's decisions the raft
-// leader takes over that state.
+// blocks, the cluster id, users' SCRAM credentials and ACL bindings, and
+// the controller's decisions the raft leader takes over that state.
 //
 // Files:
 //
 //	image.go       Image: the immutable, copy-on-write state readers hold
 //	command.go     the log's commands and their versioned encoding
 //	apply.go       each command's deterministic, total apply
+//	security.go    SCRAM credentials and ACL bindings: their commands,
+//	               apply and the image's lookups
 //	fsm.go         raft.FSM over the image: batches, snapshots, Watch
 //	controller.go  pure decisions: placement, elections, fencing,
 //	               reassignment steps, heartbeat tracking

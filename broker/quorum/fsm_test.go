@@ -7,6 +7,9 @@ import (
 	"testing"
 
 	"github.com/hashicorp/raft"
+
+	"github.com/weirhq/weir/broker/acl"
+	"github.com/weirhq/weir/broker/sasl"
 )
 
 func snapshotBytes(t testing.TB, img *Image) []byte {
@@ -115,6 +118,11 @@ func FuzzApply(f *testing.F) {
 		CompleteReassignment{Topic: "t"},
 		ElectLeaders{Type: ElectUnclean, Partitions: []TopicPartition{{"t", 0}}},
 		AllocateProducerIDs{BrokerID: 1}, InitCluster{ClusterID: "z"},
+		AlterScramCredentials{Upsertions: []ScramUpsertion{NewScramUpsertion("u", sasl.ScramSHA256, 4096, []byte("s"), []byte("p"))},
+			Deletions: []ScramDeletion{{User: "v", Mechanism: sasl.ScramSHA512}}},
+		CreateACLs{Bindings: []acl.Binding{{Resource: acl.Resource{Type: acl.ResourceTopic, Name: "t", Pattern: acl.PatternLiteral},
+			Entry: acl.Entry{Principal: "User:u", Host: "*", Operation: acl.OpRead, Permission: acl.Allow}}}},
+		DeleteACLs{Filters: []acl.BindingFilter{acl.AnyFilter}},
 	}
 	for _, c := range seeds {
 		data, _ := Encode(c)

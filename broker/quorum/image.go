@@ -3,6 +3,9 @@ package quorum
 import (
 	"slices"
 	"sort"
+
+	"github.com/weirhq/weir/broker/acl"
+	"github.com/weirhq/weir/broker/sasl"
 )
 
 // NoLeader is a partition's Leader when no replica may lead it.
@@ -111,6 +114,12 @@ type Image struct {
 
 	// NextProducerID is the first producer id not yet handed out.
 	NextProducerID int64 `json:"next_producer_id"`
+
+	// Scram holds users' SCRAM credentials by user and mechanism, and
+	// ACLs the ACL bindings in the order created (security.go). Both are
+	// replaced whole on change, never modified in place.
+	Scram map[string]map[sasl.Mechanism]sasl.Credential `json:"scram,omitempty"`
+	ACLs  []acl.Binding                                 `json:"acls,omitempty"`
 }
 
 // EmptyImage is the state before the first log entry.

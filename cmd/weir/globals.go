@@ -17,6 +17,9 @@ import (
 // globals are the flags every cluster command shares.
 type globals struct {
 	brokers []string
+	// commandConfig is a client config file with security settings
+	// (commandconfig.go).
+	commandConfig string
 }
 
 // defaultBrokers is WEIR_BROKERS if set, else localhost:9092.
@@ -31,6 +34,17 @@ func defaultBrokers() []string {
 func (g *globals) client(opts ...kgo.Opt) (*kgo.Client, error) {
 	if len(g.brokers) == 0 {
 		return nil, fmt.Errorf("no brokers given (--brokers or WEIR_BROKERS)")
+	}
+	if g.commandConfig != "" {
+		props, err := readProperties(g.commandConfig)
+		if err != nil {
+			return nil, fmt.Errorf("--command-config: %w", err)
+		}
+		sec, err := securityOpts(props)
+		if err != nil {
+			return nil, fmt.Errorf("--command-config %s: %w", g.commandConfig, err)
+		}
+		opts = append(sec, opts...)
 	}
 	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(g.brokers...)}, opts...)...)
 	if err != nil {

@@ -79,6 +79,8 @@ only Weir's.`,
 	}
 	root.PersistentFlags().StringSliceVarP(&g.brokers, "brokers", "b", defaultBrokers(),
 		"Kafka bootstrap brokers, host:port, comma separated (env WEIR_BROKERS)")
+	root.PersistentFlags().StringVar(&g.commandConfig, "command-config", os.Getenv("WEIR_COMMAND_CONFIG"),
+		"client config file with security settings: security.protocol, sasl.*, ssl.* (env WEIR_COMMAND_CONFIG)")
 	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(
 		newBrokerCmd(),
@@ -93,6 +95,8 @@ only Weir's.`,
 		newAutoscalerCmd(),
 		newRebalanceCmd(),
 		newClusterCmd(),
+		newUserCmd(g),
+		newACLCmd(g),
 		newVersionCmd(),
 	)
 	return root

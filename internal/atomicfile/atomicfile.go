@@ -17,6 +17,7 @@ package atomicfile
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"strconv"
 
@@ -24,10 +25,25 @@ import (
 )
 
 // Write replaces path's contents with data on fs (vfs.Default: the disk).
+// The file is readable by everyone (0644 before the umask), as Kafka's own
+// checkpoints are; secrets go through WritePrivate.
 func Write(fs vfs.FS, path string, data []byte) error {
+	return write(fs, path, data, false)
+}
+
+// WritePrivate is Write for a secret (a private key, an API token): the
+// temporary file is made owner-only (0600) before a byte is written, so
+// the secret is never readable by others, not even for a moment. (On a
+// filesystem whose files have no permissions, such as vfs.MemFS, it is
+// Write.)
+func WritePrivate(fs vfs.FS, path string, data []byte) error {
+	return write(fs, path, data, true)
+}
+
+func write(fs vfs.FS, path string, data []byte, private bool) error {
 	dir := filepath.Dir(path)
 	tmp := filepath.Join(dir, "."+filepath.Base(path)+"."+strconv.FormatUint(rand.Uint64(), 36)+".tmp")
-	if err := writeSynced(fs, tmp, data); err != nil {
+	if err := writeSynced(fs, tmp, data, private); err != nil {
 		fs.Remove(tmp)
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
@@ -42,10 +58,16 @@ func Write(fs vfs.FS, path string, data []byte) error {
 }
 
 // writeSynced creates name with data and fsyncs it.
-func writeSynced(fs vfs.FS, name string, data []byte) error {
+func writeSynced(fs vfs.FS, name string, data []byte, private bool) error {
 	f, err := fs.Create(name)
 	if err != nil {
 		return err
+	}
+	if c, ok := f.(interface{ Chmod(os.FileMode) error }); ok && private {
+		if err := c.Chmod(0o600); err != nil {
+			f.Close()
+			return err
+		}
 	}
 	if _, err := f.Write(data); err != nil {
 		f.Close()

@@ -72,3 +72,17 @@ func TestFailedWriteKeepsTheOldContents(t *testing.T) {
 		})
 	}
 }
+
+func TestWritePrivateIsOwnerOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "token")
+	if err := WritePrivate(vfs.Default, path, []byte("secret\n")); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := fi.Mode().Perm(); perm != 0o600 {
+		t.Fatalf("WritePrivate left %v, want -rw-------", perm)
+	}
+}
