@@ -31,8 +31,9 @@ import (
 // Then the checker (checkNetFault) runs.
 //
 // `make test` runs one short cycle per fault. `make soak` sets
-// WEIR_NETFAULT_SOAK to a duration: each fault then repeats its cycles
-// for that long.
+// WEIR_NETFAULT_SOAK to a duration (SOAK_TIME): the faults then share it,
+// each repeating its cycles on its cluster for its share, and the checker
+// runs over everything acknowledged in all of them.
 
 // netFault is one fault: apply cuts the network (target is the broker
 // it picks, for the log) and returns what it did; hold is how long it
@@ -121,7 +122,7 @@ func TestNetworkFaults(t *testing.T) {
 		if err != nil {
 			t.Fatalf("WEIR_NETFAULT_SOAK=%q: %v", s, err)
 		}
-		soak = d
+		soak = d / time.Duration(len(netFaults)) // the faults run one after the other
 	}
 	for _, nf := range netFaults {
 		t.Run(nf.name, func(t *testing.T) {
@@ -141,6 +142,10 @@ type faultRun struct {
 	topic string
 
 	beforeHeal func()
+	stats      struct {
+		cycles                  int
+		worstRecovery, worstGap time.Duration
+	}
 }
 
 const netTopic, netPartitions = "netfault", 3
@@ -189,12 +194,16 @@ func runNetFault(t *testing.T, nf netFault, soak time.Duration) {
 	f.p.stop(t)
 	f.seen.stop()
 	checkNetFault(t, f)
+	t.Logf("SUMMARY %s: %d cycles, %d records acked, %d produce failures, worst heal-to-ack on every partition %v, worst stretch without an ack %v, failed checks: %v",
+		nf.name, f.stats.cycles, f.p.ackedCount(), f.p.failures(), f.stats.worstRecovery.Round(10*time.Millisecond),
+		f.stats.worstGap.Round(10*time.Millisecond), t.Failed())
 }
 
 // cycle applies the fault, holds it, heals and measures the recovery.
 func (f *faultRun) cycle(t *testing.T, nf netFault, n int) {
 	f.beforeHeal = nil
 	before := f.p.ackedCount()
+	start := time.Now()
 	desc := nf.apply(t, f)
 	t.Logf("cycle %d: %s; holding %v", n, desc, nf.hold)
 	time.Sleep(nf.hold) // the fault's duration: the test's input, not a wait on a condition
@@ -215,9 +224,19 @@ func (f *faultRun) cycle(t *testing.T, nf netFault, n int) {
 		return nil
 	})
 	recovery := time.Since(healed)
+	gaps := f.wire.longestGap(netPartitions, start, time.Now())
 	f.awaitInSync(t)
-	t.Logf("cycle %d: %d records acked during the fault; every partition acknowledged again %v after the heal, in sync after %v",
-		n, during, recovery.Round(10*time.Millisecond), time.Since(healed).Round(10*time.Millisecond))
+	var gs []string
+	for p, g := range gaps {
+		gs = append(gs, fmt.Sprintf("p%d %v", p, g.Round(10*time.Millisecond)))
+	}
+	t.Logf("cycle %d: %d records acked during the fault; every partition acknowledged again %v after the heal; longest stretch without an ack: %s; every broker in sync %v after the heal",
+		n, during, recovery.Round(10*time.Millisecond), strings.Join(gs, ", "), time.Since(healed).Round(10*time.Millisecond))
+	f.stats.cycles++
+	f.stats.worstRecovery = max(f.stats.worstRecovery, recovery)
+	for _, g := range gaps {
+		f.stats.worstGap = max(f.stats.worstGap, g)
+	}
 }
 
 func (f *faultRun) ackedPerPartition() [netPartitions]int {

@@ -38,6 +38,7 @@ type wireAck struct {
 	node       int32
 	batch      batchKey
 	baseOffset int64
+	at         time.Time // when the response was read
 }
 
 func newWireAcks(nodes map[string]int32) *wireAcks {
@@ -164,13 +165,14 @@ func (c *wireConn) response(f []byte) {
 	if err := resp.ReadFrom(body); err != nil {
 		return
 	}
+	now := time.Now()
 	c.w.mu.Lock()
 	defer c.w.mu.Unlock()
 	for _, t := range resp.Topics {
 		for _, p := range t.Partitions {
 			k, ok := pr.batches[fmt.Sprintf("%s/%d", topicKey(t.Topic, t.TopicID), p.Partition)]
 			if ok && p.ErrorCode == 0 {
-				c.w.acks = append(c.w.acks, wireAck{node: c.node, batch: k, baseOffset: p.BaseOffset})
+				c.w.acks = append(c.w.acks, wireAck{node: c.node, batch: k, baseOffset: p.BaseOffset, at: now})
 			}
 		}
 	}
@@ -215,4 +217,30 @@ func (s *frameSplitter) feed(p []byte) {
 	if len(s.buf) == 0 {
 		s.buf = nil
 	}
+}
+
+// longestGap is, for each partition, the longest stretch of [from, to]
+// without an acknowledgement: how long the partition took no writes.
+func (w *wireAcks) longestGap(partitions int32, from, to time.Time) []time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := make([]time.Duration, partitions)
+	last := make([]time.Time, partitions)
+	for p := range last {
+		last[p] = from
+	}
+	for _, a := range w.acks { // in the order read, near enough to time order
+		p := a.batch.partition
+		if p < 0 || p >= partitions || a.at.Before(from) || a.at.After(to) {
+			continue
+		}
+		if a.at.After(last[p]) {
+			out[p] = max(out[p], a.at.Sub(last[p]))
+			last[p] = a.at
+		}
+	}
+	for p := range out {
+		out[p] = max(out[p], to.Sub(last[p]))
+	}
+	return out
 }

@@ -11,6 +11,8 @@ missing=()
 command -v kcat >/dev/null 2>&1 || missing+=(kcat)
 { [ -x /usr/bin/prometheus ] && [ -x /usr/bin/promtool ]; } || missing+=(prometheus)
 [ -x /usr/bin/prometheus-alertmanager ] || missing+=(prometheus-alertmanager)
+command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || missing+=(iproute2)
+command -v nft >/dev/null 2>&1 || [ -x /usr/sbin/nft ] || missing+=(nftables)
 if ! [ -x "$py" ]; then
 	missing+=(python3 python3-kafka python3-confluent-kafka)
 else
@@ -19,7 +21,7 @@ else
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then
-	echo "install-deps: kcat, python3-kafka, python3-confluent-kafka, prometheus and prometheus-alertmanager are present"
+	echo "install-deps: kcat, python3-kafka, python3-confluent-kafka, prometheus, prometheus-alertmanager, iproute2 and nftables are present"
 	exit 0
 fi
 
