@@ -193,10 +193,10 @@ func runNetFault(t *testing.T, nf netFault, soak time.Duration) {
 	f.awaitAcks(t, 500, "after the last heal")
 	f.p.stop(t)
 	f.seen.stop()
-	checkNetFault(t, f)
-	t.Logf("SUMMARY %s: %d cycles, %d records acked, %d produce failures, worst heal-to-ack on every partition %v, worst stretch without an ack %v, failed checks: %v",
-		nf.name, f.stats.cycles, f.p.ackedCount(), f.p.failures(), f.stats.worstRecovery.Round(10*time.Millisecond),
-		f.stats.worstGap.Round(10*time.Millisecond), t.Failed())
+	n := checkNetFault(t, f)
+	t.Logf("SUMMARY %s: %d cycles, %d records acked, %d lost, %d duplicated, %d reordered, %d at another offset, %d vanished after a read, %d epochs acked by two brokers, %d replica batches diverged; %d produce failures; worst heal-to-ack on every partition %v, worst stretch without an ack %v",
+		nf.name, f.stats.cycles, n.Acked, n.Lost, n.Duplicated, n.Reordered, n.Moved, n.Vanished, n.EpochConflicts, n.Diverged,
+		f.p.failures(), f.stats.worstRecovery.Round(10*time.Millisecond), f.stats.worstGap.Round(10*time.Millisecond))
 }
 
 // cycle applies the fault, holds it, heals and measures the recovery.
@@ -431,10 +431,10 @@ func (s *seenRecords) stop() {
 //     reads from the leader only (a follower answers
 //     NOT_LEADER_OR_FOLLOWER, and a fetch posing as a follower would move
 //     the leader's ISR bookkeeping), so a replica is read from its files.
-func checkNetFault(t *testing.T, f *faultRun) {
+func checkNetFault(t *testing.T, f *faultRun) netTally {
 	t.Helper()
 	got := consumeAllSeeds(t, f.c.Bootstrap(), f.topic)
-	checkAcked(t, f.p, got)
+	n := netTally{ackTally: checkAcked(t, f.p, got)}
 
 	// 2: the consumer's view.
 	at := map[int32]map[int64]*kgo.Record{}
@@ -459,6 +459,7 @@ func checkNetFault(t *testing.T, f *faultRun) {
 	}
 	f.seen.mu.Unlock()
 	t.Logf("the consumer read %d records during the faults; %d of them are gone since", nseen, vanished)
+	n.Vanished = vanished
 
 	// 3: one broker per leader epoch.
 	acks, sends := f.wire.snapshot()
@@ -479,6 +480,7 @@ func checkNetFault(t *testing.T, f *faultRun) {
 			owner[a.batch.partition] = map[int32]int32{}
 		}
 		if prev, ok := owner[a.batch.partition][r.LeaderEpoch]; ok && prev != a.node {
+			n.EpochConflicts++
 			t.Errorf("partition %d leader epoch %d: writes acknowledged by broker %d and by broker %d", a.batch.partition, r.LeaderEpoch, prev, a.node)
 		}
 		owner[a.batch.partition][r.LeaderEpoch] = a.node
@@ -501,7 +503,16 @@ func checkNetFault(t *testing.T, f *faultRun) {
 	for _, b := range f.c.Brokers {
 		b.Stop()
 	}
-	compareReplicas(t, f.c.Brokers, f.topic, ends)
+	n.Diverged = compareReplicas(t, f.c.Brokers, f.topic, ends)
+	return n
+}
+
+// netTally adds the network checker's counts to checkAcked's.
+type netTally struct {
+	ackTally
+	Vanished       int // served to the consumer, later gone
+	EpochConflicts int // a partition's leader epoch with acks from two brokers
+	Diverged       int // replica batches below the high watermark that differ or are missing
 }
 
 func endOffsetsAll(t *testing.T, adm *kadm.Client, topic string) map[int32]int64 {
@@ -533,8 +544,9 @@ type segBatch struct {
 // compareReplicas reads each stopped broker's segment files of every
 // partition and checks that the batches below the high watermark are the
 // same bytes on every replica, and that leader epochs never go down.
-func compareReplicas(t *testing.T, brokers []*brokertest.Broker, topic string, hw map[int32]int64) {
+func compareReplicas(t *testing.T, brokers []*brokertest.Broker, topic string, hw map[int32]int64) int {
 	t.Helper()
+	diverged := 0
 	for p, end := range hw {
 		var ref []segBatch
 		var refNode int32
@@ -552,6 +564,7 @@ func compareReplicas(t *testing.T, brokers []*brokertest.Broker, topic string, h
 				covered = batches[len(batches)-1].last + 1
 			}
 			if covered < end {
+				diverged++
 				t.Errorf("broker %d partition %d: its files end at offset %d, below the high watermark %d", b.NodeID, p, covered, end)
 			}
 			if i == 0 {
@@ -559,18 +572,21 @@ func compareReplicas(t *testing.T, brokers []*brokertest.Broker, topic string, h
 				continue
 			}
 			if len(batches) != len(ref) {
+				diverged += max(len(ref)-len(batches), len(batches)-len(ref))
 				t.Errorf("partition %d: broker %d holds %d batches below the high watermark %d, broker %d %d", p, b.NodeID, len(batches), end, refNode, len(ref))
 			}
 			for j := range min(len(batches), len(ref)) {
 				if x, y := ref[j], batches[j]; x.base != y.base || !bytes.Equal(x.raw, y.raw) {
+					diverged++
 					t.Errorf("partition %d: batch %d differs: broker %d has offsets %d-%d epoch %d, broker %d offsets %d-%d epoch %d",
 						p, j, refNode, x.base, x.last, x.epoch, b.NodeID, y.base, y.last, y.epoch)
 					break
 				}
 			}
 		}
-		t.Logf("partition %d: %d batches up to the high watermark %d identical on %d replicas", p, len(ref), end, len(brokers))
+		t.Logf("partition %d: %d batches up to the high watermark %d compared on %d replicas", p, len(ref), end, len(brokers))
 	}
+	return diverged
 }
 
 // readSegments returns the v2 batches of a partition directory's segment
