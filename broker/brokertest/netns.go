@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -326,31 +327,89 @@ const (
 func StartNetCluster(t testing.TB, n int, opts Options) *NetCluster {
 	t.Helper()
 	nt := NewNet(t)
-	bin := Binary(t)
 	c := &Cluster{}
 	for i := 1; i <= n; i++ {
 		h := nt.AddHost(fmt.Sprintf("b%d", i))
-		root := t.TempDir()
-		// The broker runs through a wrapper that enters the namespace
-		// and execs the binary: the process (and the pid Stop and Kill
-		// signal) is the broker's own.
-		wrapper := filepath.Join(root, "weir-in-"+h.Name)
-		script := fmt.Sprintf("#!/bin/sh\nexec ip netns exec %s %s \"$@\"\n", h.NS, bin)
-		if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
-			t.Fatalf("brokertest: %v", err)
-		}
-		c.add(t, &Broker{
-			DataDir: filepath.Join(root, "data"), ConfigPath: filepath.Join(root, "server.properties"),
-			t: t, binary: wrapper, env: opts.Env, logs: &logBuffer{},
-			Addr:      fmt.Sprintf("%s:%d", h.IP, NetKafkaPort),
-			AdminAddr: fmt.Sprintf("%s:%d", h.IP, NetAdminPort),
-		})
+		c.add(t, nt.newBroker(t, h, opts.Env,
+			fmt.Sprintf("%s:%d", h.IP, NetKafkaPort), fmt.Sprintf("%s:%d", h.IP, NetAdminPort)))
 	}
 	// writeConfig's defaults put the listeners on b.Addr and b.AdminAddr,
 	// the host's own address.
 	c.configure(t, opts)
 	c.start(t)
 	return &NetCluster{Cluster: c, Net: nt}
+}
+
+// StartNetBrokers starts one broker per entry of props, the i-th in a new
+// host "b<i+1>" of nt (address Subnet+".<11+i>"), with exactly those
+// server.properties entries but log.dirs, which is a directory of the
+// test's. It is how a deployment's own files are tried: a listener on a
+// wildcard host is reached at the host's address.
+func StartNetBrokers(t testing.TB, nt *Net, props []map[string]string) *NetCluster {
+	t.Helper()
+	c := &Cluster{}
+	for i, p := range props {
+		h := nt.AddHost(fmt.Sprintf("b%d", i+1))
+		kafka := firstListener(p["advertised.listeners"])
+		if kafka == "" {
+			kafka = firstListener(p["listeners"])
+		}
+		b := nt.newBroker(t, h, nil, reachable(kafka, h.IP), "")
+		c.add(t, b)
+		own := map[string]string{"log.dirs": b.DataDir}
+		for k, v := range p {
+			if k != "log.dirs" {
+				own[k] = v
+			}
+		}
+		b.writeConfig(t, own)
+		if b.AdminAddr != "" {
+			b.AdminAddr = reachable(b.AdminAddr, h.IP)
+		}
+	}
+	c.start(t)
+	return &NetCluster{Cluster: c, Net: nt}
+}
+
+// newBroker makes (without starting) a broker that runs in h: its binary
+// is a wrapper that enters the namespace and execs weir, so the process,
+// and the pid Stop and Kill signal, is the broker's own.
+func (n *Net) newBroker(t testing.TB, h *Host, env []string, addr, adminAddr string) *Broker {
+	t.Helper()
+	bin := Binary(t)
+	root := t.TempDir()
+	wrapper := filepath.Join(root, "weir-in-"+h.Name)
+	script := fmt.Sprintf("#!/bin/sh\nexec ip netns exec %s %s \"$@\"\n", h.NS, bin)
+	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+		t.Fatalf("brokertest: %v", err)
+	}
+	return &Broker{
+		DataDir: filepath.Join(root, "data"), ConfigPath: filepath.Join(root, "server.properties"),
+		t: t, binary: wrapper, env: env, logs: &logBuffer{},
+		Addr: addr, AdminAddr: adminAddr,
+	}
+}
+
+// firstListener is the host:port of the first listener in a listeners
+// value ("PLAINTEXT://10.0.0.11:9092,…").
+func firstListener(v string) string {
+	first, _, _ := strings.Cut(v, ",")
+	if _, hp, ok := strings.Cut(first, "://"); ok {
+		return hp
+	}
+	return ""
+}
+
+// reachable replaces a wildcard or empty host in host:port with ip.
+func reachable(hostport, ip string) string {
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return hostport
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = ip
+	}
+	return net.JoinHostPort(host, port)
 }
 
 // Host is the namespace broker id runs in.

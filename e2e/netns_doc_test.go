@@ -1,0 +1,89 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/weirhq/weir/broker/brokertest"
+)
+
+// TestNetworkDocConfig runs docs/NETWORK.md's three server.properties, as
+// written but for the subnet (10.0.0. becomes the test net's) and log.dirs,
+// each broker in its own namespace: a client in the root namespace creates
+// an RF=3 topic, produces with acks=all, reads back, and Metadata names the
+// three advertised addresses.
+func TestNetworkDocConfig(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile("../docs/NETWORK.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := regexp.MustCompile("(?s)```properties\n(.*?)```").FindAllStringSubmatch(string(doc), -1)
+	if len(blocks) != 3 {
+		t.Fatalf("docs/NETWORK.md has %d properties blocks, want one per host (3)", len(blocks))
+	}
+	nt := brokertest.NewNet(t)
+	var props []map[string]string
+	for _, b := range blocks {
+		p := map[string]string{}
+		for _, line := range strings.Split(strings.ReplaceAll(b[1], "10.0.0.", nt.Subnet+"."), "\n") {
+			line = strings.TrimSpace(line)
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			k, v, ok := strings.Cut(line, "=")
+			if !ok {
+				t.Fatalf("docs/NETWORK.md: not a property: %q", line)
+			}
+			p[k] = v
+		}
+		props = append(props, p)
+	}
+	c := brokertest.StartNetBrokers(t, nt, props)
+
+	cl := c.Client(t, kgo.MetadataMinAge(10*time.Millisecond), kgo.DefaultProduceTopic("doc"),
+		kgo.RequiredAcks(kgo.AllISRAcks()))
+	adm := kadm.NewClient(cl)
+	ctx := testContext(t, time.Minute)
+	if _, err := adm.CreateTopic(ctx, 3, -1, nil, "doc"); err != nil { // RF from default.replication.factor
+		t.Fatal(err)
+	}
+	md, err := adm.Metadata(ctx, "doc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, b := range md.Brokers {
+		got = append(got, fmt.Sprintf("%d@%s:%d", b.NodeID, b.Host, b.Port))
+	}
+	sort.Strings(got)
+	want := fmt.Sprintf("1@%[1]s.11:9092 2@%[1]s.12:9092 3@%[1]s.13:9092", nt.Subnet)
+	if strings.Join(got, " ") != want {
+		t.Fatalf("Metadata brokers %v, want %s", got, want)
+	}
+	for _, p := range md.Topics["doc"].Partitions {
+		if len(p.Replicas) != 3 {
+			t.Fatalf("partition %d replicas %v, want 3 (default.replication.factor=3)", p.Partition, p.Replicas)
+		}
+	}
+	var recs []*kgo.Record
+	for i := range 30 {
+		recs = append(recs, &kgo.Record{Value: []byte(fmt.Sprint(i))})
+	}
+	produceSync(t, cl, recs...)
+	n := 0
+	for _, rs := range consumeAllSeeds(t, c.Bootstrap(), "doc") {
+		n += len(rs)
+	}
+	if n != len(recs) {
+		t.Fatalf("read %d records back, produced %d", n, len(recs))
+	}
+}
