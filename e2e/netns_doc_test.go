@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"regexp"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -56,18 +55,14 @@ func TestNetworkDocConfig(t *testing.T) {
 	if _, err := adm.CreateTopic(ctx, 3, -1, nil, "doc"); err != nil { // RF from default.replication.factor
 		t.Fatal(err)
 	}
+	want := fmt.Sprintf("%[1]s.11:9092 %[1]s.12:9092 %[1]s.13:9092", nt.Subnet)
+	if got := strings.Join(c.Bootstrap(), " "); got != want {
+		t.Fatalf("the brokers' advertised addresses are %s, want %s", got, want)
+	}
+	checkAdvertised(t, ctx, adm, c.Cluster)
 	md, err := adm.Metadata(ctx, "doc")
 	if err != nil {
 		t.Fatal(err)
-	}
-	var got []string
-	for _, b := range md.Brokers {
-		got = append(got, fmt.Sprintf("%d@%s:%d", b.NodeID, b.Host, b.Port))
-	}
-	sort.Strings(got)
-	want := fmt.Sprintf("1@%[1]s.11:9092 2@%[1]s.12:9092 3@%[1]s.13:9092", nt.Subnet)
-	if strings.Join(got, " ") != want {
-		t.Fatalf("Metadata brokers %v, want %s", got, want)
 	}
 	for _, p := range md.Topics["doc"].Partitions {
 		if len(p.Replicas) != 3 {

@@ -160,6 +160,7 @@ func runNetFault(t *testing.T, nf netFault, soak time.Duration) {
 		kgo.RequestTimeoutOverhead(2*time.Second), kgo.RetryTimeout(5*time.Second),
 		kgo.Dialer((&net.Dialer{Timeout: 2 * time.Second}).DialContext))
 	f.adm = kadm.NewClient(f.raw)
+	checkAdvertised(t, testContext(t, 30*time.Second), f.adm, c.Cluster)
 	createWithAssignment(t, c.Client(t), netTopic, [][]int32{{1, 2, 3}, {2, 3, 1}, {3, 1, 2}})
 	f.awaitInSync(t)
 
