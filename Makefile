@@ -42,10 +42,11 @@ test: deps vet
 	$(GO) test -race -count=1 -timeout 20m ./...
 
 # Every network fault of e2e/netns_fault_test.go (isolate a leader, isolate
-# the controller, split 1|2, one-way, slow and lossy link, flapping link),
-# each on its own namespaced 3-broker cluster, cycled for SOAK_TIME in all
-# (SOAK_TIME/6 per fault); `make test` runs one short cycle of each. Needs
-# root (network namespaces); prints one SUMMARY line per fault.
+# the controller, split 1|2, one-way, slow and lossy link, flapping link, and
+# a leader cut from the controller only), each on its own namespaced 3-broker
+# cluster, cycled for SOAK_TIME in all (an equal share each); `make test` runs
+# one short cycle of the first six. Needs root (network namespaces); prints
+# one SUMMARY line per fault.
 soak: deps
 	@echo "soak: every network fault for $(SOAK_TIME) in all; full output in soak.log"
 	@WEIR_NETFAULT_SOAK=$(SOAK_TIME) $(GO) test -race -count=1 -timeout 0 -v -run '^TestNetworkFaults$$' ./e2e/ >soak.log 2>&1; \
