@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"regexp"
@@ -12,13 +13,18 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/weirhq/weir/broker/brokertest"
+	"github.com/weirhq/weir/collector/ccclient"
+	"github.com/weirhq/weir/internal/await"
 )
 
 // TestNetworkDocConfig runs docs/NETWORK.md's three server.properties, as
 // written but for the subnet (10.0.0. becomes the test net's) and log.dirs,
 // each broker in its own namespace: a client in the root namespace creates
 // an RF=3 topic, produces with acks=all, reads back, and Metadata names the
-// three advertised addresses.
+// three advertised addresses. Then an agent per broker and a collector,
+// in the root namespace, reach the brokers by those addresses only: the
+// agents sample into __weir_metrics and the collector builds a model
+// from the samples and proposes from it.
 func TestNetworkDocConfig(t *testing.T) {
 	t.Parallel()
 	doc, err := os.ReadFile("../docs/NETWORK.md")
@@ -81,4 +87,16 @@ func TestNetworkDocConfig(t *testing.T) {
 	if n != len(recs) {
 		t.Fatalf("read %d records back, produced %d", n, len(recs))
 	}
+
+	createWithAssignment(t, cl, "__weir_metrics", [][]int32{{1, 2, 3}, {2, 3, 1}, {3, 1, 2}})
+	for _, b := range c.Brokers {
+		startAgent(t, "cluster_name: netns\nbroker_id: %d\nbrokers: [%s]\nbroker_admin_url: http://%s\nlog_dirs: [%s]\nsamples: {}\n",
+			b.NodeID, strings.Join(c.Bootstrap(), ", "), b.AdminAddr, b.DataDir)
+	}
+	col := startCollector(t, c.Cluster)
+	api := ccclient.New(col.addr)
+	await.For(t, 90*time.Second, "the collector's first proposal from the agents' samples", func() error {
+		var o ccclient.Optimization
+		return api.Do(context.Background(), "GET", "proposals", nil, &o)
+	})
 }
