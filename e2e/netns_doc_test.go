@@ -21,7 +21,7 @@ import (
 // written but for the subnet (10.0.0. becomes the test net's) and log.dirs,
 // each broker in its own namespace: a client in the root namespace creates
 // an RF=3 topic, produces with acks=all, reads back, and Metadata names the
-// three advertised addresses. Then an agent per broker and a collector,
+// three advertised addresses; so does kcat in a namespace of its own. Then an agent per broker and a collector,
 // in the root namespace, reach the brokers by those addresses only: the
 // agents sample into __weir_metrics and the collector builds a model
 // from the samples and proposes from it.
@@ -86,6 +86,14 @@ func TestNetworkDocConfig(t *testing.T) {
 	}
 	if n != len(recs) {
 		t.Fatalf("read %d records back, produced %d", n, len(recs))
+	}
+
+	// A client on a host of its own: kcat in a fourth namespace.
+	kcat := lookTool(t, "kcat")
+	client := nt.AddHost("client")
+	out, err := client.Command(kcat, "-b", c.Brokers[0].Addr, "-L", "-t", "doc").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "3 brokers:") {
+		t.Fatalf("kcat -L from namespace %s (%s): %v\n%s", client.NS, client.IP, err, out)
 	}
 
 	createWithAssignment(t, cl, "__weir_metrics", [][]int32{{1, 2, 3}, {2, 3, 1}, {3, 1, 2}})

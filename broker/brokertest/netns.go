@@ -54,7 +54,6 @@ type Host struct {
 	IP    string // its address on the net
 	Veth  string // the root namespace's end of its veth pair (on the bridge)
 	Iface string // its end of the pair, inside the namespace
-	net   *Net
 }
 
 // NetPrefix starts the name of every namespace (and the alias of every
@@ -138,7 +137,6 @@ func (n *Net) AddHost(name string) *Host {
 		Name: name, NS: n.prefix + "-" + name,
 		IP:   fmt.Sprintf("%s.%d", n.Subnet, 10+i),
 		Veth: fmt.Sprintf("wt%sh%d", n.ID, i), Iface: "eth0",
-		net: n,
 	}
 	n.Hosts = append(n.Hosts, h)
 	n.mu.Unlock()
