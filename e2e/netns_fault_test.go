@@ -252,8 +252,8 @@ func (f *faultRun) cycle(t *testing.T, nf netFault, n int) {
 	for p, g := range gaps {
 		gs = append(gs, fmt.Sprintf("p%d %v", p, g.Round(10*time.Millisecond)))
 	}
-	t.Logf("cycle %d: %d records acked during the fault; every partition acknowledged again %v after the heal; longest stretch without an ack: %s; every broker in sync %v after the heal",
-		n, during, recovery.Round(10*time.Millisecond), strings.Join(gs, ", "), time.Since(healed).Round(10*time.Millisecond))
+	t.Logf("cycle %d: %d records acked during the fault; every partition acknowledged again %v after the heal; longest stretch without an ack: %s; every broker in sync %v after the heal; controller now %d",
+		n, during, recovery.Round(10*time.Millisecond), strings.Join(gs, ", "), time.Since(healed).Round(10*time.Millisecond), f.controller(t))
 	f.stats.cycles++
 	f.stats.worstRecovery = max(f.stats.worstRecovery, recovery)
 	for _, g := range gaps {
@@ -288,22 +288,42 @@ func (f *faultRun) awaitAcks(t *testing.T, more int, what string) {
 // the metadata too, not only the majority that went on without it.
 func (f *faultRun) awaitInSync(t *testing.T) {
 	t.Helper()
+	start := time.Now()
+	var last error          // the latest reason to wait
+	var lastSince time.Time // since when that reason has held
+	defer func() {
+		// A slow convergence names what held it up, for the soak log.
+		if d := time.Since(start); d > 5*time.Second && last != nil {
+			t.Logf("converging took %v; for its last %v: %v", d.Round(10*time.Millisecond),
+				time.Since(lastSince).Round(10*time.Millisecond), last)
+		}
+	}()
 	await.For(t, 60*time.Second, "every broker to see every partition led with 3 in-sync replicas, all at one leader epoch", func() error {
-		views := map[int32]string{}
-		for _, b := range f.c.Brokers {
-			v, err := f.partitionView(b.NodeID)
-			if err != nil {
-				return fmt.Errorf("broker %d: %v", b.NodeID, err)
-			}
-			views[b.NodeID] = v
+		err := f.inSync()
+		if err != nil && (last == nil || err.Error() != last.Error()) {
+			last, lastSince = err, time.Now()
 		}
-		for id, v := range views {
-			if v != views[1] {
-				return fmt.Errorf("brokers disagree: %d sees %s, 1 sees %s", id, v, views[1])
-			}
-		}
-		return nil
+		return err
 	})
+}
+
+// inSync is nil when every broker reports the same view and the view is
+// whole, or says what differs.
+func (f *faultRun) inSync() error {
+	views := map[int32]string{}
+	for _, b := range f.c.Brokers {
+		v, err := f.partitionView(b.NodeID)
+		if err != nil {
+			return fmt.Errorf("broker %d: %v", b.NodeID, err)
+		}
+		views[b.NodeID] = v
+	}
+	for id, v := range views {
+		if v != views[1] {
+			return fmt.Errorf("brokers disagree: %d sees %s, 1 sees %s", id, v, views[1])
+		}
+	}
+	return nil
 }
 
 // partitionView asks broker id itself for the topic's metadata and returns
