@@ -7,10 +7,11 @@ COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS   := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 CONFIG    ?= config/server.properties
 FUZZTIME  ?= 30s
+SOAK_TIME ?= 10m
 # Pinned: the newest release the module proxy serves (go list -m -versions honnef.co/go/tools).
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: all build run run-single test deps vet bench lint fuzz clean
+.PHONY: all build run run-single test soak deps vet bench lint fuzz clean
 
 all: build
 
@@ -40,6 +41,17 @@ vet:
 test: deps vet
 	$(GO) test -race -count=1 -timeout 20m ./...
 
+# Every network fault of e2e/netns_fault_test.go (isolate a leader, isolate
+# the controller, split 1|2, one-way, slow and lossy link, flapping link, and
+# a leader cut from the controller only), each on its own namespaced 3-broker
+# cluster, cycled for SOAK_TIME in all (an equal share each); `make test` runs
+# one short cycle of the first six. Needs root (network namespaces); prints
+# one SUMMARY line per fault.
+soak: deps
+	@echo "soak: every network fault for $(SOAK_TIME) in all; full output in soak.log"
+	@WEIR_NETFAULT_SOAK=$(SOAK_TIME) $(GO) test -race -count=1 -timeout 0 -v -run '^TestNetworkFaults$$' ./e2e/ >soak.log 2>&1; \
+		rc=$$?; grep -E '^\s*(--- |ok|FAIL|panic)|SUMMARY' soak.log; exit $$rc
+
 bench: build
 	$(BIN) bench compare
 	$(GO) test -run '^$$' -bench . -benchmem ./broker/...
@@ -55,5 +67,5 @@ fuzz:
 	scripts/fuzz.sh $(FUZZTIME)
 
 clean:
-	rm -rf bin weir-data weir-data-single
+	rm -rf bin weir-data weir-data-single soak.log
 	$(GO) clean -testcache

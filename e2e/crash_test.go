@@ -153,13 +153,15 @@ func (p *numberedProducer) errorCount() int {
 }
 
 // checkAcked checks the log against the acks: each acked record at its
-// offset, no record twice, each partition in send order.
-func checkAcked(t *testing.T, p *numberedProducer, got map[int32][]*kgo.Record) {
+// offset, no record twice, each partition in send order. It returns the
+// tallies, which are all zero but Acked and Stored when it passes.
+func checkAcked(t *testing.T, p *numberedProducer, got map[int32][]*kgo.Record) ackTally {
 	t.Helper()
 	type at struct {
 		p   int32
 		off int64
 	}
+	var n ackTally
 	stored := map[int]at{}
 	for part, recs := range got {
 		last := -1
@@ -169,9 +171,11 @@ func checkAcked(t *testing.T, p *numberedProducer, got map[int32][]*kgo.Record) 
 				t.Fatalf("partition %d offset %d: unexpected value %q", part, r.Offset, r.Value)
 			}
 			if prev, dup := stored[i]; dup {
+				n.Duplicated++
 				t.Errorf("record %d stored twice: partition %d offsets %d and %d", i, part, prev.off, r.Offset)
 			}
 			if i <= last {
+				n.Reordered++
 				t.Errorf("partition %d offset %d: record %d after record %d", part, r.Offset, i, last)
 			}
 			last = i
@@ -188,6 +192,7 @@ func checkAcked(t *testing.T, p *numberedProducer, got map[int32][]*kgo.Record) 
 			continue
 		}
 		if s.off != off {
+			n.Moved++
 			t.Errorf("record %d acked at offset %d, stored at %d", i, off, s.off)
 		}
 	}
@@ -195,7 +200,18 @@ func checkAcked(t *testing.T, p *numberedProducer, got map[int32][]*kgo.Record) 
 	if len(lost) > 0 {
 		t.Errorf("%d acknowledged records lost, first ones: %v", len(lost), lost[:min(len(lost), 20)])
 	}
+	n.Acked, n.Stored, n.Lost = len(p.acked), len(stored), len(lost)
 	t.Logf("%d records acked, %d stored", len(p.acked), len(stored))
+	return n
+}
+
+// ackTally is what checkAcked counted.
+type ackTally struct {
+	Acked, Stored int
+	Lost          int // acknowledged, not in the log
+	Duplicated    int // in the log twice
+	Reordered     int // after a record sent later, in one partition
+	Moved         int // at another offset than its ack gave
 }
 
 // TestTruncatedSegmentRecovery tears the last batch of the active segment,

@@ -28,25 +28,42 @@ type Cluster struct {
 func StartCluster(t testing.TB, n int, opts Options) *Cluster {
 	t.Helper()
 	bin := Binary(t)
-	var idb [16]byte
-	rand.Read(idb[:])
-	clusterID := base64.RawURLEncoding.EncodeToString(idb[:])
 	c := &Cluster{}
 	for i := 1; i <= n; i++ {
 		root := t.TempDir()
-		b := &Broker{
+		c.add(t, &Broker{
 			DataDir: filepath.Join(root, "data"), ConfigPath: filepath.Join(root, "server.properties"),
 			t: t, binary: bin, env: opts.Env, logs: &logBuffer{},
 			Addr: freeAddr(t), AdminAddr: freeAddr(t),
-		}
-		c.Brokers = append(c.Brokers, b)
-		t.Cleanup(func() {
-			b.shutdown()
-			if t.Failed() {
-				t.Logf("weir broker %d output (%s):\n%s", b.NodeID, b.Addr, b.logs.String())
-			}
 		})
 	}
+	c.configure(t, opts)
+	c.start(t)
+	return c
+}
+
+// add appends b to the cluster and stops it in t.Cleanup, logging its
+// output if the test failed.
+func (c *Cluster) add(t testing.TB, b *Broker) {
+	c.Brokers = append(c.Brokers, b)
+	t.Cleanup(func() {
+		b.shutdown()
+		if t.Failed() {
+			t.Logf("weir broker %d output (%s):\n%s", b.NodeID, b.Addr, b.logs.String())
+		}
+	})
+}
+
+// configure writes every broker's server.properties: node ids 1..n, the
+// first min(3, n) brokers' Kafka listeners as the quorum voters, one
+// cluster id, the replication defaults StartCluster documents and
+// opts.Props over them.
+func (c *Cluster) configure(t testing.TB, opts Options) {
+	t.Helper()
+	n := len(c.Brokers)
+	var idb [16]byte
+	rand.Read(idb[:])
+	clusterID := base64.RawURLEncoding.EncodeToString(idb[:])
 	var voters []string
 	for i, b := range c.Brokers[:min(3, n)] {
 		voters = append(voters, fmt.Sprintf("%d@%s", i+1, b.Addr))
@@ -67,7 +84,12 @@ func StartCluster(t testing.TB, n int, opts Options) *Cluster {
 		}
 		b.writeConfig(t, props)
 	}
-	procs := make([]*process, n)
+}
+
+// start spawns every broker, then waits until each is ready.
+func (c *Cluster) start(t testing.TB) {
+	t.Helper()
+	procs := make([]*process, len(c.Brokers))
 	for i, b := range c.Brokers {
 		p, err := b.spawn()
 		if err != nil {
@@ -80,7 +102,6 @@ func StartCluster(t testing.TB, n int, opts Options) *Cluster {
 			t.Fatalf("brokertest: broker %d not ready: %v", i+1, err)
 		}
 	}
-	return c
 }
 
 // Bootstrap is every broker's address, comma separated.
