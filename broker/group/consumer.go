@@ -3,7 +3,6 @@ package group
 import (
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"sort"
 	"time"
@@ -41,6 +40,8 @@ type consumerGroup struct {
 	target          map[string]topicParts // member id → target assignment
 	topics          map[string]topicMeta  // subscribed topics that exist
 	holders         map[tp]string         // partition → member assigned it or revoking it
+	resolved        map[string][]string   // regex → topics it matched at the last refresh (regex.go)
+	regexRefreshed  time.Time             // the last refresh; zero: never
 }
 
 type topicMeta struct {
@@ -54,7 +55,8 @@ type consumerMember struct {
 	rackID           *string
 	clientID         string
 	clientHost       string
-	topics           []string // subscribed, sorted
+	topics           []string // subscribed by name, sorted
+	regex            string   // SubscribedTopicRegex; "" none
 	assignor         string   // the ServerAssignor it asked for; "" none
 	rebalanceTimeout time.Duration
 	reconciled
@@ -71,6 +73,7 @@ func newConsumerGroup() *consumerGroup {
 	return &consumerGroup{
 		members: map[string]*consumerMember{}, static: map[string]string{},
 		target: map[string]topicParts{}, topics: map[string]topicMeta{}, holders: map[tp]string{},
+		resolved: map[string][]string{},
 	}
 }
 
@@ -141,10 +144,9 @@ func validateHeartbeat(r *kmsg.ConsumerGroupHeartbeatRequest) *hbError {
 		}
 	}
 	if r.SubscribedTopicRegex != nil && *r.SubscribedTopicRegex != "" {
-		if _, err := regexp.Compile(*r.SubscribedTopicRegex); err != nil {
-			return fail(kerr.InvalidRegularExpression, "SubscribedTopicRegex %s is not a valid regular expression: %v.", *r.SubscribedTopicRegex, err)
+		if _, e := compileTopicRegex(*r.SubscribedTopicRegex); e != nil {
+			return e
 		}
-		return fail(kerr.InvalidRegularExpression, "SubscribedTopicRegex is not supported by this broker yet; subscribe by topic names.")
 	}
 	if r.ServerAssignor != nil && assignors[*r.ServerAssignor] == nil {
 		return fail(kerr.UnsupportedAssignor, "ServerAssignor %s is not supported. Supported assignors: range, uniform.", *r.ServerAssignor)
@@ -201,7 +203,8 @@ func (g *Group) consumerHeartbeat(r *kmsg.ConsumerGroupHeartbeatRequest, cl Clie
 	}
 	before := m.assigned
 	changed := m.update(r, cl) || isNew
-	if g.refreshTopics(cg) || changed {
+	regexChanged := g.refreshRegexes(cg)
+	if g.refreshTopics(cg) || changed || regexChanged {
 		cg.epoch++
 	}
 	g.assignTarget(cg)
@@ -220,7 +223,7 @@ func (g *Group) consumerHeartbeat(r *kmsg.ConsumerGroupHeartbeatRequest, cl Clie
 // isFullRequest is a heartbeat carrying every field: a join, or one a
 // client sends after an error. It always gets the assignment back.
 func isFullRequest(r *kmsg.ConsumerGroupHeartbeatRequest) bool {
-	return r.MemberEpoch == 0 || (r.RebalanceTimeoutMillis != -1 && r.SubscribedTopicNames != nil && r.Topics != nil)
+	return r.MemberEpoch == 0 || (r.RebalanceTimeoutMillis != -1 && (r.SubscribedTopicNames != nil || r.SubscribedTopicRegex != nil) && r.Topics != nil)
 }
 
 // heartbeatMember finds, creates or (for a static member's new
@@ -331,6 +334,9 @@ func (m *consumerMember) update(r *kmsg.ConsumerGroupHeartbeatRequest, cl Client
 		changed = changed || !slices.Equal(topics, m.topics)
 		m.topics = topics
 	}
+	if r.SubscribedTopicRegex != nil && *r.SubscribedTopicRegex != m.regex {
+		m.regex, changed = *r.SubscribedTopicRegex, true // "" unsubscribes
+	}
 	if r.ServerAssignor != nil && *r.ServerAssignor != m.assignor {
 		m.assignor, changed = *r.ServerAssignor, true
 	}
@@ -350,7 +356,7 @@ func (m *consumerMember) update(r *kmsg.ConsumerGroupHeartbeatRequest, cl Client
 func (g *Group) refreshTopics(cg *consumerGroup) bool {
 	now := map[string]topicMeta{}
 	for _, m := range cg.members {
-		for _, t := range m.topics {
+		for _, t := range cg.subscription(m) {
 			if id, n, ok := g.c.topicByName(t); ok {
 				now[t] = topicMeta{id: id, partitions: n}
 			}
@@ -374,7 +380,7 @@ func (g *Group) assignTarget(cg *consumerGroup) {
 		spec.topics[t] = meta.partitions
 	}
 	for _, m := range cg.sortedMembers() {
-		spec.members = append(spec.members, assignMember{id: m.id, topics: m.topics, current: cg.target[m.id]})
+		spec.members = append(spec.members, assignMember{id: m.id, topics: cg.subscription(m), current: cg.target[m.id]})
 	}
 	cg.target = assignors[cg.assignor()](spec)
 	cg.assignmentEpoch = cg.epoch
@@ -524,6 +530,7 @@ func (g *Group) removeConsumerMember(cg *consumerGroup, m *consumerMember, why s
 	if m.instanceID != nil && cg.static[*m.instanceID] == m.id {
 		delete(cg.static, *m.instanceID)
 	}
+	g.refreshRegexes(cg)
 	g.refreshTopics(cg)
 	cg.epoch++
 	g.assignTarget(cg)
@@ -575,7 +582,7 @@ func (cg *consumerGroup) state() string {
 func (cg *consumerGroup) subscribed() map[string]bool {
 	out := map[string]bool{}
 	for _, m := range cg.members {
-		for _, t := range m.topics {
+		for _, t := range cg.subscription(m) {
 			out[t] = true
 		}
 	}

@@ -44,6 +44,9 @@ func (g *Group) describeConsumer(r *kmsg.ConsumerGroupDescribeRequest, sg *kmsg.
 		sm.MemberID, sm.InstanceID, sm.RackID, sm.MemberEpoch = m.id, m.instanceID, m.rackID, m.epoch
 		sm.ClientID, sm.ClientHost = m.clientID, m.clientHost
 		sm.SubscribedTopics = append([]string{}, m.topics...)
+		if m.regex != "" {
+			sm.SubscribedTopicRegex = strPtr(m.regex)
+		}
 		sm.Assignment = g.describeAssignment(cg, m.assigned)
 		sm.TargetAssignment = g.describeAssignment(cg, cg.target[m.id])
 		sm.MemberType = 1 // a consumer-protocol member

@@ -16,23 +16,46 @@ import (
 
 var topicIDs = map[string][16]byte{"t": {1}, "u": {2}}
 
+// testTopicID is a topic's id: t's and u's from topicIDs, any other
+// name's (up to 15 bytes) spelled out after a 0xee byte.
+func testTopicID(name string) [16]byte {
+	if id, ok := topicIDs[name]; ok {
+		return id
+	}
+	id := [16]byte{0xee}
+	copy(id[1:], name)
+	return id
+}
+
+// testTopicName is testTopicID's inverse.
+func testTopicName(id [16]byte) string {
+	for name, tid := range topicIDs {
+		if tid == id {
+			return name
+		}
+	}
+	if id[0] == 0xee {
+		return strings.TrimRight(string(id[1:]), "\x00")
+	}
+	return "?"
+}
+
+// topicsFor serves the topics of counts (name → partitions), which a
+// script may change as it runs.
 func topicsFor(counts map[string]int32) func(*Config) {
 	return func(cfg *Config) {
 		cfg.ConsumerHeartbeatInterval = time.Second
 		cfg.ConsumerSessionTimeout = 45 * time.Second
 		cfg.TopicByName = func(name string) ([16]byte, int32, bool) {
 			n, ok := counts[name]
-			return topicIDs[name], n, ok
+			return testTopicID(name), n, ok
 		}
 		cfg.TopicByID = func(id [16]byte) (string, bool) {
-			for name, tid := range topicIDs {
-				if tid == id {
-					_, ok := counts[name]
-					return name, ok
-				}
-			}
-			return "", false
+			name := testTopicName(id)
+			_, ok := counts[name]
+			return name, ok
 		}
+		cfg.TopicNames = func() []string { return sortedKeys(counts) }
 	}
 }
 
@@ -91,13 +114,7 @@ func outcome(resp *kmsg.ConsumerGroupHeartbeatResponse) string {
 	}
 	var parts []string
 	for _, at := range resp.Assignment.Topics {
-		name := "?"
-		for n, id := range topicIDs {
-			if id == at.TopicID {
-				name = n
-			}
-		}
-		parts = append(parts, fmt.Sprintf("%s%v", name, at.Partitions))
+		parts = append(parts, fmt.Sprintf("%s%v", testTopicName(at.TopicID), at.Partitions))
 	}
 	return out + "[" + strings.Join(parts, " ") + "]"
 }

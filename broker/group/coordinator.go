@@ -41,6 +41,12 @@ type Config struct {
 	// topic exists.
 	TopicByName func(name string) (id [16]byte, partitions int32, ok bool)
 	TopicByID   func(id [16]byte) (name string, ok bool)
+	// TopicNames lists every topic, for SubscribedTopicRegex (regex.go).
+	// nil: none.
+	TopicNames func() []string
+	// RegexRefreshInterval is the least time between two resolutions of
+	// a group's regexes; 0: Kafka's 10s.
+	RegexRefreshInterval time.Duration
 }
 
 // Storage is where the coordinator's records go: the partitions of
@@ -112,6 +118,9 @@ func New(cfg Config, store Storage) *Coordinator {
 	if cfg.ConsumerMaxSize <= 0 {
 		cfg.ConsumerMaxSize = 200
 	}
+	if cfg.RegexRefreshInterval <= 0 {
+		cfg.RegexRefreshInterval = defaultRegexRefreshInterval
+	}
 	if cfg.TickInterval <= 0 {
 		cfg.TickInterval = 50 * time.Millisecond
 	}
@@ -129,6 +138,13 @@ func (c *Coordinator) topicByName(name string) ([16]byte, int32, bool) {
 		return [16]byte{}, 0, false
 	}
 	return c.cfg.TopicByName(name)
+}
+
+func (c *Coordinator) topicNames() []string {
+	if c.cfg.TopicNames == nil {
+		return nil
+	}
+	return c.cfg.TopicNames()
 }
 
 func (c *Coordinator) topicByID(id [16]byte) (string, bool) {

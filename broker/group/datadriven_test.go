@@ -28,7 +28,8 @@ import (
 //	                                   group.initial.rebalance.delay.ms; max-size:
 //	                                   group.consumer.max.size)
 //	advance by=5s                      the clock moves; deadlines fire (Tick)
-//	topic name=t partitions=6          a topic's partition count changes
+//	topic name=t partitions=6          a topic is created or its partition count
+//	                                   changes; partitions=0: it is deleted
 //	restart                            a new coordinator over the same storage
 //	close                              the coordinator closes (broker shutdown)
 //	storage fail=NOT_COORDINATOR|INVALID_COMMIT_OFFSET_SIZE|REQUEST_TIMED_OUT|io|none
@@ -49,9 +50,12 @@ import (
 // The consumer protocol (KIP-848), answered "e<member epoch> [assignment]"
 // ("-": none sent) or the error:
 //
-//	hb member=a epoch=0 [owned=(0,1)|owned=none] [topics=(t,u)] [instance=i]
-//	   [assignor=range] [regex=…] [rebalance=30s]
-//	                                   no owned: a keepalive (fields "as before")
+//	hb member=a epoch=0 [owned=(0,1)|owned=(t:0,v:1)|owned=none] [topics=(t,u)]
+//	   [instance=i] [assignor=range] [regex=…] [rebalance=30s]
+//	                                   no owned: a keepalive (fields "as before");
+//	                                   owned partitions are t's unless named
+//	                                   topic:partition; a join with regex= and no
+//	                                   topics= subscribes by the regex alone
 //	describe848                        ConsumerGroupDescribe
 //
 // Offsets and administration:
@@ -104,7 +108,11 @@ func (s *groupScript) command(t *testing.T, d *datadriven.TestData) string {
 		var n int32
 		d.ScanArgs(t, "name", &name)
 		d.ScanArgs(t, "partitions", &n)
-		s.counts[name] = n
+		if n == 0 {
+			delete(s.counts, name)
+		} else {
+			s.counts[name] = n
+		}
 		return ""
 	case "advance":
 		var by time.Duration
@@ -327,6 +335,9 @@ func (s *groupScript) hb(t *testing.T, d *datadriven.TestData) string {
 		r.InstanceID = optString(t, d, "instance")
 		r.ServerAssignor = optString(t, d, "assignor")
 		r.SubscribedTopicRegex = optString(t, d, "regex")
+		if r.SubscribedTopicRegex != nil && epoch == 0 && !d.HasArg("topics") {
+			r.SubscribedTopicNames = nil
+		}
 		if d.MaybeScanArgs(t, "topics", &r.SubscribedTopicNames) && slices.Equal(r.SubscribedTopicNames, []string{""}) {
 			r.SubscribedTopicNames = []string{} // topics=(): none
 		}
@@ -339,12 +350,34 @@ func (s *groupScript) hb(t *testing.T, d *datadriven.TestData) string {
 			rt.TopicID, rt.Partitions = topicIDs["t"], parseParts(owned)
 			r.Topics = []kmsg.ConsumerGroupHeartbeatRequestTopic{rt}
 		}
+		if strings.Contains(owned, ":") {
+			r.Topics = ownedTopics(owned)
+		}
 	}
 	resp := s.h.hb(member, epoch, owned, mod)
 	if resp.ErrorMessage != nil && *resp.ErrorMessage != "" {
 		return outcome(resp) + ": " + *resp.ErrorMessage + "\n"
 	}
 	return outcome(resp) + "\n"
+}
+
+// ownedTopics parses "t:0,v:1,v:2" into a heartbeat's owned partitions.
+func ownedTopics(owned string) []kmsg.ConsumerGroupHeartbeatRequestTopic {
+	parts := topicParts{}
+	for _, f := range strings.Split(owned, ",") {
+		name, p, _ := strings.Cut(f, ":")
+		parts.add(name, parseParts(p)[0])
+	}
+	var out []kmsg.ConsumerGroupHeartbeatRequestTopic
+	parts.each(func(name string, p int32) {
+		if len(out) == 0 || out[len(out)-1].TopicID != testTopicID(name) {
+			rt := kmsg.NewConsumerGroupHeartbeatRequestTopic()
+			rt.TopicID = testTopicID(name)
+			out = append(out, rt)
+		}
+		out[len(out)-1].Partitions = append(out[len(out)-1].Partitions, p)
+	})
+	return out
 }
 
 func (s *groupScript) describe848() string {
@@ -355,8 +388,12 @@ func (s *groupScript) describe848() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s epoch=%d assignment-epoch=%d assignor=%s\n", g.State, g.Epoch, g.AssignmentEpoch, g.AssignorName)
 	for _, m := range g.Members {
-		fmt.Fprintf(&b, "  %s epoch=%d assigned=%s target=%s\n", m.MemberID, m.MemberEpoch,
+		fmt.Fprintf(&b, "  %s epoch=%d assigned=%s target=%s", m.MemberID, m.MemberEpoch,
 			renderAssignment(m.Assignment.TopicPartitions), renderAssignment(m.TargetAssignment.TopicPartitions))
+		if m.SubscribedTopicRegex != nil {
+			fmt.Fprintf(&b, " topics=%v regex=%s", m.SubscribedTopics, *m.SubscribedTopicRegex)
+		}
+		b.WriteString("\n")
 	}
 	return b.String()
 }

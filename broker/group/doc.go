@@ -3,7 +3,7 @@
 // session timeouts, static membership, the initial rebalance delay), the
 // consumer protocol of KIP-848 (ConsumerGroupHeartbeat with server-side
 // assignors and epoch-based reconciliation: consumer.go, assignor.go,
-// reconcile.go), committed offsets and their retention, and the admin
+// reconcile.go; regex subscriptions: regex.go), committed offsets and their retention, and the admin
 // views of groups. A group uses one protocol at a time; an empty group
 // switches on the other protocol's first join.
 //

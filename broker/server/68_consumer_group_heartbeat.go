@@ -15,10 +15,13 @@ import (
 // A member joins with MemberEpoch 0, heartbeats with the partitions it
 // owns and gets its assignment back, and leaves with -1 (-2: a static
 // member leaving for now). v0 lets the coordinator name a joining member;
-// v1 requires the client's own member id and adds SubscribedTopicRegex,
-// which is answered INVALID_REGULAR_EXPRESSION for now (no regex
-// subscriptions yet). The state machine and the server-side assignors
-// ("uniform", the default, and "range") are broker/group (consumer.go).
+// v1 requires the client's own member id and adds SubscribedTopicRegex:
+// the coordinator resolves it against this broker's metadata image
+// (whole-name matches, internal topics never, re-resolved at most every
+// 10s per group, on heartbeats), as Kafka 4.0 does; an invalid one is
+// INVALID_REGULAR_EXPRESSION. The state machine, the regexes and the
+// server-side assignors ("uniform", the default, and "range") are
+// broker/group (consumer.go, regex.go).
 // franz-go uses this protocol only when v1 is advertised. With
 // group.coordinator.rebalance.protocols set without "consumer" the answer
 // is UNSUPPORTED_VERSION, on which clients fall back to the classic

@@ -60,6 +60,10 @@ func (b *Broker) newCoordinator() *group.Coordinator {
 			}
 			return t.Name, true
 		},
+		// SubscribedTopicRegex is resolved against every topic; a group's
+		// regexes at most every 10s (Kafka's constant) by default.
+		TopicNames:           func() []string { return b.node.Image().TopicNames() },
+		RegexRefreshInterval: rawMs(b.cfg.Raw, "weir.group.consumer.regex.refresh.min.interval.ms", 10000),
 	}
 	return group.New(cfg, offsetsStorage{b})
 }
