@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -261,6 +262,14 @@ func (b *Broker) adminMux() *http.ServeMux {
 		}
 		fmt.Fprintln(w, "ready")
 	})
+	// Profiles for `go tool pprof` (CPU, heap, allocations, goroutines,
+	// mutex and block): the admin listener is the operator's own port
+	// (weir.admin.listener, localhost by default), never the Kafka one.
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	return mux
 }
 
