@@ -111,7 +111,7 @@ func New(cfg *config.Config, opts Options) (*Broker, error) {
 	b.connMu.conns = map[net.Conn]struct{}{}
 	b.setupMetrics(opts.Registerer)
 	b.repl = replication.New(b.ctx, replication.Options{
-		NodeID: cfg.NodeID, FetchMaxBytes: cfg.ReplicaFetchMaxBytes, Logger: b.logger, Now: b.now,
+		NodeID: cfg.NodeID, FetchMaxBytes: cfg.ReplicaFetchMaxBytes, Fetchers: cfg.NumReplicaFetchers, Logger: b.logger, Now: b.now,
 		Addr: b.brokerAddr, Goroutine: b.goroutine, BytesIn: b.metrics.ReplicationBytesIn,
 	})
 
