@@ -406,7 +406,7 @@ func (rf *replicaFetcher) fetch(conn *protocol.Peer, parts []*follow) error {
 		rf.sleep(replicaFetchBackoff) // everything is throttled for now
 		return nil
 	}
-	raw, err := conn.Request(req, replicaFetchMaxWait+10*time.Second)
+	raw, err := conn.RequestReused(req, replicaFetchMaxWait+10*time.Second) // applied before the next request
 	if err != nil {
 		return err
 	}
