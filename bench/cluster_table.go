@@ -40,6 +40,22 @@ func (c *ClusterReport) write(w io.Writer, r *CompareReport) error {
 			c.ProduceRatio, TargetClusterProduceRatio, verdict(c.ProduceRatio >= TargetClusterProduceRatio),
 			c.ConsumeRatio, TargetClusterConsumeRatio, verdict(c.ConsumeRatio >= TargetClusterConsumeRatio))
 	}
+	if len(c.Latency) > 0 {
+		fmt.Fprintf(w, "latency at half of each system's own produce rate, %s, 1 KiB records:\n", LatencyDuration)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "system\trecords/s\tproduce p50\tp99\tproduce-to-consume p50\tp99\tnot consumed\t")
+		for _, l := range c.Latency {
+			fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t%s\t%d\t\n", l.System, l.Achieved, fmtLatency(l.Produce.P50),
+				fmtLatency(l.Produce.P99), fmtLatency(l.EndToEnd.P50), fmtLatency(l.EndToEnd.P99), l.Missing)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		l := c.Latency[0]
+		fmt.Fprintf(w, "targets: %s produce p99 %s (want <= %s: %s), produce-to-consume p99 %s (want <= %s: %s)\n", l.System,
+			fmtLatency(l.Produce.P99), TargetHalfRateProduceP99, verdict(l.Produce.P99 <= TargetHalfRateProduceP99),
+			fmtLatency(l.EndToEnd.P99), TargetHalfRateE2EP99, verdict(l.EndToEnd.P99 <= TargetHalfRateE2EP99))
+	}
 	return writeSectionEnd(w, c.Err, c.Logs)
 }
 
