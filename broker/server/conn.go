@@ -11,6 +11,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	wlog "github.com/weirhq/weir/broker/log"
 	"github.com/weirhq/weir/broker/metrics"
 	"github.com/weirhq/weir/broker/protocol"
 	"github.com/weirhq/weir/broker/quorum"
@@ -290,9 +291,21 @@ func (b *Broker) dispatch(req protocol.Request) kmsg.Response {
 // record sets spliced in uncopied (protocol.FetchFrame).
 func (b *Broker) writeResponse(c net.Conn, out *[]byte, corr int32, resp kmsg.Response) (time.Time, error) {
 	if f, ok := resp.(*kmsg.FetchResponse); ok {
+		// The record sets are Log.Read's buffers (or down-converted copies
+		// of them), referenced by nothing once written: they go back to
+		// the log's pool.
+		var sets [][]byte
+		for _, t := range f.Topics {
+			for _, p := range t.Partitions {
+				if cap(p.RecordBatches) > 0 {
+					sets = append(sets, p.RecordBatches)
+				}
+			}
+		}
 		bufs := protocol.FetchFrame(corr, f)
 		encoded := time.Now()
 		_, err := bufs.WriteTo(c)
+		wlog.ReleaseRead(sets...)
 		return encoded, err
 	}
 	*out = protocol.AppendResponse((*out)[:0], corr, resp)
