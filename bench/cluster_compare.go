@@ -9,6 +9,7 @@ import (
 type ClusterOptions struct {
 	Brokers            int   // nodes per cluster (0: 3)
 	Records            int64 // 1 KiB records of the cluster throughput run
+	Records100B        int64 // 100 B records of the second cluster run (0: none)
 	FailoverRuns       int   // leader kills in the failover section (0: 3)
 	Partitions         int   // partitions the partitions section creates in all
 	PartitionsPerTopic int   // partitions per topic there (0: 100)
@@ -35,15 +36,18 @@ const (
 // ClusterReport is the cluster throughput section: the 1 KiB workload on a
 // candidate cluster and a baseline cluster.
 type ClusterReport struct {
-	Brokers           int         `json:"brokers"`
-	ReplicationFactor int16       `json:"replication_factor"`
-	MinInsyncReplicas int         `json:"min_insync_replicas"`
-	Partitions        int32       `json:"partitions"`
-	Runs              []Run       `json:"runs"`
-	ProduceRatio      float64     `json:"produce_ratio"` // candidate/baseline records/s
-	ConsumeRatio      float64     `json:"consume_ratio"`
-	Logs              []LogDigest `json:"logs"`
-	Err               string      `json:"error,omitempty"`
+	Brokers           int   `json:"brokers"`
+	ReplicationFactor int16 `json:"replication_factor"`
+	MinInsyncReplicas int   `json:"min_insync_replicas"`
+	Partitions        int32 `json:"partitions"`
+	Runs              []Run `json:"runs"`
+	// Latency is each system's latency run at half its own produce rate.
+	Latency          []LatencyResult `json:"latency"`
+	ProduceRatio     float64         `json:"produce_ratio"` // candidate/baseline records/s, 1 KiB
+	ProduceRatio100B float64         `json:"produce_ratio_100b,omitempty"`
+	ConsumeRatio     float64         `json:"consume_ratio"`
+	Logs             []LogDigest     `json:"logs"`
+	Err              string          `json:"error,omitempty"`
 }
 
 // clusterSection runs the 1 KiB workload with replication factor
@@ -54,34 +58,63 @@ func (o CompareOptions) clusterSection(ctx context.Context, rep *CompareReport) 
 	rep.Cluster = cr
 	candLabel, baseLabel := labels(o.Candidate, o.Baseline)
 	for _, sys := range []struct{ name, label string }{{o.Candidate, candLabel}, {o.Baseline, baseLabel}} {
-		run, logs, err := o.clusterRun(ctx, sys.name, sys.label, cr.ReplicationFactor)
+		runs, lat, logs, err := o.clusterRun(ctx, sys.name, sys.label, cr.ReplicationFactor)
 		cr.Logs = append(cr.Logs, logs...)
 		if err != nil {
 			cr.Err = err.Error()
 			return fmt.Errorf("cluster section: %w", err)
 		}
-		cr.Runs = append(cr.Runs, run)
+		cr.Runs = append(cr.Runs, runs...)
+		cr.Latency = append(cr.Latency, lat)
 	}
-	cr.ProduceRatio = safeRatio(cr.Runs[0].Produce.RecordsPerSec, cr.Runs[1].Produce.RecordsPerSec)
-	cr.ConsumeRatio = safeRatio(cr.Runs[0].Consume.RecordsPerSec, cr.Runs[1].Consume.RecordsPerSec)
+	cand, _ := findRun(cr.Runs, "1KiB", candLabel+"-cluster")
+	base, _ := findRun(cr.Runs, "1KiB", baseLabel+"-cluster")
+	cr.ProduceRatio = safeRatio(cand.Produce.RecordsPerSec, base.Produce.RecordsPerSec)
+	cr.ConsumeRatio = safeRatio(cand.Consume.RecordsPerSec, base.Consume.RecordsPerSec)
+	cand, _ = findRun(cr.Runs, "100B", candLabel+"-cluster")
+	base, _ = findRun(cr.Runs, "100B", baseLabel+"-cluster")
+	cr.ProduceRatio100B = safeRatio(cand.Produce.RecordsPerSec, base.Produce.RecordsPerSec)
 	return nil
 }
 
-// clusterRun starts one cluster, warms it up and runs the 1 KiB workload.
-func (o CompareOptions) clusterRun(ctx context.Context, name, label string, rf int16) (Run, []LogDigest, error) {
+// clusterRun starts one cluster, warms it up, runs the 1 KiB workload,
+// the latency run at half the rate it reached, and the 100 B workload.
+func (o CompareOptions) clusterRun(ctx context.Context, name, label string, rf int16) ([]Run, LatencyResult, []LogDigest, error) {
 	label += "-cluster"
 	c, err := o.startCluster(ctx, name, label, o.Cluster.brokers())
 	if err != nil {
-		return Run{}, nil, err
+		return nil, LatencyResult{}, nil, err
 	}
 	client := o.Client
 	client.ReplicationFactor = rf
 	w := Workload{Name: "1KiB", RecordSize: 1024, Records: max(o.Cluster.Records, 1)}
 	run, err := o.clusterWorkload(ctx, c, client, w, label)
+	var lat LatencyResult
+	if err == nil {
+		lo := client
+		lo.Brokers, lo.Topic, lo.RecordSize = c.Bootstrap(), "weir-bench-latency", 1024
+		rate := run.Produce.RecordsPerSec / 2
+		fmt.Fprintf(o.Progress, "%s: latency at half rate, %.0f records/s for %s\n", label, rate, LatencyDuration)
+		lat, err = boundedRun(ctx, o.Timeout, func(ctx context.Context) (LatencyResult, error) {
+			return LatencyRun(ctx, lo, rate, LatencyDuration)
+		})
+		if err == nil {
+			fmt.Fprintf(o.Progress, "%s: latency %s\n", label, lat)
+		}
+	}
+	lat.System = label
+	run.System = label
+	runs := []Run{run}
+	if err == nil && o.Cluster.Records100B > 0 {
+		w := Workload{Name: "100B", RecordSize: 100, Records: o.Cluster.Records100B}
+		var small Run
+		small, err = o.runWorkload(ctx, c.Bootstrap(), client, w, label)
+		small.System = label
+		runs = append(runs, small)
+	}
 	logs := DigestLogs(c.LogPaths()) // before the shutdown's own noise
 	c.Stop()
-	run.System = label
-	return run, logs, err
+	return runs, lat, logs, err
 }
 
 func (o CompareOptions) clusterWorkload(ctx context.Context, c *Cluster, client Options, w Workload, label string) (Run, error) {

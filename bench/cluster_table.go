@@ -27,7 +27,7 @@ func (r *CompareReport) writeClusterTables(w io.Writer) error {
 }
 
 func (c *ClusterReport) write(w io.Writer, r *CompareReport) error {
-	fmt.Fprintf(w, "\ncluster: %d brokers each, RF=%d, min.insync.replicas=%d, %d partitions, acks=%s, idempotent=%v, 1 KiB records\n",
+	fmt.Fprintf(w, "\ncluster: %d brokers each, RF=%d, min.insync.replicas=%d, %d partitions, acks=%s, idempotent=%v\n",
 		c.Brokers, c.ReplicationFactor, c.MinInsyncReplicas, c.Partitions, r.Acks, r.Idempotent)
 	candLabel, baseLabel := labels(r.Candidate, r.Baseline)
 	if len(c.Runs) > 0 {
@@ -35,10 +35,29 @@ func (c *ClusterReport) write(w io.Writer, r *CompareReport) error {
 			return err
 		}
 	}
-	if len(c.Runs) == 2 {
+	if c.ProduceRatio100B > 0 {
+		fmt.Fprintf(w, "100 B produce %.2fx (issue 14 wants >= 1.0x)\n", c.ProduceRatio100B)
+	}
+	if len(c.Runs) >= 2 {
 		fmt.Fprintf(w, "targets: produce %.2fx (want >= %.1fx: %s), consume %.2fx (want >= %.1fx: %s)\n",
 			c.ProduceRatio, TargetClusterProduceRatio, verdict(c.ProduceRatio >= TargetClusterProduceRatio),
 			c.ConsumeRatio, TargetClusterConsumeRatio, verdict(c.ConsumeRatio >= TargetClusterConsumeRatio))
+	}
+	if len(c.Latency) > 0 {
+		fmt.Fprintf(w, "latency at half of each system's own produce rate, %s, 1 KiB records:\n", LatencyDuration)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "system\trecords/s\tproduce p50\tp99\tproduce-to-consume p50\tp99\tnot consumed\t")
+		for _, l := range c.Latency {
+			fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t%s\t%d\t\n", l.System, l.Achieved, fmtLatency(l.Produce.P50),
+				fmtLatency(l.Produce.P99), fmtLatency(l.EndToEnd.P50), fmtLatency(l.EndToEnd.P99), l.Missing)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		l := c.Latency[0]
+		fmt.Fprintf(w, "targets: %s produce p99 %s (want <= %s: %s), produce-to-consume p99 %s (want <= %s: %s)\n", l.System,
+			fmtLatency(l.Produce.P99), TargetHalfRateProduceP99, verdict(l.Produce.P99 <= TargetHalfRateProduceP99),
+			fmtLatency(l.EndToEnd.P99), TargetHalfRateE2EP99, verdict(l.EndToEnd.P99 <= TargetHalfRateE2EP99))
 	}
 	return writeSectionEnd(w, c.Err, c.Logs)
 }

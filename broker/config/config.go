@@ -27,6 +27,7 @@ type Config struct {
 	MessageMaxBytes               int32         // message.max.bytes
 	SocketRequestMaxBytes         int32         // socket.request.max.bytes
 	ReplicaFetchMaxBytes          int32         // replica.fetch.max.bytes
+	NumReplicaFetchers            int           // num.replica.fetchers
 	FetchMaxBytes                 int32         // fetch.max.bytes
 	LogRetention                  time.Duration // log.retention.ms > .minutes > .hours; negative: forever
 	LogRetentionBytes             int64         // log.retention.bytes; negative: no limit
@@ -379,6 +380,7 @@ func (c *Config) buildLog(v values) {
 	c.MessageMaxBytes = v.i32("message.max.bytes")
 	c.SocketRequestMaxBytes = v.i32("socket.request.max.bytes")
 	c.ReplicaFetchMaxBytes = v.i32("replica.fetch.max.bytes")
+	c.NumReplicaFetchers = int(v.i32("num.replica.fetchers"))
 	c.FetchMaxBytes = v.i32("fetch.max.bytes")
 	c.LogRetention = millis(v.retentionMs())
 	c.LogRetentionBytes = v.i64("log.retention.bytes")

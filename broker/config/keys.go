@@ -194,7 +194,7 @@ var brokerTable = []keyDef{
 	k("num.partitions", TypeInt, "1", ReadOnly, "Partitions of automatically created topics and of CreateTopics with -1.", atLeast(1)),
 	k("num.recovery.threads.per.data.dir", TypeInt, "1", ClusterWide, "Log recovery threads (accepted for compatibility, ignored).", atLeast(1)),
 	k("num.replica.alter.log.dirs.threads", TypeInt, "", ReadOnly, "Accepted for compatibility, ignored."),
-	k("num.replica.fetchers", TypeInt, "1", ClusterWide, "Replica fetcher threads per source broker (accepted for compatibility, ignored).", atLeast(1)),
+	k("num.replica.fetchers", TypeInt, "1", ClusterWide, "Replica fetchers per source broker, each with its own connection; a partition's fetcher is chosen by hashing its topic and index (taken at start).", atLeast(1)),
 	k("offset.metadata.max.bytes", TypeInt, "4096", ReadOnly, "Largest metadata string stored with a committed offset."),
 	k("offsets.commit.timeout.ms", TypeInt, "5000", ReadOnly, "Offset commit timeout.", atLeast(1)),
 	k("offsets.load.buffer.size", TypeInt, "5242880", ReadOnly, "Read buffer when loading offsets.", atLeast(1)),

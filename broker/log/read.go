@@ -11,7 +11,8 @@ import (
 // first batch is larger than maxBytes, it is returned whole anyway (KIP-74).
 // offset == LogEndOffset gives (nil, nil); below LogStartOffset or above
 // LogEndOffset gives ErrOffsetOutOfRange. The result is a new slice owned by
-// the caller. Read holds no lock while it reads the files.
+// the caller, who may hand it back with ReleaseRead when done (readpool.go).
+// Read holds no lock while it reads the files.
 func (l *Log) Read(offset int64, maxBytes int, maxOffset int64, minOneBatch bool) ([]byte, error) {
 	for {
 		if l.closed.Load() {

@@ -381,7 +381,7 @@ func (s *segment) read(offset int64, maxBytes int, maxOffset int64, minOneBatch 
 		}
 		n = int64(h.TotalSize())
 	}
-	buf := make([]byte, n)
+	buf := readBuffer(n)
 	got, err := s.log.ReadAt(buf, pos)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, false, storageErr(err, "read segment %020d at %d", s.base, pos)

@@ -21,6 +21,8 @@ type Peer struct {
 	clientID string
 	corr     atomic.Int32
 	maxFrame int32
+	frame    []byte // the request being written, reused
+	buf      []byte // RequestReused's response frame, reused
 }
 
 // DialPeer connects to the broker at addr; clientID names this broker in
@@ -41,8 +43,21 @@ func (pc *Peer) Close() error { return pc.conn.Close() }
 // The timeout bounds the whole exchange. It is a socket deadline, so it is
 // measured on the wall clock (time.Now), never on a broker's injected one.
 func (pc *Peer) Request(req kmsg.Request, timeout time.Duration) (kmsg.Response, error) {
+	return pc.request(req, timeout, false)
+}
+
+// RequestReused is Request reading the response into a buffer the Peer
+// keeps: the response's byte slices (a fetch's record sets) alias it and
+// are valid only until the next call. A follower's fetch loop uses it, so
+// the megabytes each of its responses carries are not allocated (and
+// collected) again every round trip.
+func (pc *Peer) RequestReused(req kmsg.Request, timeout time.Duration) (kmsg.Response, error) {
+	return pc.request(req, timeout, true)
+}
+
+func (pc *Peer) request(req kmsg.Request, timeout time.Duration, reuse bool) (kmsg.Response, error) {
 	corr := pc.corr.Add(1)
-	frame := binary.BigEndian.AppendUint32(nil, 0)
+	frame := binary.BigEndian.AppendUint32(pc.frame[:0], 0)
 	frame = binary.BigEndian.AppendUint16(frame, uint16(req.Key()))
 	frame = binary.BigEndian.AppendUint16(frame, uint16(req.GetVersion()))
 	frame = binary.BigEndian.AppendUint32(frame, uint32(corr))
@@ -52,11 +67,19 @@ func (pc *Peer) Request(req kmsg.Request, timeout time.Duration) (kmsg.Response,
 	}
 	frame = req.AppendTo(frame)
 	binary.BigEndian.PutUint32(frame, uint32(len(frame)-4))
+	pc.frame = frame
 	pc.conn.SetDeadline(time.Now().Add(timeout))
 	if _, err := pc.conn.Write(frame); err != nil {
 		return nil, fmt.Errorf("sending %s: %w", kmsg.NameForKey(req.Key()), err)
 	}
-	body, err := ReadFrame(pc.conn, nil, pc.maxFrame)
+	var buf []byte
+	if reuse {
+		buf = pc.buf
+	}
+	body, err := ReadFrame(pc.conn, buf, pc.maxFrame)
+	if reuse && cap(body) > cap(pc.buf) {
+		pc.buf = body
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading %s response: %w", kmsg.NameForKey(req.Key()), err)
 	}

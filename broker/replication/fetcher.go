@@ -3,6 +3,7 @@ package replication
 import (
 	"context"
 	"errors"
+	"hash/fnv"
 	"math"
 	"strconv"
 	"sync"
@@ -60,13 +61,33 @@ type follow struct {
 	fetchOffset int64
 }
 
-// fetchers owns the per-leader fetchers.
+// fetchers owns the per-leader fetchers: num.replica.fetchers of them per
+// leader broker, a partition's chosen by hashing its topic and index (as
+// Kafka's AbstractFetcherManager.getFetcherId), so the partitions a broker
+// follows on one leader are fetched on that many connections at once.
 type fetchers struct {
 	m  *Manager
 	mu struct {
 		sync.Mutex
-		byLeader map[int32]*replicaFetcher
+		byKey map[fetcherKey]*replicaFetcher
 	}
+}
+
+// fetcherKey names one fetcher: its leader and its index among that
+// leader's fetchers.
+type fetcherKey struct {
+	leader int32
+	id     int
+}
+
+// fetcherID is the fetcher a partition is fetched by, among n per leader.
+func fetcherID(topic string, index int32, n int) int {
+	if n <= 1 {
+		return 0
+	}
+	h := fnv.New32a()
+	h.Write([]byte(topic))
+	return int((uint64(h.Sum32())*31 + uint64(uint32(index))) % uint64(n))
 }
 
 // follow makes p fetch from leader under epoch, moving it from any other
@@ -74,15 +95,17 @@ type fetchers struct {
 func (f *fetchers) follow(p Partition, leader, epoch int32) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for id, rf := range f.mu.byLeader {
-		if id != leader {
+	r := p.Replica()
+	key := fetcherKey{leader, fetcherID(r.topic, r.index, f.m.numFetchers)}
+	for k, rf := range f.mu.byKey {
+		if k != key {
 			rf.remove(p)
 		}
 	}
-	rf := f.mu.byLeader[leader]
+	rf := f.mu.byKey[key]
 	if rf == nil {
-		rf = newReplicaFetcher(f.m, leader)
-		f.mu.byLeader[leader] = rf
+		rf = newReplicaFetcher(f.m, leader, key.id)
+		f.mu.byKey[key] = rf
 		f.m.goroutine(rf.run)
 	}
 	rf.add(p, epoch)
@@ -92,7 +115,7 @@ func (f *fetchers) follow(p Partition, leader, epoch int32) {
 func (f *fetchers) unfollow(p Partition) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, rf := range f.mu.byLeader {
+	for _, rf := range f.mu.byKey {
 		rf.remove(p)
 	}
 }
@@ -101,6 +124,7 @@ func (f *fetchers) unfollow(p Partition) {
 type replicaFetcher struct {
 	m      *Manager
 	leader int32
+	id     int // among the leader's fetchers
 	wake   chan struct{}
 	mu     struct {
 		sync.Mutex
@@ -108,8 +132,8 @@ type replicaFetcher struct {
 	}
 }
 
-func newReplicaFetcher(m *Manager, leader int32) *replicaFetcher {
-	rf := &replicaFetcher{m: m, leader: leader, wake: make(chan struct{}, 1)}
+func newReplicaFetcher(m *Manager, leader int32, id int) *replicaFetcher {
+	rf := &replicaFetcher{m: m, leader: leader, id: id, wake: make(chan struct{}, 1)}
 	rf.mu.parts = map[Partition]*follow{}
 	return rf
 }
@@ -382,7 +406,7 @@ func (rf *replicaFetcher) fetch(conn *protocol.Peer, parts []*follow) error {
 		rf.sleep(replicaFetchBackoff) // everything is throttled for now
 		return nil
 	}
-	raw, err := conn.Request(req, replicaFetchMaxWait+10*time.Second)
+	raw, err := conn.RequestReused(req, replicaFetchMaxWait+10*time.Second) // applied before the next request
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,7 @@ import (
 // response being applied, so after reconcile's unfollow returns nothing
 // fetched before lands in the log.
 func TestFetcherDropsResponsesForPartitionsNoLongerFollowed(t *testing.T) {
-	rf := newReplicaFetcher(New(context.Background(), Options{Logger: slog.New(slog.DiscardHandler)}), 1)
+	rf := newReplicaFetcher(New(context.Background(), Options{Logger: slog.New(slog.DiscardHandler)}), 1, 0)
 	p := testPartition{NewReplica("t", 0, nil, 2, nil)}
 	applied := func(f *follow) bool {
 		ran := false
@@ -71,3 +71,22 @@ type testPartition struct{ r *Replica }
 
 func (p testPartition) Replica() *Replica             { return p.r }
 func (p testPartition) Throttled() *ThrottledReplicas { return nil }
+
+// num.replica.fetchers spreads a leader's partitions over that many
+// fetchers, each partition always on the same one.
+func TestFetcherIDSpreadsPartitions(t *testing.T) {
+	seen := map[int]int{}
+	for i := int32(0); i < 64; i++ {
+		id := fetcherID("t", i, 4)
+		if id < 0 || id >= 4 || id != fetcherID("t", i, 4) {
+			t.Fatalf("partition %d: fetcher %d", i, id)
+		}
+		seen[id]++
+		if fetcherID("t", i, 1) != 0 || fetcherID("t", i, 0) != 0 {
+			t.Fatalf("one fetcher: partition %d not on fetcher 0", i)
+		}
+	}
+	if len(seen) != 4 {
+		t.Fatalf("64 partitions over 4 fetchers used %d of them: %v", len(seen), seen)
+	}
+}

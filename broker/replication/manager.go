@@ -21,7 +21,10 @@ type Partition interface {
 type Options struct {
 	NodeID        int32
 	FetchMaxBytes int32 // replica.fetch.max.bytes
-	Logger        *slog.Logger
+	// Fetchers is num.replica.fetchers: fetchers (each with its own
+	// connection) per source broker; 0 is 1.
+	Fetchers int
+	Logger   *slog.Logger
 	// Now is the broker's clock. Timers and socket deadlines run on the
 	// wall clock.
 	Now func() time.Time
@@ -41,6 +44,7 @@ type Manager struct {
 	ctx           context.Context // the broker's lifetime: fetchers stop when it is done
 	self          int32
 	fetchMaxBytes int32
+	numFetchers   int
 	logger        *slog.Logger
 	now           func() time.Time
 	addr          func(int32) (string, bool)
@@ -53,7 +57,7 @@ type Manager struct {
 
 // New returns a Manager whose fetchers run until ctx is done.
 func New(ctx context.Context, opts Options) *Manager {
-	m := &Manager{ctx: ctx, self: opts.NodeID, fetchMaxBytes: opts.FetchMaxBytes, logger: opts.Logger,
+	m := &Manager{ctx: ctx, self: opts.NodeID, fetchMaxBytes: opts.FetchMaxBytes, numFetchers: max(opts.Fetchers, 1), logger: opts.Logger,
 		now: opts.Now, addr: opts.Addr, goroutine: opts.Goroutine, bytesIn: opts.BytesIn, throttles: newThrottles()}
 	if m.logger == nil {
 		m.logger = slog.Default()
@@ -62,7 +66,7 @@ func New(ctx context.Context, opts Options) *Manager {
 		m.now = time.Now
 	}
 	m.fetchers.m = m
-	m.fetchers.mu.byLeader = map[int32]*replicaFetcher{}
+	m.fetchers.mu.byKey = map[fetcherKey]*replicaFetcher{}
 	return m
 }
 

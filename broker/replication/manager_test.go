@@ -38,12 +38,12 @@ func testReplica(t *testing.T) testPartition {
 func (m *Manager) followed(p Partition) (int32, bool) {
 	m.fetchers.mu.Lock()
 	defer m.fetchers.mu.Unlock()
-	for id, rf := range m.fetchers.mu.byLeader {
+	for k, rf := range m.fetchers.mu.byKey {
 		rf.mu.Lock()
 		_, ok := rf.mu.parts[p]
 		rf.mu.Unlock()
 		if ok {
-			return id, true
+			return k.leader, true
 		}
 	}
 	return 0, false

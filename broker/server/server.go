@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -110,7 +111,7 @@ func New(cfg *config.Config, opts Options) (*Broker, error) {
 	b.connMu.conns = map[net.Conn]struct{}{}
 	b.setupMetrics(opts.Registerer)
 	b.repl = replication.New(b.ctx, replication.Options{
-		NodeID: cfg.NodeID, FetchMaxBytes: cfg.ReplicaFetchMaxBytes, Logger: b.logger, Now: b.now,
+		NodeID: cfg.NodeID, FetchMaxBytes: cfg.ReplicaFetchMaxBytes, Fetchers: cfg.NumReplicaFetchers, Logger: b.logger, Now: b.now,
 		Addr: b.brokerAddr, Goroutine: b.goroutine, BytesIn: b.metrics.ReplicationBytesIn,
 	})
 
@@ -261,6 +262,14 @@ func (b *Broker) adminMux() *http.ServeMux {
 		}
 		fmt.Fprintln(w, "ready")
 	})
+	// Profiles for `go tool pprof` (CPU, heap, allocations, goroutines,
+	// mutex and block): the admin listener is the operator's own port
+	// (weir.admin.listener, localhost by default), never the Kafka one.
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	return mux
 }
 

@@ -160,7 +160,9 @@ records and its resident memory (VmRSS, VmHWM from /proc) is reported.
 
 Then, with --cluster (the default) and Weir as the candidate, three
 sections on replicated clusters of three brokers, each cluster fresh:
-  cluster     the 1 KiB workload (--cluster-records) on three Weir brokers
+  cluster     the 1 KiB workload (--cluster-records), a latency run at half
+              the rate it reached (produce and produce-to-consume p50/p99)
+              and the 100 B workload (--cluster-records-100b) on three Weir brokers
               (RF=3, min.insync.replicas=2) and on a three-broker kfake
               (RF=3 in its metadata; kfake keeps one copy of the data)
   failover    a probe sends a record every 5ms to one partition (acks=all);
@@ -198,10 +200,11 @@ against kfake checks the harness itself.`,
 	fs.Int64Var(&cf.records1K, "records-1k", 1_000_000, "records in the 1 KiB workload (0: skip it)")
 	fs.Int64Var(&cf.records100B, "records-100b", 3_000_000, "records in the 100 B workload (0: skip it)")
 	fs.Int64Var(&cf.memBytes, "mem-bytes", 2<<30, "bytes of 1 KiB records for the memory phase (0: skip it)")
-	fs.BoolVar(&cf.quick, "quick", false, "a small run: 200,000 x 1 KiB, 1,000,000 x 100 B, 256 MiB memory phase, 200,000 x 1 KiB on the clusters, one failover, 1,000 partitions (flags given explicitly win)")
+	fs.BoolVar(&cf.quick, "quick", false, "a small run: 200,000 x 1 KiB, 1,000,000 x 100 B, 256 MiB memory phase, 200,000 x 1 KiB and 500,000 x 100 B on the clusters, one failover, 1,000 partitions (flags given explicitly win)")
 	fs.BoolVar(&cf.cluster, "cluster", true, "after the single-broker comparison, run the cluster, failover and partitions sections (when the candidate is weir)")
 	fs.StringVar(&cf.only, "only", "", "run only these sections, comma separated: single, memory, cluster, failover, partitions")
 	fs.Int64Var(&cf.clusterOpts.Records, "cluster-records", 1_000_000, "1 KiB records of the cluster throughput run")
+	fs.Int64Var(&cf.clusterOpts.Records100B, "cluster-records-100b", 3_000_000, "100 B records of the cluster's second throughput run (0: skip it)")
 	fs.IntVar(&cf.clusterOpts.FailoverRuns, "failover-runs", 3, "leader kills in the failover section")
 	fs.IntVar(&cf.clusterOpts.Partitions, "many-partitions", 10_000, "partitions the partitions section creates in all")
 	fs.IntVar(&cf.clusterOpts.PartitionsPerTopic, "partitions-per-topic", 100, "partitions per topic in the partitions section")
@@ -224,6 +227,7 @@ func applyQuick(cmd *cobra.Command, cf *compareFlags) {
 	set("records-100b", &cf.records100B, 1_000_000)
 	set("mem-bytes", &cf.memBytes, 256<<20)
 	set("cluster-records", &cf.clusterOpts.Records, 200_000)
+	set("cluster-records-100b", &cf.clusterOpts.Records100B, 500_000)
 	if !cmd.Flags().Changed("failover-runs") {
 		cf.clusterOpts.FailoverRuns = 1
 	}
