@@ -38,8 +38,12 @@ deps:
 vet:
 	$(GO) vet ./...
 
+# -parallel 4: the end-to-end tests that call t.Parallel spend most of their
+# time waiting on clusters (rolling restarts, detection windows), so four at a
+# time on two cores took the suite from 15m17s to 9m46s in one session's runs
+# with nothing failing.
 test: deps vet
-	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -timeout 20m -parallel 4 ./...
 
 # Every network fault of e2e/netns_fault_test.go (isolate a leader, isolate
 # the controller, split 1|2, one-way, slow and lossy link, flapping link, and
