@@ -39,9 +39,10 @@ vet:
 	$(GO) vet ./...
 
 # -parallel 4: the end-to-end tests that call t.Parallel spend most of their
-# time waiting on clusters (rolling restarts, detection windows), so four at a
-# time on two cores took the suite from 15m17s to 9m46s in one session's runs
-# with nothing failing.
+# time waiting on clusters (rolling restarts, detection windows): four at a
+# time on two cores ran the suite in 9m46s against 15m17s with the default two
+# (both on a machine busy with other builds, so the gap is rough), nothing
+# failing.
 test: deps vet
 	$(GO) test -race -count=1 -timeout 20m -parallel 4 ./...
 
