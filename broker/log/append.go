@@ -61,8 +61,10 @@ func (l *Log) appendClient(records []byte, in []BatchHeader, opts AppendOptions,
 	}
 	hdrs := make([]BatchHeader, len(in))
 	u := producerUpdate{state: l.mu.producers}
-	next := info.FirstOffset
+	next, at := info.FirstOffset, 0
 	for i, h := range in {
+		b := records[at : at+h.TotalSize()]
+		at += len(b)
 		if err := checkRecordCount(h); err != nil {
 			return AppendInfo{}, false, fmt.Errorf("append: batch %d: %w", i, err)
 		}
@@ -72,7 +74,7 @@ func (l *Log) appendClient(records []byte, in []BatchHeader, opts AppendOptions,
 			h.MaxTimestamp = nowMs
 		}
 		if h.ProducerID >= 0 {
-			dup, isDup, err := u.client(h)
+			dup, isDup, err := u.client(h, b)
 			if err != nil {
 				return AppendInfo{}, false, fmt.Errorf("append: %w", err)
 			}
@@ -106,6 +108,7 @@ func (l *Log) appendClient(records []byte, in []BatchHeader, opts AppendOptions,
 		return AppendInfo{}, false, err
 	}
 	u.commit()
+	l.completeTxnsLocked(&u)
 	return info, l.shouldFlushLocked(now), nil
 }
 
@@ -140,7 +143,7 @@ func (l *Log) appendReplicaLocked(records []byte, hdrs []BatchHeader, now time.T
 			return false, fmt.Errorf("append replica: batch %d at offset %d, expected >= %d: %w", i, h.BaseOffset, next, ErrCorruptBatch)
 		}
 		if h.ProducerID >= 0 {
-			u.stage(h)
+			u.stage(h, records[pos:pos+h.TotalSize()])
 		}
 		next = h.LastOffset() + 1
 		pos += h.TotalSize()
@@ -149,6 +152,7 @@ func (l *Log) appendReplicaLocked(records []byte, hdrs []BatchHeader, now time.T
 		return false, err
 	}
 	u.commit()
+	l.completeTxnsLocked(&u)
 	return l.shouldFlushLocked(now), nil
 }
 
@@ -274,6 +278,15 @@ func (l *Log) rollLocked() error {
 	}
 	segs := append(append(make([]*segment, 0, len(l.segments())+1), l.segments()...), s)
 	l.segs.Store(&segs)
+	old.mu.Lock()
+	if len(old.mu.aborted) > 0 {
+		// The snapshot below covers the old segment's markers: its index
+		// must be on disk first, since recovery replays only past it.
+		if err := old.syncTxnIndexLocked(); err != nil {
+			l.logger.Warn("sync aborted transaction index at roll", "dir", l.dir, "err", err)
+		}
+	}
+	old.mu.Unlock()
 	if err := l.writeSnapshotLocked(leo); err != nil {
 		l.logger.Warn("producer snapshot at roll", "dir", l.dir, "err", err)
 	}
