@@ -17,6 +17,10 @@ type AppendOptions struct {
 	// acknowledged without asking) and under the log's lock; an error
 	// refuses the append and is returned as is. It must not take locks.
 	Admit func(n int64) error
+	// FromCoordinator: the batches are a coordinator's (Kafka's
+	// AppendOrigin.Coordinator: TxnOffsetCommit's transactional offsets),
+	// written without sequence numbers, so none are checked.
+	FromCoordinator bool
 }
 
 // AppendInfo describes what an Append did.
@@ -73,7 +77,9 @@ func (l *Log) appendClient(records []byte, in []BatchHeader, opts AppendOptions,
 			h.Attributes |= attrTimestampType
 			h.MaxTimestamp = nowMs
 		}
-		if h.ProducerID >= 0 {
+		if h.ProducerID >= 0 && opts.FromCoordinator {
+			u.stage(h, b)
+		} else if h.ProducerID >= 0 {
 			dup, isDup, err := u.client(h, b)
 			if err != nil {
 				return AppendInfo{}, false, fmt.Errorf("append: %w", err)

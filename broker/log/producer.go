@@ -89,8 +89,8 @@ func (e *producerEntry) add(h BatchHeader) {
 		e.epoch = h.ProducerEpoch
 		e.batches = e.batches[:0]
 	}
-	if h.Control() {
-		return
+	if h.Control() || h.BaseSequence < 0 {
+		return // markers and a coordinator's batches carry no sequence
 	}
 	e.batches = append(e.batches, batchMeta{
 		firstSeq: h.BaseSequence, lastSeq: h.LastSequence(),

@@ -129,7 +129,9 @@ func (s offsetsStorage) Append(p int32, batch []byte) error {
 	hdrs, err := wlog.ValidateBatches(batch, int(part.settings().MaxMessageBytes))
 	var info wlog.AppendInfo
 	if err == nil {
-		info, err = part.log.Append(batch, hdrs, wlog.AppendOptions{LeaderEpoch: part.leaderEpoch(), Now: s.b.now()})
+		// FromCoordinator: TxnOffsetCommit's transactional batches carry
+		// the producer's id but no sequence.
+		info, err = part.log.Append(batch, hdrs, wlog.AppendOptions{LeaderEpoch: part.leaderEpoch(), Now: s.b.now(), FromCoordinator: true})
 	}
 	switch {
 	case err == nil:
