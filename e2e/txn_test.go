@@ -4,12 +4,16 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/weirhq/weir/broker/brokertest"
+	"github.com/weirhq/weir/internal/await"
 )
 
 // Transactions end to end with franz-go (docs/TRANSACTIONS.md).
@@ -108,5 +112,145 @@ func TestTransactionsReadCommitted(t *testing.T) {
 		committed, aborted, n, committed*perTxn+aborted*perTxn)
 }
 
-var _ = context.Background
-var _ brokertest.Options
+// TestKillNineTransactionCoordinator copies a topic to another with
+// franz-go's GroupTransactSession (two members, read_committed,
+// consume-transform-produce) on three brokers, and kills the broker that
+// coordinates a member's transactions with SIGKILL in the middle: the
+// copy goes on after the failover, and the output read with
+// read_committed holds every input record exactly once, in order per
+// partition.
+func TestKillNineTransactionCoordinator(t *testing.T) {
+	t.Parallel()
+	c := brokertest.StartCluster(t, 3, brokertest.Options{})
+	const in, out, group, partitions, perPartition = "eos-in", "eos-out", "eos-copy", 3, 300
+	adm := kadm.NewClient(c.Client(t, kgo.MetadataMinAge(10*time.Millisecond)))
+	ctx := testContext(t, 60*time.Second)
+	for _, topic := range []string{in, out} {
+		if _, err := adm.CreateTopic(ctx, partitions, 3, nil, topic); err != nil {
+			t.Fatalf("create %s: %v", topic, err)
+		}
+	}
+	src := c.Client(t, kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	var recs []*kgo.Record
+	for p := range partitions {
+		for i := range perPartition {
+			recs = append(recs, &kgo.Record{Topic: in, Partition: int32(p), Value: []byte(fmt.Sprintf("%d-%d", p, i))})
+		}
+	}
+	produceSync(t, src, recs...)
+
+	var (
+		mu           sync.Mutex
+		commits      int
+		aborts       int
+		runCtx, stop = context.WithCancel(context.Background())
+		wg           sync.WaitGroup
+	)
+	t.Cleanup(stop)
+	for m := range 2 {
+		s, err := kgo.NewGroupTransactSession(
+			kgo.SeedBrokers(c.Bootstrap()...),
+			kgo.TransactionalID(fmt.Sprintf("eos-copy-%d", m)),
+			kgo.TransactionTimeout(10*time.Second),
+			kgo.ConsumerGroup(group), kgo.ConsumeTopics(in),
+			kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.RequireStableFetchOffsets(),
+			kgo.RecordPartitioner(kgo.ManualPartitioner()),
+			kgo.RetryBackoffFn(func(int) time.Duration { return 50 * time.Millisecond }),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() { // owned by the test: stop ends it, wg waits for it
+			defer wg.Done()
+			defer s.Close()
+			for runCtx.Err() == nil {
+				fetches := s.PollRecords(runCtx, 40)
+				if runCtx.Err() != nil {
+					return
+				}
+				if fetches.NumRecords() == 0 {
+					continue
+				}
+				if err := s.Begin(); err != nil {
+					t.Logf("member %d: begin: %v", m, err)
+					continue
+				}
+				fetches.EachRecord(func(r *kgo.Record) {
+					s.Produce(runCtx, &kgo.Record{Topic: out, Partition: r.Partition, Value: r.Value}, nil)
+				})
+				committed, err := s.End(runCtx, kgo.TryCommit)
+				mu.Lock()
+				if committed {
+					commits++
+				} else {
+					aborts++
+				}
+				mu.Unlock()
+				if err != nil && runCtx.Err() == nil {
+					t.Logf("member %d: end: %v", m, err)
+				}
+			}
+		}()
+	}
+
+	progress := func() int64 {
+		offs, err := adm.FetchOffsets(ctx, group)
+		if err != nil {
+			return -1
+		}
+		var n int64
+		offs.Each(func(o kadm.OffsetResponse) {
+			if o.Topic == in && o.Err == nil {
+				n += o.At
+			}
+		})
+		return n
+	}
+	const total = partitions * perPartition
+	await.For(t, 30*time.Second, "a third of the copy committed", func() error {
+		if n := progress(); n < total/3 {
+			return fmt.Errorf("%d of %d committed", n, total)
+		}
+		return nil
+	})
+	// The coordinator of member 0's transactions dies.
+	req := kmsg.NewPtrFindCoordinatorRequest()
+	req.CoordinatorKey, req.CoordinatorType = "eos-copy-0", 1
+	resp, err := req.RequestWith(ctx, c.Client(t))
+	if err != nil || resp.ErrorCode != 0 {
+		t.Fatalf("find the transaction coordinator: %v %+v", err, resp)
+	}
+	victim := c.Broker(resp.NodeID)
+	if victim == nil && len(resp.Coordinators) > 0 {
+		victim = c.Broker(resp.Coordinators[0].NodeID)
+	}
+	victim.Kill()
+	t.Logf("killed broker %d (transaction coordinator) at %d of %d committed", victim.NodeID, progress(), total)
+	await.For(t, 40*time.Second, "the whole copy committed after the failover", func() error {
+		if n := progress(); n < total {
+			return fmt.Errorf("%d of %d committed", n, total)
+		}
+		return nil
+	})
+	stop()
+	wg.Wait()
+	victim.Restart(t)
+
+	writeSentinels(t, c.Client(t, kgo.RecordPartitioner(kgo.ManualPartitioner())), out, partitions)
+	got := consumeToSentinels(t, c.Client(t, kgo.ConsumeTopics(out), kgo.FetchIsolationLevel(kgo.ReadCommitted())), out, partitions)
+	n := 0
+	for p := range int32(partitions) {
+		var want []string
+		for i := range perPartition {
+			want = append(want, fmt.Sprintf("%d-%d", p, i))
+		}
+		if g, w := strings.Join(got[p], ","), strings.Join(want, ","); g != w {
+			t.Errorf("output partition %d (%d records):\n got %.300s\nwant %.300s", p, len(got[p]), g, w)
+		}
+		n += len(got[p])
+	}
+	mu.Lock()
+	t.Logf("%d transactions committed, %d aborted or failed; %d output records read with read_committed, each input record once", commits, aborts, n)
+	mu.Unlock()
+}
