@@ -195,9 +195,16 @@ func TestKillNineTransactionCoordinator(t *testing.T) {
 	}
 
 	progress := func() int64 {
-		offs, err := adm.FetchOffsets(ctx, group)
+		// A fresh client each time: a client caches the group's
+		// coordinator, and after the kill that may be the dead broker.
+		cl, err := kgo.NewClient(kgo.SeedBrokers(c.Bootstrap()...))
 		if err != nil {
-			return -1
+			t.Fatal(err)
+		}
+		defer cl.Close()
+		offs, err := kadm.NewClient(cl).FetchOffsets(ctx, group)
+		if err != nil {
+			return -1 // the group's coordinator is moving
 		}
 		var n int64
 		offs.Each(func(o kadm.OffsetResponse) {

@@ -32,8 +32,10 @@ func (c *Coordinator) LoadPartition(p int32) error {
 	}
 	if err != nil {
 		delete(c.mu.partitions, p)
+		delete(c.mu.loadingTxns, p)
 		return fmt.Errorf("loading __consumer_offsets-%d: %w", p, err)
 	}
+	c.applyLoadingTxnsLocked(p, l.groups)
 	for id, g := range l.groups {
 		g.settleLoaded()
 		c.mu.groups[id] = g
@@ -61,6 +63,7 @@ func (c *Coordinator) MarkLoading(p int32) {
 func (c *Coordinator) UnloadPartition(p int32) {
 	c.mu.Lock()
 	delete(c.mu.partitions, p)
+	delete(c.mu.loadingTxns, p)
 	var gone []*Group
 	for id, g := range c.mu.groups {
 		if g.partition == p {

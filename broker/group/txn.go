@@ -164,20 +164,47 @@ func (g *Group) hasPending(topic string, p int32) bool {
 // CompleteTxn is told that the marker of producer pid's transaction was
 // written to __consumer_offsets partition p: the pending offsets of its
 // groups there become committed (commit) or are dropped.
+//
+// A marker written while p loads may land after the point the load reads
+// to: it is kept and applied to the loaded groups before they are served.
 func (c *Coordinator) CompleteTxn(p int32, pid int64, commit bool) {
-	c.mu.RLock()
+	c.mu.Lock()
+	if c.mu.partitions[p] == partLoading {
+		if c.mu.loadingTxns == nil {
+			c.mu.loadingTxns = map[int32][]txnEnd{}
+		}
+		c.mu.loadingTxns[p] = append(c.mu.loadingTxns[p], txnEnd{pid, commit})
+	}
 	var gs []*Group
 	for _, g := range c.mu.groups {
 		if g.partition == p {
 			gs = append(gs, g)
 		}
 	}
-	c.mu.RUnlock()
+	c.mu.Unlock()
 	for _, g := range gs {
 		g.mu.Lock()
 		g.completeTxn(pid, commit)
 		g.mu.Unlock()
 	}
+}
+
+// txnEnd is a transaction marker for the loader (CompleteTxn).
+type txnEnd struct {
+	pid    int64
+	commit bool
+}
+
+// applyLoadingTxnsLocked applies the markers that arrived while p loaded
+// to its freshly loaded groups (not yet served, so unlocked). Caller
+// holds c.mu.
+func (c *Coordinator) applyLoadingTxnsLocked(p int32, groups map[string]*Group) {
+	for _, e := range c.mu.loadingTxns[p] {
+		for _, g := range groups {
+			g.completeTxn(e.pid, e.commit)
+		}
+	}
+	delete(c.mu.loadingTxns, p)
 }
 
 // markUnstable sets UNSTABLE_OFFSET_COMMIT on the partitions of topics

@@ -77,3 +77,20 @@ func TestTxnOffsetCommit(t *testing.T) {
 		t.Fatalf("reloaded after the commit marker: %d, want 30", off)
 	}
 }
+
+// A marker written while the partition loads, after the point the load
+// read to, still commits the offsets it covers.
+func TestCompleteTxnWhileLoading(t *testing.T) {
+	h := newHarness(t)
+	h.wantErr(h.txnCommit("g", 7, "in", 0, 10), nil, "txn commit")
+	p := h.c.PartitionFor("g")
+	h.c = New(h.cfg, h.store)
+	h.c.MarkLoading(p)
+	h.c.CompleteTxn(p, 7, true) // the marker, not in what the load reads
+	if err := h.c.LoadPartition(p); err != nil {
+		t.Fatal(err)
+	}
+	if off, code := h.fetchStable("g", "in", 0); off != 10 || code != 0 {
+		t.Fatalf("after a marker during the load: offset %d code %d, want 10", off, code)
+	}
+}
