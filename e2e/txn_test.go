@@ -2,13 +2,16 @@ package e2e
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -96,6 +99,19 @@ func TestTransactionsReadCommitted(t *testing.T) {
 		}
 	}
 	writeSentinels(t, b.Client(t, kgo.RecordPartitioner(kgo.ManualPartitioner())), topic, partitions)
+
+	// KIP-664: the transaction is listed and described.
+	adm := admin(t, b)
+	listed, err := adm.ListTransactions(ctx, nil, nil)
+	if err != nil || len(listed.TransactionalIDs()) != 1 || listed.TransactionalIDs()[0] != "txn-rc-producer" {
+		t.Errorf("ListTransactions: %v %v", listed.TransactionalIDs(), err)
+	}
+	described, err := adm.DescribeTransactions(ctx, "txn-rc-producer")
+	if d := described["txn-rc-producer"]; err != nil || d.Err != nil || d.State != "CompleteAbort" { // the last one (23) aborts
+		t.Errorf("DescribeTransactions: %+v %v", d, err)
+	}
+	checkUnaddedPartitionRefused(t, b, topic)
+
 	rc := consumeToSentinels(t, b.Client(t, kgo.ConsumeTopics(topic), kgo.FetchIsolationLevel(kgo.ReadCommitted())), topic, partitions)
 	ru := consumeToSentinels(t, b.Client(t, kgo.ConsumeTopics(topic), kgo.FetchIsolationLevel(kgo.ReadUncommitted())), topic, partitions)
 	n := 0
@@ -260,4 +276,57 @@ func TestKillNineTransactionCoordinator(t *testing.T) {
 	mu.Lock()
 	t.Logf("%d transactions committed, %d aborted or failed; %d output records read with read_committed, each input record once", commits, aborts, n)
 	mu.Unlock()
+}
+
+// checkUnaddedPartitionRefused produces a transactional batch to a
+// partition its producer never added to its transaction: the leader asks
+// the coordinator (KIP-890) and refuses it with INVALID_TXN_STATE; a
+// control batch from a client is refused too.
+func checkUnaddedPartitionRefused(t *testing.T, b *brokertest.Broker, topic string) {
+	t.Helper()
+	ctx := testContext(t, 20*time.Second)
+	cl := b.Client(t)
+	id := "raw-txn"
+	init := kmsg.NewPtrInitProducerIDRequest()
+	init.TransactionalID, init.TransactionTimeoutMillis = &id, 10000
+	var ir *kmsg.InitProducerIDResponse
+	await.For(t, 15*time.Second, "InitProducerId with a transactional id", func() error {
+		var err error
+		if ir, err = init.RequestWith(ctx, cl); err != nil {
+			return err
+		}
+		return kerr.ErrorForCode(ir.ErrorCode)
+	})
+	for _, c := range []struct {
+		attrs int16
+		want  *kerr.Error
+	}{{0x10, kerr.InvalidTxnState}, {0x30, kerr.InvalidTxnState}} {
+		rec := kmsg.Record{Value: []byte("x")}
+		body := rec.AppendTo(nil)
+		rec.Length = int32(len(body) - 1)
+		rb := kmsg.RecordBatch{
+			PartitionLeaderEpoch: -1, Magic: 2, Attributes: c.attrs, FirstTimestamp: time.Now().UnixMilli(),
+			MaxTimestamp: time.Now().UnixMilli(), ProducerID: ir.ProducerID, ProducerEpoch: ir.ProducerEpoch,
+			NumRecords: 1, Records: rec.AppendTo(nil),
+		}
+		raw := rb.AppendTo(nil)
+		binary.BigEndian.PutUint32(raw[8:], uint32(len(raw)-12))
+		binary.BigEndian.PutUint32(raw[17:], crc32.Checksum(raw[21:], crc32.MakeTable(crc32.Castagnoli)))
+		pr := kmsg.NewPtrProduceRequest()
+		pr.TransactionID, pr.Acks, pr.TimeoutMillis = &id, -1, 5000
+		pt := kmsg.NewProduceRequestTopic()
+		pt.Topic = topic
+		pp := kmsg.NewProduceRequestTopicPartition()
+		pp.Partition, pp.Records = 0, raw
+		pt.Partitions = append(pt.Partitions, pp)
+		pr.Topics = append(pr.Topics, pt)
+		resp, err := pr.RequestWith(ctx, cl)
+		if err != nil {
+			t.Fatalf("produce: %v", err)
+		}
+		if got := resp.Topics[0].Partitions[0].ErrorCode; got != c.want.Code {
+			t.Errorf("transactional produce (attributes %#x) to a partition not in the transaction: %v, want %v",
+				c.attrs, kerr.ErrorForCode(got), c.want)
+		}
+	}
 }

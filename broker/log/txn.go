@@ -361,3 +361,12 @@ func (l *Log) OngoingTransactions() map[int64]int64 {
 	}
 	return out
 }
+
+// InTransaction reports whether the producer has an ongoing transaction
+// in this partition (the leader then needs no KIP-890 verification).
+func (l *Log) InTransaction(pid int64) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, ok := l.mu.ongoing[pid]
+	return ok
+}

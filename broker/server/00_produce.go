@@ -63,6 +63,7 @@ func (b *Broker) handleProduce(r *kmsg.ProduceRequest) (kmsg.Response, error) {
 				sp.ErrorCode = kerr.InvalidRequiredAcks.Code
 			case r.Version < 3 && !b.upConvert(rt.Topic, &rp, &sp):
 			case r.Version >= 3 && !b.oneV2Batch(r.Version, rt.Topic, rp.Records, &sp):
+			case r.TransactionID != nil && !b.verifyTxnProduce(*r.TransactionID, rt.Topic, rp, &sp):
 			default:
 				if p, target := b.produceTo(rt.Topic, rp, &sp, r.Acks == -1); p != nil {
 					waits = append(waits, pendingAck{p: p, target: target, topic: len(resp.Topics), part: len(st.Partitions)})

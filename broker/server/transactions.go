@@ -350,3 +350,104 @@ func (b *Broker) writeTxnMarker(topic string, part int32, pid int64, epoch int16
 	}
 	return 0
 }
+
+// verifyTxnProduce is KIP-890 part 1 on the partition leader: before the
+// first transactional batch of a producer's transaction in a partition,
+// ask the coordinator (AddPartitionsToTxn v4 VerifyOnly; directly when it
+// is this broker) whether the partition was added to the transaction. A
+// partition not in it is INVALID_TXN_STATE (the client aborts); a
+// coordinator that cannot answer is NOT_ENOUGH_REPLICAS, which clients
+// retry, as Kafka maps it. It returns false with sp's error set.
+func (b *Broker) verifyTxnProduce(id, topic string, rp kmsg.ProduceRequestTopicPartition, sp *kmsg.ProduceResponseTopicPartition) bool {
+	h, err := wlog.ParseBatchHeader(rp.Records)
+	if err != nil || !h.Transactional() || h.ProducerID < 0 {
+		return true // not transactional, or bad: the append's checks answer
+	}
+	p := b.lookup(topic, rp.Partition)
+	if p == nil || p.log.InTransaction(h.ProducerID) {
+		return true
+	}
+	req := kmsg.NewPtrAddPartitionsToTxnRequest()
+	req.Version = 4
+	tx := kmsg.NewAddPartitionsToTxnRequestTransaction()
+	tx.TransactionalID, tx.ProducerID, tx.ProducerEpoch, tx.VerifyOnly = id, h.ProducerID, h.ProducerEpoch, true
+	rt := kmsg.NewAddPartitionsToTxnRequestTransactionTopic()
+	rt.Topic, rt.Partitions = topic, []int32{rp.Partition}
+	tx.Topics = append(tx.Topics, rt)
+	req.Transactions = append(req.Transactions, tx)
+
+	code := b.askTxnCoordinator(id, req)
+	switch code {
+	case 0:
+		return true
+	case kerr.InvalidTxnState.Code, kerr.InvalidProducerEpoch.Code, kerr.ProducerFenced.Code, kerr.InvalidProducerIDMapping.Code:
+		if code == kerr.ProducerFenced.Code || code == kerr.InvalidProducerIDMapping.Code {
+			code = kerr.InvalidProducerEpoch.Code
+		}
+		if code == kerr.InvalidProducerEpoch.Code {
+			sp.ErrorCode = code
+		} else {
+			sp.ErrorCode = kerr.InvalidTxnState.Code
+		}
+		sp.ErrorMessage = strPtr("the partition is not in the producer's transaction")
+	default:
+		sp.ErrorCode = kerr.NotEnoughReplicas.Code
+		sp.ErrorMessage = strPtr("the transaction coordinator could not verify the transaction: " + kerr.ErrorForCode(code).Error())
+	}
+	b.metrics.Errors.WithLabelValues("Produce", errName(sp.ErrorCode)).Inc()
+	return false
+}
+
+// askTxnCoordinator sends a one-partition VerifyOnly request to the id's
+// coordinator and returns the partition's error code.
+func (b *Broker) askTxnCoordinator(id string, req *kmsg.AddPartitionsToTxnRequest) int16 {
+	img := b.node.Image()
+	t, ok := img.Topic(txnTopic)
+	if !ok {
+		return kerr.CoordinatorNotAvailable.Code
+	}
+	leader := t.Partitions[txn.PartitionFor(id, int32(len(t.Partitions)))].Leader
+	var resp *kmsg.AddPartitionsToTxnResponse
+	switch {
+	case leader < 0:
+		return kerr.CoordinatorNotAvailable.Code
+	case leader == b.cfg.NodeID:
+		resp = b.txns.AddPartitionsToTxn(req)
+	default:
+		mp := b.markerPeer(leader)
+		mp.mu.Lock()
+		defer mp.mu.Unlock()
+		if mp.peer == nil {
+			addr, ok := b.peerAddr(leader)
+			if !ok {
+				return kerr.CoordinatorNotAvailable.Code
+			}
+			p, err := protocol.DialPeer(b.ctx, addr, "weir-txn-markers-"+strconv.Itoa(int(b.cfg.NodeID)))
+			if err != nil {
+				return kerr.CoordinatorNotAvailable.Code
+			}
+			mp.peer = p
+			b.txnState.peersMu.Lock()
+			b.txnState.dialed = append(b.txnState.dialed, p)
+			b.txnState.peersMu.Unlock()
+		}
+		raw, err := mp.peer.Request(req, 10*time.Second)
+		if err != nil {
+			mp.peer.Close()
+			mp.peer = nil
+			return kerr.CoordinatorNotAvailable.Code
+		}
+		resp = raw.(*kmsg.AddPartitionsToTxnResponse)
+	}
+	if resp.ErrorCode != 0 {
+		return resp.ErrorCode
+	}
+	for _, rt := range resp.Transactions {
+		for _, t := range rt.Topics {
+			for _, p := range t.Partitions {
+				return p.ErrorCode
+			}
+		}
+	}
+	return kerr.UnknownServerError.Code
+}
