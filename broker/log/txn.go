@@ -370,3 +370,33 @@ func (l *Log) InTransaction(pid int64) bool {
 	_, ok := l.mu.ongoing[pid]
 	return ok
 }
+
+// abortedSet maps a producer to the offset ranges [first, marker] of its
+// aborted transactions, for the cleaner.
+type abortedSet map[int64][][2]int64
+
+// abortedRanges collects the aborted transactions of segs' indexes.
+func abortedRanges(segs []*segment) abortedSet {
+	out := abortedSet{}
+	for _, s := range segs {
+		s.mu.RLock()
+		for _, e := range s.mu.aborted {
+			out[e.pid] = append(out[e.pid], [2]int64{e.first, e.last})
+		}
+		s.mu.RUnlock()
+	}
+	return out
+}
+
+// has reports whether h is a data batch of an aborted transaction.
+func (a abortedSet) has(h BatchHeader) bool {
+	if len(a) == 0 || !h.Transactional() || h.Control() {
+		return false
+	}
+	for _, r := range a[h.ProducerID] {
+		if h.BaseOffset >= r[0] && h.BaseOffset <= r[1] {
+			return true
+		}
+	}
+	return false
+}

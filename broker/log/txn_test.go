@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -290,5 +291,49 @@ func TestSnapshotV1StillRead(t *testing.T) {
 	got, err = decodeSnapshot(v1)
 	if err != nil || got[7].epoch != 1 || got[7].inTxn {
 		t.Fatalf("v1: %+v %v", got[7], err)
+	}
+}
+
+// Compaction drops the records of aborted transactions (they never shadow
+// a committed value) and stops at the first unstable offset, so an
+// undecided transaction's value does not remove the committed one either.
+func TestCleanTransactions(t *testing.T) {
+	h := newHarness(t, cleanConfig())
+	w := newWriter(h, spec{}, 1)
+	w.put(kv{key: "a", value: "a-committed"})
+	w.put(kv{key: "b", value: "b-committed"})
+	h.append(keyedBatch(spec{pid: 5, attrs: attrTransactional}, []kv{{key: "a", value: "a-aborted"}}))
+	marker(t, h.log, 5, 0, false, 0)
+	h.append(keyedBatch(spec{pid: 6, attrs: attrTransactional}, []kv{{key: "c", value: "c-committed"}}))
+	marker(t, h.log, 6, 0, true, 0)
+	w.roll()
+	h.append(keyedBatch(spec{pid: 7, attrs: attrTransactional}, []kv{{key: "b", value: "b-open"}}))
+	w.roll()
+	w.put(kv{key: "d", value: "d"})
+	w.roll()
+	h.clean(cleanOpts(h))
+	var vals []string
+	for _, r := range h.records() {
+		if !strings.HasPrefix(r.key, "\x00\x00") { // not a marker
+			vals = append(vals, r.value)
+		}
+	}
+	if got, want := strings.Join(vals, ","), "a-committed,b-committed,c-committed,b-open,d"; got != want {
+		t.Fatalf("after cleaning: %s, want %s", got, want)
+	}
+	// Once the open transaction commits, its value wins.
+	marker(t, h.log, 7, 0, true, 0)
+	w.roll()
+	w.put(kv{key: "e", value: "e"})
+	w.roll()
+	h.clean(cleanOpts(h))
+	vals = vals[:0]
+	for _, r := range h.records() {
+		if !strings.HasPrefix(r.key, "\x00\x00") { // not a marker
+			vals = append(vals, r.value)
+		}
+	}
+	if got, want := strings.Join(vals, ","), "a-committed,c-committed,b-open,d,e"; got != want {
+		t.Fatalf("after the commit: %s, want %s", got, want)
 	}
 }
