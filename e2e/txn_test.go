@@ -1,10 +1,14 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"hash/crc32"
+	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -329,4 +333,54 @@ func checkUnaddedPartitionRefused(t *testing.T, b *brokertest.Broker, topic stri
 				c.attrs, kerr.ErrorForCode(got), c.want)
 		}
 	}
+}
+
+// TestPythonTransactions runs librdkafka's transactional producer
+// (python3-confluent-kafka) in a consume-transform-produce loop with
+// send_offsets_to_transaction, then an aborted transaction: read_committed
+// sees every copied record once and never the aborted ones, which
+// read_uncommitted sees.
+func TestPythonTransactions(t *testing.T) {
+	t.Parallel()
+	py := pythonWith(t, "confluent_kafka")
+	b := startBroker(t, nil)
+	adm := admin(t, b)
+	const in, out, partitions, count = "py-txn-in", "py-txn-out", 3, 300
+	createTopic(t, adm, in, partitions, nil)
+	createTopic(t, adm, out, partitions, nil)
+	ctx := testContext(t, 90*time.Second)
+	cmd := exec.CommandContext(ctx, py, "testdata/confluent_kafka_txn.py", b.Addr, in, out, strconv.Itoa(partitions), strconv.Itoa(count))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("confluent_kafka_txn.py: %v\nstderr:\n%s", err, stderr.String())
+	}
+	var got struct {
+		Committed    map[string][]string `json:"committed"`
+		Uncommitted  map[string][]string `json:"uncommitted"`
+		Transactions int                 `json:"transactions"`
+		Errors       []string            `json:"errors"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
+		t.Fatalf("decode output %q: %v\nstderr:\n%s", stdout.String(), err, stderr.String())
+	}
+	for _, e := range got.Errors {
+		t.Errorf("client reported: %s", e)
+	}
+	n := 0
+	for p := range partitions {
+		var want []string
+		for i := p; i < count; i += partitions {
+			want = append(want, fmt.Sprintf("v%d", i))
+		}
+		key := strconv.Itoa(p)
+		if g, w := strings.Join(got.Committed[key], ","), strings.Join(want, ","); g != w {
+			t.Errorf("read_committed partition %d:\n got %.200s\nwant %.200s", p, g, w)
+		}
+		if g, w := strings.Join(got.Uncommitted[key], ","), strings.Join(append(want, "aborted"), ","); g != w {
+			t.Errorf("read_uncommitted partition %d:\n got %.200s\nwant %.200s", p, g, w)
+		}
+		n += len(got.Committed[key])
+	}
+	t.Logf("librdkafka: %d transactions committed, 1 aborted; %d records read once with read_committed", got.Transactions, n)
 }
