@@ -116,6 +116,18 @@ func TestTransactionsReadCommitted(t *testing.T) {
 	}
 	checkUnaddedPartitionRefused(t, b, topic)
 
+	// The coordinator's figures at scrape time.
+	_, body := httpGet(t, "http://"+b.AdminAddr+"/metrics")
+	samples := parseMetrics(body)
+	for name, want := range map[string]int{"weir_txn_coordinator_committed_total": committed, "weir_txn_coordinator_aborted_total": aborted} {
+		if v, ok := find(samples, name, nil); !ok || v != float64(want) {
+			t.Errorf("%s = %v (found %v), want %d", name, v, ok, want)
+		}
+	}
+	if v, _ := find(samples, "weir_txn_coordinator_transactional_ids", map[string]string{"state": "CompleteAbort"}); v != 1 {
+		t.Errorf("transactional ids in CompleteAbort: %v, want 1", v)
+	}
+
 	rc := consumeToSentinels(t, b.Client(t, kgo.ConsumeTopics(topic), kgo.FetchIsolationLevel(kgo.ReadCommitted())), topic, partitions)
 	ru := consumeToSentinels(t, b.Client(t, kgo.ConsumeTopics(topic), kgo.FetchIsolationLevel(kgo.ReadUncommitted())), topic, partitions)
 	n := 0

@@ -159,6 +159,7 @@ func (b *Broker) setupMetrics(reg prometheus.Registerer) {
 		b.gather = prometheus.DefaultGatherer
 	}
 	b.metrics = metrics.New(reg, b)
+	reg.MustRegister(newTxnCollector(b))
 }
 
 func (b *Broker) listen() error {

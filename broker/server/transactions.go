@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -450,4 +451,44 @@ func (b *Broker) askTxnCoordinator(id string, req *kmsg.AddPartitionsToTxnReques
 		}
 	}
 	return kerr.UnknownServerError.Code
+}
+
+// txnCollector reports the transaction coordinator's figures at scrape
+// time (txn.Coordinator.Stats): Kafka has no broker-side counterparts for
+// most of them, so they carry weir_ names.
+type txnCollector struct {
+	b                                   *Broker
+	ids, committed, aborted, loads, lms *prometheus.Desc
+}
+
+func newTxnCollector(b *Broker) *txnCollector {
+	d := prometheus.NewDesc
+	return &txnCollector{
+		b:         b,
+		ids:       d("weir_txn_coordinator_transactional_ids", "Transactional ids this broker coordinates, per state (Ongoing: open transactions).", []string{"state"}, nil),
+		committed: d("weir_txn_coordinator_committed_total", "Transactions this broker's coordinator completed with a commit (CompleteCommit stored).", nil, nil),
+		aborted:   d("weir_txn_coordinator_aborted_total", "Transactions this broker's coordinator completed with an abort (CompleteAbort stored; client aborts, fencing and timeouts).", nil, nil),
+		loads:     d("weir_txn_coordinator_partition_loads_total", "__transaction_state partitions loaded on becoming their leader.", nil, nil),
+		lms:       d("weir_txn_coordinator_partition_load_time_ms_total", "Milliseconds spent loading __transaction_state partitions (Kafka's partition-load-time, summed).", nil, nil),
+	}
+}
+
+func (c *txnCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.ids, c.committed, c.aborted, c.loads, c.lms} {
+		ch <- d
+	}
+}
+
+func (c *txnCollector) Collect(ch chan<- prometheus.Metric) {
+	if c.b.txns == nil {
+		return
+	}
+	st := c.b.txns.Stats()
+	for _, s := range []txn.State{txn.Empty, txn.Ongoing, txn.PrepareCommit, txn.PrepareAbort, txn.CompleteCommit, txn.CompleteAbort, txn.Dead} {
+		ch <- prometheus.MustNewConstMetric(c.ids, prometheus.GaugeValue, float64(st.States[s]), s.String())
+	}
+	ch <- prometheus.MustNewConstMetric(c.committed, prometheus.CounterValue, float64(st.Committed))
+	ch <- prometheus.MustNewConstMetric(c.aborted, prometheus.CounterValue, float64(st.Aborted))
+	ch <- prometheus.MustNewConstMetric(c.loads, prometheus.CounterValue, float64(st.Loads))
+	ch <- prometheus.MustNewConstMetric(c.lms, prometheus.CounterValue, float64(st.LoadTime.Milliseconds()))
 }
