@@ -78,6 +78,10 @@ func (l *Log) appendClient(records []byte, in []BatchHeader, opts AppendOptions,
 			h.MaxTimestamp = nowMs
 		}
 		if h.ProducerID >= 0 && opts.FromCoordinator {
+			// No sequence to check, but a zombie's epoch is fenced.
+			if e := u.entry(h.ProducerID); e != nil && h.ProducerEpoch < e.epoch {
+				return AppendInfo{}, false, fmt.Errorf("append: producer %d: epoch %d is older than %d: %w", h.ProducerID, h.ProducerEpoch, e.epoch, ErrInvalidProducerEpoch)
+			}
 			u.stage(h, b)
 		} else if h.ProducerID >= 0 {
 			dup, isDup, err := u.client(h, b)

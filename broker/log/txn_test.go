@@ -337,3 +337,21 @@ func TestCleanTransactions(t *testing.T) {
 		t.Fatalf("after the commit: %s, want %s", got, want)
 	}
 }
+
+// A coordinator's transactional batch (TxnOffsetCommit's) carries no
+// sequence, but an older producer epoch than the log has seen is fenced.
+func TestCoordinatorBatchEpochFenced(t *testing.T) {
+	h, _ := newMemHarness(t, smallConfig())
+	h.append(txnBatch(1, 3, 0, 1))
+	for _, c := range []struct {
+		epoch int16
+		err   error
+	}{{3, nil}, {2, ErrInvalidProducerEpoch}} {
+		b := batch(spec{pid: 1, epoch: c.epoch, seq: -1, attrs: attrTransactional})
+		hdrs, _ := ValidateBatches(b, 0)
+		_, err := h.log.Append(b, hdrs, AppendOptions{FromCoordinator: true})
+		if !errors.Is(err, c.err) && !(c.err == nil && err == nil) {
+			t.Errorf("epoch %d: %v, want %v", c.epoch, err, c.err)
+		}
+	}
+}

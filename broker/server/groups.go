@@ -141,6 +141,9 @@ func (s offsetsStorage) Append(p int32, batch []byte) error {
 		return s.b.awaitHighWatermark(part, info.LastOffset+1, offsetsCommitTimeout)
 	case errors.Is(err, wlog.ErrMessageTooLarge):
 		return fmt.Errorf("%w: %w", kerr.InvalidCommitOffsetSize, err)
+	case errors.Is(err, wlog.ErrInvalidProducerEpoch):
+		// A TxnOffsetCommit of a fenced (zombie) producer.
+		return fmt.Errorf("%w: %w", kerr.ProducerFenced, err)
 	case errors.Is(err, wlog.ErrClosed):
 		return fmt.Errorf("%w: %w", kerr.NotCoordinator, err)
 	}
