@@ -179,7 +179,7 @@ func TestKillNineTransactionCoordinator(t *testing.T) {
 		wg           sync.WaitGroup
 	)
 	t.Cleanup(stop)
-	for m := range 2 {
+	newSession := func(m int) *kgo.GroupTransactSession {
 		s, err := kgo.NewGroupTransactSession(
 			kgo.SeedBrokers(c.Bootstrap()...),
 			kgo.TransactionalID(fmt.Sprintf("eos-copy-%d", m)),
@@ -190,12 +190,20 @@ func TestKillNineTransactionCoordinator(t *testing.T) {
 			kgo.RetryBackoffFn(func(int) time.Duration { return 50 * time.Millisecond }),
 		)
 		if err != nil {
-			t.Fatal(err)
+			t.Error(err)
+			return nil
+		}
+		return s
+	}
+	for m := range 2 {
+		s := newSession(m)
+		if s == nil {
+			t.FailNow()
 		}
 		wg.Add(1)
 		go func() { // owned by the test: stop ends it, wg waits for it
 			defer wg.Done()
-			defer s.Close()
+			defer func() { s.Close() }()
 			for runCtx.Err() == nil {
 				fetches := s.PollRecords(runCtx, 40)
 				if runCtx.Err() != nil {
@@ -220,7 +228,15 @@ func TestKillNineTransactionCoordinator(t *testing.T) {
 				}
 				mu.Unlock()
 				if err != nil && runCtx.Err() == nil {
-					t.Logf("member %d: end: %v", m, err)
+					// The client gave up on the transaction (its
+					// coordinator's broker died under the EndTxn): as
+					// franz-go advises, start over with a new session,
+					// whose InitProducerId fences and aborts the old one.
+					t.Logf("member %d: end: %v; new session", m, err)
+					s.Close()
+					if s = newSession(m); s == nil {
+						return
+					}
 				}
 			}
 		}()
