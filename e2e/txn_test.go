@@ -153,7 +153,9 @@ func TestTransactionsReadCommitted(t *testing.T) {
 // partition.
 func TestKillNineTransactionCoordinator(t *testing.T) {
 	t.Parallel()
-	c := brokertest.StartCluster(t, 3, brokertest.Options{})
+	// A follower on the killed broker leaves the ISR soon, as in the other
+	// kill tests, so acks=all appends (data, markers, offsets) go on.
+	c := brokertest.StartCluster(t, 3, brokertest.Options{Props: map[string]string{"replica.lag.time.max.ms": "3000"}})
 	const in, out, group, partitions, perPartition = "eos-in", "eos-out", "eos-copy", 3, 300
 	adm := kadm.NewClient(c.Client(t, kgo.MetadataMinAge(10*time.Millisecond)))
 	ctx := testContext(t, 60*time.Second)

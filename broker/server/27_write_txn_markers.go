@@ -11,6 +11,16 @@ import "github.com/twmb/franz-go/pkg/kmsg"
 // drops the producer's pending offsets (transactions.go).
 func (b *Broker) handleWriteTxnMarkers(r *kmsg.WriteTxnMarkersRequest) kmsg.Response {
 	resp := r.ResponseKind().(*kmsg.WriteTxnMarkersResponse)
+	var ws []markerWrite
+	for _, m := range r.Markers {
+		for _, t := range m.Topics {
+			for _, p := range t.Partitions {
+				ws = append(ws, markerWrite{t.Topic, p, m.ProducerID, m.ProducerEpoch, m.Committed, m.CoordinatorEpoch})
+			}
+		}
+	}
+	codes := b.writeTxnMarkers(ws)
+	i := 0
 	for _, m := range r.Markers {
 		rm := kmsg.NewWriteTxnMarkersResponseMarker()
 		rm.ProducerID = m.ProducerID
@@ -19,8 +29,8 @@ func (b *Broker) handleWriteTxnMarkers(r *kmsg.WriteTxnMarkersRequest) kmsg.Resp
 			rt.Topic = t.Topic
 			for _, p := range t.Partitions {
 				rp := kmsg.NewWriteTxnMarkersResponseMarkerTopicPartition()
-				rp.Partition = p
-				rp.ErrorCode = b.writeTxnMarker(t.Topic, p, m.ProducerID, m.ProducerEpoch, m.Committed, m.CoordinatorEpoch)
+				rp.Partition, rp.ErrorCode = p, codes[i]
+				i++
 				rt.Partitions = append(rt.Partitions, rp)
 			}
 			rm.Topics = append(rm.Topics, rt)

@@ -31,12 +31,20 @@ type txnState struct {
 	topicMu sync.Mutex // held while creating __transaction_state
 
 	peersMu sync.Mutex
-	peers   map[int32]*markerPeer // WriteTxnMarkers connections, by broker id
-	dialed  []*protocol.Peer      // every connection dialed, closed at shutdown
+	peers   map[peerKey]*markerPeer // connections to other brokers, by use and broker id
+	dialed  []*protocol.Peer        // every connection dialed, closed at shutdown
 }
 
-// markerPeer is one connection to another broker for markers; a Peer
-// serves one request at a time.
+// peerKey names a connection: markers and KIP-890 verifications use
+// separate ones, so a produce's verification never queues behind a marker
+// request (which may wait seconds for its ISR).
+type peerKey struct {
+	verify bool
+	id     int32
+}
+
+// markerPeer is one connection to another broker; a Peer serves one
+// request at a time.
 type markerPeer struct {
 	mu   sync.Mutex
 	peer *protocol.Peer
@@ -201,9 +209,13 @@ func (b *Broker) sendMarkers(m txn.Markers) map[txn.TopicPartition]error {
 	}
 	for leader, tps := range byLeader {
 		if leader == b.cfg.NodeID {
-			for _, tp := range tps {
-				if code := b.writeTxnMarker(tp.Topic, tp.Partition, m.ProducerID, m.ProducerEpoch, m.Commit, m.CoordinatorEpoch); code != 0 {
-					failed[tp] = kerr.ErrorForCode(code)
+			ws := make([]markerWrite, len(tps))
+			for i, tp := range tps {
+				ws[i] = markerWrite{tp.Topic, tp.Partition, m.ProducerID, m.ProducerEpoch, m.Commit, m.CoordinatorEpoch}
+			}
+			for i, code := range b.writeTxnMarkers(ws) {
+				if code != 0 {
+					failed[tps[i]] = kerr.ErrorForCode(code)
 				}
 			}
 			continue
@@ -242,7 +254,7 @@ func (b *Broker) sendRemoteMarkers(leader int32, m txn.Markers, tps []txn.TopicP
 	}
 	req.Markers = append(req.Markers, mk)
 
-	mp := b.markerPeer(leader)
+	mp := b.markerPeer(peerKey{id: leader})
 	mp.mu.Lock()
 	defer mp.mu.Unlock()
 	if mp.peer == nil {
@@ -286,16 +298,16 @@ func (b *Broker) sendRemoteMarkers(leader int32, m txn.Markers, tps []txn.TopicP
 	return failed
 }
 
-func (b *Broker) markerPeer(id int32) *markerPeer {
+func (b *Broker) markerPeer(k peerKey) *markerPeer {
 	b.txnState.peersMu.Lock()
 	defer b.txnState.peersMu.Unlock()
 	if b.txnState.peers == nil {
-		b.txnState.peers = map[int32]*markerPeer{}
+		b.txnState.peers = map[peerKey]*markerPeer{}
 	}
-	mp := b.txnState.peers[id]
+	mp := b.txnState.peers[k]
 	if mp == nil {
 		mp = &markerPeer{}
-		b.txnState.peers[id] = mp
+		b.txnState.peers[k] = mp
 	}
 	return mp
 }
@@ -316,40 +328,66 @@ func (b *Broker) closeMarkerPeers() {
 // markerTimeout bounds the wait for a marker to reach the ISR.
 const markerTimeout = 5 * time.Second
 
-// writeTxnMarker appends a marker to a partition this broker leads, waits
-// for the ISR to have it, and for __consumer_offsets tells the group
-// coordinator to commit or drop the producer's pending offsets. It returns
-// the partition's error code.
-func (b *Broker) writeTxnMarker(topic string, part int32, pid int64, epoch int16, commit bool, coordEpoch int32) int16 {
-	p := b.lookup(topic, part)
-	if p == nil {
-		return b.notHostedCode(topic, part)
-	}
-	if !p.isLeader() {
-		return kerr.NotLeaderForPartition.Code
-	}
-	off, err := p.log.AppendMarker(pid, epoch, wlog.Marker{Commit: commit, CoordinatorEpoch: coordEpoch},
-		wlog.AppendOptions{LeaderEpoch: p.leaderEpoch(), Now: b.now()})
-	switch {
-	case errors.Is(err, wlog.ErrTransactionCoordinatorFenced):
-		return kerr.TransactionCoordinatorFenced.Code
-	case errors.Is(err, wlog.ErrInvalidProducerEpoch):
-		return kerr.InvalidProducerEpoch.Code
-	case err != nil:
-		b.logger.Warn("writing a transaction marker failed", "topic", topic, "partition", part, "err", err)
-		return logErrorCode(err)
-	}
-	p.appended()
-	if err := b.awaitHighWatermark(p, off+1, markerTimeout); err != nil {
-		if errors.Is(err, kerr.NotCoordinator) {
-			return kerr.NotLeaderForPartition.Code
+// markerWrite is one marker for writeTxnMarkers.
+type markerWrite struct {
+	topic     string
+	partition int32
+	pid       int64
+	epoch     int16
+	commit    bool
+	coord     int32
+}
+
+// writeTxnMarkers appends markers to partitions this broker leads, then
+// waits for the ISR to have each (all appended first, so the waits
+// overlap), and for __consumer_offsets tells the group coordinator to
+// commit or drop the producer's pending offsets. It returns each marker's
+// error code.
+func (b *Broker) writeTxnMarkers(ms []markerWrite) []int16 {
+	codes := make([]int16, len(ms))
+	parts := make([]*partition, len(ms))
+	offs := make([]int64, len(ms))
+	for i, m := range ms {
+		p := b.lookup(m.topic, m.partition)
+		if p == nil {
+			codes[i] = b.notHostedCode(m.topic, m.partition)
+			continue
 		}
-		return kerr.RequestTimedOut.Code
+		if !p.isLeader() {
+			codes[i] = kerr.NotLeaderForPartition.Code
+			continue
+		}
+		off, err := p.log.AppendMarker(m.pid, m.epoch, wlog.Marker{Commit: m.commit, CoordinatorEpoch: m.coord},
+			wlog.AppendOptions{LeaderEpoch: p.leaderEpoch(), Now: b.now()})
+		switch {
+		case errors.Is(err, wlog.ErrTransactionCoordinatorFenced):
+			codes[i] = kerr.TransactionCoordinatorFenced.Code
+		case errors.Is(err, wlog.ErrInvalidProducerEpoch):
+			codes[i] = kerr.InvalidProducerEpoch.Code
+		case err != nil:
+			b.logger.Warn("writing a transaction marker failed", "topic", m.topic, "partition", m.partition, "err", err)
+			codes[i] = logErrorCode(err)
+		default:
+			p.appended()
+			parts[i], offs[i] = p, off
+		}
 	}
-	if topic == offsetsTopic && b.groups != nil {
-		b.groups.CompleteTxn(part, pid, commit)
+	for i, p := range parts {
+		if p == nil {
+			continue
+		}
+		if err := b.awaitHighWatermark(p, offs[i]+1, markerTimeout); err != nil {
+			codes[i] = kerr.RequestTimedOut.Code
+			if errors.Is(err, kerr.NotCoordinator) {
+				codes[i] = kerr.NotLeaderForPartition.Code
+			}
+			continue
+		}
+		if m := ms[i]; m.topic == offsetsTopic && b.groups != nil {
+			b.groups.CompleteTxn(m.partition, m.pid, m.commit)
+		}
 	}
-	return 0
+	return codes
 }
 
 // verifyTxnProduce is KIP-890 part 1 on the partition leader: before the
@@ -415,7 +453,7 @@ func (b *Broker) askTxnCoordinator(id string, req *kmsg.AddPartitionsToTxnReques
 	case leader == b.cfg.NodeID:
 		resp = b.txns.AddPartitionsToTxn(req)
 	default:
-		mp := b.markerPeer(leader)
+		mp := b.markerPeer(peerKey{verify: true, id: leader})
 		mp.mu.Lock()
 		defer mp.mu.Unlock()
 		if mp.peer == nil {
