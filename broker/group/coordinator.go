@@ -89,6 +89,8 @@ type Coordinator struct {
 		partitions    map[int32]partState // absent: not ours
 		lastRetention time.Time
 		closed        bool
+		// markers that reached a partition while it was loading (txn.go)
+		loadingTxns map[int32][]txnEnd
 	}
 }
 

@@ -63,6 +63,9 @@ type Group struct {
 	newMemberAdded    bool          // during the initial delay
 	offsets           map[string]map[int32]offset
 	consumer          *consumerGroup // non-nil: the group uses the consumer protocol (consumer.go)
+
+	// producer id → its transaction's pending offsets (txn.go)
+	txnOffsets map[int64]map[string]map[int32]offset
 }
 
 type offset struct {

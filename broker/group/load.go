@@ -23,7 +23,7 @@ func (c *Coordinator) LoadPartition(p int32) error {
 	c.mu.partitions[p] = partLoading
 	c.mu.Unlock()
 
-	l := &loader{c: c, p: p, groups: map[string]*Group{}}
+	l := &loader{c: c, p: p, groups: map[string]*Group{}, txnPID: -1}
 	err := l.run()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -32,8 +32,10 @@ func (c *Coordinator) LoadPartition(p int32) error {
 	}
 	if err != nil {
 		delete(c.mu.partitions, p)
+		delete(c.mu.loadingTxns, p)
 		return fmt.Errorf("loading __consumer_offsets-%d: %w", p, err)
 	}
+	c.applyLoadingTxnsLocked(p, l.groups)
 	for id, g := range l.groups {
 		g.settleLoaded()
 		c.mu.groups[id] = g
@@ -61,6 +63,7 @@ func (c *Coordinator) MarkLoading(p int32) {
 func (c *Coordinator) UnloadPartition(p int32) {
 	c.mu.Lock()
 	delete(c.mu.partitions, p)
+	delete(c.mu.loadingTxns, p)
 	var gone []*Group
 	for id, g := range c.mu.groups {
 		if g.partition == p {
@@ -90,6 +93,7 @@ type loader struct {
 	groups  map[string]*Group
 	records int
 	skipped int
+	txnPID  int64 // producer of the transactional batch being replayed; -1: none
 }
 
 func (l *loader) run() error {
@@ -102,13 +106,33 @@ func (l *loader) run() error {
 		if err != nil {
 			return fmt.Errorf("reading at offset %d: %w", off, err)
 		}
-		next := decodeBatches(b, l.apply, l.bad)
+		next := decodeBatchesTxn(b, l.batch, l.apply, l.bad)
 		if len(b) == 0 || next <= off {
 			break
 		}
 		off = next
 	}
 	return nil
+}
+
+// batch notes whether a batch is transactional (its offsets stay pending)
+// and applies transaction markers to the pending offsets of their producer.
+func (l *loader) batch(b *kmsg.RecordBatch) bool {
+	l.txnPID = -1
+	if b.Attributes&0x20 != 0 {
+		commit := false
+		decodeRecords(b, func(_ int64, key, _ []byte) {
+			commit = len(key) >= 4 && binary.BigEndian.Uint16(key[2:]) == 1
+		}, l.bad)
+		for _, g := range l.groups {
+			g.completeTxn(b.ProducerID, commit)
+		}
+		return false
+	}
+	if b.Attributes&0x10 != 0 {
+		l.txnPID = b.ProducerID
+	}
+	return true
 }
 
 func (l *loader) bad(offset int64, err error) {
@@ -157,6 +181,10 @@ func (l *loader) applyOffset(offset int64, key, value []byte) {
 	var v kmsg.OffsetCommitValue
 	if err := v.ReadFrom(value); err != nil {
 		l.bad(offset, fmt.Errorf("offset commit value: %w", err))
+		return
+	}
+	if l.txnPID >= 0 {
+		g.setPending(l.txnPID, k.Topic, k.Partition, offsetFromValue(v))
 		return
 	}
 	g.setOffset(k.Topic, k.Partition, offsetFromValue(v))

@@ -153,8 +153,9 @@ func (c *Coordinator) partitionExists(topic string, p int32) bool {
 }
 
 // OffsetFetch handles an OffsetFetch request: one group (v0–v7) or many
-// (v8). Unknown groups and partitions have offset -1. RequireStable is
-// always satisfied: there are no pending transactional offsets.
+// (v8). Unknown groups and partitions have offset -1. With RequireStable
+// (v7+), a partition whose offset a transaction holds pending is
+// UNSTABLE_OFFSET_COMMIT (txn.go).
 func (c *Coordinator) OffsetFetch(r *kmsg.OffsetFetchRequest) *kmsg.OffsetFetchResponse {
 	resp := r.ResponseKind().(*kmsg.OffsetFetchResponse)
 	if r.Version >= 8 {
@@ -168,6 +169,9 @@ func (c *Coordinator) OffsetFetch(r *kmsg.OffsetFetchRequest) *kmsg.OffsetFetchR
 				want = append(want, rt)
 			}
 			code, topics := c.fetchOffsets(rg.Group, fetchMember{rg.MemberID, rg.MemberEpoch}, want, rg.Topics == nil)
+			if r.RequireStable && code == 0 {
+				c.markUnstable(rg.Group, topics)
+			}
 			sg.ErrorCode = code
 			for _, t := range topics {
 				gt := kmsg.NewOffsetFetchResponseGroupTopic()
@@ -184,6 +188,9 @@ func (c *Coordinator) OffsetFetch(r *kmsg.OffsetFetchRequest) *kmsg.OffsetFetchR
 		return resp
 	}
 	code, topics := c.fetchOffsets(r.Group, fetchMember{epoch: -1}, r.Topics, r.Topics == nil && r.Version >= 2)
+	if r.Version >= 7 && r.RequireStable && code == 0 {
+		c.markUnstable(r.Group, topics)
+	}
 	resp.ErrorCode, resp.Topics = code, topics
 	if r.Version < 2 && code != 0 {
 		for i := range resp.Topics {

@@ -139,6 +139,13 @@ var decompressor = kgo.DefaultDecompressor()
 // returns the offset after the last batch. A batch or record that cannot
 // be read is reported through bad and skipped.
 func decodeBatches(b []byte, fn func(offset int64, key, value []byte), bad func(offset int64, err error)) int64 {
+	return decodeBatchesTxn(b, nil, fn, bad)
+}
+
+// decodeBatchesTxn is decodeBatches that first shows each batch to
+// onBatch (when set), which says whether its records are wanted; control
+// batches go to onBatch too.
+func decodeBatchesTxn(b []byte, onBatch func(*kmsg.RecordBatch) bool, fn func(offset int64, key, value []byte), bad func(offset int64, err error)) int64 {
 	next := int64(-1)
 	for len(b) >= 12 {
 		size := 12 + int(int32(binary.BigEndian.Uint32(b[8:])))
@@ -151,7 +158,9 @@ func decodeBatches(b []byte, fn func(offset int64, key, value []byte), bad func(
 			bad(int64(binary.BigEndian.Uint64(b)), err)
 		} else {
 			next = batch.FirstOffset + int64(batch.LastOffsetDelta) + 1
-			if batch.Attributes&0x20 == 0 { // control batches carry no group records
+			if onBatch != nil && !onBatch(&batch) {
+				// the caller took the batch whole
+			} else if batch.Attributes&0x20 == 0 { // control batches carry no group records
 				decodeRecords(&batch, fn, bad)
 			}
 		}

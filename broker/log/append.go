@@ -17,6 +17,10 @@ type AppendOptions struct {
 	// acknowledged without asking) and under the log's lock; an error
 	// refuses the append and is returned as is. It must not take locks.
 	Admit func(n int64) error
+	// FromCoordinator: the batches are a coordinator's (Kafka's
+	// AppendOrigin.Coordinator: TxnOffsetCommit's transactional offsets),
+	// written without sequence numbers, so none are checked.
+	FromCoordinator bool
 }
 
 // AppendInfo describes what an Append did.
@@ -61,8 +65,10 @@ func (l *Log) appendClient(records []byte, in []BatchHeader, opts AppendOptions,
 	}
 	hdrs := make([]BatchHeader, len(in))
 	u := producerUpdate{state: l.mu.producers}
-	next := info.FirstOffset
+	next, at := info.FirstOffset, 0
 	for i, h := range in {
+		b := records[at : at+h.TotalSize()]
+		at += len(b)
 		if err := checkRecordCount(h); err != nil {
 			return AppendInfo{}, false, fmt.Errorf("append: batch %d: %w", i, err)
 		}
@@ -71,8 +77,14 @@ func (l *Log) appendClient(records []byte, in []BatchHeader, opts AppendOptions,
 			h.Attributes |= attrTimestampType
 			h.MaxTimestamp = nowMs
 		}
-		if h.ProducerID >= 0 {
-			dup, isDup, err := u.client(h)
+		if h.ProducerID >= 0 && opts.FromCoordinator {
+			// No sequence to check, but a zombie's epoch is fenced.
+			if e := u.entry(h.ProducerID); e != nil && h.ProducerEpoch < e.epoch {
+				return AppendInfo{}, false, fmt.Errorf("append: producer %d: epoch %d is older than %d: %w", h.ProducerID, h.ProducerEpoch, e.epoch, ErrInvalidProducerEpoch)
+			}
+			u.stage(h, b)
+		} else if h.ProducerID >= 0 {
+			dup, isDup, err := u.client(h, b)
 			if err != nil {
 				return AppendInfo{}, false, fmt.Errorf("append: %w", err)
 			}
@@ -106,6 +118,7 @@ func (l *Log) appendClient(records []byte, in []BatchHeader, opts AppendOptions,
 		return AppendInfo{}, false, err
 	}
 	u.commit()
+	l.completeTxnsLocked(&u)
 	return info, l.shouldFlushLocked(now), nil
 }
 
@@ -140,7 +153,7 @@ func (l *Log) appendReplicaLocked(records []byte, hdrs []BatchHeader, now time.T
 			return false, fmt.Errorf("append replica: batch %d at offset %d, expected >= %d: %w", i, h.BaseOffset, next, ErrCorruptBatch)
 		}
 		if h.ProducerID >= 0 {
-			u.stage(h)
+			u.stage(h, records[pos:pos+h.TotalSize()])
 		}
 		next = h.LastOffset() + 1
 		pos += h.TotalSize()
@@ -149,6 +162,7 @@ func (l *Log) appendReplicaLocked(records []byte, hdrs []BatchHeader, now time.T
 		return false, err
 	}
 	u.commit()
+	l.completeTxnsLocked(&u)
 	return l.shouldFlushLocked(now), nil
 }
 
@@ -274,6 +288,15 @@ func (l *Log) rollLocked() error {
 	}
 	segs := append(append(make([]*segment, 0, len(l.segments())+1), l.segments()...), s)
 	l.segs.Store(&segs)
+	old.mu.Lock()
+	if len(old.mu.aborted) > 0 {
+		// The snapshot below covers the old segment's markers: its index
+		// must be on disk first, since recovery replays only past it.
+		if err := old.syncTxnIndexLocked(); err != nil {
+			l.logger.Warn("sync aborted transaction index at roll", "dir", l.dir, "err", err)
+		}
+	}
+	old.mu.Unlock()
 	if err := l.writeSnapshotLocked(leo); err != nil {
 		l.logger.Warn("producer snapshot at roll", "dir", l.dir, "err", err)
 	}

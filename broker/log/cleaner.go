@@ -118,6 +118,7 @@ type cleanPlan struct {
 	reason     string
 	gen        uint64          // l.mu.truncations when planned
 	lastBatch  map[int64]int64 // producer id → last offset of its last batch
+	aborted    abortedSet      // the aborted transactions' offset ranges (txn.go)
 	cfg        Config
 }
 
@@ -155,6 +156,7 @@ func (l *Log) planClean(now time.Time, opts CleanOptions) (cleanPlan, bool) {
 	}
 	p.dirtyIdx = sec.dirty - sec.first
 	p.lastBatch = l.producerLastBatchesLocked()
+	p.aborted = abortedRanges(segs)
 	return p, true
 }
 
@@ -200,6 +202,11 @@ func (l *Log) sectionsLocked(segs []*segment, now time.Time, opts CleanOptions) 
 // record younger than min.compaction.lag.ms.
 func (l *Log) uncleanableOffsetLocked(segs []*segment, firstDirty int64, now time.Time, opts CleanOptions) int64 {
 	limit := min(segs[len(segs)-1].base, max(opts.MaxOffset, 0))
+	if fu := l.firstUnstable.Load(); fu >= 0 {
+		// An undecided transaction's records must not shadow older
+		// values: cleaning stops at the first unstable offset, as Kafka's.
+		limit = min(limit, fu)
+	}
 	if opts.MinCompactionLag <= 0 {
 		return limit
 	}
@@ -267,7 +274,7 @@ func (l *Log) runClean(p cleanPlan, now time.Time, opts CleanOptions) (CleanResu
 	if maxMap <= 0 {
 		maxMap = DefaultMaxMapBytes
 	}
-	m, mapped, err := buildOffsetMap(p.segs[p.dirtyIdx:], p.firstDirty, maxMap)
+	m, mapped, err := buildOffsetMap(p.segs[p.dirtyIdx:], p.firstDirty, maxMap, p.aborted)
 	if err != nil {
 		return res, err
 	}
@@ -278,7 +285,7 @@ func (l *Log) runClean(p cleanPlan, now time.Time, opts CleanOptions) (CleanResu
 	}
 	f := &batchFilter{
 		keys: m, now: now.UnixMilli(), horizon: saturatingAdd(now.UnixMilli(), opts.DeleteRetention),
-		lastBatch: p.lastBatch, nextHorizon: math.MaxInt64,
+		lastBatch: p.lastBatch, nextHorizon: math.MaxInt64, aborted: p.aborted,
 	}
 	if err := l.cleanSegments(p.segs[:end], p.ends[:end], f, p, &res); err != nil {
 		return res, err

@@ -17,8 +17,9 @@ const attrDeleteHorizon = 1 << 6
 // section. Keys are held whole (Kafka hashes them): no collision can drop
 // a live record.
 type offsetMap struct {
-	m     map[string]int64
-	bytes int64 // estimated memory
+	m       map[string]int64
+	bytes   int64      // estimated memory
+	aborted abortedSet // batches not mapped
 }
 
 // mapEntryOverhead estimates a Go map entry beyond its key bytes.
@@ -34,8 +35,11 @@ func (m *offsetMap) put(key []byte, offset int64) {
 // buildOffsetMap maps the keys of segs from offset from on, segment by
 // segment, stopping after the segment that takes the map past maxBytes. It
 // returns how many segments it mapped.
-func buildOffsetMap(segs []*segment, from, maxBytes int64) (*offsetMap, int, error) {
-	m := &offsetMap{m: make(map[string]int64)}
+//
+// Records of aborted transactions are not mapped: they never shadow a
+// committed value (and the filter drops them).
+func buildOffsetMap(segs []*segment, from, maxBytes int64, aborted abortedSet) (*offsetMap, int, error) {
+	m := &offsetMap{m: make(map[string]int64), aborted: aborted}
 	for i, s := range segs {
 		if err := m.addSegment(s, from); err != nil {
 			return nil, 0, err
@@ -51,7 +55,7 @@ func (m *offsetMap) addSegment(s *segment, from int64) error {
 	sc := newBatchScanner(s.log, s.lookup(from), s.size.Load(), true)
 	for sc.next() {
 		h := sc.hdr
-		if h.Control() || h.LastOffset() < from || h.NumRecords == 0 {
+		if h.Control() || h.LastOffset() < from || h.NumRecords == 0 || m.aborted.has(h) {
 			continue
 		}
 		_, err := withRecords(sc.batch, h, func(recs []byte) (struct{}, error) {
@@ -146,6 +150,7 @@ type batchFilter struct {
 	now       int64           // unix ms
 	horizon   int64           // delete horizon given to batches whose tombstones are seen for the first time
 	lastBatch map[int64]int64 // producer id → last offset of its newest batch
+	aborted   abortedSet      // batches of aborted transactions are dropped
 
 	nextHorizon                   int64 // earliest horizon of a batch still holding tombstones
 	read, kept, tombstonesDropped int64
@@ -175,6 +180,15 @@ func (f *batchFilter) retain(h BatchHeader, r cleanerRecord) bool {
 func (f *batchFilter) filter(batch []byte, h BatchHeader) (out []byte, changed bool, err error) {
 	if h.Control() || h.NumRecords == 0 {
 		return batch, false, nil
+	}
+	if f.aborted.has(h) {
+		// An aborted transaction's records go (its marker stays).
+		f.read += int64(h.NumRecords)
+		if f.isProducersLast(h) {
+			f.emptyKept++
+			return emptyBatch(h), true, nil
+		}
+		return nil, true, nil
 	}
 	type kept struct {
 		n          int32

@@ -23,6 +23,8 @@
 // (including timestamp lookups), records.go (records inside a batch,
 // decompressed through the codec sub-package for lookups), retention.go, truncate.go, flush.go (fsync, checkpoint file),
 // producer.go (idempotent producer state), snapshot.go (its snapshot files),
+// txn.go (control batches, ongoing transactions, the last stable offset, the
+// aborted-transaction index .txnindex),
 // cleaner*.go (compaction: see cleaner.go), usage.go (the byte count shared
 // by the logs of a log dir), failure.go (when a log goes offline after a
 // disk fault, and what it answers then).
@@ -129,6 +131,9 @@ type Log struct {
 	size     atomic.Int64
 	closed   atomic.Bool
 	offline  atomic.Bool // set with mu.failed: the log failed (failure.go)
+	// firstUnstable is the first offset of the oldest ongoing transaction,
+	// -1 when none (txn.go); written under mu.
+	firstUnstable atomic.Int64
 
 	usage *Usage // the shared byte count that follows size; written under mu
 
@@ -145,8 +150,9 @@ type Log struct {
 		sync.Mutex
 		cfg           Config
 		producers     producerState
-		snapshots     []int64 // offsets of the producer snapshot files, ascending
-		recoveryPoint int64   // offsets below it are fsynced
+		ongoing       map[int64]int64 // producer id → first offset of its ongoing transaction (txn.go)
+		snapshots     []int64         // offsets of the producer snapshot files, ascending
+		recoveryPoint int64           // offsets below it are fsynced
 		lastFlush     time.Time
 		failed        error  // why the log went offline (failure.go); nil: healthy
 		truncations   uint64 // truncations so far: a cleaning planned before one does not swap

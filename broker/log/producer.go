@@ -20,13 +20,21 @@ type batchMeta struct {
 type producerEntry struct {
 	epoch   int16
 	batches []batchMeta // oldest first, at most producerBatchCache
+
+	// Transactions (txn.go): the producer's ongoing transaction, if any,
+	// starts at txnFirst; coordEpoch is the highest coordinator epoch of
+	// the markers written for it (older ones are fenced).
+	inTxn      bool
+	txnFirst   int64
+	coordEpoch int32
 }
 
 // producerState maps producer id to its entry. It is guarded by Log.mu.
 type producerState map[int64]*producerEntry
 
 func (e *producerEntry) clone() *producerEntry {
-	c := &producerEntry{epoch: e.epoch, batches: make([]batchMeta, len(e.batches), producerBatchCache+1)}
+	c := &producerEntry{epoch: e.epoch, batches: make([]batchMeta, len(e.batches), producerBatchCache+1),
+		inTxn: e.inTxn, txnFirst: e.txnFirst, coordEpoch: e.coordEpoch}
 	copy(c.batches, e.batches)
 	return c
 }
@@ -81,8 +89,8 @@ func (e *producerEntry) add(h BatchHeader) {
 		e.epoch = h.ProducerEpoch
 		e.batches = e.batches[:0]
 	}
-	if h.Control() {
-		return
+	if h.Control() || h.BaseSequence < 0 {
+		return // markers and a coordinator's batches carry no sequence
 	}
 	e.batches = append(e.batches, batchMeta{
 		firstSeq: h.BaseSequence, lastSeq: h.LastSequence(),
@@ -96,8 +104,9 @@ func (e *producerEntry) add(h BatchHeader) {
 // producerUpdate stages the changes of one append so that a multi-batch
 // append is checked batch by batch and applied all or nothing.
 type producerUpdate struct {
-	state   producerState
-	pending map[int64]*producerEntry
+	state     producerState
+	pending   map[int64]*producerEntry
+	completed []completedTxn // transactions ended by the staged markers, in order
 }
 
 // entry returns the staged entry of pid, nil when the producer is unknown.
@@ -111,7 +120,8 @@ func (u *producerUpdate) entry(pid int64) *producerEntry {
 	return nil
 }
 
-func (u *producerUpdate) stage(h BatchHeader) {
+// stage records batch b (whose header is h) in the producer's staged entry.
+func (u *producerUpdate) stage(h BatchHeader, b []byte) {
 	e, ok := u.pending[h.ProducerID]
 	if !ok {
 		if cur := u.state[h.ProducerID]; cur != nil {
@@ -125,11 +135,27 @@ func (u *producerUpdate) stage(h BatchHeader) {
 		u.pending[h.ProducerID] = e
 	}
 	e.add(h)
+	switch {
+	case h.Control():
+		m, ok := parseControlBatch(h, b)
+		if !ok {
+			return
+		}
+		e.coordEpoch = max(e.coordEpoch, m.CoordinatorEpoch)
+		first := h.BaseOffset
+		if e.inTxn {
+			first = e.txnFirst
+		}
+		e.inTxn = false
+		u.completed = append(u.completed, completedTxn{pid: h.ProducerID, first: first, last: h.BaseOffset, abort: !m.Commit})
+	case h.Transactional() && !e.inTxn:
+		e.inTxn, e.txnFirst = true, h.BaseOffset
+	}
 }
 
 // client checks and stages a client's batch; a retried batch is returned as
 // dup, and nothing is staged for it.
-func (u *producerUpdate) client(h BatchHeader) (dup batchMeta, isDup bool, err error) {
+func (u *producerUpdate) client(h BatchHeader, b []byte) (dup batchMeta, isDup bool, err error) {
 	e := u.entry(h.ProducerID)
 	if d, ok := e.duplicate(h); ok {
 		return d, true, nil
@@ -137,7 +163,13 @@ func (u *producerUpdate) client(h BatchHeader) (dup batchMeta, isDup bool, err e
 	if err := e.check(h); err != nil {
 		return batchMeta{}, false, err
 	}
-	u.stage(h)
+	if h.Control() && e != nil {
+		if m, ok := parseControlBatch(h, b); ok && m.CoordinatorEpoch < e.coordEpoch {
+			return batchMeta{}, false, fmt.Errorf("producer %d: marker from coordinator epoch %d, already %d: %w",
+				h.ProducerID, m.CoordinatorEpoch, e.coordEpoch, ErrTransactionCoordinatorFenced)
+		}
+	}
+	u.stage(h, b)
 	return batchMeta{}, false, nil
 }
 

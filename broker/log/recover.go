@@ -34,6 +34,7 @@ var strayExts = []string{deletedSuffix, cleanedSuffix, swapSuffix, cleanRangeExt
 // is loaded from the newest snapshot and the batches after it.
 func Open(dir string, cfg Config, opts Options) (*Log, error) {
 	l := &Log{fs: vfs.OrDefault(opts.FS), dir: dir, logger: opts.Logger, now: opts.Now}
+	l.firstUnstable.Store(-1)
 	if l.logger == nil {
 		l.logger = slog.New(slog.DiscardHandler)
 	}
@@ -179,7 +180,7 @@ func (l *Log) scanDir() ([]int64, error) {
 		switch ext {
 		case ".log":
 			bases = append(bases, off)
-		case ".index", ".timeindex":
+		case ".index", ".timeindex", ".txnindex":
 			indexes[off] = append(indexes[off], path)
 		case ".snapshot":
 			l.mu.snapshots = append(l.mu.snapshots, off)
@@ -270,7 +271,7 @@ func sortSearch(bases []int64, off int64) int {
 func (l *Log) dropSegmentsAfter(bases []int64) error {
 	for _, base := range bases {
 		l.logger.Warn("deleting segment after a corrupt one", "dir", l.dir, "segment", fmt.Sprintf("%020d", base))
-		for _, ext := range []string{".log", ".index", ".timeindex"} {
+		for _, ext := range []string{".log", ".index", ".timeindex", ".txnindex"} {
 			if err := l.fs.Remove(segmentPath(l.dir, base, ext)); err != nil && !vfs.IsNotExist(err) {
 				return storageErr(err, "delete segment %020d", base)
 			}

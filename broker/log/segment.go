@@ -41,6 +41,7 @@ type segment struct {
 		offsetOfMaxTs int64
 		idxSaved      int // entries already written to the .index file
 		tidxSaved     int
+		aborted       []abortedEntry // the .txnindex entries, in marker order (txn.go)
 	}
 }
 
@@ -67,6 +68,10 @@ func createSegment(fs vfs.FS, dir string, base int64) (*segment, error) {
 		return nil, storageErr(err, "create segment %020d", base)
 	}
 	s := newSegment(fs, dir, base, f, 0)
+	if err := fs.Remove(s.path(".txnindex")); err != nil && !vfs.IsNotExist(err) {
+		f.Close()
+		return nil, storageErr(err, "create segment %020d", base)
+	}
 	if err := s.rewriteIndexes(); err != nil {
 		f.Close()
 		return nil, err
@@ -109,7 +114,7 @@ func (s *segment) release() {
 	}
 	s.log.Close()
 	if s.doomed.Load() {
-		for _, ext := range []string{".log", ".index", ".timeindex"} {
+		for _, ext := range []string{".log", ".index", ".timeindex", ".txnindex"} {
 			s.fs.Remove(s.path(ext + deletedSuffix))
 		}
 	}
@@ -123,7 +128,7 @@ func (s *segment) doom() error {
 	defer s.mu.Unlock()
 	s.doomed.Store(true)
 	var errs []error
-	for _, ext := range []string{".log", ".index", ".timeindex"} {
+	for _, ext := range []string{".log", ".index", ".timeindex", ".txnindex"} {
 		if err := s.fs.Rename(s.path(ext), s.path(ext+deletedSuffix)); err != nil && !vfs.IsNotExist(err) {
 			errs = append(errs, err)
 		}
@@ -205,6 +210,22 @@ func (s *segment) persistIndexes(sync bool) error {
 		return fmt.Errorf("segment %020d: %w", s.base, err)
 	}
 	s.mu.tidxSaved = len(s.mu.tidx)
+	if sync && len(s.mu.aborted) > 0 {
+		return s.syncTxnIndexLocked()
+	}
+	return nil
+}
+
+// syncTxnIndexLocked writes out and fsyncs the whole .txnindex. Caller
+// holds s.mu.
+func (s *segment) syncTxnIndexLocked() error {
+	var b []byte
+	for _, e := range s.mu.aborted {
+		b = e.encode(b)
+	}
+	if err := writeIndexTail(s.fs, s.path(".txnindex"), b, 0, true, true); err != nil {
+		return fmt.Errorf("segment %020d: %w", s.base, err)
+	}
 	return nil
 }
 

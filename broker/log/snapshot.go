@@ -15,13 +15,16 @@ import (
 // Producer snapshot files, <20-digit offset>.snapshot: the producer state
 // after every batch below offset. Format (big-endian), see docs/ONDISK.md:
 //
-//	magic "WPSN" | version uint16 (1) | count uint32
+//	magic "WPSN" | version uint16 (2) | count uint32
 //	count × (producerId int64 | epoch int16 | n uint8 |
-//	         n × (firstSeq int32 | lastSeq int32 | firstOffset int64 | lastOffset int64 | timestamp int64))
+//	         n × (firstSeq int32 | lastSeq int32 | firstOffset int64 | lastOffset int64 | timestamp int64) |
+//	         v2: coordinatorEpoch int32 | txnFirstOffset int64 (-1: no ongoing transaction))
 //	crc32c uint32 of everything before it
+//
+// Version 1 (no transaction fields) is still read.
 const (
 	snapshotMagic   = "WPSN"
-	snapshotVersion = 1
+	snapshotVersion = 2
 	snapshotsKept   = 2
 )
 
@@ -48,6 +51,12 @@ func encodeSnapshot(ps producerState) []byte {
 			b = be.AppendUint64(b, uint64(m.lastOffset))
 			b = be.AppendUint64(b, uint64(m.timestamp))
 		}
+		b = be.AppendUint32(b, uint32(e.coordEpoch))
+		first := int64(-1)
+		if e.inTxn {
+			first = e.txnFirst
+		}
+		b = be.AppendUint64(b, uint64(first))
 	}
 	return be.AppendUint32(b, crc32.Checksum(b, castagnoli))
 }
@@ -61,7 +70,8 @@ func decodeSnapshot(b []byte) (producerState, error) {
 	if crc32.Checksum(body, castagnoli) != be.Uint32(b[len(b)-4:]) {
 		return nil, fmt.Errorf("%w: crc mismatch", errBadSnapshot)
 	}
-	if v := be.Uint16(body[4:]); v != snapshotVersion {
+	v := be.Uint16(body[4:])
+	if v != 1 && v != snapshotVersion {
 		return nil, fmt.Errorf("%w: version %d", errBadSnapshot, v)
 	}
 	n := int(be.Uint32(body[6:]))
@@ -83,6 +93,16 @@ func decodeSnapshot(b []byte) (producerState, error) {
 				firstOffset: int64(be.Uint64(p[8:])), lastOffset: int64(be.Uint64(p[16:])), timestamp: int64(be.Uint64(p[24:])),
 			})
 			p = p[32:]
+		}
+		if v >= 2 {
+			if len(p) < 12 {
+				return nil, fmt.Errorf("%w: producer %d", errBadSnapshot, pid)
+			}
+			e.coordEpoch = int32(be.Uint32(p))
+			if first := int64(be.Uint64(p[4:])); first >= 0 {
+				e.inTxn, e.txnFirst = true, first
+			}
+			p = p[12:]
 		}
 		ps[pid] = e
 	}
@@ -142,6 +162,8 @@ func (l *Log) loadProducerStateLocked() error {
 		l.logger.Warn("ignoring producer snapshot", "dir", l.dir, "offset", off, "err", err)
 		l.removeSnapshotLocked(i)
 	}
+	l.rebuildOngoingLocked()
+	l.loadTxnIndexesLocked(max(from, 0))
 	return l.replayProducersLocked(max(from, 0), leo)
 }
 
@@ -155,7 +177,7 @@ func (l *Log) replayProducersLocked(from, to int64) error {
 		sc := newBatchScanner(s.log, s.lookup(from), s.size.Load(), false)
 		for sc.next() {
 			if h := sc.hdr; h.BaseOffset >= from && h.BaseOffset < to && h.ProducerID >= 0 {
-				u.stage(h)
+				u.stage(h, sc.batch)
 			}
 		}
 		if sc.err != nil && errors.Is(sc.err, ErrStorage) {
@@ -163,6 +185,7 @@ func (l *Log) replayProducersLocked(from, to int64) error {
 		}
 	}
 	u.commit()
+	l.completeTxnsLocked(&u)
 	return nil
 }
 

@@ -115,6 +115,7 @@ func (l *Log) restartAtLocked(offset int64) error {
 		l.removeSnapshotLocked(0)
 	}
 	l.mu.producers = make(producerState)
+	l.rebuildOngoingLocked()
 	return errors.Join(errs...)
 }
 

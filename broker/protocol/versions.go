@@ -43,6 +43,11 @@ var versions = map[int16]Range{
 	21: {21, 0, 2}, // DeleteRecords
 	22: {22, 0, 5}, // InitProducerId
 	23: {23, 0, 4}, // OffsetForLeaderEpoch
+	24: {24, 0, 5}, // AddPartitionsToTxn (v4+: batched, from brokers; KIP-890 VerifyOnly)
+	25: {25, 0, 4}, // AddOffsetsToTxn
+	26: {26, 0, 4}, // EndTxn (v5 only with transaction.version 2, not finalized here)
+	27: {27, 0, 1}, // WriteTxnMarkers (from transaction coordinators)
+	28: {28, 0, 4}, // TxnOffsetCommit (v5 only with transaction.version 2)
 	32: {32, 0, 4}, // DescribeConfigs
 	33: {33, 0, 2}, // AlterConfigs
 	35: {35, 0, 4}, // DescribeLogDirs
@@ -54,6 +59,8 @@ var versions = map[int16]Range{
 	46: {46, 0, 0}, // ListPartitionReassignments
 	47: {47, 0, 0}, // OffsetDelete
 	60: {60, 0, 1}, // DescribeCluster
+	65: {65, 0, 0}, // DescribeTransactions (KIP-664)
+	66: {66, 0, 1}, // ListTransactions (KIP-664; v2 only with transaction.version 2)
 	64: {64, 0, 0}, // UnregisterBroker (KIP-631; v0 is every version Kafka has)
 	68: {68, 0, 1}, // ConsumerGroupHeartbeat (KIP-848; v1 is Kafka 4.0's, franz-go needs it)
 	69: {69, 0, 1}, // ConsumerGroupDescribe

@@ -61,11 +61,9 @@ func (b *Broker) handleProduce(r *kmsg.ProduceRequest) (kmsg.Response, error) {
 			switch {
 			case !acksOK:
 				sp.ErrorCode = kerr.InvalidRequiredAcks.Code
-			case r.TransactionID != nil:
-				sp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
-				sp.ErrorMessage = strPtr("transactions are not supported by this broker yet")
 			case r.Version < 3 && !b.upConvert(rt.Topic, &rp, &sp):
 			case r.Version >= 3 && !b.oneV2Batch(r.Version, rt.Topic, rp.Records, &sp):
+			case r.TransactionID != nil && !b.verifyTxnProduce(*r.TransactionID, rt.Topic, rp, &sp):
 			default:
 				if p, target := b.produceTo(rt.Topic, rp, &sp, r.Acks == -1); p != nil {
 					waits = append(waits, pendingAck{p: p, target: target, topic: len(resp.Topics), part: len(st.Partitions)})
@@ -293,12 +291,11 @@ func ackTarget(p *partition, acksAll bool, target int64) (*partition, int64) {
 	return p, target
 }
 
-// rejectTransactional refuses transactional and control batches until the
-// transaction coordinator exists: storing them without one would leave
-// read_committed consumers stuck at an open transaction forever.
+// rejectTransactional refuses control batches from clients: markers are
+// written only by WriteTxnMarkers, for the transaction coordinator.
 func rejectTransactional(hdrs []wlog.BatchHeader) error {
 	for _, h := range hdrs {
-		if h.Transactional() || h.Control() {
+		if h.Control() {
 			return errTransactional
 		}
 	}

@@ -207,8 +207,12 @@ func (b *Broker) fetchPartition(r *kmsg.FetchRequest, rp kmsg.FetchRequestTopicP
 		}
 	}
 	hw := p.highWatermark()
-	sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = hw, hw, p.log.LogStartOffset()
-	if r.IsolationLevel == 1 {
+	lso := p.log.LastStableOffset(hw)
+	sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = hw, lso, p.log.LogStartOffset()
+	readCommitted := r.IsolationLevel == 1 && follower < 0 && r.Version >= 4
+	if readCommitted {
+		// read_committed stops at the last stable offset.
+		readTo = lso
 		sp.AbortedTransactions = []kmsg.FetchResponseTopicPartitionAbortedTransaction{}
 	}
 	max := int(rp.PartitionMaxBytes)
@@ -236,6 +240,15 @@ func (b *Broker) fetchPartition(r *kmsg.FetchRequest, rp kmsg.FetchRequestTopicP
 		}
 		b.metrics.FailedFetch.WithLabelValues(p.name()).Inc()
 		return sp
+	}
+	if readCommitted && len(data) > 0 {
+		// The aborted transactions the client must drop from what it
+		// reads: those overlapping [fetch offset, LSO).
+		for _, a := range p.log.AbortedTransactions(rp.FetchOffset, lso) {
+			at := kmsg.NewFetchResponseTopicPartitionAbortedTransaction()
+			at.ProducerID, at.FirstOffset = a.ProducerID, a.FirstOffset
+			sp.AbortedTransactions = append(sp.AbortedTransactions, at)
+		}
 	}
 	if data != nil {
 		sp.RecordBatches = data

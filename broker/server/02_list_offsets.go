@@ -61,7 +61,7 @@ func (b *Broker) handleListOffsets(r *kmsg.ListOffsetsRequest) kmsg.Response {
 				st.Partitions = append(st.Partitions, b.listOffsetV0(rt.Topic, rp, onlyLeader))
 				continue
 			}
-			st.Partitions = append(st.Partitions, b.listOffset(rt.Topic, rp, onlyLeader, r.Version >= 2))
+			st.Partitions = append(st.Partitions, b.listOffset(rt.Topic, rp, onlyLeader, r.Version >= 2, r.Version >= 2 && r.IsolationLevel == 1))
 		}
 		resp.Topics = append(resp.Topics, st)
 	}
@@ -69,8 +69,10 @@ func (b *Broker) handleListOffsets(r *kmsg.ListOffsetsRequest) kmsg.Response {
 }
 
 // listOffset answers one partition. onlyLeader is false for the debugging
-// replica id; client is true for requests with an isolation level (v2+).
-func (b *Broker) listOffset(topic string, rp kmsg.ListOffsetsRequestTopicPartition, onlyLeader, client bool) kmsg.ListOffsetsResponseTopicPartition {
+// replica id; client is true for requests with an isolation level (v2+),
+// readCommitted for isolation_level=1: its latest offset is the last
+// stable offset, and a timestamp lookup finds nothing at or past it.
+func (b *Broker) listOffset(topic string, rp kmsg.ListOffsetsRequestTopicPartition, onlyLeader, client, readCommitted bool) kmsg.ListOffsetsResponseTopicPartition {
 	sp := kmsg.NewListOffsetsResponseTopicPartition()
 	sp.Partition = rp.Partition
 	sp.Timestamp, sp.Offset, sp.LeaderEpoch = -1, -1, -1
@@ -89,6 +91,9 @@ func (b *Broker) listOffset(topic string, rp kmsg.ListOffsetsRequestTopicPartiti
 		return sp
 	}
 	notAvailable := client && !hwKnown
+	if readCommitted {
+		hw = p.log.LastStableOffset(hw)
+	}
 	sp.LeaderEpoch = epoch
 	switch rp.Timestamp {
 	case listLatest:
@@ -138,7 +143,7 @@ func (b *Broker) listOffsetV0(topic string, rp kmsg.ListOffsetsRequestTopicParti
 		// offsets, after the same partition checks.
 		rp.Timestamp = listEarliest
 	}
-	one := b.listOffset(topic, rp, onlyLeader, false)
+	one := b.listOffset(topic, rp, onlyLeader, false, false)
 	if sp.ErrorCode = one.ErrorCode; sp.ErrorCode != 0 || rp.Timestamp != ts {
 		return sp
 	}

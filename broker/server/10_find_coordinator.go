@@ -5,6 +5,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/weirhq/weir/broker/group"
+	"github.com/weirhq/weir/broker/txn"
 )
 
 // FindCoordinator, versions 0–6.
@@ -12,11 +13,11 @@ import (
 // v5 (KIP-890's TRANSACTION_ABORTABLE, never sent here) is v4's body; v6
 // adds key type 2 (KIP-932 share groups), answered INVALID_REQUEST as an
 // unknown key type: there are no share groups.
-// Key type 0 (group): this broker, the leader of the group's
-// __consumer_offsets partition; the topic is created on first use. Key
-// type 1 (transaction): COORDINATOR_NOT_AVAILABLE until transactions
-// exist. v4 batches keys (CoordinatorKeys) and answers per key; v0–v3
-// answer one Key.
+// Key type 0 (group): the leader of the group's __consumer_offsets
+// partition; the topic is created on first use. Key type 1 (transaction):
+// the leader of the transactional id's __transaction_state partition
+// (txn.PartitionFor), the topic likewise created on first use. v4 batches
+// keys (CoordinatorKeys) and answers per key; v0–v3 answer one Key.
 
 func (b *Broker) handleFindCoordinator(r *kmsg.FindCoordinatorRequest) kmsg.Response {
 	resp := r.ResponseKind().(*kmsg.FindCoordinatorResponse)
@@ -40,25 +41,29 @@ func (b *Broker) findCoordinator(key string, keyType int8) kmsg.FindCoordinatorR
 		b.metrics.Errors.WithLabelValues("FindCoordinator", errName(e.Code)).Inc()
 		return c
 	}
+	topic, ensure, partitionFor := offsetsTopic, b.ensureOffsetsTopic, group.PartitionFor
 	switch keyType {
 	case 0:
 	case 1:
-		return fail(kerr.CoordinatorNotAvailable, "transactions are not supported by this broker yet")
+		if key == "" {
+			return fail(kerr.InvalidRequest, "empty transactional id")
+		}
+		topic, ensure, partitionFor = txnTopic, b.ensureTxnTopic, txn.PartitionFor
 	default:
 		return fail(kerr.InvalidRequest, "unknown coordinator key type "+itoa(int(keyType)))
 	}
-	if err := b.ensureOffsetsTopic(); err != nil {
-		b.logger.Debug("group coordinator not available yet", "err", err)
+	if err := ensure(); err != nil {
+		b.logger.Debug("coordinator not available yet", "topic", topic, "err", err)
 		return fail(kerr.CoordinatorNotAvailable, err.Error())
 	}
-	// The coordinator is the leader of the group's offsets partition.
+	// The coordinator is the leader of the key's partition.
 	img := b.node.Image()
-	t, _ := img.Topic(offsetsTopic)
-	p := group.PartitionFor(key, int32(len(t.Partitions)))
+	t, _ := img.Topic(topic)
+	p := partitionFor(key, int32(len(t.Partitions)))
 	leader := t.Partitions[p].Leader
 	br, live := img.Broker(leader)
 	if leader < 0 || !live || br.Fenced {
-		return fail(kerr.CoordinatorNotAvailable, "the offsets partition has no leader")
+		return fail(kerr.CoordinatorNotAvailable, "the coordinator's partition has no leader")
 	}
 	c.NodeID, c.Host, c.Port = br.ID, br.Host, br.Port
 	return c

@@ -19,8 +19,9 @@ import (
 // log) and hands them out, with epoch 0. From v3 (KIP-360) a producer may
 // send its current id and epoch to bump the epoch after an
 // OUT_OF_ORDER_SEQUENCE_NUMBER or UNKNOWN_PRODUCER_ID, keeping its id; when
-// the epoch would overflow it gets a new id. Transactional ids need the
-// transaction coordinator, which does not exist yet: they are refused.
+// the epoch would overflow it gets a new id. A transactional id goes to the
+// transaction coordinator (broker/txn, transactions.go), which allocates
+// from the same blocks.
 
 // producerIDs is this broker's reserved block.
 type producerIDs struct {
@@ -32,8 +33,7 @@ func (b *Broker) handleInitProducerID(r *kmsg.InitProducerIDRequest) kmsg.Respon
 	resp := r.ResponseKind().(*kmsg.InitProducerIDResponse)
 	resp.ProducerID, resp.ProducerEpoch = -1, -1
 	if r.TransactionalID != nil {
-		resp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
-		return resp
+		return b.txns.InitProducerID(r)
 	}
 	if r.ProducerID >= 0 && r.ProducerEpoch >= 0 && r.ProducerEpoch < math.MaxInt16-1 {
 		resp.ProducerID, resp.ProducerEpoch = r.ProducerID, r.ProducerEpoch+1

@@ -280,6 +280,20 @@ func (b *Broker) dispatch(req protocol.Request) kmsg.Response {
 		return b.handleConsumerGroupHeartbeat(body, req.ClientID)
 	case *kmsg.ConsumerGroupDescribeRequest:
 		return b.handleConsumerGroupDescribe(body)
+	case *kmsg.AddPartitionsToTxnRequest:
+		return b.handleAddPartitionsToTxn(body)
+	case *kmsg.AddOffsetsToTxnRequest:
+		return b.handleAddOffsetsToTxn(body)
+	case *kmsg.EndTxnRequest:
+		return b.handleEndTxn(body)
+	case *kmsg.WriteTxnMarkersRequest:
+		return b.handleWriteTxnMarkers(body)
+	case *kmsg.TxnOffsetCommitRequest:
+		return b.handleTxnOffsetCommit(body)
+	case *kmsg.DescribeTransactionsRequest:
+		return b.handleDescribeTransactions(body)
+	case *kmsg.ListTransactionsRequest:
+		return b.handleListTransactions(body)
 	}
 	// protocol.ParseRequest only returns keys in its version table, and the
 	// table's init check ties it to this switch through the tests.

@@ -32,6 +32,8 @@ func logErrorCode(err error) int16 {
 		return kerr.OutOfOrderSequenceNumber.Code
 	case errors.Is(err, wlog.ErrInvalidProducerEpoch):
 		return kerr.InvalidProducerEpoch.Code
+	case errors.Is(err, wlog.ErrTransactionCoordinatorFenced):
+		return kerr.TransactionCoordinatorFenced.Code
 	case errors.Is(err, wlog.ErrUnknownProducerID):
 		return kerr.UnknownProducerID.Code
 	case errors.Is(err, wlog.ErrNoKey):
@@ -84,7 +86,7 @@ func epochCode(requested, current int32) int16 {
 
 func strPtr(s string) *string { return &s }
 
-var errTransactional = errors.New("transactional batches are not supported by this broker yet")
+var errTransactional = errors.New("control batches are written by transaction coordinators only")
 
 func itoa(i int) string { return strconv.Itoa(i) }
 

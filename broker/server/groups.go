@@ -133,7 +133,9 @@ func (s offsetsStorage) Append(p int32, batch []byte) error {
 	hdrs, err := wlog.ValidateBatches(batch, int(part.settings().MaxMessageBytes))
 	var info wlog.AppendInfo
 	if err == nil {
-		info, err = part.log.Append(batch, hdrs, wlog.AppendOptions{LeaderEpoch: part.leaderEpoch(), Now: s.b.now()})
+		// FromCoordinator: TxnOffsetCommit's transactional batches carry
+		// the producer's id but no sequence.
+		info, err = part.log.Append(batch, hdrs, wlog.AppendOptions{LeaderEpoch: part.leaderEpoch(), Now: s.b.now(), FromCoordinator: true})
 	}
 	switch {
 	case err == nil:
@@ -143,6 +145,9 @@ func (s offsetsStorage) Append(p int32, batch []byte) error {
 		return s.b.awaitHighWatermark(part, info.LastOffset+1, offsetsCommitTimeout)
 	case errors.Is(err, wlog.ErrMessageTooLarge):
 		return fmt.Errorf("%w: %w", kerr.InvalidCommitOffsetSize, err)
+	case errors.Is(err, wlog.ErrInvalidProducerEpoch):
+		// A TxnOffsetCommit of a fenced (zombie) producer.
+		return fmt.Errorf("%w: %w", kerr.ProducerFenced, err)
 	case errors.Is(err, wlog.ErrClosed):
 		return fmt.Errorf("%w: %w", kerr.NotCoordinator, err)
 	}

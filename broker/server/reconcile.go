@@ -138,8 +138,13 @@ func (p *partition) applyAssignment(b *Broker, a replica.Assignment, now time.Ti
 
 // partitionLeadershipChanged loads or unloads the groups of an offsets
 // partition whose leadership moved to or from this broker: the group
-// coordinator for a group is the leader of its offsets partition.
+// coordinator for a group is the leader of its offsets partition. The
+// same for the transactional ids of a __transaction_state partition.
 func (b *Broker) partitionLeadershipChanged(p *partition, leader bool) {
+	if p.name() == txnTopic {
+		b.txnLeadershipChanged(p, leader)
+		return
+	}
 	if p.name() != offsetsTopic || b.groups == nil {
 		return
 	}
@@ -215,4 +220,4 @@ func (b *Broker) hostedPartitions(t *topic) []*partition {
 	return out
 }
 
-func isInternal(name string) bool { return name == offsetsTopic || name == "__transaction_state" }
+func isInternal(name string) bool { return name == offsetsTopic || name == txnTopic }

@@ -22,6 +22,7 @@ import (
 	"github.com/weirhq/weir/broker/metrics"
 	"github.com/weirhq/weir/broker/quorum"
 	"github.com/weirhq/weir/broker/replication"
+	"github.com/weirhq/weir/broker/txn"
 	"github.com/weirhq/weir/broker/volume"
 	"github.com/weirhq/weir/internal/vfs"
 )
@@ -93,6 +94,9 @@ type Broker struct {
 
 	groups   *group.Coordinator // groups.go
 	groupsMu groupsState
+
+	txns     *txn.Coordinator // transactions.go
+	txnState txnState
 }
 
 // New opens the broker's storage and binds its listeners. The broker
@@ -134,6 +138,7 @@ func New(cfg *config.Config, opts Options) (*Broker, error) {
 	}
 	b.ctrl, b.life = b.newLifecycle()
 	b.groups = b.newCoordinator()
+	b.txns = b.newTxnCoordinator()
 	return b, nil
 }
 
@@ -155,6 +160,7 @@ func (b *Broker) setupMetrics(reg prometheus.Registerer) {
 		b.gather = prometheus.DefaultGatherer
 	}
 	b.metrics = metrics.New(reg, b)
+	reg.MustRegister(newTxnCollector(b))
 }
 
 func (b *Broker) listen() error {
@@ -218,6 +224,7 @@ func (b *Broker) Run(ctx context.Context) error {
 	b.goroutine(b.ctrl.Run)
 	b.goroutine(b.life.Run)
 	b.goroutine(func() { b.groups.Run(b.ctx) })
+	b.goroutine(func() { b.txns.Run(b.ctx) })
 	b.logger.Info("broker started", "node.id", b.cfg.NodeID, "cluster.id", b.cluster,
 		"listener", b.ln.Addr().String(), "admin", addrString(b.AdminAddr()), "log.dirs", b.cfg.LogDirs,
 		"voters", b.cfg.ControllerQuorumVoters)
@@ -228,6 +235,8 @@ func (b *Broker) Run(ctx context.Context) error {
 	b.ready.Store(false)
 	b.cancel()
 	b.groups.Close()
+	b.txns.Close()
+	b.closeMarkerPeers()
 	b.ln.Close()
 	if b.admin != nil {
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+func TestTxnCommands(t *testing.T) {
+	b := newCluster(t)
+	mustWeir(t, b, "", "topic", "create", "orders", "--partitions", "2")
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b), kgo.TransactionalID("app-txn"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := cl.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "orders", Partition: 1, Value: []byte("v")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+
+	r := mustWeir(t, b, "", "txn", "list")
+	if !hasRow(r.stdout, "app-txn", "Ongoing") {
+		t.Errorf("list printed:\n%s", r.stdout)
+	}
+	var rows []TxnRow
+	r = mustWeir(t, b, "", "txn", "list", "--state", "Ongoing", "-o", "json")
+	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil || len(rows) != 1 || rows[0].TransactionalID != "app-txn" {
+		t.Errorf("list -o json: %v %+v", err, rows)
+	}
+	var ds []TxnDescription
+	r = mustWeir(t, b, "", "txn", "describe", "app-txn", "-o", "json")
+	if err := json.Unmarshal([]byte(r.stdout), &ds); err != nil || len(ds) != 1 || ds[0].State != "Ongoing" ||
+		len(ds[0].Partitions) != 1 || ds[0].Partitions[0] != "orders-1" {
+		t.Errorf("describe -o json: %v %+v", err, ds)
+	}
+	if r := weir(t, b, "", "txn", "describe", "nobody"); r.code == 0 {
+		t.Errorf("describe of an unknown id succeeded:\n%s", r.stdout)
+	}
+	if r := weir(t, b, "", "txn", "abort", "--partition", "1"); r.code == 0 {
+		t.Errorf("abort without --topic succeeded")
+	}
+	r = mustWeir(t, b, "", "txn", "abort", "--topic", "orders", "--partition", "1",
+		"--producer-id", itoa(ds[0].ProducerID), "--producer-epoch", itoa(int64(ds[0].ProducerEpoch)))
+	if !hasRow(r.stdout, "aborted") {
+		t.Errorf("abort printed:\n%s", r.stdout)
+	}
+}
