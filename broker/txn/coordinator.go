@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/weirhq/weir/broker/internaltopic"
 )
 
 // Config is the coordinator's settings and dependencies, with Kafka's
@@ -35,19 +37,10 @@ type Config struct {
 }
 
 // Storage is where the coordinator's records go: the partitions of
-// __transaction_state. It has the shape of the group coordinator's
-// Storage, so the broker's implementation over its partition logs serves
-// both.
-type Storage interface {
-	// Append writes one uncompressed v2 record batch to partition p and
-	// returns once it is as durable as a produced batch with acks=all.
-	Append(p int32, batch []byte) error
-	// Bounds returns p's log start and end offsets.
-	Bounds(p int32) (start, end int64, err error)
-	// Read returns whole batches starting with the one holding offset;
-	// empty at the end.
-	Read(p int32, offset int64) ([]byte, error)
-}
+// __transaction_state. It is the group coordinator's Storage
+// (internaltopic.Storage), so the broker's implementation over its
+// partition logs serves both.
+type Storage = internaltopic.Storage
 
 // MarkerWriter writes a transaction's markers to the leaders of its
 // partitions (WriteTxnMarkers). WriteMarkers returns at once; it calls done
@@ -76,18 +69,6 @@ type TopicPartition struct {
 
 func (tp TopicPartition) String() string { return fmt.Sprintf("%s-%d", tp.Topic, tp.Partition) }
 
-type partState int8
-
-const (
-	partLoading partState = iota + 1
-	partLoaded
-)
-
-type partition struct {
-	state partState
-	epoch int32 // the coordinator epoch: the __transaction_state leader epoch
-}
-
 // Coordinator is the transaction coordinator for the __transaction_state
 // partitions this broker leads.
 type Coordinator struct {
@@ -99,7 +80,7 @@ type Coordinator struct {
 	mu struct {
 		sync.Mutex
 		txns       map[string]*txn
-		partitions map[int32]partition // absent: not ours
+		partitions internaltopic.Partitions // epoch: the coordinator epoch, the __transaction_state leader epoch
 		lastAbort  time.Time
 		lastExpire time.Time
 		closed     bool
@@ -135,7 +116,7 @@ func New(cfg Config, store Storage, markers MarkerWriter) *Coordinator {
 	}
 	c := &Coordinator{cfg: cfg, store: store, markers: markers, logger: cfg.Logger}
 	c.mu.txns = map[string]*txn{}
-	c.mu.partitions = map[int32]partition{}
+	c.mu.partitions = internaltopic.Partitions{}
 	c.mu.lastAbort, c.mu.lastExpire = cfg.Now(), cfg.Now()
 	return c
 }
@@ -193,13 +174,7 @@ func (c *Coordinator) servedLocked(p int32) *kerr.Error {
 	if c.mu.closed {
 		return kerr.CoordinatorNotAvailable
 	}
-	switch c.mu.partitions[p].state {
-	case partLoading:
-		return kerr.CoordinatorLoadInProgress
-	case partLoaded:
-		return nil
-	}
-	return kerr.NotCoordinator
+	return c.mu.partitions.Err(p)
 }
 
 // lock returns id's transaction locked (nil if it does not exist), or the
@@ -237,7 +212,7 @@ func (c *Coordinator) lockOrCreate(id string) (*txn, *kerr.Error) {
 	}
 	t := c.mu.txns[id]
 	if t == nil {
-		t = newTxn(c, id, p, c.mu.partitions[p].epoch)
+		t = newTxn(c, id, p, c.mu.partitions[p].Epoch)
 		t.meta.producerID, t.meta.state = pid, Empty
 		t.meta.lastUpdateMs = c.now().UnixMilli()
 		c.mu.txns[id] = t
@@ -266,7 +241,7 @@ func (c *Coordinator) loaded() []*txn {
 	defer c.mu.Unlock()
 	out := make([]*txn, 0, len(c.mu.txns))
 	for _, t := range c.mu.txns {
-		if c.mu.partitions[t.partition].state == partLoaded {
+		if c.mu.partitions.Owned(t.partition) {
 			out = append(out, t)
 		}
 	}
