@@ -1,10 +1,8 @@
 package group
 
 import (
-	"errors"
 	"fmt"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/weirhq/weir/broker/internaltopic"
@@ -102,10 +100,4 @@ func (g *Group) append(recs []record) error {
 
 // storeErrorCode maps a failed append to what the client is told: a Kafka
 // error the storage chose, else COORDINATOR_NOT_AVAILABLE (retriable).
-func storeErrorCode(err error) *kerr.Error {
-	var ke *kerr.Error
-	if errors.As(err, &ke) {
-		return ke
-	}
-	return kerr.CoordinatorNotAvailable
-}
+var storeErrorCode = internaltopic.ErrorCode

@@ -2,7 +2,10 @@ package internaltopic
 
 import (
 	"encoding/binary"
+	"errors"
 	"sync"
+
+	"github.com/twmb/franz-go/pkg/kerr"
 )
 
 // Storage is where a coordinator's records go: the partitions of its
@@ -83,4 +86,16 @@ func (s *MemoryStorage) Records(p int32) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.next[p]
+}
+
+// ErrorCode is what a client is told of a failed append (or another
+// failed seam call): the Kafka error the seam chose, else
+// COORDINATOR_NOT_AVAILABLE (retriable; Kafka answers a failed append to
+// its log with it or NOT_COORDINATOR).
+func ErrorCode(err error) *kerr.Error {
+	var ke *kerr.Error
+	if errors.As(err, &ke) {
+		return ke
+	}
+	return kerr.CoordinatorNotAvailable
 }

@@ -2,7 +2,6 @@ package txn
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -250,13 +249,5 @@ func (c *Coordinator) loaded() []*txn {
 }
 
 // errorCode is what a client is told of a failed append or producer id
-// allocation: the Kafka error the seam chose, else
-// COORDINATOR_NOT_AVAILABLE (retriable; Kafka answers a failed append to
-// its log with it or NOT_COORDINATOR).
-func errorCode(err error) *kerr.Error {
-	var ke *kerr.Error
-	if errors.As(err, &ke) {
-		return ke
-	}
-	return kerr.CoordinatorNotAvailable
-}
+// allocation (internaltopic.ErrorCode).
+var errorCode = internaltopic.ErrorCode
