@@ -63,10 +63,8 @@ func (g *Group) describe(sg *kmsg.DescribeGroupsResponseGroup) {
 func (c *Coordinator) ListGroups(r *kmsg.ListGroupsRequest) *kmsg.ListGroupsResponse {
 	resp := r.ResponseKind().(*kmsg.ListGroupsResponse)
 	c.mu.RLock()
-	for _, st := range c.mu.partitions {
-		if st == partLoading {
-			resp.ErrorCode = kerr.CoordinatorLoadInProgress.Code
-		}
+	if c.mu.partitions.AnyLoading() {
+		resp.ErrorCode = kerr.CoordinatorLoadInProgress.Code
 	}
 	c.mu.RUnlock()
 	for _, g := range c.snapshot() {

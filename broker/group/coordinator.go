@@ -11,6 +11,8 @@ import (
 	"unicode/utf16"
 
 	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/weirhq/weir/broker/internaltopic"
 )
 
 // Config is the coordinator's settings and dependencies.
@@ -50,31 +52,16 @@ type Config struct {
 }
 
 // Storage is where the coordinator's records go: the partitions of
-// __consumer_offsets. The broker's implementation appends through the
+// __consumer_offsets (internaltopic.Storage, the transaction
+// coordinator's too). The broker's implementation appends through the
 // partition logs; MemoryStorage is the in-memory one.
-type Storage interface {
-	// Append writes one uncompressed v2 record batch to partition p and
-	// returns once it is as durable as a produced batch.
-	Append(p int32, batch []byte) error
-	// Bounds returns p's log start and end offsets.
-	Bounds(p int32) (start, end int64, err error)
-	// Read returns whole batches starting with the one holding offset;
-	// empty at the end.
-	Read(p int32, offset int64) ([]byte, error)
-}
+type Storage = internaltopic.Storage
 
 // Client identifies who sent a request.
 type Client struct {
 	ID   string // the request header's client id
 	Host string // the client's address, as Kafka shows it ("/127.0.0.1")
 }
-
-type partState int8
-
-const (
-	partLoading partState = iota + 1
-	partLoaded
-)
 
 // Coordinator is the group coordinator for the __consumer_offsets
 // partitions this broker leads.
@@ -86,7 +73,7 @@ type Coordinator struct {
 	mu struct {
 		sync.RWMutex
 		groups        map[string]*Group
-		partitions    map[int32]partState // absent: not ours
+		partitions    internaltopic.Partitions // epochs unused: always 0
 		lastRetention time.Time
 		closed        bool
 		// markers that reached a partition while it was loading (txn.go)
@@ -128,7 +115,7 @@ func New(cfg Config, store Storage) *Coordinator {
 	}
 	c := &Coordinator{cfg: cfg, store: store, logger: cfg.Logger}
 	c.mu.groups = map[string]*Group{}
-	c.mu.partitions = map[int32]partState{}
+	c.mu.partitions = internaltopic.Partitions{}
 	c.mu.lastRetention = cfg.Now()
 	return c
 }
@@ -215,7 +202,7 @@ func (c *Coordinator) snapshot() []*Group {
 	defer c.mu.RUnlock()
 	out := make([]*Group, 0, len(c.mu.groups))
 	for _, g := range c.groupsLocked() {
-		if c.mu.partitions[g.partition] == partLoaded {
+		if c.mu.partitions.Owned(g.partition) {
 			out = append(out, g)
 		}
 	}
@@ -246,12 +233,8 @@ func (c *Coordinator) findLocked(id string, p int32) (*Group, *kerr.Error) {
 	if c.mu.closed {
 		return nil, kerr.CoordinatorNotAvailable
 	}
-	switch c.mu.partitions[p] {
-	case partLoading:
-		return nil, kerr.CoordinatorLoadInProgress
-	case partLoaded:
-	default:
-		return nil, kerr.NotCoordinator
+	if err := c.mu.partitions.Err(p); err != nil {
+		return nil, err
 	}
 	g := c.mu.groups[id]
 	if g == nil || g.dead.Load() {

@@ -488,15 +488,15 @@ func (s *groupScript) storage(t *testing.T, d *datadriven.TestData) string {
 	d.ScanArgs(t, "fail", &fail)
 	switch fail {
 	case "none":
-		s.h.store.Fail = nil
+		s.h.store.Fail(nil)
 	case "io":
-		s.h.store.Fail = errors.New("input/output error")
+		s.h.store.Fail(errors.New("input/output error"))
 	default:
 		e := kerr.TypedErrorForCode(errorCodes[fail])
 		if e == nil {
 			t.Fatalf("%s: unknown error %s", d.Pos, fail)
 		}
-		s.h.store.Fail = e
+		s.h.store.Fail(e)
 	}
 	return ""
 }

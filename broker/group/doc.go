@@ -18,7 +18,9 @@
 // State is durable in __consumer_offsets with Kafka's own record schemas
 // (records.go): OffsetCommitKey/Value and GroupMetadataKey/Value, one
 // uncompressed v2 batch per write, a null value deleting a key. Storage is
-// the seam to the partition logs; LoadPartition replays one partition and
+// the seam to the partition logs, shared with the transaction coordinator
+// with the batches, the load loop and the partition states
+// (broker/internaltopic); LoadPartition replays one partition and
 // UnloadPartition drops it (leadership moves, when replication exists).
 //
 // Locking: each Group has a mutex guarding all of its state (members,

@@ -9,6 +9,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/weirhq/weir/broker/internaltopic"
 )
 
 func TestPartitionForMatchesKafka(t *testing.T) {
@@ -288,9 +290,9 @@ func TestOffsetCommitRules(t *testing.T) {
 		t.Fatalf("uncommitted partition: %d", off)
 	}
 
-	h.store.Fail = errors.New("disk gone")
+	h.store.Fail(errors.New("disk gone"))
 	h.wantErr(h.commit("g", a.MemberID, 1, "t", 0, 9), kerr.CoordinatorNotAvailable, "failed append")
-	h.store.Fail = nil
+	h.store.Fail(nil)
 	if off, _ := h.fetch("g", "t", 0); off != 5 {
 		t.Fatalf("a failed commit changed the offset: %d", off)
 	}
@@ -331,7 +333,7 @@ func TestLoadSkipsBadRecordsAndGatesRequests(t *testing.T) {
 	h := newHarness(t)
 	h.commit("g", "", -1, "t", 0, 5)
 	p := h.c.PartitionFor("g")
-	bad := encodeBatch([]record{
+	bad := internaltopic.EncodeBatch([]record{
 		{key: []byte{0, 1, 0xff}, value: []byte{1}},                     // unreadable offset key
 		{key: []byte{0, 9, 1, 2}, value: []byte{3}},                     // another coordinator's record
 		offsetRecord("g", "t", 1, &offset{offset: 6, committed: h.now}), // fine
@@ -492,9 +494,9 @@ func TestRecordsRoundTrip(t *testing.T) {
 		offsetRecord("g", "t", 3, nil),
 		groupRecord("g", nil),
 	}
-	b := encodeBatch(recs, now)
+	b := internaltopic.EncodeBatch(recs, now)
 	var got []record
-	next := decodeBatches(b, func(_ int64, k, v []byte) { got = append(got, record{key: k, value: v}) },
+	next := internaltopic.DecodeBatches(b, nil, func(_ int64, k, v []byte) { got = append(got, record{key: k, value: v}) },
 		func(o int64, err error) { t.Errorf("bad record at %d: %v", o, err) })
 	if next != 3 || len(got) != 3 {
 		t.Fatalf("decoded %d records, next %d", len(got), next)
@@ -513,11 +515,11 @@ func TestRecordsRoundTrip(t *testing.T) {
 }
 
 func FuzzDecodeBatches(f *testing.F) {
-	f.Add(encodeBatch([]record{offsetRecord("g", "t", 0, &offset{offset: 1})}, time.UnixMilli(0)))
+	f.Add(internaltopic.EncodeBatch([]record{offsetRecord("g", "t", 0, &offset{offset: 1})}, time.UnixMilli(0)))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 		l := &loader{c: New(Config{Logger: quiet}, NewMemoryStorage()), groups: map[string]*Group{}}
-		decodeBatches(b, l.apply, func(int64, error) {})
+		internaltopic.DecodeBatches(b, nil, l.apply, func(int64, error) {})
 	})
 }
 

@@ -7,6 +7,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/weirhq/weir/broker/internaltopic"
 )
 
 // LoadPartition makes this coordinator serve the groups of
@@ -16,18 +18,17 @@ import (
 // skipped. A failed read leaves the partition unserved (NOT_COORDINATOR).
 func (c *Coordinator) LoadPartition(p int32) error {
 	c.mu.Lock()
-	if c.mu.partitions[p] == partLoaded {
+	if !c.mu.partitions.StartLoad(p, 0) {
 		c.mu.Unlock()
 		return nil
 	}
-	c.mu.partitions[p] = partLoading
 	c.mu.Unlock()
 
 	l := &loader{c: c, p: p, groups: map[string]*Group{}, txnPID: -1}
 	err := l.run()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.mu.partitions[p] != partLoading { // unloaded meanwhile
+	if !c.mu.partitions.Loading(p) { // unloaded meanwhile
 		return nil
 	}
 	if err != nil {
@@ -40,7 +41,7 @@ func (c *Coordinator) LoadPartition(p int32) error {
 		g.settleLoaded()
 		c.mu.groups[id] = g
 	}
-	c.mu.partitions[p] = partLoaded
+	c.mu.partitions.Loaded(p, 0)
 	if len(l.groups) > 0 || l.records > 0 {
 		c.logger.Info("loaded group partition", "partition", p, "groups", len(l.groups), "records", l.records, "skipped", l.skipped)
 	}
@@ -53,9 +54,7 @@ func (c *Coordinator) LoadPartition(p int32) error {
 func (c *Coordinator) MarkLoading(p int32) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.mu.partitions[p] != partLoaded {
-		c.mu.partitions[p] = partLoading
-	}
+	c.mu.partitions.MarkLoading(p)
 }
 
 // UnloadPartition stops serving partition p's groups (leadership moved):
@@ -84,7 +83,7 @@ func (c *Coordinator) UnloadPartition(p int32) {
 func (c *Coordinator) Loaded(p int32) bool {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return c.mu.partitions[p] == partLoaded
+	return c.mu.partitions.Owned(p)
 }
 
 type loader struct {
@@ -97,22 +96,7 @@ type loader struct {
 }
 
 func (l *loader) run() error {
-	start, end, err := l.c.store.Bounds(l.p)
-	if err != nil {
-		return err
-	}
-	for off := start; off < end; {
-		b, err := l.c.store.Read(l.p, off)
-		if err != nil {
-			return fmt.Errorf("reading at offset %d: %w", off, err)
-		}
-		next := decodeBatchesTxn(b, l.batch, l.apply, l.bad)
-		if len(b) == 0 || next <= off {
-			break
-		}
-		off = next
-	}
-	return nil
+	return internaltopic.Replay(l.c.store, l.p, l.batch, l.apply, l.bad)
 }
 
 // batch notes whether a batch is transactional (its offsets stay pending)
@@ -121,7 +105,7 @@ func (l *loader) batch(b *kmsg.RecordBatch) bool {
 	l.txnPID = -1
 	if b.Attributes&0x20 != 0 {
 		commit := false
-		decodeRecords(b, func(_ int64, key, _ []byte) {
+		internaltopic.DecodeRecords(b, func(_ int64, key, _ []byte) {
 			commit = len(key) >= 4 && binary.BigEndian.Uint16(key[2:]) == 1
 		}, l.bad)
 		for _, g := range l.groups {

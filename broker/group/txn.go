@@ -8,6 +8,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/weirhq/weir/broker/internaltopic"
 )
 
 // Transactional offset commits (KIP-98, KIP-447): TxnOffsetCommit stores
@@ -169,7 +171,7 @@ func (g *Group) hasPending(topic string, p int32) bool {
 // to: it is kept and applied to the loaded groups before they are served.
 func (c *Coordinator) CompleteTxn(p int32, pid int64, commit bool) {
 	c.mu.Lock()
-	if c.mu.partitions[p] == partLoading {
+	if c.mu.partitions.Loading(p) {
 		if c.mu.loadingTxns == nil {
 			c.mu.loadingTxns = map[int32][]txnEnd{}
 		}
@@ -228,13 +230,13 @@ func (c *Coordinator) markUnstable(id string, topics []kmsg.OffsetFetchResponseT
 	}
 }
 
-// encodeTxnBatch is encodeBatch as a transactional batch of the producer
+// encodeTxnBatch is internaltopic.EncodeBatch as a transactional batch of the producer
 // (Kafka writes TxnOffsetCommit's records so, with no sequence).
 func encodeTxnBatch(recs []record, now time.Time, pid int64, epoch int16) []byte {
-	out := encodeBatch(recs, now)
+	out := internaltopic.EncodeBatch(recs, now)
 	binary.BigEndian.PutUint16(out[21:], binary.BigEndian.Uint16(out[21:])|0x10)
 	binary.BigEndian.PutUint64(out[43:], uint64(pid))
 	binary.BigEndian.PutUint16(out[51:], uint16(epoch))
-	binary.BigEndian.PutUint32(out[17:], crc32.Checksum(out[21:], castagnoli))
+	binary.BigEndian.PutUint32(out[17:], crc32.Checksum(out[21:], internaltopic.Castagnoli))
 	return out
 }

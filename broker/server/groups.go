@@ -65,7 +65,7 @@ func (b *Broker) newCoordinator() *group.Coordinator {
 		TopicNames:           func() []string { return b.node.Image().TopicNames() },
 		RegexRefreshInterval: rawMs(b.cfg.Raw, "weir.group.consumer.regex.refresh.min.interval.ms", 10000),
 	}
-	return group.New(cfg, offsetsStorage{b})
+	return group.New(cfg, offsetsStorage(b))
 }
 
 // rawMs reads an integer key the config keeps only raw, in milliseconds
@@ -109,40 +109,31 @@ func (b *Broker) ensureOffsetsTopic() error {
 	return nil
 }
 
-// offsetsStorage is group.Storage over the __consumer_offsets logs: a
-// batch is validated and appended like a produced one, and wakes fetches.
-type offsetsStorage struct{ b *Broker }
-
-func (s offsetsStorage) partition(p int32) (*partition, error) {
-	part := s.b.lookup(offsetsTopic, p)
-	if part == nil || !part.isLeader() {
-		return nil, kerr.NotCoordinator
-	}
-	return part, nil
+// internalStorage is a coordinator's Storage (internaltopic.Storage)
+// over the logs of its internal topic, __consumer_offsets or
+// __transaction_state: a batch is validated and appended like a produced
+// one, wakes fetches and is acknowledged once the ISR has it (acks=-1), so
+// a failover keeps it. Only this broker's leader partitions serve; others
+// get NOT_COORDINATOR. What an append error tells the coordinator differs
+// by topic (appendErr).
+type internalStorage struct {
+	b     *Broker
+	topic string
+	// fromCoordinator appends as the coordinator (wlog.AppendOptions):
+	// TxnOffsetCommit's transactional batches carry the producer's id but
+	// no sequence.
+	fromCoordinator bool
+	// appendErr maps a failed log append to the coordinator's error.
+	appendErr func(error) error
 }
 
-// offsetsCommitTimeout is offsets.commit.timeout.ms: how long a commit
-// waits for the offsets partition's ISR.
-const offsetsCommitTimeout = 5 * time.Second
+// offsetsStorage is group.Storage over the __consumer_offsets logs.
+func offsetsStorage(b *Broker) internalStorage {
+	return internalStorage{b: b, topic: offsetsTopic, fromCoordinator: true, appendErr: offsetsAppendErr}
+}
 
-func (s offsetsStorage) Append(p int32, batch []byte) error {
-	part, err := s.partition(p)
-	if err != nil {
-		return err
-	}
-	hdrs, err := wlog.ValidateBatches(batch, int(part.settings().MaxMessageBytes))
-	var info wlog.AppendInfo
-	if err == nil {
-		// FromCoordinator: TxnOffsetCommit's transactional batches carry
-		// the producer's id but no sequence.
-		info, err = part.log.Append(batch, hdrs, wlog.AppendOptions{LeaderEpoch: part.leaderEpoch(), Now: s.b.now(), FromCoordinator: true})
-	}
+func offsetsAppendErr(err error) error {
 	switch {
-	case err == nil:
-		part.appended() // advances the high watermark and wakes fetches
-		// A commit is acknowledged once the ISR has it
-		// (offsets.commit.required.acks=-1), so a failover keeps it.
-		return s.b.awaitHighWatermark(part, info.LastOffset+1, offsetsCommitTimeout)
 	case errors.Is(err, wlog.ErrMessageTooLarge):
 		return fmt.Errorf("%w: %w", kerr.InvalidCommitOffsetSize, err)
 	case errors.Is(err, wlog.ErrInvalidProducerEpoch):
@@ -154,7 +145,36 @@ func (s offsetsStorage) Append(p int32, batch []byte) error {
 	return err
 }
 
-func (s offsetsStorage) Bounds(p int32) (int64, int64, error) {
+func (s internalStorage) partition(p int32) (*partition, error) {
+	part := s.b.lookup(s.topic, p)
+	if part == nil || !part.isLeader() {
+		return nil, kerr.NotCoordinator
+	}
+	return part, nil
+}
+
+// offsetsCommitTimeout is offsets.commit.timeout.ms: how long a commit
+// (or a __transaction_state write) waits for its partition's ISR.
+const offsetsCommitTimeout = 5 * time.Second
+
+func (s internalStorage) Append(p int32, batch []byte) error {
+	part, err := s.partition(p)
+	if err != nil {
+		return err
+	}
+	hdrs, err := wlog.ValidateBatches(batch, int(part.settings().MaxMessageBytes))
+	var info wlog.AppendInfo
+	if err == nil {
+		info, err = part.log.Append(batch, hdrs, wlog.AppendOptions{LeaderEpoch: part.leaderEpoch(), Now: s.b.now(), FromCoordinator: s.fromCoordinator})
+	}
+	if err != nil {
+		return s.appendErr(err)
+	}
+	part.appended() // advances the high watermark and wakes fetches
+	return s.b.awaitHighWatermark(part, info.LastOffset+1, offsetsCommitTimeout)
+}
+
+func (s internalStorage) Bounds(p int32) (int64, int64, error) {
 	part, err := s.partition(p)
 	if err != nil {
 		return 0, 0, err
@@ -164,7 +184,7 @@ func (s offsetsStorage) Bounds(p int32) (int64, int64, error) {
 	return part.log.LogStartOffset(), part.log.LogEndOffset(), nil
 }
 
-func (s offsetsStorage) Read(p int32, offset int64) ([]byte, error) {
+func (s internalStorage) Read(p int32, offset int64) ([]byte, error) {
 	part, err := s.partition(p)
 	if err != nil {
 		return nil, err

@@ -3,7 +3,6 @@ package server
 import (
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 	"sync"
 	"time"
@@ -79,7 +78,7 @@ func (b *Broker) newTxnCoordinator() *txn.Coordinator {
 			return ok
 		},
 	}
-	return txn.New(cfg, txnStorage{b}, markerWriter{b})
+	return txn.New(cfg, txnStorage(b), markerWriter{b})
 }
 
 // ensureTxnTopic asks the controller for __transaction_state on first use:
@@ -110,53 +109,17 @@ func (b *Broker) ensureTxnTopic() error {
 	return nil
 }
 
-// txnStorage is txn.Storage over the __transaction_state logs, acks=all.
-type txnStorage struct{ b *Broker }
-
-func (s txnStorage) partition(p int32) (*partition, error) {
-	part := s.b.lookup(txnTopic, p)
-	if part == nil || !part.isLeader() {
-		return nil, kerr.NotCoordinator
-	}
-	return part, nil
+// txnStorage is txn.Storage over the __transaction_state logs, acks=all
+// (internalStorage, groups.go).
+func txnStorage(b *Broker) internalStorage {
+	return internalStorage{b: b, topic: txnTopic, appendErr: txnAppendErr}
 }
 
-func (s txnStorage) Append(p int32, batch []byte) error {
-	part, err := s.partition(p)
-	if err != nil {
-		return err
-	}
-	hdrs, err := wlog.ValidateBatches(batch, int(part.settings().MaxMessageBytes))
-	var info wlog.AppendInfo
-	if err == nil {
-		info, err = part.log.Append(batch, hdrs, wlog.AppendOptions{LeaderEpoch: part.leaderEpoch(), Now: s.b.now()})
-	}
-	switch {
-	case err == nil:
-		part.appended()
-		return s.b.awaitHighWatermark(part, info.LastOffset+1, offsetsCommitTimeout)
-	case errors.Is(err, wlog.ErrMessageTooLarge):
+func txnAppendErr(err error) error {
+	if errors.Is(err, wlog.ErrMessageTooLarge) {
 		return fmt.Errorf("%w: %w", kerr.UnknownServerError, err)
-	case errors.Is(err, wlog.ErrClosed):
-		return fmt.Errorf("%w: %w", kerr.NotCoordinator, err)
 	}
 	return fmt.Errorf("%w: %w", kerr.NotCoordinator, err)
-}
-
-func (s txnStorage) Bounds(p int32) (int64, int64, error) {
-	part, err := s.partition(p)
-	if err != nil {
-		return 0, 0, err
-	}
-	return part.log.LogStartOffset(), part.log.LogEndOffset(), nil
-}
-
-func (s txnStorage) Read(p int32, offset int64) ([]byte, error) {
-	part, err := s.partition(p)
-	if err != nil {
-		return nil, err
-	}
-	return part.log.Read(offset, 1<<20, math.MaxInt64, true)
 }
 
 // txnLeadershipChanged loads or unloads the transactional ids of a

@@ -2,7 +2,6 @@ package txn
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -10,6 +9,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/weirhq/weir/broker/internaltopic"
 )
 
 // Config is the coordinator's settings and dependencies, with Kafka's
@@ -35,19 +36,10 @@ type Config struct {
 }
 
 // Storage is where the coordinator's records go: the partitions of
-// __transaction_state. It has the shape of the group coordinator's
-// Storage, so the broker's implementation over its partition logs serves
-// both.
-type Storage interface {
-	// Append writes one uncompressed v2 record batch to partition p and
-	// returns once it is as durable as a produced batch with acks=all.
-	Append(p int32, batch []byte) error
-	// Bounds returns p's log start and end offsets.
-	Bounds(p int32) (start, end int64, err error)
-	// Read returns whole batches starting with the one holding offset;
-	// empty at the end.
-	Read(p int32, offset int64) ([]byte, error)
-}
+// __transaction_state. It is the group coordinator's Storage
+// (internaltopic.Storage), so the broker's implementation over its
+// partition logs serves both.
+type Storage = internaltopic.Storage
 
 // MarkerWriter writes a transaction's markers to the leaders of its
 // partitions (WriteTxnMarkers). WriteMarkers returns at once; it calls done
@@ -76,18 +68,6 @@ type TopicPartition struct {
 
 func (tp TopicPartition) String() string { return fmt.Sprintf("%s-%d", tp.Topic, tp.Partition) }
 
-type partState int8
-
-const (
-	partLoading partState = iota + 1
-	partLoaded
-)
-
-type partition struct {
-	state partState
-	epoch int32 // the coordinator epoch: the __transaction_state leader epoch
-}
-
 // Coordinator is the transaction coordinator for the __transaction_state
 // partitions this broker leads.
 type Coordinator struct {
@@ -99,7 +79,7 @@ type Coordinator struct {
 	mu struct {
 		sync.Mutex
 		txns       map[string]*txn
-		partitions map[int32]partition // absent: not ours
+		partitions internaltopic.Partitions // epoch: the coordinator epoch, the __transaction_state leader epoch
 		lastAbort  time.Time
 		lastExpire time.Time
 		closed     bool
@@ -135,7 +115,7 @@ func New(cfg Config, store Storage, markers MarkerWriter) *Coordinator {
 	}
 	c := &Coordinator{cfg: cfg, store: store, markers: markers, logger: cfg.Logger}
 	c.mu.txns = map[string]*txn{}
-	c.mu.partitions = map[int32]partition{}
+	c.mu.partitions = internaltopic.Partitions{}
 	c.mu.lastAbort, c.mu.lastExpire = cfg.Now(), cfg.Now()
 	return c
 }
@@ -193,13 +173,7 @@ func (c *Coordinator) servedLocked(p int32) *kerr.Error {
 	if c.mu.closed {
 		return kerr.CoordinatorNotAvailable
 	}
-	switch c.mu.partitions[p].state {
-	case partLoading:
-		return kerr.CoordinatorLoadInProgress
-	case partLoaded:
-		return nil
-	}
-	return kerr.NotCoordinator
+	return c.mu.partitions.Err(p)
 }
 
 // lock returns id's transaction locked (nil if it does not exist), or the
@@ -237,7 +211,7 @@ func (c *Coordinator) lockOrCreate(id string) (*txn, *kerr.Error) {
 	}
 	t := c.mu.txns[id]
 	if t == nil {
-		t = newTxn(c, id, p, c.mu.partitions[p].epoch)
+		t = newTxn(c, id, p, c.mu.partitions[p].Epoch)
 		t.meta.producerID, t.meta.state = pid, Empty
 		t.meta.lastUpdateMs = c.now().UnixMilli()
 		c.mu.txns[id] = t
@@ -266,7 +240,7 @@ func (c *Coordinator) loaded() []*txn {
 	defer c.mu.Unlock()
 	out := make([]*txn, 0, len(c.mu.txns))
 	for _, t := range c.mu.txns {
-		if c.mu.partitions[t.partition].state == partLoaded {
+		if c.mu.partitions.Owned(t.partition) {
 			out = append(out, t)
 		}
 	}
@@ -275,13 +249,5 @@ func (c *Coordinator) loaded() []*txn {
 }
 
 // errorCode is what a client is told of a failed append or producer id
-// allocation: the Kafka error the seam chose, else
-// COORDINATOR_NOT_AVAILABLE (retriable; Kafka answers a failed append to
-// its log with it or NOT_COORDINATOR).
-func errorCode(err error) *kerr.Error {
-	var ke *kerr.Error
-	if errors.As(err, &ke) {
-		return ke
-	}
-	return kerr.CoordinatorNotAvailable
-}
+// allocation (internaltopic.ErrorCode).
+var errorCode = internaltopic.ErrorCode

@@ -9,6 +9,7 @@ import (
 	"github.com/cockroachdb/datadriven"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/weirhq/weir/broker/internaltopic"
 	"github.com/weirhq/weir/internal/ddtest"
 )
 
@@ -359,7 +360,7 @@ func (s *script) log(t *testing.T, d *datadriven.TestData) string {
 		t.Fatal(err)
 	}
 	var out strings.Builder
-	decodeBatches(b, func(offset int64, key, value []byte) {
+	internaltopic.DecodeBatches(b, nil, func(offset int64, key, value []byte) {
 		k, _, err := DecodeKey(key)
 		if err != nil || k != id {
 			return

@@ -107,10 +107,8 @@ func (c *Coordinator) listable() *kerr.Error {
 	if c.mu.closed {
 		return kerr.CoordinatorNotAvailable
 	}
-	for _, p := range c.mu.partitions {
-		if p.state == partLoading {
-			return kerr.CoordinatorLoadInProgress
-		}
+	if c.mu.partitions.AnyLoading() {
+		return kerr.CoordinatorLoadInProgress
 	}
 	return nil
 }

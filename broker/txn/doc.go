@@ -16,7 +16,8 @@
 // State is durable in __transaction_state with Kafka's record schemas
 // (records.go: TransactionLogKey and TransactionLogValue v0/v1), one
 // uncompressed v2 batch per write, a null value deleting an id. Storage is
-// the seam to the partition logs (the group coordinator's shape);
+// the seam to the partition logs, shared with the group coordinator with
+// the batches, the load loop and the partition states (broker/internaltopic);
 // LoadPartition replays one partition at a coordinator epoch and resends
 // the markers of every prepared transaction; UnloadPartition drops it.
 // The two other seams are Config.NewProducerID (the broker's producer id

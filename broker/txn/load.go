@@ -3,6 +3,8 @@ package txn
 import (
 	"fmt"
 	"time"
+
+	"github.com/weirhq/weir/broker/internaltopic"
 )
 
 // LoadPartition makes this coordinator serve the transactional ids of
@@ -17,12 +19,11 @@ import (
 // unserved (NOT_COORDINATOR).
 func (c *Coordinator) LoadPartition(p, epoch int32) error {
 	c.mu.Lock()
-	if cur := c.mu.partitions[p]; cur.state == partLoaded && cur.epoch == epoch {
+	if !c.mu.partitions.StartLoad(p, epoch) {
 		c.mu.Unlock()
 		return nil
 	}
 	gone := c.dropLocked(p) // what an earlier load left: its markers' answers are ignored
-	c.mu.partitions[p] = partition{state: partLoading}
 	c.mu.Unlock()
 	forget(gone)
 
@@ -31,7 +32,7 @@ func (c *Coordinator) LoadPartition(p, epoch int32) error {
 	err := l.run()
 	c.loadDone(time.Since(start))
 	c.mu.Lock()
-	if c.mu.partitions[p].state != partLoading { // unloaded meanwhile
+	if !c.mu.partitions.Loading(p) { // unloaded meanwhile
 		c.mu.Unlock()
 		return nil
 	}
@@ -43,7 +44,7 @@ func (c *Coordinator) LoadPartition(p, epoch int32) error {
 	for id, t := range l.txns {
 		c.mu.txns[id] = t
 	}
-	c.mu.partitions[p] = partition{state: partLoaded, epoch: epoch}
+	c.mu.partitions.Loaded(p, epoch)
 	c.mu.Unlock()
 	if l.records > 0 {
 		c.logger.Info("loaded transaction partition", "partition", p, "transactional_ids", len(l.txns), "records", l.records, "skipped", l.skipped)
@@ -59,9 +60,7 @@ func (c *Coordinator) LoadPartition(p, epoch int32) error {
 func (c *Coordinator) MarkLoading(p int32) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.mu.partitions[p].state != partLoaded {
-		c.mu.partitions[p] = partition{state: partLoading}
-	}
+	c.mu.partitions.MarkLoading(p)
 }
 
 // UnloadPartition stops serving partition p (leadership moved): its ids
@@ -100,7 +99,7 @@ func forget(gone []*txn) {
 func (c *Coordinator) Loaded(p int32) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.mu.partitions[p].state == partLoaded
+	return c.mu.partitions.Owned(p)
 }
 
 type loader struct {
@@ -113,20 +112,8 @@ type loader struct {
 }
 
 func (l *loader) run() error {
-	start, end, err := l.c.store.Bounds(l.p)
-	if err != nil {
+	if err := internaltopic.Replay(l.c.store, l.p, nil, l.apply, l.bad); err != nil {
 		return err
-	}
-	for off := start; off < end; {
-		b, err := l.c.store.Read(l.p, off)
-		if err != nil {
-			return fmt.Errorf("reading at offset %d: %w", off, err)
-		}
-		next := decodeBatches(b, l.apply, l.bad)
-		if len(b) == 0 || next <= off {
-			break
-		}
-		off = next
 	}
 	for _, t := range l.txns {
 		if t.meta.state == PrepareCommit || t.meta.state == PrepareAbort {

@@ -3,6 +3,8 @@ package txn
 import (
 	"errors"
 	"testing"
+
+	"github.com/weirhq/weir/broker/internaltopic"
 )
 
 // TestLoadSkipsUnreadableRecords: a record that cannot be read is skipped
@@ -18,14 +20,14 @@ func TestLoadSkipsUnreadableRecords(t *testing.T) {
 	dead := good
 	dead.State = Dead
 	other := append([]byte{0, 1}, EncodeKey(id)[2:]...) // key version 1
-	for _, r := range []record{
-		{key: EncodeKey(id), value: good.Encode()},
-		{key: EncodeKey(id), value: []byte{0, 9, 1, 2}},       // unknown value version
-		{key: []byte{0, 0, 0, 40, 'x'}, value: good.Encode()}, // truncated key
-		{key: other, value: []byte("not a transaction")},
-		{key: EncodeKey(id), value: dead.Encode()}, // a state never stored
+	for _, r := range []internaltopic.Record{
+		{Key: EncodeKey(id), Value: good.Encode()},
+		{Key: EncodeKey(id), Value: []byte{0, 9, 1, 2}},       // unknown value version
+		{Key: []byte{0, 0, 0, 40, 'x'}, Value: good.Encode()}, // truncated key
+		{Key: other, Value: []byte("not a transaction")},
+		{Key: EncodeKey(id), Value: dead.Encode()}, // a state never stored
 	} {
-		if err := h.store.Append(p, encodeBatch([]record{r}, h.now)); err != nil {
+		if err := h.store.Append(p, internaltopic.EncodeBatch([]internaltopic.Record{r}, h.now)); err != nil {
 			t.Fatal(err)
 		}
 	}

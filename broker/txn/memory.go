@@ -1,72 +1,11 @@
 package txn
 
-import (
-	"encoding/binary"
-	"sync"
-)
+import "github.com/weirhq/weir/broker/internaltopic"
 
-// MemoryStorage is a Storage in memory: batches per partition with their
-// base offsets patched in, as a log would. Tests start a second
-// coordinator on the same MemoryStorage to check what it loads.
-type MemoryStorage struct {
-	mu    sync.Mutex
-	parts map[int32][][]byte
-	next  map[int32]int64
-	fail  error
-}
+// MemoryStorage is a Storage in memory (internaltopic.MemoryStorage).
+// Tests start a second coordinator on the same MemoryStorage to check
+// what it loads.
+type MemoryStorage = internaltopic.MemoryStorage
 
 // NewMemoryStorage returns an empty MemoryStorage.
-func NewMemoryStorage() *MemoryStorage {
-	return &MemoryStorage{parts: map[int32][][]byte{}, next: map[int32]int64{}}
-}
-
-// Fail makes every later Append return err (nil: succeed again); nothing
-// is stored while it fails.
-func (s *MemoryStorage) Fail(err error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.fail = err
-}
-
-// Append implements Storage.
-func (s *MemoryStorage) Append(p int32, batch []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.fail != nil {
-		return s.fail
-	}
-	b := append([]byte(nil), batch...)
-	binary.BigEndian.PutUint64(b, uint64(s.next[p]))
-	s.next[p] += int64(binary.BigEndian.Uint32(b[57:]))
-	s.parts[p] = append(s.parts[p], b)
-	return nil
-}
-
-// Bounds implements Storage.
-func (s *MemoryStorage) Bounds(p int32) (int64, int64, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return 0, s.next[p], nil
-}
-
-// Read implements Storage: every batch from the one holding offset.
-func (s *MemoryStorage) Read(p int32, offset int64) ([]byte, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []byte
-	for _, b := range s.parts[p] {
-		base := int64(binary.BigEndian.Uint64(b))
-		last := base + int64(binary.BigEndian.Uint32(b[23:]))
-		if last >= offset {
-			out = append(out, b...)
-		}
-	}
-	return out, nil
-}
-
-// Records returns how many records partition p holds.
-func (s *MemoryStorage) Records(p int32) int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.next[p]
-}
+func NewMemoryStorage() *MemoryStorage { return internaltopic.NewMemoryStorage() }

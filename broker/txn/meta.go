@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/weirhq/weir/broker/internaltopic"
 )
 
 // noEpoch is RecordBatch.NO_PRODUCER_EPOCH; noProducer NO_PRODUCER_ID.
@@ -69,7 +71,7 @@ func (t *txn) persist(next meta) *kerr.Error {
 		panic(fmt.Sprintf("transactional id %q: epoch %d would go back to %d", t.id, t.meta.epoch, next.epoch))
 	}
 	v := next.logValue(t.c.cfg.TransactionVersion)
-	b := encodeBatch([]record{{key: EncodeKey(t.id), value: v.Encode()}}, t.c.now())
+	b := internaltopic.EncodeBatch([]internaltopic.Record{{Key: EncodeKey(t.id), Value: v.Encode()}}, t.c.now())
 	if err := t.c.store.Append(t.partition, b); err != nil {
 		t.c.logger.Warn("appending to __transaction_state failed", "transactional_id", t.id,
 			"partition", t.partition, "state", next.state, "err", err)

@@ -9,6 +9,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/weirhq/weir/broker/internaltopic"
 )
 
 // TestRandomSequences drives the coordinator with random requests from a
@@ -207,7 +209,7 @@ func (s *sequence) checkLog(seed uint64) {
 	epochs := map[int64]int16{}
 	for p := range s.h.c.cfg.NumPartitions {
 		b, _ := s.h.store.Read(p, 0)
-		decodeBatches(b, func(offset int64, key, value []byte) {
+		internaltopic.DecodeBatches(b, nil, func(offset int64, key, value []byte) {
 			id, _, _ := DecodeKey(key)
 			if value == nil {
 				delete(last, id)

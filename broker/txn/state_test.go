@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/weirhq/weir/broker/internaltopic"
 )
 
 // TestTransitions checks CanTransition against Kafka's
@@ -64,7 +66,7 @@ func TestIllegalTransitionPanics(t *testing.T) {
 // it does not panic.
 func FuzzLoad(f *testing.F) {
 	v := goldenValue(1)
-	f.Add(encodeBatch([]record{{key: EncodeKey("t"), value: v.Encode()}, {key: EncodeKey("u")}}, time.Unix(0, 0)))
+	f.Add(internaltopic.EncodeBatch([]internaltopic.Record{{Key: EncodeKey("t"), Value: v.Encode()}, {Key: EncodeKey("u")}}, time.Unix(0, 0)))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		h := newHarness(t)

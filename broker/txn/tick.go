@@ -2,6 +2,8 @@ package txn
 
 import (
 	"time"
+
+	"github.com/weirhq/weir/broker/internaltopic"
 )
 
 // Tick does what is due on the coordinator's clock:
@@ -54,7 +56,7 @@ func (t *txn) tick(now time.Time, abort, expire bool) {
 
 // expire deletes the id: Dead while its tombstone is written, then gone.
 func (t *txn) expire() {
-	b := encodeBatch([]record{{key: EncodeKey(t.id)}}, t.c.now())
+	b := internaltopic.EncodeBatch([]internaltopic.Record{{Key: EncodeKey(t.id)}}, t.c.now())
 	if err := t.c.store.Append(t.partition, b); err != nil {
 		t.c.logger.Warn("expiring a transactional id failed", "transactional_id", t.id, "err", err)
 		return
