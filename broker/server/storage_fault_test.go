@@ -16,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/weirhq/weir/broker/replication"
+	poll "github.com/weirhq/weir/internal/await"
 	"github.com/weirhq/weir/internal/vfs"
 )
 
@@ -85,9 +86,16 @@ func TestStorageFaultsAnswerKafkaStorageError(t *testing.T) {
 	stopBroker(t, b)
 	b = startBrokerOpts(t, dir, nil, Options{FS: fault})
 	cl = b.client(t, kgo.RecordRetries(0))
-	if err := produce("eio", "restarted"); err != nil {
-		t.Fatalf("produce after the restart: %v", err)
-	}
+	// The restarted broker may not lead the partition yet for its first
+	// answer (NOT_LEADER_OR_FOLLOWER and the like): wait that out, but a
+	// storage error means the log did not recover.
+	poll.For(t, 15*time.Second, "a produce to the recovered log", func() error {
+		err := produce("eio", "restarted")
+		if errors.Is(err, kerr.KafkaStorageError) {
+			t.Fatalf("produce after the restart: %v", err)
+		}
+		return err
+	})
 	got := consumeAll(ctx, t, b, "eio", 3)
 	if !strings.HasPrefix(got, "before,unaffected,") || !strings.HasSuffix(got, ",restarted") {
 		t.Fatalf("read back %q, want before,unaffected,[not acknowledged,]restarted", got)
