@@ -44,6 +44,9 @@ type Options struct {
 	Rack      string          // broker.rack
 	ClusterID string          // this broker's cluster id
 	Listener  config.Listener // the advertised listener it registers
+	// Listeners are the other advertised listeners, registered after
+	// Listener (which brokers reach each other on).
+	Listeners []config.Listener
 	Voters    map[int32]string
 	Timing    Timing
 	LagMax    time.Duration // replica.lag.time.max.ms
@@ -249,6 +252,11 @@ func (l *Lifecycle) register() error {
 	ln := kmsg.NewBrokerRegistrationRequestListener()
 	ln.Name, ln.Host, ln.Port = adv.Name, adv.Host, uint16(adv.Port)
 	req.Listeners = append(req.Listeners, ln)
+	for _, other := range o.Listeners {
+		ln := kmsg.NewBrokerRegistrationRequestListener()
+		ln.Name, ln.Host, ln.Port = other.Name, other.Host, uint16(other.Port)
+		req.Listeners = append(req.Listeners, ln)
+	}
 	if o.Rack != "" {
 		req.Rack = &o.Rack
 	}

@@ -37,15 +37,20 @@ var versions = map[int16]Range{
 	14: {14, 0, 5}, // SyncGroup
 	15: {15, 0, 5}, // DescribeGroups
 	16: {16, 0, 5}, // ListGroups
+	17: {17, 0, 1}, // SaslHandshake (v0: raw tokens follow; v1: SaslAuthenticate)
 	18: {18, 0, 4}, // ApiVersions (v4: v3's body, so clients that open with v4 need no retry)
 	19: {19, 0, 7}, // CreateTopics
 	20: {20, 0, 6}, // DeleteTopics
 	21: {21, 0, 2}, // DeleteRecords
 	22: {22, 0, 5}, // InitProducerId
 	23: {23, 0, 4}, // OffsetForLeaderEpoch
+	29: {29, 0, 3}, // DescribeAcls
+	30: {30, 0, 3}, // CreateAcls
+	31: {31, 0, 3}, // DeleteAcls
 	32: {32, 0, 4}, // DescribeConfigs
 	33: {33, 0, 2}, // AlterConfigs
 	35: {35, 0, 4}, // DescribeLogDirs
+	36: {36, 0, 2}, // SaslAuthenticate (v1: session lifetime, KIP-368)
 	37: {37, 0, 3}, // CreatePartitions
 	42: {42, 0, 2}, // DeleteGroups
 	43: {43, 0, 2}, // ElectLeaders
@@ -53,6 +58,8 @@ var versions = map[int16]Range{
 	45: {45, 0, 0}, // AlterPartitionReassignments
 	46: {46, 0, 0}, // ListPartitionReassignments
 	47: {47, 0, 0}, // OffsetDelete
+	50: {50, 0, 0}, // DescribeUserScramCredentials
+	51: {51, 0, 0}, // AlterUserScramCredentials
 	60: {60, 0, 1}, // DescribeCluster
 	64: {64, 0, 0}, // UnregisterBroker (KIP-631; v0 is every version Kafka has)
 	68: {68, 0, 1}, // ConsumerGroupHeartbeat (KIP-848; v1 is Kafka 4.0's, franz-go needs it)
