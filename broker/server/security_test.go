@@ -163,3 +163,108 @@ func TestListenersTLSAndSASL(t *testing.T) {
 		t.Fatal("no failure counter")
 	}
 }
+
+func TestACLsEnforced(t *testing.T) {
+	f := newSecureFixture(t)
+	b := startBroker(t, f.props(map[string]string{
+		"authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+		// The broker reaches itself over PLAINTEXT (its inter-broker
+		// listener) as User:ANONYMOUS; here that is the admin too.
+		"super.users": "User:ANONYMOUS",
+	}))
+	ctx := context.Background()
+	admin := b.client(t)
+	adm := kadm.NewClient(admin)
+	addScramUser(t, admin, "alice", "alice-secret", kadm.ScramSha256)
+	for _, topic := range []string{"readable", "secret"} {
+		if _, err := adm.CreateTopic(ctx, 1, 1, nil, topic); err != nil {
+			t.Fatal(err)
+		}
+		if err := admin.ProduceSync(ctx, &kgo.Record{Topic: topic, Value: []byte(topic)}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := adm.CreateACLs(ctx, kadm.NewACLs().Allow("User:alice").Topics("readable").Operations(kadm.OpRead).
+		ResourcePatternType(kadm.ACLPatternLiteral))
+	if err == nil {
+		for _, r := range res {
+			err = errors.Join(err, r.Err)
+		}
+	}
+	if err != nil {
+		t.Fatalf("CreateACLs: %v", err)
+	}
+	dreq := kmsg.NewPtrDescribeACLsRequest()
+	dreq.ResourceType, dreq.ResourcePatternType = kmsg.ACLResourceTypeAny, kmsg.ACLResourcePatternTypeAny
+	dreq.Operation, dreq.PermissionType = kmsg.ACLOperationAny, kmsg.ACLPermissionTypeAny
+	draw, err := admin.Request(ctx, dreq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := draw.(*kmsg.DescribeACLsResponse); d.ErrorCode != 0 || len(d.Resources) != 1 || d.Resources[0].ResourceName != "readable" {
+		t.Fatalf("DescribeACLs: %+v", d)
+	}
+
+	alice := []kgo.Opt{kgo.SeedBrokers(b.ListenerAddr("SASL_SSL").String()), kgo.DialTLSConfig(f.clientTLS(t, "")),
+		kgo.SASL(scram.Auth{User: "alice", Pass: "alice-secret"}.AsSha256Mechanism()), kgo.RequestRetries(1)}
+	cl, err := kgo.NewClient(append(alice, kgo.ConsumeTopics("readable"))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	fs := cl.PollFetches(pctx)
+	if err := fs.Err(); err != nil || fs.NumRecords() != 1 {
+		t.Fatalf("alice consuming readable: %v, %d records", err, fs.NumRecords())
+	}
+	// The topic list leaves out what alice may not describe.
+	meta, err := kadm.NewClient(cl).Metadata(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names := meta.Topics.Names(); len(names) != 1 || names[0] != "readable" {
+		t.Fatalf("alice sees topics %v, want only readable", names)
+	}
+	// Writing to it, reading another, creating ACLs: refused.
+	// (An idempotent producer is refused its producer id first: no WRITE
+	// on any topic, KIP-679.)
+	if err := cl.ProduceSync(pctx, &kgo.Record{Topic: "readable", Value: []byte("x")}).FirstErr(); !errors.Is(err, kerr.ClusterAuthorizationFailed) {
+		t.Fatalf("alice producing idempotently: %v, want CLUSTER_AUTHORIZATION_FAILED", err)
+	}
+	pl, err := kgo.NewClient(append(alice, kgo.DisableIdempotentWrite())...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pl.Close()
+	if err := pl.ProduceSync(pctx, &kgo.Record{Topic: "readable", Value: []byte("x")}).FirstErr(); !errors.Is(err, kerr.TopicAuthorizationFailed) {
+		t.Fatalf("alice producing: %v, want TOPIC_AUTHORIZATION_FAILED", err)
+	}
+	req := kmsg.NewPtrFetchRequest()
+	secret, err := adm.ListTopics(ctx, "secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.MaxWaitMillis, req.MaxBytes = 10, 1<<20
+	ft := kmsg.NewFetchRequestTopic()
+	ft.Topic, ft.TopicID = "secret", secret["secret"].ID // by id from v13, which kgo sends
+	fp := kmsg.NewFetchRequestTopicPartition()
+	fp.PartitionMaxBytes = 1 << 20
+	ft.Partitions = append(ft.Partitions, fp)
+	req.Topics = append(req.Topics, ft)
+	raw, err := cl.Request(pctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fr := raw.(*kmsg.FetchResponse); len(fr.Topics) != 1 || fr.Topics[0].Partitions[0].ErrorCode != kerr.TopicAuthorizationFailed.Code {
+		t.Fatalf("alice fetching secret: %+v", fr.Topics)
+	}
+	cres, err := kadm.NewClient(cl).CreateACLs(ctx, kadm.NewACLs().Allow("User:alice").Topics("secret").Operations(kadm.OpRead).
+		ResourcePatternType(kadm.ACLPatternLiteral))
+	if err == nil && len(cres) > 0 {
+		err = cres[0].Err
+	}
+	if !errors.Is(err, kerr.ClusterAuthorizationFailed) {
+		t.Fatalf("alice creating an ACL: %v, want CLUSTER_AUTHORIZATION_FAILED", err)
+	}
+}
