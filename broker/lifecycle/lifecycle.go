@@ -44,6 +44,9 @@ type Options struct {
 	Rack      string          // broker.rack
 	ClusterID string          // this broker's cluster id
 	Listener  config.Listener // the advertised listener it registers
+	// Dial connects to the controller (nil: TCP; TLS on an SSL
+	// inter-broker listener).
+	Dial protocol.Dialer
 	// Listeners are the other advertised listeners, registered after
 	// Listener (which brokers reach each other on).
 	Listeners []config.Listener
@@ -228,7 +231,7 @@ func (c *ctrlConn) get() (*protocol.Peer, error) {
 	}
 	ctx, cancel := context.WithTimeout(c.l.ctx, time.Second)
 	defer cancel()
-	pc, err := protocol.DialPeer(ctx, addr, "weir-broker-"+strconv.Itoa(int(o.NodeID)))
+	pc, err := protocol.DialPeerWith(ctx, o.Dial, addr, "weir-broker-"+strconv.Itoa(int(o.NodeID)))
 	if err != nil {
 		return nil, err
 	}

@@ -293,3 +293,24 @@ func (b *Broker) localizeEndpoints(s *session, resp kmsg.Response) {
 		}
 	}
 }
+
+// setupPeerTLS prepares this broker's side of TLS to the other brokers
+// when the inter-broker listener is SSL: the listener's keystore is the
+// client certificate (its subject the brokers' principal, to list in
+// super.users), its truststore verifies the peer (replication, the
+// lifecycle's requests to the controller, forwarding, the raft stream).
+func (b *Broker) setupPeerTLS() error {
+	name := b.cfg.InterBrokerListenerName
+	if !config.UsesTLS(b.cfg.SecurityProtocol(name)) {
+		return nil
+	}
+	tc := b.cfg.Security.TLS[name]
+	cl, err := tlsconfig.NewClient(tc, tlsconfig.Options{OnReloadError: func(path string, err error) {
+		b.logger.Warn("a changed certificate file could not be read; the previous one stays in use", "listener", name, "path", path, "err", err)
+	}})
+	if err != nil {
+		return fmt.Errorf("inter.broker.listener.name %s: %w", name, err)
+	}
+	b.peerDial = cl.DialContext
+	return nil
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/weirhq/weir/broker/group"
 	"github.com/weirhq/weir/broker/lifecycle"
 	"github.com/weirhq/weir/broker/metrics"
+	"github.com/weirhq/weir/broker/protocol"
 	"github.com/weirhq/weir/broker/quorum"
 	"github.com/weirhq/weir/broker/replication"
 	"github.com/weirhq/weir/broker/volume"
@@ -99,6 +100,9 @@ type Broker struct {
 
 	authz   *acl.Authorizer  // nil: authorizer.class.name unset (authz.go)
 	authLog *ratelog.Limiter // failed authentications' log lines
+	// peerDial connects to other brokers' inter-broker listener: TLS
+	// with this broker's certificate when it is SSL, else nil (TCP).
+	peerDial protocol.Dialer
 }
 
 // New opens the broker's storage and binds its listeners. The broker
@@ -117,9 +121,13 @@ func New(cfg *config.Config, opts Options) (*Broker, error) {
 	b.connMu.conns = map[net.Conn]struct{}{}
 	b.setupMetrics(opts.Registerer)
 	b.setupAuthorizer()
+	if err := b.setupPeerTLS(); err != nil {
+		return nil, err
+	}
 	b.repl = replication.New(b.ctx, replication.Options{
 		NodeID: cfg.NodeID, FetchMaxBytes: cfg.ReplicaFetchMaxBytes, Fetchers: cfg.NumReplicaFetchers, Logger: b.logger, Now: b.now,
 		Addr: b.brokerAddr, Goroutine: b.goroutine, BytesIn: b.metrics.ReplicationBytesIn,
+		Dial: b.peerDial,
 	})
 
 	if err := b.cfg.PrepareLogDirs(); err != nil {
@@ -385,7 +393,7 @@ func (b *Broker) newLifecycle() (*lifecycle.Controller, *lifecycle.Lifecycle) {
 		Quorum: b.node, Logger: b.logger, Now: b.now,
 	})
 	life := lifecycle.New(b.ctx, lifecycle.Options{
-		NodeID: b.cfg.NodeID, Rack: b.cfg.BrokerRack, ClusterID: b.cluster, Listener: b.advertised(), Listeners: b.otherAdvertised(),
+		NodeID: b.cfg.NodeID, Rack: b.cfg.BrokerRack, ClusterID: b.cluster, Listener: b.advertised(), Listeners: b.otherAdvertised(), Dial: b.peerDial,
 		Voters: b.voters, Timing: timing, LagMax: b.cfg.ReplicaLagTimeMax, Quorum: b.node,
 		Logger: b.logger, Now: b.now, PeerAddr: b.peerAddr, Partitions: b.allReplicas,
 		Lookup: func(topic string, partition int32) *replication.Replica {
