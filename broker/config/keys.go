@@ -238,7 +238,7 @@ var brokerTable = []keyDef{
 	k("ssl.enabled.protocols", TypeList, "TLSv1.2,TLSv1.3", PerBroker, "TLS versions accepted.", oneOf("TLSv1.2", "TLSv1.3")),
 	k("ssl.endpoint.identification.algorithm", TypeString, "https", PerBroker, "https: the broker's own TLS clients (replication, quorum) check the peer's name; empty: they do not."),
 	k("ssl.keystore.certificate.chain", TypeString, "", PerBroker, "The certificate chain in PEM, inline (with ssl.keystore.key; not reloaded)."),
-	k("ssl.keystore.key", TypeString, "", PerBroker, "The private key in PEM, inline (with ssl.keystore.certificate.chain)."),
+	secret("ssl.keystore.key", "The private key in PEM, inline (with ssl.keystore.certificate.chain)."),
 	k("ssl.keystore.location", TypeString, "", PerBroker, "PEM file with the private key and the certificate chain, leaf first; re-read when it changes."),
 	k("ssl.keystore.type", TypeString, "PEM", PerBroker, "PEM only (JKS and PKCS12 are refused).", oneOf("PEM")),
 	k("ssl.principal.mapping.rules", TypeString, "DEFAULT", PerBroker, "Kafka's rules mapping a client certificate's subject (RFC 2253) to the principal's name."),

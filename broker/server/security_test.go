@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -165,8 +166,12 @@ func TestListenersTLSAndSASL(t *testing.T) {
 	if err := oneRequest(t, b.ListenerAddr("SSL").String(), kgo.DialTLSConfig(f.clientTLS(t, ""))); err == nil {
 		t.Fatal("SSL without a client certificate: served, want refused")
 	}
-	if got := b.metrics.AuthFailure.WithLabelValues("SASL_SSL"); got == nil {
-		t.Fatal("no failure counter")
+	for _, l := range []string{"SASL_SSL", "SSL"} {
+		m := &dto.Metric{}
+		b.metrics.AuthFailure.WithLabelValues(l).Write(m)
+		if m.GetCounter().GetValue() < 1 {
+			t.Errorf("failed-authentication-total of %s is %v after a refusal", l, m.GetCounter().GetValue())
+		}
 	}
 }
 
@@ -350,5 +355,43 @@ func TestInterBrokerTLS(t *testing.T) {
 	// A client certificate that is not a super user's, without ACLs: refused.
 	if err := roundTrip(t, addrs[0], "other", kgo.DialTLSConfig(f.clientTLS(t, "mallory"))); !errors.Is(err, kerr.TopicAuthorizationFailed) && !errors.Is(err, kerr.ClusterAuthorizationFailed) {
 		t.Fatalf("mallory: %v, want an authorization error", err)
+	}
+}
+
+// KIP-368: with connections.max.reauth.ms, SaslAuthenticate tells the
+// client its session lifetime and the client re-authenticates on the same
+// connection before it ends; requests keep being served throughout.
+func TestReauthentication(t *testing.T) {
+	f := newSecureFixture(t)
+	b := startBroker(t, f.props(map[string]string{"connections.max.reauth.ms": "1500"}))
+	addScramUser(t, b.client(t), "alice", "alice-secret", kadm.ScramSha256)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.ListenerAddr("SASL_SSL").String()), kgo.DialTLSConfig(f.clientTLS(t, "")),
+		kgo.SASL(scram.Auth{User: "alice", Pass: "alice-secret"}.AsSha256Mechanism()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	success := func() float64 {
+		m := &dto.Metric{}
+		b.metrics.AuthSuccess.WithLabelValues("SASL_SSL").Write(m)
+		return m.GetCounter().GetValue()
+	}
+	created := func() float64 {
+		m := &dto.Metric{}
+		b.metrics.ConnectionsCreated.WithLabelValues("SASL_SSL").Write(m)
+		return m.GetCounter().GetValue()
+	}
+	poll.True(t, 15*time.Second, "three authentications on the SASL_SSL listener", func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if _, err := cl.Request(ctx, kmsg.NewPtrMetadataRequest()); err != nil {
+			t.Fatalf("a request during re-authentication: %v", err)
+		}
+		return success() >= 3
+	})
+	// franz-go keeps a request connection and re-authenticates on it: fewer
+	// connections than authentications.
+	if created() >= success() {
+		t.Errorf("%v connections for %v authentications: no re-authentication on a connection", created(), success())
 	}
 }
