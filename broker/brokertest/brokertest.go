@@ -59,11 +59,10 @@ type Options struct {
 type Broker struct {
 	NodeID     int32  // node.id
 	Addr       string // Kafka listener, host:port
-	// Listeners are the addresses of Options.Listeners, by name.
-	Listeners map[string]string
 	AdminAddr  string // admin HTTP listener (/metrics, /healthz, /readyz), host:port; "" if turned off
 	DataDir    string // log.dirs
 	ConfigPath string // the server.properties the broker was started with
+	Listeners  map[string]string // Options.Listeners' addresses, by name
 
 	t      testing.TB
 	binary string
