@@ -57,11 +57,11 @@ type Options struct {
 
 // Broker is one running (or stopped) `weir broker` process.
 type Broker struct {
-	NodeID     int32  // node.id
-	Addr       string // Kafka listener, host:port
-	AdminAddr  string // admin HTTP listener (/metrics, /healthz, /readyz), host:port; "" if turned off
-	DataDir    string // log.dirs
-	ConfigPath string // the server.properties the broker was started with
+	NodeID     int32             // node.id
+	Addr       string            // Kafka listener, host:port
+	AdminAddr  string            // admin HTTP listener (/metrics, /healthz, /readyz), host:port; "" if turned off
+	DataDir    string            // log.dirs
+	ConfigPath string            // the server.properties the broker was started with
 	Listeners  map[string]string // Options.Listeners' addresses, by name
 
 	t      testing.TB
