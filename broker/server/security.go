@@ -74,6 +74,14 @@ func (b *Broker) setupAuthorizer() {
 		return
 	}
 	b.authz = acl.NewAuthorizer(acl.Config{SuperUsers: b.cfg.Security.SuperUsers, AllowIfNoACL: b.cfg.Security.AllowEveryoneIfNoACL})
+	if b.cfg.SecurityProtocol(b.cfg.InterBrokerListenerName) == "PLAINTEXT" && !b.cfg.Security.AllowEveryoneIfNoACL &&
+		!b.authz.IsSuperUser(tlsconfig.Anonymous) {
+		// Brokers reach each other (and this one itself, registering with
+		// the controller) as User:ANONYMOUS there: they would be refused
+		// CLUSTER_ACTION and never become ready.
+		b.logger.Warn("the inter-broker listener is PLAINTEXT and User:ANONYMOUS is not in super.users: brokers will be refused registration and replication; use an SSL inter-broker listener with the brokers' certificate principals in super.users",
+			"inter.broker.listener.name", b.cfg.InterBrokerListenerName)
+	}
 }
 
 // imageCredentials reads SCRAM credentials from the current metadata
