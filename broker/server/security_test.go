@@ -21,6 +21,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/weirhq/weir/broker/config"
+	"github.com/weirhq/weir/broker/protocol"
 	poll "github.com/weirhq/weir/internal/await"
 	"github.com/weirhq/weir/internal/pki"
 )
@@ -393,5 +394,76 @@ func TestReauthentication(t *testing.T) {
 	// connections than authentications.
 	if created() >= success() {
 		t.Errorf("%v connections for %v authentications: no re-authentication on a connection", created(), success())
+	}
+}
+
+// Bad input on a SASL listener: a request before authenticating closes
+// the connection; an unknown mechanism is UNSUPPORTED_SASL_MECHANISM with
+// the enabled list; a malformed token is SASL_AUTHENTICATION_FAILED and
+// the connection closes; a truncated frame closes only its connection.
+// The broker keeps serving, and each failure is counted.
+func TestSASLBadInput(t *testing.T) {
+	f := newSecureFixture(t)
+	b := startBroker(t, f.props(nil))
+	addr := b.ListenerAddr("SASL_PLAINTEXT").String()
+	dial := func() *protocol.Peer {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		p, err := protocol.DialPeer(ctx, addr, "bad-input")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { p.Close() })
+		return p
+	}
+	handshake := func(p *protocol.Peer, mech string) *kmsg.SASLHandshakeResponse {
+		hs := kmsg.NewPtrSASLHandshakeRequest()
+		hs.SetVersion(1)
+		hs.Mechanism = mech
+		resp, err := p.Request(hs, 5*time.Second)
+		if err != nil {
+			t.Fatalf("SaslHandshake %s: %v", mech, err)
+		}
+		return resp.(*kmsg.SASLHandshakeResponse)
+	}
+
+	if _, err := dial().Request(kmsg.NewPtrMetadataRequest(), 5*time.Second); err == nil {
+		t.Error("Metadata before authenticating was answered")
+	}
+	if r := handshake(dial(), "GSSAPI"); r.ErrorCode != kerr.UnsupportedSaslMechanism.Code || len(r.SupportedMechanisms) != 2 {
+		t.Errorf("GSSAPI: %+v", r)
+	}
+	p := dial()
+	if r := handshake(p, "SCRAM-SHA-256"); r.ErrorCode != 0 {
+		t.Fatalf("SCRAM-SHA-256 handshake: %+v", r)
+	}
+	auth := kmsg.NewPtrSASLAuthenticateRequest()
+	auth.SetVersion(2)
+	auth.SASLAuthBytes = []byte("n,,\x00garbage")
+	resp, err := p.Request(auth, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := resp.(*kmsg.SASLAuthenticateResponse); r.ErrorCode != kerr.SaslAuthenticationFailed.Code {
+		t.Errorf("a malformed token: %+v", r)
+	}
+	if _, err := p.Request(kmsg.NewPtrMetadataRequest(), 5*time.Second); err == nil {
+		t.Error("the connection stayed open after a failed authentication")
+	}
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Write([]byte{0, 0, 0, 100, 0, 17}) // a frame cut short
+	c.Close()
+
+	addScramUser(t, b.client(t), "alice", "alice-secret", kadm.ScramSha256)
+	if err := roundTrip(t, addr, "after-bad-input", kgo.SASL(plain.Auth{User: "alice", Pass: "alice-secret"}.AsMechanism())); err != nil {
+		t.Fatalf("a good login after the bad input: %v", err)
+	}
+	m := &dto.Metric{}
+	b.metrics.AuthFailure.WithLabelValues("SASL_PLAINTEXT").Write(m)
+	if m.GetCounter().GetValue() < 3 {
+		t.Errorf("%v failures counted, want at least 3", m.GetCounter().GetValue())
 	}
 }
