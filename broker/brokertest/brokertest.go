@@ -48,15 +48,21 @@ type Options struct {
 	Props map[string]string
 	// Env is added to the broker's environment ("KEY=value").
 	Env []string
+	// Listeners names more listeners (SASL_SSL, SSL, ...) for Start to
+	// bind on free ports after the PLAINTEXT one; Broker.Listeners has
+	// their addresses. Their security protocols and ssl.* keys go in
+	// Props.
+	Listeners []string
 }
 
 // Broker is one running (or stopped) `weir broker` process.
 type Broker struct {
-	NodeID     int32  // node.id
-	Addr       string // Kafka listener, host:port
-	AdminAddr  string // admin HTTP listener (/metrics, /healthz, /readyz), host:port; "" if turned off
-	DataDir    string // log.dirs
-	ConfigPath string // the server.properties the broker was started with
+	NodeID     int32             // node.id
+	Addr       string            // Kafka listener, host:port
+	AdminAddr  string            // admin HTTP listener (/metrics, /healthz, /readyz), host:port; "" if turned off
+	DataDir    string            // log.dirs
+	ConfigPath string            // the server.properties the broker was started with
+	Listeners  map[string]string // Options.Listeners' addresses, by name
 
 	t      testing.TB
 	binary string
@@ -98,7 +104,21 @@ func Start(t testing.TB, opts Options) *Broker {
 	const attempts = 3
 	for attempt := 1; ; attempt++ {
 		b.Addr, b.AdminAddr = freeAddr(t), freeAddr(t)
-		b.writeConfig(t, opts.Props)
+		props := opts.Props
+		if len(opts.Listeners) > 0 {
+			props = map[string]string{}
+			for k, v := range opts.Props {
+				props[k] = v
+			}
+			b.Listeners = map[string]string{}
+			ls := []string{"PLAINTEXT://" + b.Addr}
+			for _, name := range opts.Listeners {
+				b.Listeners[name] = freeAddr(t)
+				ls = append(ls, name+"://"+b.Listeners[name])
+			}
+			props["listeners"] = strings.Join(ls, ",")
+		}
+		b.writeConfig(t, props)
 		err := b.launch()
 		if err == nil {
 			return b

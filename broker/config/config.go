@@ -65,6 +65,8 @@ type Config struct {
 	SecurityProtocolMap map[string]string
 	// InterBrokerListenerName is inter.broker.listener.name, default the first listener.
 	InterBrokerListenerName string
+	// Security is TLS, SASL and authorization (security.go).
+	Security Security
 	// Raw holds every key as given in the file and overrides (overrides win).
 	Raw map[string]string
 }
@@ -260,7 +262,11 @@ func build(v values) (*Config, error) {
 		}
 	}
 	add(c.buildIdentity(v))
-	add(c.buildListeners(v))
+	if err := c.buildListeners(v); err != nil {
+		add(err)
+	} else {
+		add(c.buildSecurity(v))
+	}
 	c.buildLog(v)
 	c.buildGroups(v)
 	if len(errs) > 0 {

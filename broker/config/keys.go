@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/weirhq/weir/broker/sasl"
 )
 
 // Key describes one broker config key as DescribeConfigs reports it.
@@ -102,6 +104,8 @@ func secret(name, doc string) keyDef {
 // compatibility" in their doc have no effect yet.
 var brokerTable = []keyDef{
 	k("advertised.listeners", TypeList, "", PerBroker, "Listeners published to clients; default: listeners with an empty or 0.0.0.0 host replaced by localhost.", custom(checkListenerList)),
+	k("allow.everyone.if.no.acl.found", TypeBoolean, "", ReadOnly, "With an authorizer: allow access to a resource no ACL matches. Default: true when every listener is PLAINTEXT, else false."),
+	k("authorizer.class.name", TypeString, "", ReadOnly, "Non-empty turns ACL authorization on: "+standardAuthorizer+" (Kafka's StandardAuthorizer name) or weir.", oneOf(standardAuthorizer, aclAuthorizer, "weir")),
 	k("auto.create.topics.enable", TypeBoolean, "true", ReadOnly, "Create a topic on Metadata or Produce for an unknown topic."),
 	k("auto.leader.rebalance.enable", TypeBoolean, "true", ReadOnly, "Move leadership back to the preferred replica in the background."),
 	k("background.threads", TypeInt, "10", ClusterWide, "Background task threads (accepted for compatibility, ignored).", atLeast(1)),
@@ -111,6 +115,7 @@ var brokerTable = []keyDef{
 	k("broker.rack", TypeString, "", ReadOnly, "Rack (availability zone) of this broker, used for rack-aware placement."),
 	k("broker.session.timeout.ms", TypeInt, "2000", ReadOnly, "The controller fences a broker whose heartbeats stop for this long, moving its leaderships. Weir's default is 2000 (Kafka's 9000).", atLeast(1)),
 	k("compression.type", TypeString, "producer", ClusterWide, "Final compression of topic data; 'producer' keeps the producer's codec.", oneOf(compressionTypes...)),
+	k("connections.max.reauth.ms", TypeLong, "0", ReadOnly, "SASL session lifetime (KIP-368): a client must re-authenticate within it or is disconnected; 0: sessions do not expire.", atLeast(0)),
 	k("connections.max.idle.ms", TypeLong, "600000", ReadOnly, "Close connections idle for this long.", atLeast(0)),
 	k("controlled.shutdown.enable", TypeBoolean, "true", ReadOnly, "Move leadership away before shutting down."),
 	k("controller.listener.names", TypeList, "", ReadOnly, "Listener names used by the metadata quorum; excluded from the default advertised.listeners."),
@@ -220,22 +225,30 @@ var brokerTable = []keyDef{
 	k("replica.socket.timeout.ms", TypeInt, "30000", ReadOnly, "Accepted for compatibility, ignored."),
 	k("request.timeout.ms", TypeInt, "30000", ReadOnly, "Accepted for compatibility, ignored.", atLeast(0)),
 	k("reserved.broker.max.id", TypeInt, "1000", ReadOnly, "Accepted for compatibility, ignored.", atLeast(0)),
-	k("sasl.enabled.mechanisms", TypeList, "GSSAPI", PerBroker, "Accepted for compatibility; SASL is not implemented yet."),
-	k("sasl.mechanism.inter.broker.protocol", TypeString, "GSSAPI", PerBroker, "Accepted for compatibility; SASL is not implemented yet."),
+	k("sasl.enabled.mechanisms", TypeList, "SCRAM-SHA-512,SCRAM-SHA-256", PerBroker, "SASL mechanisms on SASL_PLAINTEXT and SASL_SSL listeners: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (PLAIN checks the password against the user's SCRAM credential).", custom(checkMechanisms)),
+	k("sasl.mechanism.inter.broker.protocol", TypeString, "GSSAPI", PerBroker, "Accepted for compatibility, ignored: brokers authenticate to each other with TLS certificates (see docs/SECURITY.md)."),
 	k("security.inter.broker.protocol", TypeString, "PLAINTEXT", ReadOnly, "Accepted for compatibility; use inter.broker.listener.name.", oneOf(securityProtocols...)),
 	k("socket.connection.setup.timeout.ms", TypeLong, "10000", ReadOnly, "Accepted for compatibility, ignored."),
 	k("socket.listen.backlog.size", TypeInt, "50", ReadOnly, "Accepted for compatibility, ignored.", atLeast(1)),
 	k("socket.receive.buffer.bytes", TypeInt, "102400", ReadOnly, "Accepted for compatibility, ignored."),
 	k("socket.request.max.bytes", TypeInt, "104857600", ReadOnly, "Largest request the broker reads.", atLeast(1)),
 	k("socket.send.buffer.bytes", TypeInt, "102400", ReadOnly, "Accepted for compatibility, ignored."),
-	k("ssl.client.auth", TypeString, "none", PerBroker, "Accepted for compatibility; TLS is not implemented yet.", oneOf("required", "requested", "none")),
-	k("ssl.keystore.location", TypeString, "", PerBroker, "Accepted for compatibility; TLS is not implemented yet."),
-	k("ssl.keystore.type", TypeString, "JKS", PerBroker, "Accepted for compatibility; TLS is not implemented yet."),
-	k("ssl.truststore.location", TypeString, "", PerBroker, "Accepted for compatibility; TLS is not implemented yet."),
-	k("ssl.truststore.type", TypeString, "JKS", PerBroker, "Accepted for compatibility; TLS is not implemented yet."),
-	secret("ssl.key.password", "Accepted for compatibility; TLS is not implemented yet."),
-	secret("ssl.keystore.password", "Accepted for compatibility; TLS is not implemented yet."),
-	secret("ssl.truststore.password", "Accepted for compatibility; TLS is not implemented yet."),
+	k("ssl.cipher.suites", TypeList, "", PerBroker, "TLS 1.2 cipher suites by IANA name; empty: Go's defaults (TLS 1.3's suites are fixed)."),
+	k("ssl.client.auth", TypeString, "none", PerBroker, "Client certificates on SSL and SASL_SSL listeners: required, requested or none.", oneOf("required", "requested", "none")),
+	k("ssl.enabled.protocols", TypeList, "TLSv1.2,TLSv1.3", PerBroker, "TLS versions accepted.", oneOf("TLSv1.2", "TLSv1.3")),
+	k("ssl.endpoint.identification.algorithm", TypeString, "https", PerBroker, "https: the broker's own TLS clients (replication, quorum) check the peer's name; empty: they do not."),
+	k("ssl.keystore.certificate.chain", TypeString, "", PerBroker, "The certificate chain in PEM, inline (with ssl.keystore.key; not reloaded)."),
+	secret("ssl.keystore.key", "The private key in PEM, inline (with ssl.keystore.certificate.chain)."),
+	k("ssl.keystore.location", TypeString, "", PerBroker, "PEM file with the private key and the certificate chain, leaf first; re-read when it changes."),
+	k("ssl.keystore.type", TypeString, "PEM", PerBroker, "PEM only (JKS and PKCS12 are refused).", oneOf("PEM")),
+	k("ssl.principal.mapping.rules", TypeString, "DEFAULT", PerBroker, "Kafka's rules mapping a client certificate's subject (RFC 2253) to the principal's name."),
+	k("ssl.truststore.certificates", TypeString, "", PerBroker, "CA certificates in PEM, inline."),
+	k("ssl.truststore.location", TypeString, "", PerBroker, "PEM file of the CA certificates client certificates are verified against; re-read when it changes."),
+	k("ssl.truststore.type", TypeString, "PEM", PerBroker, "PEM only (JKS and PKCS12 are refused).", oneOf("PEM")),
+	secret("ssl.key.password", "Refused when set: encrypted private keys are not read."),
+	secret("ssl.keystore.password", "Accepted for compatibility, ignored (PEM keystores have none)."),
+	secret("ssl.truststore.password", "Accepted for compatibility, ignored (PEM truststores have none)."),
+	k("super.users", TypeString, "", ReadOnly, "Principals allowed everything, separated by ';' (User:admin;User:CN=broker-1)."),
 	k("transaction.max.timeout.ms", TypeInt, "900000", ReadOnly, "Largest transaction timeout a producer may ask for.", atLeast(1)),
 	k("transaction.state.log.load.buffer.size", TypeInt, "5242880", ReadOnly, "Read buffer when loading transaction state.", atLeast(1)),
 	k("transaction.state.log.min.isr", TypeInt, "2", ReadOnly, "min.insync.replicas of __transaction_state.", atLeast(1)),
@@ -255,6 +268,20 @@ var brokerTable = []keyDef{
 var brokerPrefixes = []string{"listener.name."}
 
 var compressionTypes = []string{"uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"}
+
+// The authorizer.class.name values that turn ACLs on: Kafka's KRaft
+// authorizer and its ZooKeeper-era one (the same semantics here).
+const (
+	standardAuthorizer = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+	aclAuthorizer      = "kafka.security.authorizer.AclAuthorizer"
+)
+
+func checkMechanisms(v string) string {
+	if _, err := sasl.ParseEnabledMechanisms(v); err != nil {
+		return "names " + strings.TrimPrefix(err.Error(), "sasl.enabled.mechanisms: ")
+	}
+	return ""
+}
 
 var securityProtocols = []string{"PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"}
 

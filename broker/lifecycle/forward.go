@@ -27,7 +27,7 @@ func (l *Lifecycle) Request(req kmsg.Request) (kmsg.Response, error) {
 	}
 	ctx, cancel := context.WithTimeout(l.ctx, 5*time.Second)
 	defer cancel()
-	pc, err := protocol.DialPeer(ctx, addr, "weir-broker-"+strconv.Itoa(int(l.o.NodeID)))
+	pc, err := protocol.DialPeerWith(ctx, l.o.Dial, addr, "weir-broker-"+strconv.Itoa(int(l.o.NodeID)))
 	if err != nil {
 		return nil, err
 	}

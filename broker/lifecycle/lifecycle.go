@@ -44,6 +44,12 @@ type Options struct {
 	Rack      string          // broker.rack
 	ClusterID string          // this broker's cluster id
 	Listener  config.Listener // the advertised listener it registers
+	// Dial connects to the controller (nil: TCP; TLS on an SSL
+	// inter-broker listener).
+	Dial protocol.Dialer
+	// Listeners are the other advertised listeners, registered after
+	// Listener (which brokers reach each other on).
+	Listeners []config.Listener
 	Voters    map[int32]string
 	Timing    Timing
 	LagMax    time.Duration // replica.lag.time.max.ms
@@ -225,7 +231,7 @@ func (c *ctrlConn) get() (*protocol.Peer, error) {
 	}
 	ctx, cancel := context.WithTimeout(c.l.ctx, time.Second)
 	defer cancel()
-	pc, err := protocol.DialPeer(ctx, addr, "weir-broker-"+strconv.Itoa(int(o.NodeID)))
+	pc, err := protocol.DialPeerWith(ctx, o.Dial, addr, "weir-broker-"+strconv.Itoa(int(o.NodeID)))
 	if err != nil {
 		return nil, err
 	}
@@ -249,6 +255,11 @@ func (l *Lifecycle) register() error {
 	ln := kmsg.NewBrokerRegistrationRequestListener()
 	ln.Name, ln.Host, ln.Port = adv.Name, adv.Host, uint16(adv.Port)
 	req.Listeners = append(req.Listeners, ln)
+	for _, other := range o.Listeners {
+		ln := kmsg.NewBrokerRegistrationRequestListener()
+		ln.Name, ln.Host, ln.Port = other.Name, other.Host, uint16(other.Port)
+		req.Listeners = append(req.Listeners, ln)
+	}
 	if o.Rack != "" {
 		req.Rack = &o.Rack
 	}

@@ -41,6 +41,8 @@ type Broker struct {
 	ReplicationBytesIn   prometheus.Counter
 	ReplicationBytesOut  prometheus.Counter
 	ProtocolErrors       prometheus.Counter
+	AuthSuccess          *prometheus.CounterVec // listener
+	AuthFailure          *prometheus.CounterVec // listener
 
 	// Parks times acks=all produces waiting for their ISR (requests.go).
 	Parks *Parks
@@ -111,6 +113,14 @@ func New(reg prometheus.Registerer, src PartitionSource) *Broker {
 			Name: "weir_broker_protocol_errors_total",
 			Help: "Connections closed because of an oversized frame, an unknown API, an unsupported version or a request that did not decode.",
 		}),
+		AuthSuccess: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kafka_server_socketservermetrics_successful_authentication_total",
+			Help: "Connections authenticated (SASL, or a TLS handshake on an SSL listener), per listener.",
+		}, []string{"listener"}),
+		AuthFailure: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kafka_server_socketservermetrics_failed_authentication_total",
+			Help: "Failed authentications (TLS handshakes, SASL conversations, requests before authenticating), per listener.",
+		}, []string{"listener"}),
 		requests: &requestStats{},
 	}
 	m.Parks = &Parks{m: m}
@@ -119,7 +129,7 @@ func New(reg prometheus.Registerer, src PartitionSource) *Broker {
 		m.TotalProduceRequests, m.TotalFetchRequests, m.FailedProduce, m.FailedFetch,
 		m.Requests, m.Errors, m.TotalTimeMs, m.Connections, m.ConnectionsCreated,
 		m.ConnectionsClosed, m.ClientConnections, m.ReplicationBytesIn, m.ReplicationBytesOut,
-		m.ProtocolErrors, newStateCollector(src, m.Conversions), newRequestCollector(m.requests))
+		m.ProtocolErrors, m.AuthSuccess, m.AuthFailure, newStateCollector(src, m.Conversions), newRequestCollector(m.requests))
 	return m
 }
 

@@ -25,11 +25,23 @@ type Peer struct {
 	buf      []byte // RequestReused's response frame, reused
 }
 
+// Dialer opens a connection to another broker: nil is plain TCP, a
+// tlsconfig.Client's DialContext is TLS on an SSL inter-broker listener.
+type Dialer func(ctx context.Context, network, addr string) (net.Conn, error)
+
 // DialPeer connects to the broker at addr; clientID names this broker in
 // the request headers.
 func DialPeer(ctx context.Context, addr, clientID string) (*Peer, error) {
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", addr)
+	return DialPeerWith(ctx, nil, addr, clientID)
+}
+
+// DialPeerWith is DialPeer over dial (nil: TCP).
+func DialPeerWith(ctx context.Context, dial Dialer, addr, clientID string) (*Peer, error) {
+	if dial == nil {
+		var d net.Dialer
+		dial = d.DialContext
+	}
+	c, err := dial(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to broker at %s: %w", addr, err)
 	}

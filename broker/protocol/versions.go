@@ -37,6 +37,7 @@ var versions = map[int16]Range{
 	14: {14, 0, 5}, // SyncGroup
 	15: {15, 0, 5}, // DescribeGroups
 	16: {16, 0, 5}, // ListGroups
+	17: {17, 0, 1}, // SaslHandshake (v0: raw tokens follow; v1: SaslAuthenticate)
 	18: {18, 0, 4}, // ApiVersions (v4: v3's body, so clients that open with v4 need no retry)
 	19: {19, 0, 7}, // CreateTopics
 	20: {20, 0, 6}, // DeleteTopics
@@ -48,9 +49,13 @@ var versions = map[int16]Range{
 	26: {26, 0, 4}, // EndTxn (v5 only with transaction.version 2, not finalized here)
 	27: {27, 0, 1}, // WriteTxnMarkers (from transaction coordinators)
 	28: {28, 0, 4}, // TxnOffsetCommit (v5 only with transaction.version 2)
+	29: {29, 0, 3}, // DescribeAcls
+	30: {30, 0, 3}, // CreateAcls
+	31: {31, 0, 3}, // DeleteAcls
 	32: {32, 0, 4}, // DescribeConfigs
 	33: {33, 0, 2}, // AlterConfigs
 	35: {35, 0, 4}, // DescribeLogDirs
+	36: {36, 0, 2}, // SaslAuthenticate (v1: session lifetime, KIP-368)
 	37: {37, 0, 3}, // CreatePartitions
 	42: {42, 0, 2}, // DeleteGroups
 	43: {43, 0, 2}, // ElectLeaders
@@ -58,6 +63,8 @@ var versions = map[int16]Range{
 	45: {45, 0, 0}, // AlterPartitionReassignments
 	46: {46, 0, 0}, // ListPartitionReassignments
 	47: {47, 0, 0}, // OffsetDelete
+	50: {50, 0, 0}, // DescribeUserScramCredentials
+	51: {51, 0, 0}, // AlterUserScramCredentials
 	60: {60, 0, 1}, // DescribeCluster
 	65: {65, 0, 0}, // DescribeTransactions (KIP-664)
 	66: {66, 0, 1}, // ListTransactions (KIP-664; v2 only with transaction.version 2)

@@ -53,7 +53,7 @@ func (c RegisterBroker) apply(t *txn, index uint64) (any, error) {
 		}
 	}
 	t.putBroker(Broker{
-		ID: c.ID, Rack: c.Rack, Host: c.Host, Port: c.Port, RaftAddr: c.RaftAddr,
+		ID: c.ID, Rack: c.Rack, Host: c.Host, Port: c.Port, RaftAddr: c.RaftAddr, Listeners: c.Listeners,
 		IncarnationID: c.IncarnationID, Epoch: int64(index), Fenced: true,
 	})
 	return RegisterResult{Epoch: int64(index)}, nil

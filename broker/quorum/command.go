@@ -58,6 +58,17 @@ type RegisterBroker struct {
 	Host          string `json:"host"`
 	Port          int32  `json:"port"`
 	RaftAddr      string `json:"raft_addr"`
+	// Listeners are every advertised listener (Host and Port are the
+	// inter-broker one's), so that a client is told the addresses of the
+	// listener it connected to.
+	Listeners []Endpoint `json:"listeners,omitempty"`
+}
+
+// Endpoint is one named advertised listener of a broker.
+type Endpoint struct {
+	Name string `json:"name"`
+	Host string `json:"host"`
+	Port int32  `json:"port"`
 }
 
 // RegisterResult is RegisterBroker's result.

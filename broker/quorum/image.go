@@ -25,6 +25,10 @@ type Broker struct {
 	// RaftAddr is where the broker's raft node is reached (host:port of
 	// the Kafka listener, raft connections start with RaftPreamble).
 	RaftAddr string `json:"raft_addr"`
+	// Listeners are the broker's advertised listeners by name (empty for
+	// a registration older than them: Host and Port serve every
+	// listener).
+	Listeners []Endpoint `json:"listeners,omitempty"`
 	// IncarnationID is chosen by the broker process at start; a new one
 	// means the broker restarted.
 	IncarnationID string `json:"incarnation_id"`
@@ -35,6 +39,17 @@ type Broker struct {
 	// last member; a broker registers fenced and is unfenced once it has
 	// caught up with the metadata log.
 	Fenced bool `json:"fenced"`
+}
+
+// Endpoint returns the broker's advertised address on the listener named
+// name, else its inter-broker one (Host and Port).
+func (b Broker) Endpoint(name string) (string, int32) {
+	for _, e := range b.Listeners {
+		if e.Name == name {
+			return e.Host, e.Port
+		}
+	}
+	return b.Host, b.Port
 }
 
 // Partition is one partition's replica state.

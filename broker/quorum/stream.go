@@ -1,6 +1,7 @@
 package quorum
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -29,6 +30,7 @@ var ErrStreamClosed = errors.New("raft stream closed")
 // Kafka port and writes the preamble first.
 type Stream struct {
 	addr  streamAddr
+	dial  func(ctx context.Context, network, addr string) (net.Conn, error)
 	conns chan net.Conn
 
 	closeOnce sync.Once
@@ -125,10 +127,25 @@ func (s *Stream) Close() error {
 // Addr is the advertised raft address.
 func (s *Stream) Addr() net.Addr { return s.addr }
 
+// SetDial makes Dial connect with dial (TLS on an SSL inter-broker
+// listener) instead of plain TCP; call it before the node starts.
+func (s *Stream) SetDial(dial func(ctx context.Context, network, addr string) (net.Conn, error)) {
+	s.dial = dial
+}
+
 // Dial connects to another broker's Kafka port and writes the preamble.
 func (s *Stream) Dial(address raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
-	d := net.Dialer{Timeout: timeout}
-	conn, err := d.Dial("tcp", string(address))
+	dial := s.dial
+	if dial == nil {
+		d := net.Dialer{Timeout: timeout}
+		dial = d.DialContext
+	}
+	ctx, cancel := context.Background(), context.CancelFunc(func() {})
+	if timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+	}
+	conn, err := dial(ctx, "tcp", string(address))
+	cancel()
 	if err != nil {
 		return nil, fmt.Errorf("dialing raft peer %s: %w", address, err)
 	}

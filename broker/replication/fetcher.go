@@ -263,7 +263,7 @@ func (rf *replicaFetcher) connect() (*protocol.Peer, error) {
 	}
 	ctx, cancel := context.WithTimeout(rf.m.ctx, 5*time.Second)
 	defer cancel()
-	return protocol.DialPeer(ctx, addr, "weir-replica-fetcher-"+strconv.Itoa(int(rf.m.self)))
+	return protocol.DialPeerWith(ctx, rf.m.dial, addr, "weir-replica-fetcher-"+strconv.Itoa(int(rf.m.self)))
 }
 
 // round truncates whatever needs it, then fetches once.

@@ -1,6 +1,8 @@
 package replication
 
 import (
+	"github.com/weirhq/weir/broker/protocol"
+
 	"context"
 	"log/slog"
 	"slices"
@@ -34,6 +36,9 @@ type Options struct {
 	Goroutine func(f func())
 	// BytesIn counts the bytes followers append (ReplicationBytesIn).
 	BytesIn interface{ Add(float64) }
+	// Dial connects to a leader (nil: TCP; TLS on an SSL inter-broker
+	// listener).
+	Dial protocol.Dialer
 }
 
 // Manager is this broker's replication layer (Kafka's ReplicaManager,
@@ -41,6 +46,7 @@ type Options struct {
 // fetcher per leader for the partitions it follows, and holds the
 // replication throttles.
 type Manager struct {
+	dial          protocol.Dialer // connects to leaders (nil: TCP)
 	ctx           context.Context // the broker's lifetime: fetchers stop when it is done
 	self          int32
 	fetchMaxBytes int32
@@ -58,7 +64,7 @@ type Manager struct {
 // New returns a Manager whose fetchers run until ctx is done.
 func New(ctx context.Context, opts Options) *Manager {
 	m := &Manager{ctx: ctx, self: opts.NodeID, fetchMaxBytes: opts.FetchMaxBytes, numFetchers: max(opts.Fetchers, 1), logger: opts.Logger,
-		now: opts.Now, addr: opts.Addr, goroutine: opts.Goroutine, bytesIn: opts.BytesIn, throttles: newThrottles()}
+		now: opts.Now, addr: opts.Addr, goroutine: opts.Goroutine, bytesIn: opts.BytesIn, dial: opts.Dial, throttles: newThrottles()}
 	if m.logger == nil {
 		m.logger = slog.Default()
 	}

@@ -382,3 +382,38 @@ func BenchmarkServer(b *testing.B) {
 		}
 	})
 }
+
+// TestLibrdkafkaNonce: librdkafka 2.0 sends its client nonce before the
+// combined nonce in client-final; Kafka checks only that the nonce ends
+// with the server-first one, and so does Weir (kcat failed against the
+// equality check).
+func TestLibrdkafkaNonce(t *testing.T) {
+	creds := store(t)
+	first := "n,,n=alice,r=fixedclientnonce"
+	srv, _ := NewServer(NameScramSHA256, all, Options{Credentials: creds})
+	serverFirst, _, err := srv.Step([]byte(first))
+	if err != nil {
+		t.Fatal(err)
+	}
+	honest := clientFinal(t, ScramSHA256, "alice-secret", first[3:], string(serverFirst))
+	// Recompute the proof over the doubled nonce, as librdkafka does.
+	doubled := strings.Replace(honest[:strings.LastIndex(honest, ",p=")], "r=", "r=fixedclientnonce", 1)
+	m := ScramSHA256
+	var salt string
+	for _, kv := range strings.Split(string(serverFirst), ",") {
+		if strings.HasPrefix(kv, "s=") {
+			salt = kv[2:]
+		}
+	}
+	s, _ := base64.StdEncoding.DecodeString(salt)
+	sp, _ := SaltedPassword(m, "alice-secret", s, 4096)
+	clientKey := hmacSum(m, sp, []byte("Client Key"))
+	cred := CredentialFromSaltedPassword(m, s, sp, 4096)
+	sig := hmacSum(m, cred.StoredKey, []byte(first[3:]+","+string(serverFirst)+","+doubled))
+	for i := range sig {
+		sig[i] ^= clientKey[i]
+	}
+	if _, done, err := srv.Step([]byte(doubled + ",p=" + base64.StdEncoding.EncodeToString(sig))); err != nil || !done {
+		t.Fatalf("librdkafka's client-final: %v", err)
+	}
+}

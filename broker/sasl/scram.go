@@ -139,7 +139,10 @@ func (s *scramServer) clientFinal(msg string) ([]byte, error) {
 	if len(attrs) < 2 || !strings.HasPrefix(attrs[0], "c=") || !strings.HasPrefix(attrs[1], "r=") {
 		return nil, s.bad("Invalid SCRAM client final message: want c=…,r=…")
 	}
-	if attrs[1][2:] != s.combinedNonce {
+	// Kafka's ScramSaslServer checks that the nonce ends with the
+	// server-first one (not equality): librdkafka (2.0 at least) sends
+	// its client nonce before the combined nonce, and Kafka accepts it.
+	if !strings.HasSuffix(attrs[1][2:], s.combinedNonce) {
 		return nil, failed("Invalid client nonce in the final client message.", "")
 	}
 	if attrs[0][2:] != base64.StdEncoding.EncodeToString([]byte(s.gs2Header)) {

@@ -41,6 +41,9 @@ func (b *Broker) handleBrokerRegistration(r *kmsg.BrokerRegistrationRequest) kms
 		ID: r.BrokerID, IncarnationID: quorum.TopicID(r.IncarnationID).String(),
 		Host: l.Host, Port: int32(l.Port), RaftAddr: addr,
 	}
+	for _, ln := range r.Listeners {
+		cmd.Listeners = append(cmd.Listeners, quorum.Endpoint{Name: ln.Name, Host: ln.Host, Port: int32(ln.Port)})
+	}
 	if r.Rack != nil {
 		cmd.Rack = *r.Rack
 	}

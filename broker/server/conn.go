@@ -17,10 +17,10 @@ import (
 	"github.com/weirhq/weir/broker/quorum"
 )
 
-func (b *Broker) acceptLoop() {
-	listener := b.cfg.Listeners[0].Name
+func (b *Broker) acceptLoop(l *brokerListener) {
+	listener := l.cfg.Name
 	for {
-		c, err := b.ln.Accept()
+		raw, err := l.ln.Accept()
 		if err != nil {
 			if b.ctx.Err() != nil {
 				return
@@ -29,40 +29,43 @@ func (b *Broker) acceptLoop() {
 			if errors.As(err, &ne) && ne.Timeout() {
 				continue
 			}
-			b.logger.Error("accept failed; listener stopped", "err", err)
+			b.logger.Error("accept failed; listener stopped", "listener", listener, "err", err)
 			return
 		}
-		if !b.trackConn(c) {
-			c.Close()
+		if !b.trackConn(raw) {
+			raw.Close()
 			return
 		}
 		b.metrics.Connections.WithLabelValues(listener).Inc()
 		b.metrics.ConnectionsCreated.WithLabelValues(listener).Inc()
 		b.goroutine(func() {
+			closeConn := func() {
+				b.untrackConn(raw)
+				raw.Close()
+				b.metrics.Connections.WithLabelValues(listener).Dec()
+				b.metrics.ConnectionsClosed.WithLabelValues(listener).Inc()
+			}
+			c, s, err := b.openSession(raw, l)
+			if err != nil {
+				closeConn()
+				return
+			}
 			var pre [4]byte
-			if _, err := io.ReadFull(c, pre[:]); err == nil && quorum.IsRaftPreamble(pre) {
+			if _, err := io.ReadFull(c, pre[:]); err == nil && quorum.IsRaftPreamble(pre) && b.mayStreamRaft(s) {
 				// A raft connection from another broker's metadata quorum
 				// node: the quorum's transport owns it from here.
-				b.untrackConn(c)
+				b.untrackConn(raw)
 				b.metrics.Connections.WithLabelValues(listener).Dec()
 				if err := b.stream.Handoff(c); err != nil {
 					c.Close()
 				}
 				return
-			} else if err != nil {
-				b.untrackConn(c)
-				c.Close()
-				b.metrics.Connections.WithLabelValues(listener).Dec()
-				b.metrics.ConnectionsClosed.WithLabelValues(listener).Inc()
+			} else if err != nil || quorum.IsRaftPreamble(pre) {
+				closeConn()
 				return
 			}
-			defer func() {
-				b.untrackConn(c)
-				c.Close()
-				b.metrics.Connections.WithLabelValues(listener).Dec()
-				b.metrics.ConnectionsClosed.WithLabelValues(listener).Inc()
-			}()
-			b.serveConn(c, pre, listener)
+			defer closeConn()
+			b.serveConn(c, pre, s)
 		})
 	}
 }
@@ -96,7 +99,8 @@ func (b *Broker) closeConns() {
 // phases for metrics (broker/metrics: RequestTiming) and counts the
 // connection as a client's unless its first request comes from another
 // broker.
-func (b *Broker) serveConn(c net.Conn, pre [4]byte, listener string) {
+func (b *Broker) serveConn(c net.Conn, pre [4]byte, s *session) {
+	listener := s.listener.cfg.Name
 	r := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(pre[:]), c), 64<<10)
 	var out []byte
 	// spare is the last Produce's frame, read into again: a producer's
@@ -121,6 +125,12 @@ func (b *Broker) serveConn(c net.Conn, pre [4]byte, listener string) {
 			}
 			return
 		}
+		if s.auth != nil && s.auth.RawTokens() {
+			if !b.rawToken(c, s, frame) {
+				return
+			}
+			continue
+		}
 		start := time.Now() // request phases are wall latency (metrics), not broker time
 		req, err := protocol.ParseRequest(frame)
 		if err != nil {
@@ -134,10 +144,13 @@ func (b *Broker) serveConn(c net.Conn, pre [4]byte, listener string) {
 				b.metrics.ClientConnections.WithLabelValues(listener).Inc()
 			}
 		}
-		resp, closeErr := b.handle(req)
+		resp, closeErr := b.handle(s, req)
 		handled := time.Now()
 		if _, ok := req.Body.(*kmsg.ProduceRequest); ok {
 			spare = frame
+		}
+		if closeErr != nil && resp != nil {
+			b.writeResponse(c, &out, req.CorrelationID, resp) // the error, then close (SASL)
 		}
 		if closeErr != nil {
 			b.logger.Info("closing connection", "remote", c.RemoteAddr().String(), "client_id", req.ClientID, "reason", closeErr)
@@ -195,14 +208,27 @@ func (b *Broker) protocolError(c net.Conn, h protocol.Header, err error) {
 // handle dispatches a decoded request to its handler. A nil response means
 // nothing is written (acks=0 produce); an error means the connection must
 // be closed (a failed acks=0 produce).
-func (b *Broker) handle(req protocol.Request) (kmsg.Response, error) {
+func (b *Broker) handle(s *session, req protocol.Request) (kmsg.Response, error) {
 	if req.Unsupported {
 		return protocol.ApiVersionsResponse(req.Version, true), nil
+	}
+	if s.auth != nil {
+		if serve, resp, closeErr := b.authenticate(s, req); !serve {
+			if resp == nil && closeErr == nil {
+				closeErr = errors.New("SASL: request refused")
+			}
+			return resp, closeErr
+		}
+	}
+	if resp, closeErr, ok := b.handleSecurity(s, req); ok {
+		return resp, closeErr
 	}
 	if p, ok := req.Body.(*kmsg.ProduceRequest); ok {
 		return b.handleProduce(p)
 	}
-	return b.dispatch(req), nil
+	resp := b.dispatch(req)
+	b.localizeEndpoints(s, resp)
+	return resp, nil
 }
 
 // dispatch routes every request but Produce to its handler.

@@ -89,6 +89,9 @@ func (b *Broker) openQuorum() error {
 		b.voters[v.ID] = v.Addr
 	}
 	b.stream = quorum.NewStream(b.advertisedAddr())
+	if b.peerDial != nil {
+		b.stream.SetDial(b.peerDial)
+	}
 	node, err := quorum.Open(quorum.Config{
 		NodeID: b.cfg.NodeID, Dir: filepath.Join(b.cfg.LogDirs[0], metadataDirName),
 		Voters: voters, Stream: b.stream, Logger: b.logger.With("component", "quorum"),

@@ -16,14 +16,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/weirhq/weir/broker/acl"
 	"github.com/weirhq/weir/broker/config"
 	"github.com/weirhq/weir/broker/group"
 	"github.com/weirhq/weir/broker/lifecycle"
 	"github.com/weirhq/weir/broker/metrics"
+	"github.com/weirhq/weir/broker/protocol"
 	"github.com/weirhq/weir/broker/quorum"
 	"github.com/weirhq/weir/broker/replication"
 	"github.com/weirhq/weir/broker/txn"
 	"github.com/weirhq/weir/broker/volume"
+	"github.com/weirhq/weir/internal/ratelog"
 	"github.com/weirhq/weir/internal/vfs"
 )
 
@@ -70,7 +73,8 @@ type Broker struct {
 
 	hwStart map[replication.TopicPartition]int64 // checkpointed high watermarks, read at start
 
-	ln      net.Listener
+	ln      net.Listener      // the first listener's (Addr)
+	lns     []*brokerListener // every listener (security.go)
 	adminLn net.Listener
 	admin   *http.Server
 
@@ -97,6 +101,11 @@ type Broker struct {
 
 	txns     *txn.Coordinator // transactions.go
 	txnState txnState
+	authz    *acl.Authorizer  // nil: authorizer.class.name unset (authz.go)
+	authLog  *ratelog.Limiter // failed authentications' log lines
+	// peerDial connects to other brokers' inter-broker listener: TLS
+	// with this broker's certificate when it is SSL, else nil (TCP).
+	peerDial protocol.Dialer
 }
 
 // New opens the broker's storage and binds its listeners. The broker
@@ -114,9 +123,14 @@ func New(cfg *config.Config, opts Options) (*Broker, error) {
 	b.mu.byID = map[quorum.TopicID]*topic{}
 	b.connMu.conns = map[net.Conn]struct{}{}
 	b.setupMetrics(opts.Registerer)
+	b.setupAuthorizer()
+	if err := b.setupPeerTLS(); err != nil {
+		return nil, err
+	}
 	b.repl = replication.New(b.ctx, replication.Options{
 		NodeID: cfg.NodeID, FetchMaxBytes: cfg.ReplicaFetchMaxBytes, Fetchers: cfg.NumReplicaFetchers, Logger: b.logger, Now: b.now,
 		Addr: b.brokerAddr, Goroutine: b.goroutine, BytesIn: b.metrics.ReplicationBytesIn,
+		Dial: b.peerDial,
 	})
 
 	if err := b.cfg.PrepareLogDirs(); err != nil {
@@ -143,7 +157,9 @@ func New(cfg *config.Config, opts Options) (*Broker, error) {
 }
 
 func (b *Broker) closeListeners() {
-	b.ln.Close()
+	for _, l := range b.lns {
+		l.ln.Close()
+	}
 	if b.adminLn != nil {
 		b.adminLn.Close()
 	}
@@ -167,26 +183,53 @@ func (b *Broker) listen() error {
 	if len(b.cfg.Listeners) == 0 {
 		return errors.New("listeners: no listener configured")
 	}
-	l := b.cfg.Listeners[0]
-	ln, err := net.Listen("tcp", l.Addr())
-	if err != nil {
-		return fmt.Errorf("listeners: binding %s: %w", l.Addr(), err)
+	for _, l := range b.cfg.Listeners {
+		bl := &brokerListener{cfg: l}
+		err := b.newListenerSecurity(bl)
+		if err == nil {
+			bl.ln, err = net.Listen("tcp", l.Addr())
+			if err != nil {
+				err = fmt.Errorf("listeners: binding %s: %w", l.Addr(), err)
+			}
+		}
+		if err != nil {
+			b.closeListeners()
+			return err
+		}
+		b.lns = append(b.lns, bl)
 	}
-	b.ln = ln
+	b.ln = b.lns[0].ln
 	if b.cfg.AdminListener == "" || b.cfg.AdminListener == "off" {
 		return nil
 	}
 	aln, err := net.Listen("tcp", b.cfg.AdminListener)
 	if err != nil {
-		ln.Close()
+		b.closeListeners()
 		return fmt.Errorf("weir.admin.listener: binding %s: %w", b.cfg.AdminListener, err)
 	}
 	b.adminLn = aln
 	return nil
 }
 
-// Addr is the Kafka listener's address.
+// Addr is the (first) Kafka listener's address.
 func (b *Broker) Addr() net.Addr { return b.ln.Addr() }
+
+// ListenerAddr is the address of the listener named name, nil if none.
+func (b *Broker) ListenerAddr(name string) net.Addr {
+	if l := b.listenerNamed(name); l != nil {
+		return l.ln.Addr()
+	}
+	return nil
+}
+
+func (b *Broker) listenerNamed(name string) *brokerListener {
+	for _, l := range b.lns {
+		if l.cfg.Name == name {
+			return l
+		}
+	}
+	return nil
+}
 
 // AdminAddr is the admin HTTP listener's address, nil when disabled.
 func (b *Broker) AdminAddr() net.Addr {
@@ -209,7 +252,9 @@ func (b *Broker) goroutine(f func()) {
 // connection, waits for in-flight requests and closes the logs cleanly
 // (flushing them and snapshotting producer state).
 func (b *Broker) Run(ctx context.Context) error {
-	b.goroutine(b.acceptLoop)
+	for _, l := range b.lns {
+		b.goroutine(func() { b.acceptLoop(l) })
+	}
 	if b.adminLn != nil {
 		b.admin = &http.Server{Handler: b.adminMux(), ReadHeaderTimeout: 10 * time.Second}
 		b.goroutine(func() {
@@ -237,7 +282,9 @@ func (b *Broker) Run(ctx context.Context) error {
 	b.groups.Close()
 	b.txns.Close()
 	b.closeMarkerPeers()
-	b.ln.Close()
+	for _, l := range b.lns {
+		l.ln.Close()
+	}
 	if b.admin != nil {
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		b.admin.Shutdown(shutdownCtx)
@@ -354,7 +401,7 @@ func (b *Broker) newLifecycle() (*lifecycle.Controller, *lifecycle.Lifecycle) {
 		Quorum: b.node, Logger: b.logger, Now: b.now,
 	})
 	life := lifecycle.New(b.ctx, lifecycle.Options{
-		NodeID: b.cfg.NodeID, Rack: b.cfg.BrokerRack, ClusterID: b.cluster, Listener: b.advertised(),
+		NodeID: b.cfg.NodeID, Rack: b.cfg.BrokerRack, ClusterID: b.cluster, Listener: b.advertised(), Listeners: b.otherAdvertised(), Dial: b.peerDial,
 		Voters: b.voters, Timing: timing, LagMax: b.cfg.ReplicaLagTimeMax, Quorum: b.node,
 		Logger: b.logger, Now: b.now, PeerAddr: b.peerAddr, Partitions: b.allReplicas,
 		Lookup: func(topic string, partition int32) *replication.Replica {

@@ -225,7 +225,7 @@ func (b *Broker) sendRemoteMarkers(leader int32, m txn.Markers, tps []txn.TopicP
 		if !ok {
 			return failAll(errNoLeader)
 		}
-		p, err := protocol.DialPeer(b.ctx, addr, "weir-txn-markers-"+strconv.Itoa(int(b.cfg.NodeID)))
+		p, err := protocol.DialPeerWith(b.ctx, b.peerDial, addr, "weir-txn-markers-"+strconv.Itoa(int(b.cfg.NodeID)))
 		if err != nil {
 			return failAll(err)
 		}
@@ -424,7 +424,7 @@ func (b *Broker) askTxnCoordinator(id string, req *kmsg.AddPartitionsToTxnReques
 			if !ok {
 				return kerr.CoordinatorNotAvailable.Code
 			}
-			p, err := protocol.DialPeer(b.ctx, addr, "weir-txn-markers-"+strconv.Itoa(int(b.cfg.NodeID)))
+			p, err := protocol.DialPeerWith(b.ctx, b.peerDial, addr, "weir-txn-markers-"+strconv.Itoa(int(b.cfg.NodeID)))
 			if err != nil {
 				return kerr.CoordinatorNotAvailable.Code
 			}

@@ -1,0 +1,54 @@
+package server
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/weirhq/weir/broker/acl"
+	"github.com/weirhq/weir/broker/protocol"
+)
+
+// authzPending are served APIs whose ACL checks are not wired yet: the
+// transaction APIs landing on another branch (super users only meanwhile).
+var authzPending = map[int16]bool{24: true, 25: true, 26: true, 27: true, 28: true, 65: true, 66: true}
+
+// Every API the broker serves (advertised or inter-broker) that
+// acl.APIs gives checks has its authorization wired in authz.go: a
+// principal without any ACL gets an answer (the API's refusal, or an
+// empty success), never the not-wired fallback, and a refusal encodes.
+func TestEveryServedAPIIsAuthorized(t *testing.T) {
+	b := startBroker(t, map[string]string{"authorizer.class.name": "weir", "allow.everyone.if.no.acl.found": "false",
+		"super.users": "User:ANONYMOUS"}) // the broker reaches itself over PLAINTEXT
+	s := &session{listener: b.lns[0], host: "127.0.0.1", principal: "User:nobody"}
+	keys := map[int16]bool{}
+	for _, r := range protocol.Ranges() {
+		keys[r.Key] = true
+	}
+	for _, k := range []int16{56, 62, 63, 67} { // inter-broker, not advertised
+		keys[k] = true
+	}
+	for key := range keys {
+		api, ok := acl.ForKey(key)
+		if !ok {
+			t.Errorf("%s: not in acl.APIs", kmsg.NameForKey(key))
+			continue
+		}
+		if len(api.Checks) == 0 || authzPending[key] {
+			continue
+		}
+		r, _ := protocol.VersionRange(key)
+		body := kmsg.RequestForKey(key)
+		body.SetVersion(r.Max)
+		resp, closeErr, _ := b.authorize(s, protocol.Request{Header: protocol.Header{Key: key, Version: r.Max}, Body: body})
+		if closeErr != nil && strings.Contains(closeErr.Error(), "not wired") {
+			t.Errorf("%s: authorization not wired", api.Name)
+			continue
+		}
+		if resp != nil {
+			resp.SetVersion(r.Max)
+			_ = resp.AppendTo(nil)
+		}
+	}
+}
