@@ -115,11 +115,13 @@ type Options struct {
 	Now    func() time.Time // injectable clock; nil: time.Now
 	Usage  *Usage           // counts this log's segment bytes with others' (see Usage); nil: none
 	FS     vfs.FS           // the filesystem the log lives on; nil: vfs.Default, the disk
+	Files  *FileCache       // bounds the open segment files (filecache.go); nil: DefaultFileCache
 }
 
 // Log is one partition's log.
 type Log struct {
 	fs     vfs.FS
+	files  *FileCache
 	dir    string
 	logger *slog.Logger
 	now    func() time.Time
