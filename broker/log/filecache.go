@@ -193,8 +193,10 @@ func (s *segment) installLocked(f vfs.File) []*segment {
 	defer c.mu.Unlock()
 	c.insertLocked(s)
 	var victims []*segment
-	// Two sweeps of the hand: the first clears reference bits.
-	for budget := 2 * c.n; c.open.Load()-int64(len(victims)) > int64(c.max) && budget > 0 && c.n > 0; budget-- {
+	// Three sweeps of the hand at most: the first clears reference bits
+	// and passes over files with unsynced writes, whose eviction costs an
+	// fsync; the next take those too.
+	for step, steps := 0, 3*c.n; c.open.Load()-int64(len(victims)) > int64(c.max) && step < steps && c.n > 0; step++ {
 		v := c.hand
 		c.hand = v.next
 		if v == s || v.users.Load() != 0 {
@@ -202,6 +204,9 @@ func (s *segment) installLocked(f vfs.File) []*segment {
 		}
 		if v.used.Load() {
 			v.used.Store(false)
+			continue
+		}
+		if step < c.n && v.dirty.Load() {
 			continue
 		}
 		if v.users.CompareAndSwap(0, -1) {

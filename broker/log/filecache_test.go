@@ -1,13 +1,18 @@
 package log
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/weirhq/weir/internal/vfs"
 )
 
 // openFDs counts the process's open descriptors (Linux only; -1 elsewhere).
@@ -236,5 +241,55 @@ func TestFileCacheConcurrent(t *testing.T) {
 	// only then. Idle, the cache is back within it.
 	if st := fc.Stats(); st.Open > int64(st.Max)+workers*2 {
 		t.Fatalf("stats %+v", st)
+	}
+}
+
+// A file evicted with unsynced writes is fsynced before it is closed; when
+// that fsync fails, the log's next flush reports it and the log goes
+// offline, as after any failed fsync (failure.go), and stays so.
+func TestFileCacheEvictionSyncFailureFailsLog(t *testing.T) {
+	mem := vfs.NewMem()
+	ffs := vfs.NewFault(mem)
+	fc := NewFileCache(1)
+	open := func(dir string) *Log {
+		l, err := Open(dir, smallConfig(), Options{Logger: testLogger(t), FS: ffs, Files: fc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Close() })
+		return l
+	}
+	a, b := open("/data/a-0"), open("/data/b-0")
+	appendTo := func(l *Log) error {
+		recs := batch(spec{n: 1, valueSize: 10})
+		hdrs, _ := ValidateBatches(recs, 0)
+		_, err := l.Append(recs, hdrs, AppendOptions{Now: time.Now()})
+		return err
+	}
+	if err := appendTo(a); err != nil {
+		t.Fatal(err)
+	}
+	ffs.Inject(vfs.Fault{Ops: vfs.OpSync, Err: syscall.EIO, Path: func(p string) bool {
+		return strings.HasPrefix(p, "/data/a-0/") && strings.HasSuffix(p, ".log")
+	}})
+	before := fc.Stats().Evictions
+	if err := appendTo(b); err != nil { // takes a's slot
+		t.Fatal(err)
+	}
+	if fc.Stats().Evictions == before {
+		t.Fatal("b's append evicted nothing")
+	}
+	ffs.Clear()
+	if err := a.Flush(); !errors.Is(err, ErrStorage) || !errors.Is(err, syscall.EIO) {
+		t.Fatalf("flush after a failed eviction fsync: %v, want EIO as a storage error", err)
+	}
+	if a.Failed() == nil {
+		t.Fatal("log still online")
+	}
+	if err := appendTo(a); !errors.Is(err, ErrStorage) {
+		t.Fatalf("append to the failed log: %v", err)
+	}
+	if err := b.Flush(); err != nil {
+		t.Fatalf("the other log: %v", err)
 	}
 }
