@@ -184,7 +184,9 @@ func (s *segment) pinSlow() (*openFile, error) {
 func (s *segment) installLocked(f vfs.File) []*segment {
 	of := &openFile{f: f}
 	of.osf, _ = f.(*os.File)
-	s.users.Store(1)
+	// Add, not Store: a fast-path pin that found no file may not have
+	// taken its increment back yet.
+	s.users.Add(1)
 	s.used.Store(true)
 	s.file.Store(of)
 	c := s.fc

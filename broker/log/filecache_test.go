@@ -79,19 +79,18 @@ func TestFileCacheBoundsOpenFiles(t *testing.T) {
 	const parts, cap = 200, 8
 	fc := NewFileCache(cap)
 	cfg := cleanConfig()
-	cfg.SegmentBytes = 2048
 	hs := cachedHarnesses(t, parts, cfg, fc)
 	fdc := newFDChecker(t, fc)
 	ws := make([]*writer, parts)
 	for i, h := range hs {
 		ws[i] = newWriter(h, spec{}, 4)
 	}
-	for round := range 12 {
+	for round := range 8 {
 		for i, w := range ws {
 			for k := range 4 {
 				w.put(kv{key: fmt.Sprintf("k%d", k), value: fmt.Sprintf("p%d-r%d-%d", i, round, k)})
 			}
-			if round%4 == 3 {
+			if round%2 == 1 {
 				w.roll()
 			}
 		}

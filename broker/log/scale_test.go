@@ -140,19 +140,19 @@ func rssBytes() int64 {
 	return -1
 }
 
-// 300 partitions with 30 files open at most: the unit-test size of the
+// 200 partitions with 20 files open at most: the unit-test size of the
 // scale proof (BenchmarkScalePartitions runs 20,000). On the disk, where
 // opening a log costs fsyncs (its checkpoints), so kept small for make
 // test; MemFS is slower still with thousands of directories.
 func TestScalePartitions(t *testing.T) {
-	rep := runScale(t, vfs.Default, 300, 30)
+	rep := runScale(t, vfs.Default, 200, 20)
 	t.Logf("%d partitions: %d files open in the cache (peak %d), %d descriptors, heap in use %.1f MiB, RSS %.1f MiB; open %v, append %v, read %v",
 		rep.partitions, rep.cacheOpen, rep.cachePeak, rep.fds, float64(rep.heapInuse)/(1<<20), float64(rep.rss)/(1<<20), rep.open, rep.write, rep.read)
-	if rep.cachePeak > 30 {
-		t.Fatalf("%d files open with a cap of 30", rep.cachePeak)
+	if rep.cachePeak > 20 {
+		t.Fatalf("%d files open with a cap of 20", rep.cachePeak)
 	}
-	if rep.fds > 30+64 {
-		t.Fatalf("%d descriptors open with a cap of 30", rep.fds)
+	if rep.fds > 20+64 {
+		t.Fatalf("%d descriptors open with a cap of 20", rep.fds)
 	}
 }
 
