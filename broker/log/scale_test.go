@@ -36,13 +36,6 @@ func runScale(tb testing.TB, fs vfs.FS, parts, maxOpen int) scaleReport {
 	root := tb.TempDir()
 	cfg := Config{SegmentBytes: 1 << 20, RetentionMs: -1, RetentionBytes: -1}
 	logs := make([]*Log, parts)
-	defer func() {
-		for _, l := range logs {
-			if l != nil {
-				l.Close()
-			}
-		}
-	}()
 	rep := scaleReport{partitions: parts}
 	check := func(step string) {
 		n := fc.Stats().Open
@@ -122,6 +115,14 @@ func runScale(tb testing.TB, fs vfs.FS, parts, maxOpen int) scaleReport {
 	runtime.ReadMemStats(&ms)
 	rep.heapInuse = ms.HeapInuse
 	rep.rss = rssBytes()
+	// Closing flushes each log and writes its producer snapshot: fsyncs,
+	// so in parallel too.
+	parallel(func(i int) error {
+		if err := logs[i].Close(); err != nil {
+			return fmt.Errorf("close partition %d: %w", i, err)
+		}
+		return nil
+	})
 	return rep
 }
 
