@@ -197,9 +197,9 @@ func (l *Log) writeLocked(records []byte, hdrs []BatchHeader, nowMs int64) error
 	}
 	s := l.active()
 	start := s.size.Load()
-	if _, err := s.log.WriteAt(records, start); err != nil {
+	if _, err := s.writeAt(records, start); err != nil {
 		werr := storageErr(err, "append to segment %020d at %d", s.base, start)
-		if terr := s.log.Truncate(start); terr != nil {
+		if terr := s.truncateFile(start); terr != nil {
 			return l.failLocked(fmt.Errorf("cannot undo a partial write: %w", errors.Join(werr, terr)))
 		}
 		return werr
@@ -282,7 +282,7 @@ func (l *Log) rollLocked() error {
 	if err := old.finalize(false); err != nil {
 		return fmt.Errorf("roll: %w", err)
 	}
-	s, err := createSegment(l.fs, l.dir, leo)
+	s, err := createSegment(l.fs, l.files, l.dir, leo)
 	if err != nil {
 		return fmt.Errorf("roll: %w", err)
 	}

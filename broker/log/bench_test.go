@@ -158,3 +158,23 @@ func TestConcurrentAppendReadFlush(t *testing.T) {
 		t.Fatalf("LEO %d", h.log.LogEndOffset())
 	}
 }
+
+// BenchmarkPinHit is the cost a use of an open segment file adds to every
+// append and read (filecache.go): pin and unpin on a cache hit.
+func BenchmarkPinHit(b *testing.B) {
+	l, err := Open(b.TempDir(), Config{}, Options{Files: NewFileCache(8)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	s := l.active()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := s.pin(); err != nil {
+				b.Error(err)
+				return
+			}
+			s.unpin()
+		}
+	})
+}

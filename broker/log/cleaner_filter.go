@@ -52,7 +52,7 @@ func buildOffsetMap(segs []*segment, from, maxBytes int64, aborted abortedSet) (
 }
 
 func (m *offsetMap) addSegment(s *segment, from int64) error {
-	sc := newBatchScanner(s.log, s.lookup(from), s.size.Load(), true)
+	sc := newBatchScanner(s.reader(), s.lookup(from), s.size.Load(), true)
 	for sc.next() {
 		h := sc.hdr
 		if h.Control() || h.LastOffset() < from || h.NumRecords == 0 || m.aborted.has(h) {

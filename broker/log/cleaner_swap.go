@@ -68,6 +68,7 @@ func (l *Log) finishGroup(w *cleanedWriter, g segmentGroup, changed bool, gen ui
 	if err != nil {
 		return err
 	}
+	w.seg.unpin() // the writer's pin: the segment is the log's now
 	res.SegmentsIn += len(g.segs)
 	res.SegmentsOut++
 	for _, s := range g.segs {
@@ -96,14 +97,15 @@ func (l *Log) newCleanedWriter(base int64) (*cleanedWriter, error) {
 	l.mu.Lock()
 	interval := l.mu.cfg.IndexIntervalBytes
 	l.mu.Unlock()
-	s := newSegment(l.fs, l.dir, base, f, 0)
+	// Pinned until swapped in or abandoned: the bufio.Writer writes to f.
+	s := newSegment(l.fs, l.files, l.dir, base, f, cleanedSuffix, 0)
 	return &cleanedWriter{l: l, seg: s, w: bufio.NewWriterSize(f, 1<<20), interval: interval, suffix: cleanedSuffix}, nil
 }
 
 // copySegment filters every batch of s into the writer; changed reports
 // whether anything differs from the original.
 func (w *cleanedWriter) copySegment(s *segment, f *batchFilter) (changed bool, err error) {
-	sc := newBatchScanner(s.log, 0, s.size.Load(), true)
+	sc := newBatchScanner(s.reader(), 0, s.size.Load(), true)
 	for sc.next() {
 		out, ch, err := f.filter(sc.batch, sc.hdr)
 		if err != nil {
@@ -146,7 +148,7 @@ func (w *cleanedWriter) commit(g segmentGroup) error {
 	if err := w.w.Flush(); err != nil {
 		return storageErr(err, "write cleaned segment %020d", base)
 	}
-	if err := s.log.Sync(); err != nil {
+	if err := s.syncFile(); err != nil {
 		return storageErr(err, "sync cleaned segment %020d", base)
 	}
 	s.size.Store(w.pos)
@@ -171,10 +173,15 @@ func (w *cleanedWriter) commit(g segmentGroup) error {
 	if w.l.crashAt("cleaned") {
 		return errSimulatedCrash
 	}
-	for _, ext := range segmentExts {
-		if err := w.l.fs.Rename(w.path(ext), segmentPath(w.l.dir, base, ext+swapSuffix)); err != nil {
-			return storageErr(err, "rename cleaned segment %020d to %s", base, swapSuffix)
+	if err := s.renameLog(swapSuffix, func() error {
+		for _, ext := range segmentExts {
+			if err := w.l.fs.Rename(w.path(ext), segmentPath(w.l.dir, base, ext+swapSuffix)); err != nil {
+				return storageErr(err, "rename cleaned segment %020d to %s", base, swapSuffix)
+			}
 		}
+		return nil
+	}); err != nil {
+		return err
 	}
 	w.suffix = swapSuffix
 	return syncDir(w.l.fs, w.l.dir)
@@ -187,7 +194,7 @@ func (w *cleanedWriter) path(ext string) string {
 // abandon closes and deletes the cleaned files (unless a simulated crash
 // left them for the test to find).
 func (w *cleanedWriter) abandon() {
-	w.seg.log.Close()
+	w.seg.closeFile()
 	for _, ext := range segmentExts {
 		w.l.fs.Remove(w.path(ext))
 	}
@@ -196,7 +203,7 @@ func (w *cleanedWriter) abandon() {
 func groupModTime(g segmentGroup) (time.Time, bool) {
 	var newest time.Time
 	for _, s := range g.segs {
-		fi, err := s.log.Stat()
+		fi, err := s.stat()
 		if err != nil {
 			return time.Time{}, false
 		}
@@ -233,7 +240,7 @@ func (l *Log) swapInLocked(g segmentGroup, ns *segment, gen uint64) error {
 	if l.crashAt("renamed indexes") {
 		return errSimulatedCrash
 	}
-	if err := renameSwap(l.fs, l.dir, ns.base, ".log"); err != nil {
+	if err := ns.renameLog("", func() error { return renameSwap(l.fs, l.dir, ns.base, ".log") }); err != nil {
 		return l.failSwapLocked(ns.base, err)
 	}
 	next := make([]*segment, 0, len(segs)-len(g.segs)+1)

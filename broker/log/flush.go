@@ -118,7 +118,7 @@ func syncSegments(segs []*segment) error {
 	for _, s := range segs {
 		if err := s.persistIndexes(true); err != nil {
 			errs = append(errs, err)
-		} else if err := s.log.Sync(); err != nil && !s.doomed.Load() {
+		} else if err := s.syncFile(); err != nil && !s.doomed.Load() {
 			errs = append(errs, storageErr(err, "sync segment %020d", s.base))
 		}
 		s.release()

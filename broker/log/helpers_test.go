@@ -137,8 +137,9 @@ type harness struct {
 	cfg   Config
 	clock *clock
 	log   *Log
-	usage *Usage // passed to Open; nil: none
-	fs    vfs.FS // passed to Open; nil: the disk
+	usage *Usage     // passed to Open; nil: none
+	fs    vfs.FS     // passed to Open; nil: the disk
+	files *FileCache // passed to Open; nil: DefaultFileCache
 }
 
 func newHarness(t testing.TB, cfg Config) *harness {
@@ -154,7 +155,7 @@ func newHarness(t testing.TB, cfg Config) *harness {
 
 func (h *harness) open() *Log {
 	h.t.Helper()
-	l, err := Open(h.dir, h.cfg, Options{Logger: testLogger(h.t), Now: h.clock.Now, Usage: h.usage, FS: h.fs})
+	l, err := Open(h.dir, h.cfg, Options{Logger: testLogger(h.t), Now: h.clock.Now, Usage: h.usage, FS: h.fs, Files: h.files})
 	if err != nil {
 		h.t.Fatalf("open: %v", err)
 	}

@@ -11,13 +11,17 @@
 // A Log is safe for concurrent use: appends are serialised under l.mu, reads
 // take a snapshot of the segment list and read the files without holding it.
 //
-// Lock order: Log.cleanMu, then Log.cpMu, then Log.mu, then segment.mu. Readers take only
+// Lock order: Log.cleanMu, then Log.cpMu, then Log.mu, then segment.mu, then
+// segment.fmu (one segment's at a time), then FileCache.mu. Readers take only
 // segment.mu (shared) and hold a reference on each segment they read, so a
-// segment deleted by retention keeps its file open until the last reader
-// releases it.
+// segment deleted by retention keeps its file until the last reader
+// releases it. Segment .log files are opened on demand through a FileCache
+// shared by the process's logs, which closes idle ones past its cap
+// (filecache.go).
 //
 // File map: log.go (Log, Open, accessors, Close), batch.go (record batch v2
 // header, validation), segment.go (one segment's files and reference count),
+// filecache.go (the bounded cache of open segment files),
 // index.go (sparse offset and time indexes), scan.go (batch iterator over a
 // segment file), recover.go (recovery on open), append.go, read.go
 // (including timestamp lookups), records.go (records inside a batch,
@@ -115,11 +119,13 @@ type Options struct {
 	Now    func() time.Time // injectable clock; nil: time.Now
 	Usage  *Usage           // counts this log's segment bytes with others' (see Usage); nil: none
 	FS     vfs.FS           // the filesystem the log lives on; nil: vfs.Default, the disk
+	Files  *FileCache       // bounds the open segment files (filecache.go); nil: DefaultFileCache
 }
 
 // Log is one partition's log.
 type Log struct {
 	fs     vfs.FS
+	files  *FileCache
 	dir    string
 	logger *slog.Logger
 	now    func() time.Time

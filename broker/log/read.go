@@ -132,7 +132,7 @@ func (s *segment) offsetForTimestamp(ts, startOffset int64) (record, bool, error
 	}
 	pos := s.mu.idx.lookup(from - s.base)
 	s.mu.RUnlock()
-	sc := newBatchScanner(s.log, pos, s.size.Load(), false)
+	sc := newBatchScanner(s.reader(), pos, s.size.Load(), false)
 	for sc.next() {
 		h := sc.hdr
 		if h.LastOffset() < startOffset || h.MaxTimestamp < ts {
@@ -190,7 +190,7 @@ func (s *segment) offsetOfMaxTimestamp(lastOffset, maxTs int64) (int64, bool, er
 		return h.BaseOffset, true, nil
 	}
 	b := make([]byte, h.TotalSize())
-	if _, err := s.log.ReadAt(b, pos); err != nil {
+	if _, err := s.reader().ReadAt(b, pos); err != nil {
 		return 0, false, storageErr(err, "read segment %020d at %d", s.base, pos)
 	}
 	return offsetOfMaxTimestamp(b, h)

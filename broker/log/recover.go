@@ -33,7 +33,10 @@ var strayExts = []string{deletedSuffix, cleanedSuffix, swapSuffix, cleanRangeExt
 // cut at the last whole batch. Stray files are deleted and the producer state
 // is loaded from the newest snapshot and the batches after it.
 func Open(dir string, cfg Config, opts Options) (*Log, error) {
-	l := &Log{fs: vfs.OrDefault(opts.FS), dir: dir, logger: opts.Logger, now: opts.Now}
+	l := &Log{fs: vfs.OrDefault(opts.FS), files: opts.Files, dir: dir, logger: opts.Logger, now: opts.Now}
+	if l.files == nil {
+		l.files = DefaultFileCache
+	}
 	l.firstUnstable.Store(-1)
 	if l.logger == nil {
 		l.logger = slog.New(slog.DiscardHandler)
@@ -87,7 +90,7 @@ func (l *Log) openEpochs() error {
 // rebuildEpochs scans every batch header for its partition leader epoch.
 func (l *Log) rebuildEpochs() error {
 	for _, s := range l.segments() {
-		sc := newBatchScanner(s.log, 0, s.size.Load(), false)
+		sc := newBatchScanner(s.reader(), 0, s.size.Load(), false)
 		for sc.next() {
 			if err := l.epochs.Assign(sc.hdr.PartitionLeaderEpoch, sc.hdr.BaseOffset); err != nil {
 				return err
@@ -124,7 +127,7 @@ func (l *Log) recover() error {
 	}
 	if len(bases) == 0 {
 		bases = []int64{max(cp.logStart, 0)}
-		s, err := createSegment(l.fs, l.dir, bases[0])
+		s, err := createSegment(l.fs, l.files, l.dir, bases[0])
 		if err != nil {
 			return err
 		}
@@ -217,7 +220,7 @@ func (l *Log) loadSegments(bases []int64, rp int64) error {
 	var segs []*segment
 	l.segs.Store(&segs)
 	for i, base := range bases {
-		s, err := openSegment(l.fs, l.dir, base)
+		s, err := openSegment(l.fs, l.files, l.dir, base)
 		if err != nil {
 			return err
 		}
@@ -328,7 +331,7 @@ func (l *Log) recoverTailLocked(s *segment, rp int64) (int64, bool, error) {
 func (l *Log) scanLocked(s *segment, from, verifyFrom int64) (int64, bool, error) {
 	interval := l.mu.cfg.IndexIntervalBytes
 	next, size := s.base, s.size.Load()
-	sc := newBatchScanner(s.log, from, size, false)
+	sc := newBatchScanner(s.reader(), from, size, false)
 	var bad error
 	s.mu.Lock()
 	for sc.next() {
@@ -369,7 +372,7 @@ func (l *Log) scanLocked(s *segment, from, verifyFrom int64) (int64, bool, error
 	if bad != nil && verifyFrom != math.MaxInt64 && sc.pos < size {
 		l.logger.Warn("truncating log at the last whole batch", "dir", l.dir, "segment", fmt.Sprintf("%020d", s.base),
 			"position", sc.pos, "dropped_bytes", size-sc.pos, "reason", bad)
-		if err := s.log.Truncate(sc.pos); err != nil {
+		if err := s.truncateFile(sc.pos); err != nil {
 			return 0, false, storageErr(err, "truncate segment %020d", s.base)
 		}
 		s.size.Store(sc.pos)

@@ -49,7 +49,7 @@ func segmentLargestTimestamp(s *segment) int64 {
 	if ts, _ := s.maxTimestamp(); ts >= 0 {
 		return ts
 	}
-	fi, err := s.log.Stat()
+	fi, err := s.stat()
 	if err != nil {
 		return math.MaxInt64 // unknown: keep it
 	}

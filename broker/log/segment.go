@@ -16,12 +16,11 @@ import (
 // segment is one segment of a log: the .log file of whole batches, and its
 // sparse indexes, held in memory and written to .index and .timeindex.
 type segment struct {
-	base int64
-	fs   vfs.FS
-	dir  string
-	log  vfs.File
-	osf  *os.File     // log, when it is on the disk: the read fast path (see readAt)
-	size atomic.Int64 // bytes of whole batches; readers never read past it
+	base    int64
+	fs      vfs.FS
+	dir     string
+	segFile              // the .log file, opened on demand through a FileCache (filecache.go)
+	size    atomic.Int64 // bytes of whole batches; readers never read past it
 
 	// refs counts the segment list's reference plus one per reader; the
 	// files close at zero. doomed: removed from the log, delete the files
@@ -51,36 +50,44 @@ func segmentPath(dir string, base int64, ext string) string {
 
 func (s *segment) path(ext string) string { return segmentPath(s.dir, s.base, ext) }
 
-func newSegment(fs vfs.FS, dir string, base int64, f vfs.File, size int64) *segment {
-	s := &segment{base: base, fs: fs, dir: dir, log: f, rollBaseMs: -1}
-	s.osf, _ = f.(*os.File)
+// newSegment makes a segment whose .log file, f, is open under the name
+// base.log+suffix; the file is in fc, pinned once for the caller, who
+// unpins it.
+func newSegment(fs vfs.FS, fc *FileCache, dir string, base int64, f vfs.File, suffix string, size int64) *segment {
+	s := &segment{base: base, fs: fs, dir: dir, rollBaseMs: -1}
+	s.fc, s.suffix = fc, suffix
 	s.size.Store(size)
 	s.refs.Store(1)
 	s.mu.maxTs = -1
 	s.mu.offsetOfMaxTs = -1
+	s.fmu.Lock()
+	victims := s.installLocked(f)
+	s.fmu.Unlock()
+	fc.evict(victims)
 	return s
 }
 
 // createSegment creates the files of an empty segment.
-func createSegment(fs vfs.FS, dir string, base int64) (*segment, error) {
+func createSegment(fs vfs.FS, fc *FileCache, dir string, base int64) (*segment, error) {
 	f, err := fs.Create(segmentPath(dir, base, ".log"))
 	if err != nil {
 		return nil, storageErr(err, "create segment %020d", base)
 	}
-	s := newSegment(fs, dir, base, f, 0)
+	s := newSegment(fs, fc, dir, base, f, "", 0)
+	s.unpin()
 	if err := fs.Remove(s.path(".txnindex")); err != nil && !vfs.IsNotExist(err) {
-		f.Close()
+		s.closeFile()
 		return nil, storageErr(err, "create segment %020d", base)
 	}
 	if err := s.rewriteIndexes(); err != nil {
-		f.Close()
+		s.closeFile()
 		return nil, err
 	}
 	return s, nil
 }
 
 // openSegment opens the .log file of an existing segment.
-func openSegment(fs vfs.FS, dir string, base int64) (*segment, error) {
+func openSegment(fs vfs.FS, fc *FileCache, dir string, base int64) (*segment, error) {
 	f, err := fs.OpenReadWrite(segmentPath(dir, base, ".log"))
 	if err != nil {
 		return nil, storageErr(err, "open segment %020d", base)
@@ -90,7 +97,58 @@ func openSegment(fs vfs.FS, dir string, base int64) (*segment, error) {
 		f.Close()
 		return nil, storageErr(err, "stat segment %020d", base)
 	}
-	return newSegment(fs, dir, base, f, fi.Size()), nil
+	s := newSegment(fs, fc, dir, base, f, "", fi.Size())
+	s.unpin()
+	return s, nil
+}
+
+// segReader reads the segment's .log file, pinning it for each call: what
+// a batchScanner reads through.
+type segReader struct{ s *segment }
+
+func (r segReader) ReadAt(b []byte, off int64) (int, error) {
+	f, err := r.s.pin()
+	if err != nil {
+		return 0, err
+	}
+	defer r.s.unpin()
+	return f.f.ReadAt(b, off)
+}
+
+func (s *segment) reader() segReader { return segReader{s} }
+
+// writeAt writes b at off in the .log file.
+func (s *segment) writeAt(b []byte, off int64) (int, error) {
+	f, err := s.pin()
+	if err != nil {
+		return 0, err
+	}
+	n, err := f.f.WriteAt(b, off)
+	s.dirty.Store(true)
+	s.unpin()
+	return n, err
+}
+
+// truncateFile cuts the .log file at size.
+func (s *segment) truncateFile(size int64) error {
+	f, err := s.pin()
+	if err != nil {
+		return err
+	}
+	err = f.f.Truncate(size)
+	s.dirty.Store(true)
+	s.unpin()
+	return err
+}
+
+// stat stats the .log file.
+func (s *segment) stat() (os.FileInfo, error) {
+	f, err := s.pin()
+	if err != nil {
+		return nil, err
+	}
+	defer s.unpin()
+	return f.f.Stat()
 }
 
 // acquire takes a reader's reference; false if the segment is already closed.
@@ -112,7 +170,7 @@ func (s *segment) release() {
 	if s.refs.Add(-1) != 0 {
 		return
 	}
-	s.log.Close()
+	s.closeFile()
 	if s.doomed.Load() {
 		for _, ext := range []string{".log", ".index", ".timeindex", ".txnindex"} {
 			s.fs.Remove(s.path(ext + deletedSuffix))
@@ -128,11 +186,18 @@ func (s *segment) doom() error {
 	defer s.mu.Unlock()
 	s.doomed.Store(true)
 	var errs []error
-	for _, ext := range []string{".log", ".index", ".timeindex", ".txnindex"} {
+	for _, ext := range []string{".index", ".timeindex", ".txnindex"} {
 		if err := s.fs.Rename(s.path(ext), s.path(ext+deletedSuffix)); err != nil && !vfs.IsNotExist(err) {
 			errs = append(errs, err)
 		}
 	}
+	s.fmu.Lock()
+	if err := s.fs.Rename(s.path(".log"+s.suffix), s.path(".log"+deletedSuffix)); err == nil {
+		s.suffix = deletedSuffix
+	} else if !vfs.IsNotExist(err) {
+		errs = append(errs, err)
+	}
+	s.fmu.Unlock()
 	if err := errors.Join(errs...); err != nil {
 		return storageErr(err, "delete segment %020d", s.base)
 	}
@@ -331,10 +396,15 @@ func (s *segment) checkLastIndexEntry(idx offsetIndex) error {
 // path, so the disk's *os.File is called directly and other filesystems
 // read through a copy.
 func (s *segment) readAt(b []byte, off int64) (int, error) {
-	if s.osf != nil {
-		return s.osf.ReadAt(b, off)
+	f, err := s.pin()
+	if err != nil {
+		return 0, err
 	}
-	return readAtCopy(s.log, b, off)
+	defer s.unpin()
+	if f.osf != nil {
+		return f.osf.ReadAt(b, off)
+	}
+	return readAtCopy(f.f, b, off)
 }
 
 func readAtCopy(f vfs.File, b []byte, off int64) (int, error) {
@@ -403,7 +473,7 @@ func (s *segment) read(offset int64, maxBytes int, maxOffset int64, minOneBatch 
 		n = int64(h.TotalSize())
 	}
 	buf := readBuffer(n)
-	got, err := s.log.ReadAt(buf, pos)
+	got, err := s.reader().ReadAt(buf, pos)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, false, storageErr(err, "read segment %020d at %d", s.base, pos)
 	}

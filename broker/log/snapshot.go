@@ -174,7 +174,7 @@ func (l *Log) replayProducersLocked(from, to int64) error {
 	segs := l.segments()
 	i := max(sort.Search(len(segs), func(i int) bool { return segs[i].base > from })-1, 0)
 	for _, s := range segs[i:] {
-		sc := newBatchScanner(s.log, s.lookup(from), s.size.Load(), false)
+		sc := newBatchScanner(s.reader(), s.lookup(from), s.size.Load(), false)
 		for sc.next() {
 			if h := sc.hdr; h.BaseOffset >= from && h.BaseOffset < to && h.ProducerID >= 0 {
 				u.stage(h, sc.batch)

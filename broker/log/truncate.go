@@ -70,7 +70,7 @@ func (l *Log) truncateSegmentLocked(s *segment, offset int64) (int64, error) {
 	} else {
 		pos = s.size.Load()
 	}
-	if err := s.log.Truncate(pos); err != nil {
+	if err := s.truncateFile(pos); err != nil {
 		return 0, l.failLocked(storageErr(err, "truncate segment %020d", s.base))
 	}
 	l.addSize(pos - s.size.Load())
@@ -86,7 +86,7 @@ func (l *Log) truncateSegmentLocked(s *segment, offset int64) (int64, error) {
 
 // restartAtLocked deletes every segment and starts an empty log at offset.
 func (l *Log) restartAtLocked(offset int64) error {
-	s, err := createSegment(l.fs, l.dir, offset)
+	s, err := createSegment(l.fs, l.files, l.dir, offset)
 	if err != nil {
 		return err
 	}

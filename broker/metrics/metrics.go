@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/weirhq/weir/broker/log"
 )
 
 // Broker holds the request-path metrics.
@@ -129,7 +131,8 @@ func New(reg prometheus.Registerer, src PartitionSource) *Broker {
 		m.TotalProduceRequests, m.TotalFetchRequests, m.FailedProduce, m.FailedFetch,
 		m.Requests, m.Errors, m.TotalTimeMs, m.Connections, m.ConnectionsCreated,
 		m.ConnectionsClosed, m.ClientConnections, m.ReplicationBytesIn, m.ReplicationBytesOut,
-		m.ProtocolErrors, m.AuthSuccess, m.AuthFailure, newStateCollector(src, m.Conversions), newRequestCollector(m.requests))
+		m.ProtocolErrors, m.AuthSuccess, m.AuthFailure, newStateCollector(src, m.Conversions), newRequestCollector(m.requests),
+		newLogFilesCollector(log.DefaultFileCache.Stats))
 	return m
 }
 
