@@ -190,6 +190,18 @@ func TestKillNineTransactionCoordinator(t *testing.T) {
 			kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.RequireStableFetchOffsets(),
 			kgo.RecordPartitioner(kgo.ManualPartitioner()),
 			kgo.RetryBackoffFn(func(int) time.Duration { return 50 * time.Millisecond }),
+			// The group's coordinator dies with the transaction
+			// coordinator (__consumer_offsets-17 and
+			// __transaction_state-38 share a leader: leaders are
+			// placed round-robin and 17 ≡ 38 mod 3). A session closed
+			// after a failed End may send its LeaveGroup while no
+			// broker coordinates the group; its member then stays
+			// until its session times out, and the rebalance the new
+			// session starts waits for it (as in Kafka). With
+			// franz-go's 45 s default that outlasts the 40 s wait
+			// below and both members sit in JoinGroup; 10 s,
+			// heartbeating every second, does not.
+			kgo.SessionTimeout(10*time.Second), kgo.HeartbeatInterval(time.Second),
 		)
 		if err != nil {
 			t.Error(err)
