@@ -187,7 +187,7 @@ func TestKillNineTransactionCoordinator(t *testing.T) {
 			kgo.TransactionalID(fmt.Sprintf("eos-copy-%d", m)),
 			kgo.TransactionTimeout(10*time.Second),
 			kgo.ConsumerGroup(group), kgo.ConsumeTopics(in),
-			kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.RequireStableFetchOffsets(),
+			kgo.FetchIsolationLevel(kgo.ReadCommitted()), // stable offset fetches are always on in franz-go
 			kgo.RecordPartitioner(kgo.ManualPartitioner()),
 			kgo.RetryBackoffFn(func(int) time.Duration { return 50 * time.Millisecond }),
 			// The group's coordinator dies with the transaction
