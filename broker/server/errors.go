@@ -93,13 +93,16 @@ func itoa(i int) string { return strconv.Itoa(i) }
 var errInvalidTimestamp = errors.New("invalid timestamp")
 
 // errCode maps a proposal error to a Kafka error code: NOT_CONTROLLER when
-// leadership moved, the command's own kerr code, else REQUEST_TIMED_OUT.
+// leadership moved (before the command was enqueued, or while it was in
+// flight: the outcome is then unknown, and Kafka's controller answers
+// NOT_CONTROLLER too, so the client asks the new controller), the
+// command's own kerr code, else REQUEST_TIMED_OUT.
 func errCode(err error) int16 {
 	var ke *kerr.Error
 	switch {
 	case err == nil:
 		return 0
-	case errors.Is(err, quorum.ErrNotLeader):
+	case errors.Is(err, quorum.ErrNotLeader), errors.Is(err, quorum.ErrLeadershipLost):
 		return kerr.NotController.Code
 	case errors.As(err, &ke):
 		return ke.Code
