@@ -134,6 +134,7 @@ var netFaults = []netFault{
 
 func TestNetworkFaults(t *testing.T) {
 	t.Parallel()
+	requireNetfaultRun(t)
 	soak := time.Duration(0)
 	if s := os.Getenv("WEIR_NETFAULT_SOAK"); s != "" {
 		d, err := time.ParseDuration(s)
