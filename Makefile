@@ -11,7 +11,7 @@ SOAK_TIME ?= 10m
 # Pinned: the newest release the module proxy serves (go list -m -versions honnef.co/go/tools).
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: all build run run-single test netfault soak deps vet bench lint fuzz clean
+.PHONY: all build run run-single test console-test netfault soak deps vet bench lint fuzz clean
 
 all: build
 
@@ -62,6 +62,11 @@ soak: deps
 netfault: deps
 	@WEIR_NETFAULT=1 $(GO) test -race -count=1 -run '^TestNetwork' -v ./e2e/ >netfault.log 2>&1; \
 		rc=$$?; grep -E '^\s*(--- |ok|FAIL|panic)|SUMMARY' netfault.log; exit $$rc
+
+# The console's browser test (headless Chromium), out of make test while it
+# is flaky (docs/CONSOLE.md).
+console-test: deps
+	WEIR_CONSOLE=1 $(GO) test -race -count=1 -run '^TestConsole$$' -v ./e2e/
 
 bench: build
 	$(BIN) bench compare
