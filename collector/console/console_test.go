@@ -10,11 +10,16 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // fakeAPI answers the Cruise Control endpoints the console reads with
@@ -57,10 +62,11 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 type fixture struct {
-	con *Console
-	api *fakeAPI
-	srv *httptest.Server
-	cl  *kgo.Client
+	con  *Console
+	api  *fakeAPI
+	srv  *httptest.Server
+	cl   *kgo.Client
+	fake *kfake.Cluster
 }
 
 func newFixture(t *testing.T, o Options) *fixture {
@@ -75,7 +81,7 @@ func newFixture(t *testing.T, o Options) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(cl.Close)
-	f := &fixture{api: &fakeAPI{}, cl: cl}
+	f := &fixture{api: &fakeAPI{}, cl: cl, fake: fake}
 	o.Client, o.Seeds, o.API = cl, fake.ListenAddrs(), f.api
 	if f.con, err = New(o); err != nil {
 		t.Fatal(err)
@@ -249,6 +255,63 @@ func TestTopicLifecycle(t *testing.T) {
 	acts := f.con.Actions()
 	if len(acts) != 3 || acts[0].What != "delete topic" || acts[2].What != "create topic" || acts[0].Err != "" {
 		t.Errorf("actions: %+v", acts)
+	}
+}
+
+// hideTopic makes the fake cluster answer Metadata naming topic with
+// UNKNOWN_TOPIC_OR_PARTITION, as a broker that has not applied the
+// topic's creation yet does, for the first n such requests (every one
+// when n < 0); the count of answers hidden so far is returned.
+func (f *fixture) hideTopic(topic string, n int32) *atomic.Int32 {
+	var hidden atomic.Int32
+	f.fake.ControlKey(int16(kmsg.Metadata), func(kr kmsg.Request) (kmsg.Response, error, bool) {
+		f.fake.KeepControl()
+		req := kr.(*kmsg.MetadataRequest)
+		if n >= 0 && hidden.Load() >= n || !slices.ContainsFunc(req.Topics, func(rt kmsg.MetadataRequestTopic) bool {
+			return rt.Topic != nil && *rt.Topic == topic
+		}) {
+			return nil, nil, false
+		}
+		hidden.Add(1)
+		resp := req.ResponseKind().(*kmsg.MetadataResponse)
+		resp.Version = req.Version
+		st := kmsg.NewMetadataResponseTopic()
+		st.Topic, st.ErrorCode = kmsg.StringPtr(topic), kerr.UnknownTopicOrPartition.Code
+		resp.Topics = append(resp.Topics, st)
+		return resp, nil, true
+	})
+	return &hidden
+}
+
+// The create form redirects to the new topic's page only once every
+// broker serves the topic: a broker that has not applied the creation
+// yet would make that page a 404 (visible.go).
+func TestCreateWaitsUntilTheTopicIsServed(t *testing.T) {
+	f := newFixture(t, Options{})
+	hidden := f.hideTopic("fresh", 5)
+	code, body := f.post(t, "/console/topics", f.form("name", "fresh", "partitions", "2", "replication_factor", "1"), nil)
+	if code != http.StatusSeeOther {
+		t.Fatalf("create: %d, want 303:\n%.600s", code, body)
+	}
+	if n := hidden.Load(); n != 5 {
+		t.Errorf("the create answered after %d of the 5 answers that did not know the topic yet", n)
+	}
+	if code, body := f.get(t, "/console/topics/fresh"); code != http.StatusOK || !strings.Contains(body, "2 partitions") {
+		t.Errorf("the page the create redirects to: %d\n%.600s", code, body)
+	}
+}
+
+// A topic no broker serves within the page's timeout is a 504 page that
+// says the topic was created, not a redirect to a 404.
+func TestCreateNotServedInTimeIs504(t *testing.T) {
+	f := newFixture(t, Options{Timeout: 400 * time.Millisecond})
+	f.hideTopic("slow", -1)
+	code, body := f.post(t, "/console/topics", f.form("name", "slow", "partitions", "1", "replication_factor", "1"), nil)
+	if code != http.StatusGatewayTimeout || !strings.Contains(body, "topic slow was created, but not every broker serves it") {
+		t.Errorf("create of a topic never served: %d, want 504 saying so:\n%.800s", code, body)
+	}
+	if acts := f.con.Actions(); len(acts) != 1 || acts[0].Err != "" {
+		t.Errorf("the create is recorded as done: %+v", acts)
 	}
 }
 

@@ -205,6 +205,13 @@ func (c *Console) createTopic(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return badRequest("creating topic %s: %v", name, withMessage(err, resp.ErrMessage))
 	}
+	// The topic's page must find it on whichever broker it asks (visible.go).
+	wctx, wcancel := c.ctx(r)
+	defer wcancel()
+	if err := c.awaitServed(wctx, name, resp.NumPartitions); err != nil {
+		c.o.Logger.Warn("console: a created topic is not served everywhere yet", "topic", name, "err", err)
+		return &pageError{http.StatusGatewayTimeout, fmt.Sprintf("topic %s was created, but not every broker serves it after %v (%v): open its page again in a moment", name, c.o.Timeout, err)}
+	}
 	return seeOther(w, r, Prefix+"topics/"+name)
 }
 
