@@ -22,7 +22,8 @@
 // Files: console.go (Options, routes, errors, the token, the action log),
 // actions.go (the action log's file),
 // render.go (templates and their helpers), overview.go (overview, load
-// heatmap), topics.go, messages.go (viewer and search), filter.go (the
+// heatmap), topics.go, visible.go (the create form's wait until every
+// broker serves the new topic), messages.go (viewer and search), filter.go (the
 // search predicate and how a field is shown), avro.go (values decoded
 // with a pasted schema), groups.go, rebalance.go,
 // services.go (anomalies, operations, autoscaler), remote.go (JSON from
