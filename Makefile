@@ -63,10 +63,10 @@ netfault: deps
 	@WEIR_NETFAULT=1 $(GO) test -race -count=1 -run '^TestNetwork' -v ./e2e/ >netfault.log 2>&1; \
 		rc=$$?; grep -E '^\s*(--- |ok|FAIL|panic)|SUMMARY' netfault.log; exit $$rc
 
-# The console's browser test (headless Chromium), out of make test while it
-# is flaky (docs/CONSOLE.md).
+# The console's browser test (headless Chromium) alone; make test runs it
+# too (docs/CONSOLE.md).
 console-test: deps
-	WEIR_CONSOLE=1 $(GO) test -race -count=1 -run '^TestConsole$$' -v ./e2e/
+	$(GO) test -race -count=1 -run '^TestConsole$$' -v ./e2e/
 
 bench: build
 	$(BIN) bench compare

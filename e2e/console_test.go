@@ -8,11 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -29,15 +31,12 @@ import (
 // error or exception, shows the real brokers, topics and groups, and is
 // screenshotted under the test's output directory ($WEIR_TEST_OUT, else a
 // temporary directory; the path is logged).
+//
+// Every form is submitted with b.submit, which waits for the page the
+// submit leads to: a check made right after the click would read the page
+// the form was on (its "No execution since the collector started"), and
+// the next navigation would abort the submit's (net::ERR_ABORTED).
 func TestConsole(t *testing.T) {
-	if os.Getenv("WEIR_CONSOLE") == "" {
-		// Known flaky since the last merges of session 4: the topic create
-		// in the browser never reached the topic page in two fresh-clone CI
-		// runs in a row, and a local run then hit a page load ERR_ABORTED.
-		// The console's handler tests (collector/console) still run; this
-		// browser test runs under make console-test until it is fixed.
-		t.Skip("the browser test runs under make console-test (WEIR_CONSOLE=1) while it is flaky; see docs/CONSOLE.md")
-	}
 	t.Parallel()
 	chrome := chromium(t)
 	out := testOutDir(t, "console")
@@ -88,22 +87,14 @@ func TestConsole(t *testing.T) {
 	b.do(t, "/ leads to the overview", chromedp.WaitVisible(chromedp.CSS(`#brokers`)))
 
 	t.Run("create topic, seen by kcat", func(t *testing.T) {
-		if os.Getenv("WEIR_CONSOLE_CREATE") == "" {
-			// Known failure, the first thing for the next session: since the
-			// last merges of session 4 the create form's answer never shows
-			// the new topic's page within 30 s (two CI runs in a row), where
-			// it passed before. Skipped so the rest of the suite lands; set
-			// WEIR_CONSOLE_CREATE=1 to run it.
-			t.Skip("known failure under investigation: the console's topic create (set WEIR_CONSOLE_CREATE=1 to run it)")
-		}
 		b.open(t, base+"/console/topics")
-		b.do(t, "create the topic",
+		b.submit(t, "create the topic", "/console/topics/made-in-ui",
 			chromedp.SetValue(chromedp.CSS(`#create-topic input[name=name]`), "made-in-ui"),
 			chromedp.SetValue(chromedp.CSS(`#create-topic input[name=partitions]`), "3"),
 			chromedp.SetValue(chromedp.CSS(`#create-topic input[name=replication_factor]`), "2"),
 			chromedp.SetValue(chromedp.CSS(`#create-topic textarea[name=configs]`), "retention.ms=3600000"),
-			chromedp.Click(chromedp.CSS(`#create-topic button`)),
-			chromedp.WaitVisible(chromedp.CSS(`#partitions`)))
+			chromedp.Click(chromedp.CSS(`#create-topic button`)))
+		b.do(t, "the new topic's partitions", chromedp.WaitVisible(chromedp.CSS(`#partitions`)))
 		b.noErrors(t)
 		kcat := lookTool(t, "kcat")
 		await.For(t, 10*time.Second, "kcat -L to list the topic created in the UI", func() error {
@@ -118,17 +109,18 @@ func TestConsole(t *testing.T) {
 	t.Run("offset reset, seen by the next consumer", func(t *testing.T) {
 		b.open(t, base+"/console/groups/console-group")
 		committed := get(t, b, "the committed offset", chromedp.Text(chromedp.CSS(`#lag td.committed`)))
-		b.do(t, "preview the reset",
+		b.submit(t, "preview the reset", "/console/groups/console-group/reset",
 			chromedp.SetValue(chromedp.CSS(`#reset select[name=strategy]`), "offset"),
 			chromedp.SetValue(chromedp.CSS(`#reset input[name=value]`), "4"),
 			chromedp.SetValue(chromedp.CSS(`#reset input[name=topic]`), "orders"),
-			chromedp.Click(chromedp.CSS(`#reset button`)),
-			chromedp.WaitVisible(chromedp.CSS(`#apply-reset`)))
+			chromedp.Click(chromedp.CSS(`#reset button`)))
+		b.do(t, "the preview", chromedp.WaitVisible(chromedp.CSS(`#apply-reset`)))
 		if committed != "10" {
 			t.Errorf("the group page showed committed offset %q, want 10", committed)
 		}
 		planned := get(t, b, "the planned offset", chromedp.Text(chromedp.CSS(`#plan td.new`)))
-		b.do(t, "apply the reset", chromedp.Click(chromedp.CSS(`#apply-reset button`)), chromedp.WaitVisible(chromedp.CSS(`#lag`)))
+		b.submit(t, "apply the reset", "/console/groups/console-group", chromedp.Click(chromedp.CSS(`#apply-reset button`)))
+		b.do(t, "the group page after the reset", chromedp.WaitVisible(chromedp.CSS(`#lag`)))
 		committed = get(t, b, "the committed offset", chromedp.Text(chromedp.CSS(`#lag td.committed`)))
 		if planned != "4" || committed != "4" {
 			t.Errorf("the preview planned %q and the group page then showed %q, want 4 and 4", planned, committed)
@@ -153,37 +145,48 @@ func TestConsole(t *testing.T) {
 		})
 		b.open(t, base+"/console/rebalance")
 		summary := get(t, b, "the proposal", chromedp.Text(chromedp.CSS(`#proposal-summary`)))
-		b.do(t, "execute the proposal",
+		before := get(t, b, "the last execution before", chromedp.Text(chromedp.CSS(`#last-result`)))
+		if before != "No execution since the collector started." {
+			t.Fatalf("an execution ran before the one started in the UI: %s", before)
+		}
+		b.submit(t, "execute the proposal", "/console/rebalance",
 			chromedp.Click(chromedp.CSS(`#execute input[name=confirm]`)),
 			chromedp.SetValue(chromedp.CSS(`#execute input[name=throttle]`), "1048576"),
-			chromedp.Click(chromedp.CSS(`#execute button`)),
-			chromedp.WaitVisible(chromedp.CSS(`#executor-state, #error-message`)))
-		if msg := get(t, b, "the page after execute", chromedp.Evaluate[string](`document.querySelector('#error-message')?.textContent || ''`)); msg != "" {
-			t.Fatalf("executing the proposal: an error page: %s", msg)
-		}
+			chromedp.Click(chromedp.CSS(`#execute button`)))
 		t.Logf("proposal in the UI: %s", summary)
-		seen, shot := "", false
+		// The page the execute leads to shows the execution running with
+		// its progress bar, or, when the moves (104 KiB) finished first,
+		// the finished execution with its completed counts: either is the
+		// progress of this execution shown in the UI.
+		seen, last, shot := "", "", false
 		await.For(t, 90*time.Second, "the execution to complete on the page", func() error {
 			both, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`[document.querySelector('#progress-text')?.textContent || '', document.querySelector('#last-result')?.textContent || ''].join('\n')`))
 			if err != nil {
 				return err
 			}
-			progress, last, _ := strings.Cut(both, "\n")
+			var progress string
+			progress, last, _ = strings.Cut(both, "\n")
 			if progress != "" && seen == "" {
 				seen = progress
 			}
 			if progress != "" && !shot { // best effort: a live refresh may be swapping the content
 				shot = b.trySnapshot(out, "rebalance-progress") == nil
 			}
-			switch {
-			case last == "":
+			if last == "" || last == before {
 				return fmt.Errorf("not done: %q", progress)
-			case seen == "":
-				t.Fatalf("the execution ended before the page showed its progress: %s", last)
 			}
 			return nil
 		})
-		t.Logf("progress seen in the UI: %s", seen)
+		done := regexp.MustCompile(`^Last execution: ([1-9][0-9]*) of ([0-9]+) partition movements completed`).FindStringSubmatch(last)
+		if done == nil || done[1] != done[2] {
+			t.Fatalf("the finished execution on the page: %q, want every partition movement completed", last)
+		}
+		if seen == "" {
+			t.Logf("the execution finished before a refresh showed it running; the page shows it done: %s", last)
+		} else {
+			t.Logf("progress seen in the UI: %s; then: %s", seen, last)
+		}
+		b.screenshot(t, out, "rebalance-done")
 		b.noErrors(t)
 		on1 := countPartitions(t, adm, func(p kadm.PartitionDetail) bool {
 			return p.Topic == "skewed" && len(p.Replicas) == 1 && p.Replicas[0] == 1
@@ -379,9 +382,34 @@ func get[T any](t *testing.T, b *browser, what string, a chromedp.Action[T]) T {
 // open loads u and fails on the console's error page.
 func (b *browser) open(t *testing.T, u string) {
 	t.Helper()
-	b.do(t, "open "+u, chromedp.Navigate(u), chromedp.WaitReady(chromedp.CSS(`body`)))
-	if msg := get(t, b, "read "+u, chromedp.Evaluate[string](`document.querySelector('#error-message')?.textContent || ''`)); msg != "" {
-		t.Fatalf("%s: an error page: %s", u, msg)
+	resp := get(t, b, "open "+u, chromedp.NavigateResponse(u))
+	b.checkPage(t, "open "+u, resp)
+}
+
+// submit runs actions that end in a form's submit (a click) and waits
+// until the page the submit leads to has loaded: the console's answer, or
+// the page its 303 names, whose path must be path.
+func (b *browser) submit(t *testing.T, what, path string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	resp, err := chromedp.RunResponse(ctx, actions...)
+	if err != nil {
+		t.Fatalf("%s: no page loaded after the submit: %v", what, err)
+	}
+	b.checkPage(t, what, resp)
+	if u, err := url.Parse(resp.URL); err != nil || u.Path != path {
+		t.Fatalf("%s: the submit led to %s, want %s", what, resp.URL, path)
+	}
+}
+
+// checkPage fails on a page that is not a 200 or is the console's error
+// page.
+func (b *browser) checkPage(t *testing.T, what string, resp *network.Response) {
+	t.Helper()
+	msg := get(t, b, what, chromedp.Evaluate[string](`document.querySelector('#error-message')?.textContent || ''`))
+	if resp.Status != 200 || msg != "" {
+		t.Fatalf("%s: %s answered %d %s", what, resp.URL, resp.Status, msg)
 	}
 }
 
