@@ -144,184 +144,303 @@ func TestTransactionsReadCommitted(t *testing.T) {
 		committed, aborted, n, committed*perTxn+aborted*perTxn)
 }
 
-// TestKillNineTransactionCoordinator copies a topic to another with
-// franz-go's GroupTransactSession (two members, read_committed,
-// consume-transform-produce) on three brokers, and kills the broker that
-// coordinates a member's transactions with SIGKILL in the middle: the
-// copy goes on after the failover, and the output read with
-// read_committed holds every input record exactly once, in order per
-// partition.
-func TestKillNineTransactionCoordinator(t *testing.T) {
+// TestKillNineTransactionCoordinatorAndLeaders copies a topic to another
+// with franz-go's GroupTransactSession (three members, read_committed,
+// consume-transform-produce) on three brokers while the input is still
+// being written, and kills with SIGKILL, one after the other, the broker
+// coordinating a member's transactions, the leader of an output partition
+// and the leader of an input partition, restarting each before the next:
+// the copy goes on through every outage, and afterwards the output read
+// with read_committed is, partition by partition, exactly the input: every
+// input record once, in order.
+func TestKillNineTransactionCoordinatorAndLeaders(t *testing.T) {
 	t.Parallel()
 	// A follower on the killed broker leaves the ISR soon, as in the other
 	// kill tests, so acks=all appends (data, markers, offsets) go on.
 	c := brokertest.StartCluster(t, 3, brokertest.Options{Props: map[string]string{"replica.lag.time.max.ms": "3000"}})
-	const in, out, group, partitions, perPartition = "eos-in", "eos-out", "eos-copy", 3, 300
-	adm := kadm.NewClient(c.Client(t, kgo.MetadataMinAge(10*time.Millisecond)))
-	ctx := testContext(t, 60*time.Second)
-	for _, topic := range []string{in, out} {
-		if _, err := adm.CreateTopic(ctx, partitions, 3, nil, topic); err != nil {
+	const partitions, perPartition, members = 6, 200, 3
+	e := &eosCopy{t: t, c: c, in: "eos-in", out: "eos-out", group: "eos-copy", partitions: partitions}
+	e.adm = kadm.NewClient(c.Client(t, kgo.MetadataMinAge(10*time.Millisecond)))
+	ctx := testContext(t, 90*time.Second)
+	for _, topic := range []string{e.in, e.out} {
+		if _, err := e.adm.CreateTopic(ctx, partitions, 3, nil, topic); err != nil {
 			t.Fatalf("create %s: %v", topic, err)
 		}
 	}
-	src := c.Client(t, kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	var recs []*kgo.Record
-	for p := range partitions {
-		for i := range perPartition {
-			recs = append(recs, &kgo.Record{Topic: in, Partition: int32(p), Value: []byte(fmt.Sprintf("%d-%d", p, i))})
-		}
-	}
-	produceSync(t, src, recs...)
-
-	var (
-		mu           sync.Mutex
-		commits      int
-		aborts       int
-		runCtx, stop = context.WithCancel(context.Background())
-		wg           sync.WaitGroup
-	)
-	t.Cleanup(stop)
-	newSession := func(m int) *kgo.GroupTransactSession {
-		s, err := kgo.NewGroupTransactSession(
-			kgo.SeedBrokers(c.Bootstrap()...),
-			kgo.TransactionalID(fmt.Sprintf("eos-copy-%d", m)),
-			kgo.TransactionTimeout(10*time.Second),
-			kgo.ConsumerGroup(group), kgo.ConsumeTopics(in),
-			kgo.FetchIsolationLevel(kgo.ReadCommitted()), // stable offset fetches are always on in franz-go
-			kgo.RecordPartitioner(kgo.ManualPartitioner()),
-			kgo.RetryBackoffFn(func(int) time.Duration { return 50 * time.Millisecond }),
-			// The group's coordinator dies with the transaction
-			// coordinator (__consumer_offsets-17 and
-			// __transaction_state-38 share a leader: leaders are
-			// placed round-robin and 17 ≡ 38 mod 3). A session closed
-			// after a failed End may send its LeaveGroup while no
-			// broker coordinates the group; its member then stays
-			// until its session times out, and the rebalance the new
-			// session starts waits for it (as in Kafka). With
-			// franz-go's 45 s default that outlasts the 40 s wait
-			// below and both members sit in JoinGroup; 10 s,
-			// heartbeating every second, does not.
-			kgo.SessionTimeout(10*time.Second), kgo.HeartbeatInterval(time.Second),
-		)
-		if err != nil {
-			t.Error(err)
-			return nil
-		}
-		return s
-	}
-	for m := range 2 {
-		s := newSession(m)
-		if s == nil {
-			t.FailNow()
-		}
-		wg.Add(1)
-		go func() { // owned by the test: stop ends it, wg waits for it
-			defer wg.Done()
-			defer func() { s.Close() }()
-			for runCtx.Err() == nil {
-				fetches := s.PollRecords(runCtx, 40)
-				if runCtx.Err() != nil {
-					return
-				}
-				if fetches.NumRecords() == 0 {
-					continue
-				}
-				if err := s.Begin(); err != nil {
-					t.Logf("member %d: begin: %v", m, err)
-					continue
-				}
-				fetches.EachRecord(func(r *kgo.Record) {
-					s.Produce(runCtx, &kgo.Record{Topic: out, Partition: r.Partition, Value: r.Value}, nil)
-				})
-				committed, err := s.End(runCtx, kgo.TryCommit)
-				mu.Lock()
-				if committed {
-					commits++
-				} else {
-					aborts++
-				}
-				mu.Unlock()
-				if err != nil && runCtx.Err() == nil {
-					// The client gave up on the transaction (its
-					// coordinator's broker died under the EndTxn): as
-					// franz-go advises, start over with a new session,
-					// whose InitProducerId fences and aborts the old one.
-					t.Logf("member %d: end: %v; new session", m, err)
-					s.Close()
-					if s = newSession(m); s == nil {
-						return
-					}
-				}
+	// The input is written in four quarters, one before the copy starts
+	// and one during each outage, by an idempotent producer (acks=all).
+	src := c.Client(t, kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.RecordRetries(1000))
+	const total, quarter = partitions * perPartition, perPartition / 4
+	writeQuarter := func(q int) {
+		var recs []*kgo.Record
+		for p := range partitions {
+			for i := q * quarter; i < (q+1)*quarter; i++ {
+				recs = append(recs, &kgo.Record{Topic: e.in, Partition: int32(p), Value: []byte(fmt.Sprintf("%d-%d", p, i))})
 			}
-		}()
+		}
+		produceSync(t, src, recs...)
 	}
+	writeQuarter(0)
+	for m := range members {
+		e.startMember(m)
+	}
+	e.awaitProgress(total/8, 30*time.Second, "an eighth of the copy committed")
 
-	progress := func() int64 {
-		// A fresh client each time: a client caches the group's
-		// coordinator, and after the kill that may be the dead broker.
-		cl, err := kgo.NewClient(kgo.SeedBrokers(c.Bootstrap()...))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer cl.Close()
-		offs, err := kadm.NewClient(cl).FetchOffsets(ctx, group)
-		if err != nil {
-			return -1 // the group's coordinator is moving
-		}
-		var n int64
-		offs.Each(func(o kadm.OffsetResponse) {
-			if o.Topic == in && o.Err == nil {
-				n += o.At
-			}
-		})
-		return n
+	killed := map[int32]bool{}
+	kill := func(b *brokertest.Broker, why string, q int) {
+		at := e.progress()
+		b.Kill()
+		killed[b.NodeID] = true
+		t.Logf("killed broker %d (%s) at %d of %d committed", b.NodeID, why, at, total)
+		start := time.Now()
+		writeQuarter(q)
+		// The copy goes on without it: past everything written before the kill.
+		e.awaitProgress(q*total/4+total/8, 40*time.Second, fmt.Sprintf("the copy going on without broker %d", b.NodeID))
+		resumed := time.Since(start)
+		b.Restart(t)
+		e.awaitFullISR(3, e.in, e.out, "__consumer_offsets", "__transaction_state")
+		t.Logf("broker %d: copy past the kill after %v, back in every ISR after %v", b.NodeID,
+			resumed.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 	}
-	const total = partitions * perPartition
-	await.For(t, 30*time.Second, "a third of the copy committed", func() error {
-		if n := progress(); n < total/3 {
-			return fmt.Errorf("%d of %d committed", n, total)
-		}
-		return nil
-	})
-	// The coordinator of member 0's transactions dies.
-	req := kmsg.NewPtrFindCoordinatorRequest()
-	req.CoordinatorKey, req.CoordinatorType = "eos-copy-0", 1
-	resp, err := req.RequestWith(ctx, c.Client(t))
-	if err != nil || resp.ErrorCode != 0 {
-		t.Fatalf("find the transaction coordinator: %v %+v", err, resp)
-	}
-	victim := c.Broker(resp.NodeID)
-	if victim == nil && len(resp.Coordinators) > 0 {
-		victim = c.Broker(resp.Coordinators[0].NodeID)
-	}
-	victim.Kill()
-	t.Logf("killed broker %d (transaction coordinator) at %d of %d committed", victim.NodeID, progress(), total)
-	await.For(t, 40*time.Second, "the whole copy committed after the failover", func() error {
-		if n := progress(); n < total {
-			return fmt.Errorf("%d of %d committed", n, total)
-		}
-		return nil
-	})
-	stop()
-	wg.Wait()
-	victim.Restart(t)
+	kill(e.txnCoordinator("eos-copy-0"), "transaction coordinator of eos-copy-0", 1)
+	kill(e.leaderOf(e.out, killed), "leader of an output partition", 2)
+	kill(e.leaderOf(e.in, killed), "leader of an input partition", 3)
+	e.awaitProgress(total, 40*time.Second, "the whole copy committed")
+	e.stopMembers()
 
-	writeSentinels(t, c.Client(t, kgo.RecordPartitioner(kgo.ManualPartitioner())), out, partitions)
-	got := consumeToSentinels(t, c.Client(t, kgo.ConsumeTopics(out), kgo.FetchIsolationLevel(kgo.ReadCommitted())), out, partitions)
+	// The input itself: every record written once, in order (idempotence
+	// across the input leader's kill).
+	in := e.readCommitted(e.in)
+	out := e.readCommitted(e.out)
 	n := 0
 	for p := range int32(partitions) {
 		var want []string
 		for i := range perPartition {
 			want = append(want, fmt.Sprintf("%d-%d", p, i))
 		}
-		if g, w := strings.Join(got[p], ","), strings.Join(want, ","); g != w {
-			t.Errorf("output partition %d (%d records):\n got %.300s\nwant %.300s", p, len(got[p]), g, w)
+		if g, w := strings.Join(in[p], ","), strings.Join(want, ","); g != w {
+			t.Errorf("input partition %d (%d records):\n got %.300s\nwant %.300s", p, len(in[p]), g, w)
 		}
-		n += len(got[p])
+		if g, w := strings.Join(out[p], ","), strings.Join(want, ","); g != w {
+			t.Errorf("output partition %d (%d records):\n got %.300s\nwant %.300s", p, len(out[p]), g, w)
+		}
+		n += len(out[p])
 	}
-	mu.Lock()
-	t.Logf("%d transactions committed, %d aborted or failed; %d output records read with read_committed, each input record once", commits, aborts, n)
-	mu.Unlock()
+	e.mu.Lock()
+	t.Logf("%d members, %d brokers killed; %d transactions committed, %d aborted or failed, %d sessions restarted; %d output records read with read_committed, each input record once, in order",
+		members, len(killed), e.commits, e.aborts, e.restarts, n)
+	e.mu.Unlock()
+}
+
+// eosCopy runs GroupTransactSession members copying in to out, partition
+// for partition.
+type eosCopy struct {
+	t               *testing.T
+	c               *brokertest.Cluster
+	adm             *kadm.Client
+	in, out, group  string
+	partitions      int
+	wg              sync.WaitGroup
+	stop            context.CancelFunc
+	runCtx          context.Context
+	mu              sync.Mutex
+	commits, aborts int
+	restarts        int
+}
+
+func (e *eosCopy) newSession(m int) *kgo.GroupTransactSession {
+	s, err := kgo.NewGroupTransactSession(
+		kgo.SeedBrokers(e.c.Bootstrap()...),
+		kgo.TransactionalID(fmt.Sprintf("%s-%d", e.group, m)),
+		kgo.TransactionTimeout(10*time.Second),
+		kgo.ConsumerGroup(e.group), kgo.ConsumeTopics(e.in),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), // stable offset fetches are always on in franz-go
+		kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.RetryBackoffFn(func(int) time.Duration { return 50 * time.Millisecond }),
+		// A session closed after a failed End may send its LeaveGroup
+		// while no broker coordinates the group (the group's
+		// coordinator can die with the transaction coordinator); its
+		// member then stays until its session times out, and the
+		// rebalance the new session starts waits for it (as in Kafka).
+		// With franz-go's 45 s default that outlasts the waits below;
+		// 10 s, heartbeating every second, does not.
+		kgo.SessionTimeout(10*time.Second), kgo.HeartbeatInterval(time.Second),
+	)
+	if err != nil {
+		e.t.Error(err)
+		return nil
+	}
+	return s
+}
+
+// startMember runs member m on a goroutine owned by the test (stopMembers
+// ends and waits for it).
+func (e *eosCopy) startMember(m int) {
+	if e.runCtx == nil {
+		e.runCtx, e.stop = context.WithCancel(context.Background())
+		e.t.Cleanup(e.stopMembers)
+	}
+	s := e.newSession(m)
+	if s == nil {
+		e.t.FailNow()
+	}
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		defer func() { s.Close() }()
+		for e.runCtx.Err() == nil {
+			if s = e.copyOnce(m, s); s == nil {
+				return
+			}
+		}
+	}()
+}
+
+// copyOnce copies one poll's records in one transaction, returning the
+// session to go on with: a new one when the client gave up on the
+// transaction (its coordinator's broker died under the EndTxn; as
+// franz-go advises, the new session's InitProducerId fences and aborts
+// the old one).
+func (e *eosCopy) copyOnce(m int, s *kgo.GroupTransactSession) *kgo.GroupTransactSession {
+	ctx := e.runCtx
+	fetches := s.PollRecords(ctx, 40)
+	if ctx.Err() != nil || fetches.NumRecords() == 0 {
+		return s
+	}
+	if err := s.Begin(); err != nil {
+		e.t.Logf("member %d: begin: %v", m, err)
+		return s
+	}
+	fetches.EachRecord(func(r *kgo.Record) {
+		s.Produce(ctx, &kgo.Record{Topic: e.out, Partition: r.Partition, Value: r.Value}, nil)
+	})
+	committed, err := s.End(ctx, kgo.TryCommit)
+	e.mu.Lock()
+	if committed {
+		e.commits++
+	} else {
+		e.aborts++
+	}
+	e.mu.Unlock()
+	if err == nil || ctx.Err() != nil {
+		return s
+	}
+	e.t.Logf("member %d: end: %v; new session", m, err)
+	s.Close()
+	e.mu.Lock()
+	e.restarts++
+	e.mu.Unlock()
+	return e.newSession(m)
+}
+
+func (e *eosCopy) stopMembers() {
+	if e.stop != nil {
+		e.stop()
+	}
+	e.wg.Wait()
+}
+
+// progress is the sum of the group's committed offsets of the input, -1
+// while its coordinator moves.
+func (e *eosCopy) progress() int64 {
+	// A fresh client each time: a client caches the group's
+	// coordinator, and after a kill that may be the dead broker.
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.c.Bootstrap()...))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	offs, err := kadm.NewClient(cl).FetchOffsets(ctx, e.group)
+	if err != nil {
+		return -1
+	}
+	var n int64
+	offs.Each(func(o kadm.OffsetResponse) {
+		if o.Topic == e.in && o.Err == nil {
+			n += o.At
+		}
+	})
+	return n
+}
+
+func (e *eosCopy) awaitProgress(want int, timeout time.Duration, what string) {
+	e.t.Helper()
+	await.For(e.t, timeout, what, func() error {
+		if n := e.progress(); n < int64(want) {
+			return fmt.Errorf("%d of %d committed", n, want)
+		}
+		return nil
+	})
+}
+
+// txnCoordinator is the broker coordinating a transactional id.
+func (e *eosCopy) txnCoordinator(id string) *brokertest.Broker {
+	e.t.Helper()
+	req := kmsg.NewPtrFindCoordinatorRequest()
+	req.CoordinatorKey, req.CoordinatorType = id, 1
+	resp, err := req.RequestWith(testContext(e.t, 10*time.Second), e.c.Client(e.t))
+	if err != nil || resp.ErrorCode != 0 {
+		e.t.Fatalf("find the transaction coordinator of %s: %v %+v", id, err, resp)
+	}
+	node := resp.NodeID
+	if len(resp.Coordinators) > 0 {
+		node = resp.Coordinators[0].NodeID
+	}
+	return e.c.Broker(node)
+}
+
+// leaderOf is the leader of one of topic's partitions, a broker not yet
+// killed when one leads any.
+func (e *eosCopy) leaderOf(topic string, killed map[int32]bool) *brokertest.Broker {
+	e.t.Helper()
+	md, err := e.adm.Metadata(testContext(e.t, 10*time.Second), topic)
+	if err != nil {
+		e.t.Fatalf("metadata of %s: %v", topic, err)
+	}
+	leader := int32(-1)
+	for _, p := range md.Topics[topic].Partitions.Sorted() {
+		if p.Leader >= 0 && (leader < 0 || killed[leader] && !killed[p.Leader]) {
+			leader = p.Leader
+		}
+	}
+	if leader < 0 {
+		e.t.Fatalf("%s has no leader", topic)
+	}
+	return e.c.Broker(leader)
+}
+
+// awaitFullISR waits until every partition of the topics has n in-sync
+// replicas, so the next kill leaves a quorum everywhere.
+func (e *eosCopy) awaitFullISR(n int, topics ...string) {
+	e.t.Helper()
+	await.For(e.t, 60*time.Second, fmt.Sprintf("%d in-sync replicas everywhere", n), func() error {
+		md, err := e.adm.Metadata(context.Background(), topics...)
+		if err != nil {
+			return err
+		}
+		for _, topic := range topics {
+			td, ok := md.Topics[topic]
+			if !ok || td.Err != nil || len(td.Partitions) == 0 {
+				return fmt.Errorf("topic %s: %v", topic, td.Err)
+			}
+			for _, p := range td.Partitions {
+				if len(p.ISR) != n || p.Leader < 0 {
+					return fmt.Errorf("%s/%d leader %d ISR %v", topic, p.Partition, p.Leader, p.ISR)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// readCommitted reads topic with read_committed after writing a sentinel
+// to each partition, and returns the values before the sentinels.
+func (e *eosCopy) readCommitted(topic string) map[int32][]string {
+	writeSentinels(e.t, e.c.Client(e.t, kgo.RecordPartitioner(kgo.ManualPartitioner())), topic, e.partitions)
+	cl := e.c.Client(e.t, kgo.ConsumeTopics(topic), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	return consumeToSentinels(e.t, cl, topic, e.partitions)
 }
 
 // checkUnaddedPartitionRefused produces a transactional batch to a
