@@ -545,3 +545,121 @@ func TestPythonTransactions(t *testing.T) {
 	}
 	t.Logf("librdkafka: %d transactions committed, 1 aborted; %d records read once with read_committed", got.Transactions, n)
 }
+
+// TestAbortHangingTransaction finds an open transaction through
+// DescribeProducers (kadm, KIP-664) and aborts it with `weir txn abort
+// --start-offset`, as kafka-transactions.sh abort does: the producer's
+// fields are Kafka's, the partition's last stable offset moves past the
+// marker, and read_committed drops the aborted records.
+func TestAbortHangingTransaction(t *testing.T) {
+	t.Parallel()
+	b := startBroker(t, nil)
+	const topic = "hang"
+	adm := admin(t, b)
+	createTopic(t, adm, topic, 2, nil)
+	ctx := testContext(t, 60*time.Second)
+	plain := b.Client(t, kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	produceSync(t, plain, &kgo.Record{Topic: topic, Partition: 1, Value: []byte("a")}, &kgo.Record{Topic: topic, Partition: 1, Value: []byte("b")})
+	// A transaction left open (its timeout outlasts the test) from offset 2.
+	before := time.Now().UnixMilli()
+	txp := b.Client(t, kgo.TransactionalID("hanging"), kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.TransactionTimeout(5*time.Minute))
+	if err := txp.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"x", "y", "z"} {
+		produceSync(t, txp, &kgo.Record{Topic: topic, Partition: 1, Value: []byte(v)})
+	}
+	after := time.Now().UnixMilli()
+
+	described, err := adm.DescribeProducers(ctx, kadm.TopicsSet{topic: {0: {}, 1: {}}})
+	if err != nil {
+		t.Fatalf("DescribeProducers: %v", err)
+	}
+	dp := described[topic].Partitions[1]
+	if dp.Err != nil || len(dp.ActiveProducers) != 2 || len(described[topic].Partitions[0].ActiveProducers) != 0 {
+		t.Fatalf("DescribeProducers: %+v", described)
+	}
+	var txnProducer, idempotent kadm.DescribedProducer
+	for _, p := range dp.ActiveProducers {
+		if p.CurrentTxnStartOffset >= 0 {
+			txnProducer = p
+		} else {
+			idempotent = p
+		}
+	}
+	if txnProducer.CurrentTxnStartOffset != 2 || txnProducer.LastSequence != 2 || txnProducer.CoordinatorEpoch != -1 ||
+		txnProducer.LastTimestamp < before || txnProducer.LastTimestamp > after {
+		t.Errorf("the open transaction's producer: %+v (produced between %d and %d)", txnProducer, before, after)
+	}
+	if idempotent.ProducerID < 0 || idempotent.LastSequence != 1 || idempotent.CoordinatorEpoch != -1 {
+		t.Errorf("the idempotent producer: %+v", idempotent)
+	}
+	checkDescribeProducersErrors(t, b)
+	if lso := committedEnd(t, adm, topic, 1); lso != 2 {
+		t.Fatalf("last stable offset %d, want 2 (the open transaction's start)", lso)
+	}
+
+	bin := brokertest.Binary(t)
+	if out, code := runWeirCode(t, bin, "txn", "abort", "--brokers", b.Addr, "--topic", topic, "--partition", "1", "--start-offset", "3"); code == 0 ||
+		!strings.Contains(out, "no open transaction starts at offset 3") {
+		t.Errorf("abort at an offset no transaction starts at: exit %d\n%s", code, out)
+	}
+	out := runWeir(t, bin, "txn", "abort", "--brokers", b.Addr, "--topic", topic, "--partition", "1", "--start-offset", "2")
+	if want := fmt.Sprintf("aborted the transaction of producer %d (epoch %d, coordinator epoch 0) on %s-1", txnProducer.ProducerID, txnProducer.ProducerEpoch, topic); !strings.Contains(out, want) {
+		t.Errorf("abort printed %q, want %q", out, want)
+	}
+	if lso := committedEnd(t, adm, topic, 1); lso != 6 {
+		t.Errorf("last stable offset after the abort %d, want 6 (past the marker)", lso)
+	}
+	described, err = adm.DescribeProducers(ctx, kadm.TopicsSet{topic: {1: {}}})
+	if p := described[topic].Partitions[1].ActiveProducers[txnProducer.ProducerID]; err != nil || p.CurrentTxnStartOffset != -1 || p.CoordinatorEpoch != 0 {
+		t.Errorf("after the abort: %+v %v", p, err)
+	}
+	writeSentinels(t, plain, topic, 2)
+	got := consumeToSentinels(t, b.Client(t, kgo.ConsumeTopics(topic), kgo.FetchIsolationLevel(kgo.ReadCommitted())), topic, 2)
+	if g := strings.Join(got[1], ","); g != "a,b" {
+		t.Errorf("read_committed partition 1: %s, want a,b", g)
+	}
+}
+
+// committedEnd is a partition's end offset for read_committed: its last
+// stable offset.
+func committedEnd(t *testing.T, adm *kadm.Client, topic string, p int32) int64 {
+	t.Helper()
+	listed, err := adm.ListCommittedOffsets(testContext(t, 10*time.Second), topic)
+	if err != nil {
+		t.Fatalf("ListCommittedOffsets: %v", err)
+	}
+	o, ok := listed.Lookup(topic, p)
+	if !ok || o.Err != nil {
+		t.Fatalf("ListCommittedOffsets %s-%d: %+v", topic, p, o)
+	}
+	return o.Offset
+}
+
+// checkDescribeProducersErrors sends DescribeProducers straight to the
+// broker for what it does not have: Kafka's error codes per partition.
+func checkDescribeProducersErrors(t *testing.T, b *brokertest.Broker) {
+	t.Helper()
+	req := kmsg.NewPtrDescribeProducersRequest()
+	for name, parts := range map[string][]int32{"hang": {9}, "nosuchtopic": {0}, "bad/name": {0}} {
+		rt := kmsg.NewDescribeProducersRequestTopic()
+		rt.Topic, rt.Partitions = name, parts
+		req.Topics = append(req.Topics, rt)
+	}
+	resp, err := req.RequestWith(testContext(t, 10*time.Second), b.Client(t).Broker(int(b.NodeID)))
+	if err != nil {
+		t.Fatalf("DescribeProducers: %v", err)
+	}
+	want := map[string]int16{"hang": kerr.UnknownTopicOrPartition.Code, "nosuchtopic": kerr.UnknownTopicOrPartition.Code,
+		"bad/name": kerr.InvalidTopicException.Code}
+	for _, rt := range resp.Topics {
+		if len(rt.Partitions) != 1 || rt.Partitions[0].ErrorCode != want[rt.Topic] {
+			t.Errorf("DescribeProducers %s: %+v, want code %d", rt.Topic, rt.Partitions, want[rt.Topic])
+		}
+		delete(want, rt.Topic)
+	}
+	if len(want) > 0 {
+		t.Errorf("no answer for %v", want)
+	}
+}
