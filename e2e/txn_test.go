@@ -2,12 +2,14 @@ package e2e
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"hash/crc32"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -226,6 +228,7 @@ func TestKillNineTransactionCoordinatorAndLeaders(t *testing.T) {
 		}
 		n += len(out[p])
 	}
+	e.checkDescribeProducersReplicas()
 	e.mu.Lock()
 	t.Logf("%d members, %d brokers killed; %d transactions committed, %d aborted or failed, %d sessions restarted; %d output records read with read_committed, each input record once, in order",
 		members, len(killed), e.commits, e.aborts, e.restarts, n)
@@ -433,6 +436,66 @@ func (e *eosCopy) awaitFullISR(n int, topics ...string) {
 		}
 		return nil
 	})
+}
+
+// checkDescribeProducersReplicas asks every broker for the producers of
+// an input partition: followers answer too, as in Kafka, with the
+// leader's producer state (it came with replication, across the kills);
+// a broker without a replica answers NOT_LEADER_OR_FOLLOWER.
+func (e *eosCopy) checkDescribeProducersReplicas() {
+	e.t.Helper()
+	ask := func(id int32, topic string) (kmsg.DescribeProducersResponseTopicPartition, error) {
+		req := kmsg.NewPtrDescribeProducersRequest()
+		rt := kmsg.NewDescribeProducersRequestTopic()
+		rt.Topic, rt.Partitions = topic, []int32{0}
+		req.Topics = append(req.Topics, rt)
+		resp, err := req.RequestWith(testContext(e.t, 10*time.Second), e.c.Client(e.t).Broker(int(id)))
+		if err != nil {
+			return kmsg.DescribeProducersResponseTopicPartition{}, err
+		}
+		if len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) != 1 {
+			return kmsg.DescribeProducersResponseTopicPartition{}, fmt.Errorf("answer %+v", resp)
+		}
+		return resp.Topics[0].Partitions[0], nil
+	}
+	await.For(e.t, 30*time.Second, "every replica describing the same producers", func() error {
+		var first string
+		for _, b := range e.c.Brokers {
+			sp, err := ask(b.NodeID, e.in)
+			if err != nil || sp.ErrorCode != 0 || len(sp.ActiveProducers) == 0 {
+				return fmt.Errorf("broker %d: %+v %v", b.NodeID, sp, err)
+			}
+			slices.SortFunc(sp.ActiveProducers, func(a, b kmsg.DescribeProducersResponseTopicPartitionActiveProducer) int {
+				return cmp.Compare(a.ProducerID, b.ProducerID)
+			})
+			got := fmt.Sprintf("%+v", sp.ActiveProducers)
+			if first == "" {
+				first = got
+			} else if got != first {
+				return fmt.Errorf("broker %d: %s, another broker %s", b.NodeID, got, first)
+			}
+		}
+		return nil
+	})
+	if _, err := e.adm.CreateTopic(testContext(e.t, 20*time.Second), 1, 1, nil, "eos-single"); err != nil {
+		e.t.Fatalf("create eos-single: %v", err)
+	}
+	var leader int32 = -1
+	await.For(e.t, 20*time.Second, "eos-single's leader", func() error {
+		l, _, err := partitionState(context.Background(), e.adm, "eos-single", 0)
+		if err != nil || l < 0 {
+			return fmt.Errorf("leader %d: %v", l, err)
+		}
+		leader = l
+		return nil
+	})
+	other := e.c.Brokers[0].NodeID
+	if other == leader {
+		other = e.c.Brokers[1].NodeID
+	}
+	if sp, err := ask(other, "eos-single"); err != nil || sp.ErrorCode != kerr.NotLeaderForPartition.Code {
+		e.t.Errorf("DescribeProducers on broker %d, which has no replica of eos-single-0: %+v %v", other, sp, err)
+	}
 }
 
 // readCommitted reads topic with read_committed after writing a sentinel
