@@ -493,9 +493,14 @@ func (e *eosCopy) checkDescribeProducersReplicas() {
 	if other == leader {
 		other = e.c.Brokers[1].NodeID
 	}
-	if sp, err := ask(other, "eos-single"); err != nil || sp.ErrorCode != kerr.NotLeaderForPartition.Code {
-		e.t.Errorf("DescribeProducers on broker %d, which has no replica of eos-single-0: %+v %v", other, sp, err)
-	}
+	// Until broker other has the topic in its metadata it answers
+	// UNKNOWN_TOPIC_OR_PARTITION, as Kafka's metadata cache would.
+	await.For(e.t, 20*time.Second, fmt.Sprintf("NOT_LEADER_OR_FOLLOWER from broker %d, which has no replica of eos-single-0", other), func() error {
+		if sp, err := ask(other, "eos-single"); err != nil || sp.ErrorCode != kerr.NotLeaderForPartition.Code {
+			return fmt.Errorf("%+v %v", sp, err)
+		}
+		return nil
+	})
 }
 
 // readCommitted reads topic with read_committed after writing a sentinel
