@@ -28,15 +28,17 @@ func newTxnCmd(g *globals) *cobra.Command {
 		Long: `Inspect the transactions of a Kafka cluster (Weir or any other) the way
 Kafka's kafka-transactions.sh does: list the transactional ids the
 coordinators know, describe their state (producer id and epoch, timeout,
-start time, partitions of the ongoing transaction), and abort a hanging
-transaction on one partition by writing its abort marker there.`,
+start time, partitions of the ongoing transaction), describe the active
+producers of partitions, and abort a hanging transaction on one
+partition by writing its abort marker there.`,
 		Example: `  weir txn list
   weir txn list --state Ongoing -o json
   weir txn describe my-app-txn-1
+  weir txn producers --topic orders --partition 3
   weir txn abort --topic orders --partition 3 --start-offset 1200`,
 	}
 	cmd.PersistentFlags().DurationVar(&tf.timeout, "timeout", 30*time.Second, "give up on the cluster after this long (0: never)")
-	cmd.AddCommand(newTxnListCmd(tf), newTxnDescribeCmd(tf), newTxnAbortCmd(tf))
+	cmd.AddCommand(newTxnListCmd(tf), newTxnDescribeCmd(tf), newTxnProducersCmd(tf), newTxnAbortCmd(tf))
 	return cmd
 }
 

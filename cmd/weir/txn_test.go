@@ -48,6 +48,19 @@ func TestTxnCommands(t *testing.T) {
 	if r := weir(t, b, "", "txn", "abort", "--partition", "1"); r.code == 0 {
 		t.Errorf("abort without --topic succeeded")
 	}
+	var prows []ProducerRow
+	r = mustWeir(t, b, "", "txn", "producers", "--topic", "orders", "-o", "json")
+	if err := json.Unmarshal([]byte(r.stdout), &prows); err != nil || len(prows) != 1 || prows[0].Partition != 1 ||
+		prows[0].ProducerID != ds[0].ProducerID || prows[0].TxnStartOffset != 0 {
+		t.Errorf("producers -o json: %v %+v", err, prows)
+	}
+	r = mustWeir(t, b, "", "txn", "producers", "--topic", "orders", "--partition", "1")
+	if len(prows) == 0 || !hasRow(r.stdout, "orders", "1", itoa(int64(prows[0].Leader)), itoa(ds[0].ProducerID)) {
+		t.Errorf("producers printed:\n%s", r.stdout)
+	}
+	if r := weir(t, b, "", "txn", "producers"); r.code == 0 {
+		t.Errorf("producers without --topic succeeded")
+	}
 	for _, args := range [][]string{
 		{"--start-offset", "0", "--producer-id", "1", "--producer-epoch", "0", "--coordinator-epoch", "0"}, // both forms
 		{"--producer-id", itoa(ds[0].ProducerID), "--producer-epoch", "0"},                                 // no coordinator epoch
