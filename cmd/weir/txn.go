@@ -237,8 +237,8 @@ no marker yet (-1) is aborted with 0, as Kafka's tool does.`,
 			f := cmd.Flags()
 			byPID := f.Changed("producer-id") || f.Changed("producer-epoch") || f.Changed("coordinator-epoch")
 			switch {
-			case topic == "":
-				return fmt.Errorf("abort: --topic is required")
+			case topic == "" || !f.Changed("partition"):
+				return fmt.Errorf("abort: --topic and --partition are required")
 			case f.Changed("start-offset") == byPID:
 				return fmt.Errorf("abort: name the transaction either with --start-offset or with --producer-id, --producer-epoch and --coordinator-epoch")
 			case byPID && !(f.Changed("producer-id") && f.Changed("producer-epoch") && f.Changed("coordinator-epoch")):
@@ -262,7 +262,7 @@ no marker yet (-1) is aborted with 0, as Kafka's tool does.`,
 		},
 	}
 	cmd.Flags().StringVar(&topic, "topic", "", "the partition's topic")
-	cmd.Flags().Int32Var(&partition, "partition", 0, "the partition")
+	cmd.Flags().Int32Var(&partition, "partition", 0, "the partition (required)")
 	cmd.Flags().Int64Var(&startOffset, "start-offset", -1, "the offset the hanging transaction starts at (found with DescribeProducers)")
 	cmd.Flags().Int64Var(&spec.pid, "producer-id", -1, "the hanging transaction's producer id (instead of --start-offset)")
 	cmd.Flags().Int16Var(&spec.epoch, "producer-epoch", 0, "the producer's epoch (with --producer-id)")

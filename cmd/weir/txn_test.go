@@ -45,8 +45,11 @@ func TestTxnCommands(t *testing.T) {
 	if r := weir(t, b, "", "txn", "describe", "nobody"); r.code == 0 {
 		t.Errorf("describe of an unknown id succeeded:\n%s", r.stdout)
 	}
-	if r := weir(t, b, "", "txn", "abort", "--partition", "1"); r.code == 0 {
+	if r := weir(t, b, "", "txn", "abort", "--partition", "1", "--start-offset", "0"); r.code == 0 {
 		t.Errorf("abort without --topic succeeded")
+	}
+	if r := weir(t, b, "", "txn", "abort", "--topic", "orders", "--start-offset", "0"); r.code == 0 || !strings.Contains(r.stderr, "--partition") {
+		t.Errorf("abort without --partition: %+v", r)
 	}
 	var prows []ProducerRow
 	r = mustWeir(t, b, "", "txn", "producers", "--topic", "orders", "-o", "json")
