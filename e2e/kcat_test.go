@@ -185,6 +185,7 @@ func TestKcatOldProtocols(t *testing.T) {
 		group           bool
 	}{
 		{"0.9.0", "gzip", true}, {"0.9.0", "none", false}, {"0.8.2", "gzip", false}, {"0.8.2", "none", false},
+		{"0.9.0", "lz4", false}, // message format v0's LZ4 framing (KAFKA-3160), both ways
 	} {
 		name := "kcat-old-" + strings.ReplaceAll(c.fallback, ".", "") + "-" + c.codec
 		t.Run(name, func(t *testing.T) {

@@ -2,12 +2,14 @@ package e2e
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"hash/crc32"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -144,184 +146,371 @@ func TestTransactionsReadCommitted(t *testing.T) {
 		committed, aborted, n, committed*perTxn+aborted*perTxn)
 }
 
-// TestKillNineTransactionCoordinator copies a topic to another with
-// franz-go's GroupTransactSession (two members, read_committed,
-// consume-transform-produce) on three brokers, and kills the broker that
-// coordinates a member's transactions with SIGKILL in the middle: the
-// copy goes on after the failover, and the output read with
-// read_committed holds every input record exactly once, in order per
-// partition.
-func TestKillNineTransactionCoordinator(t *testing.T) {
+// TestKillNineTransactionCoordinatorAndLeaders copies a topic to another
+// with franz-go's GroupTransactSession (three members, read_committed,
+// consume-transform-produce) on three brokers while the input is still
+// being written, and kills with SIGKILL, one after the other, the broker
+// coordinating a member's transactions, the leader of an output partition
+// and the leader of an input partition, restarting each before the next:
+// the copy goes on through every outage, and afterwards the output read
+// with read_committed is, partition by partition, exactly the input: every
+// input record once, in order.
+func TestKillNineTransactionCoordinatorAndLeaders(t *testing.T) {
 	t.Parallel()
 	// A follower on the killed broker leaves the ISR soon, as in the other
 	// kill tests, so acks=all appends (data, markers, offsets) go on.
 	c := brokertest.StartCluster(t, 3, brokertest.Options{Props: map[string]string{"replica.lag.time.max.ms": "3000"}})
-	const in, out, group, partitions, perPartition = "eos-in", "eos-out", "eos-copy", 3, 300
-	adm := kadm.NewClient(c.Client(t, kgo.MetadataMinAge(10*time.Millisecond)))
-	ctx := testContext(t, 60*time.Second)
-	for _, topic := range []string{in, out} {
-		if _, err := adm.CreateTopic(ctx, partitions, 3, nil, topic); err != nil {
+	const partitions, perPartition, members = 6, 200, 3
+	e := &eosCopy{t: t, c: c, in: "eos-in", out: "eos-out", group: "eos-copy", partitions: partitions}
+	e.adm = kadm.NewClient(c.Client(t, kgo.MetadataMinAge(10*time.Millisecond)))
+	ctx := testContext(t, 90*time.Second)
+	for _, topic := range []string{e.in, e.out} {
+		if _, err := e.adm.CreateTopic(ctx, partitions, 3, nil, topic); err != nil {
 			t.Fatalf("create %s: %v", topic, err)
 		}
 	}
-	src := c.Client(t, kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	var recs []*kgo.Record
-	for p := range partitions {
-		for i := range perPartition {
-			recs = append(recs, &kgo.Record{Topic: in, Partition: int32(p), Value: []byte(fmt.Sprintf("%d-%d", p, i))})
-		}
-	}
-	produceSync(t, src, recs...)
-
-	var (
-		mu           sync.Mutex
-		commits      int
-		aborts       int
-		runCtx, stop = context.WithCancel(context.Background())
-		wg           sync.WaitGroup
-	)
-	t.Cleanup(stop)
-	newSession := func(m int) *kgo.GroupTransactSession {
-		s, err := kgo.NewGroupTransactSession(
-			kgo.SeedBrokers(c.Bootstrap()...),
-			kgo.TransactionalID(fmt.Sprintf("eos-copy-%d", m)),
-			kgo.TransactionTimeout(10*time.Second),
-			kgo.ConsumerGroup(group), kgo.ConsumeTopics(in),
-			kgo.FetchIsolationLevel(kgo.ReadCommitted()), // stable offset fetches are always on in franz-go
-			kgo.RecordPartitioner(kgo.ManualPartitioner()),
-			kgo.RetryBackoffFn(func(int) time.Duration { return 50 * time.Millisecond }),
-			// The group's coordinator dies with the transaction
-			// coordinator (__consumer_offsets-17 and
-			// __transaction_state-38 share a leader: leaders are
-			// placed round-robin and 17 ≡ 38 mod 3). A session closed
-			// after a failed End may send its LeaveGroup while no
-			// broker coordinates the group; its member then stays
-			// until its session times out, and the rebalance the new
-			// session starts waits for it (as in Kafka). With
-			// franz-go's 45 s default that outlasts the 40 s wait
-			// below and both members sit in JoinGroup; 10 s,
-			// heartbeating every second, does not.
-			kgo.SessionTimeout(10*time.Second), kgo.HeartbeatInterval(time.Second),
-		)
-		if err != nil {
-			t.Error(err)
-			return nil
-		}
-		return s
-	}
-	for m := range 2 {
-		s := newSession(m)
-		if s == nil {
-			t.FailNow()
-		}
-		wg.Add(1)
-		go func() { // owned by the test: stop ends it, wg waits for it
-			defer wg.Done()
-			defer func() { s.Close() }()
-			for runCtx.Err() == nil {
-				fetches := s.PollRecords(runCtx, 40)
-				if runCtx.Err() != nil {
-					return
-				}
-				if fetches.NumRecords() == 0 {
-					continue
-				}
-				if err := s.Begin(); err != nil {
-					t.Logf("member %d: begin: %v", m, err)
-					continue
-				}
-				fetches.EachRecord(func(r *kgo.Record) {
-					s.Produce(runCtx, &kgo.Record{Topic: out, Partition: r.Partition, Value: r.Value}, nil)
-				})
-				committed, err := s.End(runCtx, kgo.TryCommit)
-				mu.Lock()
-				if committed {
-					commits++
-				} else {
-					aborts++
-				}
-				mu.Unlock()
-				if err != nil && runCtx.Err() == nil {
-					// The client gave up on the transaction (its
-					// coordinator's broker died under the EndTxn): as
-					// franz-go advises, start over with a new session,
-					// whose InitProducerId fences and aborts the old one.
-					t.Logf("member %d: end: %v; new session", m, err)
-					s.Close()
-					if s = newSession(m); s == nil {
-						return
-					}
-				}
+	// The input is written in four quarters, one before the copy starts
+	// and one during each outage, by an idempotent producer (acks=all).
+	src := c.Client(t, kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.RecordRetries(1000))
+	const total, quarter = partitions * perPartition, perPartition / 4
+	writeQuarter := func(q int) {
+		var recs []*kgo.Record
+		for p := range partitions {
+			for i := q * quarter; i < (q+1)*quarter; i++ {
+				recs = append(recs, &kgo.Record{Topic: e.in, Partition: int32(p), Value: []byte(fmt.Sprintf("%d-%d", p, i))})
 			}
-		}()
+		}
+		produceSync(t, src, recs...)
 	}
+	writeQuarter(0)
+	for m := range members {
+		e.startMember(m)
+	}
+	e.awaitProgress(total/8, 30*time.Second, "an eighth of the copy committed")
 
-	progress := func() int64 {
-		// A fresh client each time: a client caches the group's
-		// coordinator, and after the kill that may be the dead broker.
-		cl, err := kgo.NewClient(kgo.SeedBrokers(c.Bootstrap()...))
-		if err != nil {
-			t.Fatal(err)
+	killed := map[int32]bool{}
+	kill := func(b *brokertest.Broker, why string, q int) {
+		at := e.progress()
+		b.Kill()
+		killed[b.NodeID] = true
+		t.Logf("killed broker %d (%s) at %d of %d committed", b.NodeID, why, at, total)
+		start := time.Now()
+		writeQuarter(q)
+		// The copy goes on without it: past everything written before the kill.
+		e.awaitProgress(q*total/4+total/8, 40*time.Second, fmt.Sprintf("the copy going on without broker %d", b.NodeID))
+		resumed := time.Since(start)
+		b.Restart(t)
+		if q < 3 { // the next kill must leave min.insync.replicas everywhere
+			e.awaitFullISR(3, e.in, e.out, "__consumer_offsets", "__transaction_state")
 		}
-		defer cl.Close()
-		offs, err := kadm.NewClient(cl).FetchOffsets(ctx, group)
-		if err != nil {
-			return -1 // the group's coordinator is moving
-		}
-		var n int64
-		offs.Each(func(o kadm.OffsetResponse) {
-			if o.Topic == in && o.Err == nil {
-				n += o.At
-			}
-		})
-		return n
+		t.Logf("broker %d: copy past the kill after %v, restarted (and back in every ISR before another kill) after %v", b.NodeID,
+			resumed.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 	}
-	const total = partitions * perPartition
-	await.For(t, 30*time.Second, "a third of the copy committed", func() error {
-		if n := progress(); n < total/3 {
-			return fmt.Errorf("%d of %d committed", n, total)
-		}
-		return nil
-	})
-	// The coordinator of member 0's transactions dies.
-	req := kmsg.NewPtrFindCoordinatorRequest()
-	req.CoordinatorKey, req.CoordinatorType = "eos-copy-0", 1
-	resp, err := req.RequestWith(ctx, c.Client(t))
-	if err != nil || resp.ErrorCode != 0 {
-		t.Fatalf("find the transaction coordinator: %v %+v", err, resp)
-	}
-	victim := c.Broker(resp.NodeID)
-	if victim == nil && len(resp.Coordinators) > 0 {
-		victim = c.Broker(resp.Coordinators[0].NodeID)
-	}
-	victim.Kill()
-	t.Logf("killed broker %d (transaction coordinator) at %d of %d committed", victim.NodeID, progress(), total)
-	await.For(t, 40*time.Second, "the whole copy committed after the failover", func() error {
-		if n := progress(); n < total {
-			return fmt.Errorf("%d of %d committed", n, total)
-		}
-		return nil
-	})
-	stop()
-	wg.Wait()
-	victim.Restart(t)
+	kill(e.txnCoordinator("eos-copy-0"), "transaction coordinator of eos-copy-0", 1)
+	kill(e.leaderOf(e.out, killed), "leader of an output partition", 2)
+	kill(e.leaderOf(e.in, killed), "leader of an input partition", 3)
+	e.awaitProgress(total, 40*time.Second, "the whole copy committed")
+	e.stopMembers()
 
-	writeSentinels(t, c.Client(t, kgo.RecordPartitioner(kgo.ManualPartitioner())), out, partitions)
-	got := consumeToSentinels(t, c.Client(t, kgo.ConsumeTopics(out), kgo.FetchIsolationLevel(kgo.ReadCommitted())), out, partitions)
+	// The input itself: every record written once, in order (idempotence
+	// across the input leader's kill).
+	in := e.readCommitted(e.in)
+	out := e.readCommitted(e.out)
 	n := 0
 	for p := range int32(partitions) {
 		var want []string
 		for i := range perPartition {
 			want = append(want, fmt.Sprintf("%d-%d", p, i))
 		}
-		if g, w := strings.Join(got[p], ","), strings.Join(want, ","); g != w {
-			t.Errorf("output partition %d (%d records):\n got %.300s\nwant %.300s", p, len(got[p]), g, w)
+		if g, w := strings.Join(in[p], ","), strings.Join(want, ","); g != w {
+			t.Errorf("input partition %d (%d records):\n got %.300s\nwant %.300s", p, len(in[p]), g, w)
 		}
-		n += len(got[p])
+		if g, w := strings.Join(out[p], ","), strings.Join(want, ","); g != w {
+			t.Errorf("output partition %d (%d records):\n got %.300s\nwant %.300s", p, len(out[p]), g, w)
+		}
+		n += len(out[p])
 	}
-	mu.Lock()
-	t.Logf("%d transactions committed, %d aborted or failed; %d output records read with read_committed, each input record once", commits, aborts, n)
-	mu.Unlock()
+	e.checkDescribeProducersReplicas()
+	e.mu.Lock()
+	t.Logf("%d members, %d brokers killed; %d transactions committed, %d aborted or failed, %d sessions restarted; %d output records read with read_committed, each input record once, in order",
+		members, len(killed), e.commits, e.aborts, e.restarts, n)
+	e.mu.Unlock()
+}
+
+// eosCopy runs GroupTransactSession members copying in to out, partition
+// for partition.
+type eosCopy struct {
+	t               *testing.T
+	c               *brokertest.Cluster
+	adm             *kadm.Client
+	in, out, group  string
+	partitions      int
+	wg              sync.WaitGroup
+	stop            context.CancelFunc
+	runCtx          context.Context
+	mu              sync.Mutex
+	commits, aborts int
+	restarts        int
+}
+
+func (e *eosCopy) newSession(m int) *kgo.GroupTransactSession {
+	s, err := kgo.NewGroupTransactSession(
+		kgo.SeedBrokers(e.c.Bootstrap()...),
+		kgo.TransactionalID(fmt.Sprintf("%s-%d", e.group, m)),
+		kgo.TransactionTimeout(10*time.Second),
+		kgo.ConsumerGroup(e.group), kgo.ConsumeTopics(e.in),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), // stable offset fetches are always on in franz-go
+		kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.RetryBackoffFn(func(int) time.Duration { return 50 * time.Millisecond }),
+		// A session closed after a failed End may send its LeaveGroup
+		// while no broker coordinates the group (the group's
+		// coordinator can die with the transaction coordinator); its
+		// member then stays until its session times out, and the
+		// rebalance the new session starts waits for it (as in Kafka).
+		// With franz-go's 45 s default that outlasts the waits below;
+		// 10 s, heartbeating every second, does not.
+		kgo.SessionTimeout(10*time.Second), kgo.HeartbeatInterval(time.Second),
+	)
+	if err != nil {
+		e.t.Error(err)
+		return nil
+	}
+	return s
+}
+
+// startMember runs member m on a goroutine owned by the test (stopMembers
+// ends and waits for it).
+func (e *eosCopy) startMember(m int) {
+	if e.runCtx == nil {
+		e.runCtx, e.stop = context.WithCancel(context.Background())
+		e.t.Cleanup(e.stopMembers)
+	}
+	s := e.newSession(m)
+	if s == nil {
+		e.t.FailNow()
+	}
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		defer func() { s.Close() }()
+		for e.runCtx.Err() == nil {
+			if s = e.copyOnce(m, s); s == nil {
+				return
+			}
+		}
+	}()
+}
+
+// copyOnce copies one poll's records in one transaction, returning the
+// session to go on with: a new one when the client gave up on the
+// transaction (its coordinator's broker died under the EndTxn; as
+// franz-go advises, the new session's InitProducerId fences and aborts
+// the old one).
+func (e *eosCopy) copyOnce(m int, s *kgo.GroupTransactSession) *kgo.GroupTransactSession {
+	ctx := e.runCtx
+	fetches := s.PollRecords(ctx, 40)
+	if ctx.Err() != nil || fetches.NumRecords() == 0 {
+		return s
+	}
+	if err := s.Begin(); err != nil {
+		e.t.Logf("member %d: begin: %v", m, err)
+		return s
+	}
+	fetches.EachRecord(func(r *kgo.Record) {
+		s.Produce(ctx, &kgo.Record{Topic: e.out, Partition: r.Partition, Value: r.Value}, nil)
+	})
+	committed, err := s.End(ctx, kgo.TryCommit)
+	e.mu.Lock()
+	if committed {
+		e.commits++
+	} else {
+		e.aborts++
+	}
+	e.mu.Unlock()
+	if err == nil || ctx.Err() != nil {
+		return s
+	}
+	e.t.Logf("member %d: end: %v; new session", m, err)
+	s.Close()
+	e.mu.Lock()
+	e.restarts++
+	e.mu.Unlock()
+	return e.newSession(m)
+}
+
+func (e *eosCopy) stopMembers() {
+	if e.stop != nil {
+		e.stop()
+	}
+	e.wg.Wait()
+}
+
+// progress is the sum of the group's committed offsets of the input, -1
+// while its coordinator moves.
+func (e *eosCopy) progress() int64 {
+	// A fresh client each time: a client caches the group's
+	// coordinator, and after a kill that may be the dead broker.
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.c.Bootstrap()...))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	offs, err := kadm.NewClient(cl).FetchOffsets(ctx, e.group)
+	if err != nil {
+		return -1
+	}
+	var n int64
+	offs.Each(func(o kadm.OffsetResponse) {
+		if o.Topic == e.in && o.Err == nil {
+			n += o.At
+		}
+	})
+	return n
+}
+
+func (e *eosCopy) awaitProgress(want int, timeout time.Duration, what string) {
+	e.t.Helper()
+	await.For(e.t, timeout, what, func() error {
+		if n := e.progress(); n < int64(want) {
+			return fmt.Errorf("%d of %d committed", n, want)
+		}
+		return nil
+	})
+}
+
+// txnCoordinator is the broker coordinating a transactional id.
+func (e *eosCopy) txnCoordinator(id string) *brokertest.Broker {
+	e.t.Helper()
+	req := kmsg.NewPtrFindCoordinatorRequest()
+	req.CoordinatorKey, req.CoordinatorType = id, 1
+	resp, err := req.RequestWith(testContext(e.t, 10*time.Second), e.c.Client(e.t))
+	if err != nil || resp.ErrorCode != 0 {
+		e.t.Fatalf("find the transaction coordinator of %s: %v %+v", id, err, resp)
+	}
+	node := resp.NodeID
+	if len(resp.Coordinators) > 0 {
+		node = resp.Coordinators[0].NodeID
+	}
+	return e.c.Broker(node)
+}
+
+// leaderOf is the leader of one of topic's partitions, a broker not yet
+// killed when one leads any.
+func (e *eosCopy) leaderOf(topic string, killed map[int32]bool) *brokertest.Broker {
+	e.t.Helper()
+	md, err := e.adm.Metadata(testContext(e.t, 10*time.Second), topic)
+	if err != nil {
+		e.t.Fatalf("metadata of %s: %v", topic, err)
+	}
+	leader := int32(-1)
+	for _, p := range md.Topics[topic].Partitions.Sorted() {
+		if p.Leader >= 0 && (leader < 0 || killed[leader] && !killed[p.Leader]) {
+			leader = p.Leader
+		}
+	}
+	if leader < 0 {
+		e.t.Fatalf("%s has no leader", topic)
+	}
+	return e.c.Broker(leader)
+}
+
+// awaitFullISR waits until every partition of the topics has n in-sync
+// replicas, so the next kill leaves a quorum everywhere.
+func (e *eosCopy) awaitFullISR(n int, topics ...string) {
+	e.t.Helper()
+	await.For(e.t, 60*time.Second, fmt.Sprintf("%d in-sync replicas everywhere", n), func() error {
+		md, err := e.adm.Metadata(context.Background(), topics...)
+		if err != nil {
+			return err
+		}
+		for _, topic := range topics {
+			td, ok := md.Topics[topic]
+			if !ok || td.Err != nil || len(td.Partitions) == 0 {
+				return fmt.Errorf("topic %s: %v", topic, td.Err)
+			}
+			for _, p := range td.Partitions {
+				if len(p.ISR) != n || p.Leader < 0 {
+					return fmt.Errorf("%s/%d leader %d ISR %v", topic, p.Partition, p.Leader, p.ISR)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// checkDescribeProducersReplicas asks every broker for the producers of
+// an input partition: followers answer too, as in Kafka, with the
+// leader's producer state (it came with replication, across the kills);
+// a broker without a replica answers NOT_LEADER_OR_FOLLOWER.
+func (e *eosCopy) checkDescribeProducersReplicas() {
+	e.t.Helper()
+	ask := func(id int32, topic string) (kmsg.DescribeProducersResponseTopicPartition, error) {
+		req := kmsg.NewPtrDescribeProducersRequest()
+		rt := kmsg.NewDescribeProducersRequestTopic()
+		rt.Topic, rt.Partitions = topic, []int32{0}
+		req.Topics = append(req.Topics, rt)
+		resp, err := req.RequestWith(testContext(e.t, 10*time.Second), e.c.Client(e.t).Broker(int(id)))
+		if err != nil {
+			return kmsg.DescribeProducersResponseTopicPartition{}, err
+		}
+		if len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) != 1 {
+			return kmsg.DescribeProducersResponseTopicPartition{}, fmt.Errorf("answer %+v", resp)
+		}
+		return resp.Topics[0].Partitions[0], nil
+	}
+	await.For(e.t, 30*time.Second, "every replica describing the same producers", func() error {
+		var first string
+		for _, b := range e.c.Brokers {
+			sp, err := ask(b.NodeID, e.in)
+			if err != nil || sp.ErrorCode != 0 || len(sp.ActiveProducers) == 0 {
+				return fmt.Errorf("broker %d: %+v %v", b.NodeID, sp, err)
+			}
+			slices.SortFunc(sp.ActiveProducers, func(a, b kmsg.DescribeProducersResponseTopicPartitionActiveProducer) int {
+				return cmp.Compare(a.ProducerID, b.ProducerID)
+			})
+			got := fmt.Sprintf("%+v", sp.ActiveProducers)
+			if first == "" {
+				first = got
+			} else if got != first {
+				return fmt.Errorf("broker %d: %s, another broker %s", b.NodeID, got, first)
+			}
+		}
+		return nil
+	})
+	if _, err := e.adm.CreateTopic(testContext(e.t, 20*time.Second), 1, 1, nil, "eos-single"); err != nil {
+		e.t.Fatalf("create eos-single: %v", err)
+	}
+	var leader int32 = -1
+	await.For(e.t, 20*time.Second, "eos-single's leader", func() error {
+		l, _, err := partitionState(context.Background(), e.adm, "eos-single", 0)
+		if err != nil || l < 0 {
+			return fmt.Errorf("leader %d: %v", l, err)
+		}
+		leader = l
+		return nil
+	})
+	other := e.c.Brokers[0].NodeID
+	if other == leader {
+		other = e.c.Brokers[1].NodeID
+	}
+	// Until broker other has the topic in its metadata it answers
+	// UNKNOWN_TOPIC_OR_PARTITION, as Kafka's metadata cache would.
+	await.For(e.t, 20*time.Second, fmt.Sprintf("NOT_LEADER_OR_FOLLOWER from broker %d, which has no replica of eos-single-0", other), func() error {
+		if sp, err := ask(other, "eos-single"); err != nil || sp.ErrorCode != kerr.NotLeaderForPartition.Code {
+			return fmt.Errorf("%+v %v", sp, err)
+		}
+		return nil
+	})
+}
+
+// readCommitted reads topic with read_committed after writing a sentinel
+// to each partition, and returns the values before the sentinels.
+func (e *eosCopy) readCommitted(topic string) map[int32][]string {
+	writeSentinels(e.t, e.c.Client(e.t, kgo.RecordPartitioner(kgo.ManualPartitioner())), topic, e.partitions)
+	cl := e.c.Client(e.t, kgo.ConsumeTopics(topic), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	return consumeToSentinels(e.t, cl, topic, e.partitions)
 }
 
 // checkUnaddedPartitionRefused produces a transactional batch to a
@@ -425,4 +614,132 @@ func TestPythonTransactions(t *testing.T) {
 		n += len(got.Committed[key])
 	}
 	t.Logf("librdkafka: %d transactions committed, 1 aborted; %d records read once with read_committed", got.Transactions, n)
+}
+
+// TestAbortHangingTransaction finds an open transaction through
+// DescribeProducers (kadm, KIP-664) and aborts it with `weir txn abort
+// --start-offset`, as kafka-transactions.sh abort does: the producer's
+// fields are Kafka's, the partition's last stable offset moves past the
+// marker, and read_committed drops the aborted records.
+func TestAbortHangingTransaction(t *testing.T) {
+	t.Parallel()
+	b := startBroker(t, nil)
+	const topic = "hang"
+	adm := admin(t, b)
+	createTopic(t, adm, topic, 2, nil)
+	ctx := testContext(t, 60*time.Second)
+	plain := b.Client(t, kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	produceSync(t, plain, &kgo.Record{Topic: topic, Partition: 1, Value: []byte("a")}, &kgo.Record{Topic: topic, Partition: 1, Value: []byte("b")})
+	// A transaction left open (its timeout outlasts the test) from offset 2.
+	before := time.Now().UnixMilli()
+	txp := b.Client(t, kgo.TransactionalID("hanging"), kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.TransactionTimeout(5*time.Minute))
+	if err := txp.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"x", "y", "z"} {
+		produceSync(t, txp, &kgo.Record{Topic: topic, Partition: 1, Value: []byte(v)})
+	}
+	after := time.Now().UnixMilli()
+
+	described, err := adm.DescribeProducers(ctx, kadm.TopicsSet{topic: {0: {}, 1: {}}})
+	if err != nil {
+		t.Fatalf("DescribeProducers: %v", err)
+	}
+	dp := described[topic].Partitions[1]
+	if dp.Err != nil || len(dp.ActiveProducers) != 2 || len(described[topic].Partitions[0].ActiveProducers) != 0 {
+		t.Fatalf("DescribeProducers: %+v", described)
+	}
+	var txnProducer, idempotent kadm.DescribedProducer
+	for _, p := range dp.ActiveProducers {
+		if p.CurrentTxnStartOffset >= 0 {
+			txnProducer = p
+		} else {
+			idempotent = p
+		}
+	}
+	if txnProducer.CurrentTxnStartOffset != 2 || txnProducer.LastSequence != 2 || txnProducer.CoordinatorEpoch != -1 ||
+		txnProducer.LastTimestamp < before || txnProducer.LastTimestamp > after {
+		t.Errorf("the open transaction's producer: %+v (produced between %d and %d)", txnProducer, before, after)
+	}
+	if idempotent.ProducerID < 0 || idempotent.LastSequence != 1 || idempotent.CoordinatorEpoch != -1 {
+		t.Errorf("the idempotent producer: %+v", idempotent)
+	}
+	checkDescribeProducersErrors(t, b)
+	if lso := committedEnd(t, adm, topic, 1); lso != 2 {
+		t.Fatalf("last stable offset %d, want 2 (the open transaction's start)", lso)
+	}
+
+	bin := brokertest.Binary(t)
+	type producerRow struct {
+		ProducerID     int64 `json:"producer_id"`
+		TxnStartOffset int64 `json:"current_txn_start_offset"`
+	}
+	var rows []producerRow
+	listed := runWeir(t, bin, "txn", "producers", "--brokers", b.Addr, "--topic", topic, "--partition", "1", "-o", "json")
+	if err := json.Unmarshal([]byte(listed), &rows); err != nil || len(rows) != 2 ||
+		!slices.Contains(rows, producerRow{txnProducer.ProducerID, 2}) {
+		t.Errorf("weir txn producers: %v\n%s", err, listed)
+	}
+	if out, code := runWeirCode(t, bin, "txn", "abort", "--brokers", b.Addr, "--topic", topic, "--partition", "1", "--start-offset", "3"); code == 0 ||
+		!strings.Contains(out, "no open transaction starts at offset 3") {
+		t.Errorf("abort at an offset no transaction starts at: exit %d\n%s", code, out)
+	}
+	out := runWeir(t, bin, "txn", "abort", "--brokers", b.Addr, "--topic", topic, "--partition", "1", "--start-offset", "2")
+	if want := fmt.Sprintf("aborted the transaction of producer %d (epoch %d, coordinator epoch 0) on %s-1", txnProducer.ProducerID, txnProducer.ProducerEpoch, topic); !strings.Contains(out, want) {
+		t.Errorf("abort printed %q, want %q", out, want)
+	}
+	if lso := committedEnd(t, adm, topic, 1); lso != 6 {
+		t.Errorf("last stable offset after the abort %d, want 6 (past the marker)", lso)
+	}
+	described, err = adm.DescribeProducers(ctx, kadm.TopicsSet{topic: {1: {}}})
+	if p := described[topic].Partitions[1].ActiveProducers[txnProducer.ProducerID]; err != nil || p.CurrentTxnStartOffset != -1 || p.CoordinatorEpoch != 0 {
+		t.Errorf("after the abort: %+v %v", p, err)
+	}
+	writeSentinels(t, plain, topic, 2)
+	got := consumeToSentinels(t, b.Client(t, kgo.ConsumeTopics(topic), kgo.FetchIsolationLevel(kgo.ReadCommitted())), topic, 2)
+	if g := strings.Join(got[1], ","); g != "a,b" {
+		t.Errorf("read_committed partition 1: %s, want a,b", g)
+	}
+}
+
+// committedEnd is a partition's end offset for read_committed: its last
+// stable offset.
+func committedEnd(t *testing.T, adm *kadm.Client, topic string, p int32) int64 {
+	t.Helper()
+	listed, err := adm.ListCommittedOffsets(testContext(t, 10*time.Second), topic)
+	if err != nil {
+		t.Fatalf("ListCommittedOffsets: %v", err)
+	}
+	o, ok := listed.Lookup(topic, p)
+	if !ok || o.Err != nil {
+		t.Fatalf("ListCommittedOffsets %s-%d: %+v", topic, p, o)
+	}
+	return o.Offset
+}
+
+// checkDescribeProducersErrors sends DescribeProducers straight to the
+// broker for what it does not have: Kafka's error codes per partition.
+func checkDescribeProducersErrors(t *testing.T, b *brokertest.Broker) {
+	t.Helper()
+	req := kmsg.NewPtrDescribeProducersRequest()
+	for name, parts := range map[string][]int32{"hang": {9}, "nosuchtopic": {0}, "bad/name": {0}} {
+		rt := kmsg.NewDescribeProducersRequestTopic()
+		rt.Topic, rt.Partitions = name, parts
+		req.Topics = append(req.Topics, rt)
+	}
+	resp, err := req.RequestWith(testContext(t, 10*time.Second), b.Client(t).Broker(int(b.NodeID)))
+	if err != nil {
+		t.Fatalf("DescribeProducers: %v", err)
+	}
+	want := map[string]int16{"hang": kerr.UnknownTopicOrPartition.Code, "nosuchtopic": kerr.UnknownTopicOrPartition.Code,
+		"bad/name": kerr.InvalidTopicException.Code}
+	for _, rt := range resp.Topics {
+		if len(rt.Partitions) != 1 || rt.Partitions[0].ErrorCode != want[rt.Topic] {
+			t.Errorf("DescribeProducers %s: %+v, want code %d", rt.Topic, rt.Partitions, want[rt.Topic])
+		}
+		delete(want, rt.Topic)
+	}
+	if len(want) > 0 {
+		t.Errorf("no answer for %v", want)
+	}
 }

@@ -1,6 +1,7 @@
 package group
 
 import (
+	"strconv"
 	"testing"
 	"time"
 )
@@ -40,5 +41,35 @@ func BenchmarkJoinThreeMembers(b *testing.B) {
 		h.sync(g, first.MemberID, gen, map[string]string{first.MemberID: "A"})
 		h.sync(g, joins[1].resp.MemberID, gen, nil)
 		h.sync(g, joins[2].resp.MemberID, gen, nil)
+	}
+}
+
+// BenchmarkLoadPartition measures loading an offsets partition of 10,000
+// commit records (100 groups × 100 commits) from MemoryStorage: what a
+// new coordinator does before it answers the partition's groups (they get
+// COORDINATOR_LOAD_IN_PROGRESS meanwhile).
+func BenchmarkLoadPartition(b *testing.B) {
+	h := newHarness(&testing.T{})
+	p := h.c.PartitionFor("g0")
+	n := 0
+	for i := 0; n < 100; i++ {
+		g := "g" + strconv.Itoa(i)
+		if h.c.PartitionFor(g) != p {
+			continue
+		}
+		n++
+		for j := range 100 {
+			if err := h.commit(g, "", -1, "t", int32(j%8), int64(j)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		c := New(h.cfg, h.store)
+		c.MarkLoading(p)
+		if err := c.LoadPartition(p); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -1,8 +1,10 @@
 package log
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Idempotent producer state, Kafka's ProducerStateManager semantics: per
@@ -21,6 +23,11 @@ type producerEntry struct {
 	epoch   int16
 	batches []batchMeta // oldest first, at most producerBatchCache
 
+	// lastTimestamp is the maxTimestamp of the producer's latest batch,
+	// data or marker (Kafka's ProducerStateEntry.lastTimestamp). Not in
+	// the snapshot: a reopened log takes its last data batch's.
+	lastTimestamp int64
+
 	// Transactions (txn.go): the producer's ongoing transaction, if any,
 	// starts at txnFirst; coordEpoch is the highest coordinator epoch of
 	// the markers written for it (older ones are fenced).
@@ -34,7 +41,7 @@ type producerState map[int64]*producerEntry
 
 func (e *producerEntry) clone() *producerEntry {
 	c := &producerEntry{epoch: e.epoch, batches: make([]batchMeta, len(e.batches), producerBatchCache+1),
-		inTxn: e.inTxn, txnFirst: e.txnFirst, coordEpoch: e.coordEpoch}
+		lastTimestamp: e.lastTimestamp, inTxn: e.inTxn, txnFirst: e.txnFirst, coordEpoch: e.coordEpoch}
 	copy(c.batches, e.batches)
 	return c
 }
@@ -89,6 +96,7 @@ func (e *producerEntry) add(h BatchHeader) {
 		e.epoch = h.ProducerEpoch
 		e.batches = e.batches[:0]
 	}
+	e.lastTimestamp = h.MaxTimestamp
 	if h.Control() || h.BaseSequence < 0 {
 		return // markers and a coordinator's batches carry no sequence
 	}
@@ -127,7 +135,7 @@ func (u *producerUpdate) stage(h BatchHeader, b []byte) {
 		if cur := u.state[h.ProducerID]; cur != nil {
 			e = cur.clone()
 		} else {
-			e = &producerEntry{epoch: h.ProducerEpoch}
+			e = &producerEntry{epoch: h.ProducerEpoch, coordEpoch: -1}
 		}
 		if u.pending == nil {
 			u.pending = make(map[int64]*producerEntry)
@@ -177,4 +185,44 @@ func (u *producerUpdate) commit() {
 	for pid, e := range u.pending {
 		u.state[pid] = e
 	}
+}
+
+// ProducerInfo is one active producer of a partition as DescribeProducers
+// (KIP-664) reports it: -1 for a field the producer has no value for.
+type ProducerInfo struct {
+	ProducerID       int64
+	Epoch            int16
+	LastSequence     int32 // of its latest data batch at this epoch
+	LastTimestamp    int64 // maxTimestamp of its latest batch, data or marker
+	CoordinatorEpoch int32 // of the latest marker written for it
+	TxnStartOffset   int64 // first offset of its ongoing transaction
+}
+
+// info reports the entry of pid as Kafka's UnifiedLog.activeProducers does.
+func (e *producerEntry) info(pid int64) ProducerInfo {
+	p := ProducerInfo{ProducerID: pid, Epoch: e.epoch, LastSequence: -1, LastTimestamp: e.lastTimestamp,
+		CoordinatorEpoch: e.coordEpoch, TxnStartOffset: -1}
+	if n := len(e.batches); n > 0 {
+		p.LastSequence = e.batches[n-1].lastSeq
+		if p.LastTimestamp < 0 {
+			p.LastTimestamp = e.batches[n-1].timestamp
+		}
+	}
+	if e.inTxn {
+		p.TxnStartOffset = e.txnFirst
+	}
+	return p
+}
+
+// ActiveProducers returns the producers the log keeps state for, by
+// producer id (DescribeProducers).
+func (l *Log) ActiveProducers() []ProducerInfo {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]ProducerInfo, 0, len(l.mu.producers))
+	for pid, e := range l.mu.producers {
+		out = append(out, e.info(pid))
+	}
+	slices.SortFunc(out, func(a, b ProducerInfo) int { return cmp.Compare(a.ProducerID, b.ProducerID) })
+	return out
 }

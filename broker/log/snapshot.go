@@ -81,7 +81,7 @@ func decodeSnapshot(b []byte) (producerState, error) {
 		if len(p) < 11 {
 			return nil, fmt.Errorf("%w: truncated", errBadSnapshot)
 		}
-		pid, e := int64(be.Uint64(p)), &producerEntry{epoch: int16(be.Uint16(p[8:]))}
+		pid, e := int64(be.Uint64(p)), &producerEntry{epoch: int16(be.Uint16(p[8:])), lastTimestamp: -1, coordEpoch: -1}
 		nb := int(p[10])
 		p = p[11:]
 		if nb > producerBatchCache || len(p) < nb*32 {
@@ -93,6 +93,9 @@ func decodeSnapshot(b []byte) (producerState, error) {
 				firstOffset: int64(be.Uint64(p[8:])), lastOffset: int64(be.Uint64(p[16:])), timestamp: int64(be.Uint64(p[24:])),
 			})
 			p = p[32:]
+		}
+		if nb > 0 {
+			e.lastTimestamp = e.batches[nb-1].timestamp
 		}
 		if v >= 2 {
 			if len(p) < 12 {

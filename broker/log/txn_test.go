@@ -355,3 +355,31 @@ func TestCoordinatorBatchEpochFenced(t *testing.T) {
 		}
 	}
 }
+
+// TestActiveProducers reports each producer as Kafka's
+// UnifiedLog.activeProducers does (DescribeProducers, KIP-664): its epoch,
+// last sequence, last batch's timestamp (a marker's too), the coordinator
+// epoch of its last marker and its open transaction's first offset; -1
+// where there is none. A reopened log reports the same but for a
+// marker's timestamp, which the snapshot does not keep.
+func TestActiveProducers(t *testing.T) {
+	h, _ := newMemHarness(t, Config{SegmentBytes: 1 << 20, IndexIntervalBytes: 256, RetentionMs: -1, RetentionBytes: -1})
+	h.append(batch(spec{n: 2, pid: 9, epoch: 1, valueSize: 4, baseTs: 5000, tsStep: 10})) // 0-1: idempotent, seq 0-1
+	h.append(txnBatch(1, 0, 0, 3))                                                        // 2-4: producer 1 begins at 2
+	h.append(txnBatch(2, 4, 0, 2))                                                        // 5-6: producer 2 begins at 5
+	marker(t, h.log, 2, 4, true, 7)                                                       // 7: producer 2 commits
+	markerTs := h.clock.Now().UnixMilli()
+	want := []ProducerInfo{
+		{ProducerID: 1, Epoch: 0, LastSequence: 2, LastTimestamp: 1000, CoordinatorEpoch: -1, TxnStartOffset: 2},
+		{ProducerID: 2, Epoch: 4, LastSequence: 1, LastTimestamp: markerTs, CoordinatorEpoch: 7, TxnStartOffset: -1},
+		{ProducerID: 9, Epoch: 1, LastSequence: 1, LastTimestamp: 5010, CoordinatorEpoch: -1, TxnStartOffset: -1},
+	}
+	if got := h.log.ActiveProducers(); !slices.Equal(got, want) {
+		t.Fatalf("active producers\n got %+v\nwant %+v", got, want)
+	}
+	h.reopen()
+	want[1].LastTimestamp = 1000 // its last data batch's
+	if got := h.log.ActiveProducers(); !slices.Equal(got, want) {
+		t.Fatalf("after a reopen\n got %+v\nwant %+v", got, want)
+	}
+}

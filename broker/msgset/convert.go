@@ -48,7 +48,11 @@ func unwrap(recs []record, w message, dec *codec.Decompressor) ([]record, error)
 	if w.value == nil {
 		return nil, corrupt("compressed message at offset %d has no value", w.offset)
 	}
-	raw, err := dec.Decompress(nil, w.codec(), w.value)
+	value := w.value
+	if w.codec() == codec.LZ4 && w.magic == MagicV0 {
+		value = fixLZ4Checksum(value) // v0's framing, whose checksum Kafka ignores
+	}
+	raw, err := dec.Decompress(nil, w.codec(), value)
 	if err != nil {
 		return nil, corrupt("message at offset %d: %v", w.offset, err)
 	}
@@ -107,16 +111,15 @@ func Down(batches []byte, magic int8, from int64, dec *codec.Decompressor) ([]by
 }
 
 // appendDown appends one batch's records as messages of magic: one each
-// when uncompressed, else one wrapper compressed with the batch's codec.
-// LZ4 is written uncompressed in v0, whose LZ4 framing (a checksum over
-// the wrong bytes, KAFKA-3160) no current library writes.
+// when uncompressed, else one wrapper compressed with the batch's codec
+// (LZ4 in v0 with v0's framing, as Kafka writes it: lz4v0.go).
 func appendDown(dst []byte, bt batch, magic int8) ([]byte, error) {
 	var tsAttr int8
 	if magic == MagicV1 && bt.logAppendTime() {
 		tsAttr = attrTimestampType
 	}
 	c := bt.codec()
-	if c == codec.None || c == codec.LZ4 && magic == MagicV0 {
+	if c == codec.None {
 		for _, r := range bt.records {
 			dst = appendMessage(dst, r.Offset, magic, tsAttr, r.Timestamp, r.Key, r.Value)
 		}
@@ -139,6 +142,9 @@ func appendDown(dst []byte, bt batch, magic int8) ([]byte, error) {
 	value, err := compressFor(c, inner)
 	if err != nil {
 		return dst, err
+	}
+	if c == codec.LZ4 && magic == MagicV0 {
+		breakLZ4Checksum(value)
 	}
 	return appendMessage(dst, bt.lastOffset(), magic, c|tsAttr, maxTs, nil, value), nil
 }

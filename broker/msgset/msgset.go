@@ -24,7 +24,8 @@
 // codec the producer used (compression.type=producer, the only mode this
 // broker has), no producer id and, for v0 messages, no timestamps (-1).
 // Down-conversion makes one message (or one wrapper, compressed with the
-// batch's codec) per stored batch, skips control batches and records
+// batch's codec; LZ4 in v0 with v0's broken frame checksum, lz4v0.go)
+// per stored batch, skips control batches and records
 // before the fetch offset, and drops record headers, which v0/v1 cannot
 // carry.
 package msgset

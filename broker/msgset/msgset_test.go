@@ -209,7 +209,7 @@ func TestDownConvertsToOldMessageSets(t *testing.T) {
 						got = append(got, record{Offset: m.Offset, Timestamp: m.Timestamp, Key: m.Key, Value: m.Value})
 						continue
 					}
-					if codecID != c.codec || magic == MagicV0 && codecID == codec.LZ4 {
+					if codecID != c.codec {
 						t.Fatalf("wrapper codec %d from a batch of codec %d", codecID, c.codec)
 					}
 					wrapped, err := readMessages(set[:12+int(binary.BigEndian.Uint32(set[8:]))])

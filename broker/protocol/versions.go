@@ -66,6 +66,7 @@ var versions = map[int16]Range{
 	50: {50, 0, 0}, // DescribeUserScramCredentials
 	51: {51, 0, 0}, // AlterUserScramCredentials
 	60: {60, 0, 1}, // DescribeCluster
+	61: {61, 0, 0}, // DescribeProducers (KIP-664)
 	65: {65, 0, 0}, // DescribeTransactions (KIP-664)
 	66: {66, 0, 1}, // ListTransactions (KIP-664; v2 only with transaction.version 2)
 	64: {64, 0, 0}, // UnregisterBroker (KIP-631; v0 is every version Kafka has)

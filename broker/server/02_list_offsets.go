@@ -7,18 +7,19 @@ import (
 
 // ListOffsets, versions 0–9.
 //
-// v0 is the pre-KIP-79 form (Kafka's legacyFetchOffsetsForTimestamp): each
-// partition asks for up to MaxNumOffsets offsets "before" a timestamp and
-// is answered an OldStyleOffsets array, newest first. Latest (-1) is the
-// high watermark, followed by the log start offset when two or more are
-// asked for; earliest (-2) is the log start offset. Kafka answers any
-// other timestamp at segment granularity from the segment files'
-// modification times; here it is the first offset whose timestamp is at or
-// after it (the v1 answer, which old consumers use the same way: as the
-// place to start reading), or the high watermark when there is none.
-// MaxNumOffsets 0 or less asks for nothing and gets an empty array. v0
-// carries no isolation level, so, as in Kafka, it never gets
-// OFFSET_NOT_AVAILABLE.
+// v0 is the pre-KIP-79 form (Kafka 3.9's Partition.legacyFetchOffsetsForTimestamp
+// and UnifiedLog.legacyFetchOffsetsBefore, log.LegacyOffsetsBefore here):
+// each partition asks for up to MaxNumOffsets offsets "before" a timestamp
+// and is answered an OldStyleOffsets array, newest first, at segment
+// granularity: the base offset of each segment whose .log file was last
+// modified at or before the timestamp, and the log end offset (at the
+// present) when the last segment holds data. Latest (-1) starts from the
+// log end, earliest (-2) answers the log start offset, a timestamp older
+// than every segment no offsets. For a consumer (replica id -1) offsets
+// past the high watermark are replaced by the high watermark, as Kafka
+// does. MaxNumOffsets 0 or less asks for nothing and gets an empty array
+// (Kafka fails on a negative one). v0 carries no isolation level, so, as
+// in Kafka, it never gets OFFSET_NOT_AVAILABLE.
 //
 // Timestamp -1 is the latest offset (the high watermark; the last stable
 // offset under read_committed, equal without transactions), -2 the log
@@ -47,6 +48,7 @@ const (
 	listEarliestLocal = -4 // v8, KIP-405
 	listLatestTiered  = -5 // v9, KIP-1005
 
+	consumerReplicaID  = -1 // ListOffsetsRequest.CONSUMER_REPLICA_ID
 	debuggingReplicaID = -2 // ListOffsetsRequest.DEBUGGING_REPLICA_ID: may read a follower
 )
 
@@ -58,7 +60,7 @@ func (b *Broker) handleListOffsets(r *kmsg.ListOffsetsRequest) kmsg.Response {
 		for _, rp := range rt.Partitions {
 			onlyLeader := r.ReplicaID != debuggingReplicaID
 			if r.Version == 0 {
-				st.Partitions = append(st.Partitions, b.listOffsetV0(rt.Topic, rp, onlyLeader))
+				st.Partitions = append(st.Partitions, b.listOffsetV0(rt.Topic, rp, onlyLeader, r.ReplicaID == consumerReplicaID))
 				continue
 			}
 			st.Partitions = append(st.Partitions, b.listOffset(rt.Topic, rp, onlyLeader, r.Version >= 2, r.Version >= 2 && r.IsolationLevel == 1))
@@ -132,19 +134,13 @@ func (b *Broker) listOffset(topic string, rp kmsg.ListOffsetsRequestTopicPartiti
 
 // listOffsetV0 answers one partition of a v0 request with old-style
 // offsets, newest first.
-func (b *Broker) listOffsetV0(topic string, rp kmsg.ListOffsetsRequestTopicPartition, onlyLeader bool) kmsg.ListOffsetsResponseTopicPartition {
+func (b *Broker) listOffsetV0(topic string, rp kmsg.ListOffsetsRequestTopicPartition, onlyLeader, consumer bool) kmsg.ListOffsetsResponseTopicPartition {
 	sp := kmsg.NewListOffsetsResponseTopicPartition()
 	sp.Partition, sp.Offset, sp.Timestamp, sp.LeaderEpoch = rp.Partition, -1, -1, -1
 	sp.OldStyleOffsets = []int64{}
-	ts := rp.Timestamp
-	rp.CurrentLeaderEpoch = -1
-	if ts < 0 && ts != listLatest && ts != listEarliest {
-		// No segment is older than a negative time: Kafka answers no
-		// offsets, after the same partition checks.
-		rp.Timestamp = listEarliest
-	}
-	one := b.listOffset(topic, rp, onlyLeader, false, false)
-	if sp.ErrorCode = one.ErrorCode; sp.ErrorCode != 0 || rp.Timestamp != ts {
+	check := rp
+	check.CurrentLeaderEpoch, check.Timestamp = -1, listEarliest
+	if sp.ErrorCode = b.listOffset(topic, check, onlyLeader, false, false).ErrorCode; sp.ErrorCode != 0 {
 		return sp
 	}
 	p := b.lookup(topic, rp.Partition)
@@ -152,16 +148,18 @@ func (b *Broker) listOffsetV0(topic string, rp kmsg.ListOffsetsRequestTopicParti
 		sp.ErrorCode = b.notHostedCode(topic, rp.Partition)
 		return sp
 	}
-	offsets := []int64{one.Offset}
-	if ts != listEarliest {
-		if one.Offset < 0 { // no record at or after the timestamp
-			_, _, hw, _ := p.leaderState()
-			offsets[0] = hw
-		}
-		if start := p.log.LogStartOffset(); offsets[0] > start {
-			offsets = append(offsets, start)
-		}
+	offsets, err := p.log.LegacyOffsetsBefore(rp.Timestamp, int(rp.MaxNumOffsets))
+	if err != nil {
+		sp.ErrorCode = logErrorCode(err)
+		return sp
 	}
-	sp.OldStyleOffsets = offsets[:min(max(int(rp.MaxNumOffsets), 0), len(offsets))]
+	if _, _, hw, _ := p.leaderState(); consumer && len(offsets) > 0 && offsets[0] > hw {
+		i := 0
+		for i < len(offsets) && offsets[i] > hw {
+			i++
+		}
+		offsets = append([]int64{hw}, offsets[i:]...)
+	}
+	sp.OldStyleOffsets = offsets
 	return sp
 }

@@ -316,6 +316,8 @@ func (b *Broker) dispatch(req protocol.Request) kmsg.Response {
 		return b.handleWriteTxnMarkers(body)
 	case *kmsg.TxnOffsetCommitRequest:
 		return b.handleTxnOffsetCommit(body)
+	case *kmsg.DescribeProducersRequest:
+		return b.handleDescribeProducers(body)
 	case *kmsg.DescribeTransactionsRequest:
 		return b.handleDescribeTransactions(body)
 	case *kmsg.ListTransactionsRequest:

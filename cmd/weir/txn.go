@@ -11,8 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // weir txn: Kafka's kafka-transactions.sh over kadm (KIP-664).
@@ -30,15 +28,17 @@ func newTxnCmd(g *globals) *cobra.Command {
 		Long: `Inspect the transactions of a Kafka cluster (Weir or any other) the way
 Kafka's kafka-transactions.sh does: list the transactional ids the
 coordinators know, describe their state (producer id and epoch, timeout,
-start time, partitions of the ongoing transaction), and abort a hanging
-transaction on one partition by writing its abort marker there.`,
+start time, partitions of the ongoing transaction), describe the active
+producers of partitions, and abort a hanging transaction on one
+partition by writing its abort marker there.`,
 		Example: `  weir txn list
   weir txn list --state Ongoing -o json
   weir txn describe my-app-txn-1
-  weir txn abort --topic orders --partition 3 --producer-id 4001 --producer-epoch 2 --coordinator-epoch 5`,
+  weir txn producers --topic orders --partition 3
+  weir txn abort --topic orders --partition 3 --start-offset 1200`,
 	}
 	cmd.PersistentFlags().DurationVar(&tf.timeout, "timeout", 30*time.Second, "give up on the cluster after this long (0: never)")
-	cmd.AddCommand(newTxnListCmd(tf), newTxnDescribeCmd(tf), newTxnAbortCmd(tf))
+	cmd.AddCommand(newTxnListCmd(tf), newTxnDescribeCmd(tf), newTxnProducersCmd(tf), newTxnAbortCmd(tf))
 	return cmd
 }
 
@@ -207,11 +207,10 @@ func writeTxnDescriptions(out io.Writer, ds []TxnDescription, output string) err
 
 func newTxnAbortCmd(tf *txnFlags) *cobra.Command {
 	var (
-		topic      string
-		partition  int32
-		pid        int64
-		epoch      int16
-		coordEpoch int32
+		topic       string
+		partition   int32
+		startOffset int64
+		spec        abortSpec
 	)
 	cmd := &cobra.Command{
 		Use:   "abort",
@@ -222,52 +221,107 @@ kafka-transactions.sh abort does, so the partition's last stable offset
 moves on and read_committed consumers are no longer held back. Use it only
 for a transaction its coordinator no longer knows (a hanging transaction);
 an ongoing one is aborted through its producer or its timeout.
---coordinator-epoch must be at least the epoch of the markers already
-written for the producer (the leader epoch of its __transaction_state
-partition), or the marker is fenced.`,
-		Example: `  weir txn abort --topic orders --partition 3 --producer-id 4001 --producer-epoch 2 --coordinator-epoch 5`,
-		Args:    cobra.NoArgs,
+
+Name the transaction by the offset it starts at (--start-offset, the
+CurrentTxnStartOffset DescribeProducers reports; the producer id, epoch
+and coordinator epoch are then found with DescribeProducers), or, for
+brokers before Kafka 2.8, by --producer-id, --producer-epoch and
+--coordinator-epoch. The coordinator epoch must be at least the epoch of
+the markers already written for the producer (the leader epoch of its
+__transaction_state partition), or the marker is fenced; a producer with
+no marker yet (-1) is aborted with 0, as Kafka's tool does.`,
+		Example: `  weir txn abort --topic orders --partition 3 --start-offset 1200
+  weir txn abort --topic orders --partition 3 --producer-id 4001 --producer-epoch 2 --coordinator-epoch 5`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if topic == "" || pid < 0 {
-				return fmt.Errorf("abort: --topic and --producer-id are required")
+			f := cmd.Flags()
+			byPID := f.Changed("producer-id") || f.Changed("producer-epoch") || f.Changed("coordinator-epoch")
+			switch {
+			case topic == "" || !f.Changed("partition"):
+				return fmt.Errorf("abort: --topic and --partition are required")
+			case f.Changed("start-offset") == byPID:
+				return fmt.Errorf("abort: name the transaction either with --start-offset or with --producer-id, --producer-epoch and --coordinator-epoch")
+			case byPID && !(f.Changed("producer-id") && f.Changed("producer-epoch") && f.Changed("coordinator-epoch")):
+				return fmt.Errorf("abort: --producer-id, --producer-epoch and --coordinator-epoch go together")
 			}
-			cl, err := tf.client()
-			if err != nil {
-				return err
-			}
-			defer cl.Close()
-			ctx, cancel := withTimeout(cmd.Context(), tf.timeout)
-			defer cancel()
-			{
-				req := kmsg.NewPtrWriteTxnMarkersRequest()
-				m := kmsg.NewWriteTxnMarkersRequestMarker()
-				m.ProducerID, m.ProducerEpoch, m.Committed, m.CoordinatorEpoch = pid, epoch, false, coordEpoch
-				mt := kmsg.NewWriteTxnMarkersRequestMarkerTopic()
-				mt.Topic, mt.Partitions = topic, []int32{partition}
-				m.Topics = append(m.Topics, mt)
-				req.Markers = append(req.Markers, m)
-				resp, err := req.RequestWith(ctx, cl)
-				if err != nil {
-					return fmt.Errorf("abort: %w", err)
-				}
-				for _, rm := range resp.Markers {
-					for _, rt := range rm.Topics {
-						for _, rp := range rt.Partitions {
-							if err := kerr.ErrorForCode(rp.ErrorCode); err != nil {
-								return fmt.Errorf("abort %s-%d: %w", rt.Topic, rp.Partition, err)
-							}
-						}
+			return tf.withAdmin(cmd.Context(), func(ctx context.Context, adm *kadm.Client) error {
+				if !byPID {
+					var err error
+					if spec, err = findHanging(ctx, adm, topic, partition, startOffset); err != nil {
+						return err
 					}
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "aborted the transaction of producer %d (epoch %d) on %s-%d\n", pid, epoch, topic, partition)
+				spec.coordEpoch = max(spec.coordEpoch, 0)
+				if err := writeAbortMarker(ctx, adm, topic, partition, spec); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "aborted the transaction of producer %d (epoch %d, coordinator epoch %d) on %s-%d\n",
+					spec.pid, spec.epoch, spec.coordEpoch, topic, partition)
 				return nil
-			}
+			})
 		},
 	}
 	cmd.Flags().StringVar(&topic, "topic", "", "the partition's topic")
-	cmd.Flags().Int32Var(&partition, "partition", 0, "the partition")
-	cmd.Flags().Int64Var(&pid, "producer-id", -1, "the hanging transaction's producer id")
-	cmd.Flags().Int16Var(&epoch, "producer-epoch", 0, "the producer's epoch")
-	cmd.Flags().Int32Var(&coordEpoch, "coordinator-epoch", 0, "the coordinator epoch the marker carries")
+	cmd.Flags().Int32Var(&partition, "partition", 0, "the partition (required)")
+	cmd.Flags().Int64Var(&startOffset, "start-offset", -1, "the offset the hanging transaction starts at (found with DescribeProducers)")
+	cmd.Flags().Int64Var(&spec.pid, "producer-id", -1, "the hanging transaction's producer id (instead of --start-offset)")
+	cmd.Flags().Int16Var(&spec.epoch, "producer-epoch", 0, "the producer's epoch (with --producer-id)")
+	cmd.Flags().Int32Var(&spec.coordEpoch, "coordinator-epoch", 0, "the coordinator epoch the marker carries (with --producer-id)")
 	return cmd
+}
+
+// abortSpec is the producer whose transaction an abort marker ends.
+type abortSpec struct {
+	pid        int64
+	epoch      int16
+	coordEpoch int32
+}
+
+// findHanging asks the partition's leader for its active producers
+// (DescribeProducers) and returns the one whose open transaction starts
+// at startOffset.
+func findHanging(ctx context.Context, adm *kadm.Client, topic string, partition int32, startOffset int64) (abortSpec, error) {
+	described, err := adm.DescribeProducers(ctx, kadm.TopicsSet{topic: {partition: struct{}{}}})
+	if err != nil {
+		return abortSpec{}, fmt.Errorf("abort: describing the producers of %s-%d: %w", topic, partition, err)
+	}
+	dp, ok := described[topic].Partitions[partition]
+	switch {
+	case !ok:
+		return abortSpec{}, fmt.Errorf("abort: no answer for %s-%d", topic, partition)
+	case dp.Err != nil:
+		return abortSpec{}, fmt.Errorf("abort: describing the producers of %s-%d: %w", topic, partition, dp.Err)
+	}
+	return hangingAt(dp.ActiveProducers, startOffset, fmt.Sprintf("%s-%d", topic, partition))
+}
+
+// hangingAt picks the producer whose open transaction starts at
+// startOffset (Kafka's TransactionsCommand.buildAbortSpec).
+func hangingAt(producers kadm.DescribedProducers, startOffset int64, where string) (abortSpec, error) {
+	for _, p := range producers.Sorted() {
+		if p.CurrentTxnStartOffset >= 0 && p.CurrentTxnStartOffset == startOffset {
+			return abortSpec{pid: p.ProducerID, epoch: p.ProducerEpoch, coordEpoch: p.CoordinatorEpoch}, nil
+		}
+	}
+	return abortSpec{}, fmt.Errorf("abort: no open transaction starts at offset %d on %s", startOffset, where)
+}
+
+// writeAbortMarker writes the abort marker through WriteTxnMarkers, which
+// the client sends to the partition's leader.
+func writeAbortMarker(ctx context.Context, adm *kadm.Client, topic string, partition int32, spec abortSpec) error {
+	resps, err := adm.WriteTxnMarkers(ctx, kadm.TxnMarkers{
+		ProducerID: spec.pid, ProducerEpoch: spec.epoch, Commit: false, CoordinatorEpoch: spec.coordEpoch,
+		Topics: kadm.TopicsSet{topic: {partition: struct{}{}}},
+	})
+	if err != nil {
+		return fmt.Errorf("abort %s-%d: %w", topic, partition, err)
+	}
+	rp, ok := resps[spec.pid].Topics[topic].Partitions[partition]
+	switch {
+	case !ok:
+		return fmt.Errorf("abort %s-%d: no answer for the partition", topic, partition)
+	case rp.Err != nil:
+		return fmt.Errorf("abort %s-%d: %w", topic, partition, rp.Err)
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,12 +45,40 @@ func TestTxnCommands(t *testing.T) {
 	if r := weir(t, b, "", "txn", "describe", "nobody"); r.code == 0 {
 		t.Errorf("describe of an unknown id succeeded:\n%s", r.stdout)
 	}
-	if r := weir(t, b, "", "txn", "abort", "--partition", "1"); r.code == 0 {
+	if r := weir(t, b, "", "txn", "abort", "--partition", "1", "--start-offset", "0"); r.code == 0 {
 		t.Errorf("abort without --topic succeeded")
 	}
-	r = mustWeir(t, b, "", "txn", "abort", "--topic", "orders", "--partition", "1",
-		"--producer-id", itoa(ds[0].ProducerID), "--producer-epoch", itoa(int64(ds[0].ProducerEpoch)))
-	if !hasRow(r.stdout, "aborted") {
+	if r := weir(t, b, "", "txn", "abort", "--topic", "orders", "--start-offset", "0"); r.code == 0 || !strings.Contains(r.stderr, "--partition") {
+		t.Errorf("abort without --partition: %+v", r)
+	}
+	var prows []ProducerRow
+	r = mustWeir(t, b, "", "txn", "producers", "--topic", "orders", "-o", "json")
+	if err := json.Unmarshal([]byte(r.stdout), &prows); err != nil || len(prows) != 1 || prows[0].Partition != 1 ||
+		prows[0].ProducerID != ds[0].ProducerID || prows[0].TxnStartOffset != 0 {
+		t.Errorf("producers -o json: %v %+v", err, prows)
+	}
+	r = mustWeir(t, b, "", "txn", "producers", "--topic", "orders", "--partition", "1")
+	if len(prows) == 0 || !hasRow(r.stdout, "orders", "1", itoa(int64(prows[0].Leader)), itoa(ds[0].ProducerID)) {
+		t.Errorf("producers printed:\n%s", r.stdout)
+	}
+	if r := weir(t, b, "", "txn", "producers"); r.code == 0 {
+		t.Errorf("producers without --topic succeeded")
+	}
+	for _, args := range [][]string{
+		{"--start-offset", "0", "--producer-id", "1", "--producer-epoch", "0", "--coordinator-epoch", "0"}, // both forms
+		{"--producer-id", itoa(ds[0].ProducerID), "--producer-epoch", "0"},                                 // no coordinator epoch
+		{}, // neither
+	} {
+		if r := weir(t, b, "", append([]string{"txn", "abort", "--topic", "orders", "--partition", "1"}, args...)...); r.code == 0 {
+			t.Errorf("abort %v succeeded:\n%s", args, r.stdout)
+		}
+	}
+	if r := weir(t, b, "", "txn", "abort", "--topic", "orders", "--partition", "1", "--start-offset", "5"); r.code == 0 ||
+		!strings.Contains(r.stderr, "no open transaction starts at offset 5") {
+		t.Errorf("abort at an offset no transaction starts at: %+v", r)
+	}
+	r = mustWeir(t, b, "", "txn", "abort", "--topic", "orders", "--partition", "1", "--start-offset", "0")
+	if !strings.Contains(r.stdout, "aborted the transaction of producer "+itoa(ds[0].ProducerID)) {
 		t.Errorf("abort printed:\n%s", r.stdout)
 	}
 }
