@@ -22,6 +22,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/weirhq/weir/internal/atomicfile"
@@ -122,4 +123,44 @@ func LoadOrCreateToken(path string) (string, error) {
 		return "", fmt.Errorf("%s: the token is too short", path)
 	}
 	return tok, nil
+}
+
+// ReadToken reads the token at path (written by LoadOrCreateToken), for
+// clients: the weir CLI and the services weir up runs.
+func ReadToken(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("reading the API token: %w", err)
+	}
+	tok := strings.TrimSpace(string(b))
+	if tok == "" {
+		return "", fmt.Errorf("%s holds no token", path)
+	}
+	return tok, nil
+}
+
+// Transport returns a RoundTripper that adds "Authorization: Bearer
+// token" to requests for hosts (host:port as in the URL; none: every
+// host) and sends the rest unchanged, over base (nil:
+// http.DefaultTransport).
+func Transport(token string, hosts []string, base http.RoundTripper) http.RoundTripper {
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return &bearer{token: token, hosts: hosts, base: base}
+}
+
+type bearer struct {
+	token string
+	hosts []string
+	base  http.RoundTripper
+}
+
+func (b *bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	if len(b.hosts) > 0 && !slices.Contains(b.hosts, r.URL.Host) {
+		return b.base.RoundTrip(r)
+	}
+	r = r.Clone(r.Context()) // a RoundTripper must not change its request
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return b.base.RoundTrip(r)
 }

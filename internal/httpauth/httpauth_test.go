@@ -116,3 +116,36 @@ func TestToken(t *testing.T) {
 		t.Fatal("a short token was accepted")
 	}
 }
+
+// Transport sends the token to the hosts it names only; ReadToken reads
+// what LoadOrCreateToken wrote.
+func TestTransport(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "api.token")
+	tok, err := LoadOrCreateToken(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ReadToken(path); err != nil || got != tok {
+		t.Fatalf("ReadToken = %q, %v; want %q", got, err, tok)
+	}
+	srv := httptest.NewServer(Middleware(Config{Token: tok}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	for _, tc := range []struct {
+		hosts  []string
+		status int
+	}{{nil, 200}, {[]string{host}, 200}, {[]string{"127.0.0.1:1"}, 401}} {
+		req, _ := http.NewRequest("GET", srv.URL+"/x", nil)
+		resp, err := (&http.Client{Transport: Transport(tok, tc.hosts, nil)}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.status || req.Header.Get("Authorization") != "" {
+			t.Errorf("hosts %v: %d (want %d); the caller's request changed: %q", tc.hosts, resp.StatusCode, tc.status, req.Header.Get("Authorization"))
+		}
+	}
+	if _, err := ReadToken(path + ".missing"); err == nil {
+		t.Error("ReadToken of a missing file succeeded")
+	}
+}
