@@ -192,7 +192,11 @@ func PrintEndpoints(w io.Writer, e Endpoints, endpointsPath string) {
 	}
 	if c := e.Collector; c != nil {
 		fmt.Fprintf(w, "\ncollector: %s (Cruise Control's API; try `weir rebalance`), metrics %s, log %s\n", c.API, c.Metrics, c.Log)
-		fmt.Fprintf(w, "console: %s (the web console)\n", c.Console)
+		if e.Security != nil {
+			fmt.Fprintf(w, "console: %s?token=<the token in %s> (the web console; the browser keeps the token in a cookie)\n", c.Console, e.Security.APIToken)
+		} else {
+			fmt.Fprintf(w, "console: %s (the web console)\n", c.Console)
+		}
 	}
 	if a := e.Autoscaler; a != nil {
 		fmt.Fprintf(w, "\nautoscaler: %s (policy %s; try `weir autoscaler plan`), metrics %s, log %s\n", a.API, a.Policy, a.Metrics, a.Log)
