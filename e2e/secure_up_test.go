@@ -141,6 +141,28 @@ func TestSecureUp(t *testing.T) {
 			t.Errorf("weir rebalance without the cluster's token: exit %d\n%s", code, out)
 		}
 	})
+
+	// A second weir up on the directory, without --secure, brings the
+	// same secure cluster back: the same CA, password and client configs,
+	// the records still there.
+	password, err := os.ReadFile(sec.AdminPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	up.interrupt(t)
+	again := startUp(t, bin, "--dir", dir)
+	e2 := again.waitEndpoints(t, dir)
+	if e2.Security == nil || e2.Brokers[0].Kafka != e.Brokers[0].Kafka {
+		t.Fatalf("after a restart: %+v", e2)
+	}
+	if p2, _ := os.ReadFile(sec.AdminPassword); string(p2) != string(password) {
+		t.Error("a restart changed the admin password")
+	}
+	out, errOut, err := kcatWith(t, kcat, sec.ClientLibrdkafka, "", "-C", "-t", "secure-up", "-p", "0", "-o", "beginning", "-e")
+	if err != nil || out != "a\nb\n" {
+		t.Fatalf("kcat after a restart: %q %v\n%s", out, err, errOut)
+	}
+	again.interrupt(t)
 }
 
 // exec_ runs a tool with a 20 s bound and returns its combined output.
