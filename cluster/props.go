@@ -27,6 +27,9 @@ var specKeys = map[string]string{
 	"broker.rack":              "cluster.json",
 	"controller.quorum.voters": "the broker count",
 	"process.roles":            "the broker count",
+	// The listeners' protocols follow the listeners weir up makes.
+	"listener.security.protocol.map": "--secure",
+	"inter.broker.listener.name":     "--secure",
 }
 
 // checkOverrides rejects overrides of spec keys, unknown keys and bad values

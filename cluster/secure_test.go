@@ -81,6 +81,9 @@ func TestSecureReconcile(t *testing.T) {
 	if _, err := secure.Reconcile(Request{BrokerBasePort: 19001}, "/d"); err == nil || !strings.Contains(err.Error(), "--broker-base-port") {
 		t.Errorf("another --broker-base-port: %v", err)
 	}
+	if err := checkOverrides(map[string]string{"listener.security.protocol.map": "CLIENTS:PLAINTEXT"}); err == nil || !strings.Contains(err.Error(), "--secure") {
+		t.Errorf("overriding the listeners' protocols: %v", err)
+	}
 	if _, err := NewSpec(Request{Brokers: 1, Secure: true, BrokerBasePort: 9644}, "id"); err == nil || !strings.Contains(err.Error(), "inter-broker") {
 		t.Errorf("an inter-broker port on an admin port: %v", err)
 	}
