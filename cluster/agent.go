@@ -81,6 +81,7 @@ func agentProcess(s Spec, l Layout, exe string, b BrokerSpec) (Process, error) {
 		PIDPath:  l.AgentPID(b.ID),
 		Where:    "serving " + metrics,
 		Optional: true,
+		AfterUp:  s.Secure, // it signs in as the admin user OnReady makes
 		Ready: func(ctx context.Context) error {
 			ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 			defer cancel()

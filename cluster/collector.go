@@ -57,6 +57,7 @@ func writeCollector(s Spec, l Layout, exe string, autoscaler bool) (Process, err
 		PIDPath:  l.CollectorPID(),
 		Where:    "serving http://" + s.Collector() + "/kafkacruisecontrol/",
 		Optional: true,
+		AfterUp:  s.Secure, // it signs in as the admin user OnReady makes
 		Ready: func(ctx context.Context) error {
 			ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 			defer cancel()

@@ -137,6 +137,14 @@ func TestSecureUp(t *testing.T) {
 			return nil
 		})
 		t.Logf("a proposal over %d brokers %v after weir up started", len(o.LoadAfter.Brokers), time.Since(start).Round(100*time.Millisecond))
+		// The agents and the collector start once the admin user exists:
+		// no SASL attempt of theirs failed.
+		for _, b := range e.Brokers {
+			log, _ := os.ReadFile(b.Log)
+			if i := strings.Index(string(log), `stage="sasl`); i >= 0 {
+				t.Errorf("broker %d refused a SASL sign-in: %s", b.ID, string(log)[max(0, i-300):i+100])
+			}
+		}
 		if out, code := runWeirCode(t, bin, "rebalance", "--dir", t.TempDir(), "--collector", fmt.Sprint("127.0.0.1:", collectorPort)); code == 0 || !strings.Contains(out, "401") {
 			t.Errorf("weir rebalance without the cluster's token: exit %d\n%s", code, out)
 		}
