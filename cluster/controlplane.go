@@ -9,7 +9,6 @@ import (
 	"log"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -280,12 +279,3 @@ func shortARN(arn string) string {
 
 func clusterName(l Layout) string { return filepath.Base(l.Dir) }
 
-func splitBootstrap(s string) []string {
-	var out []string
-	for _, a := range strings.Split(s, ",") {
-		if a != "" {
-			out = append(out, a)
-		}
-	}
-	return out
-}
