@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -112,6 +114,19 @@ func TestSecureUp(t *testing.T) {
 			if resp.StatusCode != c.wantStatus {
 				t.Errorf("GET %s with %q: %s, want %d", c.url, c.auth, resp.Status, c.wantStatus)
 			}
+		}
+		// The console's operations page asks the control plane, with the
+		// token; a browser signs in once with ?token= and keeps a cookie.
+		jar, _ := cookiejar.New(nil)
+		browser := &http.Client{Jar: jar}
+		resp, err := browser.Get(e.Collector.Console + "operations?token=" + strings.TrimSpace(string(token)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Request.URL.RawQuery != "" || strings.Contains(string(page), "HTTP 401") || !strings.Contains(string(page), "ACTIVE") {
+			t.Errorf("the console's operations page: %s (at %s)\n%s", resp.Status, resp.Request.URL, page)
 		}
 		if out := runWeir(t, bin, "cluster", "describe", "--dir", dir); !strings.Contains(out, "state ACTIVE") {
 			t.Errorf("weir cluster describe:\n%s", out)
