@@ -2,8 +2,11 @@ package cluster
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"log"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +14,7 @@ import (
 
 	"github.com/weirhq/weir/broker/config"
 	"github.com/weirhq/weir/collector"
+	"github.com/weirhq/weir/internal/httpauth"
 	"github.com/weirhq/weir/internal/kafkaclient"
 )
 
@@ -141,5 +145,51 @@ func TestPrepareSecurity(t *testing.T) {
 	parsed, err := collector.ParseConfig(cc)
 	if err != nil || parsed.ClientConfig != l.ClientProperties() || parsed.TokenFile != l.TokenPath() {
 		t.Errorf("collector config: %+v %v", parsed, err)
+	}
+}
+
+// A secure cluster's control plane sends the token to the collector (its
+// add/remove-broker and self-healing calls); its own API asks for it.
+func TestControlPlaneToken(t *testing.T) {
+	l := Layout{Dir: t.TempDir()}
+	s := newSpec(t, Request{Brokers: 1, Secure: true})
+	logger := log.New(io.Discard, "", 0)
+	if _, err := prepareSecurity(l, s, logger); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := httpauth.ReadToken(l.TokenPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan string, 1)
+	coll := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header.Get("Authorization")
+		w.Write([]byte(`{"AnomalyDetectorState": {}}`))
+	}))
+	defer coll.Close()
+	cp, err := NewControlPlane(ControlPlaneOptions{Layout: l, Spec: s, Collector: strings.TrimPrefix(coll.URL, "http://"), Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cp.Close()
+	cp.coll.Anomalies(context.Background())
+	if auth := <-got; auth != "Bearer "+tok {
+		t.Errorf("the collector got Authorization %q", auth)
+	}
+	h, err := guard(l, s, cp.Handler("test", func() []Status { return nil }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for auth, want := range map[string]int{"": 401, "Bearer " + tok: 200} {
+		r := httptest.NewRequest("GET", "/v1/clusters/current", nil)
+		r.RemoteAddr = "127.0.0.1:1"
+		if auth != "" {
+			r.Header.Set("Authorization", auth)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != want {
+			t.Errorf("GET with %q: %d, want %d", auth, w.Code, want)
+		}
 	}
 }
