@@ -278,4 +278,3 @@ func shortARN(arn string) string {
 }
 
 func clusterName(l Layout) string { return filepath.Base(l.Dir) }
-
