@@ -32,6 +32,9 @@ func (s Spec) AgentConfig(l Layout, b BrokerSpec) ([]byte, error) {
 	fmt.Fprintf(&buf, "cluster_name: %s\n", filepath.Base(l.Dir))
 	fmt.Fprintf(&buf, "broker_id: %d\n", b.ID)
 	fmt.Fprintf(&buf, "brokers: [%s]\n", strings.Join(strings.Split(s.Bootstrap(), ","), ", "))
+	if s.Secure {
+		fmt.Fprintf(&buf, "client_config: %q\n", l.ClientProperties())
+	}
 	fmt.Fprintf(&buf, "broker_admin_url: %s\n", b.Admin(s.Host))
 	fmt.Fprintf(&buf, "broker_config: %q\n", l.ConfigPath(b.ID))
 	fmt.Fprintf(&buf, "app_log_dir: %q\n", l.BrokerDir(b.ID)) // broker.log's directory
@@ -78,6 +81,7 @@ func agentProcess(s Spec, l Layout, exe string, b BrokerSpec) (Process, error) {
 		PIDPath:  l.AgentPID(b.ID),
 		Where:    "serving " + metrics,
 		Optional: true,
+		AfterUp:  s.Secure, // it signs in as the admin user OnReady makes
 		Ready: func(ctx context.Context) error {
 			ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 			defer cancel()

@@ -37,8 +37,8 @@ func writeAutoscaler(s Spec, l Layout, exe, policy string) (Process, error) {
 	return Process{
 		Name: autoscalerName,
 		Path: exe,
-		Args: []string{"autoscaler", "--policy", abs, "--control-plane", s.Control(), "--listen", s.Autoscaler(),
-			"--state", l.AutoscalerState()},
+		Args: append([]string{"autoscaler", "--policy", abs, "--control-plane", s.Control(), "--listen", s.Autoscaler(),
+			"--state", l.AutoscalerState()}, s.autoscalerSecurity(l)...),
 		LogPath:  l.AutoscalerLog(),
 		PIDPath:  l.AutoscalerPID(),
 		Where:    "serving http://" + s.Autoscaler() + "/v1/plan with policy " + abs,
@@ -49,4 +49,13 @@ func writeAutoscaler(s Spec, l Layout, exe, policy string) (Process, error) {
 			return httpOK(ctx, "http://"+s.Autoscaler()+"/healthz")
 		},
 	}, nil
+}
+
+// autoscalerSecurity are the autoscaler's flags on a secure cluster: its
+// API and the services it calls share the cluster's token.
+func (s Spec) autoscalerSecurity(l Layout) []string {
+	if !s.Secure {
+		return nil
+	}
+	return []string{"--token-file", l.TokenPath()}
 }

@@ -23,6 +23,10 @@ func (s Spec) CollectorConfig(l Layout) ([]byte, error) {
 	fmt.Fprintf(&buf, "webserver.http.address: %s\n", s.Host)
 	fmt.Fprintf(&buf, "webserver.http.port: %d\n", orDefault(s.CollectorPort, DefaultCollectorPort))
 	fmt.Fprintf(&buf, "data.dir: %q\n", l.CollectorDir())
+	if s.Secure {
+		fmt.Fprintf(&buf, "kafka.client.config: %q\n", l.ClientProperties())
+		fmt.Fprintf(&buf, "webserver.auth.token.file: %q\n", l.TokenPath())
+	}
 	if _, err := collector.ParseConfig(buf.Bytes()); err != nil {
 		return nil, fmt.Errorf("the collector's config: %w", err)
 	}
@@ -53,6 +57,7 @@ func writeCollector(s Spec, l Layout, exe string, autoscaler bool) (Process, err
 		PIDPath:  l.CollectorPID(),
 		Where:    "serving http://" + s.Collector() + "/kafkacruisecontrol/",
 		Optional: true,
+		AfterUp:  s.Secure, // it signs in as the admin user OnReady makes
 		Ready: func(ctx context.Context) error {
 			ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 			defer cancel()

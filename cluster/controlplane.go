@@ -9,7 +9,6 @@ import (
 	"log"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -78,16 +77,28 @@ func NewControlPlane(o ControlPlaneOptions) (*ControlPlane, error) {
 	if err != nil {
 		return nil, err
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(splitBootstrap(o.Spec.Bootstrap())...), kgo.ClientID("weir-control-plane"),
-		kgo.MetadataMinAge(100*time.Millisecond))
+	sec, err := o.Spec.KafkaOpts(o.Layout)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := kgo.NewClient(append(sec, kgo.SeedBrokers(o.Spec.InterBrokerBootstrap()...), kgo.ClientID("weir-control-plane"),
+		kgo.MetadataMinAge(100*time.Millisecond))...)
 	if err != nil {
 		return nil, fmt.Errorf("creating the control plane's Kafka client: %w", err)
+	}
+	token, err := apiTransport(o.Layout, o.Spec, o.Collector)
+	if err != nil {
+		cl.Close()
+		return nil, err
 	}
 	cp := &ControlPlane{l: o.Layout, sup: o.Supervisor, agents: o.Agents, logger: o.Logger,
 		cl: cl, adm: kadm.NewClient(cl), now: time.Now, settle: 2 * time.Second, onChange: o.OnChange,
 		shutdown: o.Shutdown}
 	if o.Collector != "" {
 		cp.coll = ccclient.New(o.Collector)
+		if token != nil {
+			cp.coll.HTTP.Transport = token
+		}
 	}
 	cp.mu.spec, cp.mu.state, cp.mu.ops, cp.mu.version = o.Spec, StateCreating, ops, len(ops.ops)
 	cp.mu.exe = o.Executable
@@ -267,13 +278,3 @@ func shortARN(arn string) string {
 }
 
 func clusterName(l Layout) string { return filepath.Base(l.Dir) }
-
-func splitBootstrap(s string) []string {
-	var out []string
-	for _, a := range strings.Split(s, ",") {
-		if a != "" {
-			out = append(out, a)
-		}
-	}
-	return out
-}

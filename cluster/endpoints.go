@@ -29,6 +29,9 @@ type Endpoints struct {
 	Monitoring *MonitoringEndpoint `json:"monitoring,omitempty"`
 	// ControlPlane is the control plane's REST API (MSK's paths, /v1/...).
 	ControlPlane string `json:"control_plane"`
+	// Security is a secure cluster's (weir up --secure): client configs,
+	// the admin user, the API token, encryption at rest.
+	Security *SecurityEndpoint `json:"security,omitempty"`
 }
 
 // CollectorEndpoint is the collector in endpoints.json.
@@ -57,17 +60,19 @@ type AutoscalerEndpoint struct {
 
 // BrokerEndpoint is one broker in endpoints.json.
 type BrokerEndpoint struct {
-	ID       int    `json:"id"`
-	Kafka    string `json:"kafka"`
-	Admin    string `json:"admin"`
-	Metrics  string `json:"metrics"`
-	Rack     string `json:"rack"`
-	DataDir  string `json:"data_dir"`
-	Config   string `json:"config"`
-	Log      string `json:"log"`
-	PID      int    `json:"pid"` // 0 while it is not running
-	State    State  `json:"state"`
-	Restarts int    `json:"restarts"`
+	ID    int    `json:"id"`
+	Kafka string `json:"kafka"`
+	// InterBroker is a secure cluster's inter-broker (SSL) listener.
+	InterBroker string `json:"inter_broker,omitempty"`
+	Admin       string `json:"admin"`
+	Metrics     string `json:"metrics"`
+	Rack        string `json:"rack"`
+	DataDir     string `json:"data_dir"`
+	Config      string `json:"config"`
+	Log         string `json:"log"`
+	PID         int    `json:"pid"` // 0 while it is not running
+	State       State  `json:"state"`
+	Restarts    int    `json:"restarts"`
 }
 
 // AgentEndpoint is one broker's agent in endpoints.json (--agents).
@@ -85,13 +90,13 @@ type AgentEndpoint struct {
 // endpoints builds the document from the spec and the supervisor's
 // statuses, matched by process name ("broker N", "agent N", "collector"),
 // so processes added while the cluster runs find their place.
-func endpoints(s Spec, l Layout, st []Status, now time.Time) Endpoints {
+func endpoints(s Spec, l Layout, st []Status, now time.Time, sec *security) Endpoints {
 	byName := make(map[string]Status, len(st))
 	for _, x := range st {
 		byName[x.Name] = x
 	}
 	e := Endpoints{ClusterID: s.ClusterID, Bootstrap: s.Bootstrap(), UpPID: os.Getpid(), Updated: now.UTC(),
-		ControlPlane: "http://" + s.Control()}
+		ControlPlane: "http://" + s.Control(), Security: securityEndpoint(l, s, sec)}
 	for _, b := range s.Brokers {
 		admin := "http://" + b.Admin(s.Host)
 		bs := byName[brokerName(b.ID)]
@@ -100,6 +105,9 @@ func endpoints(s Spec, l Layout, st []Status, now time.Time) Endpoints {
 			DataDir: l.DataDir(b.ID), Config: l.ConfigPath(b.ID), Log: l.LogPath(b.ID),
 			PID: bs.PID, State: orState(bs.State), Restarts: bs.Restarts,
 		})
+		if s.Secure {
+			e.Brokers[len(e.Brokers)-1].InterBroker = b.InterBroker(s.Host)
+		}
 		if a, ok := byName[agentName(b.ID)]; ok {
 			e.Agents = append(e.Agents, AgentEndpoint{
 				BrokerID: b.ID, Metrics: "http://" + b.Agent(s.Host) + "/metrics",
@@ -184,7 +192,11 @@ func PrintEndpoints(w io.Writer, e Endpoints, endpointsPath string) {
 	}
 	if c := e.Collector; c != nil {
 		fmt.Fprintf(w, "\ncollector: %s (Cruise Control's API; try `weir rebalance`), metrics %s, log %s\n", c.API, c.Metrics, c.Log)
-		fmt.Fprintf(w, "console: %s (the web console)\n", c.Console)
+		if e.Security != nil {
+			fmt.Fprintf(w, "console: %s?token=<the token in %s> (the web console; the browser keeps the token in a cookie)\n", c.Console, e.Security.APIToken)
+		} else {
+			fmt.Fprintf(w, "console: %s (the web console)\n", c.Console)
+		}
 	}
 	if a := e.Autoscaler; a != nil {
 		fmt.Fprintf(w, "\nautoscaler: %s (policy %s; try `weir autoscaler plan`), metrics %s, log %s\n", a.API, a.Policy, a.Metrics, a.Log)
@@ -196,6 +208,9 @@ func PrintEndpoints(w io.Writer, e Endpoints, endpointsPath string) {
 		}
 	}
 	fmt.Fprintf(w, "\ncontrol plane: %s (MSK's API: try `weir cluster describe`)\n", e.ControlPlane)
+	if sec := e.Security; sec != nil {
+		printSecurity(w, sec)
+	}
 	fmt.Fprintf(w, "\nendpoints for scripts: %s\nCtrl-C stops the cluster.\n", endpointsPath)
 }
 
@@ -231,4 +246,19 @@ func Current(l Layout) (Endpoints, error) {
 		return Endpoints{}, ErrNotUp
 	}
 	return e, err
+}
+
+// printSecurity is the summary's part for a secure cluster.
+func printSecurity(w io.Writer, s *SecurityEndpoint) {
+	fmt.Fprintf(w, "\nsecurity: clients on %s (%s, user %s, password in %s), ACLs on; brokers to each other on mutual TLS\n",
+		s.Protocol, s.Mechanism, s.AdminUser, s.AdminPassword)
+	fmt.Fprintf(w, "client configs: %s (Java, --command-config), %s (librdkafka: kcat -F), %s (mutual TLS)\n",
+		s.ClientProperties, s.ClientLibrdkafka, s.ClientMTLS)
+	fmt.Fprintf(w, "CA: %s\n", s.CA)
+	fmt.Fprintf(w, "HTTP APIs: bearer token in %s (weir cluster and weir rebalance send it; /metrics and /healthz open)\n", s.APIToken)
+	if s.AtRestDetail != "" {
+		fmt.Fprintf(w, "encryption at rest: %s\n", s.AtRestDetail)
+	} else {
+		fmt.Fprintf(w, "encryption at rest: %s\n", s.AtRest)
+	}
 }

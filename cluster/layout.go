@@ -19,6 +19,15 @@ import (
 //	<dir>/collector/collector.yaml  the collector's config, generated on every start (--agents)
 //	<dir>/collector/collector.log   the collector's output
 //	<dir>/collector/execution.json  a running rebalance, so a restarted collector finishes it
+//
+// and a secure cluster's (weir up --secure, secure.go):
+//
+//	<dir>/tls/                      ca.pem, ca.key; broker-<id>.*, weir-admin.* (pem, key, keystore.pem)
+//	<dir>/admin.password            the admin SCRAM user's password (0600)
+//	<dir>/api.token                 the HTTP APIs' bearer token (0600)
+//	<dir>/client.properties         the admin's client config, Java (--command-config), SASL_SSL
+//	<dir>/client.librdkafka.conf    the same for librdkafka (kcat -F)
+//	<dir>/client-mtls.properties    weir up's certificate on the inter-broker listener, Java
 type Layout struct {
 	Dir string // absolute
 }
@@ -62,3 +71,16 @@ func (l Layout) AutoscalerPID() string   { return filepath.Join(l.AutoscalerDir(
 func (l Layout) CollectorConfig() string { return filepath.Join(l.CollectorDir(), "collector.yaml") }
 func (l Layout) CollectorLog() string    { return filepath.Join(l.CollectorDir(), "collector.log") }
 func (l Layout) CollectorPID() string    { return filepath.Join(l.CollectorDir(), "pid") }
+
+func (l Layout) TLSDir() string               { return filepath.Join(l.Dir, "tls") }
+func (l Layout) CAFile() string               { return filepath.Join(l.TLSDir(), "ca.pem") }
+func (l Layout) AdminPasswordPath() string    { return filepath.Join(l.Dir, "admin.password") }
+func (l Layout) TokenPath() string            { return filepath.Join(l.Dir, "api.token") }
+func (l Layout) ClientProperties() string     { return filepath.Join(l.Dir, "client.properties") }
+func (l Layout) ClientLibrdkafka() string     { return filepath.Join(l.Dir, "client.librdkafka.conf") }
+func (l Layout) ClientMTLSProperties() string { return filepath.Join(l.Dir, "client-mtls.properties") }
+
+// BrokerKeystore is broker id's key and certificate chain (PEM).
+func (l Layout) BrokerKeystore(id int) string {
+	return filepath.Join(l.TLSDir(), fmt.Sprintf("broker-%d.keystore.pem", id))
+}

@@ -101,11 +101,11 @@ func (cp *ControlPlane) startBrokers(ctx context.Context, target int, ids []int)
 	s := cp.Spec().Resized(target)
 	var ports []namedPort
 	for _, id := range ids {
-		p := s.Brokers[id-1].ports()
-		if !cp.agents {
-			p = p[:2]
+		b := s.Brokers[id-1]
+		ports = append(ports, b.brokerPorts()...)
+		if cp.agents {
+			ports = append(ports, b.agentPorts()...)
 		}
-		ports = append(ports, p...)
 	}
 	if err := checkPorts(s.Host, ports, "choose other base ports for a new cluster"); err != nil {
 		return err

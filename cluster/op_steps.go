@@ -37,7 +37,7 @@ func pollUntil(ctx context.Context, timeout time.Duration, what string, cond fun
 func (cp *ControlPlane) awaitBrokerReady(ctx context.Context, id int) error {
 	s := cp.Spec()
 	b := s.Brokers[id-1]
-	return pollUntil(ctx, 2*time.Minute, fmt.Sprintf("broker %d ready", id), brokerReady(b.Kafka(s.Host), "http://"+b.Admin(s.Host)))
+	return pollUntil(ctx, 2*time.Minute, fmt.Sprintf("broker %d ready", id), s.brokerReady(cp.l, b))
 }
 
 // awaitInSync waits until every partition has a leader and every replica

@@ -29,6 +29,10 @@ type Process struct {
 	// and one that fails at the first start is restarted with backoff
 	// instead of stopping everything.
 	Optional bool
+	// AfterUp processes (optional ones) start once the cluster is up:
+	// every required process ready and OnReady done. On a secure cluster
+	// the agents and the collector wait for the admin user OnReady makes.
+	AfterUp bool
 }
 
 // launch starts the process with its output appended to LogPath, after a

@@ -27,6 +27,9 @@ var specKeys = map[string]string{
 	"broker.rack":              "cluster.json",
 	"controller.quorum.voters": "the broker count",
 	"process.roles":            "the broker count",
+	// The listeners' protocols follow the listeners weir up makes.
+	"listener.security.protocol.map": "--secure",
+	"inter.broker.listener.name":     "--secure",
 }
 
 // checkOverrides rejects overrides of spec keys, unknown keys and bad values
@@ -52,12 +55,13 @@ func checkOverrides(overrides map[string]string) error {
 }
 
 // Voters is controller.quorum.voters: the first min(3, N) brokers, as
-// id@host:kafka-port (the raft transport shares the Kafka port).
+// id@host:kafka-port (the raft transport shares the Kafka port; on a
+// secure cluster the inter-broker listener's, where alone it is served).
 func (s Spec) Voters() string {
 	n := min(3, len(s.Brokers))
 	voters := make([]string, n)
 	for i, b := range s.Brokers[:n] {
-		voters[i] = fmt.Sprintf("%d@%s", b.ID, b.Kafka(s.Host))
+		voters[i] = fmt.Sprintf("%d@%s", b.ID, b.InterBroker(s.Host))
 	}
 	return strings.Join(voters, ",")
 }
@@ -95,6 +99,10 @@ func (s Spec) BrokerProps(l Layout, b BrokerSpec) []Prop {
 	}
 	if b.StorageBytes > 0 {
 		props = append(props, Prop{StorageKey, fmt.Sprint(b.StorageBytes)})
+	}
+	if s.Secure {
+		props = setProp(props, "listeners", clientsListener+"://"+b.Kafka(s.Host)+","+brokerListener+"://"+b.InterBroker(s.Host))
+		props = append(props, s.secureProps(l, b)...)
 	}
 	for _, k := range sortedKeys(s.ConfigOverrides) {
 		props = setProp(props, k, s.ConfigOverrides[k])

@@ -10,13 +10,19 @@ import (
 // probeTimeout bounds one readiness check; the supervisor polls again after.
 const probeTimeout = 2 * time.Second
 
-// brokerReady is a broker's readiness probe for the supervisor
-// (readiness.Broker under probeTimeout).
-func brokerReady(kafkaAddr, adminURL string) func(context.Context) error {
+// brokerReady is broker b's readiness probe for the supervisor
+// (readiness.Broker under probeTimeout): on a secure cluster over mutual
+// TLS on the inter-broker listener, which needs no SCRAM user yet.
+func (s Spec) brokerReady(l Layout, b BrokerSpec) func(context.Context) error {
+	opts, err := s.KafkaOpts(l)
+	addr, admin := b.InterBroker(s.Host), "http://"+b.Admin(s.Host)
 	return func(ctx context.Context) error {
+		if err != nil {
+			return err
+		}
 		ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 		defer cancel()
-		return readiness.Broker(ctx, kafkaAddr, adminURL)
+		return readiness.Broker(ctx, addr, admin, opts...)
 	}
 }
 

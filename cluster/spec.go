@@ -58,6 +58,13 @@ type Spec struct {
 	// ConfigRevision counts the configurations applied through the control
 	// plane (MSK's configuration revision; 0: the one weir up started with).
 	ConfigRevision int `json:"config_revision,omitempty"`
+	// Secure is weir up --secure (secure.go): clients on SASL_SSL (the
+	// Kafka ports), brokers to each other on SSL with client certificates
+	// (BrokerBasePort), ACLs on, the HTTP APIs behind the cluster's token.
+	Secure bool `json:"secure,omitempty"`
+	// BrokerBasePort is broker 1's inter-broker (SSL) port when Secure;
+	// broker N's is BrokerBasePort+N-1.
+	BrokerBasePort int `json:"broker_base_port,omitempty"`
 }
 
 // BrokerSpec is one broker of a Spec.
@@ -66,9 +73,12 @@ type BrokerSpec struct {
 	KafkaPort int `json:"kafka_port"`
 	AdminPort int `json:"admin_port"`
 	// The agent's Prometheus ports (--agents): broker metrics, node metrics.
-	AgentPort     int    `json:"agent_port"`
-	AgentNodePort int    `json:"agent_node_port"`
-	Rack          string `json:"rack"`
+	AgentPort     int `json:"agent_port"`
+	AgentNodePort int `json:"agent_node_port"`
+	// BrokerPort is the inter-broker SSL listener's (secure clusters
+	// only; 0 otherwise).
+	BrokerPort int    `json:"broker_port,omitempty"`
+	Rack       string `json:"rack"`
 	// StorageBytes is the broker's provisioned storage (its
 	// weir.storage.provisioned.bytes); 0: none, the filesystem is the
 	// limit.
@@ -87,10 +97,21 @@ type Request struct {
 	AutoscalerPort  int
 	ConfigOverrides map[string]string // nil: not given; given ones replace the saved set
 	StorageBytes    int64             // provisioned storage per broker; 0: none
+	Secure          bool              // weir up --secure (a new cluster only)
+	BrokerBasePort  int               // with Secure: broker 1's inter-broker port
 }
 
 // Kafka returns the broker's Kafka listener address.
 func (b BrokerSpec) Kafka(host string) string { return fmt.Sprintf("%s:%d", host, b.KafkaPort) }
+
+// InterBroker returns the address brokers reach b on: the Kafka listener,
+// or on a secure cluster the inter-broker (SSL) listener.
+func (b BrokerSpec) InterBroker(host string) string {
+	if b.BrokerPort == 0 {
+		return b.Kafka(host)
+	}
+	return fmt.Sprintf("%s:%d", host, b.BrokerPort)
+}
 
 // Admin returns the broker's admin HTTP address.
 func (b BrokerSpec) Admin(host string) string { return fmt.Sprintf("%s:%d", host, b.AdminPort) }
@@ -126,6 +147,9 @@ func NewSpec(req Request, clusterID string) (Spec, error) {
 		AutoscalerPort:  orDefault(req.AutoscalerPort, DefaultAutoscalerPort),
 		ConfigOverrides: req.ConfigOverrides,
 	}
+	if req.Secure {
+		s.Secure, s.BrokerBasePort = true, orDefault(req.BrokerBasePort, DefaultBrokerBasePort)
+	}
 	n := orDefault(req.Brokers, DefaultBrokers)
 	for id := 1; id <= n; id++ {
 		b := s.brokerSpec(id)
@@ -137,7 +161,7 @@ func NewSpec(req Request, clusterID string) (Spec, error) {
 
 // brokerSpec is broker id's ports and rack, from the spec's base ports.
 func (s Spec) brokerSpec(id int) BrokerSpec {
-	return BrokerSpec{
+	b := BrokerSpec{
 		ID:        id,
 		KafkaPort: s.BasePort + id - 1,
 		AdminPort: s.AdminBasePort + id - 1,
@@ -146,6 +170,10 @@ func (s Spec) brokerSpec(id int) BrokerSpec {
 		AgentNodePort: s.AgentBasePort + 2*(id-1) + 1,
 		Rack:          rack(id),
 	}
+	if s.Secure {
+		b.BrokerPort = s.BrokerBasePort + id - 1
+	}
+	return b
 }
 
 // Resized returns the spec with n brokers: new ones numbered on from the
@@ -233,9 +261,24 @@ type namedPort struct {
 }
 
 func (b BrokerSpec) ports() []namedPort {
-	return []namedPort{
+	return append(b.brokerPorts(), b.agentPorts()...)
+}
+
+// brokerPorts are the broker's own: Kafka, admin and, when secure,
+// inter-broker.
+func (b BrokerSpec) brokerPorts() []namedPort {
+	p := []namedPort{
 		{b.KafkaPort, fmt.Sprintf("broker %d's Kafka listener", b.ID)},
 		{b.AdminPort, fmt.Sprintf("broker %d's admin listener", b.ID)},
+	}
+	if b.BrokerPort != 0 {
+		p = append(p, namedPort{b.BrokerPort, fmt.Sprintf("broker %d's inter-broker listener", b.ID)})
+	}
+	return p
+}
+
+func (b BrokerSpec) agentPorts() []namedPort {
+	return []namedPort{
 		{b.AgentPort, fmt.Sprintf("broker %d's agent", b.ID)},
 		{b.AgentNodePort, fmt.Sprintf("broker %d's agent (node metrics)", b.ID)},
 	}
@@ -268,6 +311,12 @@ func (s Spec) Reconcile(req Request, dir string) (Spec, error) {
 	}
 	if req.CollectorPort != 0 && req.CollectorPort != orDefault(s.CollectorPort, DefaultCollectorPort) {
 		contradict("--collector-port", req.CollectorPort, fmt.Sprintf("a cluster with its collector on port %d", orDefault(s.CollectorPort, DefaultCollectorPort)))
+	}
+	if req.Secure && !s.Secure {
+		errs = append(errs, fmt.Errorf("%s holds a cluster without security; --secure would change it: use a new --dir (a running cluster is not converted)", dir))
+	}
+	if req.BrokerBasePort != 0 && s.Secure && req.BrokerBasePort != s.BrokerBasePort {
+		contradict("--broker-base-port", req.BrokerBasePort, "a cluster on inter-broker ports "+portRange(s.BrokerBasePort, len(s.Brokers)))
 	}
 	if req.StorageBytes != 0 {
 		for _, b := range s.Brokers {

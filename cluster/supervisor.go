@@ -147,6 +147,9 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	defer s.wg.Wait()
 	defer close(s.done)
 	for _, c := range s.children {
+		if c.AfterUp {
+			continue
+		}
 		if err := s.start(ctx, c); err != nil && !c.Optional {
 			return s.stopAll(err)
 		}
@@ -162,7 +165,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		case ev := <-s.exits:
 			err = s.onExit(ev)
 		case ev := <-s.readies:
-			err = s.onReady(ev)
+			err = s.onReady(ctx, ev)
 		case <-restart.C:
 			s.restartDue(ctx)
 		case cmd := <-s.cmds:
@@ -308,7 +311,7 @@ func (s *Supervisor) restartDue(ctx context.Context) {
 }
 
 // onReady handles a readiness result for c's current run.
-func (s *Supervisor) onReady(ev readyEvent) error {
+func (s *Supervisor) onReady(ctx context.Context, ev readyEvent) error {
 	c := ev.c
 	if ev.gen != c.gen || c.state != Starting {
 		return nil
@@ -330,9 +333,20 @@ func (s *Supervisor) onReady(ev readyEvent) error {
 		if err := s.opts.OnReady(s.statuses()); err != nil {
 			return err
 		}
+		s.startAfterUp(ctx)
 	}
 	s.changed()
 	return nil
+}
+
+// startAfterUp starts the AfterUp processes once the cluster is up; one
+// that fails to start is restarted with backoff.
+func (s *Supervisor) startAfterUp(ctx context.Context) {
+	for _, c := range s.children {
+		if c.AfterUp && c.state == Stopped && c.gen == 0 {
+			_ = s.start(ctx, c)
+		}
+	}
 }
 
 func (s *Supervisor) requiredReady() bool {

@@ -231,3 +231,27 @@ func TestSupervisorKillsWhatIgnoresSIGTERM(t *testing.T) {
 		t.Errorf("log:\n%s", r.log())
 	}
 }
+
+// An AfterUp process starts only once the required ones are ready and
+// OnReady has run (a secure cluster's agents wait for the admin user).
+func TestSupervisorStartsAfterUpLast(t *testing.T) {
+	r := newRecorder()
+	later := shell(t, "agent", "exec sleep 60")
+	later.Optional, later.AfterUp = true, true
+	opts := r.options()
+	var atReady Status
+	onReady := opts.OnReady
+	opts.OnReady = func(st []Status) error {
+		atReady = st[1]
+		return onReady(st)
+	}
+	runSupervisor(t, NewSupervisor([]Process{shell(t, "broker", "exec sleep 60"), later}, opts))
+	<-r.ready
+	if atReady.State != Stopped || atReady.PID != 0 {
+		t.Fatalf("the AfterUp process at OnReady: %+v, want stopped", atReady)
+	}
+	await.True(t, 10*time.Second, "the AfterUp process ready", func() bool {
+		st := r.status(1)
+		return st.State == Ready && st.PID != 0 && st.Restarts == 0
+	})
+}

@@ -56,12 +56,12 @@ func Up(ctx context.Context, cfg UpConfig) error {
 		return err
 	}
 	defer release()
-	spec, procs, err := prepare(l, cfg)
+	spec, procs, sec, err := prepare(l, cfg)
 	if err != nil {
 		return err
 	}
 	defer os.Remove(l.EndpointsPath())
-	deleted, err := run(ctx, cfg, l, spec, procs)
+	deleted, err := run(ctx, cfg, l, spec, procs, sec)
 	if err != nil || !deleted {
 		return err
 	}
@@ -75,11 +75,11 @@ func Up(ctx context.Context, cfg UpConfig) error {
 
 // run supervises the processes and serves the control plane until ctx
 // ends.
-func run(ctx context.Context, cfg UpConfig, l Layout, spec Spec, procs []Process) (deleted bool, err error) {
+func run(ctx context.Context, cfg UpConfig, l Layout, spec Spec, procs []Process, sec *security) (deleted bool, err error) {
 	ctx, shutdown := context.WithCancel(ctx)
 	defer shutdown()
 	var cp *ControlPlane
-	sup := NewSupervisor(procs, supervisorOptions(cfg, l, func() Spec { return cp.Spec() }, func() { cp.Ready() }))
+	sup := NewSupervisor(procs, supervisorOptions(cfg, l, sec, func() Spec { return cp.Spec() }, func() { cp.Ready() }))
 	collector := ""
 	if hasCollector(procs) {
 		collector = spec.Collector()
@@ -87,7 +87,7 @@ func run(ctx context.Context, cfg UpConfig, l Layout, spec Spec, procs []Process
 	cp, err = NewControlPlane(ControlPlaneOptions{Layout: l, Spec: spec, Supervisor: sup, Executable: cfg.Executable,
 		Agents: hasAgents(procs), Collector: collector, Logger: cfg.Logger,
 		OnChange: func() {
-			writeEndpointsNow(ctx, cfg, l, sup, cp)
+			writeEndpointsNow(ctx, cfg, l, sup, cp, sec)
 			rescrape(cfg, l, cp.Spec(), procs)
 		},
 		Shutdown: shutdown})
@@ -100,10 +100,15 @@ func run(ctx context.Context, cfg UpConfig, l Layout, spec Spec, procs []Process
 	if err != nil {
 		return false, fmt.Errorf("listening for the control plane on %s: %w", spec.Control(), err)
 	}
-	srv := &http.Server{Handler: cp.Handler(cfg.Version, func() []Status {
+	h, err := guard(l, spec, cp.Handler(cfg.Version, func() []Status {
 		st, _ := sup.Statuses(ctx)
 		return st
-	}), ReadHeaderTimeout: 10 * time.Second}
+	}))
+	if err != nil {
+		ln.Close()
+		return false, err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	serveDone := make(chan struct{})
 	go func() { // owned by run: waited for below
 		defer close(serveDone)
@@ -121,12 +126,12 @@ func run(ctx context.Context, cfg UpConfig, l Layout, spec Spec, procs []Process
 
 // writeEndpointsNow rewrites endpoints.json after the control plane
 // changed the cluster's shape.
-func writeEndpointsNow(ctx context.Context, cfg UpConfig, l Layout, sup *Supervisor, cp *ControlPlane) {
+func writeEndpointsNow(ctx context.Context, cfg UpConfig, l Layout, sup *Supervisor, cp *ControlPlane, sec *security) {
 	st, err := sup.Statuses(ctx)
 	if err != nil {
 		return
 	}
-	if err := WriteEndpoints(l, endpoints(cp.Spec(), l, st, time.Now())); err != nil {
+	if err := WriteEndpoints(l, endpoints(cp.Spec(), l, st, time.Now(), sec)); err != nil {
 		cfg.Logger.Printf("%v", err)
 	}
 }
@@ -155,14 +160,29 @@ func hasAgents(procs []Process) bool {
 
 // prepare resolves the spec, checks its ports, writes every config and the
 // spec, and returns the processes to run.
-func prepare(l Layout, cfg UpConfig) (Spec, []Process, error) {
+func prepare(l Layout, cfg UpConfig) (Spec, []Process, *security, error) {
 	spec, created, err := Resolve(l, cfg.Request, config.NewClusterID)
 	if err != nil {
-		return Spec{}, nil, err
+		return Spec{}, nil, nil, err
 	}
 	if err := removeStale(l.EndpointsPath()); err != nil {
-		return Spec{}, nil, err
+		return Spec{}, nil, nil, err
 	}
+	var sec *security
+	if spec.Secure {
+		// Before the configs: the brokers' readiness probes read the
+		// mutual-TLS client config.
+		if sec, err = prepareSecurity(l, spec, cfg.Logger); err != nil {
+			return Spec{}, nil, nil, err
+		}
+	}
+	spec, procs, err := prepareProcs(l, cfg, spec, created)
+	return spec, procs, sec, err
+}
+
+// prepareProcs checks the ports, writes every config and the spec, and
+// returns the processes to run.
+func prepareProcs(l Layout, cfg UpConfig, spec Spec, created bool) (Spec, []Process, error) {
 	agents := cfg.Agents && agentAvailable(cfg.Executable, cfg.Logger)
 	collector := agents && cfg.Collector
 	autoscaler := collector && cfg.AutoscalerPolicy != ""
@@ -223,11 +243,10 @@ func prepare(l Layout, cfg UpConfig) (Spec, []Process, error) {
 func (s Spec) ports(agents, collector bool) []namedPort {
 	var out []namedPort
 	for _, b := range s.Brokers {
-		p := b.ports()
-		if !agents {
-			p = p[:2]
+		out = append(out, b.brokerPorts()...)
+		if agents {
+			out = append(out, b.agentPorts()...)
 		}
-		out = append(out, p...)
 	}
 	if collector {
 		out = append(out, namedPort{orDefault(s.CollectorPort, DefaultCollectorPort), "the collector"})
@@ -261,6 +280,11 @@ func writeBrokers(s Spec, l Layout, exe string) ([]Process, error) {
 // brokerProcess writes broker b's directory and config (from the whole
 // spec s: the voters are its first brokers) and returns its process.
 func brokerProcess(s Spec, l Layout, exe string, b BrokerSpec) (Process, error) {
+	if s.Secure {
+		if err := ensureBrokerCert(l, s, b.ID); err != nil {
+			return Process{}, fmt.Errorf("broker %d's certificate: %w", b.ID, err)
+		}
+	}
 	props, err := s.BrokerConfig(l, b)
 	if err != nil {
 		return Process{}, err
@@ -278,22 +302,29 @@ func brokerProcess(s Spec, l Layout, exe string, b BrokerSpec) (Process, error) 
 		LogPath: l.LogPath(b.ID),
 		PIDPath: l.PIDPath(b.ID),
 		Where:   fmt.Sprintf("on %s with its data in %s", b.Kafka(s.Host), l.DataDir(b.ID)),
-		Ready:   brokerReady(b.Kafka(s.Host), "http://"+b.Admin(s.Host)),
+		Ready:   s.brokerReady(l, b),
 	}, nil
 }
 
 // supervisorOptions wires the supervisor's reports to endpoints.json, the
 // printed summary and the control plane (ready: ACTIVE). spec is read at
 // each report: the control plane may have changed the cluster's shape.
-func supervisorOptions(cfg UpConfig, l Layout, spec func() Spec, ready func()) Options {
+func supervisorOptions(cfg UpConfig, l Layout, sec *security, spec func() Spec, ready func()) Options {
 	return Options{
 		Logger:       cfg.Logger,
 		ReadyTimeout: cfg.ReadyTimeout,
 		StopTimeout:  cfg.StopTimeout,
 		OnReady: func(st []Status) error {
+			if s := spec(); s.Secure {
+				ctx, cancel := context.WithTimeout(context.Background(), adminUserTimeout)
+				defer cancel()
+				if err := ensureAdminUser(ctx, l, s); err != nil {
+					return err
+				}
+			}
 			// The summary first: a script that waits for endpoints.json
 			// finds the summary printed when the file appears.
-			e := endpoints(spec(), l, st, time.Now())
+			e := endpoints(spec(), l, st, time.Now(), sec)
 			PrintEndpoints(cfg.Out, e, l.EndpointsPath())
 			if err := WriteEndpoints(l, e); err != nil {
 				return err
@@ -302,7 +333,7 @@ func supervisorOptions(cfg UpConfig, l Layout, spec func() Spec, ready func()) O
 			return nil
 		},
 		OnChange: func(st []Status) {
-			if err := WriteEndpoints(l, endpoints(spec(), l, st, time.Now())); err != nil {
+			if err := WriteEndpoints(l, endpoints(spec(), l, st, time.Now(), sec)); err != nil {
 				cfg.Logger.Printf("%v", err)
 			}
 		},

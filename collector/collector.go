@@ -24,6 +24,8 @@ import (
 	"github.com/weirhq/weir/collector/executor"
 	"github.com/weirhq/weir/collector/model"
 	"github.com/weirhq/weir/collector/monitor"
+	"github.com/weirhq/weir/internal/httpauth"
+	"github.com/weirhq/weir/internal/kafkaclient"
 )
 
 // Collector is one running collector.
@@ -38,6 +40,7 @@ type Collector struct {
 	anom   *anomaly.Manager
 	con    *console.Console
 	ln     net.Listener
+	token  string // the API's bearer token ("": none)
 }
 
 // New connects the parts; nothing runs until Run. The listener is bound
@@ -54,14 +57,22 @@ func New(cfg Config, logger *slog.Logger) (*Collector, error) {
 		history = filepath.Join(cfg.DataDir, "anomalies.json")
 		actions = filepath.Join(cfg.DataDir, "console-actions.jsonl")
 	}
-	var err error
+	sec, err := kafkaclient.Load(cfg.ClientConfig)
+	if err != nil {
+		return nil, fmt.Errorf("kafka.client.config: %w", err)
+	}
+	if cfg.TokenFile != "" {
+		if c.token, err = httpauth.LoadOrCreateToken(cfg.TokenFile); err != nil {
+			return nil, fmt.Errorf("webserver.auth.token.file: %w", err)
+		}
+	}
 	// kadm answers Metadata from kgo's cache for MetadataMinAge (5 s by
 	// default): the executor would see a finished reassignment as not
 	// done, and the monitor a moved replica where it was. A short age
 	// keeps every metadata read fresh; the collector reads it a few times
 	// a second at most.
-	c.client, err = kgo.NewClient(kgo.SeedBrokers(cfg.BootstrapServers...), kgo.ClientID(cfg.ClientID),
-		kgo.MetadataMinAge(100*time.Millisecond))
+	c.client, err = kgo.NewClient(append(sec, kgo.SeedBrokers(cfg.BootstrapServers...), kgo.ClientID(cfg.ClientID),
+		kgo.MetadataMinAge(100*time.Millisecond))...)
 	if err != nil {
 		return nil, fmt.Errorf("creating the Kafka client: %w", err)
 	}
@@ -102,9 +113,20 @@ func (c *Collector) Addr() string { return c.ln.Addr().String() }
 // what was seen, what was done and when.
 func (c *Collector) Anomalies() []anomaly.Anomaly { return c.anom.Recent() }
 
+// Token is the bearer token the API asks for ("": none).
+func (c *Collector) Token() string { return c.token }
+
 // Handler serves Cruise Control's API under /kafkacruisecontrol/, the
-// web console under /console/ (/ redirects there), /metrics and /healthz.
+// web console under /console/ (/ redirects there), /metrics and /healthz;
+// with a token (webserver.auth.token.file) all but the last two need it.
 func (c *Collector) Handler() http.Handler {
+	if c.token == "" {
+		return c.routes()
+	}
+	return httpauth.Middleware(httpauth.Config{Token: c.token, Open: []string{"/metrics", "/healthz"}}, c.routes())
+}
+
+func (c *Collector) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(api.Prefix, c.api.Handler())
 	mux.Handle(console.Prefix, c.con.Handler())

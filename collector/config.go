@@ -42,6 +42,16 @@ type Config struct {
 	// plane and of the autoscaler, for the console's pages (flags
 	// --control-plane and --autoscaler; "": the pages say not configured).
 	ControlPlane, Autoscaler string
+	// ClientConfig is kafka.client.config: a Kafka client config file
+	// (security.protocol, sasl.*, ssl.* as PEM: what --command-config
+	// reads, what weir up --secure writes) for a secure cluster; "":
+	// PLAINTEXT.
+	ClientConfig string
+	// TokenFile is webserver.auth.token.file: when set, the API and the
+	// console need this bearer token (internal/httpauth; plain HTTP from
+	// loopback only); /metrics and /healthz stay open for Prometheus and
+	// probes. "": no authentication.
+	TokenFile string
 }
 
 // DefaultConfig is the configuration with every default.
@@ -159,6 +169,10 @@ func (c *Config) setOwn(key, v string) (bool, error) {
 		c.Listen = host + ":" + v
 	case "data.dir":
 		c.DataDir = v
+	case "kafka.client.config":
+		c.ClientConfig = v
+	case "webserver.auth.token.file":
+		c.TokenFile = v
 	case "webserver.request.maxBlockTimeMs":
 		c.MaxBlock, err = millis(key, v)
 	case "max.active.user.tasks":

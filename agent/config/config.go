@@ -39,6 +39,11 @@ type Config struct {
 	BrokerID int32 `yaml:"broker_id"`
 	// Brokers are the Kafka bootstrap addresses, host:port.
 	Brokers []string `yaml:"brokers"`
+	// ClientConfig is a Kafka client config file (Java properties:
+	// security.protocol, sasl.*, ssl.* as PEM; the file --command-config
+	// reads and weir up --secure writes) for a secure cluster; empty:
+	// PLAINTEXT.
+	ClientConfig string `yaml:"client_config"`
 	// BrokerAdminURL is the broker's admin HTTP address ("host:port" or a
 	// URL); empty for a cluster without one (Apache Kafka).
 	BrokerAdminURL string `yaml:"broker_admin_url"`

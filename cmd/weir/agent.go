@@ -13,12 +13,14 @@ import (
 	"github.com/weirhq/weir/agent/config"
 	"github.com/weirhq/weir/agent/export/prometheus"
 	"github.com/weirhq/weir/agent/snapshot"
+	"github.com/weirhq/weir/internal/kafkaclient"
 )
 
 const agentExampleConfig = `  # agent.yaml (config/agent.yaml has every field, commented)
   cluster_name: local
   broker_id: 1
   brokers: [127.0.0.1:9092]
+  client_config: client.properties          # a secure cluster's (weir up --secure writes it)
   broker_admin_url: 127.0.0.1:9644
   broker_config: config/server.properties   # log.dirs are read from it
   interval: 60s
@@ -79,7 +81,11 @@ func runAgent(ctx context.Context, stderr io.Writer, af agentFlags) error {
 	if err != nil {
 		return err
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...), kgo.ClientID("weir-agent"))
+	sec, err := kafkaclient.Load(cfg.ClientConfig)
+	if err != nil {
+		return fmt.Errorf("client_config: %w", err)
+	}
+	cl, err := kgo.NewClient(append(sec, kgo.SeedBrokers(cfg.Brokers...), kgo.ClientID("weir-agent"))...)
 	if err != nil {
 		return fmt.Errorf("creating the Kafka client: %w", err)
 	}
@@ -97,7 +103,7 @@ func runAgent(ctx context.Context, stderr io.Writer, af agentFlags) error {
 		logger.Info("prometheus endpoints listening", "broker", broker.String(), "node", node.String())
 		exporters = append(exporters, prom)
 	}
-	pushers, closeExporters, err := newPushExporters(ctx, cfg, logger)
+	pushers, closeExporters, err := newPushExporters(ctx, cfg, sec, logger)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,7 +21,7 @@ import (
 // newPushExporters builds the configured exporters that push (OTLP,
 // CloudWatch, load samples). closeAll releases what they hold; call it after
 // the agent has stopped.
-func newPushExporters(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ []snapshot.Exporter, closeAll func(), err error) {
+func newPushExporters(ctx context.Context, cfg *config.Config, sec []kgo.Opt, logger *slog.Logger) (_ []snapshot.Exporter, closeAll func(), err error) {
 	var out []snapshot.Exporter
 	var closers []func()
 	closeAll = func() {
@@ -66,8 +67,8 @@ func newPushExporters(ctx context.Context, cfg *config.Config, logger *slog.Logg
 		// timeout of a few intervals (10 s at least) rides out a leader
 		// move of the samples topic, and the buffer bound keeps a stuck
 		// topic from holding more than a few cycles' records.
-		cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...), kgo.ClientID("weir-agent-samples"),
-			kgo.RecordDeliveryTimeout(max(10*time.Second, 3*cfg.Interval)), kgo.MaxBufferedRecords(100_000))
+		cl, err := kgo.NewClient(append(slices.Clone(sec), kgo.SeedBrokers(cfg.Brokers...), kgo.ClientID("weir-agent-samples"),
+			kgo.RecordDeliveryTimeout(max(10*time.Second, 3*cfg.Interval)), kgo.MaxBufferedRecords(100_000))...)
 		if err != nil {
 			return nil, nil, fmt.Errorf("creating the samples Kafka client: %w", err)
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/weirhq/weir/autoscaler/provision"
 	"github.com/weirhq/weir/cluster"
 	"github.com/weirhq/weir/collector/ccclient"
+	"github.com/weirhq/weir/internal/httpauth"
 )
 
 type autoscalerFlags struct {
@@ -28,6 +29,7 @@ type autoscalerFlags struct {
 	agents, nodes                            []string
 	interval                                 time.Duration
 	mskARN, mskEndpoint, collector           string
+	tokenFile                                string
 }
 
 func newAutoscalerCmd() *cobra.Command {
@@ -81,6 +83,7 @@ brokers section is refused.`,
 	f.StringVar(&af.mskARN, "msk-cluster-arn", "", "act on this Amazon MSK cluster instead of a weir up control plane (needs --agent)")
 	f.StringVar(&af.mskEndpoint, "msk-endpoint", "", "MSK API endpoint override (a VPC endpoint; default: the region's)")
 	f.StringVar(&af.collector, "collector", "", "with --msk-cluster-arn, the collector that moves replicas around broker-count changes")
+	f.StringVar(&af.tokenFile, "token-file", "", "a secure cluster's API token file (weir up --secure): the autoscaler's API asks for it (but /metrics and /healthz), and the control plane and collector are sent it")
 	cmd.MarkFlagRequired("policy")
 	cmd.AddCommand(newAutoscalerPlanCmd(), newAutoscalerCheckCmd())
 	return cmd
@@ -102,7 +105,12 @@ func (af autoscalerFlags) run(cmd *cobra.Command) error {
 	if err != nil {
 		return fmt.Errorf("autoscaler: listening on %s: %w", af.listen, err)
 	}
-	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	h, err := af.secure(a.Handler())
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("autoscaler: %w", err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan struct{})
 	go func() { // owned here: waited for below
 		defer close(done)
@@ -242,8 +250,12 @@ live metrics: try a policy before putting it in force.`,
 				format = "json"
 			}
 			u := addr + "/v1/plan?format=" + format
+			rt, err := clusterTransport(dir)
+			if err != nil {
+				return fmt.Errorf("autoscaler plan: %w", err)
+			}
+			hc := &http.Client{Transport: rt}
 			var resp *http.Response
-			var err error
 			if pol != "" {
 				data, rerr := os.ReadFile(pol)
 				if rerr != nil {
@@ -252,9 +264,9 @@ live metrics: try a policy before putting it in force.`,
 				if _, perr := policy.Parse(data, pol); perr != nil {
 					return fmt.Errorf("autoscaler plan: %w", perr)
 				}
-				resp, err = http.Post(u+"&name="+url.QueryEscape(pol), "application/yaml", strings.NewReader(string(data)))
+				resp, err = hc.Post(u+"&name="+url.QueryEscape(pol), "application/yaml", strings.NewReader(string(data)))
 			} else {
-				resp, err = http.Get(u)
+				resp, err = hc.Get(u)
 			}
 			if err != nil {
 				return fmt.Errorf("autoscaler plan: %w", err)
@@ -313,4 +325,26 @@ func newAutoscalerCheckCmd() *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// secure puts h behind --token-file's token (/metrics and /healthz open,
+// for Prometheus and probes) and sends the token to the control plane and
+// the collector, which ask for it. Without --token-file h is served as is.
+func (af autoscalerFlags) secure(h http.Handler) (http.Handler, error) {
+	if af.tokenFile == "" {
+		return h, nil
+	}
+	tok, err := httpauth.ReadToken(af.tokenFile)
+	if err != nil {
+		return nil, err
+	}
+	cp := af.controlPlane
+	if cp != "" && !strings.Contains(cp, "://") {
+		cp = "http://" + cp
+	}
+	// provision.Local and ccclient use http.DefaultTransport.
+	if hosts := hostsOf(cp, af.collector); len(hosts) > 0 {
+		http.DefaultTransport = httpauth.Transport(tok, hosts, http.DefaultTransport)
+	}
+	return httpauth.Middleware(httpauth.Config{Token: tok, Open: []string{"/metrics", "/healthz"}}, h), nil
 }

@@ -27,7 +27,24 @@ type clusterFlags struct {
 	dir, address, output string
 }
 
+// client finds the control plane; on a secure cluster its requests carry
+// the cluster's API token.
 func (cf *clusterFlags) client() (*cluster.Client, error) {
+	c, err := cf.plainClient()
+	if err != nil {
+		return nil, err
+	}
+	rt, err := clusterTransport(cf.dir)
+	if err != nil {
+		return nil, err
+	}
+	if rt != nil {
+		c.HTTP.Transport = rt
+	}
+	return c, nil
+}
+
+func (cf *clusterFlags) plainClient() (*cluster.Client, error) {
 	if cf.address != "" {
 		return cluster.NewClient(cf.address), nil
 	}

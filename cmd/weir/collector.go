@@ -2,11 +2,13 @@ package main
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/weirhq/weir/collector"
+	"github.com/weirhq/weir/internal/httpauth"
 )
 
 type collectorFlags struct {
@@ -58,6 +60,12 @@ overrides one key.`,
 			if err != nil {
 				return err
 			}
+			if hosts := hostsOf(cfg.ControlPlane, cfg.Autoscaler); c.Token() != "" && len(hosts) > 0 {
+				// The console calls the control plane and the autoscaler
+				// with http.DefaultTransport: they ask for the same token
+				// (and only they get it).
+				http.DefaultTransport = httpauth.Transport(c.Token(), hosts, http.DefaultTransport)
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "collector: Cruise Control API on http://%s/kafkacruisecontrol/, console on http://%s/console/, metrics on http://%s/metrics\n", c.Addr(), c.Addr(), c.Addr())
 			return c.Run(cmd.Context())
 		},
@@ -93,6 +101,9 @@ func (cf collectorFlags) load(cmd *cobra.Command, g *globals) (collector.Config,
 		cfg.DataDir = cf.dataDir
 	}
 	cfg.ControlPlane, cfg.Autoscaler = cf.controlPlane, cf.autoscaler
+	if g.commandConfig != "" {
+		cfg.ClientConfig = g.commandConfig
+	}
 	for _, kv := range cf.sets {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {

@@ -16,6 +16,7 @@ import (
 // rebalanceFlags are the options every rebalance verb shares.
 type rebalanceFlags struct {
 	collector   string
+	dir         string
 	goals       []string
 	excluded    string
 	execute     bool
@@ -60,6 +61,7 @@ The collector is found with --collector or WEIR_COLLECTOR (default
 	}
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&rf.collector, "collector", defaultCollector(), "collector address, host:port or URL (env WEIR_COLLECTOR)")
+	pf.StringVar(&rf.dir, "dir", "./weir-data", "the cluster directory of a weir up --secure whose API token to send (none: no token)")
 	pf.StringVarP(&rf.output, "output", "o", "table", "table or json (the collector's answer as is)")
 	f := cmd.Flags()
 	rf.planFlags(f.StringSliceVar, f.StringVar, f.BoolVar, f.Int64Var, f.IntVar)
@@ -114,7 +116,7 @@ func (rf *rebalanceFlags) brokerVerb(use, short, endpoint, long string) *cobra.C
 }
 
 func (rf *rebalanceFlags) client(cmd *cobra.Command) *ccclient.Client {
-	c := ccclient.New(rf.collector)
+	c := rf.plainClient()
 	c.Progress = func(step string) { fmt.Fprintf(cmd.ErrOrStderr(), "collector: %s\n", step) }
 	return c
 }
@@ -165,4 +167,15 @@ func (rf *rebalanceFlags) run(cmd *cobra.Command, endpoint string, extra url.Val
 		return nil
 	}
 	return follow(cmd.Context(), c, cmd.ErrOrStderr())
+}
+
+// plainClient is the collector's client, with the API token of the secure
+// cluster running from --dir when there is one (ccclient.Client.HTTP's
+// transport sends it to that cluster's services only).
+func (rf *rebalanceFlags) plainClient() *ccclient.Client {
+	c := ccclient.New(rf.collector)
+	if rt, err := clusterTransport(rf.dir); err == nil && rt != nil {
+		c.HTTP.Transport = rt
+	}
+	return c
 }

@@ -21,7 +21,7 @@ and left, or the last execution's result.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var st ccclient.State
 			var raw json.RawMessage
-			if err := ccclient.New(rf.collector).Do(cmd.Context(), "GET", "state", url.Values{"substates": {"executor,monitor"}}, &raw); err != nil {
+			if err := rf.plainClient().Do(cmd.Context(), "GET", "state", url.Values{"substates": {"executor,monitor"}}, &raw); err != nil {
 				return fmt.Errorf("%s: %w", cmdName(cmd), err)
 			}
 			if rf.output == "json" {
@@ -54,7 +54,7 @@ throttles the execution set are removed.`,
 			var m struct {
 				Message string `json:"message"`
 			}
-			if err := ccclient.New(rf.collector).Do(cmd.Context(), "POST", "stop_proposal_execution", nil, &m); err != nil {
+			if err := rf.plainClient().Do(cmd.Context(), "POST", "stop_proposal_execution", nil, &m); err != nil {
 				return fmt.Errorf("%s: %w", cmdName(cmd), err)
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), m.Message)

@@ -36,6 +36,8 @@ type upFlags struct {
 	asPort        int
 	readyTimeout  time.Duration
 	stopTimeout   time.Duration
+	secure        bool
+	brokerBase    int
 }
 
 func newUpCmd() *cobra.Command {
@@ -55,10 +57,18 @@ ready, the endpoints are printed and written to DIR/endpoints.json.
 
 Broker N listens for Kafka on base-port+N-1 and for admin HTTP (/metrics,
 /readyz) on admin-base-port+N-1, on 127.0.0.1. Its output goes to
-DIR/broker-N/broker.log. Ctrl-C (or SIGTERM) stops every broker cleanly.`,
+DIR/broker-N/broker.log. Ctrl-C (or SIGTERM) stops every broker cleanly.
+
+With --secure, clients connect with SASL_SSL (SCRAM-SHA-512 user admin,
+its password in DIR/admin.password) using DIR/client.properties (Java,
+--command-config) or DIR/client.librdkafka.conf (kcat -F); brokers talk to
+each other on broker-base-port+N-1 with mutual TLS; ACLs are on; the control
+plane's, collector's and autoscaler's HTTP APIs need the token in
+DIR/api.token, which weir cluster and weir rebalance send by themselves.`,
 		Example: `  weir up
   weir up --brokers 1 --dir /tmp/weir-dev
   weir up --dir ./weir-data --config-override num.partitions=6
+  weir up --secure --agents --dir ./weir-secure
   weir up status --dir ./weir-data`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -89,6 +99,8 @@ DIR/broker-N/broker.log. Ctrl-C (or SIGTERM) stops every broker cleanly.`,
 	f.StringArrayVar(&uf.overrides, "config-override", nil, "broker config key=value for every broker (repeatable; replaces the saved set)")
 	f.DurationVar(&uf.readyTimeout, "ready-timeout", time.Minute, "how long the brokers have to become ready at start")
 	f.DurationVar(&uf.stopTimeout, "stop-timeout", 30*time.Second, "how long a broker has to stop after SIGTERM before SIGKILL")
+	f.BoolVar(&uf.secure, "secure", false, "TLS, SASL/SCRAM and ACLs: clients on SASL_SSL with an admin user, brokers on mutual TLS, HTTP APIs behind a token; client configs are written beside endpoints.json (a new cluster only; docs/SECURITY.md)")
+	f.IntVar(&uf.brokerBase, "broker-base-port", cluster.DefaultBrokerBasePort, "with --secure, the inter-broker (SSL) port of broker 1 (a new cluster only)")
 	cmd.AddCommand(newUpStatusCmd())
 	return cmd
 }
@@ -115,7 +127,9 @@ func (uf upFlags) request(cmd *cobra.Command) (cluster.Request, error) {
 		set("collector-port", uf.collectorPort, &req.CollectorPort),
 		set("control-plane-port", uf.controlPort, &req.ControlPort),
 		set("autoscaler-port", uf.asPort, &req.AutoscalerPort),
+		set("broker-base-port", uf.brokerBase, &req.BrokerBasePort),
 	)
+	req.Secure = uf.secure
 	if err != nil {
 		return req, err
 	}

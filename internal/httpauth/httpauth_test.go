@@ -116,3 +116,82 @@ func TestToken(t *testing.T) {
 		t.Fatal("a short token was accepted")
 	}
 }
+
+// Transport sends the token to the hosts it names only; ReadToken reads
+// what LoadOrCreateToken wrote.
+func TestTransport(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "api.token")
+	tok, err := LoadOrCreateToken(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ReadToken(path); err != nil || got != tok {
+		t.Fatalf("ReadToken = %q, %v; want %q", got, err, tok)
+	}
+	srv := httptest.NewServer(Middleware(Config{Token: tok}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})))
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	for _, tc := range []struct {
+		hosts  []string
+		status int
+	}{{nil, 200}, {[]string{host}, 200}, {[]string{"127.0.0.1:1"}, 401}} {
+		req, _ := http.NewRequest("GET", srv.URL+"/x", nil)
+		resp, err := (&http.Client{Transport: Transport(tok, tc.hosts, nil)}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.status || req.Header.Get("Authorization") != "" {
+			t.Errorf("hosts %v: %d (want %d); the caller's request changed: %q", tc.hosts, resp.StatusCode, tc.status, req.Header.Get("Authorization"))
+		}
+	}
+	if _, err := ReadToken(path + ".missing"); err == nil {
+		t.Error("ReadToken of a missing file succeeded")
+	}
+}
+
+// A browser opens a page once with ?token=: it gets the cookie and is
+// sent to the page without the token; the cookie then lets it in. A wrong
+// token in the query sets nothing.
+func TestTokenCookie(t *testing.T) {
+	h := handler()
+	tok := strings.Repeat("ab", 32)
+	r := httptest.NewRequest("GET", "/console/topics?x=1&token="+tok, nil)
+	r.RemoteAddr = "127.0.0.1:5000"
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	cookies := w.Result().Cookies()
+	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/console/topics?x=1" || len(cookies) != 1 || !cookies[0].HttpOnly {
+		t.Fatalf("login: %d %q %v", w.Code, w.Header().Get("Location"), cookies)
+	}
+	r = httptest.NewRequest("GET", "/console/topics", nil)
+	r.RemoteAddr = "127.0.0.1:5000"
+	r.AddCookie(cookies[0])
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != 200 || w.Body.String() != "hello token" {
+		t.Fatalf("with the cookie: %d %q", w.Code, w.Body.String())
+	}
+	for _, remote := range []string{"127.0.0.1:5000", "10.0.0.7:5000"} {
+		for _, q := range []string{"nope", tok} {
+			if remote == "127.0.0.1:5000" && q == tok {
+				continue
+			}
+			r = httptest.NewRequest("GET", "/console/?token="+q, nil)
+			r.RemoteAddr = remote
+			w = httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code == http.StatusSeeOther || len(w.Result().Cookies()) > 0 {
+				t.Errorf("token %q from %s: %d %v", q, remote, w.Code, w.Result().Cookies())
+			}
+		}
+	}
+	r = httptest.NewRequest("GET", "/console/", nil)
+	r.RemoteAddr = "127.0.0.1:5000"
+	r.AddCookie(&http.Cookie{Name: CookieName, Value: "nope"})
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != 401 {
+		t.Errorf("a wrong cookie: %d", w.Code)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -20,14 +21,15 @@ import (
 // answers 200 (adminURL "" skips this: no admin listener), then a Kafka
 // client gets an answer on the listener (franz-go Ping: ApiVersions on
 // connect, then a Metadata request). The caller bounds it with ctx and
-// polls.
-func Broker(ctx context.Context, kafkaAddr, adminURL string) error {
+// polls. opts are the client's security options (internal/kafkaclient)
+// for a listener that is not PLAINTEXT.
+func Broker(ctx context.Context, kafkaAddr, adminURL string, opts ...kgo.Opt) error {
 	if adminURL != "" {
 		if err := HTTPOK(ctx, adminURL+"/readyz"); err != nil {
 			return err
 		}
 	}
-	return kafkaPing(ctx, kafkaAddr)
+	return kafkaPing(ctx, kafkaAddr, opts)
 }
 
 // HTTPOK checks that GET url answers 200; otherwise the error names the
@@ -51,8 +53,8 @@ func HTTPOK(ctx context.Context, url string) error {
 
 // kafkaPing asks the broker at addr, and only it, for ApiVersions and
 // Metadata.
-func kafkaPing(ctx context.Context, addr string) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ClientID("weir-up"), kgo.RequestRetries(0))
+func kafkaPing(ctx context.Context, addr string, opts []kgo.Opt) error {
+	cl, err := kgo.NewClient(append(slices.Clone(opts), kgo.SeedBrokers(addr), kgo.ClientID("weir-up"), kgo.RequestRetries(0))...)
 	if err != nil {
 		return fmt.Errorf("kafka client for %s: %w", addr, err)
 	}
