@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,8 +22,8 @@ const maxBrokers = 30
 // then asks the collector to move replicas onto them (add_broker).
 // Shrinking asks the collector to move every replica off the highest
 // numbered brokers (remove_broker), checks they are empty, stops them,
-// then unregisters them from the metadata quorum. The first three brokers
-// are the metadata quorum's voters and stay.
+// then unregisters them from the metadata quorum. The metadata quorum's
+// voters (the first min(3, N) brokers of the cluster as created) stay.
 func (cp *ControlPlane) UpdateBrokerCount(ctx context.Context, target int, currentVersion string) (string, error) {
 	cur := len(cp.Spec().Brokers)
 	if err := cp.checkCount(ctx, cur, target); err != nil {
@@ -49,8 +50,8 @@ func (cp *ControlPlane) checkCount(ctx context.Context, cur, target int) error {
 		return fmt.Errorf("%w: the cluster already has %d brokers", errBadRequest, cur)
 	case target > maxBrokers:
 		return fmt.Errorf("%w: at most %d brokers on one machine", errBadRequest, maxBrokers)
-	case target < cur && target < min(3, cur):
-		return fmt.Errorf("%w: the first %d brokers are the metadata quorum's voters; the cluster cannot shrink below %d", errBadRequest, min(3, cur), min(3, cur))
+	case target < cur && target < slices.Max(cp.Spec().VoterIDs):
+		return fmt.Errorf("%w: brokers %v are the metadata quorum's voters; the cluster cannot shrink below %d", errBadRequest, cp.Spec().VoterIDs, slices.Max(cp.Spec().VoterIDs))
 	case target < cur && cp.coll == nil:
 		return fmt.Errorf("%w: shrinking needs the collector to move replicas off the brokers (weir up --agents runs it)", errBadRequest)
 	}

@@ -54,14 +54,14 @@ func checkOverrides(overrides map[string]string) error {
 	return errors.Join(errs...)
 }
 
-// Voters is controller.quorum.voters: the first min(3, N) brokers, as
+// Voters is controller.quorum.voters: the spec's VoterIDs, as
 // id@host:kafka-port (the raft transport shares the Kafka port; on a
 // secure cluster the inter-broker listener's, where alone it is served).
+// Every broker, however late it joined, gets the same list.
 func (s Spec) Voters() string {
-	n := min(3, len(s.Brokers))
-	voters := make([]string, n)
-	for i, b := range s.Brokers[:n] {
-		voters[i] = fmt.Sprintf("%d@%s", b.ID, b.InterBroker(s.Host))
+	voters := make([]string, len(s.VoterIDs))
+	for i, id := range s.VoterIDs {
+		voters[i] = fmt.Sprintf("%d@%s", id, s.Brokers[id-1].InterBroker(s.Host))
 	}
 	return strings.Join(voters, ",")
 }

@@ -65,6 +65,13 @@ type Spec struct {
 	// BrokerBasePort is broker 1's inter-broker (SSL) port when Secure;
 	// broker N's is BrokerBasePort+N-1.
 	BrokerBasePort int `json:"broker_base_port,omitempty"`
+	// VoterIDs are the metadata quorum's voters (controller.quorum.voters),
+	// fixed when the cluster is created: the first min(3, N) brokers. The
+	// quorum is static, as Kafka's controller.quorum.voters is, so growing
+	// a 1- or 2-broker cluster adds brokers, not voters: a new broker given
+	// another voter list would elect a second quorum of its own. Empty in a
+	// spec saved before this field: LoadSpec fills it in.
+	VoterIDs []int `json:"voter_ids,omitempty"`
 }
 
 // BrokerSpec is one broker of a Spec.
@@ -156,7 +163,18 @@ func NewSpec(req Request, clusterID string) (Spec, error) {
 		b.StorageBytes = req.StorageBytes
 		s.Brokers = append(s.Brokers, b)
 	}
+	s.VoterIDs = firstVoters(s.Brokers)
 	return s, s.Validate()
+}
+
+// firstVoters is the voter set a new cluster gets: its first min(3, N)
+// brokers.
+func firstVoters(brokers []BrokerSpec) []int {
+	ids := make([]int, min(3, len(brokers)))
+	for i := range ids {
+		ids[i] = brokers[i].ID
+	}
+	return ids
 }
 
 // brokerSpec is broker id's ports and rack, from the spec's base ports.
@@ -221,6 +239,14 @@ func (s Spec) Validate() error {
 	}
 	if err := s.checkPorts(); err != nil {
 		return err
+	}
+	if len(s.VoterIDs) == 0 {
+		return errors.New("cluster spec has no metadata quorum voters (voter_ids)")
+	}
+	for _, id := range s.VoterIDs {
+		if id < 1 || id > len(s.Brokers) {
+			return fmt.Errorf("metadata quorum voter %d is not one of the cluster's %d brokers", id, len(s.Brokers))
+		}
 	}
 	return checkOverrides(s.ConfigOverrides)
 }
@@ -365,6 +391,11 @@ func LoadSpec(l Layout) (s Spec, ok bool, err error) {
 	}
 	if err := json.Unmarshal(data, &s); err != nil {
 		return Spec{}, false, fmt.Errorf("reading the cluster spec %s: %w", l.SpecPath(), err)
+	}
+	if len(s.VoterIDs) == 0 {
+		// Saved before voter_ids: the voters were derived from the broker
+		// list, the first min(3, N).
+		s.VoterIDs = firstVoters(s.Brokers)
 	}
 	if err := s.Validate(); err != nil {
 		return Spec{}, false, fmt.Errorf("cluster spec %s: %w", l.SpecPath(), err)

@@ -231,3 +231,44 @@ func TestAgentConfig(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestSpecVotersStayWhenGrown: the quorum's voters are fixed when the
+// cluster is made. A 1-broker cluster grown to 3 (update-broker-count, the
+// autoscaler) gives every broker the same one-voter list; deriving it from
+// the broker list gave brokers 2 and 3 a list of three, and they elected a
+// quorum of their own.
+func TestSpecVotersStayWhenGrown(t *testing.T) {
+	l := Layout{Dir: t.TempDir()}
+	grown := newSpec(t, Request{Brokers: 1}).Resized(3)
+	if err := grown.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for id := 1; id <= 3; id++ {
+		if got := props(grown, l, id)["controller.quorum.voters"]; got != "1@127.0.0.1:9092" {
+			t.Errorf("broker %d of a grown 1-broker cluster: voters %q, want 1@127.0.0.1:9092", id, got)
+		}
+	}
+	if err := SaveSpec(l, grown); err != nil {
+		t.Fatal(err)
+	}
+	loaded, ok, err := LoadSpec(l)
+	if err != nil || !ok || !reflect.DeepEqual(loaded.VoterIDs, []int{1}) {
+		t.Fatalf("reloaded voters %v (ok %v, err %v), want [1]", loaded.VoterIDs, ok, err)
+	}
+
+	// A spec saved before voter_ids existed keeps what was derived then.
+	old := newSpec(t, Request{Brokers: 5})
+	old.VoterIDs = nil
+	if err := SaveSpec(l, old); err != nil {
+		t.Fatal(err)
+	}
+	if loaded, _, err := LoadSpec(l); err != nil || !reflect.DeepEqual(loaded.VoterIDs, []int{1, 2, 3}) {
+		t.Fatalf("old spec: voters %v, err %v; want [1 2 3]", loaded.VoterIDs, err)
+	}
+
+	bad := newSpec(t, Request{Brokers: 3})
+	bad.VoterIDs = []int{1, 4}
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "voter 4 is not one of the cluster's 3 brokers") {
+		t.Errorf("a voter outside the cluster: %v", err)
+	}
+}

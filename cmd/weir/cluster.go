@@ -238,8 +238,10 @@ func (cf *clusterFlags) countCmd() *cobra.Command {
 		Long: `Grow or shrink the cluster (MSK's UpdateBrokerCount). Growing starts the new
 brokers (and agents), then the collector moves replicas onto them; shrinking
 has the collector move every replica off the highest-numbered brokers, then
-stops them. The first three brokers are the metadata quorum's voters and stay;
-the cluster cannot shrink below the largest replication factor.`,
+stops them. The metadata quorum's voters (the first min(3, N) brokers of the
+cluster as it was created) stay, and a grown cluster keeps its voters: growing
+a 1-broker cluster adds brokers, not voters. The cluster cannot shrink below
+its voters or below the largest replication factor.`,
 		Example: "  weir cluster update-broker-count 4 --wait\n  weir cluster update-broker-count 3",
 		Args:    oneArg("the target broker count"),
 		RunE: func(cmd *cobra.Command, args []string) error {
