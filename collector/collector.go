@@ -93,7 +93,7 @@ func New(cfg Config, logger *slog.Logger) (*Collector, error) {
 	c.api = api.New(api.Options{Monitor: c.mon, Executor: c.exec, Admin: adm, Planner: cfg.Planner, Anomalies: c.anom,
 		MaxBlock: cfg.MaxBlock, TaskRetention: cfg.TaskRetention, MaxActiveTasks: cfg.MaxActiveTasks,
 		Logger: logger.With("part", "api"), Registerer: c.reg})
-	c.con, err = console.New(console.Options{Client: c.client, Seeds: cfg.BootstrapServers, API: c.api.Handler(),
+	c.con, err = console.New(console.Options{Client: c.client, Seeds: cfg.BootstrapServers, ClientOpts: sec, API: c.api.Handler(),
 		ControlPlane: cfg.ControlPlane, Autoscaler: cfg.Autoscaler, ActionLog: actions, Logger: logger.With("part", "console")})
 	if err != nil {
 		c.client.Close()

@@ -128,6 +128,17 @@ func TestSecureUp(t *testing.T) {
 		if resp.StatusCode != 200 || resp.Request.URL.RawQuery != "" || strings.Contains(string(page), "HTTP 401") || !strings.Contains(string(page), "ACTIVE") {
 			t.Errorf("the console's operations page: %s (at %s)\n%s", resp.Status, resp.Request.URL, page)
 		}
+		// The message viewer's consumers connect over SASL_SSL with the
+		// collector's client config: the records kcat wrote show.
+		resp, err = browser.Get(e.Collector.Console + "topics/secure-up/messages?partition=0&offset=0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(page), ">a</pre>") || !strings.Contains(string(page), ">b</pre>") {
+			t.Errorf("the console's message viewer on a secure cluster: %s\n%s", resp.Status, page)
+		}
 		if out := runWeir(t, bin, "cluster", "describe", "--dir", dir); !strings.Contains(out, "state ACTIVE") {
 			t.Errorf("weir cluster describe:\n%s", out)
 		}

@@ -33,6 +33,9 @@ type Options struct {
 	// Seeds are the bootstrap servers, for the message viewer's own
 	// short-lived consumers.
 	Seeds []string
+	// ClientOpts are the security options (TLS, SASL) those consumers
+	// connect with: the collector's own (kafka.client.config).
+	ClientOpts []kgo.Opt
 	// API is Cruise Control's API (the collector's api.Server handler),
 	// called in process: proposals, load, executor and anomaly state.
 	API http.Handler

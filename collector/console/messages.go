@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -41,8 +42,9 @@ func (c *Console) scan(ctx context.Context, from, to map[tp]int64, fn func(*kgo.
 	if len(left) == 0 {
 		return nil
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.o.Seeds...), kgo.ClientID("weir-console"), kgo.ConsumePartitions(parts),
-		kgo.FetchMaxWait(200*time.Millisecond), kgo.FetchMaxPartitionBytes(1<<20), kgo.FetchMaxBytes(4<<20))
+	cl, err := kgo.NewClient(append(slices.Clip(c.o.ClientOpts), kgo.SeedBrokers(c.o.Seeds...), kgo.ClientID("weir-console"),
+		kgo.ConsumePartitions(parts), kgo.FetchMaxWait(200*time.Millisecond), kgo.FetchMaxPartitionBytes(1<<20),
+		kgo.FetchMaxBytes(4<<20))...)
 	if err != nil {
 		return fmt.Errorf("creating a consumer: %w", err)
 	}
