@@ -1,0 +1,190 @@
+package server
+
+import (
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/weirhq/weir/broker/acl"
+)
+
+// The authorization of the transaction APIs, as Kafka 3.9's KafkaApis
+// performs it (transactional Produce is in authz.go's produce):
+//
+//   - InitProducerId (22): WRITE on the transactional id; without one,
+//     IDEMPOTENT_WRITE on the cluster or WRITE on any topic (KIP-679).
+//   - AddPartitionsToTxn (24) v0–v3: WRITE on the transactional id
+//     (refused: every partition TRANSACTIONAL_ID_AUTHORIZATION_FAILED),
+//     then WRITE on each topic, internal topics never; one topic refused
+//     fails the whole transaction: the refused partitions
+//     TOPIC_AUTHORIZATION_FAILED, the missing ones
+//     UNKNOWN_TOPIC_OR_PARTITION, the others OPERATION_NOT_ATTEMPTED.
+//     v4+ (broker to broker): CLUSTER_ACTION, the top-level error.
+//   - AddOffsetsToTxn (25): WRITE on the transactional id, then READ on
+//     the group.
+//   - EndTxn (26): WRITE on the transactional id.
+//   - WriteTxnMarkers (27): ALTER or CLUSTER_ACTION on the cluster
+//     (refused: every partition CLUSTER_AUTHORIZATION_FAILED).
+//   - TxnOffsetCommit (28): WRITE on the transactional id, READ on the
+//     group (both: every partition gets the error), READ on each topic.
+//   - DescribeTransactions (65): DESCRIBE on each id; the partitions of
+//     topics the principal may not DESCRIBE are left out.
+//   - ListTransactions (66): only the ids the principal may DESCRIBE.
+
+// transactional authorizes the transaction APIs; served=false for the
+// other requests.
+func (z authz) transactional(body kmsg.Request) (resp kmsg.Response, closeErr error, ok, served bool) {
+	switch r := body.(type) {
+	case *kmsg.InitProducerIDRequest:
+		resp, closeErr, ok = z.initProducerID(r)
+	case *kmsg.AddPartitionsToTxnRequest:
+		resp, closeErr, ok = z.addPartitionsToTxn(r)
+	case *kmsg.AddOffsetsToTxnRequest:
+		if !z.txnID(acl.OpWrite, r.TransactionalID) {
+			resp, closeErr, ok = z.refuse(r, txnDenied)
+		} else {
+			resp, closeErr, ok = z.whole(r, z.group(acl.OpRead, r.Group), groupDenied)
+		}
+	case *kmsg.EndTxnRequest:
+		resp, closeErr, ok = z.whole(r, z.txnID(acl.OpWrite, r.TransactionalID), txnDenied)
+	case *kmsg.WriteTxnMarkersRequest:
+		resp, closeErr, ok = z.whole(r, z.cluster(acl.OpAlter) || z.cluster(acl.OpClusterAction), clusterDenied)
+	case *kmsg.TxnOffsetCommitRequest:
+		resp, closeErr, ok = z.txnOffsetCommit(r)
+	case *kmsg.DescribeTransactionsRequest:
+		resp, closeErr, ok = z.describeTransactions(r)
+	case *kmsg.ListTransactionsRequest:
+		out := z.b.handleListTransactions(r).(*kmsg.ListTransactionsResponse)
+		out.TransactionStates, _ = split(out.TransactionStates, func(s kmsg.ListTransactionsResponseTransactionState) bool {
+			return z.txnID(acl.OpDescribe, s.TransactionalID)
+		})
+		resp, ok = out, true
+	default:
+		return nil, nil, false, false
+	}
+	return resp, closeErr, ok, true
+}
+
+func (z authz) initProducerID(r *kmsg.InitProducerIDRequest) (kmsg.Response, error, bool) {
+	if r.TransactionalID != nil {
+		return z.whole(r, z.txnID(acl.OpWrite, *r.TransactionalID), txnDenied)
+	}
+	return z.whole(r, z.cluster(acl.OpIdempotentWrite) ||
+		z.a.AuthorizeByResourceType(z.s.principal, z.s.host, acl.OpWrite, acl.ResourceTopic), clusterDenied)
+}
+
+func (z authz) addPartitionsToTxn(r *kmsg.AddPartitionsToTxnRequest) (kmsg.Response, error, bool) {
+	if r.Version >= 4 {
+		return z.whole(r, z.cluster(acl.OpClusterAction), clusterDenied)
+	}
+	if !z.txnID(acl.OpWrite, r.TransactionalID) {
+		return z.refuse(r, txnDenied)
+	}
+	writable := func(t kmsg.AddPartitionsToTxnRequestTopic) bool {
+		return !isInternal(t.Topic) && z.topic(acl.OpWrite, t.Topic)
+	}
+	if _, refused := split(r.Topics, writable); len(refused) == 0 {
+		return pass()
+	}
+	resp := r.ResponseKind().(*kmsg.AddPartitionsToTxnResponse)
+	resp.Topics = each(r.Topics, func(t kmsg.AddPartitionsToTxnRequestTopic) kmsg.AddPartitionsToTxnResponseTopic {
+		rt := kmsg.NewAddPartitionsToTxnResponseTopic()
+		rt.Topic = t.Topic
+		rt.Partitions = each(t.Partitions, func(p int32) kmsg.AddPartitionsToTxnResponseTopicPartition {
+			rp := kmsg.NewAddPartitionsToTxnResponseTopicPartition()
+			rp.Partition, rp.ErrorCode = p, kerr.OperationNotAttempted.Code
+			if _, exists := z.img.Partition(t.Topic, p); !writable(t) {
+				rp.ErrorCode = topicDenied
+			} else if !exists {
+				rp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+			}
+			return rp
+		})
+		return rt
+	})
+	return resp, nil, true
+}
+
+func (z authz) txnOffsetCommit(r *kmsg.TxnOffsetCommitRequest) (kmsg.Response, error, bool) {
+	if !z.txnID(acl.OpWrite, r.TransactionalID) {
+		return z.refuse(r, txnDenied)
+	}
+	if !z.group(acl.OpRead, r.Group) {
+		return z.refuse(r, groupDenied)
+	}
+	return serveRest(&r.Topics, func(t kmsg.TxnOffsetCommitRequestTopic) bool { return z.topic(acl.OpRead, t.Topic) },
+		func() kmsg.Response { return z.b.handleTxnOffsetCommit(r) },
+		func(p *kmsg.TxnOffsetCommitResponse) *[]kmsg.TxnOffsetCommitResponseTopic { return &p.Topics },
+		func(t kmsg.TxnOffsetCommitRequestTopic) kmsg.TxnOffsetCommitResponseTopic {
+			return txnOffsetCommitRefused(t, topicDenied)
+		})
+}
+
+func (z authz) describeTransactions(r *kmsg.DescribeTransactionsRequest) (kmsg.Response, error, bool) {
+	kept, refused := split(r.TransactionalIDs, func(id string) bool { return z.txnID(acl.OpDescribe, id) })
+	r.TransactionalIDs = kept
+	resp := z.b.handleDescribeTransactions(r).(*kmsg.DescribeTransactionsResponse)
+	for i := range resp.TransactionStates {
+		st := &resp.TransactionStates[i]
+		st.Topics, _ = split(st.Topics, func(t kmsg.DescribeTransactionsResponseTransactionStateTopic) bool {
+			return z.topic(acl.OpDescribe, t.Topic)
+		})
+	}
+	for _, id := range refused {
+		st := kmsg.NewDescribeTransactionsResponseTransactionState()
+		st.TransactionalID, st.ErrorCode = id, txnDenied
+		resp.TransactionStates = append(resp.TransactionStates, st)
+	}
+	return resp, nil, true
+}
+
+func txnOffsetCommitRefused(t kmsg.TxnOffsetCommitRequestTopic, code int16) kmsg.TxnOffsetCommitResponseTopic {
+	rt := kmsg.NewTxnOffsetCommitResponseTopic()
+	rt.Topic, rt.TopicID = t.Topic, t.TopicID
+	rt.Partitions = each(t.Partitions, func(p kmsg.TxnOffsetCommitRequestTopicPartition) kmsg.TxnOffsetCommitResponseTopicPartition {
+		rp := kmsg.NewTxnOffsetCommitResponseTopicPartition()
+		rp.Partition, rp.ErrorCode = p.Partition, code
+		return rp
+	})
+	return rt
+}
+
+// refuseTxnEach gives every partition of a transaction request the
+// error, for the responses without a top-level one.
+func refuseTxnEach(req kmsg.Request, resp kmsg.Response, code int16) bool {
+	switch r := resp.(type) {
+	case *kmsg.TxnOffsetCommitResponse:
+		r.Topics = each(req.(*kmsg.TxnOffsetCommitRequest).Topics, func(t kmsg.TxnOffsetCommitRequestTopic) kmsg.TxnOffsetCommitResponseTopic {
+			return txnOffsetCommitRefused(t, code)
+		})
+	case *kmsg.AddPartitionsToTxnResponse: // v0–v3; v4+ has the top-level error
+		r.Topics = each(req.(*kmsg.AddPartitionsToTxnRequest).Topics, func(t kmsg.AddPartitionsToTxnRequestTopic) kmsg.AddPartitionsToTxnResponseTopic {
+			rt := kmsg.NewAddPartitionsToTxnResponseTopic()
+			rt.Topic = t.Topic
+			rt.Partitions = each(t.Partitions, func(p int32) kmsg.AddPartitionsToTxnResponseTopicPartition {
+				rp := kmsg.NewAddPartitionsToTxnResponseTopicPartition()
+				rp.Partition, rp.ErrorCode = p, code
+				return rp
+			})
+			return rt
+		})
+	case *kmsg.WriteTxnMarkersResponse:
+		r.Markers = each(req.(*kmsg.WriteTxnMarkersRequest).Markers, func(m kmsg.WriteTxnMarkersRequestMarker) kmsg.WriteTxnMarkersResponseMarker {
+			rm := kmsg.NewWriteTxnMarkersResponseMarker()
+			rm.ProducerID = m.ProducerID
+			rm.Topics = each(m.Topics, func(t kmsg.WriteTxnMarkersRequestMarkerTopic) kmsg.WriteTxnMarkersResponseMarkerTopic {
+				rt := kmsg.NewWriteTxnMarkersResponseMarkerTopic()
+				rt.Topic = t.Topic
+				rt.Partitions = each(t.Partitions, func(p int32) kmsg.WriteTxnMarkersResponseMarkerTopicPartition {
+					rp := kmsg.NewWriteTxnMarkersResponseMarkerTopicPartition()
+					rp.Partition, rp.ErrorCode = p, code
+					return rp
+				})
+				return rt
+			})
+			return rm
+		})
+	default:
+		return false
+	}
+	return true
+}
