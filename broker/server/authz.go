@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"math"
+	"reflect"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -253,13 +254,44 @@ func (z authz) whole(r kmsg.Request, allowed bool, code int16) (kmsg.Response, e
 // getErrorResponse does: the top-level error where the response has
 // one, else every resource the request names.
 func (z authz) refuse(req kmsg.Request, code int16) (kmsg.Response, error, bool) {
+	if resp := errorResponse(req, code); resp != nil {
+		return resp, nil, true
+	}
+	return nil, fmt.Errorf("refused %s: %s", kmsg.NameForKey(req.Key()), kerr.ErrorForCode(code)), true
+}
+
+// errorResponse is Kafka's AbstractRequest.getErrorResponse: req's own
+// response with code at its top level, or on every resource it names
+// where it has no top-level error; nil where there is nowhere to put it
+// (and for an acks=0 produce, which has no response).
+func errorResponse(req kmsg.Request, code int16) kmsg.Response {
+	if p, ok := req.(*kmsg.ProduceRequest); ok && p.Acks == 0 {
+		return nil
+	}
 	resp := req.ResponseKind()
 	resp.SetVersion(req.GetVersion())
 	msg := strPtr(kerr.ErrorForCode(code).Error())
 	if refuseTopLevel(resp, code, msg) || refuseEach(req, resp, code, msg) {
-		return resp, nil, true
+		return resp
 	}
-	return nil, fmt.Errorf("refused %s: %s", kmsg.NameForKey(req.Key()), kerr.ErrorForCode(code)), true
+	if m, ok := req.(*kmsg.MetadataRequest); ok {
+		r := resp.(*kmsg.MetadataResponse)
+		r.Topics = each(m.Topics, func(t kmsg.MetadataRequestTopic) kmsg.MetadataResponseTopic {
+			rt := kmsg.NewMetadataResponseTopic()
+			rt.Topic, rt.TopicID, rt.ErrorCode = t.Topic, t.TopicID, code
+			if rt.Topic == nil {
+				rt.Topic = strPtr("")
+			}
+			rt.Partitions = []kmsg.MetadataResponseTopicPartition{}
+			return rt
+		})
+		return r
+	}
+	if f := reflect.ValueOf(resp).Elem().FieldByName("ErrorCode"); f.IsValid() && f.Kind() == reflect.Int16 {
+		f.SetInt(int64(code)) // the responses whose only error is the top-level one
+		return resp
+	}
+	return nil
 }
 
 // refuseTopLevel sets the error of a response that has one for the
