@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/weirhq/weir/broker/acl"
@@ -47,4 +48,39 @@ func TestEveryServedAPIIsAuthorized(t *testing.T) {
 			_ = resp.AppendTo(nil)
 		}
 	}
+}
+
+// FuzzErrorResponse decodes arbitrary bytes as any served request and
+// builds the refusals the broker may answer it with (an authorization
+// error, ILLEGAL_SASL_STATE during authentication): no panic, and each
+// response encodes and decodes back at the request's version.
+func FuzzErrorResponse(f *testing.F) {
+	for _, r := range protocol.Ranges() {
+		req := kmsg.RequestForKey(r.Key)
+		req.SetVersion(r.Max)
+		f.Add(r.Key, r.Max, req.AppendTo(nil))
+	}
+	codes := append([]int16{kerr.IllegalSaslState.Code}, authCodes...)
+	f.Fuzz(func(t *testing.T, key, version int16, data []byte) {
+		rg, ok := protocol.VersionRange(key)
+		if !ok || version < rg.Min || version > rg.Max {
+			return
+		}
+		req := kmsg.RequestForKey(key)
+		req.SetVersion(version)
+		if req.ReadFrom(data) != nil {
+			return
+		}
+		for _, code := range codes {
+			resp := errorResponse(req, code)
+			if resp == nil {
+				continue
+			}
+			back := req.ResponseKind()
+			back.SetVersion(version)
+			if err := back.ReadFrom(resp.AppendTo(nil)); err != nil {
+				t.Fatalf("%s v%d refused with %d does not decode: %v", kmsg.NameForKey(key), version, code, err)
+			}
+		}
+	})
 }
