@@ -414,15 +414,8 @@ func matrixRows() []matrixRow {
 			r.Topics = append(r.Topics, mt)
 			return r
 		}},
-		{name: "Metadata all", key: 3, grant: []string{"DESCRIBE TOPIC:t"}, count: func(resp kmsg.Response) int {
-			n := 0
-			for _, t := range resp.(*kmsg.MetadataResponse).Topics {
-				if t.Topic != nil && *t.Topic == "t" {
-					n++
-				}
-			}
-			return n
-		}, req: func(e *matrixEnv) kmsg.Request { return kmsg.NewPtrMetadataRequest() }},
+		{name: "Metadata all", key: 3, grant: []string{"DESCRIBE TOPIC:t"}, count: listed(func(r *kmsg.MetadataResponse) []kmsg.MetadataResponseTopic { return r.Topics },
+			func(t kmsg.MetadataResponseTopic) string { return topicOf(t.Topic) }, "t"), req: func(e *matrixEnv) kmsg.Request { return kmsg.NewPtrMetadataRequest() }},
 		{name: "OffsetCommit", key: 8, code: groupDenied, grant: []string{"READ GROUP:g", "READ TOPIC:t"}, req: func(e *matrixEnv) kmsg.Request {
 			r := kmsg.NewPtrOffsetCommitRequest()
 			r.Group = "g"
@@ -482,15 +475,8 @@ func matrixRows() []matrixRow {
 			r.Groups = []string{"g"}
 			return r
 		}},
-		{name: "ListGroups", key: 16, grant: []string{"DESCRIBE GROUP:g"}, count: func(resp kmsg.Response) int {
-			n := 0
-			for _, g := range resp.(*kmsg.ListGroupsResponse).Groups {
-				if g.Group == "g" {
-					n++
-				}
-			}
-			return n
-		}, req: func(e *matrixEnv) kmsg.Request { return kmsg.NewPtrListGroupsRequest() }},
+		{name: "ListGroups", key: 16, grant: []string{"DESCRIBE GROUP:g"}, count: listed(func(r *kmsg.ListGroupsResponse) []kmsg.ListGroupsResponseGroup { return r.Groups },
+			func(g kmsg.ListGroupsResponseGroup) string { return g.Group }, "g"), req: func(e *matrixEnv) kmsg.Request { return kmsg.NewPtrListGroupsRequest() }},
 		{name: "SaslHandshake", key: 17, req: func(e *matrixEnv) kmsg.Request {
 			r := kmsg.NewPtrSASLHandshakeRequest()
 			r.Mechanism = "PLAIN"
@@ -576,26 +562,8 @@ func matrixRows() []matrixRow {
 			r.TransactionalID, r.ProducerID = "tx26", 7
 			return r
 		}},
-		{name: "WriteTxnMarkers", key: 27, code: clusterDenied, grant: []string{"CLUSTER_ACTION CLUSTER:kafka-cluster"}, req: func(e *matrixEnv) kmsg.Request {
-			r := kmsg.NewPtrWriteTxnMarkersRequest()
-			m := kmsg.NewWriteTxnMarkersRequestMarker()
-			m.ProducerID = 7
-			mt := kmsg.NewWriteTxnMarkersRequestMarkerTopic()
-			mt.Topic, mt.Partitions = "no-such-topic", []int32{0}
-			m.Topics = append(m.Topics, mt)
-			r.Markers = append(r.Markers, m)
-			return r
-		}},
-		{name: "WriteTxnMarkers by ALTER", key: 27, code: clusterDenied, grant: []string{"ALTER CLUSTER:kafka-cluster"}, req: func(e *matrixEnv) kmsg.Request {
-			r := kmsg.NewPtrWriteTxnMarkersRequest()
-			m := kmsg.NewWriteTxnMarkersRequestMarker()
-			m.ProducerID = 7
-			mt := kmsg.NewWriteTxnMarkersRequestMarkerTopic()
-			mt.Topic, mt.Partitions = "no-such-topic", []int32{0}
-			m.Topics = append(m.Topics, mt)
-			r.Markers = append(r.Markers, m)
-			return r
-		}},
+		{name: "WriteTxnMarkers", key: 27, code: clusterDenied, grant: []string{"CLUSTER_ACTION CLUSTER:kafka-cluster"}, req: writeTxnMarkersReq},
+		{name: "WriteTxnMarkers by ALTER", key: 27, code: clusterDenied, grant: []string{"ALTER CLUSTER:kafka-cluster"}, req: writeTxnMarkersReq},
 		{name: "TxnOffsetCommit", key: 28, code: txnDenied, grant: []string{"WRITE TRANSACTIONAL_ID:tx28", "READ GROUP:g", "READ TOPIC:t"},
 			req: func(e *matrixEnv) kmsg.Request {
 				r := kmsg.NewPtrTxnOffsetCommitRequest()
@@ -748,15 +716,10 @@ func matrixRows() []matrixRow {
 			r.TransactionalIDs = []string{"tx65"}
 			return r
 		}},
-		{name: "ListTransactions", key: 66, grant: []string{"DESCRIBE TRANSACTIONAL_ID:tx66"}, count: func(resp kmsg.Response) int {
-			n := 0
-			for _, s := range resp.(*kmsg.ListTransactionsResponse).TransactionStates {
-				if s.TransactionalID == "tx66" {
-					n++
-				}
-			}
-			return n
-		}, req: func(e *matrixEnv) kmsg.Request { return kmsg.NewPtrListTransactionsRequest() }},
+		{name: "ListTransactions", key: 66, grant: []string{"DESCRIBE TRANSACTIONAL_ID:tx66"}, count: listed(func(r *kmsg.ListTransactionsResponse) []kmsg.ListTransactionsResponseTransactionState {
+			return r.TransactionStates
+		},
+			func(s kmsg.ListTransactionsResponseTransactionState) string { return s.TransactionalID }, "tx66"), req: func(e *matrixEnv) kmsg.Request { return kmsg.NewPtrListTransactionsRequest() }},
 		{name: "AllocateProducerIds", key: 67, code: clusterDenied, grant: []string{"CLUSTER_ACTION CLUSTER:kafka-cluster"}, req: func(e *matrixEnv) kmsg.Request {
 			r := kmsg.NewPtrAllocateProducerIDsRequest()
 			r.BrokerID, r.BrokerEpoch = 99, 1
@@ -777,6 +740,32 @@ func matrixRows() []matrixRow {
 	}
 }
 
+// listed counts the entries of a listing named want.
+func listed[R kmsg.Response, T any](items func(R) []T, name func(T) string, want string) func(kmsg.Response) int {
+	return func(resp kmsg.Response) int {
+		n := 0
+		for _, it := range items(resp.(R)) {
+			if name(it) == want {
+				n++
+			}
+		}
+		return n
+	}
+}
+
+// writeTxnMarkersReq writes an abort marker to a topic that does not
+// exist: nothing is written once it is allowed.
+func writeTxnMarkersReq(*matrixEnv) kmsg.Request {
+	r := kmsg.NewPtrWriteTxnMarkersRequest()
+	m := kmsg.NewWriteTxnMarkersRequestMarker()
+	m.ProducerID = 7
+	mt := kmsg.NewWriteTxnMarkersRequestMarkerTopic()
+	mt.Topic, mt.Partitions = "no-such-topic", []int32{0}
+	m.Topics = append(m.Topics, mt)
+	r.Markers = append(r.Markers, m)
+	return r
+}
+
 func produceReq(topic string, txnID *string, batch []byte) *kmsg.ProduceRequest {
 	r := kmsg.NewPtrProduceRequest()
 	r.Acks, r.TimeoutMillis, r.TransactionID = -1, 5000, txnID
@@ -787,4 +776,11 @@ func produceReq(topic string, txnID *string, batch []byte) *kmsg.ProduceRequest 
 	pt.Partitions = append(pt.Partitions, pp)
 	r.Topics = append(r.Topics, pt)
 	return r
+}
+
+func topicOf(name *string) string {
+	if name == nil {
+		return ""
+	}
+	return *name
 }
