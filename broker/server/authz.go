@@ -169,9 +169,6 @@ func (b *Broker) authorize(s *session, req protocol.Request) (kmsg.Response, err
 	if group, ok := groupChecks[req.Key]; ok {
 		return z.whole(req.Body, z.group(acl.OpRead, group(req.Body)), groupDenied)
 	}
-	if resp, closeErr, ok, served := z.transactional(req.Body); served {
-		return resp, closeErr, ok
-	}
 	switch r := req.Body.(type) {
 	case *kmsg.ApiVersionsRequest, *kmsg.SASLHandshakeRequest, *kmsg.SASLAuthenticateRequest:
 		return pass()
@@ -225,6 +222,22 @@ func (b *Broker) authorize(s *session, req protocol.Request) (kmsg.Response, err
 		return z.alterConfigs(r)
 	case *kmsg.IncrementalAlterConfigsRequest:
 		return z.incrementalAlterConfigs(r)
+	case *kmsg.InitProducerIDRequest:
+		return z.initProducerID(r)
+	case *kmsg.AddPartitionsToTxnRequest:
+		return z.addPartitionsToTxn(r)
+	case *kmsg.AddOffsetsToTxnRequest:
+		return z.addOffsetsToTxn(r)
+	case *kmsg.EndTxnRequest:
+		return z.whole(r, z.txnID(acl.OpWrite, r.TransactionalID), txnDenied)
+	case *kmsg.WriteTxnMarkersRequest:
+		return z.whole(r, z.cluster(acl.OpAlter) || z.cluster(acl.OpClusterAction), clusterDenied)
+	case *kmsg.TxnOffsetCommitRequest:
+		return z.txnOffsetCommit(r)
+	case *kmsg.DescribeTransactionsRequest:
+		return z.describeTransactions(r)
+	case *kmsg.ListTransactionsRequest:
+		return z.listTransactions(r)
 	case *kmsg.DescribeClusterRequest:
 		resp := b.dispatch(req).(*kmsg.DescribeClusterResponse)
 		b.localizeEndpoints(s, resp)

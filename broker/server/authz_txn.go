@@ -30,38 +30,19 @@ import (
 //     topics the principal may not DESCRIBE are left out.
 //   - ListTransactions (66): only the ids the principal may DESCRIBE.
 
-// transactional authorizes the transaction APIs; served=false for the
-// other requests.
-func (z authz) transactional(body kmsg.Request) (resp kmsg.Response, closeErr error, ok, served bool) {
-	switch r := body.(type) {
-	case *kmsg.InitProducerIDRequest:
-		resp, closeErr, ok = z.initProducerID(r)
-	case *kmsg.AddPartitionsToTxnRequest:
-		resp, closeErr, ok = z.addPartitionsToTxn(r)
-	case *kmsg.AddOffsetsToTxnRequest:
-		if !z.txnID(acl.OpWrite, r.TransactionalID) {
-			resp, closeErr, ok = z.refuse(r, txnDenied)
-		} else {
-			resp, closeErr, ok = z.whole(r, z.group(acl.OpRead, r.Group), groupDenied)
-		}
-	case *kmsg.EndTxnRequest:
-		resp, closeErr, ok = z.whole(r, z.txnID(acl.OpWrite, r.TransactionalID), txnDenied)
-	case *kmsg.WriteTxnMarkersRequest:
-		resp, closeErr, ok = z.whole(r, z.cluster(acl.OpAlter) || z.cluster(acl.OpClusterAction), clusterDenied)
-	case *kmsg.TxnOffsetCommitRequest:
-		resp, closeErr, ok = z.txnOffsetCommit(r)
-	case *kmsg.DescribeTransactionsRequest:
-		resp, closeErr, ok = z.describeTransactions(r)
-	case *kmsg.ListTransactionsRequest:
-		out := z.b.handleListTransactions(r).(*kmsg.ListTransactionsResponse)
-		out.TransactionStates, _ = split(out.TransactionStates, func(s kmsg.ListTransactionsResponseTransactionState) bool {
-			return z.txnID(acl.OpDescribe, s.TransactionalID)
-		})
-		resp, ok = out, true
-	default:
-		return nil, nil, false, false
+func (z authz) addOffsetsToTxn(r *kmsg.AddOffsetsToTxnRequest) (kmsg.Response, error, bool) {
+	if !z.txnID(acl.OpWrite, r.TransactionalID) {
+		return z.refuse(r, txnDenied)
 	}
-	return resp, closeErr, ok, true
+	return z.whole(r, z.group(acl.OpRead, r.Group), groupDenied)
+}
+
+func (z authz) listTransactions(r *kmsg.ListTransactionsRequest) (kmsg.Response, error, bool) {
+	resp := z.b.handleListTransactions(r).(*kmsg.ListTransactionsResponse)
+	resp.TransactionStates, _ = split(resp.TransactionStates, func(s kmsg.ListTransactionsResponseTransactionState) bool {
+		return z.txnID(acl.OpDescribe, s.TransactionalID)
+	})
+	return resp, nil, true
 }
 
 func (z authz) initProducerID(r *kmsg.InitProducerIDRequest) (kmsg.Response, error, bool) {
