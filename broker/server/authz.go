@@ -3,7 +3,6 @@ package server
 import (
 	"fmt"
 	"math"
-	"reflect"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -273,203 +272,6 @@ func (z authz) refuse(req kmsg.Request, code int16) (kmsg.Response, error, bool)
 	return nil, fmt.Errorf("refused %s: %s", kmsg.NameForKey(req.Key()), kerr.ErrorForCode(code)), true
 }
 
-// errorResponse is Kafka's AbstractRequest.getErrorResponse: req's own
-// response with code at its top level, or on every resource it names
-// where it has no top-level error; nil where there is nowhere to put it
-// (and for an acks=0 produce, which has no response).
-func errorResponse(req kmsg.Request, code int16) kmsg.Response {
-	if p, ok := req.(*kmsg.ProduceRequest); ok && p.Acks == 0 {
-		return nil
-	}
-	resp := req.ResponseKind()
-	resp.SetVersion(req.GetVersion())
-	msg := strPtr(kerr.ErrorForCode(code).Error())
-	if refuseTopLevel(resp, code, msg) || refuseEach(req, resp, code, msg) {
-		return resp
-	}
-	if m, ok := req.(*kmsg.MetadataRequest); ok {
-		r := resp.(*kmsg.MetadataResponse)
-		r.Topics = each(m.Topics, func(t kmsg.MetadataRequestTopic) kmsg.MetadataResponseTopic {
-			rt := kmsg.NewMetadataResponseTopic()
-			rt.Topic, rt.TopicID, rt.ErrorCode = t.Topic, t.TopicID, code
-			if rt.Topic == nil {
-				rt.Topic = strPtr("")
-			}
-			rt.Partitions = []kmsg.MetadataResponseTopicPartition{}
-			return rt
-		})
-		return r
-	}
-	if f := reflect.ValueOf(resp).Elem().FieldByName("ErrorCode"); f.IsValid() && f.Kind() == reflect.Int16 {
-		f.SetInt(int64(code)) // the responses whose only error is the top-level one
-		return resp
-	}
-	return nil
-}
-
-// refuseTopLevel sets the error of a response that has one for the
-// whole request.
-func refuseTopLevel(resp kmsg.Response, code int16, msg *string) bool {
-	switch r := resp.(type) {
-	case *kmsg.JoinGroupResponse:
-		r.ErrorCode, r.Generation = code, -1
-	case *kmsg.HeartbeatResponse:
-		r.ErrorCode = code
-	case *kmsg.LeaveGroupResponse:
-		r.ErrorCode = code
-	case *kmsg.SyncGroupResponse:
-		r.ErrorCode = code
-	case *kmsg.ConsumerGroupHeartbeatResponse:
-		r.ErrorCode = code
-	case *kmsg.InitProducerIDResponse:
-		r.ErrorCode, r.ProducerID, r.ProducerEpoch = code, -1, -1
-	case *kmsg.DescribeLogDirsResponse:
-		r.ErrorCode = code
-	case *kmsg.ListPartitionReassignmentsResponse:
-		r.ErrorCode, r.ErrorMessage = code, msg
-	case *kmsg.AlterPartitionAssignmentsResponse:
-		r.ErrorCode, r.ErrorMessage = code, msg
-	case *kmsg.UnregisterBrokerResponse:
-		r.ErrorCode, r.ErrorMessage = code, msg
-	case *kmsg.AlterPartitionResponse:
-		r.ErrorCode = code
-	case *kmsg.BrokerRegistrationResponse:
-		r.ErrorCode, r.BrokerEpoch = code, -1
-	case *kmsg.BrokerHeartbeatResponse:
-		r.ErrorCode, r.IsFenced = code, true
-	case *kmsg.AllocateProducerIDsResponse:
-		r.ErrorCode = code
-	case *kmsg.OffsetDeleteResponse:
-		r.ErrorCode = code
-	case *kmsg.DescribeACLsResponse:
-		r.ErrorCode, r.ErrorMessage = code, msg
-	case *kmsg.DescribeUserSCRAMCredentialsResponse:
-		r.ErrorCode, r.ErrorMessage = code, msg
-	case *kmsg.FindCoordinatorResponse:
-		r.ErrorCode, r.ErrorMessage, r.NodeID, r.Port = code, msg, -1, -1
-	case *kmsg.OffsetFetchResponse:
-		r.ErrorCode = code
-	case *kmsg.AddOffsetsToTxnResponse:
-		r.ErrorCode = code
-	case *kmsg.EndTxnResponse:
-		r.ErrorCode, r.ProducerID, r.ProducerEpoch = code, -1, -1
-	case *kmsg.AddPartitionsToTxnResponse:
-		if r.Version < 4 {
-			return false
-		}
-		r.ErrorCode = code
-	default:
-		return false
-	}
-	return true
-}
-
-// refuseEach gives every resource of the request the error, for the
-// responses without a top-level one.
-func refuseEach(req kmsg.Request, resp kmsg.Response, code int16, msg *string) bool {
-	switch r := resp.(type) {
-	case *kmsg.ElectLeadersResponse:
-		r.ErrorCode = code
-		r.Topics = each(req.(*kmsg.ElectLeadersRequest).Topics, func(t kmsg.ElectLeadersRequestTopic) kmsg.ElectLeadersResponseTopic {
-			rt := kmsg.NewElectLeadersResponseTopic()
-			rt.Topic = t.Topic
-			rt.Partitions = each(t.Partitions, func(p int32) kmsg.ElectLeadersResponseTopicPartition {
-				rp := kmsg.NewElectLeadersResponseTopicPartition()
-				rp.Partition, rp.ErrorCode = p, code
-				return rp
-			})
-			return rt
-		})
-	case *kmsg.CreateACLsResponse:
-		r.Results = each(req.(*kmsg.CreateACLsRequest).Creations, func(kmsg.CreateACLsRequestCreation) kmsg.CreateACLsResponseResult {
-			res := kmsg.NewCreateACLsResponseResult()
-			res.ErrorCode, res.ErrorMessage = code, msg
-			return res
-		})
-	case *kmsg.DeleteACLsResponse:
-		r.Results = each(req.(*kmsg.DeleteACLsRequest).Filters, func(kmsg.DeleteACLsRequestFilter) kmsg.DeleteACLsResponseResult {
-			res := kmsg.NewDeleteACLsResponseResult()
-			res.ErrorCode, res.ErrorMessage = code, msg
-			return res
-		})
-	case *kmsg.AlterUserSCRAMCredentialsResponse:
-		r.Results = scramRefused(req.(*kmsg.AlterUserSCRAMCredentialsRequest), code, msg)
-	case *kmsg.OffsetCommitResponse:
-		r.Topics = each(req.(*kmsg.OffsetCommitRequest).Topics, func(t kmsg.OffsetCommitRequestTopic) kmsg.OffsetCommitResponseTopic {
-			return offsetCommitRefused(t, code)
-		})
-	case *kmsg.FetchResponse:
-		r.ErrorCode = code
-		r.Topics = each(req.(*kmsg.FetchRequest).Topics, func(t kmsg.FetchRequestTopic) kmsg.FetchResponseTopic {
-			return fetchRefused(t, code)
-		})
-	case *kmsg.ProduceResponse:
-		r.Topics = each(req.(*kmsg.ProduceRequest).Topics, func(t kmsg.ProduceRequestTopic) kmsg.ProduceResponseTopic {
-			return produceRefused(t, code)
-		})
-	default:
-		return refuseTxnEach(req, resp, code)
-	}
-	return true
-}
-
-// scramRefused is an AlterUserScramCredentials answer with every user
-// refused, each once.
-func scramRefused(ar *kmsg.AlterUserSCRAMCredentialsRequest, code int16, msg *string) []kmsg.AlterUserSCRAMCredentialsResponseResult {
-	var out []kmsg.AlterUserSCRAMCredentialsResponseResult
-	seen := map[string]bool{}
-	add := func(u string) {
-		if !seen[u] {
-			seen[u] = true
-			res := kmsg.NewAlterUserSCRAMCredentialsResponseResult()
-			res.User, res.ErrorCode, res.ErrorMessage = u, code, msg
-			out = append(out, res)
-		}
-	}
-	for _, d := range ar.Deletions {
-		add(d.Name)
-	}
-	for _, u := range ar.Upsertions {
-		add(u.Name)
-	}
-	return out
-}
-
-func fetchRefused(t kmsg.FetchRequestTopic, code int16) kmsg.FetchResponseTopic {
-	rt := kmsg.NewFetchResponseTopic()
-	rt.Topic, rt.TopicID = t.Topic, t.TopicID
-	rt.Partitions = each(t.Partitions, func(rp kmsg.FetchRequestTopicPartition) kmsg.FetchResponseTopicPartition {
-		p := kmsg.NewFetchResponseTopicPartition()
-		p.Partition, p.ErrorCode = rp.Partition, code
-		p.HighWatermark, p.LastStableOffset, p.LogStartOffset = -1, -1, -1
-		p.RecordBatches = []byte{}
-		return p
-	})
-	return rt
-}
-
-func produceRefused(t kmsg.ProduceRequestTopic, code int16) kmsg.ProduceResponseTopic {
-	rt := kmsg.NewProduceResponseTopic()
-	rt.Topic = t.Topic
-	rt.Partitions = each(t.Partitions, func(p kmsg.ProduceRequestTopicPartition) kmsg.ProduceResponseTopicPartition {
-		rp := kmsg.NewProduceResponseTopicPartition()
-		rp.Partition, rp.ErrorCode, rp.BaseOffset, rp.LogStartOffset = p.Partition, code, -1, -1
-		return rp
-	})
-	return rt
-}
-
-func offsetCommitRefused(t kmsg.OffsetCommitRequestTopic, code int16) kmsg.OffsetCommitResponseTopic {
-	rt := kmsg.NewOffsetCommitResponseTopic()
-	rt.Topic = t.Topic
-	rt.Partitions = each(t.Partitions, func(p kmsg.OffsetCommitRequestTopicPartition) kmsg.OffsetCommitResponseTopicPartition {
-		rp := kmsg.NewOffsetCommitResponseTopicPartition()
-		rp.Partition, rp.ErrorCode = p.Partition, code
-		return rp
-	})
-	return rt
-}
-
 // hasTransactionalRecords is Kafka's RequestUtils.hasTransactionalRecords:
 // the first batch of some partition is transactional.
 func hasTransactionalRecords(r *kmsg.ProduceRequest) bool {
@@ -512,7 +314,7 @@ func (z authz) produce(r *kmsg.ProduceRequest) (kmsg.Response, error, bool) {
 		resp = r.ResponseKind().(*kmsg.ProduceResponse)
 	}
 	for _, t := range refused {
-		resp.Topics = append(resp.Topics, produceRefused(t, topicDenied))
+		resp.Topics = append(resp.Topics, produceRefused(topicDenied)(t))
 	}
 	return resp, nil, true
 }
@@ -529,32 +331,21 @@ func (z authz) fetch(r *kmsg.FetchRequest) (kmsg.Response, error, bool) {
 		return name == "" || z.topic(acl.OpRead, name)
 	}, func() kmsg.Response { return z.b.handleFetch(r) },
 		func(p *kmsg.FetchResponse) *[]kmsg.FetchResponseTopic { return &p.Topics },
-		func(t kmsg.FetchRequestTopic) kmsg.FetchResponseTopic { return fetchRefused(t, topicDenied) })
+		fetchRefused(topicDenied))
 }
 
 func (z authz) listOffsets(r *kmsg.ListOffsetsRequest) (kmsg.Response, error, bool) {
 	return serveRest(&r.Topics, func(t kmsg.ListOffsetsRequestTopic) bool { return z.topic(acl.OpDescribe, t.Topic) },
 		func() kmsg.Response { return z.b.handleListOffsets(r) },
 		func(p *kmsg.ListOffsetsResponse) *[]kmsg.ListOffsetsResponseTopic { return &p.Topics },
-		func(t kmsg.ListOffsetsRequestTopic) kmsg.ListOffsetsResponseTopic {
-			rt := kmsg.NewListOffsetsResponseTopic()
-			rt.Topic = t.Topic
-			rt.Partitions = each(t.Partitions, func(p kmsg.ListOffsetsRequestTopicPartition) kmsg.ListOffsetsResponseTopicPartition {
-				rp := kmsg.NewListOffsetsResponseTopicPartition()
-				rp.Partition, rp.ErrorCode, rp.Timestamp, rp.Offset = p.Partition, topicDenied, -1, -1
-				return rp
-			})
-			return rt
-		})
+		listOffsetsRefused(topicDenied))
 }
 
 func (z authz) offsetCommit(r *kmsg.OffsetCommitRequest) (kmsg.Response, error, bool) {
 	return serveRest(&r.Topics, func(t kmsg.OffsetCommitRequestTopic) bool { return z.topic(acl.OpRead, t.Topic) },
 		func() kmsg.Response { return z.b.handleOffsetCommit(r) },
 		func(p *kmsg.OffsetCommitResponse) *[]kmsg.OffsetCommitResponseTopic { return &p.Topics },
-		func(t kmsg.OffsetCommitRequestTopic) kmsg.OffsetCommitResponseTopic {
-			return offsetCommitRefused(t, topicDenied)
-		})
+		offsetCommitRefused(topicDenied))
 }
 
 func (z authz) findCoordinator(r *kmsg.FindCoordinatorRequest) (kmsg.Response, error, bool) {
@@ -570,11 +361,7 @@ func (z authz) findCoordinator(r *kmsg.FindCoordinatorRequest) (kmsg.Response, e
 		func(p *kmsg.FindCoordinatorResponse) *[]kmsg.FindCoordinatorResponseCoordinator {
 			return &p.Coordinators
 		},
-		func(k string) kmsg.FindCoordinatorResponseCoordinator {
-			c := kmsg.NewFindCoordinatorResponseCoordinator()
-			c.Key, c.NodeID, c.Port, c.ErrorCode = k, -1, -1, code
-			return c
-		})
+		coordinatorRefused(code))
 	if ok {
 		z.b.localizeEndpoints(z.s, resp)
 	}
@@ -592,11 +379,7 @@ func (z authz) describeGroups(r *kmsg.DescribeGroupsRequest) (kmsg.Response, err
 			resp.Groups[i].AuthorizedOperations = z.ops(acl.ResourceGroup, resp.Groups[i].Group)
 		}
 	}
-	for _, g := range refused {
-		rg := kmsg.NewDescribeGroupsResponseGroup()
-		rg.Group, rg.ErrorCode, rg.AuthorizedOperations = g, groupDenied, unauthorizedOps
-		resp.Groups = append(resp.Groups, rg)
-	}
+	resp.Groups = append(resp.Groups, each(refused, describeGroupRefused(groupDenied))...)
 	return resp, nil, true
 }
 
@@ -609,11 +392,7 @@ func (z authz) consumerGroupDescribe(r *kmsg.ConsumerGroupDescribeRequest) (kmsg
 			resp.Groups[i].AuthorizedOperations = z.ops(acl.ResourceGroup, resp.Groups[i].Group)
 		}
 	}
-	for _, g := range refused {
-		rg := kmsg.NewConsumerGroupDescribeResponseGroup()
-		rg.Group, rg.ErrorCode, rg.AuthorizedOperations = g, groupDenied, unauthorizedOps
-		resp.Groups = append(resp.Groups, rg)
-	}
+	resp.Groups = append(resp.Groups, each(refused, consumerGroupDescribeRefused(groupDenied))...)
 	return resp, nil, true
 }
 
@@ -621,27 +400,14 @@ func (z authz) deleteGroups(r *kmsg.DeleteGroupsRequest) (kmsg.Response, error, 
 	return serveRest(&r.Groups, func(g string) bool { return z.group(acl.OpDelete, g) },
 		func() kmsg.Response { return z.b.handleDeleteGroups(r) },
 		func(p *kmsg.DeleteGroupsResponse) *[]kmsg.DeleteGroupsResponseGroup { return &p.Groups },
-		func(g string) kmsg.DeleteGroupsResponseGroup {
-			rg := kmsg.NewDeleteGroupsResponseGroup()
-			rg.Group, rg.ErrorCode = g, groupDenied
-			return rg
-		})
+		deleteGroupRefused(groupDenied))
 }
 
 func (z authz) offsetDelete(r *kmsg.OffsetDeleteRequest) (kmsg.Response, error, bool) {
 	return serveRest(&r.Topics, func(t kmsg.OffsetDeleteRequestTopic) bool { return z.topic(acl.OpRead, t.Topic) },
 		func() kmsg.Response { return z.b.handleOffsetDelete(r) },
 		func(p *kmsg.OffsetDeleteResponse) *[]kmsg.OffsetDeleteResponseTopic { return &p.Topics },
-		func(t kmsg.OffsetDeleteRequestTopic) kmsg.OffsetDeleteResponseTopic {
-			rt := kmsg.NewOffsetDeleteResponseTopic()
-			rt.Topic = t.Topic
-			rt.Partitions = each(t.Partitions, func(p kmsg.OffsetDeleteRequestTopicPartition) kmsg.OffsetDeleteResponseTopicPartition {
-				rp := kmsg.NewOffsetDeleteResponseTopicPartition()
-				rp.Partition, rp.ErrorCode = p.Partition, topicDenied
-				return rp
-			})
-			return rt
-		})
+		offsetDeleteRefused(topicDenied))
 }
 
 func (z authz) createTopics(r *kmsg.CreateTopicsRequest) (kmsg.Response, error, bool) {
@@ -649,39 +415,21 @@ func (z authz) createTopics(r *kmsg.CreateTopicsRequest) (kmsg.Response, error, 
 	return serveRest(&r.Topics, func(t kmsg.CreateTopicsRequestTopic) bool { return clusterCreate || z.topic(acl.OpCreate, t.Topic) },
 		func() kmsg.Response { return z.b.handleCreateTopics(r) },
 		func(p *kmsg.CreateTopicsResponse) *[]kmsg.CreateTopicsResponseTopic { return &p.Topics },
-		func(t kmsg.CreateTopicsRequestTopic) kmsg.CreateTopicsResponseTopic {
-			rt := kmsg.NewCreateTopicsResponseTopic()
-			rt.Topic, rt.ErrorCode, rt.NumPartitions, rt.ReplicationFactor = t.Topic, topicDenied, -1, -1
-			rt.ErrorMessage = strPtr(kerr.TopicAuthorizationFailed.Error())
-			return rt
-		})
+		createTopicRefused(topicDenied))
 }
 
 func (z authz) deleteRecords(r *kmsg.DeleteRecordsRequest) (kmsg.Response, error, bool) {
 	return serveRest(&r.Topics, func(t kmsg.DeleteRecordsRequestTopic) bool { return z.topic(acl.OpDelete, t.Topic) },
 		func() kmsg.Response { return z.b.handleDeleteRecords(r) },
 		func(p *kmsg.DeleteRecordsResponse) *[]kmsg.DeleteRecordsResponseTopic { return &p.Topics },
-		func(t kmsg.DeleteRecordsRequestTopic) kmsg.DeleteRecordsResponseTopic {
-			rt := kmsg.NewDeleteRecordsResponseTopic()
-			rt.Topic = t.Topic
-			rt.Partitions = each(t.Partitions, func(p kmsg.DeleteRecordsRequestTopicPartition) kmsg.DeleteRecordsResponseTopicPartition {
-				rp := kmsg.NewDeleteRecordsResponseTopicPartition()
-				rp.Partition, rp.ErrorCode, rp.LowWatermark = p.Partition, topicDenied, -1
-				return rp
-			})
-			return rt
-		})
+		deleteRecordsRefused(topicDenied))
 }
 
 func (z authz) createPartitions(r *kmsg.CreatePartitionsRequest) (kmsg.Response, error, bool) {
 	return serveRest(&r.Topics, func(t kmsg.CreatePartitionsRequestTopic) bool { return z.topic(acl.OpAlter, t.Topic) },
 		func() kmsg.Response { return z.b.handleCreatePartitions(r) },
 		func(p *kmsg.CreatePartitionsResponse) *[]kmsg.CreatePartitionsResponseTopic { return &p.Topics },
-		func(t kmsg.CreatePartitionsRequestTopic) kmsg.CreatePartitionsResponseTopic {
-			rt := kmsg.NewCreatePartitionsResponseTopic()
-			rt.Topic, rt.ErrorCode = t.Topic, topicDenied
-			return rt
-		})
+		createPartitionsRefused(topicDenied))
 }
 
 func (z authz) offsetForLeaderEpoch(r *kmsg.OffsetForLeaderEpochRequest) (kmsg.Response, error, bool) {
@@ -691,16 +439,7 @@ func (z authz) offsetForLeaderEpoch(r *kmsg.OffsetForLeaderEpochRequest) (kmsg.R
 	return serveRest(&r.Topics, func(t kmsg.OffsetForLeaderEpochRequestTopic) bool { return z.topic(acl.OpDescribe, t.Topic) },
 		func() kmsg.Response { return z.b.handleOffsetForLeaderEpoch(r) },
 		func(p *kmsg.OffsetForLeaderEpochResponse) *[]kmsg.OffsetForLeaderEpochResponseTopic { return &p.Topics },
-		func(t kmsg.OffsetForLeaderEpochRequestTopic) kmsg.OffsetForLeaderEpochResponseTopic {
-			rt := kmsg.NewOffsetForLeaderEpochResponseTopic()
-			rt.Topic = t.Topic
-			rt.Partitions = each(t.Partitions, func(p kmsg.OffsetForLeaderEpochRequestTopicPartition) kmsg.OffsetForLeaderEpochResponseTopicPartition {
-				rp := kmsg.NewOffsetForLeaderEpochResponseTopicPartition()
-				rp.Partition, rp.ErrorCode, rp.LeaderEpoch, rp.EndOffset = p.Partition, topicDenied, -1, -1
-				return rp
-			})
-			return rt
-		})
+		offsetForLeaderEpochRefused(topicDenied))
 }
 
 func (z authz) describeConfigs(r *kmsg.DescribeConfigsRequest) (kmsg.Response, error, bool) {
@@ -709,10 +448,7 @@ func (z authz) describeConfigs(r *kmsg.DescribeConfigsRequest) (kmsg.Response, e
 	}, func() kmsg.Response { return z.b.handleDescribeConfigs(r) },
 		func(p *kmsg.DescribeConfigsResponse) *[]kmsg.DescribeConfigsResponseResource { return &p.Resources },
 		func(res kmsg.DescribeConfigsRequestResource) kmsg.DescribeConfigsResponseResource {
-			rr := kmsg.NewDescribeConfigsResponseResource()
-			rr.ResourceType, rr.ResourceName = res.ResourceType, res.ResourceName
-			rr.ErrorCode = z.configResource(res.ResourceType, res.ResourceName, true)
-			return rr
+			return describeConfigsRefused(res, z.configResource(res.ResourceType, res.ResourceName, true))
 		})
 }
 
@@ -722,10 +458,7 @@ func (z authz) alterConfigs(r *kmsg.AlterConfigsRequest) (kmsg.Response, error, 
 	}, func() kmsg.Response { return z.b.handleAlterConfigs(r) },
 		func(p *kmsg.AlterConfigsResponse) *[]kmsg.AlterConfigsResponseResource { return &p.Resources },
 		func(res kmsg.AlterConfigsRequestResource) kmsg.AlterConfigsResponseResource {
-			rr := kmsg.NewAlterConfigsResponseResource()
-			rr.ResourceType, rr.ResourceName = res.ResourceType, res.ResourceName
-			rr.ErrorCode = z.configResource(res.ResourceType, res.ResourceName, false)
-			return rr
+			return alterConfigsRefused(res, z.configResource(res.ResourceType, res.ResourceName, false))
 		})
 }
 
@@ -737,10 +470,7 @@ func (z authz) incrementalAlterConfigs(r *kmsg.IncrementalAlterConfigsRequest) (
 			return &p.Resources
 		},
 		func(res kmsg.IncrementalAlterConfigsRequestResource) kmsg.IncrementalAlterConfigsResponseResource {
-			rr := kmsg.NewIncrementalAlterConfigsResponseResource()
-			rr.ResourceType, rr.ResourceName = res.ResourceType, res.ResourceName
-			rr.ErrorCode = z.configResource(res.ResourceType, res.ResourceName, false)
-			return rr
+			return incrementalAlterConfigsRefused(res, z.configResource(res.ResourceType, res.ResourceName, false))
 		})
 }
 

@@ -68,19 +68,15 @@ func (z authz) addPartitionsToTxn(r *kmsg.AddPartitionsToTxnRequest) (kmsg.Respo
 	}
 	resp := r.ResponseKind().(*kmsg.AddPartitionsToTxnResponse)
 	resp.Topics = each(r.Topics, func(t kmsg.AddPartitionsToTxnRequestTopic) kmsg.AddPartitionsToTxnResponseTopic {
-		rt := kmsg.NewAddPartitionsToTxnResponseTopic()
-		rt.Topic = t.Topic
-		rt.Partitions = each(t.Partitions, func(p int32) kmsg.AddPartitionsToTxnResponseTopicPartition {
-			rp := kmsg.NewAddPartitionsToTxnResponseTopicPartition()
-			rp.Partition, rp.ErrorCode = p, kerr.OperationNotAttempted.Code
-			if _, exists := z.img.Partition(t.Topic, p); !writable(t) {
-				rp.ErrorCode = topicDenied
-			} else if !exists {
-				rp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+		return addPartitionsRefused(t, func(p int32) int16 {
+			if !writable(t) {
+				return topicDenied
 			}
-			return rp
+			if _, exists := z.img.Partition(t.Topic, p); !exists {
+				return kerr.UnknownTopicOrPartition.Code
+			}
+			return kerr.OperationNotAttempted.Code
 		})
-		return rt
 	})
 	return resp, nil, true
 }
@@ -95,9 +91,7 @@ func (z authz) txnOffsetCommit(r *kmsg.TxnOffsetCommitRequest) (kmsg.Response, e
 	return serveRest(&r.Topics, func(t kmsg.TxnOffsetCommitRequestTopic) bool { return z.topic(acl.OpRead, t.Topic) },
 		func() kmsg.Response { return z.b.handleTxnOffsetCommit(r) },
 		func(p *kmsg.TxnOffsetCommitResponse) *[]kmsg.TxnOffsetCommitResponseTopic { return &p.Topics },
-		func(t kmsg.TxnOffsetCommitRequestTopic) kmsg.TxnOffsetCommitResponseTopic {
-			return txnOffsetCommitRefused(t, topicDenied)
-		})
+		txnOffsetCommitRefused(topicDenied))
 }
 
 func (z authz) describeTransactions(r *kmsg.DescribeTransactionsRequest) (kmsg.Response, error, bool) {
@@ -110,62 +104,6 @@ func (z authz) describeTransactions(r *kmsg.DescribeTransactionsRequest) (kmsg.R
 			return z.topic(acl.OpDescribe, t.Topic)
 		})
 	}
-	for _, id := range refused {
-		st := kmsg.NewDescribeTransactionsResponseTransactionState()
-		st.TransactionalID, st.ErrorCode = id, txnDenied
-		resp.TransactionStates = append(resp.TransactionStates, st)
-	}
+	resp.TransactionStates = append(resp.TransactionStates, each(refused, describeTransactionRefused(txnDenied))...)
 	return resp, nil, true
-}
-
-func txnOffsetCommitRefused(t kmsg.TxnOffsetCommitRequestTopic, code int16) kmsg.TxnOffsetCommitResponseTopic {
-	rt := kmsg.NewTxnOffsetCommitResponseTopic()
-	rt.Topic, rt.TopicID = t.Topic, t.TopicID
-	rt.Partitions = each(t.Partitions, func(p kmsg.TxnOffsetCommitRequestTopicPartition) kmsg.TxnOffsetCommitResponseTopicPartition {
-		rp := kmsg.NewTxnOffsetCommitResponseTopicPartition()
-		rp.Partition, rp.ErrorCode = p.Partition, code
-		return rp
-	})
-	return rt
-}
-
-// refuseTxnEach gives every partition of a transaction request the
-// error, for the responses without a top-level one.
-func refuseTxnEach(req kmsg.Request, resp kmsg.Response, code int16) bool {
-	switch r := resp.(type) {
-	case *kmsg.TxnOffsetCommitResponse:
-		r.Topics = each(req.(*kmsg.TxnOffsetCommitRequest).Topics, func(t kmsg.TxnOffsetCommitRequestTopic) kmsg.TxnOffsetCommitResponseTopic {
-			return txnOffsetCommitRefused(t, code)
-		})
-	case *kmsg.AddPartitionsToTxnResponse: // v0–v3; v4+ has the top-level error
-		r.Topics = each(req.(*kmsg.AddPartitionsToTxnRequest).Topics, func(t kmsg.AddPartitionsToTxnRequestTopic) kmsg.AddPartitionsToTxnResponseTopic {
-			rt := kmsg.NewAddPartitionsToTxnResponseTopic()
-			rt.Topic = t.Topic
-			rt.Partitions = each(t.Partitions, func(p int32) kmsg.AddPartitionsToTxnResponseTopicPartition {
-				rp := kmsg.NewAddPartitionsToTxnResponseTopicPartition()
-				rp.Partition, rp.ErrorCode = p, code
-				return rp
-			})
-			return rt
-		})
-	case *kmsg.WriteTxnMarkersResponse:
-		r.Markers = each(req.(*kmsg.WriteTxnMarkersRequest).Markers, func(m kmsg.WriteTxnMarkersRequestMarker) kmsg.WriteTxnMarkersResponseMarker {
-			rm := kmsg.NewWriteTxnMarkersResponseMarker()
-			rm.ProducerID = m.ProducerID
-			rm.Topics = each(m.Topics, func(t kmsg.WriteTxnMarkersRequestMarkerTopic) kmsg.WriteTxnMarkersResponseMarkerTopic {
-				rt := kmsg.NewWriteTxnMarkersResponseMarkerTopic()
-				rt.Topic = t.Topic
-				rt.Partitions = each(t.Partitions, func(p int32) kmsg.WriteTxnMarkersResponseMarkerTopicPartition {
-					rp := kmsg.NewWriteTxnMarkersResponseMarkerTopicPartition()
-					rp.Partition, rp.ErrorCode = p, code
-					return rp
-				})
-				return rt
-			})
-			return rm
-		})
-	default:
-		return false
-	}
-	return true
 }

@@ -84,6 +84,18 @@ func TestSASLRequestsBeforeAuthentication(t *testing.T) {
 		}
 		rawClosed(t, c)
 	})
+	t.Run("DescribeGroups in place of SaslAuthenticate", func(t *testing.T) {
+		c := rawDial(t, addr)
+		rawRoundTrip(t, c, handshakeReq("SCRAM-SHA-256"), 1)
+		dg := kmsg.NewPtrDescribeGroupsRequest()
+		dg.SetVersion(5)
+		dg.Groups = []string{"g1", "g2"}
+		resp := rawRoundTrip(t, c, dg, 2).(*kmsg.DescribeGroupsResponse)
+		if len(resp.Groups) != 2 || resp.Groups[0].ErrorCode != kerr.IllegalSaslState.Code || resp.Groups[1].Group != "g2" {
+			t.Fatalf("DescribeGroups during authentication: %+v, want g1 and g2 ILLEGAL_SASL_STATE", resp.Groups)
+		}
+		rawClosed(t, c)
+	})
 	t.Run("ApiVersions in place of SaslAuthenticate", func(t *testing.T) {
 		c := rawDial(t, addr)
 		rawRoundTrip(t, c, handshakeReq("PLAIN"), 1)
