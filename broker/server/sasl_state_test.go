@@ -23,7 +23,9 @@ import (
 //   - before SaslHandshake only ApiVersions (once) is answered; any other
 //     request (a second ApiVersions too) closes the connection unanswered
 //     (handleKafkaRequest's IllegalSaslStateException, thrown before any
-//     response is built); an ApiVersions of an unsupported version is
+//     response is built; it is thrown before the body is parsed, so an
+//     unsupported version or an unknown API key closes it too); an
+//     ApiVersions of an unsupported version is
 //     answered UNSUPPORTED_VERSION and changes nothing;
 //   - after SaslHandshake, a request other than SaslAuthenticate is
 //     answered with its own response carrying ILLEGAL_SASL_STATE
@@ -39,6 +41,19 @@ func TestSASLRequestsBeforeAuthentication(t *testing.T) {
 		c := rawDial(t, addr)
 		rawSend(t, c, metadataNaming("x"), 1)
 		rawClosed(t, c)
+	})
+	t.Run("unsupported Metadata version and unknown API key first", func(t *testing.T) {
+		for _, frame := range [][]byte{
+			{0, 0, 0, 10, 0, 3, 0, 99, 0, 0, 0, 1, 0xff, 0xff}, // Metadata v99, null client id
+			{0, 0, 0, 10, 3, 231, 0, 0, 0, 0, 0, 1, 0xff, 0xff}, // API key 999
+		} {
+			c := rawDial(t, addr)
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			if _, err := c.Write(frame); err != nil {
+				t.Fatal(err)
+			}
+			rawClosed(t, c)
+		}
 	})
 	t.Run("ApiVersions then Metadata", func(t *testing.T) {
 		c := rawDial(t, addr)
