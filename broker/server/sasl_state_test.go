@@ -44,7 +44,7 @@ func TestSASLRequestsBeforeAuthentication(t *testing.T) {
 	})
 	t.Run("unsupported Metadata version and unknown API key first", func(t *testing.T) {
 		for _, frame := range [][]byte{
-			{0, 0, 0, 10, 0, 3, 0, 99, 0, 0, 0, 1, 0xff, 0xff}, // Metadata v99, null client id
+			{0, 0, 0, 10, 0, 3, 0, 99, 0, 0, 0, 1, 0xff, 0xff},  // Metadata v99, null client id
 			{0, 0, 0, 10, 3, 231, 0, 0, 0, 0, 0, 1, 0xff, 0xff}, // API key 999
 		} {
 			c := rawDial(t, addr)
