@@ -188,3 +188,33 @@ func TestTransactionAuthorization(t *testing.T) {
 		}
 	}
 }
+
+// Without an authorizer the ACL APIs answer SECURITY_DISABLED, each
+// creation and each filter on its own, as Kafka does.
+func TestACLAPIsWithoutAuthorizer(t *testing.T) {
+	b := startBroker(t, nil)
+	cl := b.client(t)
+	ctx := context.Background()
+	bind, _ := acl.ParseBinding("ALLOW User:alice * READ TOPIC:LITERAL:t")
+	create := kmsg.NewPtrCreateACLsRequest()
+	create.Creations = []kmsg.CreateACLsRequestCreation{acl.Creation(bind), acl.Creation(bind)}
+	cr, err := create.RequestWith(ctx, cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	del := kmsg.NewPtrDeleteACLsRequest()
+	del.Filters = []kmsg.DeleteACLsRequestFilter{acl.DeleteFilter(acl.AnyFilter)}
+	dr, err := del.RequestWith(ctx, cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := acl.DescribeRequest(acl.AnyFilter).RequestWith(ctx, cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	disabled := kerr.SecurityDisabled.Code
+	if len(cr.Results) != 2 || cr.Results[0].ErrorCode != disabled || cr.Results[1].ErrorCode != disabled ||
+		len(dr.Results) != 1 || dr.Results[0].ErrorCode != disabled || ds.ErrorCode != disabled {
+		t.Fatalf("create %+v, delete %+v, describe %d: want SECURITY_DISABLED", cr.Results, dr.Results, ds.ErrorCode)
+	}
+}
