@@ -87,6 +87,11 @@ func TestPermissionMatrix(t *testing.T) {
 			t.Errorf("%s (%d) is served but has no row in the permission matrix", kmsg.NameForKey(key), key)
 		}
 	}
+	for _, r := range rows {
+		if err := r.inTable(); err != nil {
+			t.Errorf("row %s: %v", r.name, err)
+		}
+	}
 	var users []string
 	for _, r := range rows {
 		users = append(users, matrixUser(r))
@@ -134,6 +139,27 @@ func TestPermissionMatrix(t *testing.T) {
 			}
 		})
 	}
+}
+
+// inTable checks the row against acl.APIs, the table docs/SECURITY.md
+// and permissions.txt print: its code is one of the API's refusals, its
+// listing one of its filters, its "no check" the table's.
+func (r matrixRow) inTable() error {
+	api, ok := acl.ForKey(r.key)
+	if !ok {
+		return fmt.Errorf("%s is not in acl.APIs", kmsg.NameForKey(r.key))
+	}
+	for _, c := range api.Checks {
+		switch {
+		case r.count != nil && c.Scope == acl.Filtered,
+			r.code != 0 && c.Err != nil && c.Err.Code == r.code:
+			return nil
+		}
+	}
+	if r.code == 0 && r.count == nil && len(api.Checks) == 0 {
+		return nil
+	}
+	return fmt.Errorf("acl.APIs has no such check for %s:\n%s", api.Name, api)
 }
 
 // refused checks the answer to a principal without ACLs.
