@@ -83,7 +83,7 @@ var (
 // this table.
 var APIs = []API{
 	{Key: 0, Name: "Produce", Checks: []Check{
-		one(ResourceTransactionalID, OpWrite, Whole, txnFailed).when("transactional records"),
+		one(ResourceTransactionalID, OpWrite, Whole, txnFailed).when("transactional records (a partition's first batch): refused too without a transactional id"),
 		one(ResourceTopic, OpWrite, Each, topicFailed),
 	}, Notes: []string{"a topic that is authorized but missing is UNKNOWN_TOPIC_OR_PARTITION"}},
 	{Key: 1, Name: "Fetch", Checks: []Check{
@@ -144,7 +144,7 @@ var APIs = []API{
 	}},
 	{Key: 24, Name: "AddPartitionsToTxn", Checks: []Check{
 		one(ResourceTransactionalID, OpWrite, Whole, txnFailed).when("v0-3"),
-		one(ResourceTopic, OpWrite, Each, topicFailed).when("v0-3; the other partitions get OPERATION_NOT_ATTEMPTED"),
+		one(ResourceTopic, OpWrite, Each, topicFailed).when("v0-3, internal topics never; the other partitions get OPERATION_NOT_ATTEMPTED (or UNKNOWN_TOPIC_OR_PARTITION) and nothing is added"),
 		one(ResourceCluster, OpClusterAction, Whole, clusterFailed).when("v4+ (broker to broker)"),
 	}},
 	{Key: 25, Name: "AddOffsetsToTxn", Checks: []Check{
@@ -154,7 +154,7 @@ var APIs = []API{
 	{Key: 26, Name: "EndTxn", Checks: []Check{one(ResourceTransactionalID, OpWrite, Whole, txnFailed)}},
 	{Key: 27, Name: "WriteTxnMarkers", Checks: []Check{
 		{AnyOf: []Need{need(ResourceCluster, OpAlter), need(ResourceCluster, OpClusterAction)}, Scope: Whole, Err: clusterFailed},
-	}},
+	}, Notes: []string{"refused: every partition gets the error (Kafka 3.9 checks ALTER first, then CLUSTER_ACTION)"}},
 	{Key: 28, Name: "TxnOffsetCommit", Checks: []Check{
 		one(ResourceTransactionalID, OpWrite, Whole, txnFailed),
 		one(ResourceGroup, OpRead, Whole, groupFailed),
@@ -203,7 +203,10 @@ var APIs = []API{
 	{Key: 62, Name: "BrokerRegistration", Checks: []Check{one(ResourceCluster, OpClusterAction, Whole, clusterFailed)}},
 	{Key: 63, Name: "BrokerHeartbeat", Checks: []Check{one(ResourceCluster, OpClusterAction, Whole, clusterFailed)}},
 	{Key: 64, Name: "UnregisterBroker", Checks: []Check{one(ResourceCluster, OpAlter, Whole, clusterFailed)}},
-	{Key: 65, Name: "DescribeTransactions", Checks: []Check{one(ResourceTransactionalID, OpDescribe, Each, txnFailed)}},
+	{Key: 65, Name: "DescribeTransactions", Checks: []Check{
+		one(ResourceTransactionalID, OpDescribe, Each, txnFailed),
+		one(ResourceTopic, OpDescribe, Filtered, nil).when("a described transaction's partitions"),
+	}},
 	{Key: 66, Name: "ListTransactions", Checks: []Check{one(ResourceTransactionalID, OpDescribe, Filtered, nil)}},
 	{Key: 67, Name: "AllocateProducerIds", Checks: []Check{one(ResourceCluster, OpClusterAction, Whole, clusterFailed)}},
 	{Key: 68, Name: "ConsumerGroupHeartbeat", Checks: []Check{one(ResourceGroup, OpRead, Whole, groupFailed)}},

@@ -12,28 +12,81 @@ import (
 // BindingFromCreation is a CreateAcls creation as a binding (validate it
 // with Binding.Validate).
 func BindingFromCreation(c kmsg.CreateACLsRequestCreation) Binding {
+	f := filterOf(c.ResourceType, &c.ResourceName, c.ResourcePatternType, &c.Principal, &c.Host, c.Operation, c.PermissionType)
 	return Binding{
-		Resource: Resource{Type: ResourceType(c.ResourceType), Name: c.ResourceName, Pattern: PatternType(c.ResourcePatternType)},
-		Entry: Entry{Principal: c.Principal, Host: c.Host, Operation: Operation(c.Operation),
-			Permission: Permission(c.PermissionType)},
+		Resource: Resource{Type: f.Resource.Type, Name: c.ResourceName, Pattern: f.Resource.Pattern},
+		Entry:    Entry{Principal: c.Principal, Host: c.Host, Operation: f.Entry.Operation, Permission: f.Entry.Permission},
 	}
 }
 
 // FilterFromDescribe is a DescribeAcls request's filter.
 func FilterFromDescribe(r *kmsg.DescribeACLsRequest) BindingFilter {
-	return BindingFilter{
-		Resource: ResourceFilter{Type: ResourceType(r.ResourceType), Name: r.ResourceName, Pattern: PatternType(r.ResourcePatternType)},
-		Entry: EntryFilter{Principal: r.Principal, Host: r.Host, Operation: Operation(r.Operation),
-			Permission: Permission(r.PermissionType)},
-	}
+	return filterOf(r.ResourceType, r.ResourceName, r.ResourcePatternType, r.Principal, r.Host, r.Operation, r.PermissionType)
 }
 
 // FilterFromDelete is one DeleteAcls filter.
 func FilterFromDelete(f kmsg.DeleteACLsRequestFilter) BindingFilter {
+	return filterOf(f.ResourceType, f.ResourceName, f.ResourcePatternType, f.Principal, f.Host, f.Operation, f.PermissionType)
+}
+
+// filterOf is the fields every ACL message carries, as a filter.
+func filterOf(t kmsg.ACLResourceType, name *string, p kmsg.ACLResourcePatternType, principal, host *string,
+	op kmsg.ACLOperation, perm kmsg.ACLPermissionType) BindingFilter {
 	return BindingFilter{
-		Resource: ResourceFilter{Type: ResourceType(f.ResourceType), Name: f.ResourceName, Pattern: PatternType(f.ResourcePatternType)},
-		Entry: EntryFilter{Principal: f.Principal, Host: f.Host, Operation: Operation(f.Operation),
-			Permission: Permission(f.PermissionType)},
+		Resource: ResourceFilter{Type: ResourceType(t), Name: name, Pattern: PatternType(p)},
+		Entry:    EntryFilter{Principal: principal, Host: host, Operation: Operation(op), Permission: Permission(perm)},
+	}
+}
+
+// Creation is a binding as a CreateAcls creation.
+func Creation(b Binding) kmsg.CreateACLsRequestCreation {
+	c := kmsg.NewCreateACLsRequestCreation()
+	c.ResourceType, c.ResourceName = kmsg.ACLResourceType(b.Resource.Type), b.Resource.Name
+	c.ResourcePatternType = kmsg.ACLResourcePatternType(b.Resource.Pattern)
+	c.Principal, c.Host = b.Entry.Principal, b.Entry.Host
+	c.Operation, c.PermissionType = kmsg.ACLOperation(b.Entry.Operation), kmsg.ACLPermissionType(b.Entry.Permission)
+	return c
+}
+
+// DescribeRequest is a DescribeAcls request for a filter.
+func DescribeRequest(f BindingFilter) *kmsg.DescribeACLsRequest {
+	r := kmsg.NewPtrDescribeACLsRequest()
+	r.ResourceType, r.ResourceName = kmsg.ACLResourceType(f.Resource.Type), f.Resource.Name
+	r.ResourcePatternType = kmsg.ACLResourcePatternType(f.Resource.Pattern)
+	r.Principal, r.Host = f.Entry.Principal, f.Entry.Host
+	r.Operation, r.PermissionType = kmsg.ACLOperation(f.Entry.Operation), kmsg.ACLPermissionType(f.Entry.Permission)
+	return r
+}
+
+// DeleteFilter is a filter as one DeleteAcls filter.
+func DeleteFilter(f BindingFilter) kmsg.DeleteACLsRequestFilter {
+	d := kmsg.NewDeleteACLsRequestFilter()
+	d.ResourceType, d.ResourceName = kmsg.ACLResourceType(f.Resource.Type), f.Resource.Name
+	d.ResourcePatternType = kmsg.ACLResourcePatternType(f.Resource.Pattern)
+	d.Principal, d.Host = f.Entry.Principal, f.Entry.Host
+	d.Operation, d.PermissionType = kmsg.ACLOperation(f.Entry.Operation), kmsg.ACLPermissionType(f.Entry.Permission)
+	return d
+}
+
+// Described are the bindings of a DescribeAcls response.
+func Described(resources []kmsg.DescribeACLsResponseResource) []Binding {
+	var out []Binding
+	for _, r := range resources {
+		res := Resource{Type: ResourceType(r.ResourceType), Name: r.ResourceName, Pattern: PatternType(r.ResourcePatternType)}
+		for _, a := range r.ACLs {
+			out = append(out, Binding{Resource: res, Entry: Entry{Principal: a.Principal, Host: a.Host,
+				Operation: Operation(a.Operation), Permission: Permission(a.PermissionType)}})
+		}
+	}
+	return out
+}
+
+// Deleted is a binding DeleteAcls reports deleted (MatchingACL's inverse).
+func Deleted(m kmsg.DeleteACLsResponseResultMatchingACL) Binding {
+	return Binding{
+		Resource: Resource{Type: ResourceType(m.ResourceType), Name: m.ResourceName, Pattern: PatternType(m.ResourcePatternType)},
+		Entry: Entry{Principal: m.Principal, Host: m.Host, Operation: Operation(m.Operation),
+			Permission: Permission(m.PermissionType)},
 	}
 }
 

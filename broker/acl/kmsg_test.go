@@ -14,14 +14,7 @@ func TestKmsgRoundTrip(t *testing.T) {
 	other, _ := ParseBinding("DENY User:bob * READ GROUP:LITERAL:g")
 	req := kmsg.NewPtrCreateACLsRequest()
 	for _, b := range []Binding{want, other} {
-		c := kmsg.NewCreateACLsRequestCreation()
-		c.ResourceType = kmsg.ACLResourceType(b.Resource.Type)
-		c.ResourceName = b.Resource.Name
-		c.ResourcePatternType = kmsg.ACLResourcePatternType(b.Resource.Pattern)
-		c.Principal, c.Host = b.Entry.Principal, b.Entry.Host
-		c.Operation = kmsg.ACLOperation(b.Entry.Operation)
-		c.PermissionType = kmsg.ACLPermissionType(b.Entry.Permission)
-		req.Creations = append(req.Creations, c)
+		req.Creations = append(req.Creations, Creation(b))
 	}
 	req.Version = 3
 	got := kmsg.NewPtrCreateACLsRequest()
@@ -62,6 +55,12 @@ func TestKmsgRoundTrip(t *testing.T) {
 	if len(res) != 1 || res[0].ResourceName != "orders-" || len(res[0].ACLs) != 1 || res[0].ACLs[0].Principal != "User:alice" {
 		t.Fatalf("describe: %+v", res)
 	}
+	if got := Described(res); len(got) != 1 || got[0] != want {
+		t.Fatalf("described bindings %v, want %v", got, want)
+	}
+	if got := FilterFromDescribe(DescribeRequest(f)); got.Resource != f.Resource || got.Entry != f.Entry {
+		t.Fatalf("DescribeRequest(f) decodes to %+v, want %+v", got, f)
+	}
 
 	del := kmsg.NewDeleteACLsRequestFilter()
 	del.ResourceType = kmsg.ACLResourceType(ResourceAny)
@@ -73,8 +72,11 @@ func TestKmsgRoundTrip(t *testing.T) {
 	if len(m) != 1 || m[0] != other {
 		t.Fatalf("delete: %v", m)
 	}
-	if ma := MatchingACL(m[0]); ma.ResourceName != "g" || ma.Operation != kmsg.ACLOperation(OpRead) {
+	if ma := MatchingACL(m[0]); ma.ResourceName != "g" || ma.Operation != kmsg.ACLOperation(OpRead) || Deleted(ma) != other {
 		t.Fatalf("%+v", ma)
+	}
+	if got := FilterFromDelete(DeleteFilter(df)); got.Resource != df.Resource || got.Entry != df.Entry {
+		t.Fatalf("DeleteFilter(df) decodes to %+v, want %+v", got, df)
 	}
 
 	// v0 has no pattern type: New* makes it LITERAL, as Kafka reads v0.

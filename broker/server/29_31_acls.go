@@ -45,24 +45,9 @@ func (b *Broker) handleCreateACLs(r *kmsg.CreateACLsRequest) kmsg.Response {
 
 func (b *Broker) createACLs(r *kmsg.CreateACLsRequest) kmsg.Response {
 	resp := r.ResponseKind().(*kmsg.CreateACLsResponse)
-	results := make([]kmsg.CreateACLsResponseResult, len(r.Creations))
-	for i := range results {
-		results[i] = kmsg.NewCreateACLsResponseResult()
-	}
-	resp.Results = results
-	fill := func(code int16, msg string) {
-		for i := range results {
-			results[i].ErrorCode, results[i].ErrorMessage = code, strPtr(msg)
-		}
-	}
-	if b.authz == nil {
-		fill(kerr.SecurityDisabled.Code, securityDisabledMsg)
-		return resp
-	}
-	if res, no := b.notController(); no {
-		fill(res.code, res.msg)
-		return resp
-	}
+	resp.Results = each(r.Creations, func(kmsg.CreateACLsRequestCreation) kmsg.CreateACLsResponseResult {
+		return kmsg.NewCreateACLsResponseResult()
+	})
 	cmd := quorum.CreateACLs{}
 	for _, c := range r.Creations {
 		if r.Version == 0 {
@@ -70,15 +55,15 @@ func (b *Broker) createACLs(r *kmsg.CreateACLsRequest) kmsg.Response {
 		}
 		cmd.Bindings = append(cmd.Bindings, acl.BindingFromCreation(c))
 	}
-	res, err := b.ctrl.Propose(cmd)
-	if err != nil {
-		res := fromErr(err)
-		fill(res.code, res.msg)
+	res, ok := proposeACLs(b, resp.Results, func(x *kmsg.CreateACLsResponseResult, code int16, msg *string) {
+		x.ErrorCode, x.ErrorMessage = code, msg
+	}, cmd)
+	if !ok {
 		return resp
 	}
 	for i, err := range res.([]error) {
-		if err != nil && i < len(results) {
-			results[i].ErrorCode, results[i].ErrorMessage = errCode(err), strPtr(err.Error())
+		if err != nil && i < len(resp.Results) {
+			resp.Results[i].ErrorCode, resp.Results[i].ErrorMessage = errCode(err), strPtr(err.Error())
 		}
 	}
 	return resp
@@ -90,24 +75,9 @@ func (b *Broker) handleDeleteACLs(r *kmsg.DeleteACLsRequest) kmsg.Response {
 
 func (b *Broker) deleteACLs(r *kmsg.DeleteACLsRequest) kmsg.Response {
 	resp := r.ResponseKind().(*kmsg.DeleteACLsResponse)
-	results := make([]kmsg.DeleteACLsResponseResult, len(r.Filters))
-	for i := range results {
-		results[i] = kmsg.NewDeleteACLsResponseResult()
-	}
-	resp.Results = results
-	fill := func(code int16, msg string) {
-		for i := range results {
-			results[i].ErrorCode, results[i].ErrorMessage = code, strPtr(msg)
-		}
-	}
-	if b.authz == nil {
-		fill(kerr.SecurityDisabled.Code, securityDisabledMsg)
-		return resp
-	}
-	if res, no := b.notController(); no {
-		fill(res.code, res.msg)
-		return resp
-	}
+	resp.Results = each(r.Filters, func(kmsg.DeleteACLsRequestFilter) kmsg.DeleteACLsResponseResult {
+		return kmsg.NewDeleteACLsResponseResult()
+	})
 	cmd := quorum.DeleteACLs{}
 	for _, f := range r.Filters {
 		if r.Version == 0 {
@@ -115,23 +85,48 @@ func (b *Broker) deleteACLs(r *kmsg.DeleteACLsRequest) kmsg.Response {
 		}
 		cmd.Filters = append(cmd.Filters, acl.FilterFromDelete(f))
 	}
-	res, err := b.ctrl.Propose(cmd)
-	if err != nil {
-		res := fromErr(err)
-		fill(res.code, res.msg)
+	res, ok := proposeACLs(b, resp.Results, func(x *kmsg.DeleteACLsResponseResult, code int16, msg *string) {
+		x.ErrorCode, x.ErrorMessage = code, msg
+	}, cmd)
+	if !ok {
 		return resp
 	}
 	for i, fr := range res.([]quorum.DeleteACLsResult) {
-		if i >= len(results) {
+		if i >= len(resp.Results) {
 			break
 		}
 		if fr.Err != nil {
-			results[i].ErrorCode, results[i].ErrorMessage = errCode(fr.Err), strPtr(fr.Err.Error())
+			resp.Results[i].ErrorCode, resp.Results[i].ErrorMessage = errCode(fr.Err), strPtr(fr.Err.Error())
 			continue
 		}
 		for _, d := range fr.Deleted {
-			results[i].MatchingACLs = append(results[i].MatchingACLs, acl.MatchingACL(d))
+			resp.Results[i].MatchingACLs = append(resp.Results[i].MatchingACLs, acl.MatchingACL(d))
 		}
 	}
 	return resp
+}
+
+// proposeACLs runs CreateAcls' or DeleteAcls' command on the controller,
+// or gives every result (one per creation or filter) the error that
+// stops it: SECURITY_DISABLED without an authorizer, NOT_CONTROLLER off
+// the controller, the proposal's failure (ok=false).
+func proposeACLs[R any](b *Broker, results []R, setErr func(*R, int16, *string), cmd quorum.Command) (res any, ok bool) {
+	fail := func(code int16, msg string) (any, bool) {
+		for i := range results {
+			setErr(&results[i], code, strPtr(msg))
+		}
+		return nil, false
+	}
+	if b.authz == nil {
+		return fail(kerr.SecurityDisabled.Code, securityDisabledMsg)
+	}
+	if nc, no := b.notController(); no {
+		return fail(nc.code, nc.msg)
+	}
+	res, err := b.ctrl.Propose(cmd)
+	if err != nil {
+		f := fromErr(err)
+		return fail(f.code, f.msg)
+	}
+	return res, true
 }

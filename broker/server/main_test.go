@@ -3,8 +3,10 @@ package server
 import (
 	"testing"
 
-	"go.uber.org/goleak"
+	"github.com/weirhq/weir/broker/brokertest"
 )
 
-// TestMain fails the package when a test leaves a goroutine running.
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// TestMain fails the package when a test leaves a goroutine running
+// (brokertest.Main: goleak after the tests, and the weir binary the
+// permission-matrix test built removed).
+func TestMain(m *testing.M) { brokertest.Main(m) }

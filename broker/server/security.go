@@ -218,8 +218,11 @@ func (b *Broker) saslError(out *kmsg.SASLAuthenticateResponse, err error) {
 	out.ErrorCode, out.ErrorMessage = kerr.SaslAuthenticationFailed.Code, strPtr(err.Error())
 }
 
-// saslErrorResponse answers a SASL request refused by Route; other
-// requests get no answer (nil: the connection closes).
+// saslErrorResponse answers a request refused by Route: a SASL request
+// with the error; another (one sent in place of SaslAuthenticate, which
+// Kafka answers before closing) with its own response carrying it, as
+// Kafka's getErrorResponse builds it (nil: the connection closes
+// unanswered).
 func saslErrorResponse(req protocol.Request, err error) kmsg.Response {
 	code, msg := kerr.IllegalSaslState.Code, err.Error()
 	var se *sasl.Error
@@ -236,7 +239,7 @@ func saslErrorResponse(req protocol.Request, err error) kmsg.Response {
 		out.ErrorCode, out.ErrorMessage = code, &msg
 		return out
 	}
-	return nil
+	return errorResponse(req.Body, code)
 }
 
 // rawToken serves one SASL token sent bare after a v0 SaslHandshake

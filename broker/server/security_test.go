@@ -468,3 +468,75 @@ func TestSASLBadInput(t *testing.T) {
 		return m.GetCounter().GetValue() >= 3
 	})
 }
+
+// A franz-go transactional producer over SASL with the ACLs Kafka asks
+// for (WRITE on its transactional id and on the topic) commits, and a
+// read_committed consumer with READ sees the records; a transactional id
+// without WRITE is refused TRANSACTIONAL_ID_AUTHORIZATION_FAILED at
+// InitProducerId.
+func TestTransactionsWithACLs(t *testing.T) {
+	f := newSecureFixture(t)
+	b := startBroker(t, f.props(map[string]string{
+		"authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+		"super.users":           "User:ANONYMOUS",
+	}))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	admin := b.client(t)
+	adm := kadm.NewClient(admin)
+	addScramUser(t, admin, "alice", "alice-secret", kadm.ScramSha256)
+	if _, err := adm.CreateTopic(ctx, 1, 1, nil, "out"); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []*kadm.ACLBuilder{
+		kadm.NewACLs().Allow("User:alice").Topics("out").Operations(kadm.OpWrite, kadm.OpRead).ResourcePatternType(kadm.ACLPatternLiteral),
+		kadm.NewACLs().Allow("User:alice").TransactionalIDs("tx-a").Operations(kadm.OpWrite).ResourcePatternType(kadm.ACLPatternLiteral),
+	} {
+		res, err := adm.CreateACLs(ctx, b)
+		for _, r := range res {
+			err = errors.Join(err, r.Err)
+		}
+		if err != nil {
+			t.Fatalf("CreateACLs: %v", err)
+		}
+	}
+	alice := []kgo.Opt{kgo.SeedBrokers(b.ListenerAddr("SASL_PLAINTEXT").String()),
+		kgo.SASL(scram.Auth{User: "alice", Pass: "alice-secret"}.AsSha256Mechanism()), kgo.RequestRetries(2)}
+
+	refused, err := kgo.NewClient(append(alice, kgo.TransactionalID("tx-b"))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer refused.Close()
+	err = refused.BeginTransaction() // kgo asks for its producer id at once: the refusal may surface here
+	if err == nil {
+		err = refused.ProduceSync(ctx, &kgo.Record{Topic: "out", Value: []byte("no")}).FirstErr()
+	}
+	if !errors.Is(err, kerr.TransactionalIDAuthorizationFailed) {
+		t.Fatalf("transactions with tx-b: %v, want TRANSACTIONAL_ID_AUTHORIZATION_FAILED", err)
+	}
+
+	p, err := kgo.NewClient(append(alice, kgo.TransactionalID("tx-a"))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if err := p.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.ProduceSync(ctx, &kgo.Record{Topic: "out", Value: []byte("committed")}).FirstErr(); err != nil {
+		t.Fatalf("producing with tx-a: %v", err)
+	}
+	if err := p.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		t.Fatalf("committing tx-a: %v", err)
+	}
+	c, err := kgo.NewClient(append(alice, kgo.ConsumeTopics("out"), kgo.FetchIsolationLevel(kgo.ReadCommitted()))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fs := c.PollFetches(ctx)
+	if err := fs.Err(); err != nil || fs.NumRecords() != 1 || string(fs.Records()[0].Value) != "committed" {
+		t.Fatalf("read_committed: %v, %d records", err, fs.NumRecords())
+	}
+}

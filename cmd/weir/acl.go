@@ -76,14 +76,7 @@ func newACLCreateCmd(tf *topicFlags) *cobra.Command {
 				if err := b.Validate(); err != nil {
 					return fmt.Errorf("%s: %w", a, err)
 				}
-				c := kmsg.NewCreateACLsRequestCreation()
-				c.ResourceType = kmsg.ACLResourceType(b.Resource.Type)
-				c.ResourceName = b.Resource.Name
-				c.ResourcePatternType = kmsg.ACLResourcePatternType(b.Resource.Pattern)
-				c.Principal, c.Host = b.Entry.Principal, b.Entry.Host
-				c.Operation = kmsg.ACLOperation(b.Entry.Operation)
-				c.PermissionType = kmsg.ACLPermissionType(b.Entry.Permission)
-				req.Creations = append(req.Creations, c)
+				req.Creations = append(req.Creations, acl.Creation(b))
 			}
 			return tf.withKafka(cmd.Context(), func(ctx context.Context, cl *kgo.Client) error {
 				resp, err := req.RequestWith(ctx, cl)
@@ -135,13 +128,7 @@ and null for any principal, host or name.`,
 			if err != nil {
 				return err
 			}
-			req := kmsg.NewPtrDescribeACLsRequest()
-			req.ResourceType = kmsg.ACLResourceType(f.Resource.Type)
-			req.ResourceName = f.Resource.Name
-			req.ResourcePatternType = kmsg.ACLResourcePatternType(f.Resource.Pattern)
-			req.Principal, req.Host = f.Entry.Principal, f.Entry.Host
-			req.Operation = kmsg.ACLOperation(f.Entry.Operation)
-			req.PermissionType = kmsg.ACLPermissionType(f.Entry.Permission)
+			req := acl.DescribeRequest(f)
 			return tf.withKafka(cmd.Context(), func(ctx context.Context, cl *kgo.Client) error {
 				resp, err := req.RequestWith(ctx, cl)
 				if err != nil {
@@ -151,14 +138,8 @@ and null for any principal, host or name.`,
 					return fmt.Errorf("describing ACLs: %w", withMessage(err, deref(resp.ErrorMessage)))
 				}
 				var lines []string
-				for _, r := range resp.Resources {
-					for _, a := range r.ACLs {
-						lines = append(lines, acl.Binding{
-							Resource: acl.Resource{Type: acl.ResourceType(r.ResourceType), Name: r.ResourceName, Pattern: acl.PatternType(r.ResourcePatternType)},
-							Entry: acl.Entry{Principal: a.Principal, Host: a.Host, Operation: acl.Operation(a.Operation),
-								Permission: acl.Permission(a.PermissionType)},
-						}.String())
-					}
+				for _, b := range acl.Described(resp.Resources) {
+					lines = append(lines, b.String())
 				}
 				printLines(cmd.OutOrStdout(), lines)
 				return nil
@@ -182,14 +163,7 @@ written as for weir acl list.`,
 				if err != nil {
 					return err
 				}
-				d := kmsg.NewDeleteACLsRequestFilter()
-				d.ResourceType = kmsg.ACLResourceType(f.Resource.Type)
-				d.ResourceName = f.Resource.Name
-				d.ResourcePatternType = kmsg.ACLResourcePatternType(f.Resource.Pattern)
-				d.Principal, d.Host = f.Entry.Principal, f.Entry.Host
-				d.Operation = kmsg.ACLOperation(f.Entry.Operation)
-				d.PermissionType = kmsg.ACLPermissionType(f.Entry.Permission)
-				req.Filters = append(req.Filters, d)
+				req.Filters = append(req.Filters, acl.DeleteFilter(f))
 			}
 			return tf.withKafka(cmd.Context(), func(ctx context.Context, cl *kgo.Client) error {
 				resp, err := req.RequestWith(ctx, cl)
@@ -204,11 +178,7 @@ written as for weir acl list.`,
 						continue
 					}
 					for _, m := range r.MatchingACLs {
-						lines = append(lines, "deleted "+acl.Binding{
-							Resource: acl.Resource{Type: acl.ResourceType(m.ResourceType), Name: m.ResourceName, Pattern: acl.PatternType(m.ResourcePatternType)},
-							Entry: acl.Entry{Principal: m.Principal, Host: m.Host, Operation: acl.Operation(m.Operation),
-								Permission: acl.Permission(m.PermissionType)},
-						}.String())
+						lines = append(lines, "deleted "+acl.Deleted(m).String())
 					}
 				}
 				printLines(cmd.OutOrStdout(), lines)
