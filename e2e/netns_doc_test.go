@@ -66,7 +66,7 @@ func TestNetworkDocConfig(t *testing.T) {
 	if got := strings.Join(c.Bootstrap(), " "); got != want {
 		t.Fatalf("the brokers' advertised addresses are %s, want %s", got, want)
 	}
-	checkAdvertised(t, ctx, adm, c.Cluster)
+	checkAdvertised(t, ctx, c.Cluster)
 	md, err := adm.Metadata(ctx, "doc")
 	if err != nil {
 		t.Fatal(err)
