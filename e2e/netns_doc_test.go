@@ -27,7 +27,6 @@ import (
 // from the samples and proposes from it.
 func TestNetworkDocConfig(t *testing.T) {
 	t.Parallel()
-	requireNetfaultRun(t)
 	doc, err := os.ReadFile("../docs/NETWORK.md")
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -15,20 +14,6 @@ import (
 	"github.com/weirhq/weir/broker/brokertest"
 	"github.com/weirhq/weir/internal/await"
 )
-
-// requireNetfaultRun skips the namespaced-cluster tests in make test. A
-// broker missing from the other brokers' Metadata for over 30 s after a
-// namespaced cluster starts (every broker registered and unfenced in the
-// controller's log) failed about one make test in four in session 4: a real
-// fault, not yet understood, that must not turn every CI run into a coin
-// toss. make netfault (one short cycle of each fault) and make soak run
-// them, and fail on it.
-func requireNetfaultRun(t *testing.T) {
-	t.Helper()
-	if os.Getenv("WEIR_NETFAULT") == "" && os.Getenv("WEIR_NETFAULT_SOAK") == "" {
-		t.Skip("namespaced-cluster tests run under make netfault and make soak (WEIR_NETFAULT=1): a live broker can be missing from Metadata after start (see docs/NETWORK.md)")
-	}
-}
 
 // checkAdvertised checks that every broker of c, asked on its own, names
 // every broker by the address it was started on, none of them loopback: on
