@@ -27,7 +27,6 @@ import (
 // from the samples and proposes from it.
 func TestNetworkDocConfig(t *testing.T) {
 	t.Parallel()
-	requireNetfaultRun(t)
 	doc, err := os.ReadFile("../docs/NETWORK.md")
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +65,7 @@ func TestNetworkDocConfig(t *testing.T) {
 	if got := strings.Join(c.Bootstrap(), " "); got != want {
 		t.Fatalf("the brokers' advertised addresses are %s, want %s", got, want)
 	}
-	checkAdvertised(t, ctx, adm, c.Cluster)
+	checkAdvertised(t, ctx, c.Cluster)
 	md, err := adm.Metadata(ctx, "doc")
 	if err != nil {
 		t.Fatal(err)

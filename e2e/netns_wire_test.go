@@ -221,6 +221,30 @@ func (s *frameSplitter) feed(p []byte) {
 
 // longestGap is, for each partition, the longest stretch of [from, to]
 // without an acknowledgement: how long the partition took no writes.
+// firstAckAfter is, for each partition, how long after from the first
+// produce acknowledgement for it was read off the wire (false: none yet).
+func (w *wireAcks) firstAckAfter(partitions int32, from time.Time) ([]time.Duration, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := make([]time.Duration, partitions)
+	seen := make([]bool, partitions)
+	for _, a := range w.acks {
+		p := a.batch.partition
+		if p < 0 || p >= partitions || a.at.Before(from) {
+			continue
+		}
+		if d := a.at.Sub(from); !seen[p] || d < out[p] {
+			out[p], seen[p] = d, true
+		}
+	}
+	for _, ok := range seen {
+		if !ok {
+			return out, false
+		}
+	}
+	return out, true
+}
+
 func (w *wireAcks) longestGap(partitions int32, from, to time.Time) []time.Duration {
 	w.mu.Lock()
 	defer w.mu.Unlock()

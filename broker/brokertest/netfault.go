@@ -18,10 +18,16 @@ import (
 // Each call replaces the faults in force on the hosts it names, and
 // applies them to each namespace in one nft transaction.
 
-// RequireFaults skips t (or fails it under CI) when nft, the tool the
-// faults need, is missing: `make deps` installs Debian's nftables.
-func (n *Net) RequireFaults(t testing.TB) {
+// RequireNetFaults skips t, saying why, when the fault tests cannot run
+// here: no network namespaces (not root, no iproute2) or no nft, the tool
+// the faults need (`make deps` installs Debian's nftables). Under CI
+// (CI=true) it fails t instead: CI runs as root, where they must run. Call
+// it before starting anything.
+func RequireNetFaults(t testing.TB) {
 	t.Helper()
+	if reason := netnsUnavailable(); reason != "" {
+		NetnsUnavailable(t, reason)
+	}
 	if _, err := exec.LookPath("nft"); err != nil {
 		NetnsUnavailable(t, "nft (nftables) is not on PATH: run make deps")
 	}

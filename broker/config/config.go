@@ -28,6 +28,8 @@ type Config struct {
 	SocketRequestMaxBytes         int32         // socket.request.max.bytes
 	ReplicaFetchMaxBytes          int32         // replica.fetch.max.bytes
 	NumReplicaFetchers            int           // num.replica.fetchers
+	ReplicaFetchWaitMax           time.Duration // replica.fetch.wait.max.ms
+	ReplicaSocketTimeout          time.Duration // replica.socket.timeout.ms, at least ReplicaFetchWaitMax
 	FetchMaxBytes                 int32         // fetch.max.bytes
 	LogRetention                  time.Duration // log.retention.ms > .minutes > .hours; negative: forever
 	LogRetentionBytes             int64         // log.retention.bytes; negative: no limit
@@ -268,6 +270,7 @@ func build(v values) (*Config, error) {
 		add(c.buildSecurity(v))
 	}
 	c.buildLog(v)
+	add(c.buildReplication(v))
 	c.buildGroups(v)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -371,6 +374,18 @@ func (c *Config) listener(name string) *Listener {
 // SecurityProtocol returns the security protocol of a listener name.
 func (c *Config) SecurityProtocol(listenerName string) string {
 	return c.SecurityProtocolMap[strings.ToUpper(listenerName)]
+}
+
+// buildReplication reads the follower's fetch timing. As Kafka's
+// KafkaConfig, replica.socket.timeout.ms below replica.fetch.wait.max.ms is
+// refused: every fetch the leader parks for its full wait would time out.
+func (c *Config) buildReplication(v values) error {
+	c.ReplicaFetchWaitMax = v.ms("replica.fetch.wait.max.ms")
+	c.ReplicaSocketTimeout = v.ms("replica.socket.timeout.ms")
+	if c.ReplicaSocketTimeout < c.ReplicaFetchWaitMax {
+		return v.fail("replica.socket.timeout.ms", "must be at least replica.fetch.wait.max.ms (%d), or every fetch the leader holds for that long would time out", c.ReplicaFetchWaitMax.Milliseconds())
+	}
+	return nil
 }
 
 func (c *Config) buildLog(v values) {

@@ -84,6 +84,8 @@ func TestDefaults(t *testing.T) {
 		{"NumPartitions", c.NumPartitions, int32(1)},
 		{"MessageMaxBytes", c.MessageMaxBytes, int32(1048588)},
 		{"FetchMaxBytes", c.FetchMaxBytes, int32(57671680)},
+		{"ReplicaFetchWaitMax", c.ReplicaFetchWaitMax, 500 * time.Millisecond},
+		{"ReplicaSocketTimeout", c.ReplicaSocketTimeout, 30 * time.Second},
 		{"LogRetention", c.LogRetention, 168 * time.Hour},
 		{"LogRetentionBytes", c.LogRetentionBytes, int64(-1)},
 		{"LogSegmentBytes", c.LogSegmentBytes, int64(1073741824)},
@@ -189,6 +191,9 @@ func TestErrors(t *testing.T) {
 		{"at least", "message.max.bytes=-5\n", nil, []string{`config: message.max.bytes: "-5" must be at least 0`}},
 		{"segment minimum", "log.segment.bytes=13\n", nil, []string{`log.segment.bytes: "13" must be at least 14`}},
 		{"negative provisioned storage", "weir.storage.provisioned.bytes=-1\n", nil, []string{`weir.storage.provisioned.bytes: "-1" must be at least 0`}},
+		{"replica socket timeout under the fetch wait", "replica.fetch.wait.max.ms=1000\nreplica.socket.timeout.ms=999\n", nil,
+			[]string{`config: replica.socket.timeout.ms: "999": must be at least replica.fetch.wait.max.ms (1000)`}},
+		{"replica socket timeout zero", "replica.socket.timeout.ms=0\n", nil, []string{`replica.socket.timeout.ms: "0" must be at least 1`}},
 		{"between", "log.cleaner.min.cleanable.ratio=1.5\n", nil, []string{`"1.5" must be at most 1`}},
 		{"one of", "log.message.timestamp.type=Now\n", nil, []string{`log.message.timestamp.type: "Now" must be one of: CreateTime, LogAppendTime`}},
 		{"list one of", "log.cleanup.policy=delete,zap\n", nil, []string{`log.cleanup.policy: "delete,zap" must be one of: compact, delete`}},
@@ -268,6 +273,20 @@ func TestBrokerKeys(t *testing.T) {
 		if _, ok := LookupBrokerKey(name); !ok {
 			t.Errorf("getter for unknown key %s", name)
 		}
+	}
+}
+
+func TestReplicaTimeouts(t *testing.T) {
+	c := parse(t, "replica.fetch.wait.max.ms=200\nreplica.socket.timeout.ms=3000\n", nil)
+	if c.ReplicaFetchWaitMax != 200*time.Millisecond || c.ReplicaSocketTimeout != 3*time.Second {
+		t.Errorf("fetch wait %v, socket timeout %v; want 200ms, 3s", c.ReplicaFetchWaitMax, c.ReplicaSocketTimeout)
+	}
+	if v, isDefault := c.Value("replica.socket.timeout.ms"); v != "3000" || isDefault {
+		t.Errorf("Value %q (default %v), want 3000", v, isDefault)
+	}
+	// Equal is allowed, as in Kafka.
+	if c := parse(t, "replica.fetch.wait.max.ms=700\nreplica.socket.timeout.ms=700\n", nil); c.ReplicaSocketTimeout != 700*time.Millisecond {
+		t.Errorf("socket timeout %v, want 700ms", c.ReplicaSocketTimeout)
 	}
 }
 

@@ -21,6 +21,8 @@ var fieldGetters = map[string]func(c *Config) string{
 	"socket.request.max.bytes":         func(c *Config) string { return itoa(int64(c.SocketRequestMaxBytes)) },
 	"replica.fetch.max.bytes":          func(c *Config) string { return itoa(int64(c.ReplicaFetchMaxBytes)) },
 	"fetch.max.bytes":                  func(c *Config) string { return itoa(int64(c.FetchMaxBytes)) },
+	"replica.fetch.wait.max.ms":        func(c *Config) string { return durMs(c.ReplicaFetchWaitMax) },
+	"replica.socket.timeout.ms":        func(c *Config) string { return durMs(c.ReplicaSocketTimeout) },
 	"log.retention.ms":                 func(c *Config) string { return durMs(c.LogRetention) },
 	"log.retention.bytes":              func(c *Config) string { return itoa(c.LogRetentionBytes) },
 	"log.segment.bytes":                func(c *Config) string { return itoa(c.LogSegmentBytes) },

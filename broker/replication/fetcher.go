@@ -41,10 +41,11 @@ import (
 // log locks and Replica.mu (a response is applied under replicaFetcher.mu).
 
 const (
-	replicaFetchMaxWait = 500 * time.Millisecond
-	replicaFetchBackoff = 200 * time.Millisecond
-	replicaFetchVersion = 12 // flexible, topics by name: served by every Weir broker
-	replicaOFLEVersion  = 4
+	defaultReplicaFetchMaxWait  = 500 * time.Millisecond // replica.fetch.wait.max.ms
+	defaultReplicaSocketTimeout = 30 * time.Second       // replica.socket.timeout.ms
+	replicaFetchBackoff         = 200 * time.Millisecond
+	replicaFetchVersion         = 12 // flexible, topics by name: served by every Weir broker
+	replicaOFLEVersion          = 4
 )
 
 // follow is one partition's follower state inside a fetcher.
@@ -261,7 +262,7 @@ func (rf *replicaFetcher) connect() (*protocol.Peer, error) {
 	if !ok {
 		return nil, errors.New("leader is not a registered broker")
 	}
-	ctx, cancel := context.WithTimeout(rf.m.ctx, 5*time.Second)
+	ctx, cancel := context.WithTimeout(rf.m.ctx, rf.m.socketTimeout)
 	defer cancel()
 	return protocol.DialPeerWith(ctx, rf.m.dial, addr, "weir-replica-fetcher-"+strconv.Itoa(int(rf.m.self)))
 }
@@ -318,7 +319,7 @@ func (rf *replicaFetcher) truncate(conn *protocol.Peer, parts []*follow) error {
 	if len(asking) == 0 {
 		return nil
 	}
-	raw, err := conn.Request(req, 10*time.Second)
+	raw, err := conn.Request(req, rf.m.socketTimeout)
 	if err != nil {
 		return err
 	}
@@ -372,7 +373,7 @@ func (rf *replicaFetcher) fetch(conn *protocol.Peer, parts []*follow) error {
 	req := kmsg.NewPtrFetchRequest()
 	req.SetVersion(replicaFetchVersion)
 	req.ReplicaID = rf.m.self
-	req.MaxWaitMillis = int32(replicaFetchMaxWait / time.Millisecond)
+	req.MaxWaitMillis = int32(rf.m.fetchMaxWait / time.Millisecond)
 	req.MinBytes = 1
 	req.MaxBytes = max(rf.m.fetchMaxBytes*8, 10<<20)
 	req.SessionEpoch = -1 // no fetch session
@@ -406,7 +407,10 @@ func (rf *replicaFetcher) fetch(conn *protocol.Peer, parts []*follow) error {
 		rf.sleep(replicaFetchBackoff) // everything is throttled for now
 		return nil
 	}
-	raw, err := conn.RequestReused(req, replicaFetchMaxWait+10*time.Second) // applied before the next request
+	// replica.socket.timeout.ms bounds the whole exchange, as Kafka's
+	// fetcher (BrokerBlockingSender): a fetch lost in a partition costs at
+	// most that before the connection is dropped and dialled again.
+	raw, err := conn.RequestReused(req, rf.m.socketTimeout) // applied before the next request
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,10 @@ package replication
 
 import (
 	"context"
+	"io"
 	"log/slog"
+	"net"
+	"sync"
 	"testing"
 	"time"
 )
@@ -88,5 +91,79 @@ func TestFetcherIDSpreadsPartitions(t *testing.T) {
 	}
 	if len(seen) != 4 {
 		t.Fatalf("64 partitions over 4 fetchers used %d of them: %v", len(seen), seen)
+	}
+}
+
+// TestFetcherRedialsAfterSocketTimeout: a leader that accepts the
+// connection and never answers (what a follower sees of a leader across a
+// network partition: its requests vanish) is given up on after
+// replica.socket.timeout.ms, and the follower dials again. Before the
+// fetcher honoured replica.socket.timeout.ms it waited replica.fetch.wait.max.ms
+// plus a fixed 10 s, so a follower rejoined a healed partition that late.
+func TestFetcherRedialsAfterSocketTimeout(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns sync.WaitGroup
+	accepted := make(chan time.Time, 100)
+	done := make(chan struct{})
+	go func() { // owned by the test: ends when ln closes
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- time.Now()
+			conns.Add(1)
+			go func() { // reads and discards until the fetcher hangs up
+				defer conns.Done()
+				io.Copy(io.Discard, c)
+				c.Close()
+			}()
+		}
+	}()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	const socketTimeout = 300 * time.Millisecond
+	m := New(ctx, Options{
+		NodeID: 2, Logger: slog.New(slog.DiscardHandler),
+		FetchMaxWait: 100 * time.Millisecond, SocketTimeout: socketTimeout,
+		Addr:      func(int32) (string, bool) { return ln.Addr().String(), true },
+		Goroutine: func(f func()) { wg.Add(1); go func() { defer wg.Done(); f() }() },
+	})
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+		ln.Close()
+		<-done
+		conns.Wait()
+	})
+	m.fetchers.follow(testReplica(t), 1, 0)
+
+	first := <-accepted
+	select {
+	case second := <-accepted:
+		// One socket timeout, then replicaFetchBackoff, then the dial.
+		if d := second.Sub(first); d < socketTimeout {
+			t.Fatalf("dialled again %v after the first connection, before the %v socket timeout", d, socketTimeout)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("no new connection 5 s after the first; replica.socket.timeout.ms is %v", socketTimeout)
+	}
+}
+
+func TestFetchTimeoutsDefaults(t *testing.T) {
+	for _, tt := range []struct{ wait, socket, wantWait, wantSocket time.Duration }{
+		{0, 0, 500 * time.Millisecond, 30 * time.Second},
+		{time.Second, 3 * time.Second, time.Second, 3 * time.Second},
+		{2 * time.Second, time.Second, 2 * time.Second, 2 * time.Second}, // never under the wait
+	} {
+		w, s := fetchTimeouts(tt.wait, tt.socket)
+		if w != tt.wantWait || s != tt.wantSocket {
+			t.Errorf("fetchTimeouts(%v, %v) = %v, %v; want %v, %v", tt.wait, tt.socket, w, s, tt.wantWait, tt.wantSocket)
+		}
 	}
 }

@@ -26,7 +26,15 @@ type Options struct {
 	// Fetchers is num.replica.fetchers: fetchers (each with its own
 	// connection) per source broker; 0 is 1.
 	Fetchers int
-	Logger   *slog.Logger
+	// FetchMaxWait is replica.fetch.wait.max.ms, how long the leader may
+	// hold a follower's fetch (0: 500 ms). SocketTimeout is
+	// replica.socket.timeout.ms (0: 30 s, and never under FetchMaxWait):
+	// the follower gives up on connecting to its leader, or on the answer
+	// to one request, after it, and dials again. A fetch sent into a
+	// network partition is never answered; after the heal the follower
+	// resumes within SocketTimeout.
+	FetchMaxWait, SocketTimeout time.Duration
+	Logger                      *slog.Logger
 	// Now is the broker's clock. Timers and socket deadlines run on the
 	// wall clock.
 	Now func() time.Time
@@ -51,6 +59,8 @@ type Manager struct {
 	self          int32
 	fetchMaxBytes int32
 	numFetchers   int
+	fetchMaxWait  time.Duration
+	socketTimeout time.Duration
 	logger        *slog.Logger
 	now           func() time.Time
 	addr          func(int32) (string, bool)
@@ -71,6 +81,7 @@ func New(ctx context.Context, opts Options) *Manager {
 	if m.now == nil {
 		m.now = time.Now
 	}
+	m.fetchMaxWait, m.socketTimeout = fetchTimeouts(opts.FetchMaxWait, opts.SocketTimeout)
 	m.fetchers.m = m
 	m.fetchers.mu.byKey = map[fetcherKey]*replicaFetcher{}
 	return m
@@ -174,4 +185,17 @@ func (m *Manager) stop(p Partition) bool {
 	wasLeader := r.mu.rep.Role() == replica.Leader
 	r.mu.rep.Stop()
 	return wasLeader
+}
+
+// fetchTimeouts fills in Kafka's defaults for a zero fetch wait (500 ms)
+// or socket timeout (30 s) and keeps the socket timeout at least the wait,
+// as Kafka's config requires.
+func fetchTimeouts(wait, socket time.Duration) (time.Duration, time.Duration) {
+	if wait <= 0 {
+		wait = defaultReplicaFetchMaxWait
+	}
+	if socket <= 0 {
+		socket = defaultReplicaSocketTimeout
+	}
+	return wait, max(socket, wait)
 }

@@ -129,6 +129,7 @@ func New(cfg *config.Config, opts Options) (*Broker, error) {
 	}
 	b.repl = replication.New(b.ctx, replication.Options{
 		NodeID: cfg.NodeID, FetchMaxBytes: cfg.ReplicaFetchMaxBytes, Fetchers: cfg.NumReplicaFetchers, Logger: b.logger, Now: b.now,
+		FetchMaxWait: cfg.ReplicaFetchWaitMax, SocketTimeout: cfg.ReplicaSocketTimeout,
 		Addr: b.brokerAddr, Goroutine: b.goroutine, BytesIn: b.metrics.ReplicationBytesIn,
 		Dial: b.peerDial,
 	})
