@@ -177,6 +177,8 @@ func (b *Broker) authorize(s *session, req protocol.Request) (kmsg.Response, err
 		return z.fetch(r)
 	case *kmsg.ListOffsetsRequest:
 		return z.listOffsets(r)
+	case *kmsg.DescribeProducersRequest:
+		return z.describeProducers(r)
 	case *kmsg.MetadataRequest:
 		return z.metadata(r)
 	case *kmsg.OffsetCommitRequest:
@@ -339,6 +341,16 @@ func (z authz) listOffsets(r *kmsg.ListOffsetsRequest) (kmsg.Response, error, bo
 		func() kmsg.Response { return z.b.handleListOffsets(r) },
 		func(p *kmsg.ListOffsetsResponse) *[]kmsg.ListOffsetsResponseTopic { return &p.Topics },
 		listOffsetsRefused(topicDenied))
+}
+
+// describeProducers needs READ on each topic, as Kafka's
+// handleDescribeProducersRequest: refused topics answer
+// TOPIC_AUTHORIZATION_FAILED on every partition named.
+func (z authz) describeProducers(r *kmsg.DescribeProducersRequest) (kmsg.Response, error, bool) {
+	return serveRest(&r.Topics, func(t kmsg.DescribeProducersRequestTopic) bool { return z.topic(acl.OpRead, t.Topic) },
+		func() kmsg.Response { return z.b.handleDescribeProducers(r) },
+		func(p *kmsg.DescribeProducersResponse) *[]kmsg.DescribeProducersResponseTopic { return &p.Topics },
+		describeProducersRefused(topicDenied))
 }
 
 func (z authz) offsetCommit(r *kmsg.OffsetCommitRequest) (kmsg.Response, error, bool) {

@@ -433,6 +433,13 @@ func matrixRows() []matrixRow {
 			r.Topics = append(r.Topics, lt)
 			return r
 		}},
+		{name: "DescribeProducers", key: 61, code: topicDenied, grant: []string{"READ TOPIC:t"}, req: func(e *matrixEnv) kmsg.Request {
+			r := kmsg.NewPtrDescribeProducersRequest()
+			dt := kmsg.NewDescribeProducersRequestTopic()
+			dt.Topic, dt.Partitions = "t", []int32{0}
+			r.Topics = append(r.Topics, dt)
+			return r
+		}},
 		{name: "Metadata named", key: 3, code: topicDenied, grant: []string{"DESCRIBE TOPIC:t"}, req: func(e *matrixEnv) kmsg.Request {
 			r := kmsg.NewPtrMetadataRequest()
 			mt := kmsg.NewMetadataRequestTopic()

@@ -145,6 +145,8 @@ func refuseListed(req kmsg.Request, resp kmsg.Response, code int16) bool {
 		r.Topics = each(req.(*kmsg.FetchRequest).Topics, fetchRefused(code))
 	case *kmsg.ListOffsetsResponse:
 		r.Topics = each(req.(*kmsg.ListOffsetsRequest).Topics, listOffsetsRefused(code))
+	case *kmsg.DescribeProducersResponse:
+		r.Topics = each(req.(*kmsg.DescribeProducersRequest).Topics, describeProducersRefused(code))
 	case *kmsg.OffsetCommitResponse:
 		r.Topics = each(req.(*kmsg.OffsetCommitRequest).Topics, offsetCommitRefused(code))
 	case *kmsg.DescribeGroupsResponse:
@@ -273,6 +275,19 @@ func listOffsetsRefused(code int16) func(kmsg.ListOffsetsRequestTopic) kmsg.List
 		rt.Partitions = each(t.Partitions, func(p kmsg.ListOffsetsRequestTopicPartition) kmsg.ListOffsetsResponseTopicPartition {
 			rp := kmsg.NewListOffsetsResponseTopicPartition()
 			rp.Partition, rp.ErrorCode, rp.Timestamp, rp.Offset = p.Partition, code, -1, -1
+			return rp
+		})
+		return rt
+	}
+}
+
+func describeProducersRefused(code int16) func(kmsg.DescribeProducersRequestTopic) kmsg.DescribeProducersResponseTopic {
+	return func(t kmsg.DescribeProducersRequestTopic) kmsg.DescribeProducersResponseTopic {
+		rt := kmsg.NewDescribeProducersResponseTopic()
+		rt.Topic = t.Topic
+		rt.Partitions = each(t.Partitions, func(p int32) kmsg.DescribeProducersResponseTopicPartition {
+			rp := kmsg.NewDescribeProducersResponseTopicPartition()
+			rp.Partition, rp.ErrorCode = p, code
 			return rp
 		})
 		return rt
