@@ -3,6 +3,8 @@ package server
 import (
 	"maps"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/weirhq/weir/broker/quorum"
@@ -19,7 +21,13 @@ import (
 func (b *Broker) reconcile(img *quorum.Image) {
 	now := b.now()
 	seen := map[string]bool{}
+	var roles []roleChange
 	for _, name := range img.TopicNames() {
+		if b.ctx.Err() != nil {
+			// Stopping: the roles no longer matter (the logs are closed
+			// next), and the stop waits for this goroutine.
+			return
+		}
 		it, _ := img.Topic(name)
 		seen[name] = true
 		t := b.syncTopic(img, it)
@@ -27,9 +35,12 @@ func (b *Broker) reconcile(img *quorum.Image) {
 			continue
 		}
 		for i := range it.Partitions {
-			b.syncPartition(t, int32(i), it.Partitions[i], now)
+			if rc, ok := b.syncPartition(t, int32(i), it.Partitions[i]); ok {
+				roles = append(roles, rc)
+			}
 		}
 	}
+	b.applyRoles(roles, now)
 	for _, t := range b.sortedTopics() {
 		if !seen[t.name] {
 			b.dropTopic(t)
@@ -96,30 +107,74 @@ func (b *Broker) syncTopic(img *quorum.Image, it *quorum.Topic) *topic {
 	return t
 }
 
-// syncPartition hosts, re-roles or drops one partition.
-func (b *Broker) syncPartition(t *topic, i int32, ip quorum.Partition, now time.Time) {
+// roleChange is a hosted partition and the assignment the image gives it.
+type roleChange struct {
+	p *partition
+	a replica.Assignment
+}
+
+// syncPartition hosts or drops one partition, and returns the assignment
+// to apply to a hosted one.
+func (b *Broker) syncPartition(t *topic, i int32, ip quorum.Partition) (roleChange, bool) {
 	self := b.cfg.NodeID
 	p := b.lookup(t.name, i)
 	if !slices.Contains(ip.Replicas, self) {
 		if p != nil {
 			b.dropPartition(t, p)
 		}
-		return
+		return roleChange{}, false
 	}
 	if p == nil {
 		var err error
 		if p, err = b.openPartition(t, i); err != nil {
 			b.logger.Error("opening an assigned partition failed", "topic", t.name, "partition", i, "err", err)
-			return
+			return roleChange{}, false
 		}
 		b.mu.Lock()
 		t.partitions[i] = p
 		b.mu.Unlock()
 	}
-	p.applyAssignment(b, replica.Assignment{
+	return roleChange{p, replica.Assignment{
 		Leader: ip.Leader, LeaderEpoch: ip.LeaderEpoch, PartitionEpoch: ip.PartitionEpoch,
 		Replicas: ip.Replicas, ISR: ip.ISR,
-	}, now)
+	}}, true
+}
+
+// roleWorkers is how many partitions change role at once. A partition
+// that becomes leader records its leader epoch (an fsync'd checkpoint)
+// before it takes produces; when a broker stops and its 1,700 leaderships
+// move in one metadata record, the new leaders' checkpoints are written
+// concurrently, which the filesystem commits together, instead of one
+// fsync after another. Each partition's change is still whole and in
+// order: a partition is in one image once, and the next image waits for
+// this one.
+const roleWorkers = 16
+
+// applyRoles applies each partition's assignment (applyAssignment) on
+// roleWorkers goroutines, and returns when all are applied.
+func (b *Broker) applyRoles(roles []roleChange, now time.Time) {
+	forEachConcurrently(len(roles), roleWorkers, func(i int) {
+		if b.ctx.Err() == nil { // stopping: see reconcile
+			roles[i].p.applyAssignment(b, roles[i].a, now)
+		}
+	})
+}
+
+// forEachConcurrently calls f(0) … f(n-1) on up to workers goroutines and
+// returns when every call has returned.
+func forEachConcurrently(n, workers int, f func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(workers, n) {
+		wg.Add(1)
+		go func() { // owned here: forEachConcurrently waits for every worker
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // applyAssignment moves the partition to the role the assignment gives
