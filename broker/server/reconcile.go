@@ -40,6 +40,7 @@ func (b *Broker) reconcile(img *quorum.Image) {
 			}
 		}
 	}
+	roles = b.openPartitions(roles)
 	b.applyRoles(roles, now)
 	for _, t := range b.sortedTopics() {
 		if !seen[t.name] {
@@ -107,37 +108,52 @@ func (b *Broker) syncTopic(img *quorum.Image, it *quorum.Topic) *topic {
 	return t
 }
 
-// roleChange is a hosted partition and the assignment the image gives it.
+// roleChange is a hosted partition (p, or t's partition i when p is nil:
+// one to open) and the assignment the image gives it.
 type roleChange struct {
+	t *topic
+	i int32
 	p *partition
 	a replica.Assignment
 }
 
-// syncPartition hosts or drops one partition, and returns the assignment
-// to apply to a hosted one.
+// syncPartition drops one partition no longer assigned here, and returns
+// the assignment to apply to one that is (to open first when p is nil).
 func (b *Broker) syncPartition(t *topic, i int32, ip quorum.Partition) (roleChange, bool) {
-	self := b.cfg.NodeID
 	p := b.lookup(t.name, i)
-	if !slices.Contains(ip.Replicas, self) {
+	if !slices.Contains(ip.Replicas, b.cfg.NodeID) {
 		if p != nil {
 			b.dropPartition(t, p)
 		}
 		return roleChange{}, false
 	}
-	if p == nil {
-		var err error
-		if p, err = b.openPartition(t, i); err != nil {
-			b.logger.Error("opening an assigned partition failed", "topic", t.name, "partition", i, "err", err)
-			return roleChange{}, false
-		}
-		b.mu.Lock()
-		t.partitions[i] = p
-		b.mu.Unlock()
-	}
-	return roleChange{p, replica.Assignment{
+	return roleChange{t, i, p, replica.Assignment{
 		Leader: ip.Leader, LeaderEpoch: ip.LeaderEpoch, PartitionEpoch: ip.PartitionEpoch,
 		Replicas: ip.Replicas, ISR: ip.ISR,
 	}}, true
+}
+
+// openPartitions opens the logs of the partitions newly hosted here,
+// roleWorkers at a time (a broker starting with 5,000 replicas opens them
+// all in its first reconcile, as Kafka's LogManager loads logs on a
+// pool), and returns the changes whose partition is open.
+func (b *Broker) openPartitions(roles []roleChange) []roleChange {
+	forEachConcurrently(len(roles), roleWorkers, func(i int) {
+		rc := &roles[i]
+		if rc.p != nil || b.ctx.Err() != nil {
+			return
+		}
+		p, err := b.openPartition(rc.t, rc.i)
+		if err != nil {
+			b.logger.Error("opening an assigned partition failed", "topic", rc.t.name, "partition", rc.i, "err", err)
+			return
+		}
+		b.mu.Lock()
+		rc.t.partitions[rc.i] = p
+		b.mu.Unlock()
+		rc.p = p
+	})
+	return slices.DeleteFunc(roles, func(rc roleChange) bool { return rc.p == nil })
 }
 
 // roleWorkers is how many partitions change role at once. A partition
