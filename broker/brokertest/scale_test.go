@@ -21,6 +21,7 @@ func TestMain(m *testing.M) { brokertest.Main(m) }
 // scaleFigures are what one run of the scale scenario measured.
 type scaleFigures struct {
 	create, shutdownOne, shutdownAll, startup time.Duration
+	inSync                                    time.Duration // from the restart until every ISR is whole
 	// fences counts the controller's "fenced broker" lines: one
 	// FenceBroker proposal per controlled shutdown, whatever the number of
 	// leaderships it moves.
@@ -30,7 +31,8 @@ type scaleFigures struct {
 // runScale builds a 3-broker cluster holding topics × 100 partitions at
 // RF 3, stops broker 3 with SIGTERM (a controlled shutdown: its
 // leaderships move first), then stops the other two, starts all three
-// again and waits until every partition has a leader. Each stop is
+// again and waits until every partition has a leader, then until every
+// ISR holds all three replicas. Each stop is
 // brokertest's Stop, which fails the test past StopTimeout.
 func runScale(t testing.TB, topics int) scaleFigures {
 	var f scaleFigures
@@ -84,6 +86,10 @@ func runScale(t testing.TB, topics int) scaleFigures {
 	c.Restart(t, 5*time.Minute)
 	awaitLeaders(t, ctx, c.Brokers, names, 100, nil)
 	f.startup = time.Since(start)
+	// The last broker stopped led every partition alone; the others
+	// rejoin every ISR (AlterPartition requests, each one raft commit).
+	awaitLeaders(t, ctx, c.Brokers[:1], names, 100, func(p kadm.PartitionDetail) bool { return len(p.ISR) == 3 })
+	f.inSync = time.Since(start)
 	return f
 }
 
@@ -156,6 +162,7 @@ func benchScale(b *testing.B, topics int) {
 		b.ReportMetric(f.shutdownOne.Seconds(), "shutdown-one-s")
 		b.ReportMetric(f.shutdownAll.Seconds(), "shutdown-rest-s")
 		b.ReportMetric(f.startup.Seconds(), "startup-s")
+		b.ReportMetric(f.inSync.Seconds(), "insync-s")
 		b.ReportMetric(f.create.Seconds(), "create-s")
 		b.ReportMetric(float64(f.fences), "fence-proposals")
 	}
