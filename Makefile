@@ -72,7 +72,10 @@ console-test: deps
 
 bench: build
 	$(BIN) bench compare
-	$(GO) test -run '^$$' -bench . -benchmem ./broker/...
+	$(GO) test -run '^$$' -bench . -skip ControlledShutdown -benchmem ./broker/...
+	# A 3-broker cluster with 500 and 5,000 partitions at RF 3: the seconds
+	# a controlled shutdown, the stop of the rest and a restart take.
+	$(GO) test -run '^$$' -bench ControlledShutdown -benchtime 1x -timeout 30m ./broker/brokertest/
 	$(GO) test -run '^$$' -bench Plan -benchtime 1x -benchmem ./collector/planner/
 	$(GO) test -run '^$$' -bench FirstRender5000 -benchtime 5x ./collector/console/
 

@@ -277,7 +277,7 @@ func (b *Broker) launch() error {
 	if err != nil {
 		return err
 	}
-	return b.awaitReady(p)
+	return b.awaitReady(p, ReadyTimeout)
 }
 
 // spawn starts the process without waiting for readiness.
@@ -303,8 +303,8 @@ func (b *Broker) spawn() (*process, error) {
 
 // awaitReady waits for a spawned process; on failure it is killed and
 // reaped.
-func (b *Broker) awaitReady(p *process) error {
-	if err := waitReady(b.Addr, b.AdminAddr, p.exited, ReadyTimeout); err != nil {
+func (b *Broker) awaitReady(p *process, timeout time.Duration) error {
+	if err := waitReady(b.Addr, b.AdminAddr, p.exited, timeout); err != nil {
 		if p := b.take(); p != nil {
 			_ = p.cmd.Process.Kill()
 			<-p.exited

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -98,8 +99,35 @@ func (c *Cluster) start(t testing.TB) {
 		procs[i] = p
 	}
 	for i, b := range c.Brokers {
-		if err := b.awaitReady(procs[i]); err != nil {
+		if err := b.awaitReady(procs[i], ReadyTimeout); err != nil {
 			t.Fatalf("brokertest: broker %d not ready: %v", i+1, err)
+		}
+	}
+}
+
+// Restart starts every stopped broker of c again, all at once (each
+// needs the others' quorum votes before it is ready), and waits up to
+// timeout for each to be ready: longer than ReadyTimeout for brokers
+// with thousands of partitions to open.
+func (c *Cluster) Restart(t testing.TB, timeout time.Duration) {
+	t.Helper()
+	procs := make([]*process, len(c.Brokers))
+	for i, b := range c.Brokers {
+		if b.Running() {
+			continue
+		}
+		p, err := b.spawn()
+		if err != nil {
+			t.Fatalf("brokertest: restart broker %d: %v", b.NodeID, err)
+		}
+		procs[i] = p
+	}
+	for i, b := range c.Brokers {
+		if procs[i] == nil {
+			continue
+		}
+		if err := b.awaitReady(procs[i], timeout); err != nil {
+			t.Fatalf("brokertest: broker %d not ready after a restart: %v", b.NodeID, err)
 		}
 	}
 }

@@ -61,6 +61,9 @@ func (l *Log) writeCheckpoint() error {
 	if err := atomicfile.Write(l.fs, filepath.Join(l.dir, checkpointFile), encodeCheckpoint(c)); err != nil {
 		return storageErr(err, "write checkpoint")
 	}
+	l.mu.Lock()
+	l.mu.written, l.mu.hasWritten = c, true
+	l.mu.Unlock()
 	return nil
 }
 
@@ -83,6 +86,14 @@ func (l *Log) flush() error {
 		return err
 	}
 	target, rp := l.leo.Load(), l.mu.recoveryPoint
+	if target <= rp && l.mu.hasWritten && l.mu.written == (checkpoint{rp, l.logStart.Load()}) {
+		// Nothing appended since the flush that made rp durable, and the
+		// checkpoint on disk says so (Kafka's flush skips the same way):
+		// an idle log's close is not ten fsyncs.
+		l.mu.lastFlush = l.now()
+		l.mu.Unlock()
+		return nil
+	}
 	segs := l.segments()
 	i := max(sort.Search(len(segs), func(i int) bool { return segs[i].base > rp })-1, 0)
 	dirty := make([]*segment, 0, len(segs)-i)

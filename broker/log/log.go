@@ -39,6 +39,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -159,10 +160,15 @@ type Log struct {
 		ongoing       map[int64]int64 // producer id → first offset of its ongoing transaction (txn.go)
 		snapshots     []int64         // offsets of the producer snapshot files, ascending
 		recoveryPoint int64           // offsets below it are fsynced
-		lastFlush     time.Time
-		failed        error  // why the log went offline (failure.go); nil: healthy
-		truncations   uint64 // truncations so far: a cleaning planned before one does not swap
-		truncatedTo   int64  // lowest end a truncation left since the last cleaning planned
+		// written is the checkpoint last written (when written is set):
+		// a flush with nothing past the recovery point and the same
+		// checkpoint has nothing to make durable.
+		written     checkpoint
+		hasWritten  bool
+		lastFlush   time.Time
+		failed      error  // why the log went offline (failure.go); nil: healthy
+		truncations uint64 // truncations so far: a cleaning planned before one does not swap
+		truncatedTo int64  // lowest end a truncation left since the last cleaning planned
 	}
 }
 
@@ -231,8 +237,13 @@ func (l *Log) Close() error {
 		if ferr := l.active().finalize(true); ferr != nil {
 			err = errors.Join(err, ferr)
 		}
-		if serr := l.writeSnapshotLocked(l.leo.Load()); serr != nil {
-			err = errors.Join(err, serr)
+		// As Kafka's ProducerStateManager.takeSnapshot: a snapshot at the
+		// log end already holds every producer batch (state only changes
+		// with appends; a truncation drops the snapshots above its end).
+		if leo := l.leo.Load(); !slices.Contains(l.mu.snapshots, leo) {
+			if serr := l.writeSnapshotLocked(leo); serr != nil {
+				err = errors.Join(err, serr)
+			}
 		}
 	}
 	for _, s := range l.segments() {

@@ -293,6 +293,20 @@ func (c AlterPartition) apply(t *txn, _ uint64) (any, error) {
 	return np.clone(), nil
 }
 
+func (c AlterPartitions) apply(t *txn, index uint64) (any, error) {
+	out := make([]AlterPartitionResult, len(c.Changes))
+	for i, ch := range c.Changes {
+		// AlterPartition checks everything before it writes: a change
+		// that fails leaves the transaction as it was.
+		res, err := ch.apply(t, index)
+		out[i].Err = err
+		if err == nil {
+			out[i].Partition = res.(Partition)
+		}
+	}
+	return out, nil
+}
+
 // checkAlterPartition is Kafka's validation of one AlterPartition
 // partition, in Kafka's order.
 func checkAlterPartition(img *Image, p Partition, c AlterPartition) error {

@@ -320,6 +320,31 @@ func TestApply(t *testing.T) {
 		}, cmd: CompleteReassignment{Topic: "t"}, code: kerr.ReassignmentInProgress},
 		{name: "complete reassignment none", setup: threeBrokers, cmd: CompleteReassignment{Topic: "t"}, code: kerr.NoReassignmentInProgress},
 
+		{name: "alter partitions: each change alone, in order, in one entry", setup: func(b *builder) {
+			threeBrokers(b)
+			b.topic("u", []int32{1, 2, 3})
+		}, cmd: AlterPartitions{Changes: []AlterPartition{
+			{BrokerID: 1, Topic: "t", ISR: []int32{1, 2}},
+			{BrokerID: 1, Topic: "nope", ISR: []int32{1}},
+			{BrokerID: 1, Topic: "u", PartitionEpoch: 7, ISR: []int32{1}},
+			{BrokerID: 1, Topic: "u", ISR: []int32{1, 3}},
+			// Against the state the first change left: epoch 1 now.
+			{BrokerID: 1, Topic: "t", PartitionEpoch: 1, ISR: []int32{1}},
+		}},
+			check: func(t *testing.T, b *builder, v any) {
+				rs := v.([]AlterPartitionResult)
+				wantCode(t, rs[0].Err, nil)
+				wantCode(t, rs[1].Err, kerr.UnknownTopicOrPartition)
+				wantCode(t, rs[2].Err, kerr.InvalidUpdateVersion)
+				wantCode(t, rs[3].Err, nil)
+				wantCode(t, rs[4].Err, nil)
+				if p := b.part("t", 0); !slices.Equal(p.ISR, []int32{1}) || p.PartitionEpoch != 2 || rs[4].Partition.PartitionEpoch != 2 {
+					t.Fatalf("t-0 %+v", p)
+				}
+				if p := b.part("u", 0); !slices.Equal(p.ISR, []int32{1, 3}) || p.PartitionEpoch != 1 || !slices.Equal(rs[3].Partition.ISR, []int32{1, 3}) {
+					t.Fatalf("u-0 %+v", p)
+				}
+			}},
 		{name: "preferred election", setup: func(b *builder) {
 			threeBrokers(b)
 			b.must(FenceBroker{ID: 1})
@@ -429,7 +454,7 @@ func TestApplyLeavesOldImagesAlone(t *testing.T) {
 func TestOpsAllDecode(t *testing.T) {
 	cmds := []Command{InitCluster{}, RegisterBroker{}, FenceBroker{}, UnfenceBroker{}, UnregisterBroker{},
 		CreateTopic{}, DeleteTopic{}, CreatePartitions{}, SetTopicConfigs{}, SetBrokerConfigs{},
-		AlterPartition{}, Reassign{}, CompleteReassignment{}, ElectLeaders{}, AllocateProducerIDs{},
+		AlterPartition{}, AlterPartitions{}, Reassign{}, CompleteReassignment{}, ElectLeaders{}, AllocateProducerIDs{},
 		AlterScramCredentials{}, CreateACLs{}, DeleteACLs{}}
 	if len(cmds) != len(Ops()) {
 		t.Fatalf("%d commands, %d ops", len(cmds), len(Ops()))

@@ -157,6 +157,24 @@ type AlterPartition struct {
 	ISR            []int32 `json:"isr"`
 }
 
+// AlterPartitions is one AlterPartition request's changes in one log
+// entry: each is checked and applied as AlterPartition alone would be,
+// in order, against the state the earlier ones left. The command itself
+// succeeds; each change has its own result. A leader that lost or regained
+// followers on hundreds of partitions at once (a broker stopping or
+// returning) commits them together, not one raft round trip apiece.
+// Result: []AlterPartitionResult, one per change.
+type AlterPartitions struct {
+	Changes []AlterPartition `json:"changes"`
+}
+
+// AlterPartitionResult is one change's outcome of AlterPartitions: the new
+// Partition, or Err (wrapping a kerr code, as AlterPartition's).
+type AlterPartitionResult struct {
+	Partition Partition
+	Err       error
+}
+
 // Reassign starts (or replaces) a reassignment of one partition to
 // Replicas; nil Replicas cancels the running one. While it runs the
 // partition's replicas are the union of target and original (target
@@ -214,6 +232,7 @@ func (CreatePartitions) Op() string     { return "create_partitions" }
 func (SetTopicConfigs) Op() string      { return "set_topic_configs" }
 func (SetBrokerConfigs) Op() string     { return "set_broker_configs" }
 func (AlterPartition) Op() string       { return "alter_partition" }
+func (AlterPartitions) Op() string      { return "alter_partitions" }
 func (Reassign) Op() string             { return "reassign" }
 func (CompleteReassignment) Op() string { return "complete_reassignment" }
 func (ElectLeaders) Op() string         { return "elect_leaders" }
@@ -232,6 +251,7 @@ var decoders = map[string]func(json.RawMessage) (Command, error){
 	"set_topic_configs":     decodeAs[SetTopicConfigs],
 	"set_broker_configs":    decodeAs[SetBrokerConfigs],
 	"alter_partition":       decodeAs[AlterPartition],
+	"alter_partitions":      decodeAs[AlterPartitions],
 	"reassign":              decodeAs[Reassign],
 	"complete_reassignment": decodeAs[CompleteReassignment],
 	"elect_leaders":         decodeAs[ElectLeaders],

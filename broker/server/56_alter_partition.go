@@ -22,6 +22,9 @@ func (b *Broker) handleAlterPartition(r *kmsg.AlterPartitionRequest) kmsg.Respon
 		resp.ErrorCode = kerr.NotController.Code
 		return resp
 	}
+	// Every partition's change goes into one AlterPartitions entry: one
+	// raft commit for the request, however many partitions it names.
+	var cmd quorum.AlterPartitions
 	for _, rt := range r.Topics {
 		st := kmsg.NewAlterPartitionResponseTopic()
 		st.Topic, st.TopidID = rt.Topic, rt.TopicID
@@ -32,16 +35,40 @@ func (b *Broker) handleAlterPartition(r *kmsg.AlterPartitionRequest) kmsg.Respon
 			}
 		}
 		for _, rp := range rt.Partitions {
-			st.Partitions = append(st.Partitions, b.alterPartition(r, name, rp))
+			sp := kmsg.NewAlterPartitionResponseTopicPartition()
+			sp.Partition = rp.Partition
+			st.Partitions = append(st.Partitions, sp)
+			cmd.Changes = append(cmd.Changes, alterPartitionChange(r, name, rp))
 		}
 		resp.Topics = append(resp.Topics, st)
+	}
+	if len(cmd.Changes) == 0 {
+		return resp
+	}
+	res, err := b.ctrl.Propose(cmd)
+	results, _ := res.([]quorum.AlterPartitionResult)
+	i := 0
+	for ti := range resp.Topics {
+		for pi := range resp.Topics[ti].Partitions {
+			sp := &resp.Topics[ti].Partitions[pi]
+			switch {
+			case err != nil:
+				sp.ErrorCode = errCode(err)
+			case results[i].Err != nil:
+				sp.ErrorCode = errCode(results[i].Err)
+			default:
+				p := results[i].Partition
+				sp.LeaderID, sp.LeaderEpoch, sp.ISR, sp.PartitionEpoch = p.Leader, p.LeaderEpoch, p.ISR, p.PartitionEpoch
+			}
+			i++
+		}
 	}
 	return resp
 }
 
-func (b *Broker) alterPartition(r *kmsg.AlterPartitionRequest, topic string, rp kmsg.AlterPartitionRequestTopicPartition) kmsg.AlterPartitionResponseTopicPartition {
-	sp := kmsg.NewAlterPartitionResponseTopicPartition()
-	sp.Partition = rp.Partition
+// alterPartitionChange is one partition of the request as the quorum's
+// AlterPartition (v3 names the ISR with broker epochs).
+func alterPartitionChange(r *kmsg.AlterPartitionRequest, topic string, rp kmsg.AlterPartitionRequestTopicPartition) quorum.AlterPartition {
 	isr := rp.NewISR
 	if r.Version >= 3 {
 		isr = isr[:0:0]
@@ -49,15 +76,8 @@ func (b *Broker) alterPartition(r *kmsg.AlterPartitionRequest, topic string, rp 
 			isr = append(isr, e.BrokerID)
 		}
 	}
-	res, err := b.ctrl.Propose(quorum.AlterPartition{
+	return quorum.AlterPartition{
 		BrokerID: r.BrokerID, BrokerEpoch: r.BrokerEpoch, Topic: topic, Partition: rp.Partition,
 		LeaderEpoch: rp.LeaderEpoch, PartitionEpoch: rp.PartitionEpoch, ISR: isr,
-	})
-	if err != nil {
-		sp.ErrorCode = errCode(err)
-		return sp
 	}
-	p := res.(quorum.Partition)
-	sp.LeaderID, sp.LeaderEpoch, sp.ISR, sp.PartitionEpoch = p.Leader, p.LeaderEpoch, p.ISR, p.PartitionEpoch
-	return sp
 }

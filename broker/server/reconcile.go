@@ -3,6 +3,8 @@ package server
 import (
 	"maps"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/weirhq/weir/broker/quorum"
@@ -19,7 +21,13 @@ import (
 func (b *Broker) reconcile(img *quorum.Image) {
 	now := b.now()
 	seen := map[string]bool{}
+	var roles []roleChange
 	for _, name := range img.TopicNames() {
+		if b.ctx.Err() != nil {
+			// Stopping: the roles no longer matter (the logs are closed
+			// next), and the stop waits for this goroutine.
+			return
+		}
 		it, _ := img.Topic(name)
 		seen[name] = true
 		t := b.syncTopic(img, it)
@@ -27,9 +35,13 @@ func (b *Broker) reconcile(img *quorum.Image) {
 			continue
 		}
 		for i := range it.Partitions {
-			b.syncPartition(t, int32(i), it.Partitions[i], now)
+			if rc, ok := b.syncPartition(t, int32(i), it.Partitions[i]); ok {
+				roles = append(roles, rc)
+			}
 		}
 	}
+	roles = b.openPartitions(roles)
+	b.applyRoles(roles, now)
 	for _, t := range b.sortedTopics() {
 		if !seen[t.name] {
 			b.dropTopic(t)
@@ -96,30 +108,89 @@ func (b *Broker) syncTopic(img *quorum.Image, it *quorum.Topic) *topic {
 	return t
 }
 
-// syncPartition hosts, re-roles or drops one partition.
-func (b *Broker) syncPartition(t *topic, i int32, ip quorum.Partition, now time.Time) {
-	self := b.cfg.NodeID
+// roleChange is a hosted partition (p, or t's partition i when p is nil:
+// one to open) and the assignment the image gives it.
+type roleChange struct {
+	t *topic
+	i int32
+	p *partition
+	a replica.Assignment
+}
+
+// syncPartition drops one partition no longer assigned here, and returns
+// the assignment to apply to one that is (to open first when p is nil).
+func (b *Broker) syncPartition(t *topic, i int32, ip quorum.Partition) (roleChange, bool) {
 	p := b.lookup(t.name, i)
-	if !slices.Contains(ip.Replicas, self) {
+	if !slices.Contains(ip.Replicas, b.cfg.NodeID) {
 		if p != nil {
 			b.dropPartition(t, p)
 		}
-		return
+		return roleChange{}, false
 	}
-	if p == nil {
-		var err error
-		if p, err = b.openPartition(t, i); err != nil {
-			b.logger.Error("opening an assigned partition failed", "topic", t.name, "partition", i, "err", err)
+	return roleChange{t, i, p, replica.Assignment{
+		Leader: ip.Leader, LeaderEpoch: ip.LeaderEpoch, PartitionEpoch: ip.PartitionEpoch,
+		Replicas: ip.Replicas, ISR: ip.ISR,
+	}}, true
+}
+
+// openPartitions opens the logs of the partitions newly hosted here,
+// roleWorkers at a time (a broker starting with 5,000 replicas opens them
+// all in its first reconcile, as Kafka's LogManager loads logs on a
+// pool), and returns the changes whose partition is open.
+func (b *Broker) openPartitions(roles []roleChange) []roleChange {
+	forEachConcurrently(len(roles), roleWorkers, func(i int) {
+		rc := &roles[i]
+		if rc.p != nil || b.ctx.Err() != nil {
+			return
+		}
+		p, err := b.openPartition(rc.t, rc.i)
+		if err != nil {
+			b.logger.Error("opening an assigned partition failed", "topic", rc.t.name, "partition", rc.i, "err", err)
 			return
 		}
 		b.mu.Lock()
-		t.partitions[i] = p
+		rc.t.partitions[rc.i] = p
 		b.mu.Unlock()
+		rc.p = p
+	})
+	return slices.DeleteFunc(roles, func(rc roleChange) bool { return rc.p == nil })
+}
+
+// roleWorkers is how many partitions change role at once. A partition
+// that becomes leader records its leader epoch (an fsync'd checkpoint)
+// before it takes produces; when a broker stops and its 1,700 leaderships
+// move in one metadata record, the new leaders' checkpoints are written
+// concurrently, which the filesystem commits together, instead of one
+// fsync after another. Each partition's change is still whole and in
+// order: a partition is in one image once, and the next image waits for
+// this one.
+const roleWorkers = 16
+
+// applyRoles applies each partition's assignment (applyAssignment) on
+// roleWorkers goroutines, and returns when all are applied.
+func (b *Broker) applyRoles(roles []roleChange, now time.Time) {
+	forEachConcurrently(len(roles), roleWorkers, func(i int) {
+		if b.ctx.Err() == nil { // stopping: see reconcile
+			roles[i].p.applyAssignment(b, roles[i].a, now)
+		}
+	})
+}
+
+// forEachConcurrently calls f(0) … f(n-1) on up to workers goroutines and
+// returns when every call has returned.
+func forEachConcurrently(n, workers int, f func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(workers, n) {
+		wg.Add(1)
+		go func() { // owned here: forEachConcurrently waits for every worker
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				f(i)
+			}
+		}()
 	}
-	p.applyAssignment(b, replica.Assignment{
-		Leader: ip.Leader, LeaderEpoch: ip.LeaderEpoch, PartitionEpoch: ip.PartitionEpoch,
-		Replicas: ip.Replicas, ISR: ip.ISR,
-	}, now)
+	wg.Wait()
 }
 
 // applyAssignment moves the partition to the role the assignment gives

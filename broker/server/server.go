@@ -277,7 +277,9 @@ func (b *Broker) Run(ctx context.Context) error {
 
 	<-ctx.Done()
 	b.logger.Info("broker shutting down")
+	start := time.Now()
 	b.life.RequestShutdown() // controlled shutdown: leaderships move first
+	controlled := time.Since(start)
 	b.ready.Store(false)
 	b.cancel()
 	b.groups.Close()
@@ -293,9 +295,13 @@ func (b *Broker) Run(ctx context.Context) error {
 	}
 	b.closeConns()
 	b.wg.Wait()
+	stopped := time.Since(start)
 	b.writeHWCheckpoints()
 	err := errors.Join(b.node.Close(), b.closeTopics())
-	b.logger.Info("broker stopped")
+	// The phases' times say where a slow stop went (the controlled
+	// shutdown, the goroutines' ends, closing the logs).
+	b.logger.Info("broker shutdown phases", "controlled_shutdown", controlled.Round(time.Millisecond),
+		"goroutines_stopped", stopped.Round(time.Millisecond), "total", time.Since(start).Round(time.Millisecond))
 	return err
 }
 
