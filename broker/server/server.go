@@ -141,6 +141,10 @@ func New(cfg *config.Config, opts Options) (*Broker, error) {
 	if err := b.listen(); err != nil {
 		return nil, err
 	}
+	if err := setMaxOpenFiles(cfg.LogMaxOpenFiles, b.logger); err != nil {
+		b.closeListeners()
+		return nil, err
+	}
 	if err := b.prepareStorage(); err != nil {
 		b.closeListeners()
 		return nil, err
