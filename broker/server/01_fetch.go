@@ -9,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/weirhq/weir/broker/metrics"
 	"github.com/weirhq/weir/broker/msgset"
 	"github.com/weirhq/weir/broker/quorum"
 )
@@ -62,7 +63,11 @@ func (b *Broker) handleFetch(r *kmsg.FetchRequest) kmsg.Response {
 	parts := b.resolveFetch(r)
 	w := make(chan struct{}, 1)
 	registered := false
+	var parkedFor time.Duration // the whole long poll, recorded once
 	defer func() {
+		if parkedFor > 0 {
+			b.metrics.Parked("Fetch", fetchKind(r), parkedFor)
+		}
 		if registered {
 			for _, fp := range parts {
 				if fp.p != nil {
@@ -92,13 +97,15 @@ func (b *Broker) handleFetch(r *kmsg.FetchRequest) kmsg.Response {
 		}
 		t := time.NewTimer(remaining)
 		parked := time.Now() // wall latency, for the metric
+		b.metrics.Purgatory(metrics.PurgatoryFetch, 1)
 		select {
 		case <-w:
 		case <-t.C:
 		case <-b.ctx.Done():
 		}
 		t.Stop()
-		b.metrics.Parked("Fetch", fetchKind(r), time.Since(parked))
+		b.metrics.Purgatory(metrics.PurgatoryFetch, -1)
+		parkedFor += time.Since(parked)
 	}
 }
 
