@@ -40,11 +40,23 @@ import (
 // Lock order: fetchers.mu, then replicaFetcher.mu, then the partition's
 // log locks and Replica.mu (a response is applied under replicaFetcher.mu).
 
+// How a follower waits (issue 14, where an acks=all produce's time went):
+// a partition's error backs off from replicaFetchMinBackoff doubling to
+// replicaFetchBackoff, and a long poll never outlasts the earliest such
+// retry, so a partition whose leader had not yet applied the metadata that
+// made it leader (a new topic, a leadership move) is fetched again within
+// milliseconds, not after a fixed 200 ms plus a 500 ms poll on the
+// fetcher's other partitions. A partition added to a fetcher whose request
+// is parked at the leader interrupts that request (its connection is
+// closed and opened again at once): the parked request names only the
+// partitions followed when it was sent, so no append to the new one would
+// wake it.
 const (
-	replicaFetchMaxWait = 500 * time.Millisecond
-	replicaFetchBackoff = 200 * time.Millisecond
-	replicaFetchVersion = 12 // flexible, topics by name: served by every Weir broker
-	replicaOFLEVersion  = 4
+	replicaFetchMaxWait    = 500 * time.Millisecond
+	replicaFetchBackoff    = 200 * time.Millisecond
+	replicaFetchMinBackoff = 10 * time.Millisecond
+	replicaFetchVersion    = 12 // flexible, topics by name: served by every Weir broker
+	replicaOFLEVersion     = 4
 )
 
 // follow is one partition's follower state inside a fetcher.
@@ -54,6 +66,7 @@ type follow struct {
 	epoch    int32    // the leader epoch this broker follows under
 	truncate bool     // truncate by leader epoch before fetching
 	retryAt  time.Time
+	backoff  time.Duration // the last error's backoff, doubled by the next (0 after a success)
 
 	// In a snapshot: the fetcher's entry it was taken from, and the fetch
 	// offset a request sent for it.
@@ -128,9 +141,14 @@ type replicaFetcher struct {
 	wake   chan struct{}
 	mu     struct {
 		sync.Mutex
-		parts map[Partition]*follow
+		parts       map[Partition]*follow
+		inflight    *protocol.Peer // the connection a fetch is waiting on, nil between requests
+		interrupted bool           // add closed inflight: reconnect at once
 	}
 }
+
+// errInterrupted is a fetch whose connection add closed.
+var errInterrupted = errors.New("fetch interrupted by a newly followed partition")
 
 func newReplicaFetcher(m *Manager, leader int32, id int) *replicaFetcher {
 	rf := &replicaFetcher{m: m, leader: leader, id: id, wake: make(chan struct{}, 1)}
@@ -142,6 +160,10 @@ func (rf *replicaFetcher) add(p Partition, epoch int32) {
 	rf.mu.Lock()
 	if cur := rf.mu.parts[p]; cur == nil || cur.epoch != epoch {
 		rf.mu.parts[p] = &follow{p: p, r: p.Replica(), epoch: epoch, truncate: true}
+		if rf.mu.inflight != nil {
+			rf.mu.inflight.Close()
+			rf.mu.inflight, rf.mu.interrupted = nil, true
+		}
 	}
 	rf.mu.Unlock()
 	select {
@@ -156,19 +178,41 @@ func (rf *replicaFetcher) remove(p Partition) {
 	rf.mu.Unlock()
 }
 
-func (rf *replicaFetcher) snapshot() []*follow {
+// snapshot copies the partitions due for a request, and says how long
+// until the earliest of the others is (replicaFetchMaxWait if none).
+func (rf *replicaFetcher) snapshot() ([]*follow, time.Duration) {
 	rf.mu.Lock()
 	defer rf.mu.Unlock()
 	now := rf.m.now()
 	out := make([]*follow, 0, len(rf.mu.parts))
+	next := replicaFetchMaxWait
 	for _, f := range rf.mu.parts {
-		if !now.Before(f.retryAt) {
-			c := *f
-			c.entry = f
-			out = append(out, &c)
+		if now.Before(f.retryAt) {
+			next = min(next, f.retryAt.Sub(now))
+			continue
 		}
+		c := *f
+		c.entry = f
+		out = append(out, &c)
 	}
-	return out
+	return out, next
+}
+
+// retryLater backs a partition off after an error: replicaFetchMinBackoff,
+// doubling with each error in a row up to replicaFetchBackoff.
+func (rf *replicaFetcher) retryLater(f *follow) {
+	f.backoff = min(max(2*f.backoff, replicaFetchMinBackoff), replicaFetchBackoff)
+	f.retryAt = rf.m.now().Add(f.backoff)
+}
+
+// setInflight records the connection a request is about to wait on (nil:
+// the wait is over) and reports whether add interrupted the one before.
+func (rf *replicaFetcher) setInflight(c *protocol.Peer) (interrupted bool) {
+	rf.mu.Lock()
+	defer rf.mu.Unlock()
+	interrupted, rf.mu.interrupted = rf.mu.interrupted, false
+	rf.mu.inflight = c
+	return interrupted
 }
 
 // update writes back a follow's state if it is still current.
@@ -214,9 +258,9 @@ func (rf *replicaFetcher) run() {
 		}
 	}()
 	for rf.m.ctx.Err() == nil {
-		parts := rf.snapshot()
+		parts, next := rf.snapshot()
 		if len(parts) == 0 {
-			rf.idle()
+			rf.idle(next)
 			continue
 		}
 		if conn == nil {
@@ -228,17 +272,21 @@ func (rf *replicaFetcher) run() {
 			}
 			conn = c
 		}
-		if err := rf.round(conn, parts); err != nil {
-			rf.m.logger.Debug("replica fetch failed", "leader", rf.leader, "err", err)
+		if err := rf.round(conn, parts, next); err != nil {
 			conn.Close()
 			conn = nil
+			if errors.Is(err, errInterrupted) {
+				continue
+			}
+			rf.m.logger.Debug("replica fetch failed", "leader", rf.leader, "err", err)
 			rf.sleep(replicaFetchBackoff)
 		}
 	}
 }
 
-func (rf *replicaFetcher) idle() {
-	t := time.NewTimer(replicaFetchBackoff)
+// idle waits for a partition to be added or d, the next retry, to pass.
+func (rf *replicaFetcher) idle(d time.Duration) {
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-rf.wake:
@@ -266,8 +314,9 @@ func (rf *replicaFetcher) connect() (*protocol.Peer, error) {
 	return protocol.DialPeerWith(ctx, rf.m.dial, addr, "weir-replica-fetcher-"+strconv.Itoa(int(rf.m.self)))
 }
 
-// round truncates whatever needs it, then fetches once.
-func (rf *replicaFetcher) round(conn *protocol.Peer, parts []*follow) error {
+// round truncates whatever needs it, then fetches once, waiting at most
+// maxWait at the leader.
+func (rf *replicaFetcher) round(conn *protocol.Peer, parts []*follow, maxWait time.Duration) error {
 	var trunc, fetch []*follow
 	for _, f := range parts {
 		if f.truncate {
@@ -279,7 +328,7 @@ func (rf *replicaFetcher) round(conn *protocol.Peer, parts []*follow) error {
 	if len(trunc) > 0 {
 		return rf.truncate(conn, trunc)
 	}
-	return rf.fetch(conn, fetch)
+	return rf.fetch(conn, fetch, maxWait)
 }
 
 // truncate asks the leader where each partition's latest local epoch ended
@@ -335,7 +384,7 @@ func (rf *replicaFetcher) truncate(conn *protocol.Peer, parts []*follow) error {
 // applyTruncation runs under rf.apply.
 func (rf *replicaFetcher) applyTruncation(f *follow, rp kmsg.OffsetForLeaderEpochResponseTopicPartition) {
 	if rp.ErrorCode != 0 {
-		f.retryAt = rf.m.now().Add(replicaFetchBackoff)
+		rf.retryLater(f)
 		return
 	}
 	leo := f.r.log.LogEndOffset()
@@ -353,7 +402,7 @@ func (rf *replicaFetcher) applyTruncation(f *follow, rp kmsg.OffsetForLeaderEpoc
 	if to < leo {
 		if err := f.r.log.Truncate(to); err != nil {
 			rf.m.logger.Error("truncating a follower log failed", "partition", f.r.topic, "index", f.r.index, "to", to, "err", err)
-			f.retryAt = rf.m.now().Add(replicaFetchBackoff)
+			rf.retryLater(f)
 			return
 		}
 		rf.m.logger.Info("truncated follower log to the leader's epoch end", "partition", f.r.topic, "index", f.r.index,
@@ -363,8 +412,9 @@ func (rf *replicaFetcher) applyTruncation(f *follow, rp kmsg.OffsetForLeaderEpoc
 	f.truncate = false
 }
 
-// fetch sends one Fetch for every partition and appends what comes back.
-func (rf *replicaFetcher) fetch(conn *protocol.Peer, parts []*follow) error {
+// fetch sends one Fetch for every partition and appends what comes back;
+// the leader holds it at most maxWait for records.
+func (rf *replicaFetcher) fetch(conn *protocol.Peer, parts []*follow, maxWait time.Duration) error {
 	if len(parts) == 0 {
 		rf.sleep(replicaFetchBackoff)
 		return nil
@@ -372,7 +422,7 @@ func (rf *replicaFetcher) fetch(conn *protocol.Peer, parts []*follow) error {
 	req := kmsg.NewPtrFetchRequest()
 	req.SetVersion(replicaFetchVersion)
 	req.ReplicaID = rf.m.self
-	req.MaxWaitMillis = int32(replicaFetchMaxWait / time.Millisecond)
+	req.MaxWaitMillis = int32(max(maxWait, time.Millisecond) / time.Millisecond)
 	req.MinBytes = 1
 	req.MaxBytes = max(rf.m.fetchMaxBytes*8, 10<<20)
 	req.SessionEpoch = -1 // no fetch session
@@ -406,8 +456,15 @@ func (rf *replicaFetcher) fetch(conn *protocol.Peer, parts []*follow) error {
 		rf.sleep(replicaFetchBackoff) // everything is throttled for now
 		return nil
 	}
+	if rf.setInflight(conn) {
+		return errInterrupted // add closed the connection before this request went out
+	}
 	raw, err := conn.RequestReused(req, replicaFetchMaxWait+10*time.Second) // applied before the next request
+	interrupted := rf.setInflight(nil)                                      // the response, if whole, is still applied
 	if err != nil {
+		if interrupted {
+			return errInterrupted
+		}
 		return err
 	}
 	resp := raw.(*kmsg.FetchResponse)
@@ -420,6 +477,9 @@ func (rf *replicaFetcher) fetch(conn *protocol.Peer, parts []*follow) error {
 				rf.apply(f, func(f *follow) { rf.applyFetch(f, rp) })
 			}
 		}
+	}
+	if interrupted {
+		return errInterrupted // the connection is closed: open another
 	}
 	return nil
 }
@@ -434,10 +494,12 @@ func (rf *replicaFetcher) applyFetch(f *follow, rp kmsg.FetchResponseTopicPartit
 		return
 	default:
 		// Not leader, fenced or unknown epoch, unknown partition: metadata
-		// will move us; until then, back off.
-		f.retryAt = rf.m.now().Add(replicaFetchBackoff)
+		// will move us (or the leader has yet to apply what we did); until
+		// then, back off.
+		rf.retryLater(f)
 		return
 	}
+	f.backoff = 0
 	if p.log.LogEndOffset() != f.fetchOffset {
 		return // the log moved since the request (cannot happen while followed): fetch again from its end
 	}
@@ -447,7 +509,8 @@ func (rf *replicaFetcher) applyFetch(f *follow, rp kmsg.FetchResponseTopicPartit
 		}
 		if err := rf.appendFetched(p, rp.RecordBatches); err != nil {
 			rf.m.logger.Error("appending replicated batches failed", "partition", p.topic, "index", p.index, "err", err)
-			f.retryAt, f.truncate = rf.m.now().Add(replicaFetchBackoff), true
+			rf.retryLater(f)
+			f.truncate = true
 			return
 		}
 		rf.m.bytesIn.Add(float64(len(rp.RecordBatches)))
@@ -493,5 +556,5 @@ func (rf *replicaFetcher) outOfRange(f *follow, rp kmsg.FetchResponseTopicPartit
 	} else {
 		f.truncate = true
 	}
-	f.retryAt = rf.m.now().Add(replicaFetchBackoff)
+	rf.retryLater(f)
 }
