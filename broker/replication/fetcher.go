@@ -451,6 +451,7 @@ func (rf *replicaFetcher) fetch(conn *protocol.Peer, parts []*follow, maxWait ti
 		rp.FetchOffset, rp.LogStartOffset = f.fetchOffset, f.r.log.LogStartOffset()
 		rp.PartitionMaxBytes = rf.m.fetchMaxBytes
 		req.Topics[i].Partitions = append(req.Topics[i].Partitions, rp)
+		Trace("fetch_send", name, f.r.index, f.fetchOffset, 0, rf.leader)
 	}
 	if len(req.Topics) == 0 {
 		rf.sleep(replicaFetchBackoff) // everything is throttled for now
@@ -467,6 +468,7 @@ func (rf *replicaFetcher) fetch(conn *protocol.Peer, parts []*follow, maxWait ti
 		}
 		return err
 	}
+	Trace("resp", "", -1, 0, 0, rf.leader)
 	resp := raw.(*kmsg.FetchResponse)
 	if resp.ErrorCode != 0 {
 		return kerr.ErrorForCode(resp.ErrorCode)
@@ -504,6 +506,7 @@ func (rf *replicaFetcher) applyFetch(f *follow, rp kmsg.FetchResponseTopicPartit
 		return // the log moved since the request (cannot happen while followed): fetch again from its end
 	}
 	if len(rp.RecordBatches) > 0 {
+		Trace("recv", p.topic, p.index, f.fetchOffset, 0, rf.leader)
 		if rf.m.followerThrottled(f.p) {
 			rf.m.throttles.follower.Record(int64(len(rp.RecordBatches)), rf.m.now())
 		}
@@ -514,6 +517,7 @@ func (rf *replicaFetcher) applyFetch(f *follow, rp kmsg.FetchResponseTopicPartit
 			return
 		}
 		rf.m.bytesIn.Add(float64(len(rp.RecordBatches)))
+		Trace("appended", p.topic, p.index, p.log.LogEndOffset(), 0, rf.leader)
 	}
 	if rp.LogStartOffset > p.log.LogStartOffset() {
 		if _, err := p.log.DeleteRecordsBefore(min(rp.LogStartOffset, p.log.LogEndOffset())); err != nil {

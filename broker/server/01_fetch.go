@@ -12,6 +12,7 @@ import (
 	"github.com/weirhq/weir/broker/metrics"
 	"github.com/weirhq/weir/broker/msgset"
 	"github.com/weirhq/weir/broker/quorum"
+	"github.com/weirhq/weir/broker/replication"
 )
 
 // Fetch, versions 0–17.
@@ -97,6 +98,7 @@ func (b *Broker) handleFetch(r *kmsg.FetchRequest) kmsg.Response {
 		}
 		t := time.NewTimer(remaining)
 		parked := time.Now() // wall latency, for the metric
+		replication.Trace("park", "", -1, 0, 0, replicaID(r))
 		b.metrics.Purgatory(metrics.PurgatoryFetch, 1)
 		select {
 		case <-w:
@@ -105,6 +107,7 @@ func (b *Broker) handleFetch(r *kmsg.FetchRequest) kmsg.Response {
 		}
 		t.Stop()
 		b.metrics.Purgatory(metrics.PurgatoryFetch, -1)
+		replication.Trace("wake", "", -1, 0, 0, replicaID(r))
 		parkedFor += time.Since(parked)
 	}
 }
@@ -261,6 +264,9 @@ func (b *Broker) fetchPartition(r *kmsg.FetchRequest, rp kmsg.FetchRequestTopicP
 		sp.RecordBatches = data
 		if follower >= 0 {
 			b.repl.LeaderSent(p, follower, len(data), now)
+			replication.Trace("fetch_out", p.name(), rp.Partition, rp.FetchOffset, p.log.LogEndOffset(), follower)
+		} else {
+			replication.Trace("cfetch_out", p.name(), rp.Partition, rp.FetchOffset, readTo, -1)
 		}
 	}
 	return sp

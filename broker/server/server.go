@@ -132,6 +132,9 @@ func New(cfg *config.Config, opts Options) (*Broker, error) {
 		Addr: b.brokerAddr, Goroutine: b.goroutine, BytesIn: b.metrics.ReplicationBytesIn,
 		Dial: b.peerDial,
 	})
+	if replication.EnableTraceFromEnv(cfg.NodeID) {
+		b.logger.Warn("replication trace on (WEIR_TRACE_REPLICATION=1): served at /debug/replication/trace")
+	}
 
 	if err := b.cfg.PrepareLogDirs(); err != nil {
 		return nil, err
@@ -330,6 +333,10 @@ func (b *Broker) adminMux() *http.ServeMux {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	// The replication trace (WEIR_TRACE_REPLICATION=1; empty otherwise).
+	mux.HandleFunc("/debug/replication/trace", func(w http.ResponseWriter, _ *http.Request) {
+		replication.WriteTrace(w)
+	})
 	return mux
 }
 
