@@ -2,14 +2,9 @@ package replication
 
 import (
 	"context"
-	"errors"
-	"io"
 	"log/slog"
-	"net"
 	"testing"
 	"time"
-
-	"github.com/weirhq/weir/broker/protocol"
 )
 
 // TestFetcherDropsResponsesForPartitionsNoLongerFollowed: a response is
@@ -93,47 +88,6 @@ func TestFetcherIDSpreadsPartitions(t *testing.T) {
 	}
 	if len(seen) != 4 {
 		t.Fatalf("64 partitions over 4 fetchers used %d of them: %v", len(seen), seen)
-	}
-}
-
-// A partition added while the fetcher's request is parked at the leader
-// closes that request's connection: the parked request does not name the
-// new partition, so no append to it would wake it before MaxWait (issue
-// 14: a new topic's first acks=all produce waited out the long poll).
-// Adding a partition already followed under the same epoch interrupts
-// nothing.
-func TestFetcherAddInterruptsParkedRequest(t *testing.T) {
-	m := New(context.Background(), Options{Logger: slog.New(slog.DiscardHandler)})
-	rf := newReplicaFetcher(m, 1, 0)
-	local, remote := net.Pipe()
-	defer remote.Close()
-	peer, err := protocol.DialPeerWith(context.Background(), func(context.Context, string, string) (net.Conn, error) { return local, nil }, "leader", "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := testPartition{NewReplica("t", 0, nil, 2, nil)}
-	rf.add(a, 5)
-	if rf.setInflight(peer) {
-		t.Fatal("a request reported interrupted before any add")
-	}
-	closed := func() bool {
-		remote.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
-		_, err := remote.Read(make([]byte, 1))
-		return errors.Is(err, io.EOF)
-	}
-	rf.add(a, 5) // the same follow: nothing new to fetch
-	if closed() {
-		t.Fatal("re-adding a followed partition closed the parked request's connection")
-	}
-	rf.add(testPartition{NewReplica("t", 1, nil, 2, nil)}, 5)
-	if !closed() {
-		t.Fatal("adding a partition left the parked request's connection open")
-	}
-	if !rf.setInflight(nil) {
-		t.Fatal("the parked request was not reported interrupted")
-	}
-	if rf.setInflight(nil) {
-		t.Fatal("an interruption was reported twice")
 	}
 }
 
