@@ -78,6 +78,7 @@ bench: build
 	$(GO) test -run '^$$' -bench ControlledShutdown -benchtime 1x -timeout 30m ./broker/brokertest/
 	$(GO) test -run '^$$' -bench Plan -benchtime 1x -benchmem ./collector/planner/
 	$(GO) test -run '^$$' -bench FirstRender5000 -benchtime 5x ./collector/console/
+	$(GO) test -run '^$$' -bench 'ReplicationPath|ScaleCluster' -benchtime 1x -timeout 90m ./e2e/
 
 lint:
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt -w needed on:"; echo "$$out"; exit 1; fi

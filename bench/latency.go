@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -75,19 +77,14 @@ func LatencyRun(ctx context.Context, o Options, rate float64, d time.Duration) (
 	}
 	defer cons.Close()
 
-	// Warm up both clients (metadata, producer id, the consumer's first
-	// fetch) with one record that is not counted (its stamp is zero).
-	warm := make([]byte, o.RecordSize)
-	if err := prod.ProduceSync(ctx, &kgo.Record{Value: warm}).FirstErr(); err != nil {
-		return LatencyResult{}, fmt.Errorf("producing to %s: %w", o.Topic, err)
-	}
-
 	e2e := NewHistogram()
-	var mu sync.Mutex // e2e and consumed
+	var mu sync.Mutex // e2e, consumed and warmSeen
 	var consumed int64
+	warmSeen := map[int32]bool{}
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	cctx, stop := context.WithCancel(ctx)
 	defer stop()
-	var wg sync.WaitGroup
 	wg.Go(func() {
 		for cctx.Err() == nil {
 			fs := cons.PollFetches(cctx)
@@ -100,11 +97,20 @@ func LatencyRun(ctx context.Context, o Options, rate float64, d time.Duration) (
 				if sent := int64(binary.BigEndian.Uint64(r.Value)); sent > 0 {
 					e2e.Record(now.Sub(time.Unix(0, sent)))
 					consumed++
+				} else {
+					warmSeen[r.Partition] = true
 				}
 			})
 			mu.Unlock()
 		}
 	})
+	if err := warmUp(ctx, prod, o.RecordSize, func(n int) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(warmSeen) >= n
+	}); err != nil {
+		return LatencyResult{}, fmt.Errorf("warming up on %s: %w", o.Topic, err)
+	}
 
 	p := &producer{cl: prod, hist: NewHistogram()}
 	interval := time.Duration(float64(time.Second) / rate)
@@ -150,4 +156,59 @@ func LatencyRun(ctx context.Context, o Options, rate float64, d time.Duration) (
 		return res, fmt.Errorf("producing to %s: %d records failed, the first with: %w", o.Topic, p.failed, p.firstErr)
 	}
 	return res, ctx.Err()
+}
+
+// warmUp gets both clients past their start (metadata, the producer id,
+// every partition's leader connection and first fetch, a follower's first
+// fetch of a new partition) before anything is timed: it produces
+// uncounted records (a zero stamp) with keys until every partition has
+// acknowledged one, then waits until seen(partitions) says the consumer
+// read one from each. Records timed during a client's or a new topic's
+// start measured that start, not the steady state the run reports.
+func warmUp(ctx context.Context, prod *kgo.Client, size int, seen func(partitions int) bool) error {
+	const maxKeys = 10000
+	acked := map[int32]bool{}
+	partitions := 0
+	for i := 0; i < maxKeys && (partitions == 0 || len(acked) < partitions); i++ {
+		r := &kgo.Record{Key: []byte("warm-" + strconv.Itoa(i)), Value: make([]byte, size)}
+		if err := prod.ProduceSync(ctx, r).FirstErr(); err != nil {
+			return err
+		}
+		acked[r.Partition] = true
+		if partitions == 0 {
+			n, err := partitionCount(ctx, prod, r.Topic)
+			if err != nil {
+				return err
+			}
+			partitions = n
+		}
+	}
+	if len(acked) < partitions {
+		return fmt.Errorf("%d keys reached %d of %d partitions", maxKeys, len(acked), partitions)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for !seen(partitions) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the consumer did not read a warm-up record from each of %d partitions in 30s", partitions)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// partitionCount is topic's partition count from the client's metadata.
+func partitionCount(ctx context.Context, cl *kgo.Client, topic string) (int, error) {
+	td, err := kadm.NewClient(cl).ListTopics(ctx, topic)
+	if err != nil {
+		return 0, fmt.Errorf("describing %s: %w", topic, err)
+	}
+	t, ok := td[topic]
+	if !ok || t.Err != nil || len(t.Partitions) == 0 {
+		return 0, fmt.Errorf("describing %s: no partitions (%v)", topic, t.Err)
+	}
+	return len(t.Partitions), nil
 }

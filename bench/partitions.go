@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -154,26 +156,46 @@ func (o CompareOptions) createTopics(ctx context.Context, adm *kadm.Client, pr *
 	defer func() { pr.CreateElapsed = time.Since(start) }()
 	for first := 0; first < total; first += batch {
 		names := topicNames(first, min(first+batch, total))
-		t0 := time.Now()
-		resps, err := adm.CreateTopics(ctx, per, pr.ReplicationFactor, nil, names...)
-		took := time.Since(t0)
-		pr.Requests++
-		pr.SlowestRequest = max(pr.SlowestRequest, took)
-		for _, r := range resps.Sorted() {
-			if r.Err == nil {
-				created = append(created, r.Topic)
-				pr.Created += int(per)
-			} else if err == nil {
-				err = fmt.Errorf("topic %s: %w (%s)", r.Topic, r.Err, r.ErrMessage)
+		for attempt := 1; len(names) > 0; attempt++ {
+			retry, err := o.createBatch(ctx, adm, names, pr, &created, start)
+			if err != nil || (len(retry) > 0 && attempt == 5) {
+				if err == nil {
+					err = fmt.Errorf("topic %s still failing after %d attempts", retry[0], attempt)
+				}
+				return created, fmt.Errorf("creating topics %s..%s after %d partitions: %w", names[0], names[len(names)-1], pr.Created, err)
 			}
-		}
-		fmt.Fprintf(o.Progress, "weir-partitions: %d partitions created (request %d took %s, %s in all)\n",
-			pr.Created, pr.Requests, fmtLatency(took), fmtLatency(time.Since(start)))
-		if err != nil {
-			return created, fmt.Errorf("creating topics %s..%s after %d partitions: %w", names[0], names[len(names)-1], pr.Created, err)
+			names = retry
 		}
 	}
 	return created, nil
+}
+
+// createBatch sends one CreateTopics for names and returns the ones to
+// send again: those refused with a retriable error (NOT_CONTROLLER when
+// the quorum elected another controller under load). A topic a retry
+// finds already there was created by the attempt before.
+func (o CompareOptions) createBatch(ctx context.Context, adm *kadm.Client, names []string, pr *PartitionsReport, created *[]string, start time.Time) ([]string, error) {
+	per := int32(pr.PartitionsPerTopic)
+	t0 := time.Now()
+	resps, err := adm.CreateTopics(ctx, per, pr.ReplicationFactor, nil, names...)
+	took := time.Since(t0)
+	pr.Requests++
+	pr.SlowestRequest = max(pr.SlowestRequest, took)
+	var retry []string
+	for _, r := range resps.Sorted() {
+		switch {
+		case r.Err == nil || errors.Is(r.Err, kerr.TopicAlreadyExists):
+			*created = append(*created, r.Topic)
+			pr.Created += int(per)
+		case kerr.IsRetriable(r.Err):
+			retry = append(retry, r.Topic)
+		case err == nil:
+			err = fmt.Errorf("topic %s: %w (%s)", r.Topic, r.Err, r.ErrMessage)
+		}
+	}
+	fmt.Fprintf(o.Progress, "weir-partitions: %d partitions created (request %d took %s, %s in all; %d topics to retry)\n",
+		pr.Created, pr.Requests, fmtLatency(took), fmtLatency(time.Since(start)), len(retry))
+	return retry, err
 }
 
 func topicNames(from, to int) []string {

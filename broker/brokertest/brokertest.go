@@ -183,6 +183,16 @@ func (b *Broker) Stop() {
 	}
 }
 
+// PID is the running process's id, 0 while stopped.
+func (b *Broker) PID() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.proc == nil {
+		return 0
+	}
+	return b.proc.cmd.Process.Pid
+}
+
 // Running reports whether the process is running (it has not been stopped,
 // killed, or exited on its own).
 func (b *Broker) Running() bool {

@@ -61,6 +61,7 @@ type Config struct {
 	ClusterID                     string        // weir.cluster.id; empty: generate at first start
 	AdminListener                 string        // weir.admin.listener host:port; "": disabled
 	StorageProvisionedBytes       int64         // weir.storage.provisioned.bytes; 0: the filesystem's size
+	LogMaxOpenFiles               int           // weir.log.max.open.files; 0: 75 % of the soft RLIMIT_NOFILE
 	NumNetworkThreads             int           // num.network.threads: accepted, ignored
 	NumIOThreads                  int           // num.io.threads: accepted, ignored
 	// SecurityProtocolMap is listener.security.protocol.map, listener name to protocol.
@@ -422,6 +423,7 @@ func (c *Config) buildLog(v values) {
 	c.AutoLeaderRebalance = v.bool("auto.leader.rebalance.enable")
 	c.ReplicaLagTimeMax = v.ms("replica.lag.time.max.ms")
 	c.StorageProvisionedBytes = v.i64("weir.storage.provisioned.bytes")
+	c.LogMaxOpenFiles = int(v.i32("weir.log.max.open.files"))
 }
 
 func (c *Config) buildGroups(v values) {

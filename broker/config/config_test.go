@@ -190,6 +190,8 @@ func TestErrors(t *testing.T) {
 		{"bad port", "listeners=PLAINTEXT://:99999\n", nil, []string{`listeners: "PLAINTEXT://:99999" has a bad port`}},
 		{"at least", "message.max.bytes=-5\n", nil, []string{`config: message.max.bytes: "-5" must be at least 0`}},
 		{"segment minimum", "log.segment.bytes=13\n", nil, []string{`log.segment.bytes: "13" must be at least 14`}},
+		{"negative open-file cap", "weir.log.max.open.files=-1\n", nil, []string{`weir.log.max.open.files: "-1" must be at least 0`}},
+		{"open-file cap not a number", "weir.log.max.open.files=lots\n", nil, []string{`weir.log.max.open.files: "lots" is not an integer`}},
 		{"negative provisioned storage", "weir.storage.provisioned.bytes=-1\n", nil, []string{`weir.storage.provisioned.bytes: "-1" must be at least 0`}},
 		{"replica socket timeout under the fetch wait", "replica.fetch.wait.max.ms=1000\nreplica.socket.timeout.ms=999\n", nil,
 			[]string{`config: replica.socket.timeout.ms: "999": must be at least replica.fetch.wait.max.ms (1000)`}},
@@ -303,6 +305,19 @@ func TestStorageProvisionedBytes(t *testing.T) {
 	}
 	if err := ValidateBrokerConfig("weir.storage.provisioned.bytes", "-5"); err == nil {
 		t.Error("a negative size is accepted by IncrementalAlterConfigs")
+	}
+}
+
+func TestLogMaxOpenFiles(t *testing.T) {
+	if c := parse(t, "", nil); c.LogMaxOpenFiles != 0 {
+		t.Errorf("default %d, want 0 (75%% of the open-file limit)", c.LogMaxOpenFiles)
+	}
+	c := parse(t, "weir.log.max.open.files=5000\n", nil)
+	if v, isDefault := c.Value("weir.log.max.open.files"); c.LogMaxOpenFiles != 5000 || v != "5000" || isDefault {
+		t.Errorf("got %d, Value %q (default %v)", c.LogMaxOpenFiles, v, isDefault)
+	}
+	if k, _ := LookupBrokerKey("weir.log.max.open.files"); k.Dynamic != ReadOnly || k.Type != TypeInt {
+		t.Errorf("key %+v: want a read-only int", k)
 	}
 }
 

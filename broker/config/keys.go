@@ -260,6 +260,7 @@ var brokerTable = []keyDef{
 	k("weir.admin.listener", TypeString, "127.0.0.1:9644", ReadOnly, "host:port of the admin HTTP server (/metrics, /healthz, /readyz); empty or off disables it.", custom(checkAdminListener)),
 	k("weir.cluster.id", TypeString, "", ReadOnly, "Cluster id; generated at first start when empty."),
 	k("weir.group.consumer.regex.refresh.min.interval.ms", TypeInt, "10000", ReadOnly, "Least time between two resolutions of a consumer-protocol group's SubscribedTopicRegex against the topic list (a constant, 10s, in Kafka; shorter for tests).", atLeast(1)),
+	k("weir.log.max.open.files", TypeInt, "0", ReadOnly, "Most segment .log files the partition logs keep open at once; idle ones are closed past it and reopened on use (docs/ONDISK.md, \"Open files\"). 0: 75% of the process's soft open-file limit (ulimit -n), leaving the rest to connections, index writes and checkpoints. Above that limit the broker refuses to start: raise ulimit -n or lower this.", atLeast(0)),
 	k("weir.storage.provisioned.bytes", TypeLong, "0", PerBroker, "Provisioned storage of this broker, the bytes its partitions' log segments may use across all log dirs (the local stand-in for an EBS volume); 0: no provisioned size, the filesystem's. A produce that would pass it (or the filesystem's free space) gets KAFKA_STORAGE_ERROR; replication is never refused, so a follower can overshoot by what its leaders accepted. DescribeLogDirs reports it as TotalBytes.", atLeast(0)),
 }
 

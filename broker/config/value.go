@@ -53,6 +53,7 @@ var fieldGetters = map[string]func(c *Config) string{
 	"weir.cluster.id":                  func(c *Config) string { return c.ClusterID },
 	"weir.admin.listener":              func(c *Config) string { return c.AdminListener },
 	"weir.storage.provisioned.bytes":   func(c *Config) string { return itoa(c.StorageProvisionedBytes) },
+	"weir.log.max.open.files":          func(c *Config) string { return itoa(int64(c.LogMaxOpenFiles)) },
 	"num.network.threads":              func(c *Config) string { return itoa(int64(c.NumNetworkThreads)) },
 	"num.io.threads":                   func(c *Config) string { return itoa(int64(c.NumIOThreads)) },
 	"inter.broker.listener.name":       func(c *Config) string { return c.InterBrokerListenerName },

@@ -71,6 +71,16 @@ func DefaultMaxOpenFiles() int {
 	return max(int(n*3/4), 64)
 }
 
+// OpenFileLimit is the process's soft RLIMIT_NOFILE (false: unknown or
+// unlimited), which weir.log.max.open.files may not exceed.
+func OpenFileLimit() (int, bool) {
+	n, ok := openFileLimit()
+	if !ok || n <= 0 || n > 1<<30 {
+		return 0, false
+	}
+	return int(n), true
+}
+
 // SetMax changes the cap (weir.log.max.open.files); files over it are
 // evicted on the next miss.
 func (c *FileCache) SetMax(n int) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // Kafka's RequestMetrics split a request's total time into phases, and
@@ -24,7 +25,11 @@ import (
 //	responsesend   encoded → written to the socket
 //
 // The phases are exported as summaries without quantiles (sum and count:
-// means over any window), under the JMX exporter's names. Remote time is
+// means over any window), under the JMX exporter's names, but for the
+// remote time of the APIs that park (Produce, Fetch, FetchConsumer,
+// FetchFollower), which also carries Kafka's percentiles over the requests
+// that parked in the last minute: where an acks=all produce's time goes
+// (issue 14) is its wait for the followers. Remote time is
 // measured where a request parks (Parked), which is not the connection's
 // goroutine for a produce, so local time is the handler's time minus the
 // parked time summed per API, at scrape time.
@@ -62,22 +67,43 @@ func (t RequestTiming) network() time.Duration { return t.Queue + t.ResponseQueu
 type phaseStats struct {
 	count                                  atomic.Uint64
 	bytes, throttleMs                      atomic.Uint64
-	queue, handler, responseQueue, respond atomic.Int64 // nanoseconds
-	remote                                 atomic.Int64 // nanoseconds, from Parked
-	conversions                            atomic.Int64 // nanoseconds, from Conversions
+	queue, handler, responseQueue, respond atomic.Int64       // nanoseconds
+	remote                                 atomic.Int64       // nanoseconds, from Parked
+	conversions                            atomic.Int64       // nanoseconds, from Conversions
+	remoteQ                                prometheus.Summary // parked milliseconds' quantiles; nil for APIs that never park
 }
+
+// parkingAPIs are the request kinds whose remote time has quantiles.
+var parkingAPIs = map[string]bool{"Produce": true, "Fetch": true, FetchConsumer: true, FetchFollower: true}
+
+// Purgatories Kafka names its delayed operations by, and that Weir has.
+const (
+	PurgatoryProduce = "Produce"
+	PurgatoryFetch   = "Fetch"
+)
 
 // requestStats holds every API's phases and the network busy time.
 type requestStats struct {
 	byAPI       sync.Map // string → *phaseStats
 	networkBusy atomic.Int64
+	// Requests parked now: acks=all produces waiting for the ISR, fetches
+	// long-polling (Kafka's DelayedOperationPurgatory PurgatorySize).
+	parkedProduce, parkedFetch atomic.Int64
 }
 
 func (r *requestStats) api(name string) *phaseStats {
 	if s, ok := r.byAPI.Load(name); ok {
 		return s.(*phaseStats)
 	}
-	s, _ := r.byAPI.LoadOrStore(name, &phaseStats{})
+	n := &phaseStats{}
+	if parkingAPIs[name] {
+		n.remoteQ = prometheus.NewSummary(prometheus.SummaryOpts{
+			Name:       "remote_ms", // never registered: read by phaseSummaries
+			Objectives: map[float64]float64{0.5: 0.05, 0.75: 0.02, 0.95: 0.01, 0.99: 0.001, 0.999: 0.0001},
+			MaxAge:     time.Minute,
+		})
+	}
+	s, _ := r.byAPI.LoadOrStore(name, n)
 	return s.(*phaseStats)
 }
 
@@ -95,10 +121,30 @@ func (r *requestStats) observe(name string, t RequestTiming) {
 // Parked records time a request of the API spent parked (RemoteTimeMs):
 // a fetch's long poll as "Fetch" and its kind, a produce's wait for the ISR
 // through Parks.
+// A request that parks more than once (a fetch woken before it has
+// MinBytes) is recorded once, with its whole parked time.
 func (m *Broker) Parked(api, kind string, d time.Duration) {
-	m.requests.api(api).remote.Add(int64(d))
+	m.requests.api(api).parked(d)
 	if kind != "" {
-		m.requests.api(kind).remote.Add(int64(d))
+		m.requests.api(kind).parked(d)
+	}
+}
+
+func (s *phaseStats) parked(d time.Duration) {
+	s.remote.Add(int64(d))
+	if s.remoteQ != nil {
+		s.remoteQ.Observe(float64(d) / 1e6)
+	}
+}
+
+// Purgatory counts a request entering (delta 1) or leaving (-1) op's
+// purgatory: PurgatoryProduce or PurgatoryFetch.
+func (m *Broker) Purgatory(op string, delta int64) {
+	switch op {
+	case PurgatoryProduce:
+		m.requests.parkedProduce.Add(delta)
+	case PurgatoryFetch:
+		m.requests.parkedFetch.Add(delta)
 	}
 }
 
@@ -116,7 +162,9 @@ func (p *Parks) Start(w chan struct{}) {
 	if p == nil {
 		return
 	}
-	p.parked.LoadOrStore(w, time.Now()) // a wall latency (RemoteTimeMs), not broker time
+	if _, loaded := p.parked.LoadOrStore(w, time.Now()); !loaded { // a wall latency (RemoteTimeMs), not broker time
+		p.m.Purgatory(PurgatoryProduce, 1)
+	}
 }
 
 // Stop notes that w stopped waiting; the first Stop counts the wait as the
@@ -127,6 +175,7 @@ func (p *Parks) Stop(w chan struct{}) {
 	}
 	if start, ok := p.parked.LoadAndDelete(w); ok {
 		p.m.Parked("Produce", "", time.Since(start.(time.Time)))
+		p.m.Purgatory(PurgatoryProduce, -1)
 	}
 }
 
@@ -199,6 +248,7 @@ type requestCollector struct {
 	networkIdleDesc  *prometheus.Desc
 	queueSize        *prometheus.Desc
 	heapLive         *prometheus.Desc
+	purgatorySize    *prometheus.Desc
 }
 
 // The phase summaries, in the order requestCollector.phases holds them.
@@ -243,7 +293,9 @@ func newRequestCollector(stats *requestStats) *requestCollector {
 		networkIdleDesc: d("kafka_network_socketserver_networkprocessoravgidlepercent",
 			"Share (0-1) of GOMAXPROCS x elapsed not spent decoding, encoding and writing, averaged over a minute (SocketServer NetworkProcessorAvgIdlePercent)."),
 		queueSize: d("kafka_server_quota_queue_size", "Responses held back for a client quota (Produce, Fetch, Request queue-size): Weir enforces no client quotas, so 0.", "resource"),
-		heapLive:  d("go_gc_heap_live_bytes", "Heap memory occupied by live objects that were marked by the previous GC (Go runtime /gc/heap/live:bytes)."),
+		purgatorySize: d("kafka_server_delayedoperationpurgatory_purgatorysize",
+			"Requests parked now (DelayedOperationPurgatory PurgatorySize): Produce, acks=all produces waiting for the ISR; Fetch, fetches long-polling for MinBytes.", "delayedOperation"),
+		heapLive: d("go_gc_heap_live_bytes", "Heap memory occupied by live objects that were marked by the previous GC (Go runtime /gc/heap/live:bytes)."),
 	}
 }
 
@@ -251,7 +303,7 @@ func (c *requestCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range c.phases {
 		ch <- d
 	}
-	for _, d := range []*prometheus.Desc{c.handlers, c.netBus, c.handlerIdleDesc, c.networkIdleDesc, c.queueSize, c.heapLive} {
+	for _, d := range []*prometheus.Desc{c.handlers, c.netBus, c.handlerIdleDesc, c.networkIdleDesc, c.queueSize, c.heapLive, c.purgatorySize} {
 		ch <- d
 	}
 }
@@ -266,6 +318,8 @@ func (c *requestCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(ch, c.queueSize, 0, r)
 	}
 	gauge(ch, c.heapLive, heapLive())
+	gauge(ch, c.purgatorySize, float64(c.stats.parkedProduce.Load()), PurgatoryProduce)
+	gauge(ch, c.purgatorySize, float64(c.stats.parkedFetch.Load()), PurgatoryFetch)
 	c.stats.byAPI.Range(func(k, v any) bool {
 		c.phaseSummaries(ch, k.(string), v.(*phaseStats))
 		return true
@@ -290,8 +344,28 @@ func (c *requestCollector) phaseSummaries(ch chan<- prometheus.Metric, api strin
 		if i == phConversions && api != "Produce" && api != "Fetch" {
 			continue
 		}
-		ch <- prometheus.MustNewConstSummary(d, count, sums[i], nil, api)
+		var qs map[float64]float64
+		if i == phRemote {
+			qs = quantiles(s.remoteQ)
+		}
+		ch <- prometheus.MustNewConstSummary(d, count, sums[i], qs, api)
 	}
+}
+
+// quantiles reads a summary's current quantiles (nil: none kept).
+func quantiles(s prometheus.Summary) map[float64]float64 {
+	if s == nil {
+		return nil
+	}
+	var m dto.Metric
+	if err := s.Write(&m); err != nil || m.Summary == nil {
+		return nil
+	}
+	out := map[float64]float64{}
+	for _, q := range m.Summary.Quantile {
+		out[q.GetQuantile()] = q.GetValue()
+	}
+	return out
 }
 
 // local keeps an API's local-time sum from going down: a produce's parked

@@ -225,3 +225,53 @@ func TestConversions(t *testing.T) {
 		t.Error("MessageConversionsTimeMs for FetchConsumer: Kafka records it for Produce and Fetch only")
 	}
 }
+
+// Remote time carries percentiles for the APIs that park (Kafka's
+// RemoteTimeMs histogram), over the requests that parked; the others keep
+// sum and count only. PurgatorySize counts the requests parked now.
+func TestRemoteTimePercentilesAndPurgatory(t *testing.T) {
+	reg := prometheus.NewPedanticRegistry()
+	m := New(reg, fakeSource{})
+	for i := 1; i <= 100; i++ {
+		m.ObserveRequest(RequestTiming{API: "Produce", Handler: time.Duration(i) * time.Millisecond})
+		m.Parked("Produce", "", time.Duration(i)*time.Millisecond)
+	}
+	m.ObserveRequest(RequestTiming{API: "Metadata", Handler: time.Millisecond})
+	w1, w2 := make(chan struct{}), make(chan struct{})
+	m.Parks.Start(w1)
+	m.Parks.Start(w1) // the same produce on a second partition: one request
+	m.Parks.Start(w2)
+	m.Purgatory(PurgatoryFetch, 1)
+	fams := gather(t, reg)
+
+	qs := map[float64]float64{}
+	for _, q := range series(fams["kafka_network_requestmetrics_remotetimems"], "Produce").GetSummary().GetQuantile() {
+		qs[q.GetQuantile()] = q.GetValue()
+	}
+	if math.Abs(qs[0.5]-50) > 5 || math.Abs(qs[0.99]-99) > 1 {
+		t.Errorf("Produce remote time quantiles %v, want p50 ≈ 50 ms and p99 ≈ 99 ms", qs)
+	}
+	if q := series(fams["kafka_network_requestmetrics_remotetimems"], "Metadata").GetSummary().GetQuantile(); len(q) != 0 {
+		t.Errorf("Metadata, which never parks, has remote time quantiles %v", q)
+	}
+	purgatory := func(op string) float64 {
+		for _, s := range fams["kafka_server_delayedoperationpurgatory_purgatorysize"].GetMetric() {
+			if s.GetLabel()[0].GetValue() == op {
+				return s.GetGauge().GetValue()
+			}
+		}
+		t.Fatalf("no PurgatorySize for %s", op)
+		return 0
+	}
+	if p, f := purgatory(PurgatoryProduce), purgatory(PurgatoryFetch); p != 2 || f != 1 {
+		t.Errorf("purgatory sizes produce %v fetch %v, want 2 and 1", p, f)
+	}
+	m.Parks.Stop(w1)
+	m.Parks.Stop(w1)
+	m.Parks.Stop(w2)
+	m.Purgatory(PurgatoryFetch, -1)
+	fams = gather(t, reg)
+	if p, f := purgatory(PurgatoryProduce), purgatory(PurgatoryFetch); p != 0 || f != 0 {
+		t.Errorf("after every wait ended: purgatory sizes produce %v fetch %v, want 0", p, f)
+	}
+}

@@ -40,10 +40,27 @@ import (
 // Lock order: fetchers.mu, then replicaFetcher.mu, then the partition's
 // log locks and Replica.mu (a response is applied under replicaFetcher.mu).
 
+// How a follower waits (issue 14, where an acks=all produce's time went):
+// a partition's error backs off from replicaFetchMinBackoff doubling to
+// replicaFetchBackoff, and a long poll never outlasts the earliest such
+// retry, so a partition whose leader had not yet applied the metadata that
+// made it leader (a new topic, a leadership move) is fetched again within
+// milliseconds, not after a fixed 200 ms plus a 500 ms poll on the
+// fetcher's other partitions.
+//
+// A partition added while the fetcher's request is parked at the leader
+// waits for that request (up to replica.fetch.wait.max.ms), as in Kafka: the
+// parked request names only the partitions followed when it was sent.
+// Interrupting it (closing its connection) was tried and dropped: while
+// reconcile applies thousands of new partitions, each add closed the
+// connection again, the close waited for the fetcher's read to return,
+// and every reconnect sent a fetch naming all the followed partitions,
+// which slowed creating 20,000 replicas to a crawl.
 const (
 	defaultReplicaFetchMaxWait  = 500 * time.Millisecond // replica.fetch.wait.max.ms
 	defaultReplicaSocketTimeout = 30 * time.Second       // replica.socket.timeout.ms
 	replicaFetchBackoff         = 200 * time.Millisecond
+	replicaFetchMinBackoff      = 10 * time.Millisecond
 	replicaFetchVersion         = 12 // flexible, topics by name: served by every Weir broker
 	replicaOFLEVersion          = 4
 )
@@ -55,6 +72,7 @@ type follow struct {
 	epoch    int32    // the leader epoch this broker follows under
 	truncate bool     // truncate by leader epoch before fetching
 	retryAt  time.Time
+	backoff  time.Duration // the last error's backoff, doubled by the next (0 after a success)
 
 	// In a snapshot: the fetcher's entry it was taken from, and the fetch
 	// offset a request sent for it.
@@ -157,19 +175,31 @@ func (rf *replicaFetcher) remove(p Partition) {
 	rf.mu.Unlock()
 }
 
-func (rf *replicaFetcher) snapshot() []*follow {
+// snapshot copies the partitions due for a request, and says how long
+// until the earliest of the others is (replica.fetch.wait.max.ms if none).
+func (rf *replicaFetcher) snapshot() ([]*follow, time.Duration) {
 	rf.mu.Lock()
 	defer rf.mu.Unlock()
 	now := rf.m.now()
 	out := make([]*follow, 0, len(rf.mu.parts))
+	next := rf.m.fetchMaxWait
 	for _, f := range rf.mu.parts {
-		if !now.Before(f.retryAt) {
-			c := *f
-			c.entry = f
-			out = append(out, &c)
+		if now.Before(f.retryAt) {
+			next = min(next, f.retryAt.Sub(now))
+			continue
 		}
+		c := *f
+		c.entry = f
+		out = append(out, &c)
 	}
-	return out
+	return out, next
+}
+
+// retryLater backs a partition off after an error: replicaFetchMinBackoff,
+// doubling with each error in a row up to replicaFetchBackoff.
+func (rf *replicaFetcher) retryLater(f *follow) {
+	f.backoff = min(max(2*f.backoff, replicaFetchMinBackoff), replicaFetchBackoff)
+	f.retryAt = rf.m.now().Add(f.backoff)
 }
 
 // update writes back a follow's state if it is still current.
@@ -215,9 +245,9 @@ func (rf *replicaFetcher) run() {
 		}
 	}()
 	for rf.m.ctx.Err() == nil {
-		parts := rf.snapshot()
+		parts, next := rf.snapshot()
 		if len(parts) == 0 {
-			rf.idle()
+			rf.idle(next)
 			continue
 		}
 		if conn == nil {
@@ -229,7 +259,7 @@ func (rf *replicaFetcher) run() {
 			}
 			conn = c
 		}
-		if err := rf.round(conn, parts); err != nil {
+		if err := rf.round(conn, parts, next); err != nil {
 			rf.m.logger.Debug("replica fetch failed", "leader", rf.leader, "err", err)
 			conn.Close()
 			conn = nil
@@ -238,8 +268,9 @@ func (rf *replicaFetcher) run() {
 	}
 }
 
-func (rf *replicaFetcher) idle() {
-	t := time.NewTimer(replicaFetchBackoff)
+// idle waits for a partition to be added or d, the next retry, to pass.
+func (rf *replicaFetcher) idle(d time.Duration) {
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-rf.wake:
@@ -267,8 +298,9 @@ func (rf *replicaFetcher) connect() (*protocol.Peer, error) {
 	return protocol.DialPeerWith(ctx, rf.m.dial, addr, "weir-replica-fetcher-"+strconv.Itoa(int(rf.m.self)))
 }
 
-// round truncates whatever needs it, then fetches once.
-func (rf *replicaFetcher) round(conn *protocol.Peer, parts []*follow) error {
+// round truncates whatever needs it, then fetches once, waiting at most
+// maxWait at the leader.
+func (rf *replicaFetcher) round(conn *protocol.Peer, parts []*follow, maxWait time.Duration) error {
 	var trunc, fetch []*follow
 	for _, f := range parts {
 		if f.truncate {
@@ -280,7 +312,7 @@ func (rf *replicaFetcher) round(conn *protocol.Peer, parts []*follow) error {
 	if len(trunc) > 0 {
 		return rf.truncate(conn, trunc)
 	}
-	return rf.fetch(conn, fetch)
+	return rf.fetch(conn, fetch, maxWait)
 }
 
 // truncate asks the leader where each partition's latest local epoch ended
@@ -336,7 +368,7 @@ func (rf *replicaFetcher) truncate(conn *protocol.Peer, parts []*follow) error {
 // applyTruncation runs under rf.apply.
 func (rf *replicaFetcher) applyTruncation(f *follow, rp kmsg.OffsetForLeaderEpochResponseTopicPartition) {
 	if rp.ErrorCode != 0 {
-		f.retryAt = rf.m.now().Add(replicaFetchBackoff)
+		rf.retryLater(f)
 		return
 	}
 	leo := f.r.log.LogEndOffset()
@@ -354,7 +386,7 @@ func (rf *replicaFetcher) applyTruncation(f *follow, rp kmsg.OffsetForLeaderEpoc
 	if to < leo {
 		if err := f.r.log.Truncate(to); err != nil {
 			rf.m.logger.Error("truncating a follower log failed", "partition", f.r.topic, "index", f.r.index, "to", to, "err", err)
-			f.retryAt = rf.m.now().Add(replicaFetchBackoff)
+			rf.retryLater(f)
 			return
 		}
 		rf.m.logger.Info("truncated follower log to the leader's epoch end", "partition", f.r.topic, "index", f.r.index,
@@ -364,8 +396,9 @@ func (rf *replicaFetcher) applyTruncation(f *follow, rp kmsg.OffsetForLeaderEpoc
 	f.truncate = false
 }
 
-// fetch sends one Fetch for every partition and appends what comes back.
-func (rf *replicaFetcher) fetch(conn *protocol.Peer, parts []*follow) error {
+// fetch sends one Fetch for every partition and appends what comes back;
+// the leader holds it at most maxWait for records.
+func (rf *replicaFetcher) fetch(conn *protocol.Peer, parts []*follow, maxWait time.Duration) error {
 	if len(parts) == 0 {
 		rf.sleep(replicaFetchBackoff)
 		return nil
@@ -373,7 +406,7 @@ func (rf *replicaFetcher) fetch(conn *protocol.Peer, parts []*follow) error {
 	req := kmsg.NewPtrFetchRequest()
 	req.SetVersion(replicaFetchVersion)
 	req.ReplicaID = rf.m.self
-	req.MaxWaitMillis = int32(rf.m.fetchMaxWait / time.Millisecond)
+	req.MaxWaitMillis = int32(max(maxWait, time.Millisecond) / time.Millisecond)
 	req.MinBytes = 1
 	req.MaxBytes = max(rf.m.fetchMaxBytes*8, 10<<20)
 	req.SessionEpoch = -1 // no fetch session
@@ -402,6 +435,7 @@ func (rf *replicaFetcher) fetch(conn *protocol.Peer, parts []*follow) error {
 		rp.FetchOffset, rp.LogStartOffset = f.fetchOffset, f.r.log.LogStartOffset()
 		rp.PartitionMaxBytes = rf.m.fetchMaxBytes
 		req.Topics[i].Partitions = append(req.Topics[i].Partitions, rp)
+		Trace("fetch_send", name, f.r.index, f.fetchOffset, 0, rf.leader)
 	}
 	if len(req.Topics) == 0 {
 		rf.sleep(replicaFetchBackoff) // everything is throttled for now
@@ -414,6 +448,7 @@ func (rf *replicaFetcher) fetch(conn *protocol.Peer, parts []*follow) error {
 	if err != nil {
 		return err
 	}
+	Trace("resp", "", -1, 0, 0, rf.leader)
 	resp := raw.(*kmsg.FetchResponse)
 	if resp.ErrorCode != 0 {
 		return kerr.ErrorForCode(resp.ErrorCode)
@@ -438,23 +473,28 @@ func (rf *replicaFetcher) applyFetch(f *follow, rp kmsg.FetchResponseTopicPartit
 		return
 	default:
 		// Not leader, fenced or unknown epoch, unknown partition: metadata
-		// will move us; until then, back off.
-		f.retryAt = rf.m.now().Add(replicaFetchBackoff)
+		// will move us (or the leader has yet to apply what we did); until
+		// then, back off.
+		rf.retryLater(f)
 		return
 	}
+	f.backoff = 0
 	if p.log.LogEndOffset() != f.fetchOffset {
 		return // the log moved since the request (cannot happen while followed): fetch again from its end
 	}
 	if len(rp.RecordBatches) > 0 {
+		Trace("recv", p.topic, p.index, f.fetchOffset, 0, rf.leader)
 		if rf.m.followerThrottled(f.p) {
 			rf.m.throttles.follower.Record(int64(len(rp.RecordBatches)), rf.m.now())
 		}
 		if err := rf.appendFetched(p, rp.RecordBatches); err != nil {
 			rf.m.logger.Error("appending replicated batches failed", "partition", p.topic, "index", p.index, "err", err)
-			f.retryAt, f.truncate = rf.m.now().Add(replicaFetchBackoff), true
+			rf.retryLater(f)
+			f.truncate = true
 			return
 		}
 		rf.m.bytesIn.Add(float64(len(rp.RecordBatches)))
+		Trace("appended", p.topic, p.index, p.log.LogEndOffset(), 0, rf.leader)
 	}
 	if rp.LogStartOffset > p.log.LogStartOffset() {
 		if _, err := p.log.DeleteRecordsBefore(min(rp.LogStartOffset, p.log.LogEndOffset())); err != nil {
@@ -497,5 +537,5 @@ func (rf *replicaFetcher) outOfRange(f *follow, rp kmsg.FetchResponseTopicPartit
 	} else {
 		f.truncate = true
 	}
-	f.retryAt = rf.m.now().Add(replicaFetchBackoff)
+	rf.retryLater(f)
 }

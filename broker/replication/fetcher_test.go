@@ -26,7 +26,7 @@ func TestFetcherDropsResponsesForPartitionsNoLongerFollowed(t *testing.T) {
 	}
 	snap := func() *follow {
 		t.Helper()
-		s := rf.snapshot()
+		s, _ := rf.snapshot()
 		if len(s) != 1 {
 			t.Fatalf("snapshot %v", s)
 		}
@@ -164,6 +164,24 @@ func TestFetchTimeoutsDefaults(t *testing.T) {
 		w, s := fetchTimeouts(tt.wait, tt.socket)
 		if w != tt.wantWait || s != tt.wantSocket {
 			t.Errorf("fetchTimeouts(%v, %v) = %v, %v; want %v, %v", tt.wait, tt.socket, w, s, tt.wantWait, tt.wantSocket)
+		}
+	}
+}
+
+// A partition's errors back off from 10 ms, doubling to 200 ms.
+func TestFetcherRetryBacksOffExponentially(t *testing.T) {
+	now := time.Unix(1000, 0)
+	rf := newReplicaFetcher(New(context.Background(), Options{Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return now }}), 1, 0)
+	f := &follow{}
+	var got []time.Duration
+	for range 7 {
+		rf.retryLater(f)
+		got = append(got, f.retryAt.Sub(now))
+	}
+	want := []time.Duration{10, 20, 40, 80, 160, 200, 200}
+	for i := range want {
+		if got[i] != want[i]*time.Millisecond {
+			t.Fatalf("backoffs %v, want %v ms", got, want)
 		}
 	}
 }

@@ -113,6 +113,7 @@ func (r *Replica) Appended() {
 	r.mu.Lock()
 	r.mu.rep.LocalAppend(leo)
 	r.mu.Unlock()
+	Trace("append", r.topic, r.index, leo, 0, -1)
 	r.WakeAll()
 }
 
@@ -162,8 +163,11 @@ func (r *Replica) FollowerFetched(replicaID int32, fetchOffset int64, now time.T
 	leo := r.log.LogEndOffset()
 	r.mu.Lock()
 	moved := r.mu.rep.FollowerFetch(replicaID, fetchOffset, leo, now)
+	hw := r.mu.rep.HighWatermark()
 	r.mu.Unlock()
+	Trace("fetch_in", r.topic, r.index, fetchOffset, 0, replicaID)
 	if moved {
+		Trace("hw", r.topic, r.index, hw, 0, replicaID)
 		r.WakeAll()
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/weirhq/weir/broker/config"
 	"github.com/weirhq/weir/broker/log/codec"
 	"github.com/weirhq/weir/broker/msgset"
+	"github.com/weirhq/weir/broker/replication"
 
 	wlog "github.com/weirhq/weir/broker/log"
 )
@@ -164,6 +165,7 @@ func (b *Broker) awaitISR(resp *kmsg.ProduceResponse, waits []pendingAck, timeou
 			case !pa.p.isLeader():
 				sp.ErrorCode = kerr.NotLeaderForPartition.Code
 			case pa.p.highWatermark() >= pa.target:
+				replication.Trace("acked", pa.p.name(), resp.Topics[pa.topic].Partitions[pa.part].Partition, pa.target, 0, -1)
 				if isr, _ := pa.p.isrState(); isr < int(pa.p.settings().MinInsyncReplicas) {
 					sp.ErrorCode = kerr.NotEnoughReplicasAfterAppend.Code
 				}
@@ -213,6 +215,7 @@ func (b *Broker) produceTo(topicName string, rp kmsg.ProduceRequestTopicPartitio
 		return nil, 0
 	}
 	m.TotalProduceRequests.WithLabelValues(topicName).Inc()
+	replication.Trace("produce_in", topicName, rp.Partition, 0, 0, -1)
 	if !p.isLeader() {
 		sp.ErrorCode = kerr.NotLeaderForPartition.Code
 		return nil, 0

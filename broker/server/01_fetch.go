@@ -9,8 +9,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/weirhq/weir/broker/metrics"
 	"github.com/weirhq/weir/broker/msgset"
 	"github.com/weirhq/weir/broker/quorum"
+	"github.com/weirhq/weir/broker/replication"
 )
 
 // Fetch, versions 0–17.
@@ -62,7 +64,11 @@ func (b *Broker) handleFetch(r *kmsg.FetchRequest) kmsg.Response {
 	parts := b.resolveFetch(r)
 	w := make(chan struct{}, 1)
 	registered := false
+	var parkedFor time.Duration // the whole long poll, recorded once
 	defer func() {
+		if parkedFor > 0 {
+			b.metrics.Parked("Fetch", fetchKind(r), parkedFor)
+		}
 		if registered {
 			for _, fp := range parts {
 				if fp.p != nil {
@@ -92,13 +98,17 @@ func (b *Broker) handleFetch(r *kmsg.FetchRequest) kmsg.Response {
 		}
 		t := time.NewTimer(remaining)
 		parked := time.Now() // wall latency, for the metric
+		replication.Trace("park", "", -1, 0, 0, replicaID(r))
+		b.metrics.Purgatory(metrics.PurgatoryFetch, 1)
 		select {
 		case <-w:
 		case <-t.C:
 		case <-b.ctx.Done():
 		}
 		t.Stop()
-		b.metrics.Parked("Fetch", fetchKind(r), time.Since(parked))
+		b.metrics.Purgatory(metrics.PurgatoryFetch, -1)
+		replication.Trace("wake", "", -1, 0, 0, replicaID(r))
+		parkedFor += time.Since(parked)
 	}
 }
 
@@ -254,6 +264,9 @@ func (b *Broker) fetchPartition(r *kmsg.FetchRequest, rp kmsg.FetchRequestTopicP
 		sp.RecordBatches = data
 		if follower >= 0 {
 			b.repl.LeaderSent(p, follower, len(data), now)
+			replication.Trace("fetch_out", p.name(), rp.Partition, rp.FetchOffset, p.log.LogEndOffset(), follower)
+		} else {
+			replication.Trace("cfetch_out", p.name(), rp.Partition, rp.FetchOffset, readTo, -1)
 		}
 	}
 	return sp

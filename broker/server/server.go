@@ -133,6 +133,9 @@ func New(cfg *config.Config, opts Options) (*Broker, error) {
 		Addr: b.brokerAddr, Goroutine: b.goroutine, BytesIn: b.metrics.ReplicationBytesIn,
 		Dial: b.peerDial,
 	})
+	if replication.EnableTraceFromEnv(cfg.NodeID) {
+		b.logger.Warn("replication trace on (WEIR_TRACE_REPLICATION=1): served at /debug/replication/trace")
+	}
 
 	if err := b.cfg.PrepareLogDirs(); err != nil {
 		return nil, err
@@ -140,6 +143,10 @@ func New(cfg *config.Config, opts Options) (*Broker, error) {
 	b.volume = volume.New(cfg.LogDirs, volume.Options{NodeID: cfg.NodeID, Logger: b.logger})
 	b.volume.SetProvisioned(cfg.StorageProvisionedBytes)
 	if err := b.listen(); err != nil {
+		return nil, err
+	}
+	if err := setMaxOpenFiles(cfg.LogMaxOpenFiles, b.logger); err != nil {
+		b.closeListeners()
 		return nil, err
 	}
 	if err := b.prepareStorage(); err != nil {
@@ -333,6 +340,10 @@ func (b *Broker) adminMux() *http.ServeMux {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	// The replication trace (WEIR_TRACE_REPLICATION=1; empty otherwise).
+	mux.HandleFunc("/debug/replication/trace", func(w http.ResponseWriter, _ *http.Request) {
+		replication.WriteTrace(w)
+	})
 	return mux
 }
 

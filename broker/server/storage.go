@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -91,4 +92,21 @@ func readProperties(path string) (map[string]string, error) {
 		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
 	}
 	return out, sc.Err()
+}
+
+// setMaxOpenFiles applies weir.log.max.open.files (0: keep the default, 75 %
+// of the soft RLIMIT_NOFILE) to the process's segment file cache, which
+// every log of this broker shares. A cap at or above the limit itself
+// would let segment files take every descriptor, so the broker refuses it.
+func setMaxOpenFiles(n int, logger *slog.Logger) error {
+	if n == 0 {
+		return nil
+	}
+	if limit, ok := wlog.OpenFileLimit(); ok && n >= limit {
+		return fmt.Errorf("weir.log.max.open.files=%d is not below the process's open-file limit (ulimit -n) %d, which connections, index writes and checkpoints share: raise the limit or lower the key (0: 75%% of the limit, %d)",
+			n, limit, wlog.DefaultMaxOpenFiles())
+	}
+	wlog.DefaultFileCache.SetMax(n)
+	logger.Info("segment file cache capped", "weir.log.max.open.files", n)
+	return nil
 }

@@ -1,0 +1,237 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/weirhq/weir/broker/brokertest"
+	"github.com/weirhq/weir/internal/await"
+)
+
+// Issue 14's scale figure: 3 brokers, RF=3, 20,000 partition replicas per
+// broker (20 topics of 1,000 partitions). The benchmark creates them, writes
+// one acks=all record to every partition (so every replica's active
+// segment is written, 20,000 .log files per broker against a cap of 75 % of
+// the open-file limit), reads each back, restarts one broker and waits
+// until it hosts and has caught up on all 20,000 again. It reports each
+// broker's RSS and open descriptors, the time to create, to produce and
+// the restarted (killed) broker's time to ready and to in sync, and fails when a
+// broker's RSS passes 300 MiB or its descriptors reach the limit. It is a
+// benchmark (make bench), not a test: it takes minutes.
+func BenchmarkScaleCluster(b *testing.B) {
+	const (
+		topics, perTopic = 20, 1000
+		replicas         = topics * perTopic
+		maxRSS           = 300 << 20
+	)
+	for range b.N {
+		c := brokertest.StartCluster(b, 3, brokertest.Options{})
+		ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+		defer cancel()
+		cl := c.Client(b, kgo.RequiredAcks(kgo.AllISRAcks()), kgo.ProducerBatchMaxBytes(1<<20), kgo.MaxBufferedRecords(replicas+1),
+			kgo.RecordPartitioner(kgo.ManualPartitioner()))
+		adm := kadm.NewClient(cl)
+
+		start := time.Now()
+		var names []string
+		for i := range topics {
+			names = append(names, fmt.Sprintf("scale-%02d", i))
+		}
+		for _, n := range names {
+			// A create slower than the request timeout is retried by the
+			// client and then answered TOPIC_ALREADY_EXISTS: created.
+			res, err := adm.CreateTopic(ctx, perTopic, 3, nil, n)
+			if err == nil && !errors.Is(res.Err, kerr.TopicAlreadyExists) {
+				err = res.Err
+			}
+			if err != nil {
+				b.Fatalf("creating %s: %v", n, err)
+			}
+		}
+		awaitHosted(b, c, replicas, 40*time.Minute) // 13,500 in 10 min at load 26 on 2 cores
+		created := time.Since(start)
+		report(b, c, "after create")
+
+		start = time.Now()
+		for _, n := range names {
+			for p := range int32(perTopic) {
+				cl.Produce(ctx, &kgo.Record{Topic: n, Partition: p, Value: []byte("x")}, nil)
+			}
+		}
+		if err := cl.Flush(ctx); err != nil {
+			b.Fatalf("flushing %d records: %v", replicas, err)
+		}
+		produced := time.Since(start)
+		ends, err := adm.ListEndOffsets(ctx, names...)
+		if err != nil {
+			b.Fatalf("listing end offsets: %v", err)
+		}
+		var written int
+		ends.Each(func(o kadm.ListedOffset) {
+			if o.Err == nil && o.Offset == 1 {
+				written++
+			}
+		})
+		if written != replicas {
+			b.Fatalf("%d of %d partitions end at offset 1 (one acknowledged record each)", written, replicas)
+		}
+		report(b, c, "after create and produce")
+
+		// kill -9: the restart recovers every log's tail, the slower start
+		// (a SIGTERM of a broker with 20,000 logs can outlast brokertest's
+		// 15 s stop bound on a loaded machine).
+		restarted := c.Brokers[2]
+		restarted.Kill()
+		start = time.Now()
+		restarted.Restart(b)
+		ready := time.Since(start)
+		awaitInSync(b, c, replicas, 40*time.Minute)
+		inSync := time.Since(start)
+		fmt.Printf("scale: %d replicas per broker created in %s, one record to each partition in %s; broker %d restarted: ready in %s, hosting and in sync in %s\n",
+			replicas, created.Round(time.Millisecond), produced.Round(time.Millisecond), restarted.NodeID, ready.Round(time.Millisecond), inSync.Round(time.Millisecond))
+		rss := report(b, c, "after the restart")
+		for i, r := range rss {
+			if r > maxRSS {
+				b.Errorf("broker %d's RSS %d MiB is over %d MiB", c.Brokers[i].NodeID, r>>20, maxRSS>>20)
+			}
+		}
+		b.ReportMetric(created.Seconds(), "create-s")
+		b.ReportMetric(inSync.Seconds(), "restart-s")
+	}
+}
+
+// report prints and checks each broker's RSS and descriptors, returning
+// the RSS.
+func report(tb testing.TB, c *brokertest.Cluster, when string) []int64 {
+	tb.Helper()
+	var out []int64
+	for _, br := range c.Brokers {
+		pid := br.PID()
+		rss := procStatusBytes(tb, pid, "VmRSS:")
+		hwm := procStatusBytes(tb, pid, "VmHWM:")
+		fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+		if err != nil {
+			tb.Fatalf("broker %d's descriptors: %v", br.NodeID, err)
+		}
+		limit := procLimit(tb, pid)
+		open := scrapeGauge(tb, br, "weir_log_open_files")
+		fmt.Printf("scale %s: broker %d RSS %d MiB (peak %d MiB), %d descriptors of %d (%.0f segment files open)\n",
+			when, br.NodeID, rss>>20, hwm>>20, len(fds), limit, open)
+		if len(fds) >= limit {
+			tb.Errorf("broker %d holds %d descriptors, its whole limit", br.NodeID, len(fds))
+		}
+		out = append(out, rss)
+	}
+	return out
+}
+
+func procStatusBytes(tb testing.TB, pid int, field string) int64 {
+	tb.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		tb.Fatalf("reading pid %d's status: %v", pid, err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) == 3 && f[0] == field {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	tb.Fatalf("pid %d's status has no %s", pid, field)
+	return 0
+}
+
+// procLimit is a process's soft open-file limit.
+func procLimit(tb testing.TB, pid int) int {
+	tb.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", pid))
+	if err != nil {
+		tb.Fatalf("reading pid %d's limits: %v", pid, err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "Max open files") {
+			f := strings.Fields(strings.TrimPrefix(l, "Max open files"))
+			n, _ := strconv.Atoi(f[0])
+			return n
+		}
+	}
+	tb.Fatalf("pid %d's limits name no open-file limit", pid)
+	return 0
+}
+
+// scrapeGauge is one unlabelled sample from a broker's /metrics.
+func scrapeGauge(tb testing.TB, br *brokertest.Broker, name string) float64 {
+	tb.Helper()
+	c := http.Client{Timeout: 30 * time.Second}
+	resp, err := c.Get("http://" + br.AdminAddr + "/metrics")
+	if err != nil {
+		tb.Fatalf("scraping broker %d: %v", br.NodeID, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatalf("scraping broker %d: %v", br.NodeID, err)
+	}
+	for _, l := range strings.Split(string(body), "\n") {
+		if f := strings.Fields(l); len(f) == 2 && f[0] == name {
+			v, _ := strconv.ParseFloat(f[1], 64)
+			return v
+		}
+	}
+	return -1
+}
+
+// awaitHosted waits until every broker hosts n partition replicas.
+func awaitHosted(tb testing.TB, c *brokertest.Cluster, n int, timeout time.Duration) {
+	tb.Helper()
+	await.For(tb, timeout, "every broker hosting the replicas", throttled(func() error {
+		for _, br := range c.Brokers {
+			if got := scrapeGauge(tb, br, "kafka_server_replicamanager_partitioncount"); got < float64(n) {
+				return fmt.Errorf("broker %d hosts %.0f of %d replicas", br.NodeID, got, n)
+			}
+		}
+		return nil
+	}))
+}
+
+// awaitInSync waits until every broker hosts n replicas and none leads an
+// under-replicated partition.
+func awaitInSync(tb testing.TB, c *brokertest.Cluster, n int, timeout time.Duration) {
+	tb.Helper()
+	awaitHosted(tb, c, n, timeout)
+	await.For(tb, timeout, "no under-replicated partition", throttled(func() error {
+		for _, br := range c.Brokers {
+			if got := scrapeGauge(tb, br, "kafka_server_replicamanager_underreplicatedpartitions"); got != 0 {
+				return fmt.Errorf("broker %d leads %.0f under-replicated partitions", br.NodeID, got)
+			}
+		}
+		return nil
+	}))
+}
+
+// throttled runs cond at most once a second (a scrape of 20,000
+// partitions' gauges is not free), answering its last error between.
+func throttled(cond func() error) func() error {
+	var last time.Time
+	err := errors.New("not checked yet")
+	return func() error {
+		if time.Since(last) < time.Second {
+			return err
+		}
+		last = time.Now()
+		err = cond()
+		return err
+	}
+}
