@@ -188,7 +188,8 @@ func (b *Broker) authorize(s *session, req protocol.Request) (kmsg.Response, err
 		*kmsg.DescribeACLsRequest, *kmsg.DescribeUserSCRAMCredentialsRequest:
 		return whole(acl.OpDescribe, acl.ResourceCluster, acl.ClusterName, clusterDenied)
 	case *kmsg.ElectLeadersRequest, *kmsg.AlterPartitionAssignmentsRequest, *kmsg.UnregisterBrokerRequest,
-		*kmsg.CreateACLsRequest, *kmsg.DeleteACLsRequest, *kmsg.AlterUserSCRAMCredentialsRequest:
+		*kmsg.CreateACLsRequest, *kmsg.DeleteACLsRequest, *kmsg.AlterUserSCRAMCredentialsRequest,
+		*kmsg.UpdateFeaturesRequest:
 		return whole(acl.OpAlter, acl.ResourceCluster, acl.ClusterName, clusterDenied)
 	case *kmsg.AlterPartitionRequest, *kmsg.BrokerRegistrationRequest, *kmsg.BrokerHeartbeatRequest,
 		*kmsg.AllocateProducerIDsRequest:
