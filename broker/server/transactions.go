@@ -391,6 +391,9 @@ func (b *Broker) verifyTxnProduce(id, topic string, version int16, rp kmsg.Produ
 	req.Transactions = append(req.Transactions, tx)
 
 	code := b.askTxnCoordinator(id, req)
+	if add {
+		code = b.retryConcurrentAdd(id, req, code)
+	}
 	switch code {
 	case 0:
 		return true
@@ -410,6 +413,26 @@ func (b *Broker) verifyTxnProduce(id, topic string, version int16, rp kmsg.Produ
 	}
 	b.metrics.Errors.WithLabelValues("Produce", errName(sp.ErrorCode)).Inc()
 	return false
+}
+
+// retryConcurrentAdd asks again while the coordinator answers
+// CONCURRENT_TRANSACTIONS (the previous transaction's markers are still
+// being written), every add.partitions.to.txn.retry.backoff.ms (20) for
+// at most add.partitions.to.txn.retry.backoff.max.ms (100), as Kafka's
+// broker retries a TV2 produce's add before answering the client, whose
+// own retry backs off far longer.
+func (b *Broker) retryConcurrentAdd(id string, req *kmsg.AddPartitionsToTxnRequest, code int16) int16 {
+	backoff := rawMs(b.cfg.Raw, "add.partitions.to.txn.retry.backoff.ms", 20)
+	deadline := time.Now().Add(rawMs(b.cfg.Raw, "add.partitions.to.txn.retry.backoff.max.ms", 100))
+	for code == kerr.ConcurrentTransactions.Code && time.Now().Add(backoff).Before(deadline) {
+		select {
+		case <-b.ctx.Done():
+			return code
+		case <-time.After(backoff):
+		}
+		code = b.askTxnCoordinator(id, req)
+	}
+	return code
 }
 
 // sameEpoch reports whether the log's latest epoch of pid is epoch: under
