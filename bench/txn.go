@@ -9,7 +9,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // TxnOptions configure TxnCompare: the transactional produce benchmark of
@@ -22,6 +24,10 @@ type TxnOptions struct {
 	Records    int64   // records of each run
 	RecordSize int     // value bytes per record
 	TxnSizes   []int64 // records per transaction, one run each (nil: 100 and 10,000)
+	// TransactionVersion, when above 0, is finalized (UpdateFeatures)
+	// before the runs; franz-go uses version 2 from its second
+	// transaction, and each run's first is its unmeasured warm-up.
+	TransactionVersion int16
 }
 
 // TxnRun is one produce run of TxnCompare: idempotent (TxnRecords 0) or
@@ -35,12 +41,13 @@ type TxnRun struct {
 
 // TxnReport is what TxnCompare measured.
 type TxnReport struct {
-	Brokers           int         `json:"brokers"`
-	ReplicationFactor int16       `json:"replication_factor"`
-	Partitions        int32       `json:"partitions"`
-	RecordSize        int         `json:"record_size"`
-	Runs              []TxnRun    `json:"runs"`
-	Logs              []LogDigest `json:"logs"`
+	Brokers            int         `json:"brokers"`
+	TransactionVersion int16       `json:"transaction_version"`
+	ReplicationFactor  int16       `json:"replication_factor"`
+	Partitions         int32       `json:"partitions"`
+	RecordSize         int         `json:"record_size"`
+	Runs               []TxnRun    `json:"runs"`
+	Logs               []LogDigest `json:"logs"`
 }
 
 // TxnCompare starts a three-broker Weir cluster and produces o.Records
@@ -65,11 +72,74 @@ func TxnCompare(ctx context.Context, o TxnOptions) (*TxnReport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("txn bench: %w", err)
 	}
-	rep := &TxnReport{Brokers: brokers, ReplicationFactor: brokers, Partitions: o.Compare.Client.Partitions, RecordSize: o.RecordSize}
-	err = o.runAll(ctx, c.Bootstrap(), rep)
+	rep := &TxnReport{Brokers: brokers, ReplicationFactor: brokers, Partitions: o.Compare.Client.Partitions,
+		RecordSize: o.RecordSize, TransactionVersion: o.TransactionVersion}
+	err = finalizeTransactionVersion(ctx, c.Bootstrap(), o.TransactionVersion, o.Compare.startTimeout())
+	if err == nil {
+		err = o.runAll(ctx, c.Bootstrap(), rep)
+	}
 	c.Stop()
 	rep.Logs = DigestLogs(c.LogPaths())
 	return rep, err
+}
+
+// finalizeTransactionVersion sets transaction.version to level through
+// UpdateFeatures and waits until every broker advertises it.
+func finalizeTransactionVersion(ctx context.Context, brokers []string, level int16, timeout time.Duration) error {
+	if level <= 0 {
+		return nil
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		return fmt.Errorf("txn bench: creating admin client: %w", err)
+	}
+	defer cl.Close()
+	req := kmsg.NewPtrUpdateFeaturesRequest()
+	u := kmsg.NewUpdateFeaturesRequestFeatureUpdate()
+	u.Feature, u.MaxVersionLevel, u.UpgradeType = "transaction.version", level, 1
+	req.FeatureUpdates = append(req.FeatureUpdates, u)
+	resp, err := req.RequestWith(ctx, cl)
+	if err == nil {
+		err = kerr.ErrorForCode(resp.ErrorCode)
+		for _, r := range resp.Results {
+			err = errors.Join(err, kerr.ErrorForCode(r.ErrorCode))
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("txn bench: finalizing transaction.version %d: %w", level, err)
+	}
+	deadline := time.Now().Add(timeout)
+	for _, addr := range brokers {
+		for finalized(ctx, addr) != level {
+			if time.Now().After(deadline) || ctx.Err() != nil {
+				return fmt.Errorf("txn bench: %s does not advertise transaction.version %d", addr, level)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	return nil
+}
+
+// finalized is the transaction.version the broker at addr advertises (-1
+// when it cannot be asked).
+func finalized(ctx context.Context, addr string) int16 {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	if err != nil {
+		return -1
+	}
+	defer cl.Close()
+	req := kmsg.NewPtrApiVersionsRequest()
+	req.ClientSoftwareName, req.ClientSoftwareVersion = "weir-bench", "1"
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		return -1
+	}
+	for _, f := range resp.FinalizedFeatures {
+		if f.Name == "transaction.version" {
+			return f.MaxVersionLevel
+		}
+	}
+	return 0
 }
 
 // runAll runs the warm-up, the idempotent run and one transactional run per
@@ -198,8 +268,8 @@ func (p *producer) warmTransaction(ctx context.Context) error {
 // WriteTable prints the runs side by side with their ratio to the
 // idempotent run.
 func (r *TxnReport) WriteTable(w io.Writer) error {
-	fmt.Fprintf(w, "transactional produce: %d Weir brokers, RF=%d, min.insync.replicas=2, %d partitions, %d B records, acks=all, one producer\n",
-		r.Brokers, r.ReplicationFactor, r.Partitions, r.RecordSize)
+	fmt.Fprintf(w, "transactional produce: %d Weir brokers, RF=%d, min.insync.replicas=2, %d partitions, %d B records, acks=all, one producer, transaction.version %d\n",
+		r.Brokers, r.ReplicationFactor, r.Partitions, r.RecordSize, r.TransactionVersion)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "mode\trecords\ttxns\trecords/s\tMB/s\tp50\tp99\tvs idempotent\t")
 	var base float64
