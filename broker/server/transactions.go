@@ -358,8 +358,8 @@ func (b *Broker) writeTxnMarkers(ms []markerWrite) []int16 {
 }
 
 // verifyTxnProduce is KIP-890 on the partition leader: before the first
-// transactional batch of a producer's transaction (at its epoch) in a
-// partition, ask the coordinator (directly when it is this broker). Part
+// transactional batch of a producer's transaction in a partition (for
+// v12, at its epoch), ask the coordinator (directly when it is this broker). Part
 // 1, Produce v0–v11: whether the partition was added to the transaction
 // (AddPartitionsToTxn v4 VerifyOnly); a partition not in it is
 // INVALID_TXN_STATE (the client aborts). Part 2, Produce v12 (transaction
@@ -373,13 +373,13 @@ func (b *Broker) verifyTxnProduce(id, topic string, version int16, rp kmsg.Produ
 	if err != nil || !h.Transactional() || h.ProducerID < 0 {
 		return true // not transactional, or bad: the append's checks answer
 	}
+	add := version >= 12
 	p := b.lookup(topic, rp.Partition)
-	if p == nil || p.log.InTransaction(h.ProducerID) && sameEpoch(p.log, h.ProducerID, h.ProducerEpoch) {
+	if p == nil || p.log.InTransaction(h.ProducerID) && (!add || sameEpoch(p.log, h.ProducerID, h.ProducerEpoch)) {
 		return true
 	}
 	req := kmsg.NewPtrAddPartitionsToTxnRequest()
 	req.Version = 4
-	add := version >= 12
 	if add {
 		req.Version = 5
 	}
