@@ -267,6 +267,8 @@ func (z authz) refuse(req protocol.Request, code int16) (kmsg.Response, error, b
 		}
 	case *kmsg.DescribeUserSCRAMCredentialsResponse:
 		r.ErrorCode, r.ErrorMessage = code, msg
+	case *kmsg.UpdateFeaturesResponse:
+		r.ErrorCode, r.ErrorMessage = code, msg
 	case *kmsg.AlterUserSCRAMCredentialsResponse:
 		ar := req.Body.(*kmsg.AlterUserSCRAMCredentialsRequest)
 		seen := map[string]bool{}
