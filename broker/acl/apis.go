@@ -198,6 +198,8 @@ var APIs = []API{
 	{Key: 51, Name: "AlterUserScramCredentials", Checks: []Check{one(ResourceCluster, OpAlter, Whole, clusterFailed)},
 		Notes: []string{"refused: every user's result gets the error"}},
 	{Key: 56, Name: "AlterPartition", Checks: []Check{one(ResourceCluster, OpClusterAction, Whole, clusterFailed)}},
+	{Key: 57, Name: "UpdateFeatures", Checks: []Check{one(ResourceCluster, OpAlter, Whole, clusterFailed)},
+		Notes: []string{"refused: the top-level error"}},
 	{Key: 60, Name: "DescribeCluster", Notes: []string{"no check; cluster_authorized_operations only with CLUSTER DESCRIBE"}},
 	{Key: 61, Name: "DescribeProducers", Checks: []Check{one(ResourceTopic, OpRead, Each, topicFailed)}},
 	{Key: 62, Name: "BrokerRegistration", Checks: []Check{one(ResourceCluster, OpClusterAction, Whole, clusterFailed)}},

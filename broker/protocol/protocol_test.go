@@ -41,7 +41,7 @@ func TestParseRequest(t *testing.T) {
 		{"flexible metadata", metaFrame, nil, false},
 		{"non-flexible produce", prodFrame, nil, false},
 		{"unknown key", header(9999, 0, 1, "x", false), ErrUnknownAPI, false},
-		{"produce v12 is above our maximum", header(0, 12, 1, "x", false), ErrUnsupportedVersion, false},
+		{"produce v13 is above our maximum", header(0, 13, 1, "x", false), ErrUnsupportedVersion, false},
 		{"metadata v99", header(3, 99, 1, "x", false), ErrUnsupportedVersion, false},
 		{"future api versions is answered", header(18, 99, 1, "x", true), nil, true},
 		{"truncated header", []byte{0, 3, 0}, ErrMalformed, false},
@@ -90,6 +90,7 @@ var kafka39 = map[int16]Range{
 	68: {68, 0, 0}, 69: {69, 0, 0},
 	17: {17, 0, 1}, 36: {36, 0, 2}, 29: {29, 0, 3}, 30: {30, 0, 3}, 31: {31, 0, 3},
 	50: {50, 0, 0}, 51: {51, 0, 0},
+	57: {57, 0, 1}, // at least; v2 (KIP-1022) may be 3.9's too, and is served
 }
 
 // Every advertised range is one kmsg can decode and encode, and covers
@@ -111,14 +112,14 @@ func TestVersionTable(t *testing.T) {
 			t.Errorf("%s v%d–v%d, Kafka 3.9 serves v%d–v%d", kmsg.NameForKey(r.Key), r.Min, r.Max, want.Min, want.Max)
 		}
 	}
-	resp := ApiVersionsResponse(3, true)
+	resp := ApiVersionsResponse(3, true, Features{})
 	if resp.GetVersion() != 0 || resp.ErrorCode != 35 {
 		t.Errorf("unsupported answer: version %d, code %d", resp.GetVersion(), resp.ErrorCode)
 	}
 }
 
 func TestAppendResponseHeaders(t *testing.T) {
-	av := ApiVersionsResponse(3, false)
+	av := ApiVersionsResponse(3, false, Features{})
 	out := AppendResponse(nil, 5, av)
 	// size(4) corr(4) then the body at once: no tagged-field byte for ApiVersions.
 	if want := av.AppendTo(nil); !bytes.Equal(out[8:], want) {
@@ -173,5 +174,34 @@ func TestEveryVersionRoundTrips(t *testing.T) {
 				t.Errorf("%s v%d: %x re-encodes to %x", kmsg.NameForKey(r.Key), v, body, again)
 			}
 		}
+	}
+}
+
+// The versions KIP-890 part 2 added are advertised only with
+// transaction.version 2 finalized, and the feature levels go out from v3.
+func TestApiVersionsTransactionVersionGate(t *testing.T) {
+	max := func(resp *kmsg.ApiVersionsResponse, key int16) int16 {
+		for _, k := range resp.ApiKeys {
+			if k.ApiKey == key {
+				return k.MaxVersion
+			}
+		}
+		t.Fatalf("key %d not advertised", key)
+		return -1
+	}
+	sup := map[string]int16{"transaction.version": 2}
+	below := ApiVersionsResponse(3, false, Features{Supported: sup, Finalized: map[string]int16{"transaction.version": 1}, Epoch: 7})
+	at := ApiVersionsResponse(3, false, Features{Supported: sup, Finalized: map[string]int16{"transaction.version": 2}, Epoch: 9})
+	for key, want := range map[int16][2]int16{0: {11, 12}, 26: {4, 5}, 28: {4, 5}, 66: {1, 2}, 24: {5, 5}} {
+		if got := [2]int16{max(below, key), max(at, key)}; got != want {
+			t.Errorf("%s: max %d below TV2, %d at it; want %d, %d", kmsg.NameForKey(key), got[0], got[1], want[0], want[1])
+		}
+	}
+	if len(at.SupportedFeatures) != 1 || at.SupportedFeatures[0].MaxVersion != 2 || at.FinalizedFeaturesEpoch != 9 ||
+		len(at.FinalizedFeatures) != 1 || at.FinalizedFeatures[0].MaxVersionLevel != 2 {
+		t.Errorf("features: supported %+v finalized %+v epoch %d", at.SupportedFeatures, at.FinalizedFeatures, at.FinalizedFeaturesEpoch)
+	}
+	if v2 := ApiVersionsResponse(2, false, Features{Supported: sup}); len(v2.SupportedFeatures) != 0 {
+		t.Error("a v2 response carries features")
 	}
 }

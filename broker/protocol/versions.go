@@ -24,7 +24,7 @@ type Range struct {
 // from this table (kafka-python infers the broker's release from it), so
 // advertising an API that is not served breaks them.
 var versions = map[int16]Range{
-	0:  {0, 0, 11}, // Produce (v0–v2: message sets, up-converted)
+	0:  {0, 0, 12}, // Produce (v0–v2: message sets, up-converted; v12: transaction.version 2 only)
 	1:  {1, 0, 17}, // Fetch (v0–v3: down-converted to message sets)
 	2:  {2, 0, 9},  // ListOffsets (v0: old-style offsets arrays, Sarama and Burrow)
 	3:  {3, 0, 12}, // Metadata
@@ -46,9 +46,9 @@ var versions = map[int16]Range{
 	23: {23, 0, 4}, // OffsetForLeaderEpoch
 	24: {24, 0, 5}, // AddPartitionsToTxn (v4+: batched, from brokers; KIP-890 VerifyOnly)
 	25: {25, 0, 4}, // AddOffsetsToTxn
-	26: {26, 0, 4}, // EndTxn (v5 only with transaction.version 2, not finalized here)
+	26: {26, 0, 5}, // EndTxn (v5: transaction.version 2 only)
 	27: {27, 0, 1}, // WriteTxnMarkers (from transaction coordinators)
-	28: {28, 0, 4}, // TxnOffsetCommit (v5 only with transaction.version 2)
+	28: {28, 0, 5}, // TxnOffsetCommit (v5: transaction.version 2 only)
 	29: {29, 0, 3}, // DescribeAcls
 	30: {30, 0, 3}, // CreateAcls
 	31: {31, 0, 3}, // DeleteAcls
@@ -65,10 +65,11 @@ var versions = map[int16]Range{
 	47: {47, 0, 0}, // OffsetDelete
 	50: {50, 0, 0}, // DescribeUserScramCredentials
 	51: {51, 0, 0}, // AlterUserScramCredentials
+	57: {57, 0, 2}, // UpdateFeatures (KIP-584; v1: UpgradeType, ValidateOnly; v2: no per-feature results)
 	60: {60, 0, 1}, // DescribeCluster
 	61: {61, 0, 0}, // DescribeProducers (KIP-664)
 	65: {65, 0, 0}, // DescribeTransactions (KIP-664)
-	66: {66, 0, 1}, // ListTransactions (KIP-664; v2 only with transaction.version 2)
+	66: {66, 0, 2}, // ListTransactions (KIP-664; v2: transaction.version 2 only)
 	64: {64, 0, 0}, // UnregisterBroker (KIP-631; v0 is every version Kafka has)
 	68: {68, 0, 1}, // ConsumerGroupHeartbeat (KIP-848; v1 is Kafka 4.0's, franz-go needs it)
 	69: {69, 0, 1}, // ConsumerGroupDescribe
@@ -124,20 +125,66 @@ func Ranges() []Range {
 	return out
 }
 
+// belowTV2 are the maxima advertised while transaction.version is below
+// 2: the versions KIP-890 part 2 added (Produce v12, EndTxn v5,
+// TxnOffsetCommit v5, ListTransactions v2) are advertised only once it is
+// finalized at 2, so a client that sends them has TV2's semantics (the
+// partition leader adds the partition; EndTxn bumps the epoch). A request
+// at such a version is still served by its version's rules.
+var belowTV2 = map[int16]int16{0: 11, 26: 4, 28: 4, 66: 1}
+
+// Features are the feature levels an ApiVersions response carries.
+type Features struct {
+	Supported map[string]int16 // each feature's highest supported level (the lowest is 0)
+	Finalized map[string]int16 // finalized levels above 0
+	Epoch     int64            // FinalizedFeaturesEpoch: the metadata version they were read at
+}
+
 // ApiVersionsResponse builds the answer to an ApiVersions request at
 // version v. unsupported answers a request for a version newer than ours:
-// a v0 body with UNSUPPORTED_VERSION (35) and the ranges (KIP-511).
-func ApiVersionsResponse(v int16, unsupported bool) *kmsg.ApiVersionsResponse {
+// a v0 body with UNSUPPORTED_VERSION (35) and the ranges (KIP-511). The
+// feature levels go out from v3 (tagged fields).
+func ApiVersionsResponse(v int16, unsupported bool, f Features) *kmsg.ApiVersionsResponse {
 	resp := kmsg.NewPtrApiVersionsResponse()
 	resp.SetVersion(v)
 	if unsupported {
 		resp.SetVersion(0)
 		resp.ErrorCode = 35
 	}
+	tv2 := f.Finalized["transaction.version"] >= 2
 	for _, r := range Ranges() {
 		k := kmsg.NewApiVersionsResponseApiKey()
 		k.ApiKey, k.MinVersion, k.MaxVersion = r.Key, r.Min, r.Max
+		if m, ok := belowTV2[r.Key]; ok && !tv2 {
+			k.MaxVersion = m
+		}
 		resp.ApiKeys = append(resp.ApiKeys, k)
 	}
+	if resp.Version >= 3 {
+		addFeatures(resp, f)
+	}
 	return resp
+}
+
+func addFeatures(resp *kmsg.ApiVersionsResponse, f Features) {
+	for _, name := range sortedKeys(f.Supported) {
+		sf := kmsg.NewApiVersionsResponseSupportedFeature()
+		sf.Name, sf.MinVersion, sf.MaxVersion = name, 0, f.Supported[name]
+		resp.SupportedFeatures = append(resp.SupportedFeatures, sf)
+	}
+	resp.FinalizedFeaturesEpoch = f.Epoch
+	for _, name := range sortedKeys(f.Finalized) {
+		ff := kmsg.NewApiVersionsResponseFinalizedFeature()
+		ff.Name, ff.MinVersionLevel, ff.MaxVersionLevel = name, f.Finalized[name], f.Finalized[name]
+		resp.FinalizedFeatures = append(resp.FinalizedFeatures, ff)
+	}
+}
+
+func sortedKeys(m map[string]int16) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

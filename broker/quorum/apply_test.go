@@ -455,7 +455,7 @@ func TestOpsAllDecode(t *testing.T) {
 	cmds := []Command{InitCluster{}, RegisterBroker{}, FenceBroker{}, UnfenceBroker{}, UnregisterBroker{},
 		CreateTopic{}, DeleteTopic{}, CreatePartitions{}, SetTopicConfigs{}, SetBrokerConfigs{},
 		AlterPartition{}, AlterPartitions{}, Reassign{}, CompleteReassignment{}, ElectLeaders{}, AllocateProducerIDs{},
-		AlterScramCredentials{}, CreateACLs{}, DeleteACLs{}}
+		AlterScramCredentials{}, CreateACLs{}, DeleteACLs{}, SetFeatureLevel{}}
 	if len(cmds) != len(Ops()) {
 		t.Fatalf("%d commands, %d ops", len(cmds), len(Ops()))
 	}

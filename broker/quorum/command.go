@@ -260,6 +260,8 @@ var decoders = map[string]func(json.RawMessage) (Command, error){
 	"alter_scram_credentials": decodeAs[AlterScramCredentials],
 	"create_acls":             decodeAs[CreateACLs],
 	"delete_acls":             decodeAs[DeleteACLs],
+
+	"set_feature_level": decodeAs[SetFeatureLevel],
 }
 
 // Ops lists every command op, sorted (for docs and tests).

@@ -135,6 +135,10 @@ type Image struct {
 	// replaced whole on change, never modified in place.
 	Scram map[string]map[sasl.Mechanism]sasl.Credential `json:"scram,omitempty"`
 	ACLs  []acl.Binding                                 `json:"acls,omitempty"`
+
+	// Features are the finalized feature levels above 0 (features.go),
+	// replaced whole on change.
+	Features map[string]int16 `json:"features,omitempty"`
 }
 
 // EmptyImage is the state before the first log entry.

@@ -16,7 +16,9 @@ import (
 	wlog "github.com/weirhq/weir/broker/log"
 )
 
-// Produce, versions 0–11.
+// Produce, versions 0–12. v12 (advertised with transaction.version 2)
+// differs only in that the leader adds a transactional batch's partition
+// to its transaction (verifyTxnProduce, transactions.go).
 //
 // v0–v2 carry message sets (message format v0/v1; v1 adds timestamps, v2
 // the LogAppendTime in the answer), which are up-converted to one v2 batch
@@ -64,7 +66,7 @@ func (b *Broker) handleProduce(r *kmsg.ProduceRequest) (kmsg.Response, error) {
 				sp.ErrorCode = kerr.InvalidRequiredAcks.Code
 			case r.Version < 3 && !b.upConvert(rt.Topic, &rp, &sp):
 			case r.Version >= 3 && !b.oneV2Batch(r.Version, rt.Topic, rp.Records, &sp):
-			case r.TransactionID != nil && !b.verifyTxnProduce(*r.TransactionID, rt.Topic, rp, &sp):
+			case r.TransactionID != nil && !b.verifyTxnProduce(*r.TransactionID, rt.Topic, r.Version, rp, &sp):
 			default:
 				if p, target := b.produceTo(rt.Topic, rp, &sp, r.Acks == -1); p != nil {
 					waits = append(waits, pendingAck{p: p, target: target, topic: len(resp.Topics), part: len(st.Partitions)})

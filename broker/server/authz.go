@@ -142,7 +142,7 @@ func each[T, A any](items []T, answer func(T) A) []A {
 // operation each needs.
 var clusterChecks = map[int16]acl.Operation{
 	35: acl.OpDescribe, 46: acl.OpDescribe, 29: acl.OpDescribe, 50: acl.OpDescribe,
-	43: acl.OpAlter, 45: acl.OpAlter, 64: acl.OpAlter, 30: acl.OpAlter, 31: acl.OpAlter, 51: acl.OpAlter,
+	43: acl.OpAlter, 45: acl.OpAlter, 57: acl.OpAlter, 64: acl.OpAlter, 30: acl.OpAlter, 31: acl.OpAlter, 51: acl.OpAlter,
 	56: acl.OpClusterAction, 62: acl.OpClusterAction, 63: acl.OpClusterAction, 67: acl.OpClusterAction,
 }
 

@@ -210,7 +210,7 @@ func (b *Broker) protocolError(c net.Conn, h protocol.Header, err error) {
 // be closed (a failed acks=0 produce).
 func (b *Broker) handle(s *session, req protocol.Request) (kmsg.Response, error) {
 	if req.Unsupported {
-		return protocol.ApiVersionsResponse(req.Version, true), nil
+		return protocol.ApiVersionsResponse(req.Version, true, b.features()), nil
 	}
 	if s.auth != nil {
 		if serve, resp, closeErr := b.authenticate(s, req); !serve {
@@ -322,6 +322,8 @@ func (b *Broker) dispatch(req protocol.Request) kmsg.Response {
 		return b.handleDescribeTransactions(body)
 	case *kmsg.ListTransactionsRequest:
 		return b.handleListTransactions(body)
+	case *kmsg.UpdateFeaturesRequest:
+		return b.handleUpdateFeatures(body)
 	}
 	// protocol.ParseRequest only returns keys in its version table, and the
 	// table's init check ties it to this switch through the tests.

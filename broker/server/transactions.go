@@ -13,6 +13,7 @@ import (
 
 	wlog "github.com/weirhq/weir/broker/log"
 	"github.com/weirhq/weir/broker/protocol"
+	"github.com/weirhq/weir/broker/quorum"
 	"github.com/weirhq/weir/broker/txn"
 )
 
@@ -73,6 +74,9 @@ func (b *Broker) newTxnCoordinator() *txn.Coordinator {
 		IDExpiration:        b.cfg.TransactionalIDExpiration,
 		ExpireCheckInterval: rawMs(b.cfg.Raw, "transaction.remove.expired.transaction.cleanup.interval.ms", 3600000),
 		NewProducerID:       b.nextProducerID,
+		FinalizedTransactionVersion: func() int16 {
+			return b.node.Image().FeatureLevel(quorum.TransactionVersion)
+		},
 		PartitionExists: func(topic string, p int32) bool {
 			_, ok := b.node.Image().Partition(topic, p)
 			return ok
@@ -353,32 +357,43 @@ func (b *Broker) writeTxnMarkers(ms []markerWrite) []int16 {
 	return codes
 }
 
-// verifyTxnProduce is KIP-890 part 1 on the partition leader: before the
-// first transactional batch of a producer's transaction in a partition,
-// ask the coordinator (AddPartitionsToTxn v4 VerifyOnly; directly when it
-// is this broker) whether the partition was added to the transaction. A
-// partition not in it is INVALID_TXN_STATE (the client aborts); a
-// coordinator that cannot answer is NOT_ENOUGH_REPLICAS, which clients
-// retry, as Kafka maps it. It returns false with sp's error set.
-func (b *Broker) verifyTxnProduce(id, topic string, rp kmsg.ProduceRequestTopicPartition, sp *kmsg.ProduceResponseTopicPartition) bool {
+// verifyTxnProduce is KIP-890 on the partition leader: before the first
+// transactional batch of a producer's transaction in a partition (for
+// v12, at its epoch), ask the coordinator (directly when it is this broker). Part
+// 1, Produce v0–v11: whether the partition was added to the transaction
+// (AddPartitionsToTxn v4 VerifyOnly); a partition not in it is
+// INVALID_TXN_STATE (the client aborts). Part 2, Produce v12 (transaction
+// version 2, whose clients send no AddPartitionsToTxn): add it
+// (AddPartitionsToTxn v5 from the broker). A coordinator that cannot
+// answer, or one still completing the previous transaction
+// (CONCURRENT_TRANSACTIONS), is NOT_ENOUGH_REPLICAS, which clients retry,
+// as Kafka maps it. It returns false with sp's error set.
+func (b *Broker) verifyTxnProduce(id, topic string, version int16, rp kmsg.ProduceRequestTopicPartition, sp *kmsg.ProduceResponseTopicPartition) bool {
 	h, err := wlog.ParseBatchHeader(rp.Records)
 	if err != nil || !h.Transactional() || h.ProducerID < 0 {
 		return true // not transactional, or bad: the append's checks answer
 	}
+	add := version >= 12
 	p := b.lookup(topic, rp.Partition)
-	if p == nil || p.log.InTransaction(h.ProducerID) {
+	if p == nil || p.log.InTransaction(h.ProducerID) && (!add || sameEpoch(p.log, h.ProducerID, h.ProducerEpoch)) {
 		return true
 	}
 	req := kmsg.NewPtrAddPartitionsToTxnRequest()
 	req.Version = 4
+	if add {
+		req.Version = 5
+	}
 	tx := kmsg.NewAddPartitionsToTxnRequestTransaction()
-	tx.TransactionalID, tx.ProducerID, tx.ProducerEpoch, tx.VerifyOnly = id, h.ProducerID, h.ProducerEpoch, true
+	tx.TransactionalID, tx.ProducerID, tx.ProducerEpoch, tx.VerifyOnly = id, h.ProducerID, h.ProducerEpoch, !add
 	rt := kmsg.NewAddPartitionsToTxnRequestTransactionTopic()
 	rt.Topic, rt.Partitions = topic, []int32{rp.Partition}
 	tx.Topics = append(tx.Topics, rt)
 	req.Transactions = append(req.Transactions, tx)
 
 	code := b.askTxnCoordinator(id, req)
+	if add {
+		code = b.retryConcurrentAdd(id, req, code)
+	}
 	switch code {
 	case 0:
 		return true
@@ -400,8 +415,37 @@ func (b *Broker) verifyTxnProduce(id, topic string, rp kmsg.ProduceRequestTopicP
 	return false
 }
 
-// askTxnCoordinator sends a one-partition VerifyOnly request to the id's
-// coordinator and returns the partition's error code.
+// retryConcurrentAdd asks again while the coordinator answers
+// CONCURRENT_TRANSACTIONS (the previous transaction's markers are still
+// being written), every add.partitions.to.txn.retry.backoff.ms (20) for
+// at most add.partitions.to.txn.retry.backoff.max.ms (100), as Kafka's
+// broker retries a TV2 produce's add before answering the client, whose
+// own retry backs off far longer.
+func (b *Broker) retryConcurrentAdd(id string, req *kmsg.AddPartitionsToTxnRequest, code int16) int16 {
+	backoff := rawMs(b.cfg.Raw, "add.partitions.to.txn.retry.backoff.ms", 20)
+	deadline := time.Now().Add(rawMs(b.cfg.Raw, "add.partitions.to.txn.retry.backoff.max.ms", 100))
+	for code == kerr.ConcurrentTransactions.Code && time.Now().Add(backoff).Before(deadline) {
+		select {
+		case <-b.ctx.Done():
+			return code
+		case <-time.After(backoff):
+		}
+		code = b.askTxnCoordinator(id, req)
+	}
+	return code
+}
+
+// sameEpoch reports whether the log's latest epoch of pid is epoch: under
+// transaction version 2 the next transaction comes at a bumped epoch, and
+// its first batch must reach the coordinator even while the previous
+// one's marker is still on its way here.
+func sameEpoch(l *wlog.Log, pid int64, epoch int16) bool {
+	e, ok := l.ProducerEpoch(pid)
+	return ok && e == epoch
+}
+
+// askTxnCoordinator sends a one-partition AddPartitionsToTxn request to
+// the id's coordinator and returns the partition's error code.
 func (b *Broker) askTxnCoordinator(id string, req *kmsg.AddPartitionsToTxnRequest) int16 {
 	img := b.node.Image()
 	t, ok := img.Topic(txnTopic)

@@ -28,7 +28,10 @@ type Config struct {
 	MarkerRetryBackoff  time.Duration // wait before resending failed markers or a failed completion; 0: 100ms
 	TickInterval        time.Duration // how often Run calls Tick; 0: 100ms
 	TransactionVersion  int16         // the finalized transaction.version: 2 writes value version 1, else 0
-	NewProducerID       func() (int64, error)
+	// FinalizedTransactionVersion, when set, is read at each append
+	// instead of TransactionVersion (the broker's metadata image).
+	FinalizedTransactionVersion func() int16
+	NewProducerID               func() (int64, error)
 	// PartitionExists says whether a topic partition exists;
 	// AddPartitionsToTxn refuses others with UNKNOWN_TOPIC_OR_PARTITION and
 	// markers to a partition that no longer exists are dropped. nil: all do.
@@ -251,3 +254,11 @@ func (c *Coordinator) loaded() []*txn {
 // errorCode is what a client is told of a failed append or producer id
 // allocation (internaltopic.ErrorCode).
 var errorCode = internaltopic.ErrorCode
+
+// transactionVersion is the finalized transaction.version now.
+func (c *Coordinator) transactionVersion() int16 {
+	if f := c.cfg.FinalizedTransactionVersion; f != nil {
+		return f()
+	}
+	return c.cfg.TransactionVersion
+}

@@ -70,7 +70,7 @@ func (t *txn) persist(next meta) *kerr.Error {
 	if next.epoch < t.meta.epoch && next.producerID == t.meta.producerID {
 		panic(fmt.Sprintf("transactional id %q: epoch %d would go back to %d", t.id, t.meta.epoch, next.epoch))
 	}
-	v := next.logValue(t.c.cfg.TransactionVersion)
+	v := next.logValue(t.c.transactionVersion())
 	b := internaltopic.EncodeBatch([]internaltopic.Record{{Key: EncodeKey(t.id), Value: v.Encode()}}, t.c.now())
 	if err := t.c.store.Append(t.partition, b); err != nil {
 		t.c.logger.Warn("appending to __transaction_state failed", "transactional_id", t.id,
