@@ -739,6 +739,14 @@ func matrixRows() []matrixRow {
 			r.BrokerID, r.BrokerEpoch = 99, 1
 			return r
 		}},
+		{name: "UpdateFeatures", key: 57, code: clusterDenied, grant: []string{"ALTER CLUSTER:kafka-cluster"}, req: func(e *matrixEnv) kmsg.Request {
+			r := kmsg.NewPtrUpdateFeaturesRequest()
+			r.ValidateOnly = true
+			fu := kmsg.NewUpdateFeaturesRequestFeatureUpdate()
+			fu.Feature, fu.MaxVersionLevel, fu.UpgradeType = "transaction.version", 1, 1
+			r.FeatureUpdates = append(r.FeatureUpdates, fu)
+			return r
+		}},
 		{name: "UnregisterBroker", key: 64, code: clusterDenied, grant: []string{"ALTER CLUSTER:kafka-cluster"}, req: func(e *matrixEnv) kmsg.Request {
 			r := kmsg.NewPtrUnregisterBrokerRequest()
 			r.BrokerID = 99
