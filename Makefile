@@ -72,6 +72,7 @@ console-test: deps
 
 bench: build
 	$(BIN) bench compare
+	$(BIN) bench tls
 	$(GO) test -run '^$$' -bench . -benchmem ./broker/...
 	$(GO) test -run '^$$' -bench Plan -benchtime 1x -benchmem ./collector/planner/
 	$(GO) test -run '^$$' -bench FirstRender5000 -benchtime 5x ./collector/console/
