@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -22,10 +23,13 @@ import (
 // TLSOptions describe `weir bench tls`: one Weir cluster whose brokers
 // listen on PLAINTEXT (inter-broker), SSL and SASL_SSL (SCRAM-SHA-512)
 // at once, and the same produce and consume run against each listener,
-// so the cost of TLS and of SASL is read off one table.
+// so the cost of TLS and of SASL is read off one table. The listeners
+// take turns for Rounds rounds and the table shows each one's medians: on
+// a shared machine one run apiece is mostly noise.
 type TLSOptions struct {
 	WeirBinary string
 	Brokers    int     // brokers in the cluster (0: 3)
+	Rounds     int     // times every listener runs (0: 3)
 	Client     Options // produce settings; Brokers, Topic and Security are set per listener
 	WorkDir    string  // data, logs and certificates (kept)
 	Timeout    time.Duration
@@ -35,6 +39,7 @@ type TLSOptions struct {
 // TLSRun is one listener's produce and consume.
 type TLSRun struct {
 	Listener string        `json:"listener"`
+	Round    int           `json:"round"`
 	Produce  Result        `json:"produce"`
 	Consume  ConsumeResult `json:"consume"`
 }
@@ -49,6 +54,9 @@ const tlsBenchUser, tlsBenchPassword = "bench", "bench-password"
 func RunTLS(ctx context.Context, o TLSOptions) ([]TLSRun, error) {
 	if o.Brokers <= 0 {
 		o.Brokers = 3
+	}
+	if o.Rounds <= 0 {
+		o.Rounds = 3
 	}
 	if o.Progress == nil {
 		o.Progress = io.Discard
@@ -73,13 +81,15 @@ func RunTLS(ctx context.Context, o TLSOptions) ([]TLSRun, error) {
 		return nil, err
 	}
 	var runs []TLSRun
-	for _, l := range tlsListeners {
-		fmt.Fprintf(o.Progress, "tls bench: %s on %s\n", l, strings.Join(addrs[l], ","))
-		run, err := o.runListener(ctx, l, addrs, tlsClientOpts(l, ca))
-		if err != nil {
-			return runs, fmt.Errorf("%s: %w", l, err)
+	for round := range o.Rounds {
+		for _, l := range tlsListeners {
+			fmt.Fprintf(o.Progress, "tls bench: round %d, %s on %s\n", round+1, l, strings.Join(addrs[l], ","))
+			run, err := o.runListener(ctx, l, round, addrs, tlsClientOpts(l, ca))
+			if err != nil {
+				return runs, fmt.Errorf("%s: %w", l, err)
+			}
+			runs = append(runs, run)
 		}
-		runs = append(runs, run)
 	}
 	return runs, nil
 }
@@ -135,8 +145,8 @@ func addSCRAMUser(ctx context.Context, brokers []string) error {
 
 // runListener produces the workload to a fresh topic through listener l
 // and drains it back.
-func (o TLSOptions) runListener(ctx context.Context, l string, addrs map[string][]string, sec []kgo.Opt) (TLSRun, error) {
-	topic := "bench-tls-" + strings.ToLower(l)
+func (o TLSOptions) runListener(ctx context.Context, l string, round int, addrs map[string][]string, sec []kgo.Opt) (TLSRun, error) {
+	topic := fmt.Sprintf("bench-tls-%s-%d", strings.ToLower(l), round)
 	if err := EnsureTopic(ctx, addrs["PLAINTEXT"], topic, o.Client.Partitions, o.Client.ReplicationFactor); err != nil {
 		return TLSRun{}, err
 	}
@@ -152,7 +162,7 @@ func (o TLSOptions) runListener(ctx context.Context, l string, addrs map[string]
 	if err != nil {
 		return TLSRun{}, fmt.Errorf("consume: %w", err)
 	}
-	return TLSRun{Listener: l, Produce: res, Consume: cres}, nil
+	return TLSRun{Listener: l, Round: round, Produce: res, Consume: cres}, nil
 }
 
 // startTLSCluster starts o.Brokers brokers listening on every one of
@@ -236,18 +246,45 @@ func appendTLSProps(nd weirNode, dir string, ports map[string]int) error {
 	return nil
 }
 
-// WriteTLSTable prints the listeners side by side, each relative to
-// PLAINTEXT (1.00x).
+// WriteTLSTable prints the listeners side by side: the median over the
+// rounds of each column, throughput relative to PLAINTEXT (1.00x).
 func WriteTLSTable(w io.Writer, runs []TLSRun) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "listener\tproduce MB/s\tvs PLAINTEXT\tproduce p99\tconsume MB/s\tvs PLAINTEXT")
-	var base TLSRun
-	for _, r := range runs {
-		if r.Listener == "PLAINTEXT" {
-			base = r
+	fmt.Fprintln(tw, "listener\trounds\tproduce MB/s\tvs PLAINTEXT\tproduce p99\tconsume MB/s\tvs PLAINTEXT")
+	type row struct {
+		n               int
+		prod, p99, cons float64
+	}
+	rows := map[string]row{}
+	for _, l := range tlsListeners {
+		var prod, p99, cons []float64
+		for _, r := range runs {
+			if r.Listener == l {
+				prod = append(prod, r.Produce.MBPerSec)
+				p99 = append(p99, float64(r.Produce.Latency.P99))
+				cons = append(cons, r.Consume.MBPerSec)
+			}
 		}
-		fmt.Fprintf(tw, "%s\t%.2f\t%s\t%s\t%.2f\t%s\n", r.Listener, r.Produce.MBPerSec, ratio(r.Produce.MBPerSec, base.Produce.MBPerSec),
-			fmtLatency(r.Produce.Latency.P99), r.Consume.MBPerSec, ratio(r.Consume.MBPerSec, base.Consume.MBPerSec))
+		rows[l] = row{len(prod), median(prod), median(p99), median(cons)}
+	}
+	base := rows["PLAINTEXT"]
+	for _, l := range tlsListeners {
+		r := rows[l]
+		if r.n == 0 {
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%s\t%s\t%.2f\t%s\n", l, r.n, r.prod, ratio(r.prod, base.prod),
+			fmtLatency(time.Duration(r.p99)), r.cons, ratio(r.cons, base.cons))
 	}
 	return tw.Flush()
+}
+
+// median is the middle of xs (the lower middle of an even count).
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[(len(s)-1)/2]
 }

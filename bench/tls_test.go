@@ -6,15 +6,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
+	"regexp"
 	"testing"
 	"time"
 )
 
 // TestRunTLS runs `weir bench tls`'s core on a one-broker cluster: the
 // same records go through PLAINTEXT, SSL and SASL_SSL (a SCRAM-SHA-512
-// user made over PLAINTEXT), each drained back, and the table has a row
-// per listener.
+// user made over PLAINTEXT) in two rounds, each drained back, and the
+// table has a row of medians per listener.
 func TestRunTLS(t *testing.T) {
 	bin := os.Getenv("WEIR_BINARY")
 	if bin == "" {
@@ -28,19 +28,20 @@ func TestRunTLS(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	runs, err := RunTLS(ctx, TLSOptions{
-		WeirBinary: bin, Brokers: 1, WorkDir: t.TempDir(), Timeout: time.Minute,
+		WeirBinary: bin, Brokers: 1, Rounds: 2, WorkDir: t.TempDir(), Timeout: time.Minute,
 		Client: Options{Records: records, RecordSize: 100, Partitions: 2, Acks: "all", Idempotent: true},
 	})
 	if err != nil {
 		t.Fatalf("RunTLS: %v", err)
 	}
-	if len(runs) != len(tlsListeners) {
-		t.Fatalf("%d runs, want one per listener: %+v", len(runs), runs)
+	if len(runs) != 2*len(tlsListeners) {
+		t.Fatalf("%d runs, want two rounds of every listener: %+v", len(runs), runs)
 	}
 	for i, r := range runs {
-		if r.Listener != tlsListeners[i] || r.Produce.Records != records || r.Consume.Records < records {
-			t.Errorf("run %d: %s produced %d, drained %d; want %s, %d, at least %d",
-				i, r.Listener, r.Produce.Records, r.Consume.Records, tlsListeners[i], records, records)
+		l := tlsListeners[i%len(tlsListeners)]
+		if r.Listener != l || r.Round != i/len(tlsListeners) || r.Produce.Records != records || r.Consume.Records < records {
+			t.Errorf("run %d: %s round %d produced %d, drained %d; want %s round %d, %d, at least %d",
+				i, r.Listener, r.Round, r.Produce.Records, r.Consume.Records, l, i/len(tlsListeners), records, records)
 		}
 	}
 	var out bytes.Buffer
@@ -48,8 +49,8 @@ func TestRunTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, l := range tlsListeners {
-		if !strings.Contains(out.String(), "\n"+l+" ") {
-			t.Errorf("no %s row in\n%s", l, out.String())
+		if !regexp.MustCompile(`\n` + l + ` +2 +[0-9.]+ +[0-9.]+x `).MatchString(out.String()) {
+			t.Errorf("no %s row over 2 rounds in\n%s", l, out.String())
 		}
 	}
 }

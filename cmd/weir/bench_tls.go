@@ -54,6 +54,7 @@ func newBenchTLSCmd() *cobra.Command {
 	fs := cmd.Flags()
 	clientFlags(fs, &o.Client)
 	fs.IntVar(&o.Brokers, "nodes", 3, "brokers in the cluster it starts")
+	fs.IntVar(&o.Rounds, "rounds", 3, "times every listener runs, taking turns; the table shows medians")
 	fs.Int64Var(&records, "records", 200000, "records produced and consumed per listener")
 	fs.IntVar(&recordSize, "record-size", 1024, "value bytes per record")
 	fs.StringVar(&o.WeirBinary, "weir-binary", "", "weir binary that runs the broker (default: this one)")
