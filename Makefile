@@ -73,6 +73,7 @@ console-test: deps
 bench: build
 	$(BIN) bench compare
 	$(BIN) bench txn
+	$(BIN) bench tls
 	$(GO) test -run '^$$' -bench . -skip ControlledShutdown -benchmem ./broker/...
 	# A 3-broker cluster with 500 and 5,000 partitions at RF 3: the seconds
 	# a controlled shutdown, the stop of the rest and a restart take.

@@ -35,6 +35,7 @@ type Options struct {
 	BatchMaxBytes     int32         // producer batch size cap (0: franz-go's default)
 	Compression       string        // none, gzip, snappy, lz4, zstd
 	Clients           int           // producer clients, each with its own connections (0: 1)
+	Security          []kgo.Opt     // TLS and SASL options for every client (see RunTLS)
 }
 
 // Result is what a produce run measured.
@@ -103,6 +104,7 @@ func (o *Options) producerOpts() ([]kgo.Opt, error) {
 		kgo.ProducerBatchCompression(codec),
 		kgo.DefaultProduceTopic(o.Topic),
 	}
+	opts = append(opts, o.Security...)
 	if !o.Idempotent {
 		opts = append(opts, kgo.DisableIdempotentWrite())
 	}
@@ -143,9 +145,9 @@ func ParseCompression(s string) (kgo.CompressionCodec, error) {
 }
 
 // EnsureTopic creates topic with the given partitions and replication factor
-// unless it exists already.
-func EnsureTopic(ctx context.Context, brokers []string, topic string, partitions int32, rf int16) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+// unless it exists already; sec are TLS and SASL options, if any.
+func EnsureTopic(ctx context.Context, brokers []string, topic string, partitions int32, rf int16, sec ...kgo.Opt) error {
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(brokers...)}, sec...)...)
 	if err != nil {
 		return fmt.Errorf("creating admin client: %w", err)
 	}

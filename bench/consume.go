@@ -15,7 +15,8 @@ import (
 type ConsumeOptions struct {
 	Brokers       []string
 	Topic         string
-	FetchMaxBytes int32 // per fetch response (0: franz-go's default)
+	FetchMaxBytes int32     // per fetch response (0: franz-go's default)
+	Security      []kgo.Opt // TLS and SASL options for every client (see RunTLS)
 }
 
 // ConsumeResult is what a consume run measured; Elapsed is the time to
@@ -44,7 +45,7 @@ func Consume(ctx context.Context, o ConsumeOptions) (ConsumeResult, error) {
 	if err != nil {
 		return ConsumeResult{}, err
 	}
-	kopts := []kgo.Opt{kgo.SeedBrokers(o.Brokers...), kgo.ConsumePartitions(targets.starts())}
+	kopts := append([]kgo.Opt{kgo.SeedBrokers(o.Brokers...), kgo.ConsumePartitions(targets.starts())}, o.Security...)
 	if o.FetchMaxBytes > 0 {
 		kopts = append(kopts, kgo.FetchMaxBytes(o.FetchMaxBytes))
 	}
@@ -74,7 +75,7 @@ func (ps partitionSpans) starts() map[string]map[int32]kgo.Offset {
 
 // drainTargets lists each partition's start and end offsets.
 func drainTargets(ctx context.Context, o ConsumeOptions) (partitionSpans, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(o.Brokers...))
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(o.Brokers...)}, o.Security...)...)
 	if err != nil {
 		return nil, fmt.Errorf("creating admin client: %w", err)
 	}

@@ -22,7 +22,7 @@ func Produce(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	if err := EnsureTopic(ctx, o.Brokers, o.Topic, o.Partitions, o.ReplicationFactor); err != nil {
+	if err := EnsureTopic(ctx, o.Brokers, o.Topic, o.Partitions, o.ReplicationFactor, o.Security...); err != nil {
 		return Result{}, err
 	}
 	producers, err := newProducers(o, kopts)

@@ -27,7 +27,7 @@ workload against a Weir broker and against franz-go's kfake (make bench).`,
   weir bench consume --topic bench
   weir bench compare --quick`,
 	}
-	cmd.AddCommand(newBenchProduceCmd(g), newBenchConsumeCmd(g), newBenchCompareCmd(), newBenchTxnCmd(), newKfakeServerCmd())
+	cmd.AddCommand(newBenchProduceCmd(g), newBenchConsumeCmd(g), newBenchCompareCmd(), newBenchTxnCmd(), newKfakeServerCmd(), newBenchTLSCmd())
 	return cmd
 }
 
