@@ -64,6 +64,10 @@ type Broker struct {
 	ConfigPath string            // the server.properties the broker was started with
 	Listeners  map[string]string // Options.Listeners' addresses, by name
 
+	// opts are the security options (TLS, SASL) every client of Addr
+	// needs: the readiness probe's and Client's. None on a PLAINTEXT Addr.
+	opts []kgo.Opt
+
 	t      testing.TB
 	binary string
 	env    []string
@@ -212,10 +216,12 @@ func (b *Broker) Running() bool {
 // Logs returns everything the broker printed so far, across restarts.
 func (b *Broker) Logs() string { return b.logs.String() }
 
-// Client returns a franz-go client seeded with the broker, closed by t.Cleanup.
+// Client returns a franz-go client seeded with the broker, closed by
+// t.Cleanup. On a secure cluster's broker it speaks SSL with the admin
+// certificate (Addr is the inter-broker listener there).
 func (b *Broker) Client(t testing.TB, opts ...kgo.Opt) *kgo.Client {
 	t.Helper()
-	all := append([]kgo.Opt{kgo.SeedBrokers(b.Addr)}, opts...)
+	all := append(append([]kgo.Opt{kgo.SeedBrokers(b.Addr)}, b.opts...), opts...)
 	cl, err := kgo.NewClient(all...)
 	if err != nil {
 		t.Fatalf("brokertest: new kgo client: %v", err)
@@ -314,7 +320,7 @@ func (b *Broker) spawn() (*process, error) {
 // awaitReady waits for a spawned process; on failure it is killed and
 // reaped.
 func (b *Broker) awaitReady(p *process, timeout time.Duration) error {
-	if err := waitReady(b.Addr, b.AdminAddr, p.exited, timeout); err != nil {
+	if err := waitReady(b.Addr, b.AdminAddr, p.exited, timeout, b.opts...); err != nil {
 		if p := b.take(); p != nil {
 			_ = p.cmd.Process.Kill()
 			<-p.exited
@@ -330,7 +336,7 @@ func (b *Broker) awaitReady(p *process, timeout time.Duration) error {
 // waitReady polls every pollInterval until the broker answers on addr and,
 // with an admin listener, GET /readyz with 200 (readiness.Broker); or
 // until the process exits or the timeout passes.
-func waitReady(addr, adminAddr string, exited <-chan struct{}, timeout time.Duration) error {
+func waitReady(addr, adminAddr string, exited <-chan struct{}, timeout time.Duration, opts ...kgo.Opt) error {
 	adminURL := ""
 	if adminAddr != "" {
 		adminURL = "http://" + adminAddr
@@ -344,7 +350,7 @@ func waitReady(addr, adminAddr string, exited <-chan struct{}, timeout time.Dura
 		default:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		last = readiness.Broker(ctx, addr, adminURL)
+		last = readiness.Broker(ctx, addr, adminURL, opts...)
 		cancel()
 		if last == nil {
 			return nil

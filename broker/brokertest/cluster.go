@@ -18,6 +18,9 @@ import (
 // the first min(3, n) are the metadata quorum's voters (combined mode).
 type Cluster struct {
 	Brokers []*Broker
+	// Secure is the security a StartSecureCluster cluster was started
+	// with; nil on a PLAINTEXT cluster.
+	Secure *Security
 }
 
 // StartCluster starts n brokers as one cluster and waits until every one
@@ -80,6 +83,11 @@ func (c *Cluster) configure(t testing.TB, opts Options) {
 			"offsets.topic.replication.factor": strconv.Itoa(min(3, n)),
 			"group.initial.rebalance.delay.ms": "0",
 		}
+		if c.Secure != nil {
+			for k, v := range c.Secure.props(b) {
+				props[k] = v
+			}
+		}
 		for k, v := range opts.Props {
 			props[k] = v
 		}
@@ -132,20 +140,27 @@ func (c *Cluster) Restart(t testing.TB, timeout time.Duration) {
 	}
 }
 
-// Bootstrap is every broker's address, comma separated.
+// Bootstrap is every broker's client address: the Kafka listener, or
+// on a secure cluster the SASL_SSL one.
 func (c *Cluster) Bootstrap() []string {
 	var out []string
 	for _, b := range c.Brokers {
-		out = append(out, b.Addr)
+		out = append(out, b.ClientAddr())
 	}
 	return out
 }
 
 // Client returns a franz-go client seeded with every broker, closed by
-// t.Cleanup.
+// t.Cleanup. On a secure cluster it connects over SASL_SSL as the admin
+// SCRAM user (Security.ClientOpts); opts come after (a kgo.SASL there
+// adds a mechanism, it does not replace the admin's).
 func (c *Cluster) Client(t testing.TB, opts ...kgo.Opt) *kgo.Client {
 	t.Helper()
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(c.Bootstrap()...)}, opts...)...)
+	all := []kgo.Opt{kgo.SeedBrokers(c.Bootstrap()...)}
+	if c.Secure != nil {
+		all = append(all, c.Secure.ClientOpts(t)...)
+	}
+	cl, err := kgo.NewClient(append(all, opts...)...)
 	if err != nil {
 		t.Fatalf("brokertest: client: %v", err)
 	}
