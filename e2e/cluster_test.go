@@ -174,8 +174,38 @@ func consumeAllCluster(t *testing.T, c *brokertest.Cluster, topic string) map[in
 	return out
 }
 
+// TestClusterFailoverLosesNoAckedRecord kills the partition leader, the
+// active controller, a random broker and the leader again (runFailover);
+// TestSecureClusterFailoverLosesNoAckedRecord runs the same core on a
+// secure cluster.
 func TestClusterFailoverLosesNoAckedRecord(t *testing.T) {
 	c := brokertest.StartCluster(t, 3, brokertest.Options{})
+	runFailover(t, c, failoverPlan{Victims: []string{"leader", "controller", "random", "leader"}, PerRound: 1500, AfterKill: 300, Final: 1000})
+}
+
+// failoverPlan is one run of runFailover: the brokers to kill -9 in
+// turn (pickVictim's kinds) and how many acks to wait for before each
+// kill, after it (with the victim down) and after the last restart.
+type failoverPlan struct {
+	Victims                    []string
+	PerRound, AfterKill, Final int
+}
+
+// failoverResult is what runFailover counted.
+type failoverResult struct {
+	Kills int
+	Tally ackTally
+}
+
+// runFailover is the chaos test's core, shared by the PLAINTEXT and the
+// secure cluster: an idempotent acks=all producer and a watching
+// consumer run while the plan's brokers are killed with SIGKILL and
+// restarted one at a time; then every acknowledged record must be in the
+// log once, at its acked offset, in send order (checkAcked), the consumer
+// must never have seen an offset go back (watchingConsumer.check), and
+// every replica must be back in the ISR.
+func runFailover(t *testing.T, c *brokertest.Cluster, plan failoverPlan) failoverResult {
+	t.Helper()
 	adm := clusterAdmin(t, c)
 	const topic, partitions = "failover", 3
 	if _, err := adm.CreateTopic(context.Background(), partitions, 3, map[string]*string{"min.insync.replicas": kadm.StringPtr("2")}, topic); err != nil {
@@ -193,9 +223,8 @@ func TestClusterFailoverLosesNoAckedRecord(t *testing.T) {
 	w := startWatchingConsumer(t, c, topic)
 
 	rng := rand.New(rand.NewPCG(1, 2))
-	victims := []string{"leader", "controller", "random", "leader"}
-	for round, kind := range victims {
-		target := p.ackedCount() + 1500
+	for round, kind := range plan.Victims {
+		target := p.ackedCount() + plan.PerRound
 		await.For(t, 60*time.Second, fmt.Sprintf("round %d: %d acked records", round, target), func() error {
 			if n := p.ackedCount(); n < target {
 				return fmt.Errorf("%d acked, %d produce errors", n, p.errorCount())
@@ -207,16 +236,16 @@ func TestClusterFailoverLosesNoAckedRecord(t *testing.T) {
 		killedAt, acked := time.Now(), p.ackedCount()
 		b.Kill()
 		await.For(t, 60*time.Second, fmt.Sprintf("round %d: produce to go on after killing %s broker %d", round, kind, victim), func() error {
-			if n := p.ackedCount(); n < acked+300 {
+			if n := p.ackedCount(); n < acked+plan.AfterKill {
 				return fmt.Errorf("%d acked since the kill", n-acked)
 			}
 			return nil
 		})
-		t.Logf("round %d: killed the %s (broker %d) with %d acked; 300 more acks (any partition) within %v", round, kind, victim, acked, time.Since(killedAt).Round(10*time.Millisecond))
+		t.Logf("round %d: killed the %s (broker %d) with %d acked; %d more acks (any partition) within %v", round, kind, victim, acked, plan.AfterKill, time.Since(killedAt).Round(10*time.Millisecond))
 		b.Restart(t)
 		waitFullISR(t, adm, topic, partitions, 3)
 	}
-	target := p.ackedCount() + 1000
+	target := p.ackedCount() + plan.Final
 	await.For(t, 60*time.Second, "the producer to go on after the last restart", func() error {
 		if n := p.ackedCount(); n < target {
 			return fmt.Errorf("%d acked, want %d", n, target)
@@ -227,7 +256,7 @@ func TestClusterFailoverLosesNoAckedRecord(t *testing.T) {
 	w.stop()
 
 	final := consumeAllCluster(t, c, topic)
-	checkAcked(t, p, final)
+	tally := checkAcked(t, p, final)
 	w.check(t, final)
 	// Every replica is back in the ISR: it fetched up to the leader's log
 	// end after truncating by epoch (replica contents are compared by the
@@ -237,6 +266,7 @@ func TestClusterFailoverLosesNoAckedRecord(t *testing.T) {
 			t.Errorf("partition %d ISR %v (%v) at the end", part, isr, err)
 		}
 	}
+	return failoverResult{Kills: len(plan.Victims), Tally: tally}
 }
 
 // pickVictim names the broker to kill: the leader of partition 0, the
