@@ -4,14 +4,19 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
+	"fmt"
 	"os"
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"github.com/weirhq/weir/broker/brokertest"
+	"github.com/weirhq/weir/internal/await"
 )
 
 // TestSecureClusterFailoverLosesNoAckedRecord is issue 12's last proof:
@@ -34,7 +39,8 @@ func TestSecureClusterFailoverLosesNoAckedRecord(t *testing.T) {
 
 // checkClusterIsSecure shows the chaos runs on what it claims: a wrong
 // SCRAM password is refused on the clients' listener, and the brokers'
-// listener refuses a TLS client without a certificate.
+// listener refuses a TLS client without a certificate, and a SCRAM user
+// with no ACLs may not produce.
 func checkClusterIsSecure(t *testing.T, c *brokertest.Cluster) {
 	t.Helper()
 	pem, err := os.ReadFile(c.Secure.CAFile())
@@ -56,6 +62,7 @@ func checkClusterIsSecure(t *testing.T, c *brokertest.Cluster) {
 	if err := wrong.Ping(ctx); err == nil {
 		t.Errorf("a wrong SCRAM password was let in on %v", c.Bootstrap())
 	}
+	checkACLsAreOn(t, c, pool)
 	noCert, err := kgo.NewClient(kgo.SeedBrokers(c.Brokers[0].Addr), kgo.DialTLSConfig(&tls.Config{RootCAs: pool}))
 	if err != nil {
 		t.Fatal(err)
@@ -64,4 +71,33 @@ func checkClusterIsSecure(t *testing.T, c *brokertest.Cluster) {
 	if err := noCert.Ping(ctx); err == nil {
 		t.Errorf("the brokers' SSL listener %s let in a client without a certificate", c.Brokers[0].Addr)
 	}
+}
+
+// checkACLsAreOn makes the SCRAM user nobody and waits until its produce
+// is refused TOPIC_AUTHORIZATION_FAILED (until the credential reaches
+// every broker it may be refused at authentication instead).
+func checkACLsAreOn(t *testing.T, c *brokertest.Cluster, pool *x509.CertPool) {
+	t.Helper()
+	res, err := clusterAdmin(t, c).AlterUserSCRAMs(context.Background(), nil, []kadm.UpsertSCRAM{{
+		User: "nobody", Mechanism: kadm.ScramSha512, Iterations: 4096, Password: "nobody-pw"}})
+	if err == nil {
+		err = res.Error()
+	}
+	if err != nil {
+		t.Fatalf("making the SCRAM user nobody: %v", err)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.Bootstrap()...), kgo.DialTLSConfig(&tls.Config{RootCAs: pool}),
+		kgo.SASL(scram.Auth{User: "nobody", Pass: "nobody-pw"}.AsSha512Mechanism()),
+		kgo.DefaultProduceTopic("no-acl"), kgo.RecordRetries(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	await.For(t, 30*time.Second, "nobody's produce to be refused TOPIC_AUTHORIZATION_FAILED", func() error {
+		err := cl.ProduceSync(testContext(t, 5*time.Second), &kgo.Record{Value: []byte("x")}).FirstErr()
+		if errors.Is(err, kerr.TopicAuthorizationFailed) {
+			return nil
+		}
+		return fmt.Errorf("produce answered %v", err)
+	})
 }
