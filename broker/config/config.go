@@ -58,6 +58,8 @@ type Config struct {
 	BrokerRack                    string        // broker.rack
 	ProcessRoles                  []string      // process.roles
 	ControllerQuorumVoters        string        // controller.quorum.voters, kept raw
+	QuorumElectionTimeout         time.Duration // controller.quorum.election.timeout.ms
+	QuorumFetchTimeout            time.Duration // controller.quorum.fetch.timeout.ms
 	ClusterID                     string        // weir.cluster.id; empty: generate at first start
 	AdminListener                 string        // weir.admin.listener host:port; "": disabled
 	StorageProvisionedBytes       int64         // weir.storage.provisioned.bytes; 0: the filesystem's size
@@ -290,6 +292,8 @@ func (c *Config) buildIdentity(v values) error {
 	c.BrokerRack = v.str("broker.rack")
 	c.ClusterID = v.str("weir.cluster.id")
 	c.ControllerQuorumVoters = v.str("controller.quorum.voters")
+	c.QuorumElectionTimeout = v.ms("controller.quorum.election.timeout.ms")
+	c.QuorumFetchTimeout = v.ms("controller.quorum.fetch.timeout.ms")
 	c.AdminListener = v.str("weir.admin.listener")
 	if s, set := v.given["weir.admin.listener"]; set && (s == "" || s == "off") {
 		c.AdminListener = ""

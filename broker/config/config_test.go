@@ -292,6 +292,25 @@ func TestReplicaTimeouts(t *testing.T) {
 	}
 }
 
+func TestQuorumTimeouts(t *testing.T) {
+	if c := parse(t, "", nil); c.QuorumElectionTimeout != 500*time.Millisecond || c.QuorumFetchTimeout != 500*time.Millisecond {
+		t.Errorf("defaults: election %v, fetch %v; want 500ms, 500ms", c.QuorumElectionTimeout, c.QuorumFetchTimeout)
+	}
+	c := parse(t, "controller.quorum.election.timeout.ms=1000\ncontroller.quorum.fetch.timeout.ms=2000\n", nil)
+	if c.QuorumElectionTimeout != time.Second || c.QuorumFetchTimeout != 2*time.Second {
+		t.Errorf("election %v, fetch %v; want 1s, 2s", c.QuorumElectionTimeout, c.QuorumFetchTimeout)
+	}
+	if v, isDefault := c.Value("controller.quorum.fetch.timeout.ms"); v != "2000" || isDefault {
+		t.Errorf("Value %q (default %v), want 2000", v, isDefault)
+	}
+	for _, bad := range []string{"controller.quorum.fetch.timeout.ms=5", "controller.quorum.election.timeout.ms=-1", "controller.quorum.fetch.timeout.ms=soon"} {
+		_, err := Parse(strings.NewReader(bad+"\n"), "test.properties", nil)
+		if err == nil || !strings.Contains(err.Error(), strings.Split(bad, "=")[0]) {
+			t.Errorf("%s: error %v, want one naming the key", bad, err)
+		}
+	}
+}
+
 func TestStorageProvisionedBytes(t *testing.T) {
 	if c := parse(t, "", nil); c.StorageProvisionedBytes != 0 {
 		t.Errorf("default %d, want 0 (the filesystem's size)", c.StorageProvisionedBytes)

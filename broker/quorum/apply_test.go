@@ -1,6 +1,7 @@
 package quorum
 
 import (
+	"reflect"
 	"slices"
 	"testing"
 
@@ -468,5 +469,27 @@ func TestOpsAllDecode(t *testing.T) {
 		if err != nil || d.Op() != c.Op() {
 			t.Fatalf("%s: %v %v", c.Op(), d, err)
 		}
+	}
+}
+
+// A topic copy shares its partitions' slices with the published image
+// (Topic.clone is shallow): changes to one partition must leave every
+// partition of the earlier image as it was.
+func TestApplyLeavesEarlierImage(t *testing.T) {
+	b := newBuilder(t)
+	b.brokers(0, 1, 2, 3)
+	b.topic("t", []int32{1, 2, 3}, []int32{2, 3, 1})
+	before := b.img
+	p0, p1 := before.Topics["t"].Partitions[0].clone(), before.Topics["t"].Partitions[1].clone()
+	b.must(AlterPartition{BrokerID: 1, Topic: "t", Partition: 0, ISR: []int32{1, 2}})
+	b.must(FenceBroker{ID: 3})
+	b.must(UnfenceBroker{ID: 3})
+	b.must(AlterPartition{BrokerID: 2, Topic: "t", Partition: 1, LeaderEpoch: b.part("t", 1).LeaderEpoch,
+		PartitionEpoch: b.part("t", 1).PartitionEpoch, ISR: []int32{2, 3, 1}})
+	if got := before.Topics["t"].Partitions; !reflect.DeepEqual(got[0], p0) || !reflect.DeepEqual(got[1], p1) {
+		t.Fatalf("earlier image changed: %+v, was %+v %+v", got, p0, p1)
+	}
+	if reflect.DeepEqual(b.img.Topics["t"].Partitions[0], p0) {
+		t.Fatalf("partition 0 did not change: %+v", p0)
 	}
 }

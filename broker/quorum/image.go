@@ -89,7 +89,9 @@ func (p Partition) clone() Partition {
 	return p
 }
 
-// Topic is one topic. A published Topic is never modified.
+// Topic is one topic. A published Topic is never modified, and neither is
+// a published Partition's slices: a change replaces the whole Partition
+// value (p.clone(), then assign), so a topic copy may share them.
 type Topic struct {
 	Name       string            `json:"name"`
 	ID         TopicID           `json:"id"`
@@ -100,10 +102,9 @@ type Topic struct {
 func (t *Topic) clone() *Topic {
 	c := *t
 	c.Configs = cloneMap(t.Configs)
-	c.Partitions = make([]Partition, len(t.Partitions))
-	for i, p := range t.Partitions {
-		c.Partitions[i] = p.clone()
-	}
+	// Shallow: the partitions' slices are shared (see Topic). A deep copy
+	// cost 2,000 allocations per ISR change in a 1,000-partition topic.
+	c.Partitions = slices.Clone(t.Partitions)
 	return &c
 }
 

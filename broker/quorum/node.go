@@ -38,6 +38,7 @@ type Config struct {
 	Stream raft.StreamLayer
 	Logger *slog.Logger
 
+	// The raft timers; KafkaTimeouts derives them from Kafka's keys.
 	HeartbeatTimeout   time.Duration // default 500ms
 	ElectionTimeout    time.Duration // default 500ms
 	LeaderLeaseTimeout time.Duration // default 250ms
@@ -49,6 +50,20 @@ type Config struct {
 	SnapshotInterval  time.Duration
 	SnapshotThreshold uint64
 	TrailingLogs      uint64
+}
+
+// KafkaTimeouts sets the raft timers from Kafka's
+// controller.quorum.election.timeout.ms and fetch.timeout.ms: a follower
+// that hears nothing from the leader for fetch starts an election (raft's
+// HeartbeatTimeout); a candidate waits election for votes, but at least
+// fetch (raft's ElectionTimeout may not be shorter than its
+// HeartbeatTimeout, while Kafka's defaults are 1 s and 2 s); a leader that
+// hears from no majority for half of fetch steps down (LeaderLeaseTimeout),
+// so it stops acting as leader before a follower can elect another.
+func (c *Config) KafkaTimeouts(election, fetch time.Duration) {
+	c.HeartbeatTimeout = fetch
+	c.ElectionTimeout = max(election, fetch)
+	c.LeaderLeaseTimeout = fetch / 2
 }
 
 func (c *Config) setDefaults() {

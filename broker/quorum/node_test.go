@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/raft"
+
 	"github.com/weirhq/weir/internal/await"
 )
 
@@ -388,5 +390,32 @@ func TestUnregisterRemovesNonvoter(t *testing.T) {
 	})
 	if img := c.converged(10 * time.Second); len(img.LiveBrokers()) != 4 {
 		t.Fatalf("live brokers %v after registering again", img.LiveBrokers())
+	}
+}
+
+func TestKafkaTimeouts(t *testing.T) {
+	tests := []struct {
+		election, fetch             time.Duration
+		heartbeat, elect, leaseWant time.Duration
+	}{
+		{500 * time.Millisecond, 500 * time.Millisecond, 500 * time.Millisecond, 500 * time.Millisecond, 250 * time.Millisecond},
+		// Kafka's defaults: raft's election timeout may not be shorter
+		// than its heartbeat timeout, so it is raised to fetch.
+		{time.Second, 2 * time.Second, 2 * time.Second, 2 * time.Second, time.Second},
+		{3 * time.Second, time.Second, time.Second, 3 * time.Second, 500 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		var c Config
+		c.KafkaTimeouts(tt.election, tt.fetch)
+		if c.HeartbeatTimeout != tt.heartbeat || c.ElectionTimeout != tt.elect || c.LeaderLeaseTimeout != tt.leaseWant {
+			t.Errorf("KafkaTimeouts(%v, %v) = heartbeat %v election %v lease %v; want %v %v %v", tt.election, tt.fetch,
+				c.HeartbeatTimeout, c.ElectionTimeout, c.LeaderLeaseTimeout, tt.heartbeat, tt.elect, tt.leaseWant)
+		}
+		rc := raft.DefaultConfig()
+		rc.LocalID = "1"
+		rc.HeartbeatTimeout, rc.ElectionTimeout, rc.LeaderLeaseTimeout = c.HeartbeatTimeout, c.ElectionTimeout, c.LeaderLeaseTimeout
+		if err := raft.ValidateConfig(rc); err != nil {
+			t.Errorf("KafkaTimeouts(%v, %v): raft rejects %v", tt.election, tt.fetch, err)
+		}
 	}
 }

@@ -92,10 +92,12 @@ func (b *Broker) openQuorum() error {
 	if b.peerDial != nil {
 		b.stream.SetDial(b.peerDial)
 	}
-	node, err := quorum.Open(quorum.Config{
+	qc := quorum.Config{
 		NodeID: b.cfg.NodeID, Dir: filepath.Join(b.cfg.LogDirs[0], metadataDirName),
 		Voters: voters, Stream: b.stream, Logger: b.logger.With("component", "quorum"),
-	})
+	}
+	qc.KafkaTimeouts(b.cfg.QuorumElectionTimeout, b.cfg.QuorumFetchTimeout)
+	node, err := quorum.Open(qc)
 	if err != nil {
 		return fmt.Errorf("opening the metadata quorum: %w", err)
 	}
