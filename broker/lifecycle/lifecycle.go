@@ -325,11 +325,17 @@ func (l *Lifecycle) sendISRChanges() error {
 	if len(changes) == 0 {
 		return nil
 	}
+	// A change whose outcome is unknown stays pending and is sent again
+	// (a resend can be the one that meets no controller), so this never
+	// clears one: only the controller's own refusal does (isrRefused).
+	unsettled := func() {
+		for _, c := range changes {
+			c.p.ISRChangeUnsettled(true)
+		}
+	}
 	conn, err := l.isr.get()
 	if err != nil {
-		for _, c := range changes {
-			c.p.ISRChangeDone(nil, 0, 0)
-		}
+		unsettled()
 		return err
 	}
 	req := kmsg.NewPtrAlterPartitionRequest()
@@ -353,12 +359,14 @@ func (l *Lifecycle) sendISRChanges() error {
 	}
 	raw, err := conn.Request(req, 3*time.Second)
 	if err != nil {
-		for _, c := range changes {
-			c.p.ISRChangeDone(nil, 0, 0)
-		}
+		unsettled()
 		return err
 	}
 	resp := raw.(*kmsg.AlterPartitionResponse)
+	if resp.ErrorCode != 0 {
+		unsettled()
+		return fmt.Errorf("alter partition: %w", kerr.ErrorForCode(resp.ErrorCode))
+	}
 	done := map[*replication.Replica]bool{}
 	for _, rt := range resp.Topics {
 		for _, rp := range rt.Partitions {
@@ -367,19 +375,52 @@ func (l *Lifecycle) sendISRChanges() error {
 				continue
 			}
 			done[p] = true
-			if rp.ErrorCode != 0 || resp.ErrorCode != 0 {
+			switch isrOutcome(rp.ErrorCode) {
+			case isrCommitted:
+				p.ISRChangeDone(rp.ISR, rp.LeaderEpoch, rp.PartitionEpoch)
+			case isrRefused:
 				p.ISRChangeDone(nil, 0, 0)
-				continue
+			case isrSettledByMetadata:
+				p.ISRChangeUnsettled(false)
+			default:
+				p.ISRChangeUnsettled(true)
 			}
-			p.ISRChangeDone(rp.ISR, rp.LeaderEpoch, rp.PartitionEpoch)
 		}
 	}
 	for _, c := range changes {
 		if !done[c.p] {
-			c.p.ISRChangeDone(nil, 0, 0)
+			c.p.ISRChangeUnsettled(true)
 		}
 	}
 	return nil
+}
+
+// What an AlterPartition answer's code says about the change.
+const (
+	isrCommitted         = iota
+	isrRefused           // not applied, and never will be: propose anew
+	isrSettledByMetadata // the partition moved on; metadata will say how
+	isrUnknown           // maybe applied: keep it pending and send it again
+)
+
+// isrOutcome sorts a partition's AlterPartition error code as Kafka's
+// Partition.handleAlterPartitionError does. Only an explicit refusal
+// resets the pending ISR; a lost leadership or a timeout may still commit
+// the change, and INVALID_UPDATE_VERSION or FENCED_LEADER_EPOCH can answer
+// a resend after an earlier attempt did commit. Weir's controller answers
+// INVALID_REQUEST and STALE_BROKER_EPOCH only from the apply that refused
+// the change, so those are refusals too.
+func isrOutcome(code int16) int {
+	switch code {
+	case 0:
+		return isrCommitted
+	case kerr.OperationNotAttempted.Code, kerr.IneligibleReplica.Code, kerr.InvalidRequest.Code, kerr.StaleBrokerEpoch.Code:
+		return isrRefused
+	case kerr.InvalidUpdateVersion.Code, kerr.FencedLeaderEpoch.Code, kerr.UnknownTopicOrPartition.Code:
+		return isrSettledByMetadata
+	default:
+		return isrUnknown
+	}
 }
 
 // controlledShutdown asks the controller to fence this broker, moving its

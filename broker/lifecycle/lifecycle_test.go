@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/weirhq/weir/broker/config"
@@ -207,4 +208,29 @@ func listenerOf(t *testing.T, ln net.Listener) (l config.Listener) {
 	}
 	l.Name, l.Host, l.Port = "PLAINTEXT", "127.0.0.1", ta.Port
 	return l
+}
+
+// TestISROutcome: only the controller's own refusal clears a pending ISR
+// change; an answer that leaves the outcome unknown keeps it pending (and
+// sends it again), one saying the partition moved on waits for metadata.
+func TestISROutcome(t *testing.T) {
+	for _, tt := range []struct {
+		code int16
+		want int
+	}{
+		{0, isrCommitted},
+		{kerr.OperationNotAttempted.Code, isrRefused},
+		{kerr.IneligibleReplica.Code, isrRefused},
+		{kerr.InvalidRequest.Code, isrRefused},
+		{kerr.InvalidUpdateVersion.Code, isrSettledByMetadata},
+		{kerr.FencedLeaderEpoch.Code, isrSettledByMetadata},
+		{kerr.UnknownTopicOrPartition.Code, isrSettledByMetadata},
+		{kerr.NotController.Code, isrUnknown},
+		{kerr.RequestTimedOut.Code, isrUnknown},
+		{kerr.UnknownServerError.Code, isrUnknown},
+	} {
+		if got := isrOutcome(tt.code); got != tt.want {
+			t.Errorf("isrOutcome(%s) = %d, want %d", kerr.ErrorForCode(tt.code), got, tt.want)
+		}
+	}
 }

@@ -83,6 +83,7 @@ type Partition struct {
 	pendingISR  []int32   // proposed ISR awaiting the controller, nil if none
 	pendingFrom int32     // partition epoch the proposal was based on
 	retryAt     time.Time // no new ISR proposal before this (after a failure)
+	resend      bool      // the pending change's outcome is unknown: send it again at retryAt
 }
 
 // New returns the state of a partition this broker hosts but does not yet
@@ -169,7 +170,7 @@ func (p *Partition) BecomeLeader(a Assignment, leo, hw int64, now time.Time) {
 	if newEpoch {
 		p.epochStart = leo
 		p.followers = map[int32]*follower{}
-		p.pendingISR = nil
+		p.pendingISR, p.resend = nil, false
 	}
 	for _, r := range a.Replicas {
 		if r != p.self && p.followers[r] == nil {
@@ -184,7 +185,7 @@ func (p *Partition) BecomeLeader(a Assignment, leo, hw int64, now time.Time) {
 		}
 	}
 	if p.pendingISR != nil && a.PartitionEpoch != p.pendingFrom {
-		p.pendingISR = nil // the controller decided; this is the result
+		p.pendingISR, p.resend = nil, false // the controller decided; this is the result
 	}
 	p.hw = min(max(hw, p.hw), leo)
 	p.advance(leo) // a leader alone in its ISR has committed everything
@@ -278,8 +279,15 @@ type ISRChange struct {
 // change is recorded as pending until the controller's answer arrives
 // through BecomeLeader (or ISRChangeFailed).
 func (p *Partition) NextISRChange(now time.Time, lagMax time.Duration, eligible func(int32) bool) (ISRChange, bool) {
-	if p.role != Leader || p.pendingISR != nil || now.Before(p.retryAt) {
+	if p.role != Leader || now.Before(p.retryAt) {
 		return ISRChange{}, false
+	}
+	if p.pendingISR != nil {
+		if !p.resend {
+			return ISRChange{}, false // in flight, or settled by metadata only
+		}
+		p.resend = false
+		return ISRChange{ISR: slices.Clone(p.pendingISR), LeaderEpoch: p.assign.LeaderEpoch, PartitionEpoch: p.pendingFrom}, true
 	}
 	isr := p.assign.ISR
 	var keep []int32
@@ -313,10 +321,29 @@ func (p *Partition) propose(isr []int32) ISRChange {
 // isrRetryBackoff spaces out ISR proposals after one fails.
 const isrRetryBackoff = time.Second
 
-// ISRChangeFailed clears a pending change the controller rejected or that
-// could not be sent, so it is retried after a backoff.
+// ISRChangeFailed clears a pending change the controller rejected without
+// applying it (or that was never sent), so a new one is proposed after a
+// backoff.
 func (p *Partition) ISRChangeFailed(now time.Time) {
-	p.pendingISR, p.retryAt = nil, now.Add(isrRetryBackoff)
+	p.pendingISR, p.resend, p.retryAt = nil, false, now.Add(isrRetryBackoff)
+}
+
+// ISRChangeUnsettled records that a pending change's outcome is unknown:
+// the request or its answer was lost, the controller lost its leadership
+// or timed out with the change proposed (it may still commit), or the
+// controller said the partition moved on (INVALID_UPDATE_VERSION after an
+// earlier attempt committed, FENCED_LEADER_EPOCH). The change stays
+// pending, so its additions keep holding the high watermark and acks=all:
+// clearing it while the controller commits it let this leader acknowledge
+// records a replica that had just joined the ISR (and then led) lacked.
+// With resend it is sent again after a backoff; without, only metadata
+// settles it (BecomeLeader, BecomeFollower), as Kafka's
+// Partition.handleAlterPartitionError keeps its pending state for those.
+func (p *Partition) ISRChangeUnsettled(now time.Time, resend bool) {
+	if p.pendingISR == nil {
+		return
+	}
+	p.resend, p.retryAt = resend, now.Add(isrRetryBackoff)
 }
 
 // ISRCommitted applies the controller's answer to an ISR change: the
@@ -335,7 +362,7 @@ func (p *Partition) ISRCommitted(isr []int32, leaderEpoch, partitionEpoch int32,
 		}
 	}
 	p.assign.ISR, p.assign.PartitionEpoch = slices.Clone(isr), partitionEpoch
-	p.pendingISR = nil
+	p.pendingISR, p.resend = nil, false
 }
 
 // forget drops what the leader knew of a follower that left the ISR: it

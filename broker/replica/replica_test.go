@@ -254,6 +254,51 @@ func TestLaggingMetadataDoesNotRollTheISRBack(t *testing.T) {
 	}
 }
 
+// TestUnsettledAdditionKeepsHoldingTheHighWatermark: the controller lost
+// its raft leadership with the addition of 4 proposed and the leader got
+// NOT_CONTROLLER; re-elected with that entry in its log, it committed the
+// addition, completing the reassignment with 4 (at 100) leading. Found in
+// CI: the leader cleared the pending addition on the error and acknowledged
+// 504 records 4 never had, which the new leader then truncated from the
+// others. The addition stays pending (4 holds the high watermark) and is
+// sent again; a resend answered INVALID_UPDATE_VERSION (the first attempt
+// committed) waits for metadata, which settles it.
+func TestUnsettledAdditionKeepsHoldingTheHighWatermark(t *testing.T) {
+	p, _ := addingReplica4(t)
+	p.ISRChangeUnsettled(t0, true) // NOT_CONTROLLER, a timeout, a lost answer
+	p.FollowerFetch(2, 130, 130, t0)
+	p.FollowerFetch(3, 130, 130, t0)
+	if hw := p.HighWatermark(); hw != 100 || !slices.Contains(p.MaximalISR(), 4) {
+		t.Fatalf("hw %d maximal ISR %v, want 100 held by the pending 4", hw, p.MaximalISR())
+	}
+	if _, ok := p.NextISRChange(t0, time.Minute, all); ok {
+		t.Fatal("sent again before the backoff")
+	}
+	later := t0.Add(isrRetryBackoff)
+	ch, ok := p.NextISRChange(later, time.Minute, all)
+	if !ok || !slices.Equal(ch.ISR, []int32{1, 2, 3, 4}) || ch.PartitionEpoch != 8 || ch.LeaderEpoch != 3 {
+		t.Fatalf("resend %+v %v, want the same change at partition epoch 8", ch, ok)
+	}
+	p.ISRChangeUnsettled(later, false) // INVALID_UPDATE_VERSION: it had committed
+	if _, ok := p.NextISRChange(later.Add(time.Hour), time.Minute, all); ok {
+		t.Fatal("proposed again while only metadata can settle the change")
+	}
+	if hw := p.HighWatermark(); hw != 100 {
+		t.Fatalf("hw %d, want 100", hw)
+	}
+	// Metadata: the reassignment completed, 4 leads.
+	p.BecomeFollower(Assignment{Leader: 4, LeaderEpoch: 4, PartitionEpoch: 9, Replicas: []int32{4, 2, 3}, ISR: []int32{2, 3, 4}}, 130)
+	if p.pendingISR != nil || p.resend {
+		t.Fatal("the pending change survived the new leader")
+	}
+	// A refusal (OPERATION_NOT_ATTEMPTED, INELIGIBLE_REPLICA) clears it.
+	q, _ := addingReplica4(t)
+	q.ISRChangeFailed(t0)
+	if slices.Contains(q.MaximalISR(), 4) {
+		t.Fatalf("maximal ISR %v after a refusal", q.MaximalISR())
+	}
+}
+
 // TestHighWatermarkKnownOnceEpochStartReached: a new leader's high
 // watermark is the one it had as a follower, possibly below records the
 // previous leader committed; it is known (ListOffsets may answer with it,

@@ -127,8 +127,9 @@ func (r *Replica) NextISRChange(lagMax time.Duration, eligible func(int32) bool)
 }
 
 // ISRChangeDone applies the controller's answer to an ISR change (nil isr:
-// it failed and will be retried); the answer carries the partition's leader
-// epoch and partition epoch after the change.
+// the controller rejected it unapplied, and a new one is proposed after a
+// backoff); the answer carries the partition's leader epoch and partition
+// epoch after the change.
 func (r *Replica) ISRChangeDone(isr []int32, leaderEpoch, partitionEpoch int32) {
 	now := r.now()
 	r.mu.Lock()
@@ -138,6 +139,15 @@ func (r *Replica) ISRChangeDone(isr []int32, leaderEpoch, partitionEpoch int32) 
 		return
 	}
 	r.mu.rep.ISRCommitted(isr, leaderEpoch, partitionEpoch, now)
+}
+
+// ISRChangeUnsettled keeps an ISR change whose outcome is unknown pending
+// (replica.Partition.ISRChangeUnsettled), sending it again if resend.
+func (r *Replica) ISRChangeUnsettled(resend bool) {
+	now := r.now()
+	r.mu.Lock()
+	r.mu.rep.ISRChangeUnsettled(now, resend)
+	r.mu.Unlock()
 }
 
 // Truncated tells the replication state the log was cut back.
