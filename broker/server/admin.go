@@ -96,6 +96,7 @@ func (b *Broker) createTopic(s createTopicSpec, validateOnly bool) (quorum.Topic
 	// Answer once this broker serves the topic: a client that creates and
 	// then produces through the same broker needs no retry.
 	b.waitApplied(b.node.Image().Version, 5*time.Second)
+	b.waitEveryBroker(s.name, servesPartitions(len(assignment)))
 	b.logger.Info("created topic", "topic", s.name, "partitions", len(assignment), "replication_factor", len(assignment[0]), "configs", s.configs)
 	return id, ok()
 }
@@ -125,6 +126,7 @@ func (b *Broker) deleteTopic(name string) adminResult {
 	if _, err := b.ctrl.Propose(quorum.DeleteTopic{Name: name}); err != nil {
 		return fromErr(err)
 	}
+	b.waitEveryBroker(name, gone)
 	b.logger.Info("deleted topic", "topic", name)
 	return ok()
 }
@@ -167,6 +169,7 @@ func (b *Broker) addPartitions(name string, count int32, assignment [][]int32, v
 		return fromErr(err)
 	}
 	b.waitApplied(b.node.Image().Version, 5*time.Second)
+	b.waitEveryBroker(name, servesPartitions(int(count)))
 	b.logger.Info("added partitions", "topic", name, "from", have, "to", count)
 	return ok()
 }
