@@ -1,9 +1,14 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"os/exec"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -65,5 +70,36 @@ func TestAdminChangesVisibleOnEveryBroker(t *testing.T) {
 				t.Fatalf("round %d: broker %d right after the delete: %v, %s", i, b.NodeID, err, kerr.ErrorForCode(mt.ErrorCode))
 			}
 		}
+	}
+}
+
+// TestLibrdkafkaCreatesAndUsesAtOnce: the issue's client proof. librdkafka
+// (confluent-kafka-python) creates a topic through one broker, and a fresh
+// client bootstrapped from another lists it and produces to it at once,
+// twenty times in a row: the topic is never missing.
+func TestLibrdkafkaCreatesAndUsesAtOnce(t *testing.T) {
+	py := pythonWith(t, "confluent_kafka")
+	c := brokertest.StartCluster(t, 3, brokertest.Options{})
+	var addrs []string
+	for _, b := range c.Brokers {
+		addrs = append(addrs, b.Addr)
+	}
+	ctx := testContext(t, 3*time.Minute)
+	cmd := exec.CommandContext(ctx, py, "testdata/confluent_kafka_create_use.py", strings.Join(addrs, ","), "rdk-use", "20")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s: %v\nstderr:\n%s", cmd, err, stderr.String())
+	}
+	var got struct {
+		Rounds  int              `json:"rounds"`
+		Missing []map[string]any `json:"missing"`
+		Errors  []map[string]any `json:"errors"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
+		t.Fatalf("decode %q: %v\nstderr:\n%s", stdout.String(), err, stderr.String())
+	}
+	if got.Rounds != 20 || len(got.Missing) > 0 || len(got.Errors) > 0 {
+		t.Fatalf("%d rounds; topic missing right after the create: %v; produce errors: %v", got.Rounds, got.Missing, got.Errors)
 	}
 }
