@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // ClusterOptions configure Compare's cluster sections.
@@ -14,6 +15,25 @@ type ClusterOptions struct {
 	Partitions         int   // partitions the partitions section creates in all
 	PartitionsPerTopic int   // partitions per topic there (0: 100)
 	TopicsPerRequest   int   // topics per CreateTopics request there (0: 10)
+	// LatencyDuration is how long each latency run produces (0:
+	// LatencyDuration).
+	LatencyDuration time.Duration
+	CPUBytes        int64 // bytes of 1 KiB records the cpu section produces (0: 500 MB)
+}
+
+// LatencyFractions are the shares of its own produce rate at which the
+// cluster section runs a latency run on each system, lowest first. The
+// targets judge HalfRate.
+var LatencyFractions = []float64{0.10, 0.25, HalfRate}
+
+// HalfRate is the latency run the targets judge.
+const HalfRate = 0.5
+
+func (c ClusterOptions) latencyDuration() time.Duration {
+	if c.LatencyDuration > 0 {
+		return c.LatencyDuration
+	}
+	return LatencyDuration
 }
 
 func (c ClusterOptions) brokers() int { return cmpOr(c.Brokers, 3) }
@@ -41,9 +61,13 @@ type ClusterReport struct {
 	MinInsyncReplicas int   `json:"min_insync_replicas"`
 	Partitions        int32 `json:"partitions"`
 	Runs              []Run `json:"runs"`
-	// Latency is each system's latency run at half its own produce rate.
+	// Latency is each system's latency run at half its own produce rate
+	// (the one the targets judge); LatencyCurve is every latency run, each
+	// system's at LatencyFractions of its rate, the half-rate ones too.
 	Latency          []LatencyResult `json:"latency"`
-	ProduceRatio     float64         `json:"produce_ratio"` // candidate/baseline records/s, 1 KiB
+	LatencyCurve     []LatencyResult `json:"latency_curve"`
+	LatencyDuration  time.Duration   `json:"latency_duration_ns"` // each latency run's
+	ProduceRatio     float64         `json:"produce_ratio"`       // candidate/baseline records/s, 1 KiB
 	ProduceRatio100B float64         `json:"produce_ratio_100b,omitempty"`
 	ConsumeRatio     float64         `json:"consume_ratio"`
 	Logs             []LogDigest     `json:"logs"`
@@ -54,18 +78,24 @@ type ClusterReport struct {
 // min(3, brokers) on a candidate cluster, then on a baseline cluster.
 func (o CompareOptions) clusterSection(ctx context.Context, rep *CompareReport) error {
 	n := o.Cluster.brokers()
-	cr := &ClusterReport{Brokers: n, ReplicationFactor: int16(min(3, n)), MinInsyncReplicas: min(2, n), Partitions: o.Client.Partitions}
+	cr := &ClusterReport{Brokers: n, ReplicationFactor: int16(min(3, n)), MinInsyncReplicas: min(2, n), Partitions: o.Client.Partitions,
+		LatencyDuration: o.Cluster.latencyDuration()}
 	rep.Cluster = cr
 	candLabel, baseLabel := labels(o.Candidate, o.Baseline)
 	for _, sys := range []struct{ name, label string }{{o.Candidate, candLabel}, {o.Baseline, baseLabel}} {
-		runs, lat, logs, err := o.clusterRun(ctx, sys.name, sys.label, cr.ReplicationFactor)
+		runs, curve, logs, err := o.clusterRun(ctx, sys.name, sys.label, cr.ReplicationFactor)
 		cr.Logs = append(cr.Logs, logs...)
+		cr.LatencyCurve = append(cr.LatencyCurve, curve...)
 		if err != nil {
 			cr.Err = err.Error()
 			return fmt.Errorf("cluster section: %w", err)
 		}
 		cr.Runs = append(cr.Runs, runs...)
-		cr.Latency = append(cr.Latency, lat)
+		for _, l := range curve {
+			if l.Fraction == HalfRate {
+				cr.Latency = append(cr.Latency, l)
+			}
+		}
 	}
 	cand, _ := findRun(cr.Runs, "1KiB", candLabel+"-cluster")
 	base, _ := findRun(cr.Runs, "1KiB", baseLabel+"-cluster")
@@ -78,31 +108,22 @@ func (o CompareOptions) clusterSection(ctx context.Context, rep *CompareReport) 
 }
 
 // clusterRun starts one cluster, warms it up, runs the 1 KiB workload,
-// the latency run at half the rate it reached, and the 100 B workload.
-func (o CompareOptions) clusterRun(ctx context.Context, name, label string, rf int16) ([]Run, LatencyResult, []LogDigest, error) {
+// the latency runs at LatencyFractions of the rate it reached, and the
+// 100 B workload.
+func (o CompareOptions) clusterRun(ctx context.Context, name, label string, rf int16) ([]Run, []LatencyResult, []LogDigest, error) {
 	label += "-cluster"
 	c, err := o.startCluster(ctx, name, label, o.Cluster.brokers())
 	if err != nil {
-		return nil, LatencyResult{}, nil, err
+		return nil, nil, nil, err
 	}
 	client := o.Client
 	client.ReplicationFactor = rf
 	w := Workload{Name: "1KiB", RecordSize: 1024, Records: max(o.Cluster.Records, 1)}
 	run, err := o.clusterWorkload(ctx, c, client, w, label)
-	var lat LatencyResult
+	var curve []LatencyResult
 	if err == nil {
-		lo := client
-		lo.Brokers, lo.Topic, lo.RecordSize = c.Bootstrap(), "weir-bench-latency", 1024
-		rate := run.Produce.RecordsPerSec / 2
-		fmt.Fprintf(o.Progress, "%s: latency at half rate, %.0f records/s for %s\n", label, rate, LatencyDuration)
-		lat, err = boundedRun(ctx, o.Timeout, func(ctx context.Context) (LatencyResult, error) {
-			return LatencyRun(ctx, lo, rate, LatencyDuration)
-		})
-		if err == nil {
-			fmt.Fprintf(o.Progress, "%s: latency %s\n", label, lat)
-		}
+		curve, err = o.latencyCurve(ctx, c, client, run.Produce.RecordsPerSec, label)
 	}
-	lat.System = label
 	run.System = label
 	runs := []Run{run}
 	if err == nil && o.Cluster.Records100B > 0 {
@@ -114,7 +135,33 @@ func (o CompareOptions) clusterRun(ctx context.Context, name, label string, rf i
 	}
 	logs := DigestLogs(c.LogPaths()) // before the shutdown's own noise
 	c.Stop()
-	return runs, lat, logs, err
+	return runs, curve, logs, err
+}
+
+// latencyCurve runs one latency run at each of LatencyFractions of
+// maxRate, each on a topic of its own (a consumer reading from the start
+// must not meet an earlier run's stamped records), and stops at the first
+// that fails.
+func (o CompareOptions) latencyCurve(ctx context.Context, c *Cluster, client Options, maxRate float64, label string) ([]LatencyResult, error) {
+	d := o.Cluster.latencyDuration()
+	var curve []LatencyResult
+	for _, f := range LatencyFractions {
+		lo := client
+		lo.Brokers, lo.RecordSize = c.Bootstrap(), 1024
+		lo.Topic = fmt.Sprintf("weir-bench-latency-%02.0f", f*100)
+		rate := maxRate * f
+		fmt.Fprintf(o.Progress, "%s: latency at %.0f%% of the rate, %.0f records/s for %s\n", label, f*100, rate, d)
+		lat, err := boundedRun(ctx, o.Timeout, func(ctx context.Context) (LatencyResult, error) {
+			return LatencyRun(ctx, lo, rate, d)
+		})
+		lat.System, lat.Fraction = label, f
+		curve = append(curve, lat)
+		if err != nil {
+			return curve, fmt.Errorf("latency run at %.0f%% on %s: %w", f*100, label, err)
+		}
+		fmt.Fprintf(o.Progress, "%s: latency %s\n", label, lat)
+	}
+	return curve, nil
 }
 
 func (o CompareOptions) clusterWorkload(ctx context.Context, c *Cluster, client Options, w Workload, label string) (Run, error) {

@@ -15,6 +15,11 @@ func (r *CompareReport) writeClusterTables(w io.Writer) error {
 			return err
 		}
 	}
+	if c := r.CPU; c != nil {
+		if err := c.write(w); err != nil {
+			return err
+		}
+	}
 	if f := r.Failover; f != nil {
 		if err := f.write(w); err != nil {
 			return err
@@ -43,23 +48,38 @@ func (c *ClusterReport) write(w io.Writer, r *CompareReport) error {
 			c.ProduceRatio, TargetClusterProduceRatio, verdict(c.ProduceRatio >= TargetClusterProduceRatio),
 			c.ConsumeRatio, TargetClusterConsumeRatio, verdict(c.ConsumeRatio >= TargetClusterConsumeRatio))
 	}
-	if len(c.Latency) > 0 {
-		fmt.Fprintf(w, "latency at half of each system's own produce rate, %s, 1 KiB records:\n", LatencyDuration)
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "system\trecords/s\tproduce p50\tp99\tproduce-to-consume p50\tp99\tnot consumed\t")
-		for _, l := range c.Latency {
-			fmt.Fprintf(tw, "%s\t%.0f\t%s\t%s\t%s\t%s\t%d\t\n", l.System, l.Achieved, fmtLatency(l.Produce.P50),
-				fmtLatency(l.Produce.P99), fmtLatency(l.EndToEnd.P50), fmtLatency(l.EndToEnd.P99), l.Missing)
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-		l := c.Latency[0]
-		fmt.Fprintf(w, "targets: %s produce p99 %s (want <= %s: %s), produce-to-consume p99 %s (want <= %s: %s)\n", l.System,
-			fmtLatency(l.Produce.P99), TargetHalfRateProduceP99, verdict(l.Produce.P99 <= TargetHalfRateProduceP99),
-			fmtLatency(l.EndToEnd.P99), TargetHalfRateE2EP99, verdict(l.EndToEnd.P99 <= TargetHalfRateE2EP99))
+	if err := c.writeLatency(w); err != nil {
+		return err
 	}
 	return writeSectionEnd(w, c.Err, c.Logs)
+}
+
+// writeLatency prints the latency curve and judges each system's
+// half-rate run against the targets.
+func (c *ClusterReport) writeLatency(w io.Writer) error {
+	if len(c.LatencyCurve) == 0 {
+		return nil
+	}
+	fmt.Fprintf(w, "latency at shares of each system's own produce rate, %s each, 1 KiB records (machine busy: all cores, anything running):\n",
+		c.LatencyDuration)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "system\trate\trecords/s\tproduce p50\tp99\tproduce-to-consume p50\tp99\tnot consumed\tmachine busy\t")
+	for _, l := range c.LatencyCurve {
+		fmt.Fprintf(tw, "%s\t%.0f%%\t%.0f\t%s\t%s\t%s\t%s\t%d\t%.0f%%\t\n", l.System, l.Fraction*100, l.Achieved,
+			fmtLatency(l.Produce.P50), fmtLatency(l.Produce.P99), fmtLatency(l.EndToEnd.P50), fmtLatency(l.EndToEnd.P99),
+			l.Missing, l.MachineBusy*100)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(c.Latency) == 0 {
+		return nil
+	}
+	l := c.Latency[0]
+	_, err := fmt.Fprintf(w, "targets at 50%%: %s produce p99 %s (want <= %s: %s), produce-to-consume p99 %s (want <= %s: %s)\n", l.System,
+		fmtLatency(l.Produce.P99), TargetHalfRateProduceP99, verdict(l.Produce.P99 <= TargetHalfRateProduceP99),
+		fmtLatency(l.EndToEnd.P99), TargetHalfRateE2EP99, verdict(l.EndToEnd.P99 <= TargetHalfRateE2EP99))
+	return err
 }
 
 func (f *FailoverReport) write(w io.Writer) error {

@@ -17,6 +17,7 @@ func TestParseSections(t *testing.T) {
 	}{
 		{"single", Sections{Single: true}, ""},
 		{"cluster,failover", Sections{Cluster: true, Failover: true}, ""},
+		{"cpu", Sections{CPU: true}, ""},
 		{" memory , partitions", Sections{Memory: true, Partitions: true}, ""},
 		{"failover,nope", Sections{}, `unknown section "nope"`},
 		{",", Sections{}, "no section named"},

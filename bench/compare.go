@@ -65,6 +65,7 @@ type CompareReport struct {
 	Memory     *MemoryRun `json:"memory,omitempty"`
 
 	Cluster        *ClusterReport    `json:"cluster,omitempty"`
+	CPU            *CPUReport        `json:"cpu,omitempty"`
 	Failover       *FailoverReport   `json:"failover,omitempty"`
 	ManyPartitions *PartitionsReport `json:"many_partitions,omitempty"`
 }
@@ -74,15 +75,16 @@ type Sections struct {
 	Single     bool // every workload on one candidate and one baseline broker
 	Memory     bool // the single-broker memory phase (also needs MemBytes)
 	Cluster    bool // the 1 KiB workload on a candidate and a baseline cluster
+	CPU        bool // CPU per MB produced and consumed on a candidate and a baseline cluster
 	Failover   bool // leader failover time on a Weir cluster
 	Partitions bool // memory of a Weir cluster holding many partitions
 }
 
 // AllSections is every part.
-var AllSections = Sections{Single: true, Memory: true, Cluster: true, Failover: true, Partitions: true}
+var AllSections = Sections{Single: true, Memory: true, Cluster: true, CPU: true, Failover: true, Partitions: true}
 
 // ParseSections reads a comma-separated list of single, memory, cluster,
-// failover and partitions.
+// cpu, failover and partitions.
 func ParseSections(s string) (Sections, error) {
 	var out Sections
 	for _, name := range strings.Split(s, ",") {
@@ -93,13 +95,15 @@ func ParseSections(s string) (Sections, error) {
 			out.Memory = true
 		case "cluster":
 			out.Cluster = true
+		case "cpu":
+			out.CPU = true
 		case "failover":
 			out.Failover = true
 		case "partitions":
 			out.Partitions = true
 		case "":
 		default:
-			return out, fmt.Errorf("unknown section %q (want single, memory, cluster, failover or partitions)", name)
+			return out, fmt.Errorf("unknown section %q (want single, memory, cluster, cpu, failover or partitions)", name)
 		}
 	}
 	if out == (Sections{}) {
@@ -154,6 +158,9 @@ func (o CompareOptions) sections(rep *CompareReport) []func(context.Context) err
 	}
 	if o.Sections.Cluster {
 		out = append(out, func(ctx context.Context) error { return o.clusterSection(ctx, rep) })
+	}
+	if o.Sections.CPU {
+		out = append(out, func(ctx context.Context) error { return o.cpuSection(ctx, rep) })
 	}
 	if o.Sections.Failover {
 		out = append(out, func(ctx context.Context) error { return o.failoverSection(ctx, rep) })

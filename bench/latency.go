@@ -12,15 +12,17 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// The latency run: records at a fixed rate (half of the throughput run's,
-// so queueing in the client does not dominate), each acknowledged and read
-// back by a consumer tailing the topic. It reports the produce latency
+// The latency run: records at a fixed rate (a share of the throughput
+// run's, so queueing in the client does not dominate: the cluster section
+// runs 10 %, 25 % and 50 % and judges the 50 % run), each acknowledged
+// and read back by a consumer tailing the topic. It reports the produce latency
 // (send to acknowledgement) and the produce-to-consume latency (send to
 // the consumer's poll returning the record), both over the records of the
 // run. The send time travels in the record's first 8 bytes (Unix
 // nanoseconds): record timestamps are milliseconds.
 
-// LatencyDuration is how long the latency run produces.
+// LatencyDuration is how long each latency run produces unless
+// ClusterOptions.LatencyDuration says otherwise.
 const LatencyDuration = 5 * time.Second
 
 // Targets of the latency run (issue 14).
@@ -32,12 +34,16 @@ const (
 // LatencyResult is what a latency run measured.
 type LatencyResult struct {
 	System   string  `json:"system"`
-	Rate     float64 `json:"rate"`     // records/s offered
-	Achieved float64 `json:"achieved"` // records/s acknowledged
+	Fraction float64 `json:"fraction,omitempty"` // of the throughput run's records/s; Rate is this share of it
+	Rate     float64 `json:"rate"`               // records/s offered
+	Achieved float64 `json:"achieved"`           // records/s acknowledged
 	Records  int64   `json:"records"`
 	Produce  Latency `json:"produce"`
 	EndToEnd Latency `json:"end_to_end"`
 	Missing  int64   `json:"missing"` // acknowledged but not consumed within the grace time
+	// MachineBusy is the share of all the machine's cores that was busy
+	// (anything, not only this run) while the records were produced, 0..1.
+	MachineBusy float64 `json:"machine_busy"`
 }
 
 // String is the one-line report the CLI prints.
@@ -112,6 +118,10 @@ func LatencyRun(ctx context.Context, o Options, rate float64, d time.Duration) (
 		return LatencyResult{}, fmt.Errorf("warming up on %s: %w", o.Topic, err)
 	}
 
+	ticks, err := readMachineTicks()
+	if err != nil {
+		return LatencyResult{}, err
+	}
 	p := &producer{cl: prod, hist: NewHistogram()}
 	interval := time.Duration(float64(time.Second) / rate)
 	start := time.Now()
@@ -132,6 +142,10 @@ func LatencyRun(ctx context.Context, o Options, rate float64, d time.Duration) (
 	}
 	_ = prod.Flush(ctx)
 	elapsed := time.Since(start)
+	ticksAfter, err := readMachineTicks()
+	if err != nil {
+		return LatencyResult{}, err
+	}
 
 	// Give the consumer a grace time to read what was acknowledged.
 	grace := time.Now().Add(5 * time.Second)
@@ -149,7 +163,8 @@ func LatencyRun(ctx context.Context, o Options, rate float64, d time.Duration) (
 
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	res := LatencyResult{Rate: rate, Records: p.hist.Count(), Produce: p.hist.Summary(), EndToEnd: e2e.Summary()}
+	res := LatencyResult{Rate: rate, Records: p.hist.Count(), Produce: p.hist.Summary(), EndToEnd: e2e.Summary(),
+		MachineBusy: ticks.busyShare(ticksAfter)}
 	res.Achieved, _ = throughput(res.Records, 0, elapsed)
 	res.Missing = max(res.Records-consumed, 0)
 	if p.firstErr != nil {

@@ -122,28 +122,6 @@ func (c *Cluster) measureIdleCPU(ctx context.Context, states []BrokerState) erro
 	return nil
 }
 
-// cpuTime is the user plus system CPU time of pid from /proc/<pid>/stat
-// (in USER_HZ ticks, 100 a second on Linux), 0 if unknown.
-func cpuTime(pid int) time.Duration {
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
-	if err != nil {
-		return 0
-	}
-	// Fields after the parenthesised command name; utime and stime are
-	// the 14th and 15th fields of the whole line.
-	i := strings.LastIndexByte(string(b), ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 13 {
-		return 0
-	}
-	utime, _ := strconv.ParseInt(f[11], 10, 64)
-	stime, _ := strconv.ParseInt(f[12], 10, 64)
-	return time.Duration(utime+stime) * (time.Second / 100)
-}
-
 // createTopics creates the topics TopicsPerRequest at a time and stops at
 // the first request that fails; it returns the topics created.
 func (o CompareOptions) createTopics(ctx context.Context, adm *kadm.Client, pr *PartitionsReport) ([]string, error) {

@@ -158,13 +158,20 @@ records/s, and the Weir/kfake ratio.
 Then the memory phase: a fresh Weir broker takes --mem-bytes of 1 KiB
 records and its resident memory (VmRSS, VmHWM from /proc) is reported.
 
-Then, with --cluster (the default) and Weir as the candidate, three
+Then, with --cluster (the default) and Weir as the candidate, four
 sections on replicated clusters of three brokers, each cluster fresh:
-  cluster     the 1 KiB workload (--cluster-records), a latency run at half
-              the rate it reached (produce and produce-to-consume p50/p99)
-              and the 100 B workload (--cluster-records-100b) on three Weir brokers
+  cluster     the 1 KiB workload (--cluster-records), latency runs at 10 %,
+              25 % and 50 % of the rate it reached (--latency-duration each;
+              produce and produce-to-consume p50/p99, the machine's busy
+              CPU share; the targets judge 50 %) and the 100 B workload
+              (--cluster-records-100b) on three Weir brokers
               (RF=3, min.insync.replicas=2) and on a three-broker kfake
               (RF=3 in its metadata; kfake keeps one copy of the data)
+  cpu         one partition at RF=3 (min.insync.replicas=2), --cpu-bytes of
+              1 KiB records acks=all after a tenth as warm-up, then one
+              consumer reads it all: ms of CPU per MB of the leader, each
+              follower and the client (from /proc and getrusage), on Weir
+              and on kfake (one process for all nodes)
   failover    a probe sends a record every 5ms to one partition (acks=all);
               its leader is SIGKILLed and the time to the first
               acknowledged record sent after the kill is measured, then
@@ -200,11 +207,13 @@ against kfake checks the harness itself.`,
 	fs.Int64Var(&cf.records1K, "records-1k", 1_000_000, "records in the 1 KiB workload (0: skip it)")
 	fs.Int64Var(&cf.records100B, "records-100b", 3_000_000, "records in the 100 B workload (0: skip it)")
 	fs.Int64Var(&cf.memBytes, "mem-bytes", 2<<30, "bytes of 1 KiB records for the memory phase (0: skip it)")
-	fs.BoolVar(&cf.quick, "quick", false, "a small run: 200,000 x 1 KiB, 1,000,000 x 100 B, 256 MiB memory phase, 200,000 x 1 KiB and 500,000 x 100 B on the clusters, one failover, 1,000 partitions (flags given explicitly win)")
-	fs.BoolVar(&cf.cluster, "cluster", true, "after the single-broker comparison, run the cluster, failover and partitions sections (when the candidate is weir)")
-	fs.StringVar(&cf.only, "only", "", "run only these sections, comma separated: single, memory, cluster, failover, partitions")
+	fs.BoolVar(&cf.quick, "quick", false, "a small run: 200,000 x 1 KiB, 1,000,000 x 100 B, 256 MiB memory phase, 200,000 x 1 KiB and 500,000 x 100 B on the clusters, 3s latency runs, 100 MB in the cpu section, one failover, 1,000 partitions (flags given explicitly win)")
+	fs.BoolVar(&cf.cluster, "cluster", true, "after the single-broker comparison, run the cluster, cpu, failover and partitions sections (when the candidate is weir)")
+	fs.StringVar(&cf.only, "only", "", "run only these sections, comma separated: single, memory, cluster, cpu, failover, partitions")
 	fs.Int64Var(&cf.clusterOpts.Records, "cluster-records", 1_000_000, "1 KiB records of the cluster throughput run")
 	fs.Int64Var(&cf.clusterOpts.Records100B, "cluster-records-100b", 3_000_000, "100 B records of the cluster's second throughput run (0: skip it)")
+	fs.DurationVar(&cf.clusterOpts.LatencyDuration, "latency-duration", bench.LatencyDuration, "how long each latency run of the cluster section produces")
+	fs.Int64Var(&cf.clusterOpts.CPUBytes, "cpu-bytes", bench.DefaultCPUBytes, "bytes of 1 KiB records the cpu section produces and measures")
 	fs.IntVar(&cf.clusterOpts.FailoverRuns, "failover-runs", 3, "leader kills in the failover section")
 	fs.IntVar(&cf.clusterOpts.Partitions, "many-partitions", 10_000, "partitions the partitions section creates in all")
 	fs.IntVar(&cf.clusterOpts.PartitionsPerTopic, "partitions-per-topic", 100, "partitions per topic in the partitions section")
@@ -228,6 +237,10 @@ func applyQuick(cmd *cobra.Command, cf *compareFlags) {
 	set("mem-bytes", &cf.memBytes, 256<<20)
 	set("cluster-records", &cf.clusterOpts.Records, 200_000)
 	set("cluster-records-100b", &cf.clusterOpts.Records100B, 500_000)
+	set("cpu-bytes", &cf.clusterOpts.CPUBytes, 100_000_000)
+	if !cmd.Flags().Changed("latency-duration") {
+		cf.clusterOpts.LatencyDuration = 3 * time.Second
+	}
 	if !cmd.Flags().Changed("failover-runs") {
 		cf.clusterOpts.FailoverRuns = 1
 	}
@@ -248,7 +261,7 @@ func chooseSections(cf compareFlags) (bench.Sections, error) {
 	}
 	s := bench.AllSections
 	if !cf.cluster || cf.candidate != "weir" {
-		s.Cluster, s.Failover, s.Partitions = false, false, false
+		s.Cluster, s.CPU, s.Failover, s.Partitions = false, false, false, false
 	}
 	return s, nil
 }
@@ -298,7 +311,7 @@ func compareWorkloads(cf compareFlags) []bench.Workload {
 
 // writeCompare prints the table and writes the JSON file, if asked.
 func writeCompare(w io.Writer, jsonOut string, rep *bench.CompareReport) error {
-	if rep == nil || len(rep.Runs) == 0 && rep.Memory == nil && rep.Cluster == nil && rep.Failover == nil && rep.ManyPartitions == nil {
+	if rep == nil || len(rep.Runs) == 0 && rep.Memory == nil && rep.Cluster == nil && rep.CPU == nil && rep.Failover == nil && rep.ManyPartitions == nil {
 		return nil
 	}
 	fmt.Fprintln(w)

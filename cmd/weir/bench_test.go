@@ -52,3 +52,54 @@ func TestBenchCompareKfakeSmoke(t *testing.T) {
 		}
 	}
 }
+
+// The cluster and cpu sections end to end, kfake against kfake: the
+// latency curve's three rates on each system and the cpu section's
+// figures in the table and in --json-out.
+func TestBenchCompareKfakeClusterCPU(t *testing.T) {
+	t.Setenv("WEIR_TEST_AS_WEIR", "1")
+	out := filepath.Join(t.TempDir(), "bench.json")
+	r := mustWeir(t, "", "", "bench", "compare", "--candidate", "kfake", "--baseline", "kfake", "--only", "cluster,cpu",
+		"--cluster-records", "2000", "--cluster-records-100b", "0", "--latency-duration", "300ms",
+		"--cpu-bytes", "2048000", "--json-out", out)
+	for _, want := range []string{"targets at 50%: kfake(a)-cluster", "cpu: 3 brokers each", "kfake(b)-cpu", "(all nodes)"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("table lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep bench.CompareReport
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatalf("--json-out: %v", err)
+	}
+	if rep.Cluster == nil || len(rep.Cluster.LatencyCurve) != 6 || len(rep.Cluster.Latency) != 2 {
+		t.Fatalf("cluster section: %+v", rep.Cluster)
+	}
+	for i, l := range rep.Cluster.LatencyCurve {
+		if want := bench.LatencyFractions[i%3]; l.Fraction != want || l.Records == 0 || l.MachineBusy <= 0 || l.MachineBusy > 1 {
+			t.Errorf("latency run %d: fraction %v (want %v), %d records, machine busy %v", i, l.Fraction, want, l.Records, l.MachineBusy)
+		}
+	}
+	if rep.CPU == nil || len(rep.CPU.Runs) != 2 {
+		t.Fatalf("cpu section: %+v", rep.CPU)
+	}
+	for _, run := range rep.CPU.Runs {
+		checkCPUPhase(t, run.System+" produce", run.Produce, 2000*1024)
+		// The consumer reads the warm-up (a tenth, and one record per
+		// producing client) as well.
+		checkCPUPhase(t, run.System+" consume", run.Consume, 2000*1024+200*1024+2*1024)
+	}
+}
+
+func checkCPUPhase(t *testing.T, name string, p bench.CPUPhase, bytes int64) {
+	t.Helper()
+	if p.Bytes != bytes || p.MBPerSec <= 0 || p.ClientCPU <= 0 || p.ClientMsPerMB <= 0 {
+		t.Errorf("%s: %d bytes (want %d), %.1f MB/s, client CPU %v (%.2f ms/MB)", name, p.Bytes, bytes, p.MBPerSec, p.ClientCPU, p.ClientMsPerMB)
+	}
+	if len(p.Processes) != 1 || p.Processes[0].Role != "all" || p.Processes[0].CPU < 0 {
+		t.Errorf("%s: processes %+v, want kfake's one", name, p.Processes)
+	}
+}
