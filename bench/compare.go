@@ -134,7 +134,10 @@ func Compare(ctx context.Context, o CompareOptions) (*CompareReport, error) {
 			errs = append(errs, ctx.Err())
 			break
 		}
-		if err := section(ctx); err != nil {
+		start := time.Now()
+		err := section.run(ctx)
+		fmt.Fprintf(o.Progress, "section %s took %s\n", section.name, time.Since(start).Round(100*time.Millisecond))
+		if err != nil {
 			fmt.Fprintf(o.Progress, "section failed: %v\n", err)
 			errs = append(errs, err)
 		}
@@ -142,32 +145,31 @@ func Compare(ctx context.Context, o CompareOptions) (*CompareReport, error) {
 	return rep, errors.Join(errs...)
 }
 
-// sections lists the chosen sections as functions that fill rep.
-func (o CompareOptions) sections(rep *CompareReport) []func(context.Context) error {
-	var out []func(context.Context) error
-	if o.Sections.Single {
-		out = append(out, func(ctx context.Context) error { return o.singleSection(ctx, rep) })
+// section is one part of Compare: a function that fills the report.
+type section struct {
+	name string
+	run  func(context.Context) error
+}
+
+// sections lists the chosen sections in the order they run.
+func (o CompareOptions) sections(rep *CompareReport) []section {
+	var out []section
+	add := func(on bool, name string, run func(context.Context) error) {
+		if on {
+			out = append(out, section{name, run})
+		}
 	}
-	if o.Sections.Memory && o.MemBytes > 0 {
-		out = append(out, func(ctx context.Context) error {
-			candLabel, _ := labels(o.Candidate, o.Baseline)
-			var err error
-			rep.Memory, err = o.memoryPhase(ctx, o.Candidate, candLabel)
-			return err
-		})
-	}
-	if o.Sections.Cluster {
-		out = append(out, func(ctx context.Context) error { return o.clusterSection(ctx, rep) })
-	}
-	if o.Sections.CPU {
-		out = append(out, func(ctx context.Context) error { return o.cpuSection(ctx, rep) })
-	}
-	if o.Sections.Failover {
-		out = append(out, func(ctx context.Context) error { return o.failoverSection(ctx, rep) })
-	}
-	if o.Sections.Partitions {
-		out = append(out, func(ctx context.Context) error { return o.partitionsSection(ctx, rep) })
-	}
+	add(o.Sections.Single, "single", func(ctx context.Context) error { return o.singleSection(ctx, rep) })
+	add(o.Sections.Memory && o.MemBytes > 0, "memory", func(ctx context.Context) error {
+		candLabel, _ := labels(o.Candidate, o.Baseline)
+		var err error
+		rep.Memory, err = o.memoryPhase(ctx, o.Candidate, candLabel)
+		return err
+	})
+	add(o.Sections.Cluster, "cluster", func(ctx context.Context) error { return o.clusterSection(ctx, rep) })
+	add(o.Sections.CPU, "cpu", func(ctx context.Context) error { return o.cpuSection(ctx, rep) })
+	add(o.Sections.Failover, "failover", func(ctx context.Context) error { return o.failoverSection(ctx, rep) })
+	add(o.Sections.Partitions, "partitions", func(ctx context.Context) error { return o.partitionsSection(ctx, rep) })
 	return out
 }
 

@@ -122,7 +122,7 @@ func TestWriteCPUTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := buf.String()
-	for _, want := range []string{"cpu: 3 brokers each, one partition at RF=3, min.insync.replicas=2", "10.00 (node 2)",
+	for _, want := range []string{"cpu: 3 brokers each, one partition at RF=3, min.insync.replicas=2", "+-0.10 (10 ms ticks)", "10.00 (node 2)",
 		"3.00 (node 1), 2.50 (node 3)", "15.50", "90%", "7.00 (all nodes)", "kfake-cpu  consume"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
