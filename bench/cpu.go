@@ -155,6 +155,24 @@ func (o CompareOptions) cpuPhases(ctx context.Context, c *Cluster, cr *CPUReport
 		return fmt.Errorf("consuming on %s: %w", label, err)
 	}
 	fmt.Fprintf(o.Progress, "%s: consumed %s at %.1f MB/s\n", label, byteSize(run.Consume.Bytes), run.Consume.MBPerSec)
+	return o.checkLeaderStayed(ctx, c, run.Leader)
+}
+
+// checkLeaderStayed fails the run if the partition's leadership moved
+// while it was measured: the roles of the figures would be mixed.
+func (o CompareOptions) checkLeaderStayed(ctx context.Context, c *Cluster, leader int32) error {
+	adm, err := newAdmin(c.Bootstrap())
+	if err != nil {
+		return err
+	}
+	defer adm.Close()
+	now, err := cpuTopicLeader(ctx, adm)
+	if err != nil {
+		return fmt.Errorf("checking the leader after the phases: %w", err)
+	}
+	if now != leader {
+		return fmt.Errorf("the leader of %s moved from node %d to node %d during the phases, so the roles of the figures are mixed", cpuTopic, leader, now)
+	}
 	return nil
 }
 
