@@ -193,6 +193,9 @@ against kfake checks the harness itself.`,
 			if cf.quick {
 				applyQuick(cmd, &cf)
 			}
+			if err := checkCompareSizes(cf); err != nil {
+				return err
+			}
 			sections, err := chooseSections(cf)
 			if err != nil {
 				return err
@@ -247,6 +250,18 @@ func applyQuick(cmd *cobra.Command, cf *compareFlags) {
 	if !cmd.Flags().Changed("many-partitions") {
 		cf.clusterOpts.Partitions = 1_000
 	}
+}
+
+// checkCompareSizes refuses sizes that the sections would otherwise
+// quietly replace with their defaults.
+func checkCompareSizes(cf compareFlags) error {
+	if cf.clusterOpts.CPUBytes < 1024 {
+		return fmt.Errorf("bench compare: --cpu-bytes %d: want at least one 1 KiB record (1024)", cf.clusterOpts.CPUBytes)
+	}
+	if cf.clusterOpts.LatencyDuration <= 0 {
+		return fmt.Errorf("bench compare: --latency-duration %s: want a positive duration", cf.clusterOpts.LatencyDuration)
+	}
+	return nil
 }
 
 // chooseSections reads --only, or else runs the single-broker sections and,

@@ -103,3 +103,16 @@ func checkCPUPhase(t *testing.T, name string, p bench.CPUPhase, bytes int64) {
 		t.Errorf("%s: processes %+v, want kfake's one", name, p.Processes)
 	}
 }
+
+func TestBenchCompareBadSizes(t *testing.T) {
+	for _, tt := range []struct{ flag, value, want string }{
+		{"--cpu-bytes", "100", "--cpu-bytes 100: want at least one 1 KiB record"},
+		{"--latency-duration", "0s", "--latency-duration 0s: want a positive duration"},
+		{"--only", "cpu,nope", `unknown section "nope"`},
+	} {
+		r := weir(t, "", "", "bench", "compare", tt.flag, tt.value)
+		if r.code == 0 || !strings.Contains(r.stderr, tt.want) {
+			t.Errorf("%s %s: exit %d, stderr %q; want an error with %q", tt.flag, tt.value, r.code, r.stderr, tt.want)
+		}
+	}
+}
