@@ -224,6 +224,9 @@ func (c CreatePartitions) apply(t *txn, _ uint64) (any, error) {
 	if len(c.Assignment) == 0 || len(tp.Partitions)+len(c.Assignment) > math.MaxInt32 {
 		return nil, kafkaErr(kerr.InvalidPartitions, "create partitions of %s: %d new partitions", c.Topic, len(c.Assignment))
 	}
+	if c.From != 0 && int(c.From) != len(tp.Partitions) {
+		return nil, kafkaErr(kerr.InvalidPartitions, "create partitions of %s: it has %d partitions, not %d", c.Topic, len(tp.Partitions), c.From)
+	}
 	parts, err := newPartitions(img, c.Assignment, len(tp.Partitions[0].TargetReplicas()))
 	if err != nil {
 		return nil, fmt.Errorf("create partitions of %s: %w", c.Topic, err)

@@ -188,6 +188,23 @@ func TestApply(t *testing.T) {
 					t.Fatalf("partition %+v", p)
 				}
 			}},
+		{name: "create partitions from the count it has", setup: threeBrokers, cmd: CreatePartitions{Topic: "t", Assignment: [][]int32{{2, 3, 1}}, From: 1},
+			check: func(t *testing.T, b *builder, _ any) {
+				if n := len(b.img.Topics["t"].Partitions); n != 2 {
+					t.Fatalf("%d partitions", n)
+				}
+			}},
+		// The same command again (a resend after a lost answer) finds 2
+		// partitions, not 1, and adds none.
+		{name: "create partitions from a stale count", setup: func(b *builder) {
+			threeBrokers(b)
+			b.must(CreatePartitions{Topic: "t", Assignment: [][]int32{{2, 3, 1}}, From: 1})
+		}, cmd: CreatePartitions{Topic: "t", Assignment: [][]int32{{3, 1, 2}}, From: 1}, code: kerr.InvalidPartitions,
+			check: func(t *testing.T, b *builder, _ any) {
+				if n := len(b.img.Topics["t"].Partitions); n != 2 {
+					t.Fatalf("%d partitions", n)
+				}
+			}},
 		{name: "create partitions wrong count", setup: threeBrokers, cmd: CreatePartitions{Topic: "t", Assignment: [][]int32{{2, 3}}}, code: kerr.InvalidReplicaAssignment},
 		{name: "create partitions none", setup: threeBrokers, cmd: CreatePartitions{Topic: "t"}, code: kerr.InvalidPartitions},
 		{name: "create partitions unknown topic", cmd: CreatePartitions{Topic: "t", Assignment: [][]int32{{1}}}, code: kerr.UnknownTopicOrPartition},

@@ -119,10 +119,18 @@ type DeleteTopic struct {
 }
 
 // CreatePartitions appends partitions to a topic; Assignment holds the
-// replica lists of the new partitions only.
+// replica lists of the new partitions only. From is the partition count
+// the assignment was placed against: the apply refuses the command when
+// the topic no longer has From partitions, so a CreatePartitions sent
+// again (its first answer lost or timed out, or two clients asking for
+// the same count at once, each handler reading the image before the
+// other's entry applied) never adds the partitions twice. As in Kafka,
+// whose PartitionRecord names the partition id. 0 (entries written
+// before the field existed) appends unchecked.
 type CreatePartitions struct {
 	Topic      string    `json:"topic"`
 	Assignment [][]int32 `json:"assignment"`
+	From       int32     `json:"from,omitempty"`
 }
 
 // SetTopicConfigs replaces a topic's config overrides.

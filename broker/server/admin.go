@@ -165,7 +165,10 @@ func (b *Broker) addPartitions(name string, count int32, assignment [][]int32, v
 	if validateOnly {
 		return ok()
 	}
-	if _, err := b.ctrl.Propose(quorum.CreatePartitions{Topic: name, Assignment: assignment}); err != nil {
+	// From: a resend of this request that meets this image again (the
+	// first answer lost, the entry not yet applied) is refused in the
+	// apply instead of adding the partitions twice.
+	if _, err := b.ctrl.Propose(quorum.CreatePartitions{Topic: name, Assignment: assignment, From: have}); err != nil {
 		return fromErr(err)
 	}
 	b.waitApplied(b.node.Image().Version, 5*time.Second)
