@@ -163,18 +163,21 @@ func (c *Controller) fences(img *quorum.Image, now time.Time) []quorum.Command {
 	defer c.mu.Unlock()
 	session := c.o.Timing.Session
 	if c.mu.tracker == nil {
-		// A new controller has heard from nobody. Live brokers find it
-		// and heartbeat within a heartbeat interval plus one bounded
-		// heartbeat attempt at the old controller (3/8 of a session),
-		// so each gets a takeover grace of three intervals (never
-		// more than a session) rather than a whole session: a broker
-		// that died with the old controller is fenced that much sooner.
-		grace := min(3*c.o.Timing.Heartbeat, session)
 		c.mu.tracker = quorum.NewHeartbeatTracker()
-		for _, br := range img.AllBrokers() {
-			c.mu.tracker.Beat(br.ID, now.Add(grace-session))
-		}
 		c.o.Logger.Info("this broker is now the active controller", "node.id", c.o.NodeID)
+	}
+	// A new controller has heard from nobody. Live brokers find it and
+	// heartbeat within a heartbeat interval plus one bounded heartbeat
+	// attempt at the old controller (3/8 of a session), so each gets a
+	// takeover grace of three intervals (never more than a session)
+	// rather than a whole session: a broker that died with the old
+	// controller is fenced that much sooner. A broker the image shows
+	// only later gets the same grace from then: a new leader applies its
+	// predecessor's last entries only once its own first entry commits,
+	// so a registration can appear after the takeover.
+	grace := min(3*c.o.Timing.Heartbeat, session)
+	for _, br := range img.AllBrokers() {
+		c.mu.tracker.Admit(br.ID, now.Add(grace-session))
 	}
 	return quorum.FenceExpired(img, c.mu.tracker, now, session)
 }

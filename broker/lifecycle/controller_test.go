@@ -162,3 +162,36 @@ func TestTimingOf(t *testing.T) {
 type configValues map[string]string
 
 func (c configValues) Value(k string) (string, bool) { v, ok := c[k]; return v, ok }
+
+// A broker that appears in the image after this controller took over (a
+// new leader applies the entries its predecessor committed only once its
+// own first entry commits, so its first image can lack a registration
+// and the unfencing that followed) is tracked from when the controller
+// first sees it: if it never heartbeats (it failed with the old
+// controller), it is fenced after the takeover grace, as Kafka's
+// controller tracks every registration it replays. Before, it was never
+// tracked, so never fenced, and the partitions it led stayed leaderless.
+func TestControllerFencesABrokerItFirstSawAfterTakingOver(t *testing.T) {
+	q := &fakeQuorum{img: threeBrokers(), leader: true}
+	c := testController(q, false)
+	t0 := time.Unix(1000, 0)
+	c.step(t0)
+	wantProposals(t, "on taking over", q.took())
+	img := threeBrokers()
+	img.Brokers[4] = quorum.Broker{ID: 4, Epoch: 40}
+	q.mu.Lock()
+	q.img = img
+	q.mu.Unlock()
+	for _, at := range []time.Duration{time.Second, 1400 * time.Millisecond} {
+		for id := int32(1); id <= 3; id++ {
+			c.Beat(id, t0.Add(at))
+		}
+		c.step(t0.Add(at))
+		wantProposals(t, "inside the grace", q.took())
+	}
+	c.Beat(2, t0.Add(2600*time.Millisecond))
+	c.Beat(3, t0.Add(2600*time.Millisecond))
+	c.Beat(1, t0.Add(2600*time.Millisecond))
+	c.step(t0.Add(2600 * time.Millisecond))
+	wantProposals(t, "the grace after it was first seen", q.took(), "quorum.FenceBroker{ID:4 Epoch:40}")
+}
