@@ -132,6 +132,9 @@ func (c *Controller) step(now time.Time) {
 		c.mu.Unlock()
 		return
 	}
+	if !c.active() && !c.takeOver() {
+		return
+	}
 	img := c.o.Quorum.Image()
 	if img.ClusterID != c.o.ClusterID {
 		c.initCluster(img)
@@ -157,24 +160,49 @@ func (c *Controller) initCluster(img *quorum.Image) {
 	}
 }
 
+// active reports whether this controller has taken over: it tracks
+// heartbeats (and answers them) only from then.
+func (c *Controller) active() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mu.tracker != nil
+}
+
+// takeOver makes a new leader the active controller once its image holds
+// every entry its predecessor committed (a raft barrier), as Kafka's
+// controller claims leadership only after replaying the log to its
+// epoch's start. Until then heartbeats get NOT_CONTROLLER: answered from
+// an image that lacks a broker's latest registration or unfencing, they
+// would send a healthy broker to register again (STALE_BROKER_EPOCH) or
+// let a stopping one go before its leaderships moved (it looked fenced).
+func (c *Controller) takeOver() bool {
+	ctx, cancel := context.WithTimeout(c.ctx, ProposeTimeout)
+	defer cancel()
+	if err := c.o.Quorum.Barrier(ctx); err != nil {
+		c.o.Logger.Debug("taking over as the controller: the metadata log is not applied yet", "err", err)
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.mu.tracker = quorum.NewHeartbeatTracker()
+	c.o.Logger.Info("this broker is now the active controller", "node.id", c.o.NodeID)
+	return true
+}
+
 // fences are the FenceBroker commands for brokers whose session expired.
 func (c *Controller) fences(img *quorum.Image, now time.Time) []quorum.Command {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	session := c.o.Timing.Session
-	if c.mu.tracker == nil {
-		c.mu.tracker = quorum.NewHeartbeatTracker()
-		c.o.Logger.Info("this broker is now the active controller", "node.id", c.o.NodeID)
-	}
 	// A new controller has heard from nobody. Live brokers find it and
 	// heartbeat within a heartbeat interval plus one bounded heartbeat
 	// attempt at the old controller (3/8 of a session), so each gets a
 	// takeover grace of three intervals (never more than a session)
 	// rather than a whole session: a broker that died with the old
-	// controller is fenced that much sooner. A broker the image shows
-	// only later gets the same grace from then: a new leader applies its
-	// predecessor's last entries only once its own first entry commits,
-	// so a registration can appear after the takeover.
+	// controller is fenced that much sooner. A broker the tracker has
+	// not heard of gets the same grace from when the image first shows
+	// it (one registered through this controller is tracked by its
+	// handler, but nothing else must be left untracked, never fenced).
 	grace := min(3*c.o.Timing.Heartbeat, session)
 	for _, br := range img.AllBrokers() {
 		c.mu.tracker.Admit(br.ID, now.Add(grace-session))

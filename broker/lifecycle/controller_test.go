@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -19,6 +20,20 @@ type fakeQuorum struct {
 	leader   bool
 	leaderID int32 // 0: this broker, 1
 	proposed []quorum.Command
+	// barrier is Barrier's answer; applied, when set, is the image a
+	// successful barrier leaves (the entries a new leader had not yet
+	// applied).
+	barrier error
+	applied *quorum.Image
+}
+
+func (q *fakeQuorum) Barrier(context.Context) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.barrier == nil && q.applied != nil {
+		q.img, q.applied = q.applied, nil
+	}
+	return q.barrier
 }
 
 func (q *fakeQuorum) Image() *quorum.Image { q.mu.Lock(); defer q.mu.Unlock(); return q.img }
@@ -194,4 +209,37 @@ func TestControllerFencesABrokerItFirstSawAfterTakingOver(t *testing.T) {
 	c.Beat(1, t0.Add(2600*time.Millisecond))
 	c.step(t0.Add(2600 * time.Millisecond))
 	wantProposals(t, "the grace after it was first seen", q.took(), "quorum.FenceBroker{ID:4 Epoch:40}")
+}
+
+// A new leader becomes the active controller only once its image holds
+// every entry its predecessor committed (a raft barrier): until then it
+// answers no heartbeat (NOT_CONTROLLER) and fences nobody, and then it
+// tracks every broker of the complete image. Before, it answered
+// heartbeats from an image that could lack a broker's registration or
+// unfencing (a healthy broker told STALE_BROKER_EPOCH registered again; a
+// stopping broker that looked fenced was let go with its leaderships).
+func TestControllerTakesOverOnlyOnAnAppliedLog(t *testing.T) {
+	applied := threeBrokers()
+	applied.Brokers[4] = quorum.Broker{ID: 4, Epoch: 40} // registered just before the old controller failed
+	q := &fakeQuorum{img: threeBrokers(), leader: true, barrier: errors.New("leadership lost"), applied: applied}
+	c := testController(q, false)
+	t0 := time.Unix(1000, 0)
+	c.step(t0)
+	if c.Beat(1, t0) {
+		t.Fatal("a heartbeat was answered before the log was applied")
+	}
+	wantProposals(t, "before the barrier", q.took())
+	q.mu.Lock()
+	q.barrier = nil
+	q.mu.Unlock()
+	c.step(t0.Add(100 * time.Millisecond))
+	for id := int32(1); id <= 3; id++ {
+		if !c.Beat(id, t0.Add(time.Second)) {
+			t.Fatal("a heartbeat was refused after the barrier")
+		}
+	}
+	c.step(t0.Add(1500 * time.Millisecond))
+	wantProposals(t, "inside the grace", q.took())
+	c.step(t0.Add(1700 * time.Millisecond))
+	wantProposals(t, "after the grace", q.took(), "quorum.FenceBroker{ID:4 Epoch:40}")
 }
