@@ -71,6 +71,7 @@ type Controller struct {
 	mu  struct {
 		sync.Mutex
 		tracker *quorum.HeartbeatTracker // nil while not leading
+		term    uint64                   // the raft term tracker was made in
 	}
 	lastRebalance time.Time // owned by the Run goroutine
 }
@@ -87,11 +88,12 @@ func NewController(ctx context.Context, o ControllerOptions) *Controller {
 	return &Controller{ctx: ctx, o: o}
 }
 
-// Beat records a heartbeat; false when this broker does not lead.
+// Beat records a heartbeat; false when this broker is not the active
+// controller (it does not lead, or has not taken over in this term).
 func (c *Controller) Beat(id int32, now time.Time) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.mu.tracker == nil {
+	if !c.activeLocked() {
 		return false
 	}
 	c.mu.tracker.Beat(id, now)
@@ -160,12 +162,18 @@ func (c *Controller) initCluster(img *quorum.Image) {
 	}
 }
 
-// active reports whether this controller has taken over: it tracks
-// heartbeats (and answers them) only from then.
+// active reports whether this controller has taken over in the current
+// term: it tracks heartbeats (and answers them) only from then. A leader
+// that lost leadership and won it back between two ticks takes over
+// again, since another leader may have committed entries in between.
 func (c *Controller) active() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.mu.tracker != nil
+	return c.activeLocked()
+}
+
+func (c *Controller) activeLocked() bool {
+	return c.mu.tracker != nil && c.mu.term == c.o.Quorum.Term()
 }
 
 // takeOver makes a new leader the active controller once its image holds
@@ -176,6 +184,7 @@ func (c *Controller) active() bool {
 // would send a healthy broker to register again (STALE_BROKER_EPOCH) or
 // let a stopping one go before its leaderships moved (it looked fenced).
 func (c *Controller) takeOver() bool {
+	term := c.o.Quorum.Term() // before the barrier: a later term takes over again
 	ctx, cancel := context.WithTimeout(c.ctx, ProposeTimeout)
 	defer cancel()
 	if err := c.o.Quorum.Barrier(ctx); err != nil {
@@ -184,8 +193,8 @@ func (c *Controller) takeOver() bool {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.mu.tracker = quorum.NewHeartbeatTracker()
-	c.o.Logger.Info("this broker is now the active controller", "node.id", c.o.NodeID)
+	c.mu.tracker, c.mu.term = quorum.NewHeartbeatTracker(), term
+	c.o.Logger.Info("this broker is now the active controller", "node.id", c.o.NodeID, "term", term)
 	return true
 }
 

@@ -25,7 +25,10 @@ type fakeQuorum struct {
 	// applied).
 	barrier error
 	applied *quorum.Image
+	term    uint64
 }
+
+func (q *fakeQuorum) Term() uint64 { q.mu.Lock(); defer q.mu.Unlock(); return q.term }
 
 func (q *fakeQuorum) Barrier(context.Context) error {
 	q.mu.Lock()
@@ -242,4 +245,34 @@ func TestControllerTakesOverOnlyOnAnAppliedLog(t *testing.T) {
 	wantProposals(t, "inside the grace", q.took())
 	c.step(t0.Add(1700 * time.Millisecond))
 	wantProposals(t, "after the grace", q.took(), "quorum.FenceBroker{ID:4 Epoch:40}")
+}
+
+// A leader that lost leadership and won it back between two ticks (a new
+// term) takes over again: another leader may have committed entries in
+// between, so it answers no heartbeat until a new barrier.
+func TestControllerTakesOverAgainInANewTerm(t *testing.T) {
+	q := &fakeQuorum{img: threeBrokers(), leader: true, term: 1}
+	c := testController(q, false)
+	t0 := time.Unix(1000, 0)
+	c.step(t0)
+	if !c.Beat(1, t0) {
+		t.Fatal("a heartbeat was refused after taking over")
+	}
+	q.mu.Lock()
+	q.term, q.barrier = 2, errors.New("leadership lost")
+	q.mu.Unlock()
+	if c.Beat(1, t0.Add(100*time.Millisecond)) {
+		t.Fatal("a heartbeat was answered in a new term before its barrier")
+	}
+	c.step(t0.Add(100 * time.Millisecond))
+	if c.Beat(1, t0.Add(200*time.Millisecond)) {
+		t.Fatal("a heartbeat was answered in a new term before its barrier")
+	}
+	q.mu.Lock()
+	q.barrier = nil
+	q.mu.Unlock()
+	c.step(t0.Add(200 * time.Millisecond))
+	if !c.Beat(1, t0.Add(300*time.Millisecond)) {
+		t.Fatal("a heartbeat was refused after taking over again")
+	}
 }

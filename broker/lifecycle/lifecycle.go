@@ -38,6 +38,7 @@ type Quorum interface {
 	// Barrier returns once every earlier entry is applied to Image
 	// (leader only).
 	Barrier(ctx context.Context) error
+	Term() uint64 // the raft term
 }
 
 // Options are the lifecycle's dependencies, all from the broker that owns

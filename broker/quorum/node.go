@@ -214,6 +214,10 @@ func (n *Node) LeaderID() (int32, bool) {
 	return int32(v), true
 }
 
+// Term is the current raft term: a leader that lost and regained
+// leadership is in a new term.
+func (n *Node) Term() uint64 { return n.raft.CurrentTerm() }
+
 // AppliedIndex is the raft index of the last entry applied locally; a
 // broker has caught up when it reaches the leader's commit index.
 func (n *Node) AppliedIndex() uint64 { return n.raft.AppliedIndex() }
