@@ -71,6 +71,7 @@ type Controller struct {
 	mu  struct {
 		sync.Mutex
 		tracker *quorum.HeartbeatTracker // nil while not leading
+		term    uint64                   // the raft term tracker was made in
 	}
 	lastRebalance time.Time // owned by the Run goroutine
 }
@@ -87,11 +88,12 @@ func NewController(ctx context.Context, o ControllerOptions) *Controller {
 	return &Controller{ctx: ctx, o: o}
 }
 
-// Beat records a heartbeat; false when this broker does not lead.
+// Beat records a heartbeat; false when this broker is not the active
+// controller (it does not lead, or has not taken over in this term).
 func (c *Controller) Beat(id int32, now time.Time) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.mu.tracker == nil {
+	if !c.activeLocked() {
 		return false
 	}
 	c.mu.tracker.Beat(id, now)
@@ -132,6 +134,9 @@ func (c *Controller) step(now time.Time) {
 		c.mu.Unlock()
 		return
 	}
+	if !c.active() && !c.takeOver() {
+		return
+	}
 	img := c.o.Quorum.Image()
 	if img.ClusterID != c.o.ClusterID {
 		c.initCluster(img)
@@ -157,24 +162,59 @@ func (c *Controller) initCluster(img *quorum.Image) {
 	}
 }
 
+// active reports whether this controller has taken over in the current
+// term: it tracks heartbeats (and answers them) only from then. A leader
+// that lost leadership and won it back between two ticks takes over
+// again, since another leader may have committed entries in between.
+func (c *Controller) active() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.activeLocked()
+}
+
+func (c *Controller) activeLocked() bool {
+	return c.mu.tracker != nil && c.mu.term == c.o.Quorum.Term()
+}
+
+// takeOver makes a new leader the active controller once its image holds
+// every entry its predecessor committed (a raft barrier), as Kafka's
+// controller claims leadership only after replaying the log to its
+// epoch's start. Until then heartbeats get NOT_CONTROLLER: answered from
+// an image that lacks a broker's latest registration or unfencing, they
+// would send a healthy broker to register again (STALE_BROKER_EPOCH) or
+// let a stopping one go before its leaderships moved (it looked fenced).
+func (c *Controller) takeOver() bool {
+	term := c.o.Quorum.Term() // before the barrier: a later term takes over again
+	ctx, cancel := context.WithTimeout(c.ctx, ProposeTimeout)
+	defer cancel()
+	if err := c.o.Quorum.Barrier(ctx); err != nil {
+		c.o.Logger.Debug("taking over as the controller: the metadata log is not applied yet", "err", err)
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.mu.tracker, c.mu.term = quorum.NewHeartbeatTracker(), term
+	c.o.Logger.Info("this broker is now the active controller", "node.id", c.o.NodeID, "term", term)
+	return true
+}
+
 // fences are the FenceBroker commands for brokers whose session expired.
 func (c *Controller) fences(img *quorum.Image, now time.Time) []quorum.Command {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	session := c.o.Timing.Session
-	if c.mu.tracker == nil {
-		// A new controller has heard from nobody. Live brokers find it
-		// and heartbeat within a heartbeat interval plus one bounded
-		// heartbeat attempt at the old controller (3/8 of a session),
-		// so each gets a takeover grace of three intervals (never
-		// more than a session) rather than a whole session: a broker
-		// that died with the old controller is fenced that much sooner.
-		grace := min(3*c.o.Timing.Heartbeat, session)
-		c.mu.tracker = quorum.NewHeartbeatTracker()
-		for _, br := range img.AllBrokers() {
-			c.mu.tracker.Beat(br.ID, now.Add(grace-session))
-		}
-		c.o.Logger.Info("this broker is now the active controller", "node.id", c.o.NodeID)
+	// A new controller has heard from nobody. Live brokers find it and
+	// heartbeat within a heartbeat interval plus one bounded heartbeat
+	// attempt at the old controller (3/8 of a session), so each gets a
+	// takeover grace of three intervals (never more than a session)
+	// rather than a whole session: a broker that died with the old
+	// controller is fenced that much sooner. A broker the tracker has
+	// not heard of gets the same grace from when the image first shows
+	// it (one registered through this controller is tracked by its
+	// handler, but nothing else must be left untracked, never fenced).
+	grace := min(3*c.o.Timing.Heartbeat, session)
+	for _, br := range img.AllBrokers() {
+		c.mu.tracker.Admit(br.ID, now.Add(grace-session))
 	}
 	return quorum.FenceExpired(img, c.mu.tracker, now, session)
 }

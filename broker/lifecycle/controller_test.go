@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -19,6 +20,23 @@ type fakeQuorum struct {
 	leader   bool
 	leaderID int32 // 0: this broker, 1
 	proposed []quorum.Command
+	// barrier is Barrier's answer; applied, when set, is the image a
+	// successful barrier leaves (the entries a new leader had not yet
+	// applied).
+	barrier error
+	applied *quorum.Image
+	term    uint64
+}
+
+func (q *fakeQuorum) Term() uint64 { q.mu.Lock(); defer q.mu.Unlock(); return q.term }
+
+func (q *fakeQuorum) Barrier(context.Context) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.barrier == nil && q.applied != nil {
+		q.img, q.applied = q.applied, nil
+	}
+	return q.barrier
 }
 
 func (q *fakeQuorum) Image() *quorum.Image { q.mu.Lock(); defer q.mu.Unlock(); return q.img }
@@ -162,3 +180,99 @@ func TestTimingOf(t *testing.T) {
 type configValues map[string]string
 
 func (c configValues) Value(k string) (string, bool) { v, ok := c[k]; return v, ok }
+
+// A broker that appears in the image after this controller took over (a
+// new leader applies the entries its predecessor committed only once its
+// own first entry commits, so its first image can lack a registration
+// and the unfencing that followed) is tracked from when the controller
+// first sees it: if it never heartbeats (it failed with the old
+// controller), it is fenced after the takeover grace, as Kafka's
+// controller tracks every registration it replays. Before, it was never
+// tracked, so never fenced, and the partitions it led stayed leaderless.
+func TestControllerFencesABrokerItFirstSawAfterTakingOver(t *testing.T) {
+	q := &fakeQuorum{img: threeBrokers(), leader: true}
+	c := testController(q, false)
+	t0 := time.Unix(1000, 0)
+	c.step(t0)
+	wantProposals(t, "on taking over", q.took())
+	img := threeBrokers()
+	img.Brokers[4] = quorum.Broker{ID: 4, Epoch: 40}
+	q.mu.Lock()
+	q.img = img
+	q.mu.Unlock()
+	for _, at := range []time.Duration{time.Second, 1400 * time.Millisecond} {
+		for id := int32(1); id <= 3; id++ {
+			c.Beat(id, t0.Add(at))
+		}
+		c.step(t0.Add(at))
+		wantProposals(t, "inside the grace", q.took())
+	}
+	c.Beat(2, t0.Add(2600*time.Millisecond))
+	c.Beat(3, t0.Add(2600*time.Millisecond))
+	c.Beat(1, t0.Add(2600*time.Millisecond))
+	c.step(t0.Add(2600 * time.Millisecond))
+	wantProposals(t, "the grace after it was first seen", q.took(), "quorum.FenceBroker{ID:4 Epoch:40}")
+}
+
+// A new leader becomes the active controller only once its image holds
+// every entry its predecessor committed (a raft barrier): until then it
+// answers no heartbeat (NOT_CONTROLLER) and fences nobody, and then it
+// tracks every broker of the complete image. Before, it answered
+// heartbeats from an image that could lack a broker's registration or
+// unfencing (a healthy broker told STALE_BROKER_EPOCH registered again; a
+// stopping broker that looked fenced was let go with its leaderships).
+func TestControllerTakesOverOnlyOnAnAppliedLog(t *testing.T) {
+	applied := threeBrokers()
+	applied.Brokers[4] = quorum.Broker{ID: 4, Epoch: 40} // registered just before the old controller failed
+	q := &fakeQuorum{img: threeBrokers(), leader: true, barrier: errors.New("leadership lost"), applied: applied}
+	c := testController(q, false)
+	t0 := time.Unix(1000, 0)
+	c.step(t0)
+	if c.Beat(1, t0) {
+		t.Fatal("a heartbeat was answered before the log was applied")
+	}
+	wantProposals(t, "before the barrier", q.took())
+	q.mu.Lock()
+	q.barrier = nil
+	q.mu.Unlock()
+	c.step(t0.Add(100 * time.Millisecond))
+	for id := int32(1); id <= 3; id++ {
+		if !c.Beat(id, t0.Add(time.Second)) {
+			t.Fatal("a heartbeat was refused after the barrier")
+		}
+	}
+	c.step(t0.Add(1500 * time.Millisecond))
+	wantProposals(t, "inside the grace", q.took())
+	c.step(t0.Add(1700 * time.Millisecond))
+	wantProposals(t, "after the grace", q.took(), "quorum.FenceBroker{ID:4 Epoch:40}")
+}
+
+// A leader that lost leadership and won it back between two ticks (a new
+// term) takes over again: another leader may have committed entries in
+// between, so it answers no heartbeat until a new barrier.
+func TestControllerTakesOverAgainInANewTerm(t *testing.T) {
+	q := &fakeQuorum{img: threeBrokers(), leader: true, term: 1}
+	c := testController(q, false)
+	t0 := time.Unix(1000, 0)
+	c.step(t0)
+	if !c.Beat(1, t0) {
+		t.Fatal("a heartbeat was refused after taking over")
+	}
+	q.mu.Lock()
+	q.term, q.barrier = 2, errors.New("leadership lost")
+	q.mu.Unlock()
+	if c.Beat(1, t0.Add(100*time.Millisecond)) {
+		t.Fatal("a heartbeat was answered in a new term before its barrier")
+	}
+	c.step(t0.Add(100 * time.Millisecond))
+	if c.Beat(1, t0.Add(200*time.Millisecond)) {
+		t.Fatal("a heartbeat was answered in a new term before its barrier")
+	}
+	q.mu.Lock()
+	q.barrier = nil
+	q.mu.Unlock()
+	c.step(t0.Add(200 * time.Millisecond))
+	if !c.Beat(1, t0.Add(300*time.Millisecond)) {
+		t.Fatal("a heartbeat was refused after taking over again")
+	}
+}

@@ -35,6 +35,10 @@ type Quorum interface {
 	IsLeader() bool
 	LeaderID() (int32, bool)
 	Propose(ctx context.Context, c quorum.Command) (any, error)
+	// Barrier returns once every earlier entry is applied to Image
+	// (leader only).
+	Barrier(ctx context.Context) error
+	Term() uint64 // the raft term
 }
 
 // Options are the lifecycle's dependencies, all from the broker that owns

@@ -3,6 +3,7 @@ package quorum
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 
@@ -224,6 +225,9 @@ func (c CreatePartitions) apply(t *txn, _ uint64) (any, error) {
 	if len(c.Assignment) == 0 || len(tp.Partitions)+len(c.Assignment) > math.MaxInt32 {
 		return nil, kafkaErr(kerr.InvalidPartitions, "create partitions of %s: %d new partitions", c.Topic, len(c.Assignment))
 	}
+	if c.From != 0 && int(c.From) != len(tp.Partitions) {
+		return nil, kafkaErr(kerr.InvalidPartitions, "create partitions of %s: it has %d partitions, not %d", c.Topic, len(tp.Partitions), c.From)
+	}
 	parts, err := newPartitions(img, c.Assignment, len(tp.Partitions[0].TargetReplicas()))
 	if err != nil {
 		return nil, fmt.Errorf("create partitions of %s: %w", c.Topic, err)
@@ -234,21 +238,35 @@ func (c CreatePartitions) apply(t *txn, _ uint64) (any, error) {
 }
 
 func (c SetTopicConfigs) apply(t *txn, _ uint64) (any, error) {
-	if _, ok := t.view().Topics[c.Topic]; !ok {
+	tp, ok := t.view().Topics[c.Topic]
+	if !ok {
 		return nil, kafkaErr(kerr.UnknownTopicOrPartition, "set configs of %s", c.Topic)
+	}
+	if c.CheckBase && !maps.Equal(tp.Configs, c.Base) {
+		return nil, fmt.Errorf("set configs of %s: %w", c.Topic, ErrConfigsChanged)
 	}
 	t.topicForWrite(c.Topic).Configs = cloneMap(c.Configs)
 	return nil, nil
 }
 
 func (c SetBrokerConfigs) apply(t *txn, _ uint64) (any, error) {
+	img := t.view()
+	var current map[string]string
 	switch {
 	case c.BrokerID == ClusterDefault:
-		t.setBrokerConfigs(c.Configs)
+		current = img.BrokerConfigs
 	case c.BrokerID >= 0:
-		t.setPerBrokerConfigs(c.BrokerID, c.Configs)
+		current = img.PerBrokerConfigs[c.BrokerID]
 	default:
 		return nil, kafkaErr(kerr.InvalidRequest, "set configs of broker %d", c.BrokerID)
+	}
+	if c.CheckBase && !maps.Equal(current, c.Base) {
+		return nil, fmt.Errorf("set configs of broker %d: %w", c.BrokerID, ErrConfigsChanged)
+	}
+	if c.BrokerID == ClusterDefault {
+		t.setBrokerConfigs(c.Configs)
+	} else {
+		t.setPerBrokerConfigs(c.BrokerID, c.Configs)
 	}
 	return nil, nil
 }

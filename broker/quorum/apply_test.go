@@ -1,6 +1,7 @@
 package quorum
 
 import (
+	"errors"
 	"reflect"
 	"slices"
 	"testing"
@@ -20,6 +21,7 @@ func TestApply(t *testing.T) {
 		setup func(*builder)
 		cmd   Command
 		code  *kerr.Error
+		err   error // an error that is not a Kafka code
 		check func(*testing.T, *builder, any)
 	}{
 		{name: "init cluster", cmd: InitCluster{ClusterID: "abc"},
@@ -188,6 +190,23 @@ func TestApply(t *testing.T) {
 					t.Fatalf("partition %+v", p)
 				}
 			}},
+		{name: "create partitions from the count it has", setup: threeBrokers, cmd: CreatePartitions{Topic: "t", Assignment: [][]int32{{2, 3, 1}}, From: 1},
+			check: func(t *testing.T, b *builder, _ any) {
+				if n := len(b.img.Topics["t"].Partitions); n != 2 {
+					t.Fatalf("%d partitions", n)
+				}
+			}},
+		// The same command again (a resend after a lost answer) finds 2
+		// partitions, not 1, and adds none.
+		{name: "create partitions from a stale count", setup: func(b *builder) {
+			threeBrokers(b)
+			b.must(CreatePartitions{Topic: "t", Assignment: [][]int32{{2, 3, 1}}, From: 1})
+		}, cmd: CreatePartitions{Topic: "t", Assignment: [][]int32{{3, 1, 2}}, From: 1}, code: kerr.InvalidPartitions,
+			check: func(t *testing.T, b *builder, _ any) {
+				if n := len(b.img.Topics["t"].Partitions); n != 2 {
+					t.Fatalf("%d partitions", n)
+				}
+			}},
 		{name: "create partitions wrong count", setup: threeBrokers, cmd: CreatePartitions{Topic: "t", Assignment: [][]int32{{2, 3}}}, code: kerr.InvalidReplicaAssignment},
 		{name: "create partitions none", setup: threeBrokers, cmd: CreatePartitions{Topic: "t"}, code: kerr.InvalidPartitions},
 		{name: "create partitions unknown topic", cmd: CreatePartitions{Topic: "t", Assignment: [][]int32{{1}}}, code: kerr.UnknownTopicOrPartition},
@@ -198,6 +217,27 @@ func TestApply(t *testing.T) {
 					t.Fatalf("config %q", v)
 				}
 			}},
+		{name: "set topic configs on their base", setup: func(b *builder) {
+			threeBrokers(b)
+			b.must(SetTopicConfigs{Topic: "t", Configs: map[string]string{"a": "1"}})
+		}, cmd: SetTopicConfigs{Topic: "t", Configs: map[string]string{"a": "1", "b": "2"}, Base: map[string]string{"a": "1"}, CheckBase: true},
+			check: func(t *testing.T, b *builder, _ any) {
+				if v, _ := b.img.TopicConfig("t", "b"); v != "2" {
+					t.Fatalf("config %q", v)
+				}
+			}},
+		// An edit of configs that another edit changed since erases
+		// nothing.
+		{name: "set topic configs on a stale base", setup: func(b *builder) {
+			threeBrokers(b)
+			b.must(SetTopicConfigs{Topic: "t", Configs: map[string]string{"a": "1"}})
+		}, cmd: SetTopicConfigs{Topic: "t", Configs: map[string]string{"b": "2"}, CheckBase: true}, err: ErrConfigsChanged},
+		{name: "set broker configs on a stale base", setup: func(b *builder) {
+			b.must(SetBrokerConfigs{BrokerID: 1, Configs: map[string]string{"a": "1"}})
+		}, cmd: SetBrokerConfigs{BrokerID: 1, Configs: map[string]string{"b": "2"}, Base: map[string]string{"a": "0"}, CheckBase: true}, err: ErrConfigsChanged},
+		{name: "set default broker configs on a stale base", setup: func(b *builder) {
+			b.must(SetBrokerConfigs{BrokerID: ClusterDefault, Configs: map[string]string{"a": "1"}})
+		}, cmd: SetBrokerConfigs{BrokerID: ClusterDefault, Base: map[string]string{}, CheckBase: true}, err: ErrConfigsChanged},
 		{name: "set topic configs unknown", cmd: SetTopicConfigs{Topic: "t"}, code: kerr.UnknownTopicOrPartition},
 		{name: "set cluster default configs", cmd: SetBrokerConfigs{BrokerID: ClusterDefault, Configs: map[string]string{"k": "d"}},
 			check: func(t *testing.T, b *builder, _ any) {
@@ -422,7 +462,13 @@ func TestApply(t *testing.T) {
 			}
 			before := b.img
 			v, err := b.do(tc.cmd)
-			wantCode(t, err, tc.code)
+			if tc.err != nil {
+				if !errors.Is(err, tc.err) {
+					t.Fatalf("error %v, want %v", err, tc.err)
+				}
+			} else {
+				wantCode(t, err, tc.code)
+			}
 			if err != nil && b.img != before {
 				t.Fatal("a failed command changed the image")
 			}

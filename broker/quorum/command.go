@@ -119,24 +119,45 @@ type DeleteTopic struct {
 }
 
 // CreatePartitions appends partitions to a topic; Assignment holds the
-// replica lists of the new partitions only.
+// replica lists of the new partitions only. From is the partition count
+// the assignment was placed against: the apply refuses the command when
+// the topic no longer has From partitions, so a CreatePartitions sent
+// again (its first answer lost or timed out, or two clients asking for
+// the same count at once, each handler reading the image before the
+// other's entry applied) never adds the partitions twice. As in Kafka,
+// whose PartitionRecord names the partition id. 0 (entries written
+// before the field existed) appends unchecked.
 type CreatePartitions struct {
 	Topic      string    `json:"topic"`
 	Assignment [][]int32 `json:"assignment"`
+	From       int32     `json:"from,omitempty"`
 }
 
-// SetTopicConfigs replaces a topic's config overrides.
+// SetTopicConfigs replaces a topic's config overrides. With CheckBase,
+// Configs is an edit of Base (IncrementalAlterConfigs) and the apply
+// refuses it with ErrConfigsChanged unless the overrides are still Base,
+// so two edits of one topic at once never erase each other's keys.
 type SetTopicConfigs struct {
-	Topic   string            `json:"topic"`
-	Configs map[string]string `json:"configs,omitempty"`
+	Topic     string            `json:"topic"`
+	Configs   map[string]string `json:"configs,omitempty"`
+	Base      map[string]string `json:"base,omitempty"`
+	CheckBase bool              `json:"check_base,omitempty"`
 }
 
 // SetBrokerConfigs replaces the dynamic configs of one broker, or the
-// cluster default when BrokerID is ClusterDefault.
+// cluster default when BrokerID is ClusterDefault; Base and CheckBase as
+// in SetTopicConfigs.
 type SetBrokerConfigs struct {
-	BrokerID int32             `json:"broker_id"`
-	Configs  map[string]string `json:"configs,omitempty"`
+	BrokerID  int32             `json:"broker_id"`
+	Configs   map[string]string `json:"configs,omitempty"`
+	Base      map[string]string `json:"base,omitempty"`
+	CheckBase bool              `json:"check_base,omitempty"`
 }
+
+// ErrConfigsChanged is the error of a SetTopicConfigs or SetBrokerConfigs
+// whose Base is no longer the resource's configs: read them again and
+// edit again.
+var ErrConfigsChanged = errors.New("the configs changed since they were read")
 
 // AlterPartition is a partition leader's ISR change, with Kafka's
 // AlterPartition checks: FENCED_LEADER_EPOCH when LeaderEpoch is not the

@@ -317,6 +317,14 @@ func NewHeartbeatTracker() *HeartbeatTracker {
 // Beat records a heartbeat from id at now.
 func (h *HeartbeatTracker) Beat(id int32, now time.Time) { h.last[id] = now }
 
+// Admit tracks id as last heard from at since, unless it is tracked
+// already.
+func (h *HeartbeatTracker) Admit(id int32, since time.Time) {
+	if _, ok := h.last[id]; !ok {
+		h.last[id] = since
+	}
+}
+
 // Forget stops tracking id (it was unregistered).
 func (h *HeartbeatTracker) Forget(id int32) { delete(h.last, id) }
 

@@ -214,6 +214,10 @@ func (n *Node) LeaderID() (int32, bool) {
 	return int32(v), true
 }
 
+// Term is the current raft term: a leader that lost and regained
+// leadership is in a new term.
+func (n *Node) Term() uint64 { return n.raft.CurrentTerm() }
+
 // AppliedIndex is the raft index of the last entry applied locally; a
 // broker has caught up when it reaches the leader's commit index.
 func (n *Node) AppliedIndex() uint64 { return n.raft.AppliedIndex() }
@@ -268,6 +272,25 @@ func (n *Node) Propose(ctx context.Context, c Command) (any, error) {
 	}
 	r, _ := f.Response().(Result)
 	return r.Value, r.Err
+}
+
+// Barrier returns once every entry before it is applied to this node's
+// image (leader only). A new leader applies the entries its predecessor
+// committed only after its own first entry commits, so until a barrier
+// returns its image can lack them. ctx's deadline bounds the wait to
+// enqueue, as in Propose.
+func (n *Node) Barrier(ctx context.Context) error {
+	var timeout time.Duration
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = max(time.Until(dl), time.Millisecond)
+	}
+	if err := n.raft.Barrier(timeout).Error(); err != nil {
+		if errors.Is(err, raft.ErrNotLeader) {
+			return ErrNotLeader
+		}
+		return fmt.Errorf("waiting for the metadata log to be applied: %w", err)
+	}
+	return nil
 }
 
 // AddNonvoter adds broker id at addr to the raft configuration as a

@@ -326,6 +326,30 @@ func TestProposeOnFollower(t *testing.T) {
 	}
 }
 
+// Barrier on the leader returns with every earlier entry in its image;
+// on a follower it is ErrNotLeader.
+func TestBarrier(t *testing.T) {
+	c := newTestCluster(t, 3, 0)
+	leader := c.leader(10 * time.Second)
+	c.propose(InitCluster{ClusterID: "x"})
+	index := leader.node.CommitIndex()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := leader.node.Barrier(ctx); err != nil {
+		t.Fatalf("barrier on the leader: %v", err)
+	}
+	if img := leader.node.Image(); img.ClusterID != "x" || leader.node.AppliedIndex() < index {
+		t.Fatalf("after the barrier: cluster id %q, applied %d < %d", img.ClusterID, leader.node.AppliedIndex(), index)
+	}
+	for _, b := range c.brokers {
+		if b != leader {
+			if err := b.node.Barrier(ctx); !errors.Is(err, ErrNotLeader) {
+				t.Fatalf("barrier on follower %d: %v", b.id, err)
+			}
+		}
+	}
+}
+
 // members returns the leader's raft configuration.
 func (c *testCluster) members() (voters, nonvoters []int32) {
 	c.t.Helper()

@@ -34,18 +34,28 @@ func (b *Broker) alterConfigsLegacy(r *kmsg.AlterConfigsRequest) kmsg.Response {
 // alterConfigs resolves a resource and stores a full config set for it
 // (on the controller).
 func (b *Broker) alterConfigs(typ int8, name string, configs map[string]string, validateOnly bool) (int16, *string) {
+	return b.storeConfigs(typ, name, configs, nil, validateOnly).answer()
+}
+
+// storeConfigs resolves a resource and stores configs for it, checked
+// against base when base is not nil (setTopicConfigs).
+func (b *Broker) storeConfigs(typ int8, name string, configs, base map[string]string, validateOnly bool) adminResult {
 	tg := b.resolveConfigResource(typ, name, true)
-	var res adminResult
 	switch {
 	case tg.code != 0:
-		res = adminResult{tg.code, tg.message}
+		return adminResult{code: tg.code, msg: tg.message}
 	case tg.topic != nil:
-		res = b.setTopicConfigs(tg.topic.Name, configs, validateOnly)
+		return b.setTopicConfigs(tg.topic.Name, configs, base, validateOnly)
 	case tg.broker:
-		res = b.setBrokerConfigs(tg.brokerID, configs, validateOnly)
+		return b.setBrokerConfigs(tg.brokerID, configs, base, validateOnly)
 	}
-	if res.code == 0 {
+	return ok()
+}
+
+// answer is r as a response's error code and message.
+func (r adminResult) answer() (int16, *string) {
+	if r.code == 0 {
 		return 0, nil
 	}
-	return res.code, strPtr(res.msg)
+	return r.code, strPtr(r.msg)
 }

@@ -30,24 +30,41 @@ func (b *Broker) incrementalAlterConfigs(r *kmsg.IncrementalAlterConfigsRequest)
 	for _, rr := range r.Resources {
 		res := kmsg.NewIncrementalAlterConfigsResponseResource()
 		res.ResourceType, res.ResourceName = rr.ResourceType, rr.ResourceName
-		tg := b.resolveConfigResource(int8(rr.ResourceType), rr.ResourceName, true)
-		var current map[string]string
-		if tg.code != 0 {
-			res.ErrorCode, res.ErrorMessage = tg.code, strPtr(tg.message)
-		} else {
-			current = currentConfigs(b.node.Image(), tg)
-		}
-		if res.ErrorCode == 0 && !tg.logger {
-			next, code, msg := applyIncremental(current, rr.Configs)
-			if code == 0 {
-				res.ErrorCode, res.ErrorMessage = b.alterConfigs(int8(rr.ResourceType), rr.ResourceName, next, r.ValidateOnly)
-			} else {
-				res.ErrorCode, res.ErrorMessage = code, strPtr(msg)
-			}
-		}
+		res.ErrorCode, res.ErrorMessage = b.editConfigs(rr, r.ValidateOnly).answer()
 		resp.Resources = append(resp.Resources, res)
 	}
 	return resp
+}
+
+// editAttempts bounds how often one resource's edit is read and applied
+// again because another edit of it committed in between.
+const editAttempts = 20
+
+// editConfigs applies one resource's operations to its configs as they
+// are and stores the result on the condition that they are still that
+// (Kafka's controller runs one request at a time against the state the
+// last one left; here handlers run at once, so the apply checks the base
+// and a refused edit is read and applied again).
+func (b *Broker) editConfigs(rr kmsg.IncrementalAlterConfigsRequestResource, validateOnly bool) adminResult {
+	res := fail(kerr.RequestTimedOut, "the configs kept changing while being altered")
+	for range editAttempts {
+		tg := b.resolveConfigResource(int8(rr.ResourceType), rr.ResourceName, true)
+		if tg.code != 0 {
+			return adminResult{code: tg.code, msg: tg.message}
+		}
+		if tg.logger {
+			return ok()
+		}
+		current := currentConfigs(b.node.Image(), tg)
+		next, code, msg := applyIncremental(current, rr.Configs)
+		if code != 0 {
+			return adminResult{code: code, msg: msg}
+		}
+		if res = b.storeConfigs(int8(rr.ResourceType), rr.ResourceName, next, current, validateOnly); !res.stale {
+			return res
+		}
+	}
+	return res
 }
 
 // applyIncremental returns current with ops applied, or the error code and

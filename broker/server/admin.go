@@ -19,21 +19,24 @@ import (
 // auto-creation, __consumer_offsets) are forwarded to the controller.
 
 // adminResult is a Kafka error code and message for one resource.
+// stale: the command was refused because the state it was computed from
+// changed (quorum.ErrConfigsChanged); compute it again and retry.
 type adminResult struct {
-	code int16
-	msg  string
+	code  int16
+	msg   string
+	stale bool
 }
 
 func ok() adminResult { return adminResult{} }
 
-func fail(e *kerr.Error, msg string) adminResult { return adminResult{e.Code, msg} }
+func fail(e *kerr.Error, msg string) adminResult { return adminResult{code: e.Code, msg: msg} }
 
 // fromErr turns a command or proposal error into a result.
 func fromErr(err error) adminResult {
 	if err == nil {
 		return ok()
 	}
-	return adminResult{errCode(err), err.Error()}
+	return adminResult{code: errCode(err), msg: err.Error(), stale: errors.Is(err, quorum.ErrConfigsChanged)}
 }
 
 // notController is the answer of a broker that does not lead the quorum.
@@ -165,7 +168,10 @@ func (b *Broker) addPartitions(name string, count int32, assignment [][]int32, v
 	if validateOnly {
 		return ok()
 	}
-	if _, err := b.ctrl.Propose(quorum.CreatePartitions{Topic: name, Assignment: assignment}); err != nil {
+	// From: a resend of this request that meets this image again (the
+	// first answer lost, the entry not yet applied) is refused in the
+	// apply instead of adding the partitions twice.
+	if _, err := b.ctrl.Propose(quorum.CreatePartitions{Topic: name, Assignment: assignment, From: have}); err != nil {
 		return fromErr(err)
 	}
 	b.waitApplied(b.node.Image().Version, 5*time.Second)
@@ -174,8 +180,10 @@ func (b *Broker) addPartitions(name string, count int32, assignment [][]int32, v
 	return ok()
 }
 
-// setTopicConfigs replaces a topic's overrides (controller only).
-func (b *Broker) setTopicConfigs(name string, configs map[string]string, validateOnly bool) adminResult {
+// setTopicConfigs replaces a topic's overrides (controller only). A
+// non-nil base is what configs was edited from: the apply refuses it
+// (stale) if the overrides are no longer base.
+func (b *Broker) setTopicConfigs(name string, configs, base map[string]string, validateOnly bool) adminResult {
 	if r, no := b.notController(); no {
 		return r
 	}
@@ -188,7 +196,8 @@ func (b *Broker) setTopicConfigs(name string, configs map[string]string, validat
 	if validateOnly {
 		return ok()
 	}
-	if _, err := b.ctrl.Propose(quorum.SetTopicConfigs{Topic: name, Configs: configs}); err != nil {
+	cmd := quorum.SetTopicConfigs{Topic: name, Configs: configs, Base: base, CheckBase: base != nil}
+	if _, err := b.ctrl.Propose(cmd); err != nil {
 		return fromErr(err)
 	}
 	b.logger.Info("altered topic configs", "topic", name, "configs", configs)
@@ -196,8 +205,9 @@ func (b *Broker) setTopicConfigs(name string, configs map[string]string, validat
 }
 
 // setBrokerConfigs replaces the dynamic configs of one broker, or the
-// cluster default (brokerID quorum.ClusterDefault), controller only.
-func (b *Broker) setBrokerConfigs(brokerID int32, configs map[string]string, validateOnly bool) adminResult {
+// cluster default (brokerID quorum.ClusterDefault), controller only; base
+// as in setTopicConfigs.
+func (b *Broker) setBrokerConfigs(brokerID int32, configs, base map[string]string, validateOnly bool) adminResult {
 	if r, no := b.notController(); no {
 		return r
 	}
@@ -205,13 +215,14 @@ func (b *Broker) setBrokerConfigs(brokerID int32, configs map[string]string, val
 		v := v
 		if err := validateBrokerChange(name, &v); err != nil {
 			ce := err.(*configError)
-			return adminResult{ce.code, ce.msg}
+			return adminResult{code: ce.code, msg: ce.msg}
 		}
 	}
 	if validateOnly {
 		return ok()
 	}
-	if _, err := b.ctrl.Propose(quorum.SetBrokerConfigs{BrokerID: brokerID, Configs: configs}); err != nil {
+	cmd := quorum.SetBrokerConfigs{BrokerID: brokerID, Configs: configs, Base: base, CheckBase: base != nil}
+	if _, err := b.ctrl.Propose(cmd); err != nil {
 		return fromErr(err)
 	}
 	b.logger.Info("altered dynamic broker configs", "broker", brokerID, "configs", configs)
