@@ -292,6 +292,44 @@ func (b *Broker) closeMarkerPeers() {
 	}
 }
 
+// concurrentTxnHold bounds how long a request the coordinator answers
+// CONCURRENT_TRANSACTIONS (the id's previous transaction still writing
+// its markers) is held for them before that answer goes out. Kafka
+// answers at once and the client retries after a backoff (franz-go's and
+// the Java producer's: 20 ms), which cost every back-to-back transaction
+// that wait, while its markers take a few milliseconds; held, the request
+// is answered as soon as they are written. A connection serves one
+// request at a time, so the hold stays short: a broker's KIP-890
+// verifications of other ids share its connection to the coordinator.
+// A variable only so that a test can lengthen it.
+var concurrentTxnHold = 100 * time.Millisecond
+
+// awaitMarkers waits until the markers of id's Prepare state are settled
+// (txn.Coordinator.MarkersSettled) and reports whether asking again may
+// now get another answer: false when there is nothing to wait for, at
+// the deadline, or at shutdown.
+func (b *Broker) awaitMarkers(id string, deadline time.Time) bool {
+	ch := b.txns.MarkersSettled(id)
+	if ch == nil {
+		return false
+	}
+	select {
+	case <-ch:
+		return true
+	default:
+	}
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case <-ch:
+		return true
+	case <-t.C:
+		return false
+	case <-b.ctx.Done():
+		return false
+	}
+}
+
 // markerTimeout bounds the wait for a marker to reach the ISR.
 const markerTimeout = 5 * time.Second
 
@@ -458,7 +496,7 @@ func (b *Broker) askTxnCoordinator(id string, req *kmsg.AddPartitionsToTxnReques
 	case leader < 0:
 		return kerr.CoordinatorNotAvailable.Code
 	case leader == b.cfg.NodeID:
-		resp = b.txns.AddPartitionsToTxn(req)
+		resp = b.addPartitionsToTxn(req)
 	default:
 		mp := b.markerPeer(peerKey{verify: true, id: leader})
 		mp.mu.Lock()
