@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"sync"
 	"time"
@@ -174,21 +175,40 @@ func (b *Broker) sendMarkers(m txn.Markers) map[txn.TopicPartition]error {
 		}
 		byLeader[ip.Leader] = append(byLeader[ip.Leader], tp)
 	}
+	// Every leader's markers at once: each waits for its ISR, so one
+	// after another they cost a replication round trip per leader.
+	var (
+		mu sync.Mutex
+		wg sync.WaitGroup
+	)
 	for leader, tps := range byLeader {
-		if leader == b.cfg.NodeID {
-			ws := make([]markerWrite, len(tps))
-			for i, tp := range tps {
-				ws[i] = markerWrite{tp.Topic, tp.Partition, m.ProducerID, m.ProducerEpoch, m.Commit, m.CoordinatorEpoch}
-			}
-			for i, code := range b.writeTxnMarkers(ws) {
-				if code != 0 {
-					failed[tps[i]] = kerr.ErrorForCode(code)
-				}
-			}
-			continue
-		}
-		for tp, err := range b.sendRemoteMarkers(leader, m, tps) {
-			failed[tp] = err
+		wg.Add(1)
+		b.goroutine(func() {
+			defer wg.Done()
+			f := b.sendLeaderMarkers(leader, m, tps)
+			mu.Lock()
+			defer mu.Unlock()
+			maps.Copy(failed, f)
+		})
+	}
+	wg.Wait()
+	return failed
+}
+
+// sendLeaderMarkers writes m's markers to partitions tps, all led by
+// leader: this broker's directly, another's with WriteTxnMarkers.
+func (b *Broker) sendLeaderMarkers(leader int32, m txn.Markers, tps []txn.TopicPartition) map[txn.TopicPartition]error {
+	if leader != b.cfg.NodeID {
+		return b.sendRemoteMarkers(leader, m, tps)
+	}
+	failed := map[txn.TopicPartition]error{}
+	ws := make([]markerWrite, len(tps))
+	for i, tp := range tps {
+		ws[i] = markerWrite{tp.Topic, tp.Partition, m.ProducerID, m.ProducerEpoch, m.Commit, m.CoordinatorEpoch}
+	}
+	for i, code := range b.writeTxnMarkers(ws) {
+		if code != 0 {
+			failed[tps[i]] = kerr.ErrorForCode(code)
 		}
 	}
 	return failed
