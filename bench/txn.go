@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"text/tabwriter"
 	"time"
@@ -28,6 +29,9 @@ type TxnOptions struct {
 	// before the runs; franz-go uses version 2 from its second
 	// transaction, and each run's first is its unmeasured warm-up.
 	TransactionVersion int16
+	// Steps records each transactional run's client-side breakdown
+	// (TxnSteps: request round trips, CONCURRENT_TRANSACTIONS backoffs).
+	Steps bool
 }
 
 // TxnRun is one produce run of TxnCompare: idempotent (TxnRecords 0) or
@@ -37,6 +41,7 @@ type TxnRun struct {
 	TxnRecords   int64  `json:"txn_records,omitempty"`
 	Transactions int64  `json:"transactions,omitempty"`
 	Result
+	Steps *TxnSteps `json:"steps,omitempty"`
 }
 
 // TxnReport is what TxnCompare measured.
@@ -178,8 +183,15 @@ func (o TxnOptions) run(ctx context.Context, brokers []string, name string, reco
 	if txnSize == 0 {
 		run.Result, err = boundedRun(ctx, o.Compare.Timeout, func(ctx context.Context) (Result, error) { return Produce(ctx, po) })
 	} else {
-		run.Result, err = boundedRun(ctx, o.Compare.Timeout, func(ctx context.Context) (Result, error) { return produceTxns(ctx, po, txnSize) })
+		var rec *stepRecorder
+		if o.Steps {
+			rec = newStepRecorder()
+		}
+		run.Result, err = boundedRun(ctx, o.Compare.Timeout, func(ctx context.Context) (Result, error) { return produceTxns(ctx, po, txnSize, rec) })
 		run.Transactions = (records + txnSize - 1) / txnSize
+		if rec != nil {
+			run.Steps = rec.steps()
+		}
 	}
 	if err != nil {
 		return run, err
@@ -195,8 +207,9 @@ func (o TxnOptions) run(ctx context.Context, brokers []string, name string, reco
 // committing every txnSize records: begin, produce, flush, commit. The
 // elapsed time covers every transaction, from the first begin to the last
 // commit; a one-record transaction before it
-// initializes the producer ID.
-func produceTxns(ctx context.Context, o Options, txnSize int64) (Result, error) {
+// initializes the producer ID. rec, when not nil, records the client's
+// steps after that warm-up.
+func produceTxns(ctx context.Context, o Options, txnSize int64, rec *stepRecorder) (Result, error) {
 	if err := o.validate(); err != nil {
 		return Result{}, err
 	}
@@ -205,6 +218,9 @@ func produceTxns(ctx context.Context, o Options, txnSize int64) (Result, error) 
 		return Result{}, err
 	}
 	kopts = append(kopts, kgo.TransactionalID("weir-bench-"+o.Topic+"-"+newClusterID()))
+	if rec != nil {
+		kopts = append(kopts, kgo.WithHooks(rec), kgo.WithLogger(rec))
+	}
 	if err := EnsureTopic(ctx, o.Brokers, o.Topic, o.Partitions, o.ReplicationFactor); err != nil {
 		return Result{}, err
 	}
@@ -218,6 +234,9 @@ func produceTxns(ctx context.Context, o Options, txnSize int64) (Result, error) 
 	// the producer ID outside the measured time.
 	if err := p.warmTransaction(ctx); err != nil {
 		return Result{}, fmt.Errorf("producing to %s: %w", o.Topic, err)
+	}
+	if rec != nil {
+		rec.reset()
 	}
 	start := time.Now()
 	for done := int64(0); done < o.Records; done += txnSize {
@@ -282,6 +301,11 @@ func (r *TxnReport) WriteTable(w io.Writer) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if slices.ContainsFunc(r.Runs, func(run TxnRun) bool { return run.Steps != nil }) {
+		if err := writeSteps(w, r.Runs); err != nil {
+			return err
+		}
 	}
 	return writeSectionEnd(w, "", r.Logs)
 }

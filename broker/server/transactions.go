@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"sync"
 	"time"
@@ -174,21 +175,40 @@ func (b *Broker) sendMarkers(m txn.Markers) map[txn.TopicPartition]error {
 		}
 		byLeader[ip.Leader] = append(byLeader[ip.Leader], tp)
 	}
+	// Every leader's markers at once: each waits for its ISR, so one
+	// after another they cost a replication round trip per leader.
+	var (
+		mu sync.Mutex
+		wg sync.WaitGroup
+	)
 	for leader, tps := range byLeader {
-		if leader == b.cfg.NodeID {
-			ws := make([]markerWrite, len(tps))
-			for i, tp := range tps {
-				ws[i] = markerWrite{tp.Topic, tp.Partition, m.ProducerID, m.ProducerEpoch, m.Commit, m.CoordinatorEpoch}
-			}
-			for i, code := range b.writeTxnMarkers(ws) {
-				if code != 0 {
-					failed[tps[i]] = kerr.ErrorForCode(code)
-				}
-			}
-			continue
-		}
-		for tp, err := range b.sendRemoteMarkers(leader, m, tps) {
-			failed[tp] = err
+		wg.Add(1)
+		b.goroutine(func() {
+			defer wg.Done()
+			f := b.sendLeaderMarkers(leader, m, tps)
+			mu.Lock()
+			defer mu.Unlock()
+			maps.Copy(failed, f)
+		})
+	}
+	wg.Wait()
+	return failed
+}
+
+// sendLeaderMarkers writes m's markers to partitions tps, all led by
+// leader: this broker's directly, another's with WriteTxnMarkers.
+func (b *Broker) sendLeaderMarkers(leader int32, m txn.Markers, tps []txn.TopicPartition) map[txn.TopicPartition]error {
+	if leader != b.cfg.NodeID {
+		return b.sendRemoteMarkers(leader, m, tps)
+	}
+	failed := map[txn.TopicPartition]error{}
+	ws := make([]markerWrite, len(tps))
+	for i, tp := range tps {
+		ws[i] = markerWrite{tp.Topic, tp.Partition, m.ProducerID, m.ProducerEpoch, m.Commit, m.CoordinatorEpoch}
+	}
+	for i, code := range b.writeTxnMarkers(ws) {
+		if code != 0 {
+			failed[tps[i]] = kerr.ErrorForCode(code)
 		}
 	}
 	return failed
@@ -289,6 +309,44 @@ func (b *Broker) closeMarkerPeers() {
 	b.txnState.peersMu.Unlock()
 	for _, p := range dialed {
 		p.Close()
+	}
+}
+
+// concurrentTxnHold bounds how long a request the coordinator answers
+// CONCURRENT_TRANSACTIONS (the id's previous transaction still writing
+// its markers) is held for them before that answer goes out. Kafka
+// answers at once and the client retries after a backoff (franz-go's and
+// the Java producer's: 20 ms), which cost every back-to-back transaction
+// that wait, while its markers take a few milliseconds; held, the request
+// is answered as soon as they are written. A connection serves one
+// request at a time, so the hold stays short: a broker's KIP-890
+// verifications of other ids share its connection to the coordinator.
+// A variable only so that a test can lengthen it.
+var concurrentTxnHold = 100 * time.Millisecond
+
+// awaitMarkers waits until the markers of id's Prepare state are settled
+// (txn.Coordinator.MarkersSettled) and reports whether asking again may
+// now get another answer: false when there is nothing to wait for, at
+// the deadline, or at shutdown.
+func (b *Broker) awaitMarkers(id string, deadline time.Time) bool {
+	ch := b.txns.MarkersSettled(id)
+	if ch == nil {
+		return false
+	}
+	select {
+	case <-ch:
+		return true
+	default:
+	}
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case <-ch:
+		return true
+	case <-t.C:
+		return false
+	case <-b.ctx.Done():
+		return false
 	}
 }
 
@@ -458,7 +516,7 @@ func (b *Broker) askTxnCoordinator(id string, req *kmsg.AddPartitionsToTxnReques
 	case leader < 0:
 		return kerr.CoordinatorNotAvailable.Code
 	case leader == b.cfg.NodeID:
-		resp = b.txns.AddPartitionsToTxn(req)
+		resp = b.addPartitionsToTxn(req)
 	default:
 		mp := b.markerPeer(peerKey{verify: true, id: leader})
 		mp.mu.Lock()

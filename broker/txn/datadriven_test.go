@@ -43,6 +43,9 @@ import (
 //	describe ids=(t,u)
 //	list [states=(Ongoing)] [pids=(1000)] [duration=1s] [pattern=^t] [v=2]
 //	stats                             ids per state, transactions completed, loads
+//	settled [id=t]                    MarkersSettled now (waiting: markers being written;
+//	                                  settled: none are; none: nothing to wait for) and
+//	                                  whether the channel the previous settled got is closed
 func TestScripts(t *testing.T) {
 	ddtest.Walk(t, "testdata/scripts", func(t *testing.T) ddtest.Handler {
 		s := &script{}
@@ -53,7 +56,8 @@ func TestScripts(t *testing.T) {
 }
 
 type script struct {
-	h *harness
+	h       *harness
+	settled <-chan struct{} // what the last settled command got
 }
 
 func (s *script) run(t *testing.T, d *datadriven.TestData) string {
@@ -110,11 +114,38 @@ func (s *script) command(t *testing.T, d *datadriven.TestData) string {
 		return s.describe(t, d)
 	case "list":
 		return s.list(t, d)
+	case "settled":
+		return s.markersSettled(t, d)
 	case "stats":
 		st := s.h.c.Stats()
 		return fmt.Sprintf("states=%v committed=%d aborted=%d loads=%d\n", st.States, st.Committed, st.Aborted, st.Loads)
 	}
 	return ddtest.Unknown(t, d)
+}
+
+func (s *script) markersSettled(t *testing.T, d *datadriven.TestData) string {
+	out := ""
+	if s.settled != nil {
+		out = "earlier: " + chanState(s.settled) + "\n"
+	}
+	ch := s.h.c.MarkersSettled(txnID(t, d))
+	s.settled = ch
+	switch {
+	case ch == nil:
+		return out + "now: none\n"
+	case chanState(ch) == "closed":
+		return out + "now: settled\n"
+	}
+	return out + "now: waiting\n"
+}
+
+func chanState(ch <-chan struct{}) string {
+	select {
+	case <-ch:
+		return "closed"
+	default:
+		return "open"
+	}
 }
 
 func txnID(t *testing.T, d *datadriven.TestData) string {

@@ -11,7 +11,10 @@
 // transactional ids and resends markers that failed; Run calls Tick on a
 // ticker until its context ends. The requests take kmsg requests and
 // return kmsg responses, answering at once: EndTxn is answered when its
-// Prepare state is stored, as Kafka answers it.
+// Prepare state is stored, as Kafka answers it. A request answered
+// CONCURRENT_TRANSACTIONS may wait, outside the core, on MarkersSettled:
+// a channel closed when the markers are written and the Complete state
+// stored (the broker holds AddPartitionsToTxn on it).
 //
 // State is durable in __transaction_state with Kafka's record schemas
 // (records.go: TransactionLogKey and TransactionLogValue v0/v1), one

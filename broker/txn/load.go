@@ -90,7 +90,8 @@ func (c *Coordinator) dropLocked(p int32) []*txn {
 func forget(gone []*txn) {
 	for _, t := range gone {
 		t.mu.Lock()
-		t.gone, t.markers = true, nil
+		t.gone = true
+		t.dropMarkers()
 		t.mu.Unlock()
 	}
 }

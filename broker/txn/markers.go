@@ -16,18 +16,70 @@ type markerState struct {
 	inFlight  bool
 	retryAt   time.Time
 	stopped   bool // a leader said this coordinator is fenced: wait for a reload
+	// settled is closed (under t.mu) once the markers are over: the
+	// Complete state stored, the coordinator fenced, or the id unloaded.
+	settled chan struct{}
+}
+
+// settle closes ms.settled once (t.mu held).
+func (ms *markerState) settle() {
+	select {
+	case <-ms.settled:
+	default:
+		close(ms.settled)
+	}
 }
 
 // startMarkers begins writing the markers of the Prepare state just
 // stored (t.mu held). They are sent once t.mu is released: by send,
 // which every caller of startMarkers arranges through pending.
 func (t *txn) startMarkers() {
-	ms := &markerState{remaining: map[TopicPartition]bool{}}
+	ms := &markerState{remaining: map[TopicPartition]bool{}, settled: make(chan struct{})}
 	for _, tp := range t.meta.partitions {
 		ms.remaining[tp] = true
 	}
+	t.dropMarkers()
 	t.markers = ms
 }
+
+// dropMarkers ends t's marker state, if any, waking its waiters (t.mu
+// held).
+func (t *txn) dropMarkers() {
+	if t.markers != nil {
+		t.markers.settle()
+		t.markers = nil
+	}
+}
+
+// MarkersSettled is what a request answered CONCURRENT_TRANSACTIONS
+// may wait on before asking again: a channel closed once the markers of
+// id's Prepare state are written and the Complete state stored (or the id
+// is unloaded here). It is nil when waiting would change nothing: the id
+// is not served here or unknown, or its coordinator was fenced; and
+// already closed when no markers are being written.
+func (c *Coordinator) MarkersSettled(id string) <-chan struct{} {
+	t, err := c.lock(id)
+	if err != nil || t == nil {
+		return nil
+	}
+	defer t.mu.Unlock()
+	switch ms := t.markers; {
+	case ms == nil && (t.meta.state == PrepareCommit || t.meta.state == PrepareAbort):
+		return nil // never so (a Prepare state always has markers); asking again would change nothing
+	case ms == nil:
+		return closedChan
+	case ms.stopped:
+		return nil
+	default:
+		return ms.settled
+	}
+}
+
+var closedChan = func() chan struct{} {
+	ch := make(chan struct{})
+	close(ch)
+	return ch
+}()
 
 // due returns the markers to send now (t.mu held), marking them in
 // flight; ok is false when nothing is due.
@@ -85,6 +137,7 @@ func (t *txn) markersDone(m Markers, failed map[TopicPartition]error) {
 	}
 	if ms.stopped {
 		t.c.logger.Warn("transaction markers refused: this coordinator is fenced", "transactional_id", t.id)
+		ms.settle() // nothing more happens here until a reload
 		return
 	}
 	if len(ms.remaining) > 0 {
@@ -105,6 +158,6 @@ func (t *txn) markersWritten(ms *markerState) {
 		ms.inFlight, ms.retryAt = false, t.c.now().Add(t.c.cfg.MarkerRetryBackoff)
 		return
 	}
-	t.markers = nil
+	t.dropMarkers()
 	t.c.completed(next.state)
 }

@@ -61,6 +61,7 @@ MB/s and produce latency side by side (make bench).`,
 	fs.IntVar(&o.RecordSize, "record-size", 1024, "bytes per record value")
 	fs.Int64SliceVar(&o.TxnSizes, "txn-sizes", []int64{100, 10_000}, "records per transaction, one run each")
 	fs.Int16Var(&o.TransactionVersion, "transaction-version", 0, "finalize transaction.version at this level first (2: KIP-890 part 2); 0 leaves the cluster's default")
+	fs.BoolVar(&o.Steps, "steps", false, "also print each transactional run's client-side steps: request round trips per transaction and CONCURRENT_TRANSACTIONS backoffs")
 	fs.Int32Var(&o.Compare.Client.Partitions, "partitions", 6, "partitions of each topic")
 	fs.DurationVar(&o.Compare.Client.Linger, "linger", 0, "producer linger")
 	fs.StringVar(&o.Compare.Client.Compression, "compression", "none", "batch compression: none, gzip, snappy, lz4, zstd")
