@@ -120,9 +120,10 @@ func fileResponse(t *testing.T, rng *rand.Rand, f *os.File, v int16) (withFiles,
 }
 
 // Sent with sendfile, the frame is byte-identical to kmsg's encoding of
-// the same response, for every Fetch version that takes that path (v4 on:
-// older consumers' answers are down-converted in memory), whether the
-// frame ends with a file's bytes (v4–v11) or not.
+// the same response, for every Fetch version that takes that path (all of
+// them for followers; v4 on for consumers, whose older answers are
+// down-converted in memory), whether the frame ends with a file's bytes
+// (v0–v11) or not.
 func TestWriteFetchMatchesPlainEncoding(t *testing.T) {
 	f, err := os.CreateTemp(t.TempDir(), "segment")
 	if err != nil {
@@ -130,7 +131,7 @@ func TestWriteFetchMatchesPlainEncoding(t *testing.T) {
 	}
 	defer f.Close()
 	rng := rand.New(rand.NewSource(2))
-	for v := int16(4); v <= 17; v++ {
+	for v := int16(0); v <= 17; v++ {
 		for round := range 4 {
 			resp, plain, files := fileResponse(t, rng, f, v)
 			want := AppendResponse(nil, 42, plain)
