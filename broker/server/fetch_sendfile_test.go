@@ -75,8 +75,8 @@ func readFrames(c net.Conn, want <-chan int64, out chan<- fetchResult) {
 		}
 		data := resp.Topics[0].Partitions[0].RecordBatches
 		hdrs, torn := validPrefix(data)
-		if len(hdrs) == 0 {
-			out <- fetchResult{err: fmt.Errorf("fetch at %d: no valid batch", from), torn: torn}
+		if len(hdrs) == 0 && !torn {
+			out <- fetchResult{err: fmt.Errorf("fetch at %d: no batch", from)}
 			return
 		}
 		next := from
