@@ -14,8 +14,10 @@ import (
 	"math/rand/v2"
 	"net"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -328,4 +330,114 @@ func TestSendfileConsumeAcrossRollsAndRetention(t *testing.T) {
 	if b.sentFromFiles.Load() == 0 {
 		t.Fatal("no record set was sent from a file: the sendfile path was not taken")
 	}
+}
+
+// BenchmarkFetchServe serves 1 MiB Fetch answers (v12, 1 KiB records) from
+// a log over loopback TCP, read into memory and written with writev (the
+// TLS path) against sent with sendfile, and reports the process's CPU
+// (getrusage: both ends; the receiving copy is the same in both) per MB
+// served.
+func BenchmarkFetchServe(b *testing.B) {
+	l, err := wlog.Open(filepath.Join(b.TempDir(), "t-0"), wlog.DefaultConfig(), wlog.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	rng := rand.New(rand.NewPCG(1, 1))
+	for range 64 << 10 { // 64 MiB of 1 KiB records, 16 a batch
+		bt := valueBatch(rng, 16, 1000)
+		hdrs, _ := wlog.ValidateBatches(bt, 0)
+		if _, err := l.Append(bt, hdrs, wlog.AppendOptions{LeaderEpoch: 1}); err != nil {
+			b.Fatal(err)
+		}
+		if l.Size() >= 64<<20 {
+			break
+		}
+	}
+	for _, mode := range []string{"pread", "sendfile"} {
+		b.Run(mode, func(b *testing.B) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			client, _ := net.Dial("tcp", ln.Addr().String())
+			sc, _ := ln.Accept()
+			ln.Close()
+			server := sc.(*net.TCPConn)
+			defer server.Close()
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				buf := make([]byte, 1<<20)
+				for {
+					if _, err := client.Read(buf); err != nil {
+						return
+					}
+				}
+			}()
+			// The sending goroutine keeps one thread, whose CPU is its own
+			// (RUSAGE_THREAD: the sender's syscalls, loopback delivery
+			// included); the process's adds the receiver's copy.
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			var ru0, ru1, rt0, rt1 syscall.Rusage
+			syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+			syscall.Getrusage(rusageThread, &rt0)
+			served, offset := 0, int64(0)
+			b.SetBytes(1 << 20)
+			b.ResetTimer()
+			for range b.N {
+				if offset >= l.LogEndOffset() {
+					offset = 0
+				}
+				resp := kmsg.NewPtrFetchResponse()
+				resp.SetVersion(12)
+				rt := kmsg.NewFetchResponseTopic()
+				rp := kmsg.NewFetchResponseTopicPartition()
+				var sl *wlog.FileSlice
+				if mode == "sendfile" {
+					sl, err = l.ReadSlice(offset, 1<<20, math.MaxInt64, true)
+					rp.RecordBatches = protocol.FileMarker(0)
+					served += sl.Len()
+				} else {
+					rp.RecordBatches, err = l.Read(offset, 1<<20, math.MaxInt64, true)
+					served += len(rp.RecordBatches)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				rt.Partitions = append(rt.Partitions, rp)
+				resp.Topics = append(resp.Topics, rt)
+				offset += 1000 // about the records of 1 MiB
+				if sl != nil {
+					err = protocol.WriteFetch(server, 1, resp, []protocol.FileRecords{sl})
+					sl.Release()
+				} else {
+					set := rp.RecordBatches
+					bufs := protocol.FetchFrame(1, resp)
+					_, err = bufs.WriteTo(server)
+					wlog.ReleaseRead(set)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			syscall.Getrusage(rusageThread, &rt1)
+			syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+			mb := float64(served) / 1e6
+			b.ReportMetric(cpuMs(ru0, ru1)/mb, "cpu-ms/MB")
+			b.ReportMetric(cpuMs(rt0, rt1)/mb, "sender-cpu-ms/MB")
+			server.Close()
+			<-done
+		})
+	}
+}
+
+const rusageThread = 1 // RUSAGE_THREAD (Linux)
+
+// cpuMs is the user and system CPU between two rusage readings, in ms.
+func cpuMs(a, b syscall.Rusage) float64 {
+	ns := syscall.TimevalToNsec(b.Utime) - syscall.TimevalToNsec(a.Utime) + syscall.TimevalToNsec(b.Stime) - syscall.TimevalToNsec(a.Stime)
+	return float64(ns) / 1e6
 }
