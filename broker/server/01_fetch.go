@@ -281,7 +281,7 @@ func (b *Broker) fetchPartition(r *kmsg.FetchRequest, rp kmsg.FetchRequestTopicP
 	} else if data != nil {
 		sp.RecordBatches = data
 	}
-	if n > 0 {
+	if sl != nil || data != nil {
 		if follower >= 0 {
 			b.repl.LeaderSent(p, follower, n, now)
 			replication.Trace("fetch_out", p.name(), rp.Partition, rp.FetchOffset, p.log.LogEndOffset(), follower)
