@@ -25,8 +25,14 @@ type segment struct {
 	// refs counts the segment list's reference plus one per reader; the
 	// files close at zero. doomed: removed from the log, delete the files
 	// (already renamed to .deleted) at zero.
-	refs   atomic.Int32
-	doomed atomic.Bool
+	refs    atomic.Int32
+	doomed  atomic.Bool
+	doomTag string // set before doomed: the deleted files are base.ext+doomTag+.deleted
+
+	// gen counts truncations of the .log file in place: odd while one is
+	// under way (the file cut and size not yet set). A FileSlice sent
+	// while it stayed the same was sent intact (slice.go).
+	gen atomic.Uint64
 
 	// Writer-only state, touched under Log.mu.
 	bytesSinceIndex int
@@ -173,27 +179,35 @@ func (s *segment) release() {
 	s.closeFile()
 	if s.doomed.Load() {
 		for _, ext := range []string{".log", ".index", ".timeindex", ".txnindex"} {
-			s.fs.Remove(s.path(ext + deletedSuffix))
+			s.fs.Remove(s.path(ext + s.doomTag + deletedSuffix))
 		}
 	}
 }
 
-// doom renames the segment's files to .deleted; they are removed when the
-// last reference goes. The caller holds Log.mu and then releases the list's
-// reference.
+// doomSeq makes deleted segments' names unique: a segment truncated away
+// and rolled again has the same base offset, and while a reader still holds
+// the first, its file (reopened by name after the FileCache evicted it, and
+// removed by name at its last release) must not be the second's.
+var doomSeq atomic.Uint64
+
+// doom renames the segment's files to base.ext.N.deleted (N unique in the
+// process); they are removed when the last reference goes. The caller
+// holds Log.mu and then releases the list's reference.
 func (s *segment) doom() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.doomTag = fmt.Sprintf(".%d", doomSeq.Add(1))
 	s.doomed.Store(true)
+	deleted := s.doomTag + deletedSuffix
 	var errs []error
 	for _, ext := range []string{".index", ".timeindex", ".txnindex"} {
-		if err := s.fs.Rename(s.path(ext), s.path(ext+deletedSuffix)); err != nil && !vfs.IsNotExist(err) {
+		if err := s.fs.Rename(s.path(ext), s.path(ext+deleted)); err != nil && !vfs.IsNotExist(err) {
 			errs = append(errs, err)
 		}
 	}
 	s.fmu.Lock()
-	if err := s.fs.Rename(s.path(".log"+s.suffix), s.path(".log"+deletedSuffix)); err == nil {
-		s.suffix = deletedSuffix
+	if err := s.fs.Rename(s.path(".log"+s.suffix), s.path(".log"+deleted)); err == nil {
+		s.suffix = deleted
 	} else if !vfs.IsNotExist(err) {
 		errs = append(errs, err)
 	}

@@ -70,6 +70,7 @@ func (l *Log) truncateSegmentLocked(s *segment, offset int64) (int64, error) {
 	} else {
 		pos = s.size.Load()
 	}
+	s.gen.Add(1) // odd: FileSlices made before or during this are not intact
 	if err := s.truncateFile(pos); err != nil {
 		return 0, l.failLocked(storageErr(err, "truncate segment %020d", s.base))
 	}
@@ -78,6 +79,7 @@ func (l *Log) truncateSegmentLocked(s *segment, offset int64) (int64, error) {
 	if _, _, err := l.reindexLocked(s, false); err != nil {
 		return 0, err
 	}
+	s.gen.Add(1) // even: size and indexes match the file again
 	if pos == 0 {
 		s.rollBaseMs = -1
 	}
@@ -86,6 +88,11 @@ func (l *Log) truncateSegmentLocked(s *segment, offset int64) (int64, error) {
 
 // restartAtLocked deletes every segment and starts an empty log at offset.
 func (l *Log) restartAtLocked(offset int64) error {
+	for _, o := range l.segments() {
+		if o.base == offset {
+			o.gen.Add(1) // its file is about to be emptied in place; odd for good
+		}
+	}
 	s, err := createSegment(l.fs, l.files, l.dir, offset)
 	if err != nil {
 		return err

@@ -9,8 +9,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	wlog "github.com/weirhq/weir/broker/log"
 	"github.com/weirhq/weir/broker/metrics"
 	"github.com/weirhq/weir/broker/msgset"
+	"github.com/weirhq/weir/broker/protocol"
 	"github.com/weirhq/weir/broker/quorum"
 	"github.com/weirhq/weir/broker/replication"
 )
@@ -53,7 +55,7 @@ import (
 // transactions the last stable offset equals the high watermark, so both
 // isolation levels read up to it.
 
-func (b *Broker) handleFetch(r *kmsg.FetchRequest) kmsg.Response {
+func (b *Broker) handleFetch(r *kmsg.FetchRequest, files *fetchFiles) kmsg.Response {
 	resp := r.ResponseKind().(*kmsg.FetchResponse)
 	if r.SessionID != 0 {
 		resp.ErrorCode = kerr.FetchSessionIDNotFound.Code
@@ -89,10 +91,11 @@ func (b *Broker) handleFetch(r *kmsg.FetchRequest) kmsg.Response {
 			registered = true
 		}
 		resp.Topics = resp.Topics[:0]
-		n, hasErr := b.fetchOnce(r, parts, resp)
+		files.release() // a previous pass's
+		n, hasErr := b.fetchOnce(r, parts, resp, files)
 		remaining := time.Until(deadline)
 		if n >= int(r.MinBytes) || hasErr || remaining <= 0 || b.ctx.Err() != nil {
-			b.countFetchBytes(resp, replicaID(r) >= 0)
+			b.countFetchBytes(resp, replicaID(r) >= 0, files)
 			b.hintFetch(resp)
 			return resp
 		}
@@ -140,7 +143,7 @@ func (b *Broker) resolveFetch(r *kmsg.FetchRequest) []fetchPartition {
 // fetchOnce reads every partition once into resp; it returns the record
 // bytes gathered and whether any partition has an error (which ends a long
 // poll at once, as in Kafka).
-func (b *Broker) fetchOnce(r *kmsg.FetchRequest, parts []fetchPartition, resp *kmsg.FetchResponse) (int, bool) {
+func (b *Broker) fetchOnce(r *kmsg.FetchRequest, parts []fetchPartition, resp *kmsg.FetchResponse, files *fetchFiles) (int, bool) {
 	budget := math.MaxInt32
 	if r.Version >= 3 && r.MaxBytes > 0 {
 		budget = int(r.MaxBytes)
@@ -152,11 +155,11 @@ func (b *Broker) fetchOnce(r *kmsg.FetchRequest, parts []fetchPartition, resp *k
 		for _, rp := range rt.Partitions {
 			fp := parts[i]
 			i++
-			sp := b.fetchPartition(r, rp, fp, budget-total, total == 0)
+			sp := b.fetchPartition(r, rp, fp, budget-total, total == 0, files)
 			if sp.ErrorCode != 0 {
 				hasErr = true
 			}
-			total += len(sp.RecordBatches)
+			total += files.size(sp.RecordBatches)
 			st.Partitions = append(st.Partitions, sp)
 		}
 		resp.Topics = append(resp.Topics, st)
@@ -172,7 +175,7 @@ func replicaID(r *kmsg.FetchRequest) int32 {
 	return r.ReplicaID
 }
 
-func (b *Broker) fetchPartition(r *kmsg.FetchRequest, rp kmsg.FetchRequestTopicPartition, fp fetchPartition, budget int, first bool) kmsg.FetchResponseTopicPartition {
+func (b *Broker) fetchPartition(r *kmsg.FetchRequest, rp kmsg.FetchRequestTopicPartition, fp fetchPartition, budget int, first bool, files *fetchFiles) kmsg.FetchResponseTopicPartition {
 	sp := kmsg.NewFetchResponseTopicPartition()
 	sp.Partition = rp.Partition
 	// Never a null record set: librdkafka treats a negative size as a
@@ -236,9 +239,22 @@ func (b *Broker) fetchPartition(r *kmsg.FetchRequest, rp kmsg.FetchRequestTopicP
 		sp.ErrorCode = kerr.UnsupportedVersion.Code
 		return sp
 	}
-	data, err := p.log.Read(rp.FetchOffset, max, readTo, first)
-	if err == nil && r.Version <= 3 && follower < 0 && len(data) > 0 {
+	downConvert := r.Version <= 3 && follower < 0
+	var data []byte
+	var sl *wlog.FileSlice
+	err := wlog.ErrNoSlice
+	if files != nil && !downConvert {
+		sl, err = p.log.ReadSlice(rp.FetchOffset, max, readTo, first)
+	}
+	if errors.Is(err, wlog.ErrNoSlice) {
+		data, err = p.log.Read(rp.FetchOffset, max, readTo, first)
+	}
+	if err == nil && downConvert && len(data) > 0 {
 		data, err = b.downConvert(p.name(), data, r.Version, rp.FetchOffset)
+	}
+	n := len(data)
+	if sl != nil {
+		n = sl.Len()
 	}
 	if err != nil {
 		sp.ErrorCode = logErrorCode(err)
@@ -251,7 +267,7 @@ func (b *Broker) fetchPartition(r *kmsg.FetchRequest, rp kmsg.FetchRequestTopicP
 		b.metrics.FailedFetch.WithLabelValues(p.name()).Inc()
 		return sp
 	}
-	if readCommitted && len(data) > 0 {
+	if readCommitted && n > 0 {
 		// The aborted transactions the client must drop from what it
 		// reads: those overlapping [fetch offset, LSO).
 		for _, a := range p.log.AbortedTransactions(rp.FetchOffset, lso) {
@@ -260,10 +276,14 @@ func (b *Broker) fetchPartition(r *kmsg.FetchRequest, rp kmsg.FetchRequestTopicP
 			sp.AbortedTransactions = append(sp.AbortedTransactions, at)
 		}
 	}
-	if data != nil {
+	if sl != nil {
+		sp.RecordBatches = files.add(sl)
+	} else if data != nil {
 		sp.RecordBatches = data
+	}
+	if sl != nil || data != nil {
 		if follower >= 0 {
-			b.repl.LeaderSent(p, follower, len(data), now)
+			b.repl.LeaderSent(p, follower, n, now)
 			replication.Trace("fetch_out", p.name(), rp.Partition, rp.FetchOffset, p.log.LogEndOffset(), follower)
 		} else {
 			replication.Trace("cfetch_out", p.name(), rp.Partition, rp.FetchOffset, readTo, -1)
@@ -291,7 +311,7 @@ func (b *Broker) downConvert(topic string, data []byte, v int16, from int64) ([]
 // countFetchBytes counts a fetch's record bytes: a consumer's as bytes out
 // of their topic, a follower's as replication bytes out (Kafka counts them
 // apart: BytesOutPerSec is what clients read).
-func (b *Broker) countFetchBytes(resp *kmsg.FetchResponse, follower bool) {
+func (b *Broker) countFetchBytes(resp *kmsg.FetchResponse, follower bool, files *fetchFiles) {
 	for _, t := range resp.Topics {
 		name := t.Topic
 		if name == "" {
@@ -305,7 +325,7 @@ func (b *Broker) countFetchBytes(resp *kmsg.FetchResponse, follower bool) {
 		b.metrics.TotalFetchRequests.WithLabelValues(name).Inc()
 		n := 0
 		for _, p := range t.Partitions {
-			n += len(p.RecordBatches)
+			n += files.size(p.RecordBatches)
 			if p.ErrorCode != 0 {
 				b.metrics.Errors.WithLabelValues("Fetch", errName(p.ErrorCode)).Inc()
 			}
@@ -317,4 +337,53 @@ func (b *Broker) countFetchBytes(resp *kmsg.FetchResponse, follower bool) {
 			b.metrics.BytesOut.WithLabelValues(name).Add(float64(n))
 		}
 	}
+}
+
+// fetchFiles holds the record sets of the Fetch response a plaintext TCP
+// connection is answering that stay in their segment files (zero copy,
+// issue 14): the response carries protocol.FileMarker(i) for slices[i],
+// and protocol.WriteFetch sends them with sendfile(2). TLS connections,
+// and answers down-converted for Fetch v0–v3 consumers, read into memory
+// instead (Log.Read). Each slice pins its segment file until release,
+// which the connection calls once the response is written (or dropped).
+// A nil *fetchFiles is the in-memory path.
+type fetchFiles struct {
+	slices []*wlog.FileSlice
+}
+
+// add keeps sl and returns the marker that stands for it.
+func (f *fetchFiles) add(sl *wlog.FileSlice) []byte {
+	f.slices = append(f.slices, sl)
+	return protocol.FileMarker(len(f.slices) - 1)
+}
+
+// size is the number of record bytes b stands for.
+func (f *fetchFiles) size(b []byte) int {
+	if f != nil {
+		if i, ok := protocol.FileMarkerIndex(b); ok && i < len(f.slices) {
+			return f.slices[i].Len()
+		}
+	}
+	return len(b)
+}
+
+// records returns the slices as WriteFetch takes them.
+func (f *fetchFiles) records() []protocol.FileRecords {
+	out := make([]protocol.FileRecords, len(f.slices))
+	for i, sl := range f.slices {
+		out[i] = sl
+	}
+	return out
+}
+
+// release unpins every slice.
+func (f *fetchFiles) release() {
+	if f == nil {
+		return
+	}
+	for _, sl := range f.slices {
+		sl.Release()
+	}
+	clear(f.slices)
+	f.slices = f.slices[:0]
 }

@@ -331,7 +331,7 @@ func (z authz) fetch(r *kmsg.FetchRequest) (kmsg.Response, error, bool) {
 			name = z.topicName(nil, t.TopicID)
 		}
 		return name == "" || z.topic(acl.OpRead, name)
-	}, func() kmsg.Response { return z.b.handleFetch(r) },
+	}, func() kmsg.Response { return z.b.handleFetch(r, z.s.files) },
 		func(p *kmsg.FetchResponse) *[]kmsg.FetchResponseTopic { return &p.Topics },
 		fetchRefused(topicDenied))
 }

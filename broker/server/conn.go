@@ -111,6 +111,10 @@ func (b *Broker) serveConn(c net.Conn, pre [4]byte, s *session) {
 	// other requests' byte fields (JoinGroup metadata, say) are kept.
 	var spare []byte
 	first, client := true, false
+	if _, ok := c.(*net.TCPConn); ok {
+		s.files = &fetchFiles{} // plaintext: Fetch record sets go out with sendfile
+	}
+	defer s.files.release()
 	defer func() {
 		if client {
 			b.metrics.ClientConnections.WithLabelValues(listener).Dec()
@@ -145,12 +149,15 @@ func (b *Broker) serveConn(c net.Conn, pre [4]byte, s *session) {
 			}
 		}
 		resp, closeErr := b.handle(s, req)
+		if resp == nil || closeErr != nil {
+			s.files.release()
+		}
 		handled := time.Now()
 		if _, ok := req.Body.(*kmsg.ProduceRequest); ok {
 			spare = frame
 		}
 		if closeErr != nil && resp != nil {
-			b.writeResponse(c, &out, req.CorrelationID, resp) // the error, then close (SASL)
+			b.writeResponse(c, s, &out, req.CorrelationID, resp) // the error, then close (SASL)
 		}
 		if closeErr != nil {
 			b.logger.Info("closing connection", "remote", c.RemoteAddr().String(), "client_id", req.ClientID, "reason", closeErr)
@@ -162,8 +169,11 @@ func (b *Broker) serveConn(c net.Conn, pre [4]byte, s *session) {
 			b.metrics.ObserveRequest(t)
 			continue
 		}
-		encoded, err := b.writeResponse(c, &out, req.CorrelationID, resp)
+		encoded, err := b.writeResponse(c, s, &out, req.CorrelationID, resp)
 		if err != nil {
+			if errors.Is(err, protocol.ErrRecordsChanged) {
+				b.logger.Info("closing connection: a log was truncated while a fetch answer was sent from it", "remote", c.RemoteAddr().String(), "client_id", req.ClientID)
+			}
 			return
 		}
 		t.ResponseQueue, t.ResponseSend = encoded.Sub(handled), time.Since(encoded)
@@ -226,6 +236,11 @@ func (b *Broker) handle(s *session, req protocol.Request) (kmsg.Response, error)
 	if p, ok := req.Body.(*kmsg.ProduceRequest); ok {
 		return b.handleProduce(p)
 	}
+	if f, ok := req.Body.(*kmsg.FetchRequest); ok {
+		resp := b.handleFetch(f, s.files)
+		b.localizeEndpoints(s, resp)
+		return resp, nil
+	}
 	resp := b.dispatch(req)
 	b.localizeEndpoints(s, resp)
 	return resp, nil
@@ -235,7 +250,7 @@ func (b *Broker) handle(s *session, req protocol.Request) (kmsg.Response, error)
 func (b *Broker) dispatch(req protocol.Request) kmsg.Response {
 	switch body := req.Body.(type) {
 	case *kmsg.FetchRequest:
-		return b.handleFetch(body)
+		return b.handleFetch(body, nil)
 	case *kmsg.ListOffsetsRequest:
 		return b.handleListOffsets(body)
 	case *kmsg.MetadataRequest:
@@ -332,12 +347,14 @@ func (b *Broker) dispatch(req protocol.Request) kmsg.Response {
 
 // writeResponse frames and writes one response, and returns when it was
 // encoded (the rest is writing). Fetch responses go out with writev, their
-// record sets spliced in uncopied (protocol.FetchFrame).
-func (b *Broker) writeResponse(c net.Conn, out *[]byte, corr int32, resp kmsg.Response) (time.Time, error) {
+// record sets spliced in uncopied (protocol.FetchFrame), or on a plaintext
+// connection sent from their segment files (protocol.WriteFetch).
+func (b *Broker) writeResponse(c net.Conn, s *session, out *[]byte, corr int32, resp kmsg.Response) (time.Time, error) {
 	if f, ok := resp.(*kmsg.FetchResponse); ok {
-		// The record sets are Log.Read's buffers (or down-converted copies
-		// of them), referenced by nothing once written: they go back to
-		// the log's pool.
+		// The in-memory record sets are Log.Read's buffers (or
+		// down-converted copies of them), referenced by nothing once
+		// written: they go back to the log's pool. File markers are
+		// not pooled sizes, so ReleaseRead passes over them.
 		var sets [][]byte
 		for _, t := range f.Topics {
 			for _, p := range t.Partitions {
@@ -346,10 +363,16 @@ func (b *Broker) writeResponse(c net.Conn, out *[]byte, corr int32, resp kmsg.Re
 				}
 			}
 		}
-		bufs := protocol.FetchFrame(corr, f)
+		defer wlog.ReleaseRead(sets...)
 		encoded := time.Now()
+		if s.files != nil && len(s.files.slices) > 0 {
+			defer s.files.release()
+			b.sentFromFiles.Add(int64(len(s.files.slices)))
+			return encoded, protocol.WriteFetch(c.(*net.TCPConn), corr, f, s.files.records())
+		}
+		bufs := protocol.FetchFrame(corr, f)
+		encoded = time.Now()
 		_, err := bufs.WriteTo(c)
-		wlog.ReleaseRead(sets...)
 		return encoded, err
 	}
 	*out = protocol.AppendResponse((*out)[:0], corr, resp)

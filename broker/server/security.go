@@ -45,6 +45,9 @@ type session struct {
 	// SSL, the SASL user's once authenticated.
 	principal string
 	auth      *sasl.Authenticator // SASL_* listeners
+	// files: a plaintext TCP connection's Fetch record sets sent from
+	// their segment files (01_fetch.go); nil on TLS.
+	files *fetchFiles
 }
 
 // handshakeTimeout bounds a TLS handshake (an idle client must not hold

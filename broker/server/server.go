@@ -63,6 +63,8 @@ type Broker struct {
 	repl    *replication.Manager  // broker/replication: roles, fetchers, throttles
 	pids    producerIDs           // 22_init_producer_id.go
 
+	sentFromFiles atomic.Int64 // Fetch record sets sent with sendfile (01_fetch.go fetchFiles)
+
 	appliedMu struct { // the metadata version this broker has applied
 		sync.Mutex
 		version uint64
