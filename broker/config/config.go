@@ -64,6 +64,7 @@ type Config struct {
 	AdminListener                 string        // weir.admin.listener host:port; "": disabled
 	StorageProvisionedBytes       int64         // weir.storage.provisioned.bytes; 0: the filesystem's size
 	LogMaxOpenFiles               int           // weir.log.max.open.files; 0: 75 % of the soft RLIMIT_NOFILE
+	FetchSendfile                 bool          // weir.fetch.sendfile: plaintext Fetch answers sent from the segment files
 	NumNetworkThreads             int           // num.network.threads: accepted, ignored
 	NumIOThreads                  int           // num.io.threads: accepted, ignored
 	// SecurityProtocolMap is listener.security.protocol.map, listener name to protocol.
@@ -428,6 +429,7 @@ func (c *Config) buildLog(v values) {
 	c.ReplicaLagTimeMax = v.ms("replica.lag.time.max.ms")
 	c.StorageProvisionedBytes = v.i64("weir.storage.provisioned.bytes")
 	c.LogMaxOpenFiles = int(v.i32("weir.log.max.open.files"))
+	c.FetchSendfile = v.bool("weir.fetch.sendfile")
 }
 
 func (c *Config) buildGroups(v values) {

@@ -55,6 +55,7 @@ var fieldGetters = map[string]func(c *Config) string{
 	"weir.cluster.id":                       func(c *Config) string { return c.ClusterID },
 	"weir.admin.listener":                   func(c *Config) string { return c.AdminListener },
 	"weir.storage.provisioned.bytes":        func(c *Config) string { return itoa(c.StorageProvisionedBytes) },
+	"weir.fetch.sendfile":                   func(c *Config) string { return strconv.FormatBool(c.FetchSendfile) },
 	"weir.log.max.open.files":               func(c *Config) string { return itoa(int64(c.LogMaxOpenFiles)) },
 	"num.network.threads":                   func(c *Config) string { return itoa(int64(c.NumNetworkThreads)) },
 	"num.io.threads":                        func(c *Config) string { return itoa(int64(c.NumIOThreads)) },

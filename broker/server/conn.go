@@ -111,7 +111,7 @@ func (b *Broker) serveConn(c net.Conn, pre [4]byte, s *session) {
 	// other requests' byte fields (JoinGroup metadata, say) are kept.
 	var spare []byte
 	first, client := true, false
-	if _, ok := c.(*net.TCPConn); ok {
+	if _, ok := c.(*net.TCPConn); ok && b.cfg.FetchSendfile {
 		s.files = &fetchFiles{} // plaintext: Fetch record sets go out with sendfile
 	}
 	defer s.files.release()

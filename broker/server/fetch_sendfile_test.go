@@ -441,3 +441,39 @@ func cpuMs(a, b syscall.Rusage) float64 {
 	ns := syscall.TimevalToNsec(b.Utime) - syscall.TimevalToNsec(a.Utime) + syscall.TimevalToNsec(b.Stime) - syscall.TimevalToNsec(a.Stime)
 	return float64(ns) / 1e6
 }
+
+// TestSendfileOff: weir.fetch.sendfile=false answers every Fetch from
+// memory, and the records read are the ones produced.
+func TestSendfileOff(t *testing.T) {
+	b := startBroker(t, map[string]string{"weir.fetch.sendfile": "false"})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := kadm.NewClient(b.client(t)).CreateTopic(ctx, 1, 1, nil, "mem"); err != nil {
+		t.Fatal(err)
+	}
+	pr := b.client(t, kgo.DefaultProduceTopic("mem"))
+	const n = 500
+	for i := range n {
+		pr.Produce(ctx, &kgo.Record{Value: []byte(strconv.Itoa(i))}, nil)
+	}
+	if err := pr.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cl := b.client(t, kgo.ConsumeTopics("mem"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	for read := 0; read < n; {
+		fs := cl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			t.Fatalf("read %d of %d records: %v", read, n, err)
+		}
+		fs.EachError(func(topic string, p int32, err error) { t.Fatalf("fetch %s-%d: %v", topic, p, err) })
+		fs.EachRecord(func(r *kgo.Record) {
+			if string(r.Value) != strconv.Itoa(read) || r.Offset != int64(read) {
+				t.Fatalf("record %d at offset %d holds %q", read, r.Offset, r.Value)
+			}
+			read++
+		})
+	}
+	if got := b.sentFromFiles.Load(); got != 0 {
+		t.Fatalf("%d record sets were sent from files with weir.fetch.sendfile=false", got)
+	}
+}
