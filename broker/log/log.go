@@ -121,15 +121,20 @@ type Options struct {
 	Usage  *Usage           // counts this log's segment bytes with others' (see Usage); nil: none
 	FS     vfs.FS           // the filesystem the log lives on; nil: vfs.Default, the disk
 	Files  *FileCache       // bounds the open segment files (filecache.go); nil: DefaultFileCache
+	// ClosedAt is this log's line of its log dir's close checkpoint
+	// (TakeCloseCheckpoint), if it has one: the recovery point CloseAll
+	// made durable.
+	ClosedAt *ClosedAt
 }
 
 // Log is one partition's log.
 type Log struct {
-	fs     vfs.FS
-	files  *FileCache
-	dir    string
-	logger *slog.Logger
-	now    func() time.Time
+	fs       vfs.FS
+	files    *FileCache
+	dir      string
+	logger   *slog.Logger
+	now      func() time.Time
+	closedAt *ClosedAt // Options.ClosedAt, for recover
 
 	// Published state, readable without a lock; written under mu.
 	segs     atomic.Pointer[[]*segment] // immutable list, oldest first; replaced on roll, delete, truncate

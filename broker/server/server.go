@@ -20,6 +20,7 @@ import (
 	"github.com/weirhq/weir/broker/config"
 	"github.com/weirhq/weir/broker/group"
 	"github.com/weirhq/weir/broker/lifecycle"
+	wlog "github.com/weirhq/weir/broker/log"
 	"github.com/weirhq/weir/broker/metrics"
 	"github.com/weirhq/weir/broker/protocol"
 	"github.com/weirhq/weir/broker/quorum"
@@ -72,6 +73,12 @@ type Broker struct {
 	volume *volume.Volume // provisioned storage (provisioned.go)
 
 	hwStart map[replication.TopicPartition]int64 // checkpointed high watermarks, read at start
+	// closedAt are the log dirs' close checkpoints (wlog.CloseAll at the
+	// last shutdown), taken at start; each log's line goes to its Open once.
+	closedAt struct {
+		sync.Mutex
+		m map[string]wlog.ClosedAt
+	}
 
 	ln      net.Listener      // the first listener's (Addr)
 	lns     []*brokerListener // every listener (security.go)
@@ -154,6 +161,7 @@ func New(cfg *config.Config, opts Options) (*Broker, error) {
 		return nil, err
 	}
 	b.hwStart = replication.ReadHWCheckpoints(b.fs, b.cfg.LogDirs, b.logger)
+	b.takeCloseCheckpoints()
 	if err := b.openQuorum(); err != nil {
 		b.closeListeners()
 		return nil, err
