@@ -38,10 +38,12 @@ type Config struct {
 	Stream raft.StreamLayer
 	Logger *slog.Logger
 
-	// The raft timers; KafkaTimeouts derives them from Kafka's keys.
-	HeartbeatTimeout   time.Duration // default 500ms
-	ElectionTimeout    time.Duration // default 500ms
-	LeaderLeaseTimeout time.Duration // default 250ms
+	// The raft timers; KafkaTimeouts derives them from Kafka's keys. Zero
+	// ones default to Kafka's (election 1 s, fetch 2 s): heartbeat 2 s,
+	// election 2 s, lease 1 s.
+	HeartbeatTimeout   time.Duration
+	ElectionTimeout    time.Duration
+	LeaderLeaseTimeout time.Duration
 	CommitTimeout      time.Duration // default 20ms
 	// SnapshotInterval is how often raft checks whether SnapshotThreshold
 	// entries accumulated since the last snapshot (default 10s, threshold
@@ -72,9 +74,11 @@ func (c *Config) setDefaults() {
 			*d = v
 		}
 	}
-	def(&c.HeartbeatTimeout, 500*time.Millisecond)
-	def(&c.ElectionTimeout, 500*time.Millisecond)
-	def(&c.LeaderLeaseTimeout, 250*time.Millisecond)
+	var kafka Config
+	kafka.KafkaTimeouts(time.Second, 2*time.Second)
+	def(&c.HeartbeatTimeout, kafka.HeartbeatTimeout)
+	def(&c.ElectionTimeout, kafka.ElectionTimeout)
+	def(&c.LeaderLeaseTimeout, kafka.LeaderLeaseTimeout)
 	def(&c.CommitTimeout, 20*time.Millisecond)
 	def(&c.SnapshotInterval, 10*time.Second)
 	if c.SnapshotThreshold == 0 {

@@ -95,10 +95,12 @@ func (c *testCluster) start(id int32) {
 	b := c.brokers[id]
 	s := NewStream(b.addr())
 	b.stream.Store(s)
-	n, err := Open(Config{
+	cfg := Config{
 		NodeID: id, Dir: b.dir, Voters: c.voters, Stream: s, Logger: c.logger.With("broker", id),
 		SnapshotInterval: 100 * time.Millisecond, SnapshotThreshold: 32, TrailingLogs: 16,
-	})
+	}
+	cfg.KafkaTimeouts(500*time.Millisecond, 500*time.Millisecond) // fast failover, not Kafka's defaults
+	n, err := Open(cfg)
 	if err != nil {
 		c.t.Fatalf("open node %d: %v", id, err)
 	}
