@@ -400,11 +400,11 @@ func TestKafkaTimeouts(t *testing.T) {
 		election, fetch             time.Duration
 		heartbeat, elect, leaseWant time.Duration
 	}{
-		{500 * time.Millisecond, 500 * time.Millisecond, 500 * time.Millisecond, 500 * time.Millisecond, 250 * time.Millisecond},
+		{500 * time.Millisecond, 500 * time.Millisecond, 500 * time.Millisecond, 500 * time.Millisecond, 500 * time.Millisecond},
 		// Kafka's defaults: raft's election timeout may not be shorter
 		// than its heartbeat timeout, so it is raised to fetch.
-		{time.Second, 2 * time.Second, 2 * time.Second, 2 * time.Second, time.Second},
-		{3 * time.Second, time.Second, time.Second, 3 * time.Second, 500 * time.Millisecond},
+		{time.Second, 2 * time.Second, 2 * time.Second, 2 * time.Second, 2 * time.Second},
+		{3 * time.Second, time.Second, time.Second, 3 * time.Second, time.Second},
 	}
 	for _, tt := range tests {
 		var c Config
