@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/weirhq/weir/internal/atomicfile"
 	"github.com/weirhq/weir/internal/vfs"
@@ -34,17 +35,23 @@ import (
 // second SyncFS. It never claims what is not on disk; a crash before the
 // second SyncFS leaves no file or a torn one, which is ignored, so each
 // log recovers from its own older checkpoint. When the first SyncFS fails
-// no recovery point moves. workers logs are written at once.
-func CloseAll(logs []*Log, workers int) error {
+// no recovery point moves. workers logs are written at once. The times
+// say where a slow close went.
+func CloseAll(logs []*Log, workers int) (CloseTimes, error) {
+	var t CloseTimes
+	start := time.Now()
 	pending := make([]closing, len(logs))
 	errs := make([]error, len(logs))
 	forEach(len(logs), workers, func(i int) { pending[i], errs[i] = logs[i].closeWrite() })
+	t.Write = time.Since(start)
 	fsys, dirs := logDirs(logs, pending)
-	if err := syncFS(fsys, dirs); err != nil {
+	err := syncFS(fsys, dirs)
+	t.Sync = time.Since(start) - t.Write
+	if err != nil {
 		for i, l := range logs {
 			l.releaseSegments(pending[i])
 		}
-		return errors.Join(append(errs, fmt.Errorf("closing %d logs: %w", len(logs), err))...)
+		return t, errors.Join(append(errs, fmt.Errorf("closing %d logs: %w", len(logs), err))...)
 	}
 	for _, d := range dirs {
 		if err := writeCloseCheckpoint(fsys, d, logs, pending); err != nil {
@@ -52,11 +59,18 @@ func CloseAll(logs []*Log, workers int) error {
 		}
 	}
 	forEach(len(logs), workers, func(i int) { logs[i].releaseSegments(pending[i]) })
+	mark := time.Now()
 	if err := syncFS(fsys, dirs); err != nil {
 		errs = append(errs, fmt.Errorf("closing %d logs: the recovery checkpoints: %w", len(logs), err))
 	}
-	return errors.Join(errs...)
+	t.Sync += time.Since(mark)
+	t.Total = time.Since(start)
+	return t, errors.Join(errs...)
 }
+
+// CloseTimes are CloseAll's wall-clock phases: writing the logs' files
+// (Write), the two syncs of the filesystems (Sync) and all of it (Total).
+type CloseTimes struct{ Write, Sync, Total time.Duration }
 
 // closing is one log between CloseAll's two steps.
 type closing struct {

@@ -142,7 +142,7 @@ func TestCloseAllSyncsTheFilesystemOnce(t *testing.T) {
 		}
 		return false
 	}})
-	if err := CloseAll(f.logs, 4); err != nil {
+	if _, err := CloseAll(f.logs, 4); err != nil {
 		t.Fatal(err)
 	}
 	if files.Load() != 0 || filesystems.Load() != 2 {
@@ -158,7 +158,7 @@ func TestCloseAllSyncsTheFilesystemOnce(t *testing.T) {
 			t.Errorf("log %d's recovery point after CloseAll is %d, want its end 3", i, rp)
 		}
 	}
-	if err := CloseAll(f.logs, 4); err != nil || files.Load() != 0 {
+	if _, err := CloseAll(f.logs, 4); err != nil || files.Load() != 0 {
 		t.Errorf("a second CloseAll: %v", err)
 	}
 }
@@ -168,7 +168,7 @@ func TestCloseAllSyncsTheFilesystemOnce(t *testing.T) {
 func TestCloseAllFailedSyncMovesNoRecoveryPoint(t *testing.T) {
 	f := newCloseAllFixture(t, 5)
 	f.fault.Inject(vfs.Fault{Ops: vfs.OpSync, Path: func(p string) bool { return p == "/data" }, Err: syscall.EIO})
-	err := CloseAll(f.logs, 2)
+	_, err := CloseAll(f.logs, 2)
 	if !errors.Is(err, ErrStorage) || !errors.Is(err, syscall.EIO) {
 		t.Fatalf("CloseAll with a failing syncfs: %v, want a storage error wrapping EIO", err)
 	}

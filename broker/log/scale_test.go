@@ -134,7 +134,7 @@ func runScale(tb testing.TB, fs vfs.FS, parts, maxOpen int) scaleReport {
 	})
 	rep.closeEach = time.Since(t0)
 	t0 = time.Now()
-	if err := CloseAll(logs[half:], workers); err != nil {
+	if _, err := CloseAll(logs[half:], workers); err != nil {
 		tb.Fatal(err)
 	}
 	rep.closeAll = time.Since(t0)

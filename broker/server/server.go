@@ -312,11 +312,16 @@ func (b *Broker) Run(ctx context.Context) error {
 	b.wg.Wait()
 	stopped := time.Since(start)
 	b.writeHWCheckpoints()
-	err := errors.Join(b.node.Close(), b.closeTopics())
+	nerr := b.node.Close()
+	quorumClosed := time.Since(start)
+	logs, lerr := b.closeTopics()
+	err := errors.Join(nerr, lerr)
 	// The phases' times say where a slow stop went (the controlled
-	// shutdown, the goroutines' ends, closing the logs).
+	// shutdown, the goroutines' ends, the raft node, closing the logs).
 	b.logger.Info("broker shutdown phases", "controlled_shutdown", controlled.Round(time.Millisecond),
-		"goroutines_stopped", stopped.Round(time.Millisecond), "total", time.Since(start).Round(time.Millisecond))
+		"goroutines_stopped", stopped.Round(time.Millisecond), "quorum_closed", quorumClosed.Round(time.Millisecond),
+		"logs_write", logs.Write.Round(time.Millisecond), "logs_syncfs", logs.Sync.Round(time.Millisecond),
+		"total", time.Since(start).Round(time.Millisecond))
 	return err
 }
 

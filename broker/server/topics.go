@@ -205,7 +205,7 @@ const closeWorkers = 16
 // closeTopics closes every hosted log with log.CloseAll: each one's data
 // written, then two syncs of each log dir's filesystem instead of a dozen
 // fsyncs per log (20,000 logs took over 15 s closed one by one).
-func (b *Broker) closeTopics() error {
+func (b *Broker) closeTopics() (wlog.CloseTimes, error) {
 	b.mu.Lock()
 	var logs []*wlog.Log
 	for name, t := range b.mu.topics {
