@@ -25,7 +25,7 @@
 // index.go (sparse offset and time indexes), scan.go (batch iterator over a
 // segment file), recover.go (recovery on open), append.go, read.go
 // (including timestamp lookups), records.go (records inside a batch,
-// decompressed through the codec sub-package for lookups), retention.go, truncate.go, flush.go (fsync, checkpoint file),
+// decompressed through the codec sub-package for lookups), retention.go, truncate.go, flush.go (fsync, checkpoint file), close.go (CloseAll: many logs closed with one syncfs and one close checkpoint per log dir),
 // producer.go (idempotent producer state), snapshot.go (its snapshot files),
 // txn.go (control batches, ongoing transactions, the last stable offset, the
 // aborted-transaction index .txnindex),
