@@ -53,6 +53,19 @@ type Options struct {
 	// their addresses. Their security protocols and ssl.* keys go in
 	// Props.
 	Listeners []string
+	// DefaultQuorumTimers leaves the raft timers at the broker's own
+	// defaults (Kafka's: election 1 s, fetch 2 s) instead of FastQuorum's,
+	// for a benchmark that proves those defaults.
+	DefaultQuorumTimers bool
+}
+
+// FastQuorum are the raft timers every test broker gets unless Props or
+// DefaultQuorumTimers say otherwise: failover in about a second, where
+// the broker's defaults (Kafka's) take several; a single broker elects
+// itself after the fetch timeout, so they also make each start faster.
+var FastQuorum = map[string]string{
+	"controller.quorum.election.timeout.ms": "500",
+	"controller.quorum.fetch.timeout.ms":    "500",
 }
 
 // Broker is one running (or stopped) `weir broker` process.
@@ -122,7 +135,7 @@ func Start(t testing.TB, opts Options) *Broker {
 			}
 			props["listeners"] = strings.Join(ls, ",")
 		}
-		b.writeConfig(t, props)
+		b.writeConfig(t, props, !opts.DefaultQuorumTimers)
 		err := b.launch()
 		if err == nil {
 			return b
@@ -250,13 +263,18 @@ func (b *Broker) shutdown() {
 	}
 }
 
-func (b *Broker) writeConfig(t testing.TB, overrides map[string]string) {
+func (b *Broker) writeConfig(t testing.TB, overrides map[string]string, fastQuorum bool) {
 	t.Helper()
 	props := map[string]string{
 		"node.id":             "1",
 		"listeners":           "PLAINTEXT://" + b.Addr,
 		"log.dirs":            b.DataDir,
 		"weir.admin.listener": b.AdminAddr,
+	}
+	if fastQuorum {
+		for k, v := range FastQuorum {
+			props[k] = v
+		}
 	}
 	for k, v := range overrides {
 		props[k] = v

@@ -91,7 +91,7 @@ func (c *Cluster) configure(t testing.TB, opts Options) {
 		for k, v := range opts.Props {
 			props[k] = v
 		}
-		b.writeConfig(t, props)
+		b.writeConfig(t, props, !opts.DefaultQuorumTimers)
 	}
 }
 

@@ -360,7 +360,7 @@ func StartNetBrokers(t testing.TB, nt *Net, props []map[string]string) *NetClust
 				own[k] = v
 			}
 		}
-		b.writeConfig(t, own)
+		b.writeConfig(t, own, false) // exactly the deployment's timers
 		if b.AdminAddr != "" {
 			b.AdminAddr = reachable(b.AdminAddr, h.IP)
 		}

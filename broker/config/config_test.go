@@ -293,15 +293,16 @@ func TestReplicaTimeouts(t *testing.T) {
 }
 
 func TestQuorumTimeouts(t *testing.T) {
-	if c := parse(t, "", nil); c.QuorumElectionTimeout != 500*time.Millisecond || c.QuorumFetchTimeout != 500*time.Millisecond {
-		t.Errorf("defaults: election %v, fetch %v; want 500ms, 500ms", c.QuorumElectionTimeout, c.QuorumFetchTimeout)
+	// Kafka's defaults.
+	if c := parse(t, "", nil); c.QuorumElectionTimeout != time.Second || c.QuorumFetchTimeout != 2*time.Second {
+		t.Errorf("defaults: election %v, fetch %v; want 1s, 2s", c.QuorumElectionTimeout, c.QuorumFetchTimeout)
 	}
-	c := parse(t, "controller.quorum.election.timeout.ms=1000\ncontroller.quorum.fetch.timeout.ms=2000\n", nil)
-	if c.QuorumElectionTimeout != time.Second || c.QuorumFetchTimeout != 2*time.Second {
-		t.Errorf("election %v, fetch %v; want 1s, 2s", c.QuorumElectionTimeout, c.QuorumFetchTimeout)
+	c := parse(t, "controller.quorum.election.timeout.ms=500\ncontroller.quorum.fetch.timeout.ms=500\n", nil)
+	if c.QuorumElectionTimeout != 500*time.Millisecond || c.QuorumFetchTimeout != 500*time.Millisecond {
+		t.Errorf("election %v, fetch %v; want 500ms, 500ms", c.QuorumElectionTimeout, c.QuorumFetchTimeout)
 	}
-	if v, isDefault := c.Value("controller.quorum.fetch.timeout.ms"); v != "2000" || isDefault {
-		t.Errorf("Value %q (default %v), want 2000", v, isDefault)
+	if v, isDefault := c.Value("controller.quorum.fetch.timeout.ms"); v != "500" || isDefault {
+		t.Errorf("Value %q (default %v), want 500", v, isDefault)
 	}
 	for _, bad := range []string{"controller.quorum.fetch.timeout.ms=5", "controller.quorum.election.timeout.ms=-1", "controller.quorum.fetch.timeout.ms=soon"} {
 		_, err := Parse(strings.NewReader(bad+"\n"), "test.properties", nil)

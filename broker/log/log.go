@@ -25,7 +25,7 @@
 // index.go (sparse offset and time indexes), scan.go (batch iterator over a
 // segment file), recover.go (recovery on open), append.go, read.go
 // (including timestamp lookups), records.go (records inside a batch,
-// decompressed through the codec sub-package for lookups), retention.go, truncate.go, flush.go (fsync, checkpoint file),
+// decompressed through the codec sub-package for lookups), retention.go, truncate.go, flush.go (fsync, checkpoint file), close.go (CloseAll: many logs closed with one syncfs and one close checkpoint per log dir),
 // producer.go (idempotent producer state), snapshot.go (its snapshot files),
 // txn.go (control batches, ongoing transactions, the last stable offset, the
 // aborted-transaction index .txnindex),
@@ -121,15 +121,20 @@ type Options struct {
 	Usage  *Usage           // counts this log's segment bytes with others' (see Usage); nil: none
 	FS     vfs.FS           // the filesystem the log lives on; nil: vfs.Default, the disk
 	Files  *FileCache       // bounds the open segment files (filecache.go); nil: DefaultFileCache
+	// ClosedAt is this log's line of its log dir's close checkpoint
+	// (TakeCloseCheckpoint), if it has one: the recovery point CloseAll
+	// made durable.
+	ClosedAt *ClosedAt
 }
 
 // Log is one partition's log.
 type Log struct {
-	fs     vfs.FS
-	files  *FileCache
-	dir    string
-	logger *slog.Logger
-	now    func() time.Time
+	fs       vfs.FS
+	files    *FileCache
+	dir      string
+	logger   *slog.Logger
+	now      func() time.Time
+	closedAt *ClosedAt // Options.ClosedAt, for recover
 
 	// Published state, readable without a lock; written under mu.
 	segs     atomic.Pointer[[]*segment] // immutable list, oldest first; replaced on roll, delete, truncate

@@ -33,7 +33,7 @@ var strayExts = []string{deletedSuffix, cleanedSuffix, swapSuffix, cleanRangeExt
 // cut at the last whole batch. Stray files are deleted and the producer state
 // is loaded from the newest snapshot and the batches after it.
 func Open(dir string, cfg Config, opts Options) (*Log, error) {
-	l := &Log{fs: vfs.OrDefault(opts.FS), files: opts.Files, dir: dir, logger: opts.Logger, now: opts.Now}
+	l := &Log{fs: vfs.OrDefault(opts.FS), files: opts.Files, dir: dir, logger: opts.Logger, now: opts.Now, closedAt: opts.ClosedAt}
 	if l.files == nil {
 		l.files = DefaultFileCache
 	}
@@ -124,6 +124,8 @@ func (l *Log) recover() error {
 			l.logger.Warn("ignoring checkpoint", "dir", l.dir, "err", err)
 		}
 		cp = checkpoint{recoveryPoint: -1}
+	} else if c := l.closedAt; c != nil && cp == c.from {
+		cp = c.to // what CloseAll made durable after this checkpoint
 	}
 	if len(bases) == 0 {
 		bases = []int64{max(cp.logStart, 0)}

@@ -26,6 +26,9 @@ type scaleReport struct {
 	rss         int64 // bytes, from /proc/self/status (-1 off Linux)
 	open, write time.Duration
 	read        time.Duration
+	// The first half of the logs closed one by one (Close on 8
+	// goroutines), the second half together (CloseAll, 8 workers).
+	closeEach, closeAll time.Duration
 }
 
 // runScale opens parts partition logs on the disk, all in one process and
@@ -116,13 +119,25 @@ func runScale(tb testing.TB, fs vfs.FS, parts, maxOpen int) scaleReport {
 	rep.heapInuse = ms.HeapInuse
 	rep.rss = rssBytes()
 	// Closing flushes each log and writes its producer snapshot: fsyncs,
-	// so in parallel too.
+	// so in parallel too. Half are closed each on its own, half with
+	// CloseAll, whose figure is the broker's shutdown.
+	t0 = time.Now()
+	half := parts / 2
 	parallel(func(i int) error {
+		if i >= half {
+			return nil
+		}
 		if err := logs[i].Close(); err != nil {
 			return fmt.Errorf("close partition %d: %w", i, err)
 		}
 		return nil
 	})
+	rep.closeEach = time.Since(t0)
+	t0 = time.Now()
+	if _, err := CloseAll(logs[half:], workers); err != nil {
+		tb.Fatal(err)
+	}
+	rep.closeAll = time.Since(t0)
 	return rep
 }
 
@@ -175,7 +190,10 @@ func BenchmarkScalePartitions(b *testing.B) {
 		b.ReportMetric(float64(rep.heapInuse)/(1<<20), "heap_MiB")
 		b.ReportMetric(float64(rep.rss)/(1<<20), "rss_MiB")
 		b.ReportMetric(float64(maxOpen), "cap")
-		b.Logf("%d partitions, cap %d: %d files open in the cache (peak %d), %d descriptors, heap in use %.1f MiB, RSS %.1f MiB; open %v, append %v, read %v",
-			rep.partitions, maxOpen, rep.cacheOpen, rep.cachePeak, rep.fds, float64(rep.heapInuse)/(1<<20), float64(rep.rss)/(1<<20), rep.open, rep.write, rep.read)
+		b.Logf("%d partitions, cap %d: %d files open in the cache (peak %d), %d descriptors, heap in use %.1f MiB, RSS %.1f MiB; open %v, append %v, read %v; close of %d logs one by one %v, of %d with CloseAll %v",
+			rep.partitions, maxOpen, rep.cacheOpen, rep.cachePeak, rep.fds, float64(rep.heapInuse)/(1<<20), float64(rep.rss)/(1<<20), rep.open, rep.write, rep.read,
+			parts/2, rep.closeEach, parts-parts/2, rep.closeAll)
+		b.ReportMetric(rep.closeEach.Seconds(), "close_each_s")
+		b.ReportMetric(rep.closeAll.Seconds(), "close_all_s")
 	}
 }

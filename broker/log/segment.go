@@ -295,14 +295,30 @@ func (s *segment) persistIndexes(sync bool) error {
 	return nil
 }
 
+// writeIndexesUnsynced writes the index tails and the whole .txnindex
+// without fsyncing them, for a later SyncFS (CloseAll).
+func (s *segment) writeIndexesUnsynced() error {
+	if err := s.persistIndexes(false); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.doomed.Load() || len(s.mu.aborted) == 0 {
+		return nil
+	}
+	return s.writeTxnIndexLocked(false)
+}
+
 // syncTxnIndexLocked writes out and fsyncs the whole .txnindex. Caller
 // holds s.mu.
-func (s *segment) syncTxnIndexLocked() error {
+func (s *segment) syncTxnIndexLocked() error { return s.writeTxnIndexLocked(true) }
+
+func (s *segment) writeTxnIndexLocked(sync bool) error {
 	var b []byte
 	for _, e := range s.mu.aborted {
 		b = e.encode(b)
 	}
-	if err := writeIndexTail(s.fs, s.path(".txnindex"), b, 0, true, true); err != nil {
+	if err := writeIndexTail(s.fs, s.path(".txnindex"), b, 0, true, sync); err != nil {
 		return fmt.Errorf("segment %020d: %w", s.base, err)
 	}
 	return nil

@@ -118,8 +118,18 @@ func decodeSnapshot(b []byte) (producerState, error) {
 // writeSnapshotLocked writes the producer state as of offset and keeps only
 // the newest snapshotsKept files. Caller holds l.mu.
 func (l *Log) writeSnapshotLocked(offset int64) error {
+	return l.writeSnapshotFileLocked(offset, atomicfile.Write)
+}
+
+// writeSnapshotUnsyncedLocked is writeSnapshotLocked without fsync, for a
+// later SyncFS (CloseAll).
+func (l *Log) writeSnapshotUnsyncedLocked(offset int64) error {
+	return l.writeSnapshotFileLocked(offset, atomicfile.WriteUnsynced)
+}
+
+func (l *Log) writeSnapshotFileLocked(offset int64, write func(vfs.FS, string, []byte) error) error {
 	path := segmentPath(l.dir, offset, ".snapshot")
-	if err := atomicfile.Write(l.fs, path, encodeSnapshot(l.mu.producers)); err != nil {
+	if err := write(l.fs, path, encodeSnapshot(l.mu.producers)); err != nil {
 		return storageErr(err, "write producer snapshot %020d", offset)
 	}
 	if !slices.Contains(l.mu.snapshots, offset) {

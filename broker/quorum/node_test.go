@@ -95,10 +95,12 @@ func (c *testCluster) start(id int32) {
 	b := c.brokers[id]
 	s := NewStream(b.addr())
 	b.stream.Store(s)
-	n, err := Open(Config{
+	cfg := Config{
 		NodeID: id, Dir: b.dir, Voters: c.voters, Stream: s, Logger: c.logger.With("broker", id),
 		SnapshotInterval: 100 * time.Millisecond, SnapshotThreshold: 32, TrailingLogs: 16,
-	})
+	}
+	cfg.KafkaTimeouts(500*time.Millisecond, 500*time.Millisecond) // fast failover, not Kafka's defaults
+	n, err := Open(cfg)
 	if err != nil {
 		c.t.Fatalf("open node %d: %v", id, err)
 	}
@@ -422,11 +424,11 @@ func TestKafkaTimeouts(t *testing.T) {
 		election, fetch             time.Duration
 		heartbeat, elect, leaseWant time.Duration
 	}{
-		{500 * time.Millisecond, 500 * time.Millisecond, 500 * time.Millisecond, 500 * time.Millisecond, 250 * time.Millisecond},
+		{500 * time.Millisecond, 500 * time.Millisecond, 500 * time.Millisecond, 500 * time.Millisecond, 500 * time.Millisecond},
 		// Kafka's defaults: raft's election timeout may not be shorter
 		// than its heartbeat timeout, so it is raised to fetch.
-		{time.Second, 2 * time.Second, 2 * time.Second, 2 * time.Second, time.Second},
-		{3 * time.Second, time.Second, time.Second, 3 * time.Second, 500 * time.Millisecond},
+		{time.Second, 2 * time.Second, 2 * time.Second, 2 * time.Second, 2 * time.Second},
+		{3 * time.Second, time.Second, time.Second, 3 * time.Second, time.Second},
 	}
 	for _, tt := range tests {
 		var c Config

@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -105,10 +107,19 @@ func TestTopicsAndDataSurviveRestart(t *testing.T) {
 	}
 	clusterID := b.clusterID()
 	stopBroker(t, b)
+	// The clean stop recorded the logs' recovery points once for the log
+	// dir (log.CloseAll); the start takes that file before opening a log.
+	closeCheckpoint := filepath.Join(dir, "data", "log-close-checkpoint")
+	if _, err := os.Stat(closeCheckpoint); err != nil {
+		t.Fatalf("after a clean stop: %v", err)
+	}
 
 	b2 := startBrokerIn(t, dir, nil)
 	if b2.clusterID() != clusterID {
 		t.Fatalf("cluster id changed across restart")
+	}
+	if _, err := os.Stat(closeCheckpoint); !os.IsNotExist(err) {
+		t.Fatalf("the close checkpoint outlived the start: %v", err)
 	}
 	adm := kadm.NewClient(b2.client(t))
 	ends, err := adm.ListEndOffsets(context.Background(), "durable")

@@ -303,19 +303,21 @@ func TestInterBrokerTLS(t *testing.T) {
 	var brokers []*Broker
 	for i, addr := range addrs {
 		cfg, err := config.Load("", map[string]string{
-			"node.id":                        strconv.Itoa(i + 1),
-			"listeners":                      "INTERNAL://" + addr,
-			"listener.security.protocol.map": "INTERNAL:SSL",
-			"controller.quorum.voters":       voters,
-			"weir.cluster.id":                "tls-cluster-0000000000",
-			"log.dirs":                       t.TempDir(),
-			"weir.admin.listener":            "off",
-			"ssl.keystore.location":          filepath.Join(f.dir, "broker.keystore.pem"),
-			"ssl.truststore.location":        filepath.Join(f.dir, "ca.pem"),
-			"ssl.client.auth":                "required",
-			"authorizer.class.name":          "weir",
-			"super.users":                    "User:CN=broker,O=Weir brokers",
-			"min.insync.replicas":            "2",
+			"node.id":                               strconv.Itoa(i + 1),
+			"listeners":                             "INTERNAL://" + addr,
+			"listener.security.protocol.map":        "INTERNAL:SSL",
+			"controller.quorum.voters":              voters,
+			"weir.cluster.id":                       "tls-cluster-0000000000",
+			"log.dirs":                              t.TempDir(),
+			"weir.admin.listener":                   "off",
+			"ssl.keystore.location":                 filepath.Join(f.dir, "broker.keystore.pem"),
+			"ssl.truststore.location":               filepath.Join(f.dir, "ca.pem"),
+			"ssl.client.auth":                       "required",
+			"authorizer.class.name":                 "weir",
+			"super.users":                           "User:CN=broker,O=Weir brokers",
+			"min.insync.replicas":                   "2",
+			"controller.quorum.election.timeout.ms": fastQuorum["controller.quorum.election.timeout.ms"],
+			"controller.quorum.fetch.timeout.ms":    fastQuorum["controller.quorum.fetch.timeout.ms"],
 		})
 		if err != nil {
 			t.Fatal(err)

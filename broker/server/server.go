@@ -20,6 +20,7 @@ import (
 	"github.com/weirhq/weir/broker/config"
 	"github.com/weirhq/weir/broker/group"
 	"github.com/weirhq/weir/broker/lifecycle"
+	wlog "github.com/weirhq/weir/broker/log"
 	"github.com/weirhq/weir/broker/metrics"
 	"github.com/weirhq/weir/broker/protocol"
 	"github.com/weirhq/weir/broker/quorum"
@@ -74,6 +75,12 @@ type Broker struct {
 	volume *volume.Volume // provisioned storage (provisioned.go)
 
 	hwStart map[replication.TopicPartition]int64 // checkpointed high watermarks, read at start
+	// closedAt are the log dirs' close checkpoints (wlog.CloseAll at the
+	// last shutdown), taken at start; each log's line goes to its Open once.
+	closedAt struct {
+		sync.Mutex
+		m map[string]wlog.ClosedAt
+	}
 
 	ln      net.Listener      // the first listener's (Addr)
 	lns     []*brokerListener // every listener (security.go)
@@ -156,6 +163,7 @@ func New(cfg *config.Config, opts Options) (*Broker, error) {
 		return nil, err
 	}
 	b.hwStart = replication.ReadHWCheckpoints(b.fs, b.cfg.LogDirs, b.logger)
+	b.takeCloseCheckpoints()
 	if err := b.openQuorum(); err != nil {
 		b.closeListeners()
 		return nil, err
@@ -306,11 +314,16 @@ func (b *Broker) Run(ctx context.Context) error {
 	b.wg.Wait()
 	stopped := time.Since(start)
 	b.writeHWCheckpoints()
-	err := errors.Join(b.node.Close(), b.closeTopics())
+	nerr := b.node.Close()
+	quorumClosed := time.Since(start)
+	logs, lerr := b.closeTopics()
+	err := errors.Join(nerr, lerr)
 	// The phases' times say where a slow stop went (the controlled
-	// shutdown, the goroutines' ends, closing the logs).
+	// shutdown, the goroutines' ends, the raft node, closing the logs).
 	b.logger.Info("broker shutdown phases", "controlled_shutdown", controlled.Round(time.Millisecond),
-		"goroutines_stopped", stopped.Round(time.Millisecond), "total", time.Since(start).Round(time.Millisecond))
+		"goroutines_stopped", stopped.Round(time.Millisecond), "quorum_closed", quorumClosed.Round(time.Millisecond),
+		"logs_write", logs.Write.Round(time.Millisecond), "logs_syncfs", logs.Sync.Round(time.Millisecond),
+		"total", time.Since(start).Round(time.Millisecond))
 	return err
 }
 

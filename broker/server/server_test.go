@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
 	"sync"
@@ -39,6 +40,14 @@ func startBrokerIn(t testing.TB, dir string, props map[string]string) *testBroke
 	return startBrokerOpts(t, dir, props, Options{})
 }
 
+// fastQuorum are the raft timers of the tests' brokers: a single broker
+// elects itself after the fetch timeout, and failover tests want it short;
+// the defaults are Kafka's (election 1 s, fetch 2 s).
+var fastQuorum = map[string]string{
+	"controller.quorum.election.timeout.ms": "500",
+	"controller.quorum.fetch.timeout.ms":    "500",
+}
+
 func startBrokerOpts(t testing.TB, dir string, props map[string]string, opts Options) *testBroker {
 	t.Helper()
 	over := map[string]string{
@@ -46,6 +55,7 @@ func startBrokerOpts(t testing.TB, dir string, props map[string]string, opts Opt
 		"log.dirs":            dir + "/data",
 		"weir.admin.listener": "127.0.0.1:0",
 	}
+	maps.Copy(over, fastQuorum)
 	for k, v := range props {
 		over[k] = v
 	}

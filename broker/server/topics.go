@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -121,7 +122,7 @@ func (b *Broker) openPartition(t *topic, i int32) (*partition, error) {
 	dir := b.partitionDir(t.name, i)
 	l, err := wlog.Open(dir, logConfig(*t.settings.Load()), wlog.Options{
 		Logger: b.logger.With("partition", t.name+"-"+strconv.Itoa(int(i))), Now: b.now,
-		Usage: b.volume.Usage(filepath.Dir(dir)), FS: b.fs,
+		Usage: b.volume.Usage(filepath.Dir(dir)), FS: b.fs, ClosedAt: b.takeClosedAt(dir),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("opening partition %s-%d: %w", t.name, i, err)
@@ -196,38 +197,53 @@ func (b *Broker) topicConfigs(t *topic) map[string]string {
 	return t.configs
 }
 
-// closeWorkers is how many logs closeTopics closes at once. Closing a
-// log is a few fsyncs (segment, indexes, directory, recovery checkpoint,
-// producer snapshot); one after another, 5,000 partitions took tens of
-// seconds, while the filesystem commits concurrent fsyncs together (as
-// Kafka's LogManager.shutdown closes logs on a pool).
+// closeWorkers is how many logs closeTopics writes out at once (index
+// tails, producer snapshots, checkpoints: no fsync of their own, see
+// log.CloseAll).
 const closeWorkers = 16
 
-// closeTopics closes every hosted log (each one flushed and its producer
-// state snapshotted) on closeWorkers goroutines, and waits for them all.
-func (b *Broker) closeTopics() error {
+// closeTopics closes every hosted log with log.CloseAll: each one's data
+// written, then two syncs of each log dir's filesystem instead of a dozen
+// fsyncs per log (20,000 logs took over 15 s closed one by one).
+func (b *Broker) closeTopics() (wlog.CloseTimes, error) {
 	b.mu.Lock()
-	type job struct {
-		name string
-		p    *partition
-	}
-	var jobs []job
+	var logs []*wlog.Log
 	for name, t := range b.mu.topics {
 		for _, p := range t.partitions {
 			if p != nil {
-				jobs = append(jobs, job{name, p})
+				logs = append(logs, p.log)
 			}
 		}
 		delete(b.mu.topics, name)
 	}
 	b.mu.Unlock()
-	errs := make([]error, len(jobs))
-	forEachConcurrently(len(jobs), closeWorkers, func(i int) {
-		if err := jobs[i].p.log.Close(); err != nil {
-			errs[i] = fmt.Errorf("closing %s-%d: %w", jobs[i].name, jobs[i].p.index, err)
+	return wlog.CloseAll(logs, closeWorkers)
+}
+
+// takeCloseCheckpoints reads and removes every log dir's close checkpoint
+// before any log opens (so no line outlives this start); an unreadable one
+// only costs the logs a longer recovery from their own checkpoints.
+func (b *Broker) takeCloseCheckpoints() {
+	b.closedAt.m = map[string]wlog.ClosedAt{}
+	for _, dir := range b.cfg.LogDirs {
+		m, err := wlog.TakeCloseCheckpoint(b.fs, dir)
+		if err != nil {
+			b.logger.Warn("recovering logs from their own checkpoints", "log.dir", dir, "err", err)
 		}
-	})
-	return errors.Join(errs...)
+		maps.Copy(b.closedAt.m, m)
+	}
+}
+
+// takeClosedAt is dir's line of the close checkpoint, once.
+func (b *Broker) takeClosedAt(dir string) *wlog.ClosedAt {
+	b.closedAt.Lock()
+	defer b.closedAt.Unlock()
+	c, ok := b.closedAt.m[dir]
+	if !ok {
+		return nil
+	}
+	delete(b.closedAt.m, dir)
+	return &c
 }
 
 // validTopicName applies Kafka's rules: 1–249 characters of [a-zA-Z0-9._-],

@@ -31,6 +31,26 @@ func Write(fs vfs.FS, path string, data []byte) error {
 	return write(fs, path, data, false)
 }
 
+// WriteUnsynced is Write without its two fsyncs: the temporary file is
+// renamed over path unsynced, so a reader sees the old contents or the
+// new, but a power loss before the caller's vfs.FS.SyncFS of the
+// filesystem may leave either, or (on some filesystems) a torn file, which
+// the reader must detect. For many small files that one SyncFS then makes
+// durable together (broker/log's CloseAll).
+func WriteUnsynced(fs vfs.FS, path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp := filepath.Join(dir, "."+filepath.Base(path)+"."+strconv.FormatUint(rand.Uint64(), 36)+".tmp")
+	if err := writeFile(fs, tmp, data, false, false); err != nil {
+		fs.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := fs.Rename(tmp, path); err != nil {
+		fs.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
 // WritePrivate is Write for a secret (a private key, an API token): the
 // temporary file is made owner-only (0600) before a byte is written, so
 // the secret is never readable by others, not even for a moment. (On a
@@ -43,7 +63,7 @@ func WritePrivate(fs vfs.FS, path string, data []byte) error {
 func write(fs vfs.FS, path string, data []byte, private bool) error {
 	dir := filepath.Dir(path)
 	tmp := filepath.Join(dir, "."+filepath.Base(path)+"."+strconv.FormatUint(rand.Uint64(), 36)+".tmp")
-	if err := writeSynced(fs, tmp, data, private); err != nil {
+	if err := writeFile(fs, tmp, data, private, true); err != nil {
 		fs.Remove(tmp)
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
@@ -57,8 +77,8 @@ func write(fs vfs.FS, path string, data []byte, private bool) error {
 	return nil
 }
 
-// writeSynced creates name with data and fsyncs it.
-func writeSynced(fs vfs.FS, name string, data []byte, private bool) error {
+// writeFile creates name with data, fsyncing it if sync.
+func writeFile(fs vfs.FS, name string, data []byte, private, sync bool) error {
 	f, err := fs.Create(name)
 	if err != nil {
 		return err
@@ -73,9 +93,11 @@ func writeSynced(fs vfs.FS, name string, data []byte, private bool) error {
 		f.Close()
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
+	if sync {
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return err
+		}
 	}
 	return f.Close()
 }

@@ -131,6 +131,14 @@ func (f *FaultFS) OpenDir(name string) (File, error) {
 	return f.wrap(name)(f.fs.OpenDir(name))
 }
 
+// SyncFS is an OpSync on dir.
+func (f *FaultFS) SyncFS(dir string) error {
+	if err := f.check(OpSync, "syncfs", dir); err != nil {
+		return err
+	}
+	return f.fs.SyncFS(dir)
+}
+
 func (f *FaultFS) wrap(name string) func(File, error) (File, error) {
 	return func(file File, err error) (File, error) {
 		if err != nil {

@@ -71,6 +71,25 @@ func (m *MemFS) CrashClone() *MemFS {
 	return c
 }
 
+// SyncFS makes every file's contents and every directory's entries
+// durable: the whole MemFS is one filesystem.
+func (m *MemFS) SyncFS(string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.durable = map[string]map[string]*memNode{}
+	for name, n := range m.files {
+		dir := filepath.Dir(name)
+		if m.durable[dir] == nil {
+			m.durable[dir] = map[string]*memNode{}
+		}
+		m.durable[dir][filepath.Base(name)] = n
+		n.mu.Lock()
+		n.synced = append(n.synced[:0], n.data...)
+		n.mu.Unlock()
+	}
+	return nil
+}
+
 // syncDir records dir's file entries as durable.
 func (m *MemFS) syncDir(dir string) {
 	m.mu.Lock()
