@@ -216,7 +216,8 @@ func (b *Broker) produceTo(topicName string, rp kmsg.ProduceRequestTopicPartitio
 		sp.ErrorCode = b.notHostedCode(topicName, rp.Partition)
 		return nil, 0
 	}
-	m.TotalProduceRequests.WithLabelValues(topicName).Inc()
+	tm := m.Topic(topicName)
+	tm.TotalProduceRequests.Inc()
 	replication.Trace("produce_in", topicName, rp.Partition, 0, 0, -1)
 	if !p.isLeader() {
 		sp.ErrorCode = kerr.NotLeaderForPartition.Code
@@ -267,8 +268,8 @@ func (b *Broker) produceTo(topicName string, rp kmsg.ProduceRequestTopicPartitio
 	for _, h := range hdrs {
 		n += int64(h.NumRecords)
 	}
-	m.BytesIn.WithLabelValues(topicName).Add(float64(len(rp.Records)))
-	m.MessagesIn.WithLabelValues(topicName).Add(float64(n))
+	tm.BytesIn.Add(float64(len(rp.Records)))
+	tm.MessagesIn.Add(float64(n))
 	p.appended()
 	return ackTarget(p, acksAll, info.LastOffset+1)
 }
