@@ -77,12 +77,15 @@ func (b *Broker) handleProduce(r *kmsg.ProduceRequest) (kmsg.Response, error) {
 		}
 		resp.Topics = append(resp.Topics, st)
 	}
-	// Parked fetches are woken once the whole request is in the logs, as
-	// Kafka completes delayed fetches after a produce's appends: a
-	// follower's fetch then takes every partition the request wrote in one
-	// round instead of returning with the first.
+	// Parked fetches are woken once the whole request is in the logs (and
+	// the high watermarks moved), as Kafka completes delayed fetches after
+	// a produce's appends: a follower's fetch then takes every partition
+	// the request wrote in one round instead of returning with the first.
 	for _, p := range appended {
-		p.appended()
+		p.rep.RecordAppend()
+	}
+	for _, p := range appended {
+		p.rep.WakeAll()
 	}
 	if r.Acks == 0 {
 		return nil, acks0Failure(resp)
