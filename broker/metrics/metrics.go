@@ -16,6 +16,7 @@ package metrics
 
 import (
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -52,6 +53,61 @@ type Broker struct {
 	Conversions *Conversions
 
 	requests *requestStats
+	// children caches the labelled series the request path updates, so a
+	// request costs one map load instead of a label hash and a vec lookup
+	// per series (and strconv for the version).
+	children struct {
+		requests sync.Map // requestKey → *requestSeries
+		topics   sync.Map // topic → *TopicSeries
+	}
+}
+
+// requestKey names the series one request updates.
+type requestKey struct {
+	api, kind string
+	version   int16
+}
+
+// requestSeries are the series ObserveRequest updates for one requestKey.
+type requestSeries struct {
+	requests            prometheus.Counter
+	totalTime, kindTime prometheus.Observer // kindTime nil without a kind
+	api, kindStats      *phaseStats         // kindStats nil without a kind
+}
+
+// TopicSeries are a topic's produce-path counters, looked up once.
+type TopicSeries struct {
+	BytesIn, MessagesIn, TotalProduceRequests prometheus.Counter
+}
+
+// Topic returns topic's produce-path counters.
+func (m *Broker) Topic(topic string) *TopicSeries {
+	if s, ok := m.children.topics.Load(topic); ok {
+		return s.(*TopicSeries)
+	}
+	s, _ := m.children.topics.LoadOrStore(topic, &TopicSeries{
+		BytesIn:              m.BytesIn.WithLabelValues(topic),
+		MessagesIn:           m.MessagesIn.WithLabelValues(topic),
+		TotalProduceRequests: m.TotalProduceRequests.WithLabelValues(topic),
+	})
+	return s.(*TopicSeries)
+}
+
+func (m *Broker) requestSeries(t RequestTiming) *requestSeries {
+	k := requestKey{api: t.API, kind: t.Kind, version: t.Version}
+	if s, ok := m.children.requests.Load(k); ok {
+		return s.(*requestSeries)
+	}
+	s := &requestSeries{
+		requests:  m.Requests.WithLabelValues(t.API, strconv.Itoa(int(t.Version))),
+		totalTime: m.TotalTimeMs.WithLabelValues(t.API),
+		api:       m.requests.api(t.API),
+	}
+	if t.Kind != "" {
+		s.kindTime, s.kindStats = m.TotalTimeMs.WithLabelValues(t.Kind), m.requests.api(t.Kind)
+	}
+	v, _ := m.children.requests.LoadOrStore(k, s)
+	return v.(*requestSeries)
 }
 
 func topicCounter(name, help string) *prometheus.CounterVec {
@@ -140,13 +196,14 @@ func New(reg prometheus.Registerer, src PartitionSource) *Broker {
 // its phases, under its API's name and, for a fetch, also under its kind
 // (FetchConsumer or FetchFollower), as Kafka's RequestMetrics do.
 func (m *Broker) ObserveRequest(t RequestTiming) {
-	m.Requests.WithLabelValues(t.API, strconv.Itoa(int(t.Version))).Inc()
+	s := m.requestSeries(t)
+	s.requests.Inc()
 	total := float64(t.Total()) / float64(time.Millisecond)
-	m.TotalTimeMs.WithLabelValues(t.API).Observe(total)
-	m.requests.observe(t.API, t)
-	if t.Kind != "" {
-		m.TotalTimeMs.WithLabelValues(t.Kind).Observe(total)
-		m.requests.observe(t.Kind, t)
+	s.totalTime.Observe(total)
+	s.api.observe(t)
+	if s.kindStats != nil {
+		s.kindTime.Observe(total)
+		s.kindStats.observe(t)
 	}
 	m.requests.networkBusy.Add(int64(t.network()))
 }

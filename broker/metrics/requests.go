@@ -107,8 +107,7 @@ func (r *requestStats) api(name string) *phaseStats {
 	return s.(*phaseStats)
 }
 
-func (r *requestStats) observe(name string, t RequestTiming) {
-	s := r.api(name)
+func (s *phaseStats) observe(t RequestTiming) {
 	s.count.Add(1)
 	s.bytes.Add(uint64(max(t.Bytes, 0)))
 	s.throttleMs.Add(uint64(max(t.ThrottleMs, 0)))

@@ -275,3 +275,26 @@ func TestRemoteTimePercentilesAndPurgatory(t *testing.T) {
 		t.Errorf("after every wait ended: purgatory sizes produce %v fetch %v, want 0", p, f)
 	}
 }
+
+// BenchmarkObserveRequest is the metrics cost of one request on the
+// connection loop: a follower's fetch (two summaries, two phase sets).
+func BenchmarkObserveRequest(b *testing.B) {
+	m := New(prometheus.NewRegistry(), fakeSource{})
+	t := RequestTiming{API: "Fetch", Kind: FetchFollower, Version: 16, Bytes: 100, Handler: time.Millisecond}
+	b.ReportAllocs()
+	for b.Loop() {
+		m.ObserveRequest(t)
+	}
+}
+
+// BenchmarkTopicSeries is the produce path's per-partition counters.
+func BenchmarkTopicSeries(b *testing.B) {
+	m := New(prometheus.NewRegistry(), fakeSource{})
+	b.ReportAllocs()
+	for b.Loop() {
+		s := m.Topic("orders")
+		s.TotalProduceRequests.Inc()
+		s.BytesIn.Add(1000)
+		s.MessagesIn.Add(10)
+	}
+}

@@ -109,12 +109,20 @@ func (r *Replica) ISRState() (isr, replicas int) {
 // Appended tells the replication state the leader's log grew, and wakes
 // parked requests: followers and consumers may have something new.
 func (r *Replica) Appended() {
+	r.RecordAppend()
+	r.WakeAll()
+}
+
+// RecordAppend is Appended without the wake-up, for a request that appends
+// to several partitions: it records every append first and then wakes
+// each partition's parked requests (WakeAll), so a woken fetch sees the
+// whole request, high watermarks included.
+func (r *Replica) RecordAppend() {
 	leo := r.log.LogEndOffset()
 	r.mu.Lock()
 	r.mu.rep.LocalAppend(leo)
 	r.mu.Unlock()
 	Trace("append", r.topic, r.index, leo, 0, -1)
-	r.WakeAll()
 }
 
 // NextISRChange is the ISR change this leader wants to ask the controller

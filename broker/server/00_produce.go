@@ -55,6 +55,7 @@ func (b *Broker) handleProduce(r *kmsg.ProduceRequest) (kmsg.Response, error) {
 	resp := r.ResponseKind().(*kmsg.ProduceResponse)
 	acksOK := r.Acks == 0 || r.Acks == 1 || r.Acks == -1
 	var waits []pendingAck
+	var appended []*partition
 	for _, rt := range r.Topics {
 		st := kmsg.NewProduceResponseTopic()
 		st.Topic = rt.Topic
@@ -68,13 +69,23 @@ func (b *Broker) handleProduce(r *kmsg.ProduceRequest) (kmsg.Response, error) {
 			case r.Version >= 3 && !b.oneV2Batch(r.Version, rt.Topic, rp.Records, &sp):
 			case r.TransactionID != nil && !b.verifyTxnProduce(*r.TransactionID, rt.Topic, r.Version, rp, &sp):
 			default:
-				if p, target := b.produceTo(rt.Topic, rp, &sp, r.Acks == -1); p != nil {
+				if p, target := b.produceTo(rt.Topic, rp, &sp, r.Acks == -1, &appended); p != nil {
 					waits = append(waits, pendingAck{p: p, target: target, topic: len(resp.Topics), part: len(st.Partitions)})
 				}
 			}
 			st.Partitions = append(st.Partitions, sp)
 		}
 		resp.Topics = append(resp.Topics, st)
+	}
+	// Parked fetches are woken once the whole request is in the logs (and
+	// the high watermarks moved), as Kafka completes delayed fetches after
+	// a produce's appends: a follower's fetch then takes every partition
+	// the request wrote in one round instead of returning with the first.
+	for _, p := range appended {
+		p.rep.RecordAppend()
+	}
+	for _, p := range appended {
+		p.rep.WakeAll()
 	}
 	if r.Acks == 0 {
 		return nil, acks0Failure(resp)
@@ -205,10 +216,11 @@ func acks0Failure(resp *kmsg.ProduceResponse) error {
 	return nil
 }
 
-// produceTo appends one partition's batches. For acks=all it returns the
+// produceTo appends one partition's batches and adds the partition to
+// appended (the caller wakes its waiters). For acks=all it returns the
 // partition and the offset the high watermark must reach before the
 // append may be acknowledged.
-func (b *Broker) produceTo(topicName string, rp kmsg.ProduceRequestTopicPartition, sp *kmsg.ProduceResponseTopicPartition, acksAll bool) (*partition, int64) {
+func (b *Broker) produceTo(topicName string, rp kmsg.ProduceRequestTopicPartition, sp *kmsg.ProduceResponseTopicPartition, acksAll bool, appended *[]*partition) (*partition, int64) {
 	sp.BaseOffset, sp.LogAppendTime, sp.LogStartOffset = -1, -1, -1
 	m := b.metrics
 	p := b.lookup(topicName, rp.Partition)
@@ -216,7 +228,8 @@ func (b *Broker) produceTo(topicName string, rp kmsg.ProduceRequestTopicPartitio
 		sp.ErrorCode = b.notHostedCode(topicName, rp.Partition)
 		return nil, 0
 	}
-	m.TotalProduceRequests.WithLabelValues(topicName).Inc()
+	tm := m.Topic(topicName)
+	tm.TotalProduceRequests.Inc()
 	replication.Trace("produce_in", topicName, rp.Partition, 0, 0, -1)
 	if !p.isLeader() {
 		sp.ErrorCode = kerr.NotLeaderForPartition.Code
@@ -267,9 +280,9 @@ func (b *Broker) produceTo(topicName string, rp kmsg.ProduceRequestTopicPartitio
 	for _, h := range hdrs {
 		n += int64(h.NumRecords)
 	}
-	m.BytesIn.WithLabelValues(topicName).Add(float64(len(rp.Records)))
-	m.MessagesIn.WithLabelValues(topicName).Add(float64(n))
-	p.appended()
+	tm.BytesIn.Add(float64(len(rp.Records)))
+	tm.MessagesIn.Add(float64(n))
+	*appended = append(*appended, p)
 	return ackTarget(p, acksAll, info.LastOffset+1)
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/weirhq/weir/broker/config"
+	poll "github.com/weirhq/weir/internal/await"
 )
 
 func createTopic(t *testing.T, b *testBroker, name string, partitions int32, configs map[string]*string) {
@@ -183,5 +184,74 @@ func TestCompactedTopicRefusesKeylessRecords(t *testing.T) {
 	}
 	if err := cl.ProduceSync(context.Background(), &kgo.Record{Key: []byte("k"), Value: []byte("v")}).FirstErr(); err != nil {
 		t.Fatalf("keyed record refused: %v", err)
+	}
+}
+
+// TestParkedFetchSeesTheWholeProduce: a fetch parked on two partitions
+// wakes once a Produce writing both is appended, not after its first
+// partition, so the answer carries both (a follower's fetch takes a
+// whole request per round).
+func TestParkedFetchSeesTheWholeProduce(t *testing.T) {
+	b := startBroker(t, nil)
+	createTopic(t, b, "two", 2, nil)
+	ctx := context.Background()
+	fetch := kmsg.NewPtrFetchRequest()
+	fetch.ReplicaID, fetch.MaxWaitMillis, fetch.MinBytes, fetch.MaxBytes, fetch.SessionEpoch = -1, 20_000, 1, 1<<20, -1
+	ft := kmsg.NewFetchRequestTopic()
+	ft.Topic, ft.TopicID = "two", b.lookup("two", 0).topic.Load().id // Fetch v13+ names topics by id
+	for p := range int32(2) {
+		fp := kmsg.NewFetchRequestTopicPartition()
+		fp.Partition, fp.PartitionMaxBytes, fp.CurrentLeaderEpoch = p, 1<<20, -1
+		ft.Partitions = append(ft.Partitions, fp)
+	}
+	fetch.Topics = append(fetch.Topics, ft)
+	done := make(chan *kmsg.FetchResponse, 1)
+	fetchErr := make(chan error, 1)
+	cons := b.client(t)
+	go func() {
+		resp, err := fetch.RequestWith(ctx, cons)
+		fetchErr <- err
+		done <- resp
+	}()
+	poll.True(t, 10*time.Second, "the fetch parked on both partitions", func() bool {
+		p0, p1 := b.lookup("two", 0), b.lookup("two", 1)
+		return p0 != nil && p1 != nil && p0.rep.Watched() > 0 && p1.rep.Watched() > 0
+	})
+	prod := kmsg.NewPtrProduceRequest()
+	prod.Acks, prod.TimeoutMillis = 1, 10_000
+	pt := kmsg.NewProduceRequestTopic()
+	pt.Topic = "two"
+	for p := range int32(2) {
+		pp := kmsg.NewProduceRequestTopicPartition()
+		pp.Partition, pp.Records = p, recordBatch(-1)
+		pt.Partitions = append(pt.Partitions, pp)
+	}
+	prod.Topics = append(prod.Topics, pt)
+	presp, err := prod.RequestWith(ctx, b.client(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range presp.Topics[0].Partitions {
+		if p.ErrorCode != 0 {
+			t.Fatalf("produce to partition %d: %v", p.Partition, kerr.ErrorForCode(p.ErrorCode))
+		}
+	}
+	if err := <-fetchErr; err != nil {
+		t.Fatal(err)
+	}
+	resp := <-done
+	got := 0
+	for _, rt := range resp.Topics {
+		for _, rp := range rt.Partitions {
+			if rp.ErrorCode != 0 {
+				t.Fatalf("fetch partition %d: %v", rp.Partition, kerr.ErrorForCode(rp.ErrorCode))
+			}
+			if len(rp.RecordBatches) > 0 {
+				got++
+			}
+		}
+	}
+	if got != 2 {
+		t.Fatalf("the woken fetch carried %d of the produce's 2 partitions", got)
 	}
 }
