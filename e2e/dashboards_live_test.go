@@ -72,6 +72,7 @@ type liveMonitoring struct {
 // takes seconds; the durations themselves are pinned by the promtool tests
 // in dashboards/prometheus.
 func TestDashboardsLive(t *testing.T) {
+	t.Parallel()
 	m := startLiveMonitoring(t)
 	t.Run("queries", func(t *testing.T) {
 		checkLiveQueries(t, m.prom, liveQueries(t, liveCluster, false), 60*time.Second)

@@ -25,6 +25,7 @@ import (
 // as long as the throttle allows: the data cannot have moved faster than
 // the rate.
 func TestReassignmentUnderThrottle(t *testing.T) {
+	t.Parallel()
 	c := brokertest.StartCluster(t, 4, brokertest.Options{})
 	adm := clusterAdmin(t, c)
 	cl := c.Client(t)
