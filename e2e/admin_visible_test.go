@@ -24,6 +24,7 @@ import (
 // machine 84 of 174 Metadata answers right after a create missed the topic.
 // Twenty rounds, each asking every broker straight after the answer.
 func TestAdminChangesVisibleOnEveryBroker(t *testing.T) {
+	t.Parallel()
 	c := brokertest.StartCluster(t, 3, brokertest.Options{})
 	adm := clusterAdmin(t, c)
 	cl := c.Client(t)
@@ -78,6 +79,7 @@ func TestAdminChangesVisibleOnEveryBroker(t *testing.T) {
 // client bootstrapped from another lists it and produces to it at once,
 // twenty times in a row: the topic is never missing.
 func TestLibrdkafkaCreatesAndUsesAtOnce(t *testing.T) {
+	t.Parallel()
 	py := pythonWith(t, "confluent_kafka")
 	c := brokertest.StartCluster(t, 3, brokertest.Options{})
 	var addrs []string

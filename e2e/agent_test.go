@@ -36,6 +36,7 @@ import (
 // CloudWatch aimed at dead endpoints, which fail, are counted, and hold up
 // nothing else.
 func TestAgentPrometheus(t *testing.T) {
+	t.Parallel()
 	promBin := lookProm(t)
 	ctx := testContext(t, 90*time.Second)
 

@@ -33,6 +33,7 @@ import (
 //     in-sync replicas) on brokers 1–3. The seconds from the kill to full
 //     replication are the figure the issue asks for.
 func TestSelfHealingBrokerFailure(t *testing.T) {
+	t.Parallel()
 	c := brokertest.StartCluster(t, 4, brokertest.Options{})
 	adm := clusterAdmin(t, c)
 	cl := c.Client(t)
@@ -166,6 +167,7 @@ func sameHistory(a, b []ccAnomalyEntry) bool {
 // its replicas hold 12 MB: a DISK_FAILURE, healed by moving replicas off
 // it (DiskCapacityGoal) until it is under disk.capacity.threshold (80 %).
 func TestSelfHealingFullDisk(t *testing.T) {
+	t.Parallel()
 	c := brokertest.StartCluster(t, 4, brokertest.Options{})
 	adm := clusterAdmin(t, c)
 	cl := c.Client(t)

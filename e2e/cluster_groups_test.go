@@ -22,6 +22,7 @@ import (
 // coordinator, every offset committed before the kill is still there, and
 // the group finishes the topic.
 func TestClusterGroupCoordinatorFailover(t *testing.T) {
+	t.Parallel()
 	c := brokertest.StartCluster(t, 3, brokertest.Options{})
 	adm := clusterAdmin(t, c)
 	const topic, group, total = "orders", "billing", 6000
@@ -152,6 +153,7 @@ func coordinatorOf(t *testing.T, adm *kadm.Client, group string) int32 {
 // NOT_LEADER_OR_FOLLOWER with the current leader and its endpoint
 // (KIP-951), so clients go straight to it.
 func TestClusterNotLeaderHints(t *testing.T) {
+	t.Parallel()
 	c := brokertest.StartCluster(t, 3, brokertest.Options{})
 	adm := clusterAdmin(t, c)
 	const topic = "hints"

@@ -179,6 +179,7 @@ func consumeAllCluster(t *testing.T, c *brokertest.Cluster, topic string) map[in
 // TestSecureClusterFailoverLosesNoAckedRecord runs the same core on a
 // secure cluster.
 func TestClusterFailoverLosesNoAckedRecord(t *testing.T) {
+	t.Parallel()
 	c := brokertest.StartCluster(t, 3, brokertest.Options{})
 	runFailover(t, c, failoverPlan{Victims: []string{"leader", "controller", "random", "leader"}, PerRound: 1500, AfterKill: 300, Final: 1000})
 }
@@ -291,6 +292,7 @@ func pickVictim(t *testing.T, adm *kadm.Client, c *brokertest.Cluster, kind, top
 }
 
 func TestClusterPausedFollowerLeavesAndRejoinsISR(t *testing.T) {
+	t.Parallel()
 	c := brokertest.StartCluster(t, 3, brokertest.Options{Props: map[string]string{"replica.lag.time.max.ms": "3000"}})
 	adm := clusterAdmin(t, c)
 	const topic = "isr"
@@ -351,6 +353,7 @@ func TestClusterPausedFollowerLeavesAndRejoinsISR(t *testing.T) {
 }
 
 func TestClusterKcatAndKafkaPythonRF3(t *testing.T) {
+	t.Parallel()
 	c := brokertest.StartCluster(t, 3, brokertest.Options{})
 	adm := clusterAdmin(t, c)
 	const topic = "clients-rf3"

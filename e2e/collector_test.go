@@ -34,6 +34,7 @@ import (
 // acknowledged record is lost, no produce fails, the consumer never stalls
 // for long.
 func TestCollectorRebalances(t *testing.T) {
+	t.Parallel()
 	c := brokertest.StartCluster(t, 4, brokertest.Options{})
 	adm := clusterAdmin(t, c)
 	cl := c.Client(t)

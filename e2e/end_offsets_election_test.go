@@ -24,6 +24,7 @@ import (
 // test reported the last 69 records acknowledged in orders-1 as lost when
 // it consumed moments after broker 4 took the partition over.
 func TestEndOffsetsAfterElectionCoverAcks(t *testing.T) {
+	t.Parallel()
 	c := brokertest.StartCluster(t, 4, brokertest.Options{})
 	adm := clusterAdmin(t, c)
 	cl := c.Client(t)

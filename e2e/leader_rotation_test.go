@@ -19,6 +19,7 @@ import (
 // acknowledged record must survive. (The collector's end-to-end test lost
 // records once after a demotion followed by an election back.)
 func TestPreferredLeaderRotationLosesNothing(t *testing.T) {
+	t.Parallel()
 	c := brokertest.StartCluster(t, 3, brokertest.Options{})
 	adm := clusterAdmin(t, c)
 	cl := c.Client(t)

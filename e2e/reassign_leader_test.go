@@ -37,6 +37,7 @@ import (
 // leader's records to a new leader's log or after a follower's truncation,
 // are dropped (broker/replication/fetcher.go).
 func TestReassignOntoNewLeaderLosesNothing(t *testing.T) {
+	t.Parallel()
 	c := brokertest.StartCluster(t, 4, brokertest.Options{})
 	adm := clusterAdmin(t, c)
 	cl := c.Client(t)

@@ -28,6 +28,7 @@ import (
 // SCRAM-SHA-512, the brokers replicate and run the raft quorum over SSL
 // with client certificates, and ACLs are on. Short enough for make test.
 func TestSecureClusterFailoverLosesNoAckedRecord(t *testing.T) {
+	t.Parallel()
 	c := brokertest.StartSecureCluster(t, 3, brokertest.Options{})
 	checkClusterIsSecure(t, c)
 	start := time.Now()
