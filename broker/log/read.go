@@ -14,35 +14,48 @@ import (
 // the caller, who may hand it back with ReleaseRead when done (readpool.go).
 // Read holds no lock while it reads the files.
 func (l *Log) Read(offset int64, maxBytes int, maxOffset int64, minOneBatch bool) ([]byte, error) {
+	return readSegments(l, offset, maxOffset, func(s *segment, offset int64) ([]byte, bool, error) {
+		b, more, err := s.read(offset, maxBytes, maxOffset, minOneBatch)
+		s.release()
+		return b, more, err
+	})
+}
+
+// readSegments is Read's and ReadSlice's walk: from the segment holding
+// offset, read takes each segment with a reference (which it releases or
+// keeps) and says whether the answer lies in the next one instead (more).
+// Offsets outside the log give ErrOffsetOutOfRange; offset == LogEndOffset
+// or at or above maxOffset gives the zero T.
+func readSegments[T any](l *Log, offset, maxOffset int64, read func(s *segment, offset int64) (T, bool, error)) (T, error) {
+	var none T
 	for {
 		if l.closed.Load() {
-			return nil, ErrClosed
+			return none, ErrClosed
 		}
 		if l.offline.Load() {
-			return nil, l.offlineErr("read")
+			return none, l.offlineErr("read")
 		}
 		start, leo := l.logStart.Load(), l.leo.Load()
 		if offset < start || offset > leo {
-			return nil, ErrOffsetOutOfRange
+			return none, ErrOffsetOutOfRange
 		}
 		if offset == leo || offset >= maxOffset {
-			return nil, nil
+			return none, nil
 		}
 		s, ok, err := l.acquireSegment(offset)
 		if err != nil {
-			return nil, err
+			return none, err
 		}
 		if !ok {
 			continue // deleted under us: look again
 		}
-		b, more, err := s.read(offset, maxBytes, maxOffset, minOneBatch)
-		s.release()
+		v, more, err := read(s, offset)
 		if err != nil || !more {
-			return b, err
+			return v, err
 		}
 		next, ok := l.nextSegmentBase(s.base)
 		if !ok {
-			return nil, nil
+			return none, nil
 		}
 		offset = next
 	}

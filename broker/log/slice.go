@@ -26,40 +26,13 @@ import (
 // ErrNoSlice means the bytes cannot be sent from a file (the log is not on
 // the disk filesystem, or its segment is being truncated): use Read.
 func (l *Log) ReadSlice(offset int64, maxBytes int, maxOffset int64, minOneBatch bool) (*FileSlice, error) {
-	for {
-		if l.closed.Load() {
-			return nil, ErrClosed
-		}
-		if l.offline.Load() {
-			return nil, l.offlineErr("read")
-		}
-		start, leo := l.logStart.Load(), l.leo.Load()
-		if offset < start || offset > leo {
-			return nil, ErrOffsetOutOfRange
-		}
-		if offset == leo || offset >= maxOffset {
-			return nil, nil
-		}
-		s, ok, err := l.acquireSegment(offset)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			continue // deleted under us: look again
-		}
+	return readSegments(l, offset, maxOffset, func(s *segment, offset int64) (*FileSlice, bool, error) {
 		sl, more, err := s.slice(offset, maxBytes, maxOffset, minOneBatch)
 		if sl == nil {
-			s.release()
+			s.release() // a slice keeps the reference until its Release
 		}
-		if err != nil || !more {
-			return sl, err
-		}
-		next, ok := l.nextSegmentBase(s.base)
-		if !ok {
-			return nil, nil
-		}
-		offset = next
-	}
+		return sl, more, err
+	})
 }
 
 // ErrNoSlice is ReadSlice's answer when the bytes must be read instead.
