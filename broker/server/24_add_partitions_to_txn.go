@@ -12,7 +12,7 @@ import (
 // (VerifyOnly, KIP-890) asking (broker/txn; the coordinator treats v5 as
 // v4). A transaction answered CONCURRENT_TRANSACTIONS (its previous
 // transaction's markers still being written) is asked again once they
-// are, held at most concurrentTxnHold (holdConcurrent).
+// are, held at most concurrentTxnHold (awaitMarkers).
 func (b *Broker) handleAddPartitionsToTxn(r *kmsg.AddPartitionsToTxnRequest) kmsg.Response {
 	return b.addPartitionsToTxn(r)
 }
