@@ -196,7 +196,15 @@ var ErrRecordsChanged = errors.New("fetch response: record bytes changed in thei
 // set is still Intact, so a client gets a whole frame only of the bytes
 // that were chosen; otherwise it returns ErrRecordsChanged and the
 // caller closes the connection.
+//
+// An answer whose file sets come to at most SmallFetchBytes in all is
+// read into memory and written with one writev instead: for a few KiB,
+// sendfile's extra socket writes (the header, each set, the held-back
+// byte) cost more than the copy, and each wakes the receiver again.
 func WriteFetch(c *net.TCPConn, corr int32, resp *kmsg.FetchResponse, files []FileRecords) error {
+	if small, err := writeSmallFetch(c, corr, resp, files); small {
+		return err
+	}
 	pieces, err := fetchPieces(corr, resp, files)
 	if err != nil {
 		return err
@@ -234,6 +242,77 @@ func WriteFetch(c *net.TCPConn, corr int32, resp *kmsg.FetchResponse, files []Fi
 	}
 	_, err = c.Write(tail)
 	return err
+}
+
+// SmallFetchBytes is the most file bytes a Fetch answer reads into memory
+// rather than sends with sendfile(2). Measured on loopback with 1 KiB
+// records at a few thousand answers a second (issue 14), an answer of one
+// batch cost its broker four syscalls (writev, a 1-byte pread, sendfile,
+// a 1-byte write) against two (pread, writev); copying 16 KiB costs about
+// as much as the two writes saved.
+const SmallFetchBytes = 16 << 10
+
+// writeSmallFetch writes the answer with its file sets read into memory if
+// they come to at most SmallFetchBytes, and reports whether it did. It
+// checks every set is Intact after reading and before sending anything:
+// a truncation that began meanwhile gives ErrRecordsChanged with nothing
+// written.
+func writeSmallFetch(c *net.TCPConn, corr int32, resp *kmsg.FetchResponse, files []FileRecords) (bool, error) {
+	total := 0
+	for _, f := range files {
+		total += f.Len()
+	}
+	if total > SmallFetchBytes {
+		return false, nil
+	}
+	buf := make([]byte, total)
+	read := make([][]byte, len(files))
+	for i, f := range files {
+		b := buf[:f.Len():f.Len()]
+		buf = buf[f.Len():]
+		if n, err := f.File().ReadAt(b, f.Offset()); n < len(b) {
+			if err == io.EOF || err == nil {
+				err = io.ErrUnexpectedEOF
+			}
+			if !f.Intact() {
+				err = fmt.Errorf("%w: %w", ErrRecordsChanged, err)
+			}
+			return true, fmt.Errorf("fetch response: read a record set: %w", err)
+		}
+		read[i] = b
+	}
+	for _, f := range files {
+		if !f.Intact() {
+			return true, ErrRecordsChanged
+		}
+	}
+	// Swap each file marker for its bytes, write, and put the markers
+	// back: the caller still owns resp.
+	type swapped struct {
+		p      *kmsg.FetchResponseTopicPartition
+		marker []byte
+	}
+	var undo []swapped
+	defer func() {
+		for _, u := range undo {
+			u.p.RecordBatches = u.marker
+		}
+	}()
+	for ti := range resp.Topics {
+		for pi := range resp.Topics[ti].Partitions {
+			p := &resp.Topics[ti].Partitions[pi]
+			if i, ok := FileMarkerIndex(p.RecordBatches); ok {
+				if i >= len(files) {
+					return true, fmt.Errorf("fetch response names file record set %d of %d", i, len(files))
+				}
+				undo = append(undo, swapped{p, p.RecordBatches})
+				p.RecordBatches = read[i]
+			}
+		}
+	}
+	bufs := FetchFrame(corr, resp)
+	_, err := bufs.WriteTo(c)
+	return true, err
 }
 
 // splitTail takes the frame's last byte off pieces and returns it (read

@@ -80,7 +80,7 @@ func tcpPair(t *testing.T) (*net.TCPConn, *net.TCPConn) {
 // fileResponse builds a Fetch response of version v whose record sets are
 // in f (at scattered offsets, as segments hold them) or in memory, and
 // the same response with every set in memory.
-func fileResponse(t *testing.T, rng *rand.Rand, f *os.File, v int16) (withFiles, plain *kmsg.FetchResponse, files []FileRecords) {
+func fileResponse(t *testing.T, rng *rand.Rand, f *os.File, v int16, sizes []int) (withFiles, plain *kmsg.FetchResponse, files []FileRecords) {
 	withFiles, plain = kmsg.NewPtrFetchResponse(), kmsg.NewPtrFetchResponse()
 	withFiles.SetVersion(v)
 	plain.SetVersion(v)
@@ -93,7 +93,7 @@ func fileResponse(t *testing.T, rng *rand.Rand, f *os.File, v int16) (withFiles,
 		for pi := range 4 {
 			rp := kmsg.NewFetchResponseTopicPartition()
 			rp.Partition = int32(pi)
-			n := []int{0, 1, 200, 70000, 300000}[rng.Intn(5)]
+			n := sizes[rng.Intn(len(sizes))]
 			data := make([]byte, n)
 			rng.Read(data)
 			pp := rp
@@ -119,11 +119,18 @@ func fileResponse(t *testing.T, rng *rand.Rand, f *os.File, v int16) (withFiles,
 	return withFiles, plain, files
 }
 
-// Sent with sendfile, the frame is byte-identical to kmsg's encoding of
-// the same response, for every Fetch version that takes that path (all of
-// them for followers; v4 on for consumers, whose older answers are
-// down-converted in memory), whether the frame ends with a file's bytes
-// (v0–v11) or not.
+// Record set sizes of the test responses: mostly sent with sendfile, or
+// all small enough together to be read into memory (SmallFetchBytes).
+var (
+	largeSets = []int{0, 1, 200, 70000, 300000}
+	smallSets = []int{0, 1, 200, 1300}
+)
+
+// Sent with sendfile, or read into memory when small, the frame is
+// byte-identical to kmsg's encoding of the same response, for every Fetch
+// version that takes that path (all of them for followers; v4 on for
+// consumers, whose older answers are down-converted in memory), whether
+// the frame ends with a file's bytes (v0–v11) or not.
 func TestWriteFetchMatchesPlainEncoding(t *testing.T) {
 	f, err := os.CreateTemp(t.TempDir(), "segment")
 	if err != nil {
@@ -132,8 +139,12 @@ func TestWriteFetchMatchesPlainEncoding(t *testing.T) {
 	defer f.Close()
 	rng := rand.New(rand.NewSource(2))
 	for v := int16(0); v <= 17; v++ {
-		for round := range 4 {
-			resp, plain, files := fileResponse(t, rng, f, v)
+		for round := range 6 {
+			sizes := largeSets
+			if round%2 == 1 {
+				sizes = smallSets
+			}
+			resp, plain, files := fileResponse(t, rng, f, v, sizes)
 			want := AppendResponse(nil, 42, plain)
 			server, client := tcpPair(t)
 			got := make(chan []byte, 1)
@@ -153,7 +164,8 @@ func TestWriteFetchMatchesPlainEncoding(t *testing.T) {
 }
 
 // A file set that is no longer intact once sent stops the frame short of
-// its last byte: the client never has a whole frame to parse.
+// its last byte (or, read into memory, before its first): the client
+// never has a whole frame to parse.
 func TestWriteFetchStopsOnChangedFile(t *testing.T) {
 	f, err := os.CreateTemp(t.TempDir(), "segment")
 	if err != nil {
@@ -161,11 +173,15 @@ func TestWriteFetchStopsOnChangedFile(t *testing.T) {
 	}
 	defer f.Close()
 	rng := rand.New(rand.NewSource(3))
-	for _, v := range []int16{4, 11, 12, 17} {
+	for i, v := range []int16{4, 11, 12, 17, 4, 11, 12, 17} {
+		sizes := largeSets
+		if i >= 4 {
+			sizes = smallSets
+		}
 		var resp, plain *kmsg.FetchResponse
 		var files []FileRecords
-		for len(files) == 0 {
-			resp, plain, files = fileResponse(t, rng, f, v)
+		for len(files) == 0 || (i < 4) != (totalLen(files) > SmallFetchBytes) {
+			resp, plain, files = fileResponse(t, rng, f, v, sizes)
 		}
 		files[0].(*fileSet).intact = false
 		want := AppendResponse(nil, 7, plain)
@@ -179,10 +195,22 @@ func TestWriteFetchStopsOnChangedFile(t *testing.T) {
 			t.Fatalf("Fetch v%d: %v, want ErrRecordsChanged", v, err)
 		}
 		server.Close()
-		if b := <-got; len(b) != len(want)-1 || !bytes.Equal(b, want[:len(want)-1]) {
-			t.Fatalf("Fetch v%d: client got %d of %d bytes", v, len(b), len(want))
+		wantLen := len(want) - 1 // sendfile: all but the held-back byte
+		if i >= 4 {
+			wantLen = 0 // read into memory: checked before any write
+		}
+		if b := <-got; len(b) != wantLen || !bytes.Equal(b, want[:wantLen]) {
+			t.Fatalf("Fetch v%d: client got %d of %d bytes, want %d", v, len(b), len(want), wantLen)
 		}
 	}
+}
+
+func totalLen(files []FileRecords) int {
+	n := 0
+	for _, f := range files {
+		n += f.Len()
+	}
+	return n
 }
 
 // A file shorter than its set (cut under us) is an error, not a short frame

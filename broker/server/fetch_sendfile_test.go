@@ -332,11 +332,13 @@ func TestSendfileConsumeAcrossRollsAndRetention(t *testing.T) {
 	}
 }
 
-// BenchmarkFetchServe serves 1 MiB Fetch answers (v12, 1 KiB records) from
-// a log over loopback TCP, read into memory and written with writev (the
-// TLS path) against sent with sendfile, and reports the process's CPU
+// BenchmarkFetchServe serves Fetch answers (v12, 1 KiB records, 4 a
+// batch) from a log over loopback TCP, read into memory and written with
+// writev (the TLS path) against through WriteFetch (sendfile, or for a
+// small answer, one pread and one writev), and reports the process's CPU
 // (getrusage: both ends; the receiving copy is the same in both) per MB
-// served.
+// served and per answer. Answers are 1 MiB (a follower catching up) or one
+// 4 KiB batch (a tailing follower or consumer at a low rate).
 func BenchmarkFetchServe(b *testing.B) {
 	l, err := wlog.Open(filepath.Join(b.TempDir(), "t-0"), wlog.DefaultConfig(), wlog.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
@@ -344,8 +346,8 @@ func BenchmarkFetchServe(b *testing.B) {
 	}
 	defer l.Close()
 	rng := rand.New(rand.NewPCG(1, 1))
-	for range 64 << 10 { // 64 MiB of 1 KiB records, 16 a batch
-		bt := valueBatch(rng, 16, 1000)
+	for range 64 << 10 { // 64 MiB of 1 KiB records, 4 a batch
+		bt := valueBatch(rng, 4, 1000)
 		hdrs, _ := wlog.ValidateBatches(bt, 0)
 		if _, err := l.Append(bt, hdrs, wlog.AppendOptions{LeaderEpoch: 1}); err != nil {
 			b.Fatal(err)
@@ -354,8 +356,16 @@ func BenchmarkFetchServe(b *testing.B) {
 			break
 		}
 	}
-	for _, mode := range []string{"pread", "sendfile"} {
-		b.Run(mode, func(b *testing.B) {
+	for _, size := range []int{4 << 10, 1 << 20} {
+		for _, mode := range []string{"pread", "sendfile"} {
+			b.Run(fmt.Sprintf("%s/%dKiB", mode, size>>10), func(b *testing.B) { serveFetches(b, l, mode, size) })
+		}
+	}
+}
+
+func serveFetches(b *testing.B, l *wlog.Log, mode string, size int) {
+	{
+		{
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
 				b.Fatal(err)
@@ -384,7 +394,7 @@ func BenchmarkFetchServe(b *testing.B) {
 			syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 			syscall.Getrusage(rusageThread, &rt0)
 			served, offset := 0, int64(0)
-			b.SetBytes(1 << 20)
+			b.SetBytes(int64(size))
 			b.ResetTimer()
 			for range b.N {
 				if offset >= l.LogEndOffset() {
@@ -396,11 +406,11 @@ func BenchmarkFetchServe(b *testing.B) {
 				rp := kmsg.NewFetchResponseTopicPartition()
 				var sl *wlog.FileSlice
 				if mode == "sendfile" {
-					sl, err = l.ReadSlice(offset, 1<<20, math.MaxInt64, true)
+					sl, err = l.ReadSlice(offset, size, math.MaxInt64, true)
 					rp.RecordBatches = protocol.FileMarker(0)
 					served += sl.Len()
 				} else {
-					rp.RecordBatches, err = l.Read(offset, 1<<20, math.MaxInt64, true)
+					rp.RecordBatches, err = l.Read(offset, size, math.MaxInt64, true)
 					served += len(rp.RecordBatches)
 				}
 				if err != nil {
@@ -408,7 +418,7 @@ func BenchmarkFetchServe(b *testing.B) {
 				}
 				rt.Partitions = append(rt.Partitions, rp)
 				resp.Topics = append(resp.Topics, rt)
-				offset += 1000 // about the records of 1 MiB
+				offset += int64(max(size/1024, 4)) // about the records of size bytes
 				if sl != nil {
 					err = protocol.WriteFetch(server, 1, resp, []protocol.FileRecords{sl})
 					sl.Release()
@@ -428,9 +438,10 @@ func BenchmarkFetchServe(b *testing.B) {
 			mb := float64(served) / 1e6
 			b.ReportMetric(cpuMs(ru0, ru1)/mb, "cpu-ms/MB")
 			b.ReportMetric(cpuMs(rt0, rt1)/mb, "sender-cpu-ms/MB")
+			b.ReportMetric(cpuMs(ru0, ru1)*1000/float64(b.N), "cpu-µs/answer")
 			server.Close()
 			<-done
-		})
+		}
 	}
 }
 
