@@ -337,3 +337,132 @@ func fetchFrom(cl *kgo.Client, broker int32, topic string, id [16]byte, p int32,
 	}
 	return fetched.Records, nil
 }
+
+// TestReassignmentListedWhereRequested: a reassignment started or
+// cancelled through a broker that is not the controller (it forwards
+// AlterPartitionReassignments, KIP-590) is listed, or no longer listed, by
+// that broker's very next ListPartitionReassignments answer.
+func TestReassignmentListedWhereRequested(t *testing.T) {
+	t.Parallel()
+	c := brokertest.StartCluster(t, 3, brokertest.Options{})
+	adm := clusterAdmin(t, c)
+	cl := c.Client(t)
+	const topic = "listedwhere"
+	createWithAssignment(t, cl, topic, [][]int32{{1, 2}})
+	waitFullISR(t, adm, topic, 1, 2)
+	// 1 MiB to copy at 64 KiB/s: the move to {1,3} cannot finish during
+	// the rounds below (each cancels it and starts it from nothing).
+	pr := c.Client(t, kgo.DefaultProduceTopic(topic), kgo.ProducerBatchCompression(kgo.NoCompression()))
+	value := make([]byte, 1024)
+	var recs []*kgo.Record
+	for range 1024 {
+		recs = append(recs, &kgo.Record{Value: value})
+	}
+	if err := pr.ProduceSync(testContext(t, 60*time.Second), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := testContext(t, 30*time.Second)
+	checkAltered(t, "throttle rates")(adm.AlterBrokerConfigs(ctx, []kadm.AlterConfig{
+		{Name: "leader.replication.throttled.rate", Value: kadm.StringPtr("65536")},
+		{Name: "follower.replication.throttled.rate", Value: kadm.StringPtr("65536")},
+	}))
+	checkAltered(t, "throttled replicas")(adm.AlterTopicConfigs(ctx, []kadm.AlterConfig{
+		{Name: "leader.replication.throttled.replicas", Value: kadm.StringPtr("0:1,0:2")},
+		{Name: "follower.replication.throttled.replicas", Value: kadm.StringPtr("0:3")},
+	}, topic))
+
+	misses := 0
+	for round := range 10 {
+		via := nonController(t, cl, c)
+		alter(t, cl, via, topic, []int32{1, 3})
+		if n := listedOn(t, cl, via, topic); n != 1 {
+			misses++
+			t.Errorf("round %d: broker %d forwarded the reassignment and then listed %d in progress, want 1", round, via, n)
+		}
+		alter(t, cl, via, topic, nil)
+		if n := listedOn(t, cl, via, topic); n != 0 {
+			misses++
+			t.Errorf("round %d: broker %d forwarded the cancellation and then listed %d in progress, want 0", round, via, n)
+		}
+	}
+	t.Logf("%d of 20 answers missed the change just made", misses)
+}
+
+// nonController returns a broker that is not the active controller, as
+// the brokers' own Metadata answers name it.
+func nonController(t *testing.T, cl *kgo.Client, c *brokertest.Cluster) int32 {
+	t.Helper()
+	var via int32
+	await.For(t, 30*time.Second, "a controller", func() error {
+		req := kmsg.NewPtrMetadataRequest()
+		req.Topics = []kmsg.MetadataRequestTopic{}
+		raw, err := cl.Broker(int(c.Brokers[0].NodeID)).Request(context.Background(), req)
+		if err != nil {
+			return err
+		}
+		ctrl := raw.(*kmsg.MetadataResponse).ControllerID
+		if ctrl < 0 {
+			return fmt.Errorf("no controller")
+		}
+		for _, b := range c.Brokers {
+			if b.NodeID != ctrl {
+				via = b.NodeID
+				return nil
+			}
+		}
+		return fmt.Errorf("every broker is the controller %d", ctrl)
+	})
+	return via
+}
+
+// alter sends AlterPartitionReassignments for partition 0 of topic to
+// broker via (nil replicas cancel), failing the test on any error.
+func alter(t *testing.T, cl *kgo.Client, via int32, topic string, replicas []int32) {
+	t.Helper()
+	req := kmsg.NewPtrAlterPartitionAssignmentsRequest()
+	req.TimeoutMillis = 30000
+	rt := kmsg.NewAlterPartitionAssignmentsRequestTopic()
+	rt.Topic = topic
+	rp := kmsg.NewAlterPartitionAssignmentsRequestTopicPartition()
+	rp.Partition, rp.Replicas = 0, replicas
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	raw, err := cl.Broker(int(via)).Request(testContext(t, 30*time.Second), req)
+	if err != nil {
+		t.Fatalf("AlterPartitionReassignments %v through broker %d: %v", replicas, via, err)
+	}
+	resp := raw.(*kmsg.AlterPartitionAssignmentsResponse)
+	if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
+		t.Fatalf("AlterPartitionReassignments %v through broker %d: %v", replicas, via, err)
+	}
+	for _, st := range resp.Topics {
+		for _, sp := range st.Partitions {
+			if err := kerr.ErrorForCode(sp.ErrorCode); err != nil {
+				t.Fatalf("AlterPartitionReassignments %v through broker %d: %v %v", replicas, via, err, sp.ErrorMessage)
+			}
+		}
+	}
+}
+
+// listedOn counts the partitions of topic broker id lists as reassigning.
+func listedOn(t *testing.T, cl *kgo.Client, id int32, topic string) int {
+	t.Helper()
+	req := kmsg.NewPtrListPartitionReassignmentsRequest()
+	req.TimeoutMillis = 5000
+	lt := kmsg.NewListPartitionReassignmentsRequestTopic()
+	lt.Topic, lt.Partitions = topic, []int32{0}
+	req.Topics = append(req.Topics, lt)
+	raw, err := cl.Broker(int(id)).Request(testContext(t, 30*time.Second), req)
+	if err != nil {
+		t.Fatalf("ListPartitionReassignments on broker %d: %v", id, err)
+	}
+	resp := raw.(*kmsg.ListPartitionReassignmentsResponse)
+	if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
+		t.Fatalf("ListPartitionReassignments on broker %d: %v", id, err)
+	}
+	n := 0
+	for _, st := range resp.Topics {
+		n += len(st.Partitions)
+	}
+	return n
+}
