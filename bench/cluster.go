@@ -39,6 +39,20 @@ func (c *Cluster) Stop() {
 	}
 }
 
+// serversCPU is the CPU time (user and system) all of c's processes have
+// used so far.
+func (c *Cluster) serversCPU() (time.Duration, error) {
+	var sum time.Duration
+	for _, m := range c.Members {
+		d, err := processCPU(m.Pid())
+		if err != nil {
+			return 0, err
+		}
+		sum += d
+	}
+	return sum, nil
+}
+
 // Member returns the process serving node id (1-based).
 func (c *Cluster) Member(id int32) (*Server, error) {
 	if c.Name != "weir" || id < 1 || int(id) > len(c.Members) {

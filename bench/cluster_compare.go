@@ -152,7 +152,7 @@ func (o CompareOptions) latencyCurve(ctx context.Context, c *Cluster, client Opt
 		rate := maxRate * f
 		fmt.Fprintf(o.Progress, "%s: latency at %.0f%% of the rate, %.0f records/s for %s\n", label, f*100, rate, d)
 		lat, err := boundedRun(ctx, o.Timeout, func(ctx context.Context) (LatencyResult, error) {
-			return LatencyRun(ctx, lo, rate, d)
+			return latencyRun(ctx, lo, rate, d, c.serversCPU)
 		})
 		lat.System, lat.Fraction = label, f
 		curve = append(curve, lat)

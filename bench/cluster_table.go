@@ -60,14 +60,18 @@ func (c *ClusterReport) writeLatency(w io.Writer) error {
 	if len(c.LatencyCurve) == 0 {
 		return nil
 	}
-	fmt.Fprintf(w, "latency at shares of each system's own produce rate, %s each, 1 KiB records (machine busy: all cores, anything running):\n",
+	fmt.Fprintf(w, "latency at shares of each system's own produce rate, %s each, 1 KiB records (machine busy: all cores, anything running; server cores: CPU of the system's processes over the run's time, and per record acknowledged):\n",
 		c.LatencyDuration)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "system\trate\trecords/s\tproduce p50\tp99\tproduce-to-consume p50\tp99\tnot consumed\tmachine busy\t")
+	fmt.Fprintln(tw, "system\trate\trecords/s\tproduce p50\tp99\tproduce-to-consume p50\tp99\tnot consumed\tmachine busy\tserver cores\tserver CPU/record\t")
 	for _, l := range c.LatencyCurve {
-		fmt.Fprintf(tw, "%s\t%.0f%%\t%.0f\t%s\t%s\t%s\t%s\t%d\t%.0f%%\t\n", l.System, l.Fraction*100, l.Achieved,
+		cores := 0.0
+		if l.Achieved > 0 && l.Records > 0 {
+			cores = l.ServerCPU.Seconds() / (float64(l.Records) / l.Achieved)
+		}
+		fmt.Fprintf(tw, "%s\t%.0f%%\t%.0f\t%s\t%s\t%s\t%s\t%d\t%.0f%%\t%.2f\t%s\t\n", l.System, l.Fraction*100, l.Achieved,
 			fmtLatency(l.Produce.P50), fmtLatency(l.Produce.P99), fmtLatency(l.EndToEnd.P50), fmtLatency(l.EndToEnd.P99),
-			l.Missing, l.MachineBusy*100)
+			l.Missing, l.MachineBusy*100, cores, l.ServerCPUPerRecord.Round(100*time.Nanosecond))
 	}
 	if err := tw.Flush(); err != nil {
 		return err

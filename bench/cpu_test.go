@@ -150,7 +150,10 @@ func TestWriteCPUTable(t *testing.T) {
 // the curve is in.
 func TestWriteLatencyCurve(t *testing.T) {
 	row := func(sys string, f float64, p99 time.Duration) LatencyResult {
-		return LatencyResult{System: sys, Fraction: f, Achieved: 1000 * f, MachineBusy: f,
+		// 3 s at 1000*f records/s, the servers busy 0.5 cores.
+		n := int64(3000 * f)
+		return LatencyResult{System: sys, Fraction: f, Achieved: 1000 * f, Records: n, MachineBusy: f,
+			ServerCPU: 1500 * time.Millisecond, ServerCPUPerRecord: 1500 * time.Millisecond / time.Duration(n),
 			Produce: Latency{P50: time.Millisecond, P99: p99}, EndToEnd: Latency{P50: 2 * time.Millisecond, P99: 2 * p99}}
 	}
 	half := row("weir-cluster", 0.5, 30*time.Millisecond)
@@ -164,6 +167,7 @@ func TestWriteLatencyCurve(t *testing.T) {
 	}
 	out := buf.String()
 	for _, want := range []string{"3s each", "machine busy", "10%", "25%", "50%", "kfake-cluster",
+		"server cores", "0.50", "5ms",
 		"targets at 50%: weir-cluster produce p99 30ms (want <= 10ms: MISSED), produce-to-consume p99 60ms (want <= 20ms: MISSED)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("latency table lacks %q:\n%s", want, out)

@@ -44,6 +44,13 @@ type LatencyResult struct {
 	// MachineBusy is the share of all the machine's cores that was busy
 	// (anything, not only this run) while the records were produced, 0..1.
 	MachineBusy float64 `json:"machine_busy"`
+	// ServerCPU is the CPU time (user and system) the servers' processes
+	// used while the records were produced, when the run was given them
+	// (the cluster section's latency curve); ServerCPUPerRecord is it
+	// over the records acknowledged. At low rates nearly every record is
+	// its own request, so this is the cost of a replicated round trip.
+	ServerCPU          time.Duration `json:"server_cpu_ns,omitempty"`
+	ServerCPUPerRecord time.Duration `json:"server_cpu_per_record_ns,omitempty"`
 }
 
 // String is the one-line report the CLI prints.
@@ -56,6 +63,12 @@ func (r LatencyResult) String() string {
 // LatencyRun produces o.RecordSize-byte records (at least 8) at rate
 // records/s for d to o.Topic, consuming them as they come.
 func LatencyRun(ctx context.Context, o Options, rate float64, d time.Duration) (LatencyResult, error) {
+	return latencyRun(ctx, o, rate, d, nil)
+}
+
+// latencyRun is LatencyRun that, with serverCPU, also reports the servers'
+// CPU over the records' production (ServerCPU).
+func latencyRun(ctx context.Context, o Options, rate float64, d time.Duration, serverCPU func() (time.Duration, error)) (LatencyResult, error) {
 	o.Records, o.Duration = 0, d
 	o.RecordSize = max(o.RecordSize, 8)
 	if err := o.validate(); err != nil {
@@ -122,6 +135,12 @@ func LatencyRun(ctx context.Context, o Options, rate float64, d time.Duration) (
 	if err != nil {
 		return LatencyResult{}, err
 	}
+	var server0, server1 time.Duration
+	if serverCPU != nil {
+		if server0, err = serverCPU(); err != nil {
+			return LatencyResult{}, err
+		}
+	}
 	p := &producer{cl: prod, hist: NewHistogram()}
 	interval := time.Duration(float64(time.Second) / rate)
 	start := time.Now()
@@ -146,6 +165,11 @@ func LatencyRun(ctx context.Context, o Options, rate float64, d time.Duration) (
 	if err != nil {
 		return LatencyResult{}, err
 	}
+	if serverCPU != nil {
+		if server1, err = serverCPU(); err != nil {
+			return LatencyResult{}, err
+		}
+	}
 
 	// Give the consumer a grace time to read what was acknowledged.
 	grace := time.Now().Add(5 * time.Second)
@@ -166,6 +190,9 @@ func LatencyRun(ctx context.Context, o Options, rate float64, d time.Duration) (
 	res := LatencyResult{Rate: rate, Records: p.hist.Count(), Produce: p.hist.Summary(), EndToEnd: e2e.Summary(),
 		MachineBusy: ticks.busyShare(ticksAfter)}
 	res.Achieved, _ = throughput(res.Records, 0, elapsed)
+	if res.ServerCPU = server1 - server0; res.Records > 0 {
+		res.ServerCPUPerRecord = res.ServerCPU / time.Duration(res.Records)
+	}
 	res.Missing = max(res.Records-consumed, 0)
 	if p.firstErr != nil {
 		return res, fmt.Errorf("producing to %s: %d records failed, the first with: %w", o.Topic, p.failed, p.firstErr)

@@ -163,7 +163,8 @@ sections on replicated clusters of three brokers, each cluster fresh:
   cluster     the 1 KiB workload (--cluster-records), latency runs at 10 %,
               25 % and 50 % of the rate it reached (--latency-duration each;
               produce and produce-to-consume p50/p99, the machine's busy
-              CPU share; the targets judge 50 %) and the 100 B workload
+              CPU share, the servers' cores and CPU per record; the
+              targets judge 50 %) and the 100 B workload
               (--cluster-records-100b) on three Weir brokers
               (RF=3, min.insync.replicas=2) and on a three-broker kfake
               (RF=3 in its metadata; kfake keeps one copy of the data)

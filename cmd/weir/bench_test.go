@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/weirhq/weir/bench"
 	"go.uber.org/goleak"
@@ -78,10 +79,17 @@ func TestBenchCompareKfakeClusterCPU(t *testing.T) {
 	if rep.Cluster == nil || len(rep.Cluster.LatencyCurve) != 6 || len(rep.Cluster.Latency) != 2 {
 		t.Fatalf("cluster section: %+v", rep.Cluster)
 	}
+	var serverCPU time.Duration // over all runs: one short run can fall inside a 10 ms tick
 	for i, l := range rep.Cluster.LatencyCurve {
-		if want := bench.LatencyFractions[i%3]; l.Fraction != want || l.Records == 0 || l.MachineBusy <= 0 || l.MachineBusy > 1 {
-			t.Errorf("latency run %d: fraction %v (want %v), %d records, machine busy %v", i, l.Fraction, want, l.Records, l.MachineBusy)
+		if want := bench.LatencyFractions[i%3]; l.Fraction != want || l.Records == 0 || l.MachineBusy <= 0 || l.MachineBusy > 1 ||
+			l.ServerCPU < 0 || l.ServerCPUPerRecord != l.ServerCPU/time.Duration(l.Records) {
+			t.Errorf("latency run %d: fraction %v (want %v), %d records, machine busy %v, server CPU %v (%v a record)",
+				i, l.Fraction, want, l.Records, l.MachineBusy, l.ServerCPU, l.ServerCPUPerRecord)
 		}
+		serverCPU += l.ServerCPU
+	}
+	if serverCPU <= 0 {
+		t.Errorf("the latency runs report no server CPU")
 	}
 	if rep.CPU == nil || len(rep.CPU.Runs) != 2 {
 		t.Fatalf("cpu section: %+v", rep.CPU)
