@@ -3,18 +3,25 @@ package bench
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 )
 
 // ClusterOptions configure Compare's cluster sections.
 type ClusterOptions struct {
-	Brokers            int   // nodes per cluster (0: 3)
-	Records            int64 // 1 KiB records of the cluster throughput run
-	Records100B        int64 // 100 B records of the second cluster run (0: none)
-	FailoverRuns       int   // leader kills in the failover section (0: 3)
-	Partitions         int   // partitions the partitions section creates in all
-	PartitionsPerTopic int   // partitions per topic there (0: 100)
-	TopicsPerRequest   int   // topics per CreateTopics request there (0: 10)
+	Brokers     int   // nodes per cluster (0: 3)
+	Records     int64 // 1 KiB records of the cluster throughput run
+	Records100B int64 // 100 B records of the second cluster run (0: none)
+	// Rounds is how many times the cluster section runs the throughput
+	// workloads on each system, fresh clusters each time, taking turns
+	// (0: 1). The ratios judged are the medians of the rounds' ratios:
+	// on a shared 2-core machine one run of each system can be off by 2x
+	// (kfake's 1 KiB rate ranged 258-723 MB/s over four runs of a day).
+	Rounds             int
+	FailoverRuns       int // leader kills in the failover section (0: 3)
+	Partitions         int // partitions the partitions section creates in all
+	PartitionsPerTopic int // partitions per topic there (0: 100)
+	TopicsPerRequest   int // topics per CreateTopics request there (0: 10)
 	// LatencyDuration is how long each latency run produces (0:
 	// LatencyDuration).
 	LatencyDuration time.Duration
@@ -37,6 +44,8 @@ func (c ClusterOptions) latencyDuration() time.Duration {
 }
 
 func (c ClusterOptions) brokers() int { return cmpOr(c.Brokers, 3) }
+
+func (c ClusterOptions) rounds() int { return cmpOr(c.Rounds, 1) }
 
 func cmpOr(v, def int) int {
 	if v > 0 {
@@ -67,50 +76,102 @@ type ClusterReport struct {
 	Latency          []LatencyResult `json:"latency"`
 	LatencyCurve     []LatencyResult `json:"latency_curve"`
 	LatencyDuration  time.Duration   `json:"latency_duration_ns"` // each latency run's
-	ProduceRatio     float64         `json:"produce_ratio"`       // candidate/baseline records/s, 1 KiB
+	Rounds           int             `json:"rounds"`              // of the throughput workloads; Runs holds every round's
+	ProduceRatio     float64         `json:"produce_ratio"`       // candidate/baseline records/s, 1 KiB; the median over the rounds
 	ProduceRatio100B float64         `json:"produce_ratio_100b,omitempty"`
 	ConsumeRatio     float64         `json:"consume_ratio"`
-	Logs             []LogDigest     `json:"logs"`
-	Err              string          `json:"error,omitempty"`
+	// Each round's ratios, in round order.
+	ProduceRatios     []float64   `json:"produce_ratios,omitempty"`
+	ProduceRatios100B []float64   `json:"produce_ratios_100b,omitempty"`
+	ConsumeRatios     []float64   `json:"consume_ratios,omitempty"`
+	Logs              []LogDigest `json:"logs"`
+	Err               string      `json:"error,omitempty"`
 }
 
 // clusterSection runs the 1 KiB workload with replication factor
-// min(3, brokers) on a candidate cluster, then on a baseline cluster.
+// min(3, brokers) on a candidate cluster, then on a baseline cluster, the
+// latency curve on each in the first round, and the throughput workloads
+// again in each further round, the baseline first in even rounds.
 func (o CompareOptions) clusterSection(ctx context.Context, rep *CompareReport) error {
 	n := o.Cluster.brokers()
 	cr := &ClusterReport{Brokers: n, ReplicationFactor: int16(min(3, n)), MinInsyncReplicas: min(2, n), Partitions: o.Client.Partitions,
-		LatencyDuration: o.Cluster.latencyDuration()}
+		LatencyDuration: o.Cluster.latencyDuration(), Rounds: o.Cluster.rounds()}
 	rep.Cluster = cr
 	candLabel, baseLabel := labels(o.Candidate, o.Baseline)
-	for _, sys := range []struct{ name, label string }{{o.Candidate, candLabel}, {o.Baseline, baseLabel}} {
-		runs, curve, logs, err := o.clusterRun(ctx, sys.name, sys.label, cr.ReplicationFactor)
-		cr.Logs = append(cr.Logs, logs...)
-		cr.LatencyCurve = append(cr.LatencyCurve, curve...)
-		if err != nil {
-			cr.Err = err.Error()
-			return fmt.Errorf("cluster section: %w", err)
+	for round := 1; round <= cr.Rounds; round++ {
+		systems := []struct{ name, label string }{{o.Candidate, candLabel}, {o.Baseline, baseLabel}}
+		if round%2 == 0 {
+			systems[0], systems[1] = systems[1], systems[0]
 		}
-		cr.Runs = append(cr.Runs, runs...)
-		for _, l := range curve {
-			if l.Fraction == HalfRate {
-				cr.Latency = append(cr.Latency, l)
+		if cr.Rounds > 1 {
+			fmt.Fprintf(o.Progress, "cluster section: round %d of %d\n", round, cr.Rounds)
+		}
+		for _, sys := range systems {
+			runs, curve, logs, err := o.clusterRun(ctx, sys.name, sys.label, cr.ReplicationFactor, round == 1)
+			cr.Logs = append(cr.Logs, logs...)
+			cr.LatencyCurve = append(cr.LatencyCurve, curve...)
+			if err != nil {
+				cr.Err = err.Error()
+				return fmt.Errorf("cluster section, round %d: %w", round, err)
+			}
+			for i := range runs {
+				runs[i].Round = round
+			}
+			cr.Runs = append(cr.Runs, runs...)
+			for _, l := range curve {
+				if l.Fraction == HalfRate {
+					cr.Latency = append(cr.Latency, l)
+				}
 			}
 		}
+		cr.addRoundRatios(round, candLabel+"-cluster", baseLabel+"-cluster")
 	}
-	cand, _ := findRun(cr.Runs, "1KiB", candLabel+"-cluster")
-	base, _ := findRun(cr.Runs, "1KiB", baseLabel+"-cluster")
-	cr.ProduceRatio = safeRatio(cand.Produce.RecordsPerSec, base.Produce.RecordsPerSec)
-	cr.ConsumeRatio = safeRatio(cand.Consume.RecordsPerSec, base.Consume.RecordsPerSec)
-	cand, _ = findRun(cr.Runs, "100B", candLabel+"-cluster")
-	base, _ = findRun(cr.Runs, "100B", baseLabel+"-cluster")
-	cr.ProduceRatio100B = safeRatio(cand.Produce.RecordsPerSec, base.Produce.RecordsPerSec)
+	cr.ProduceRatio = medianRatio(cr.ProduceRatios)
+	cr.ConsumeRatio = medianRatio(cr.ConsumeRatios)
+	cr.ProduceRatio100B = medianRatio(cr.ProduceRatios100B)
 	return nil
 }
 
+// addRoundRatios appends round's candidate/baseline ratios.
+func (c *ClusterReport) addRoundRatios(round int, cand, base string) {
+	runs := c.roundRuns(round)
+	cr, _ := findRun(runs, "1KiB", cand)
+	br, _ := findRun(runs, "1KiB", base)
+	c.ProduceRatios = append(c.ProduceRatios, safeRatio(cr.Produce.RecordsPerSec, br.Produce.RecordsPerSec))
+	c.ConsumeRatios = append(c.ConsumeRatios, safeRatio(cr.Consume.RecordsPerSec, br.Consume.RecordsPerSec))
+	cr, okC := findRun(runs, "100B", cand)
+	br, okB := findRun(runs, "100B", base)
+	if okC && okB {
+		c.ProduceRatios100B = append(c.ProduceRatios100B, safeRatio(cr.Produce.RecordsPerSec, br.Produce.RecordsPerSec))
+	}
+}
+
+// roundRuns is the runs of one round (every run when none has a round).
+func (c *ClusterReport) roundRuns(round int) []Run {
+	var out []Run
+	for _, r := range c.Runs {
+		if r.Round == round || r.Round == 0 {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// medianRatio is the median of rs (the lower middle one of an even
+// count), 0 for none.
+func medianRatio(rs []float64) float64 {
+	if len(rs) == 0 {
+		return 0
+	}
+	s := slices.Clone(rs)
+	slices.Sort(s)
+	return s[(len(s)-1)/2]
+}
+
 // clusterRun starts one cluster, warms it up, runs the 1 KiB workload,
-// the latency runs at LatencyFractions of the rate it reached, and the
-// 100 B workload.
-func (o CompareOptions) clusterRun(ctx context.Context, name, label string, rf int16) ([]Run, []LatencyResult, []LogDigest, error) {
+// with latency the latency runs at LatencyFractions of the rate it
+// reached, and the 100 B workload.
+func (o CompareOptions) clusterRun(ctx context.Context, name, label string, rf int16, latency bool) ([]Run, []LatencyResult, []LogDigest, error) {
 	label += "-cluster"
 	c, err := o.startCluster(ctx, name, label, o.Cluster.brokers())
 	if err != nil {
@@ -121,7 +182,7 @@ func (o CompareOptions) clusterRun(ctx context.Context, name, label string, rf i
 	w := Workload{Name: "1KiB", RecordSize: 1024, Records: max(o.Cluster.Records, 1)}
 	run, err := o.clusterWorkload(ctx, c, client, w, label)
 	var curve []LatencyResult
-	if err == nil {
+	if err == nil && latency {
 		curve, err = o.latencyCurve(ctx, c, client, run.Produce.RecordsPerSec, label)
 	}
 	run.System = label

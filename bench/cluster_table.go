@@ -35,23 +35,52 @@ func (c *ClusterReport) write(w io.Writer, r *CompareReport) error {
 	fmt.Fprintf(w, "\ncluster: %d brokers each, RF=%d, min.insync.replicas=%d, %d partitions, acks=%s, idempotent=%v\n",
 		c.Brokers, c.ReplicationFactor, c.MinInsyncReplicas, c.Partitions, r.Acks, r.Idempotent)
 	candLabel, baseLabel := labels(r.Candidate, r.Baseline)
-	if len(c.Runs) > 0 {
-		if err := writeRuns(w, c.Runs, candLabel+"-cluster", baseLabel+"-cluster"); err != nil {
+	for round := 1; round <= max(c.Rounds, 1); round++ {
+		runs := c.roundRuns(round)
+		if len(runs) == 0 {
+			break
+		}
+		if c.Rounds > 1 {
+			first := candLabel
+			if round%2 == 0 {
+				first = baseLabel
+			}
+			fmt.Fprintf(w, "round %d of %d (%s first):\n", round, c.Rounds, first)
+		}
+		if err := writeRuns(w, runs, candLabel+"-cluster", baseLabel+"-cluster"); err != nil {
 			return err
 		}
 	}
+	median := ""
+	if len(c.ProduceRatios) > 1 {
+		median = "median of rounds "
+		fmt.Fprintf(w, "ratios by round: produce 1 KiB %s; produce 100 B %s; consume %s\n",
+			fmtRatios(c.ProduceRatios), fmtRatios(c.ProduceRatios100B), fmtRatios(c.ConsumeRatios))
+	}
 	if c.ProduceRatio100B > 0 {
-		fmt.Fprintf(w, "100 B produce %.2fx (issue 14 wants >= 1.0x)\n", c.ProduceRatio100B)
+		fmt.Fprintf(w, "100 B produce %s%.2fx (issue 14 wants >= 1.0x)\n", median, c.ProduceRatio100B)
 	}
 	if len(c.Runs) >= 2 {
-		fmt.Fprintf(w, "targets: produce %.2fx (want >= %.1fx: %s), consume %.2fx (want >= %.1fx: %s)\n",
-			c.ProduceRatio, TargetClusterProduceRatio, verdict(c.ProduceRatio >= TargetClusterProduceRatio),
-			c.ConsumeRatio, TargetClusterConsumeRatio, verdict(c.ConsumeRatio >= TargetClusterConsumeRatio))
+		fmt.Fprintf(w, "targets: produce %s%.2fx (want >= %.1fx: %s), consume %s%.2fx (want >= %.1fx: %s)\n",
+			median, c.ProduceRatio, TargetClusterProduceRatio, verdict(c.ProduceRatio >= TargetClusterProduceRatio),
+			median, c.ConsumeRatio, TargetClusterConsumeRatio, verdict(c.ConsumeRatio >= TargetClusterConsumeRatio))
 	}
 	if err := c.writeLatency(w); err != nil {
 		return err
 	}
 	return writeSectionEnd(w, c.Err, c.Logs)
+}
+
+// fmtRatios prints ratios as "0.71x 1.57x 0.59x", "-" for none.
+func fmtRatios(rs []float64) string {
+	if len(rs) == 0 {
+		return "-"
+	}
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = fmt.Sprintf("%.2fx", r)
+	}
+	return strings.Join(parts, " ")
 }
 
 // writeLatency prints the latency curve and judges each system's

@@ -55,6 +55,24 @@ func TestMedianDuration(t *testing.T) {
 	}
 }
 
+// The cluster section's ratio is the median of its rounds', and taking
+// it leaves the rounds' order alone.
+func TestMedianRatio(t *testing.T) {
+	rs := []float64{1.88, 0.41, 0.59}
+	if got := medianRatio(rs); got != 0.59 {
+		t.Errorf("median of %v = %v", rs, got)
+	}
+	if rs[0] != 1.88 || rs[1] != 0.41 {
+		t.Errorf("medianRatio sorted its argument: %v", rs)
+	}
+	if got := medianRatio([]float64{1.2, 0.6}); got != 0.6 {
+		t.Errorf("median of 2 = %v, want the lower middle", got)
+	}
+	if got := medianRatio(nil); got != 0 {
+		t.Errorf("median of none = %v", got)
+	}
+}
+
 func TestDigestLog(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "server.log")
 	log := `time=1 level=INFO msg="started"

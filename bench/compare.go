@@ -40,6 +40,7 @@ type CompareOptions struct {
 type Run struct {
 	Workload string        `json:"workload"`
 	System   string        `json:"system"`
+	Round    int           `json:"round,omitempty"` // the cluster section's round, from 1
 	Produce  Result        `json:"produce"`
 	Consume  ConsumeResult `json:"consume"`
 }

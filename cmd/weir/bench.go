@@ -167,7 +167,10 @@ sections on replicated clusters of three brokers, each cluster fresh:
               targets judge 50 %) and the 100 B workload
               (--cluster-records-100b) on three Weir brokers
               (RF=3, min.insync.replicas=2) and on a three-broker kfake
-              (RF=3 in its metadata; kfake keeps one copy of the data)
+              (RF=3 in its metadata; kfake keeps one copy of the data);
+              the throughput workloads run --cluster-rounds times on each,
+              fresh clusters taking turns, and the ratios judged are the
+              medians of the rounds' (the latency runs: first round only)
   cpu         one partition at RF=3 (min.insync.replicas=2), --cpu-bytes of
               1 KiB records acks=all after a tenth as warm-up, then one
               consumer reads it all: ms of CPU per MB of the leader, each
@@ -211,11 +214,12 @@ against kfake checks the harness itself.`,
 	fs.Int64Var(&cf.records1K, "records-1k", 1_000_000, "records in the 1 KiB workload (0: skip it)")
 	fs.Int64Var(&cf.records100B, "records-100b", 3_000_000, "records in the 100 B workload (0: skip it)")
 	fs.Int64Var(&cf.memBytes, "mem-bytes", 2<<30, "bytes of 1 KiB records for the memory phase (0: skip it)")
-	fs.BoolVar(&cf.quick, "quick", false, "a small run: 200,000 x 1 KiB, 1,000,000 x 100 B, 256 MiB memory phase, 200,000 x 1 KiB and 500,000 x 100 B on the clusters, 3s latency runs, 100 MB in the cpu section, one failover, 1,000 partitions (flags given explicitly win)")
+	fs.BoolVar(&cf.quick, "quick", false, "a small run: 200,000 x 1 KiB, 1,000,000 x 100 B, 256 MiB memory phase, 200,000 x 1 KiB and 500,000 x 100 B on the clusters, one cluster round, 3s latency runs, 100 MB in the cpu section, one failover, 1,000 partitions (flags given explicitly win)")
 	fs.BoolVar(&cf.cluster, "cluster", true, "after the single-broker comparison, run the cluster, cpu, failover and partitions sections (when the candidate is weir)")
 	fs.StringVar(&cf.only, "only", "", "run only these sections, comma separated: single, memory, cluster, cpu, failover, partitions")
 	fs.Int64Var(&cf.clusterOpts.Records, "cluster-records", 1_000_000, "1 KiB records of the cluster throughput run")
 	fs.Int64Var(&cf.clusterOpts.Records100B, "cluster-records-100b", 3_000_000, "100 B records of the cluster's second throughput run (0: skip it)")
+	fs.IntVar(&cf.clusterOpts.Rounds, "cluster-rounds", 3, "times the cluster section runs the throughput workloads on each system (fresh clusters, taking turns); its ratios are the medians")
 	fs.DurationVar(&cf.clusterOpts.LatencyDuration, "latency-duration", bench.LatencyDuration, "how long each latency run of the cluster section produces")
 	fs.Int64Var(&cf.clusterOpts.CPUBytes, "cpu-bytes", bench.DefaultCPUBytes, "bytes of 1 KiB records the cpu section produces and measures")
 	fs.IntVar(&cf.clusterOpts.FailoverRuns, "failover-runs", 3, "leader kills in the failover section")
@@ -248,6 +252,9 @@ func applyQuick(cmd *cobra.Command, cf *compareFlags) {
 	if !cmd.Flags().Changed("failover-runs") {
 		cf.clusterOpts.FailoverRuns = 1
 	}
+	if !cmd.Flags().Changed("cluster-rounds") {
+		cf.clusterOpts.Rounds = 1
+	}
 	if !cmd.Flags().Changed("many-partitions") {
 		cf.clusterOpts.Partitions = 1_000
 	}
@@ -261,6 +268,9 @@ func checkCompareSizes(cf compareFlags) error {
 	}
 	if cf.clusterOpts.LatencyDuration <= 0 {
 		return fmt.Errorf("bench compare: --latency-duration %s: want a positive duration", cf.clusterOpts.LatencyDuration)
+	}
+	if cf.clusterOpts.Rounds < 1 {
+		return fmt.Errorf("bench compare: --cluster-rounds %d: want at least 1", cf.clusterOpts.Rounds)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -61,9 +62,10 @@ func TestBenchCompareKfakeClusterCPU(t *testing.T) {
 	t.Setenv("WEIR_TEST_AS_WEIR", "1")
 	out := filepath.Join(t.TempDir(), "bench.json")
 	r := mustWeir(t, "", "", "bench", "compare", "--candidate", "kfake", "--baseline", "kfake", "--only", "cluster,cpu",
-		"--cluster-records", "2000", "--cluster-records-100b", "0", "--latency-duration", "300ms",
+		"--cluster-records", "2000", "--cluster-records-100b", "0", "--latency-duration", "300ms", "--cluster-rounds", "2",
 		"--cpu-bytes", "2048000", "--json-out", out)
-	for _, want := range []string{"targets at 50%: kfake(a)-cluster", "cpu: 3 brokers each", "kfake(b)-cpu", "(all nodes)"} {
+	for _, want := range []string{"targets at 50%: kfake(a)-cluster", "cpu: 3 brokers each", "kfake(b)-cpu", "(all nodes)",
+		"round 2 of 2 (kfake(b) first):", "ratios by round: produce 1 KiB ", "targets: produce median of rounds "} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("table lacks %q:\n%s", want, r.stdout)
 		}
@@ -78,6 +80,17 @@ func TestBenchCompareKfakeClusterCPU(t *testing.T) {
 	}
 	if rep.Cluster == nil || len(rep.Cluster.LatencyCurve) != 6 || len(rep.Cluster.Latency) != 2 {
 		t.Fatalf("cluster section: %+v", rep.Cluster)
+	}
+	// Two rounds of the 1 KiB workload, the second baseline first; the
+	// latency curve in the first only.
+	var order []string
+	for _, r := range rep.Cluster.Runs {
+		order = append(order, fmt.Sprintf("%d:%s", r.Round, r.System))
+	}
+	if got, want := strings.Join(order, " "), "1:kfake(a)-cluster 1:kfake(b)-cluster 2:kfake(b)-cluster 2:kfake(a)-cluster"; got != want ||
+		rep.Cluster.Rounds != 2 || len(rep.Cluster.ProduceRatios) != 2 || len(rep.Cluster.ConsumeRatios) != 2 {
+		t.Errorf("cluster runs %q (want %q), rounds %d, produce ratios %v, consume ratios %v",
+			got, want, rep.Cluster.Rounds, rep.Cluster.ProduceRatios, rep.Cluster.ConsumeRatios)
 	}
 	var serverCPU time.Duration // over all runs: one short run can fall inside a 10 ms tick
 	for i, l := range rep.Cluster.LatencyCurve {
@@ -116,6 +129,7 @@ func TestBenchCompareBadSizes(t *testing.T) {
 	for _, tt := range []struct{ flag, value, want string }{
 		{"--cpu-bytes", "100", "--cpu-bytes 100: want at least one 1 KiB record"},
 		{"--latency-duration", "0s", "--latency-duration 0s: want a positive duration"},
+		{"--cluster-rounds", "0", "--cluster-rounds 0: want at least 1"},
 		{"--only", "cpu,nope", `unknown section "nope"`},
 	} {
 		r := weir(t, "", "", "bench", "compare", tt.flag, tt.value)
