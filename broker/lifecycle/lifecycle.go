@@ -267,6 +267,11 @@ func (l *Lifecycle) register() error {
 	if o.Rack != "" {
 		req.Rack = &o.Rack
 	}
+	for name, r := range quorum.SupportedRanges() {
+		f := kmsg.NewBrokerRegistrationRequestFeature()
+		f.Name, f.MinSupportedVersion, f.MaxSupportedVersion = name, r.Min, r.Max
+		req.Features = append(req.Features, f)
+	}
 	raw, err := l.beat.conn.Request(req, 3*time.Second)
 	if err != nil {
 		return err
