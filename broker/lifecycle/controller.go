@@ -61,6 +61,9 @@ type ControllerOptions struct {
 	Quorum        Quorum
 	Logger        *slog.Logger
 	Now           func() time.Time // the broker's clock
+	// BootstrapFeatures are the feature levels a new metadata log starts
+	// at (InitCluster); nil: quorum.BootstrapFeatures.
+	BootstrapFeatures map[string]int16
 }
 
 // Controller is the controller's side: the leader-only state (heartbeats
@@ -81,6 +84,9 @@ type Controller struct {
 func NewController(ctx context.Context, o ControllerOptions) *Controller {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.BootstrapFeatures == nil {
+		o.BootstrapFeatures = quorum.BootstrapFeatures
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -153,10 +159,11 @@ func (c *Controller) step(now time.Time) {
 	}
 }
 
-// initCluster records the cluster id in a new metadata log.
+// initCluster records the cluster id in a new metadata log, with the
+// feature levels a new cluster starts at.
 func (c *Controller) initCluster(img *quorum.Image) {
 	if img.ClusterID == "" {
-		c.Propose(quorum.InitCluster{ClusterID: c.o.ClusterID})
+		c.Propose(quorum.InitCluster{ClusterID: c.o.ClusterID, Features: c.o.BootstrapFeatures})
 	} else if img.ClusterID != c.o.ClusterID {
 		c.o.Logger.Error("the metadata log belongs to another cluster", "metadata_cluster_id", img.ClusterID, "cluster.id", c.o.ClusterID)
 	}

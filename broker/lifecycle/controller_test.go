@@ -123,13 +123,14 @@ func TestControllerFencesBrokersWhoseSessionExpired(t *testing.T) {
 	}
 }
 
-// A new metadata log gets this broker's cluster id; a log of another
+// A new metadata log gets this broker's cluster id and the newest
+// weir.metadata.version (a fresh cluster); a log of another
 // cluster is left alone.
 func TestControllerInitialisesTheCluster(t *testing.T) {
 	q := &fakeQuorum{img: quorum.EmptyImage(), leader: true}
 	c := testController(q, false)
 	c.step(time.Unix(1000, 0))
-	wantProposals(t, "empty log", q.took(), "quorum.InitCluster{ClusterID:c}")
+	wantProposals(t, "empty log", q.took(), "quorum.InitCluster{ClusterID:c Features:map[weir.metadata.version:2]}")
 	q.img.ClusterID = "other"
 	c.step(time.Unix(1001, 0))
 	wantProposals(t, "another cluster's log", q.took())

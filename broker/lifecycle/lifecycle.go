@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strconv"
 	"sync"
@@ -266,6 +267,12 @@ func (l *Lifecycle) register() error {
 	}
 	if o.Rack != "" {
 		req.Rack = &o.Rack
+	}
+	ranges := quorum.SupportedRanges() // the levels this binary runs (docs/QUORUM.md, features)
+	for _, name := range slices.Sorted(maps.Keys(ranges)) {
+		f := kmsg.NewBrokerRegistrationRequestFeature()
+		f.Name, f.MinSupportedVersion, f.MaxSupportedVersion = name, ranges[name].Min, ranges[name].Max
+		req.Features = append(req.Features, f)
 	}
 	raw, err := l.beat.conn.Request(req, 3*time.Second)
 	if err != nil {

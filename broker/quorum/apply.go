@@ -36,7 +36,17 @@ func (c InitCluster) apply(t *txn, _ uint64) (any, error) {
 	case img.ClusterID != "":
 		return nil, kafkaErr(kerr.InconsistentClusterID, "init cluster %s: cluster id is already %s", c.ClusterID, img.ClusterID)
 	}
+	for name, level := range c.Features {
+		if err := (SetFeatureLevel{Name: name, Level: level}).checkLocal(img); err != nil {
+			return nil, fmt.Errorf("init cluster %s: %w", c.ClusterID, err)
+		}
+	}
 	t.img.ClusterID = c.ClusterID
+	for name, level := range c.Features {
+		if level != 0 {
+			t.setFeatureLevel(name, level)
+		}
+	}
 	t.changed = true
 	return nil, nil
 }
@@ -44,6 +54,11 @@ func (c InitCluster) apply(t *txn, _ uint64) (any, error) {
 func (c RegisterBroker) apply(t *txn, index uint64) (any, error) {
 	if c.ID < 0 || c.IncarnationID == "" || c.Host == "" || c.Port <= 0 || c.Port > math.MaxUint16 {
 		return nil, kafkaErr(kerr.InvalidRequest, "register broker %d: id, incarnation, host and port are required", c.ID)
+	}
+	if t.view().Preconditions() {
+		if err := CheckRegistration(t.view(), c.Features); err != nil {
+			return nil, fmt.Errorf("register broker %d: %w", c.ID, err)
+		}
 	}
 	if old, ok := t.view().Brokers[c.ID]; ok {
 		if old.IncarnationID == c.IncarnationID {
@@ -55,7 +70,7 @@ func (c RegisterBroker) apply(t *txn, index uint64) (any, error) {
 	}
 	t.putBroker(Broker{
 		ID: c.ID, Rack: c.Rack, Host: c.Host, Port: c.Port, RaftAddr: c.RaftAddr, Listeners: c.Listeners,
-		IncarnationID: c.IncarnationID, Epoch: int64(index), Fenced: true,
+		IncarnationID: c.IncarnationID, Epoch: int64(index), Fenced: true, Features: c.Features,
 	})
 	return RegisterResult{Epoch: int64(index)}, nil
 }

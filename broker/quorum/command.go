@@ -42,9 +42,13 @@ type TopicPartition struct {
 }
 
 // InitCluster sets the cluster id once; the first one committed wins and
-// a later different id is INCONSISTENT_CLUSTER_ID.
+// a later different id is INCONSISTENT_CLUSTER_ID. Features are the
+// levels the new cluster starts at (BootstrapFeatures), set with the id
+// and never again (an entry without them, from an older Weir, leaves
+// every feature at 0).
 type InitCluster struct {
-	ClusterID string `json:"cluster_id"`
+	ClusterID string           `json:"cluster_id"`
+	Features  map[string]int16 `json:"features,omitempty"`
 }
 
 // RegisterBroker registers (or re-registers) a broker. The broker starts
@@ -62,6 +66,10 @@ type RegisterBroker struct {
 	// inter-broker one's), so that a client is told the addresses of the
 	// listener it connected to.
 	Listeners []Endpoint `json:"listeners,omitempty"`
+	// Features are the levels the broker can run (BrokerRegistration's
+	// Features); at MetadataPreconditions the apply refuses a broker that
+	// cannot run a finalized level (CheckRegistration).
+	Features map[string]FeatureRange `json:"features,omitempty"`
 }
 
 // Endpoint is one named advertised listener of a broker.

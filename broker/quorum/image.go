@@ -39,6 +39,9 @@ type Broker struct {
 	// last member; a broker registers fenced and is unfenced once it has
 	// caught up with the metadata log.
 	Fenced bool `json:"fenced"`
+	// Features are the levels the broker registered as supported; nil
+	// (a Weir older than them) supports level 0 of every feature.
+	Features map[string]FeatureRange `json:"features,omitempty"`
 }
 
 // Endpoint returns the broker's advertised address on the listener named

@@ -283,6 +283,35 @@ func (n *Node) Propose(ctx context.Context, c Command) (any, error) {
 	return r.Value, r.Err
 }
 
+// Entries decodes the commands in this node's log from index from to
+// its last entry, in order (raft's own entries skipped; entries already
+// compacted into a snapshot are not there): what was written, for
+// inspection and tests.
+func (n *Node) Entries(from uint64) ([]Command, error) {
+	last, err := n.store.LastIndex()
+	if err != nil {
+		return nil, fmt.Errorf("reading the metadata log: %w", err)
+	}
+	var out []Command
+	for i := max(from, 1); i <= last; i++ {
+		var e raft.Log
+		if err := n.store.GetLog(i, &e); errors.Is(err, raft.ErrLogNotFound) {
+			continue
+		} else if err != nil {
+			return nil, fmt.Errorf("reading metadata log entry %d: %w", i, err)
+		}
+		if e.Type != raft.LogCommand {
+			continue
+		}
+		c, err := Decode(e.Data)
+		if err != nil {
+			return nil, fmt.Errorf("metadata log entry %d: %w", i, err)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
 // Barrier returns once every entry before it is applied to this node's
 // image (leader only). A new leader applies the entries its predecessor
 // committed only after its own first entry commits, so until a barrier

@@ -11,14 +11,17 @@ import (
 
 // UpdateFeatures, versions 0–2 (KIP-584): finalized feature levels live in
 // the metadata quorum (quorum.SetFeatureLevel), so the request runs on the
-// controller (forwarded, KIP-590). The only feature is
-// transaction.version (0–2). A level below the finalized one needs
-// AllowDowngrade (v0) or UpgradeType 2 or 3 (safe or unsafe downgrade,
-// v1+); UpgradeType 0 or above 3 is INVALID_REQUEST, as is a feature
-// named twice or an empty name. ValidateOnly (v1+) checks without
-// proposing. Each update is applied on its own. v2 answers without
-// per-feature results: its top-level error is the first failure. CLUSTER
-// ALTER is checked in authz.go.
+// controller (forwarded, KIP-590). The features are transaction.version
+// (0–2) and weir.metadata.version (0–2, quorum.MetadataVersion). A level
+// some registered broker cannot run is INVALID_UPDATE_VERSION naming the
+// broker (quorum.CheckSupported, checked and proposed under featuresMu).
+// A level below the finalized one needs AllowDowngrade (v0) or
+// UpgradeType 2 or 3 (safe or unsafe downgrade, v1+); UpgradeType 0 or
+// above 3 is INVALID_REQUEST, as is a feature named twice or an empty
+// name. ValidateOnly (v1+) checks without proposing. Each update is
+// applied on its own. v2 answers without per-feature results: its
+// top-level error is the first failure. CLUSTER ALTER is checked in
+// authz.go.
 func (b *Broker) handleUpdateFeatures(r *kmsg.UpdateFeaturesRequest) kmsg.Response {
 	return b.viaController(r, func() kmsg.Response { return b.updateFeatures(r) })
 }
@@ -60,8 +63,10 @@ func (b *Broker) updateFeature(r *kmsg.UpdateFeaturesRequest, u kmsg.UpdateFeatu
 	seen[u.Feature] = true
 	cmd := quorum.SetFeatureLevel{Name: u.Feature, Level: max(u.MaxVersionLevel, 0),
 		AllowDowngrade: u.AllowDowngrade || r.Version >= 1 && u.UpgradeType >= 2}
-	if r.ValidateOnly {
-		return cmd.Check(b.node.Image())
+	b.featuresMu.Lock()
+	defer b.featuresMu.Unlock()
+	if err := cmd.Check(b.node.Image()); err != nil || r.ValidateOnly {
+		return err
 	}
 	_, err := b.ctrl.Propose(cmd)
 	return err

@@ -170,8 +170,13 @@ func (b *Broker) addPartitions(name string, count int32, assignment [][]int32, v
 	}
 	// From: a resend of this request that meets this image again (the
 	// first answer lost, the entry not yet applied) is refused in the
-	// apply instead of adding the partitions twice.
-	if _, err := b.ctrl.Propose(quorum.CreatePartitions{Topic: name, Assignment: assignment, From: have}); err != nil {
+	// apply instead of adding the partitions twice. Only at
+	// weir.metadata.version 2: an older Weir would ignore it and append.
+	cmd := quorum.CreatePartitions{Topic: name, Assignment: assignment}
+	if img.Preconditions() {
+		cmd.From = have
+	}
+	if _, err := b.ctrl.Propose(cmd); err != nil {
 		return fromErr(err)
 	}
 	b.waitApplied(b.node.Image().Version, 5*time.Second)
@@ -181,8 +186,9 @@ func (b *Broker) addPartitions(name string, count int32, assignment [][]int32, v
 }
 
 // setTopicConfigs replaces a topic's overrides (controller only). A
-// non-nil base is what configs was edited from: the apply refuses it
-// (stale) if the overrides are no longer base.
+// non-nil base is what configs was edited from: at weir.metadata.version
+// 2 the apply refuses it (stale) if the overrides are no longer base;
+// below 2 the edit is written unchecked, as an older Weir applies it.
 func (b *Broker) setTopicConfigs(name string, configs, base map[string]string, validateOnly bool) adminResult {
 	if r, no := b.notController(); no {
 		return r
@@ -196,7 +202,10 @@ func (b *Broker) setTopicConfigs(name string, configs, base map[string]string, v
 	if validateOnly {
 		return ok()
 	}
-	cmd := quorum.SetTopicConfigs{Topic: name, Configs: configs, Base: base, CheckBase: base != nil}
+	cmd := quorum.SetTopicConfigs{Topic: name, Configs: configs}
+	if b.node.Image().Preconditions() {
+		cmd.Base, cmd.CheckBase = base, base != nil
+	}
 	if _, err := b.ctrl.Propose(cmd); err != nil {
 		return fromErr(err)
 	}
@@ -221,7 +230,10 @@ func (b *Broker) setBrokerConfigs(brokerID int32, configs, base map[string]strin
 	if validateOnly {
 		return ok()
 	}
-	cmd := quorum.SetBrokerConfigs{BrokerID: brokerID, Configs: configs, Base: base, CheckBase: base != nil}
+	cmd := quorum.SetBrokerConfigs{BrokerID: brokerID, Configs: configs}
+	if b.node.Image().Preconditions() {
+		cmd.Base, cmd.CheckBase = base, base != nil
+	}
 	if _, err := b.ctrl.Propose(cmd); err != nil {
 		return fromErr(err)
 	}

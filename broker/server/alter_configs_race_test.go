@@ -16,7 +16,8 @@ import (
 // applies each request to the state the previous one left. Before, each
 // committed its whole edited set, so all were told it worked and the
 // last one erased the others' keys (the collector's executor sets the
-// two replication throttle rates of a broker this way).
+// two replication throttle rates of a broker this way). The check is
+// written from weir.metadata.version 2, where a fresh cluster starts.
 func TestIncrementalAlterConfigsAtOnceKeepEveryKey(t *testing.T) {
 	b := startBroker(t, nil)
 	createTopic(t, b, "cfg", 1, nil)

@@ -16,7 +16,9 @@ import (
 // places the new partitions against the image it read, and the apply
 // refuses every entry but the first (INVALID_PARTITIONS), as Kafka's
 // controller does. Before, each entry appended its partitions, so eight
-// requests to grow it from 4 to 8 partitions left it with 36.
+// requests to grow it from 4 to 8 partitions left it with 36, as they
+// still may below weir.metadata.version 2 (TestMetadataVersionGatesPreconditions);
+// a fresh cluster starts at 2.
 func TestCreatePartitionsSentAgainAddsThemOnce(t *testing.T) {
 	const senders = 8
 	b := startBroker(t, nil)

@@ -43,6 +43,12 @@ type Options struct {
 	Now func() time.Time
 	// FS is the log dirs' filesystem; nil: vfs.Default, the disk.
 	FS vfs.FS
+	// BootstrapFeatures are the feature levels a new metadata log starts
+	// at when this broker's controller initialises it (nil:
+	// quorum.BootstrapFeatures, the newest weir.metadata.version). A
+	// non-nil empty map starts a cluster as an older Weir did, at level
+	// 0 of everything (tests of the upgrade path).
+	BootstrapFeatures map[string]int16
 }
 
 // Broker is one Kafka broker.
@@ -52,7 +58,9 @@ type Broker struct {
 	now     func() time.Time
 	fs      vfs.FS
 	metrics *metrics.Broker
-	gather  prometheus.Gatherer
+
+	bootstrap map[string]int16 // Options.BootstrapFeatures
+	gather    prometheus.Gatherer
 
 	// The metadata quorum (quorum.go) and the loops around it.
 	node    *quorum.Node
@@ -63,6 +71,13 @@ type Broker struct {
 	life    *lifecycle.Lifecycle  // broker/lifecycle: registration, heartbeats, ISR changes
 	repl    *replication.Manager  // broker/replication: roles, fetchers, throttles
 	pids    producerIDs           // 22_init_producer_id.go
+
+	// featuresMu serializes the controller's feature checks with their
+	// proposals: UpdateFeatures' raise and BrokerRegistration's
+	// registration each check the image and propose under it, so neither
+	// passes its check against an image the other is about to change
+	// (Kafka's controller is one thread). Taken alone; Propose takes no lock.
+	featuresMu sync.Mutex
 
 	sentFromFiles atomic.Int64 // Fetch record sets sent with sendfile (01_fetch.go fetchFiles)
 
@@ -120,7 +135,7 @@ type Broker struct {
 // New opens the broker's storage and binds its listeners. The broker
 // serves nothing until Run.
 func New(cfg *config.Config, opts Options) (*Broker, error) {
-	b := &Broker{cfg: cfg, logger: opts.Logger, now: opts.Now, fs: vfs.OrDefault(opts.FS)}
+	b := &Broker{cfg: cfg, logger: opts.Logger, now: opts.Now, fs: vfs.OrDefault(opts.FS), bootstrap: opts.BootstrapFeatures}
 	if b.logger == nil {
 		b.logger = slog.Default()
 	}
@@ -431,7 +446,7 @@ func (b *Broker) newLifecycle() (*lifecycle.Controller, *lifecycle.Lifecycle) {
 	timing := lifecycle.TimingOf(b.cfg)
 	ctrl := lifecycle.NewController(b.ctx, lifecycle.ControllerOptions{
 		NodeID: b.cfg.NodeID, ClusterID: b.cluster, Timing: timing, AutoRebalance: b.cfg.AutoLeaderRebalance,
-		Quorum: b.node, Logger: b.logger, Now: b.now,
+		Quorum: b.node, Logger: b.logger, Now: b.now, BootstrapFeatures: b.bootstrap,
 	})
 	life := lifecycle.New(b.ctx, lifecycle.Options{
 		NodeID: b.cfg.NodeID, Rack: b.cfg.BrokerRack, ClusterID: b.cluster, Listener: b.advertised(), Listeners: b.otherAdvertised(), Dial: b.peerDial,
