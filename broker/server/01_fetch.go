@@ -39,8 +39,11 @@ import (
 //
 // Fetch sessions are declined: every response carries SessionID 0, which
 // tells the client to keep sending full fetch requests (the protocol's
-// documented fallback). An incremental request naming a session this broker
-// never created gets FETCH_SESSION_ID_NOT_FOUND.
+// documented fallback). As in Kafka (FetchMetadata.isFull), a request is a
+// full fetch when its SessionEpoch is 0 (INITIAL) or -1 (FINAL), whatever
+// SessionID it names (Kafka would close that session; segmentio/kafka-go's
+// Client.Fetch sends -1/-1); an incremental one (any other epoch) names a
+// session this broker never created and gets FETCH_SESSION_ID_NOT_FOUND.
 //
 // A fetch with a replica id (ReplicaID before v15, ReplicaState from v15)
 // is a follower replicating: it reads up to the log end offset rather than
@@ -57,7 +60,7 @@ import (
 
 func (b *Broker) handleFetch(r *kmsg.FetchRequest, files *fetchFiles) kmsg.Response {
 	resp := r.ResponseKind().(*kmsg.FetchResponse)
-	if r.SessionID != 0 {
+	if r.SessionEpoch != 0 && r.SessionEpoch != -1 {
 		resp.ErrorCode = kerr.FetchSessionIDNotFound.Code
 		return resp
 	}
