@@ -29,7 +29,7 @@ type Replica struct {
 
 	waitMu struct {
 		sync.Mutex
-		waiters map[chan struct{}]struct{}
+		waiters map[chan struct{}]bool // true: a follower's fetch (WatchAppends)
 	}
 }
 
@@ -39,7 +39,7 @@ type Replica struct {
 func NewReplica(topic string, index int32, l *wlog.Log, self int32, now func() time.Time) *Replica {
 	r := &Replica{topic: topic, index: index, log: l, now: now}
 	r.mu.rep = replica.New(self)
-	r.waitMu.waiters = map[chan struct{}]struct{}{}
+	r.waitMu.waiters = map[chan struct{}]bool{}
 	return r
 }
 
@@ -186,14 +186,28 @@ func (r *Replica) FollowerFetched(replicaID int32, fetchOffset int64, now time.T
 	Trace("fetch_in", r.topic, r.index, fetchOffset, 0, replicaID)
 	if moved {
 		Trace("hw", r.topic, r.index, hw, 0, replicaID)
-		r.WakeAll()
+		r.wake(false)
 	}
 }
 
-// Watch registers w to be signalled on the next append or role change.
+// Watch registers w to be signalled on the next append, high watermark
+// move or role change.
 func (r *Replica) Watch(w chan struct{}) {
 	r.waitMu.Lock()
-	r.waitMu.waiters[w] = struct{}{}
+	r.waitMu.waiters[w] = false
+	r.waitMu.Unlock()
+}
+
+// WatchAppends is Watch for a follower's fetch, which reads to the log
+// end, not the high watermark: a high watermark move does not signal it.
+// The follower learns the new high watermark from its next answer, after
+// the next append or its MaxWait, as Kafka's followers do (a follower's
+// DelayedFetch completes on new bytes, not on a high watermark move).
+// Waking it there cost the leader two spurious wake-ups and fetch passes
+// per acks=all produce, one per parked follower.
+func (r *Replica) WatchAppends(w chan struct{}) {
+	r.waitMu.Lock()
+	r.waitMu.waiters[w] = true
 	r.waitMu.Unlock()
 }
 
@@ -213,9 +227,16 @@ func (r *Replica) Watched() int {
 
 // WakeAll signals every parked request (after an append, a role change or
 // a delete).
-func (r *Replica) WakeAll() {
+func (r *Replica) WakeAll() { r.wake(true) }
+
+// wake signals the parked requests: every one with appends, else those
+// not parked by WatchAppends.
+func (r *Replica) wake(appends bool) {
 	r.waitMu.Lock()
-	for w := range r.waitMu.waiters {
+	for w, appendsOnly := range r.waitMu.waiters {
+		if appendsOnly && !appends {
+			continue
+		}
 		select {
 		case w <- struct{}{}:
 		default:

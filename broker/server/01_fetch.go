@@ -86,8 +86,13 @@ func (b *Broker) handleFetch(r *kmsg.FetchRequest, files *fetchFiles) kmsg.Respo
 		if !registered && maxWait > 0 {
 			// Register before reading, so an append between the read and
 			// the wait is not missed.
+			follower := replicaID(r) >= 0
 			for _, fp := range parts {
-				if fp.p != nil {
+				switch {
+				case fp.p == nil:
+				case follower:
+					fp.p.watchAppends(w)
+				default:
 					fp.p.watch(w)
 				}
 			}

@@ -98,6 +98,10 @@ func (p *partition) removeWaiter(w chan struct{}) {
 // times its own long poll.
 func (p *partition) watch(w chan struct{}) { p.rep.Watch(w) }
 
+// watchAppends is watch for a follower's fetch: not woken by high
+// watermark moves (replication.Replica.WatchAppends).
+func (p *partition) watchAppends(w chan struct{}) { p.rep.WatchAppends(w) }
+
 func (p *partition) unwatch(w chan struct{}) { p.rep.Unwatch(w) }
 
 // wakeAll signals every parked request (after an append, or a delete).
