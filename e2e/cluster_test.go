@@ -349,6 +349,18 @@ func TestClusterPausedFollowerLeavesAndRejoinsISR(t *testing.T) {
 	c.Broker(follower).Resume()
 	paused = false
 	waitFullISR(t, adm, topic, 1, 3)
+	// The leader counts the changes it asked for (Kafka's
+	// IsrShrinksPerSec and IsrExpandsPerSec), a moment after the ISR
+	// shows in metadata. The rejoin is always its own; the removal is
+	// its own only when its lag check beat the controller fencing the
+	// stopped broker (the controller's removal is counted nowhere).
+	await.For(t, 10*time.Second, fmt.Sprintf("leader %d to count the expansion", leader), func() error {
+		g := scrapeGauges(t, c.Broker(leader), "kafka_server_replicamanager_isrshrinks_total", "kafka_server_replicamanager_isrexpands_total")
+		if g[0] != 0 && g[0] != 1 || g[1] != 1 {
+			return fmt.Errorf("isrshrinks_total %v, isrexpands_total %v, want 0 or 1, and 1", g[0], g[1])
+		}
+		return nil
+	})
 	t.Logf("follower %d (the controller) left the ISR while stopped and rejoined after SIGCONT", follower)
 }
 

@@ -72,6 +72,11 @@ type Options struct {
 	Lookup     func(topic string, partition int32) *replication.Replica
 	// Goroutine runs f on a goroutine the broker waits for at shutdown.
 	Goroutine func(f func())
+	// ISRChanged, when set, counts the ISR changes of this broker's led
+	// partitions that the controller's answer committed
+	// (ReplicaManager IsrShrinksPerSec, IsrExpandsPerSec); those its
+	// metadata settled first are replication.Options.ISRChanged's.
+	ISRChanged func(shrinks, expands int)
 }
 
 // Lifecycle is this broker's side of the KRaft broker lifecycle.
@@ -379,6 +384,7 @@ func (l *Lifecycle) sendISRChanges() error {
 		return fmt.Errorf("alter partition: %w", kerr.ErrorForCode(resp.ErrorCode))
 	}
 	done := map[*replication.Replica]bool{}
+	shrinks, expands := 0, 0
 	for _, rt := range resp.Topics {
 		for _, rp := range rt.Partitions {
 			p := o.Lookup(rt.Topic, rp.Partition)
@@ -388,7 +394,12 @@ func (l *Lifecycle) sendISRChanges() error {
 			done[p] = true
 			switch isrOutcome(rp.ErrorCode) {
 			case isrCommitted:
-				p.ISRChangeDone(rp.ISR, rp.LeaderEpoch, rp.PartitionEpoch)
+				switch p.ISRChangeDone(rp.ISR, rp.LeaderEpoch, rp.PartitionEpoch) {
+				case -1:
+					shrinks++
+				case 1:
+					expands++
+				}
 			case isrRefused:
 				p.ISRChangeDone(nil, 0, 0)
 			case isrSettledByMetadata:
@@ -402,6 +413,9 @@ func (l *Lifecycle) sendISRChanges() error {
 		if !done[c.p] {
 			c.p.ISRChangeUnsettled(true)
 		}
+	}
+	if o.ISRChanged != nil && shrinks+expands > 0 {
+		o.ISRChanged(shrinks, expands)
 	}
 	return nil
 }

@@ -43,6 +43,8 @@ type Broker struct {
 	ClientConnections    *prometheus.GaugeVec   // listener
 	ReplicationBytesIn   prometheus.Counter
 	ReplicationBytesOut  prometheus.Counter
+	ISRShrinks           prometheus.Counter
+	ISRExpands           prometheus.Counter
 	ProtocolErrors       prometheus.Counter
 	AuthSuccess          *prometheus.CounterVec // listener
 	AuthFailure          *prometheus.CounterVec // listener
@@ -167,6 +169,14 @@ func New(reg prometheus.Registerer, src PartitionSource) *Broker {
 			Name: "kafka_server_brokertopicmetrics_replicationbytesout_total",
 			Help: "Record bytes this broker's leaders sent to followers (BrokerTopicMetrics ReplicationBytesOutPerSec).",
 		}),
+		ISRShrinks: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kafka_server_replicamanager_isrshrinks_total",
+			Help: "ISR shrinks of partitions this broker leads, committed by the controller at its request (ReplicaManager IsrShrinksPerSec).",
+		}),
+		ISRExpands: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kafka_server_replicamanager_isrexpands_total",
+			Help: "ISR expansions of partitions this broker leads, committed by the controller at its request (ReplicaManager IsrExpandsPerSec).",
+		}),
 		ProtocolErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "weir_broker_protocol_errors_total",
 			Help: "Connections closed because of an oversized frame, an unknown API, an unsupported version or a request that did not decode.",
@@ -187,7 +197,7 @@ func New(reg prometheus.Registerer, src PartitionSource) *Broker {
 		m.TotalProduceRequests, m.TotalFetchRequests, m.FailedProduce, m.FailedFetch,
 		m.Requests, m.Errors, m.TotalTimeMs, m.Connections, m.ConnectionsCreated,
 		m.ConnectionsClosed, m.ClientConnections, m.ReplicationBytesIn, m.ReplicationBytesOut,
-		m.ProtocolErrors, m.AuthSuccess, m.AuthFailure, newStateCollector(src, m.Conversions), newRequestCollector(m.requests),
+		m.ISRShrinks, m.ISRExpands, m.ProtocolErrors, m.AuthSuccess, m.AuthFailure, newStateCollector(src, m.Conversions), newRequestCollector(m.requests),
 		newLogFilesCollector(log.DefaultFileCache.Stats))
 	return m
 }

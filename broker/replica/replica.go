@@ -34,6 +34,7 @@
 package replica
 
 import (
+	"cmp"
 	"slices"
 	"time"
 )
@@ -84,6 +85,7 @@ type Partition struct {
 	pendingFrom int32     // partition epoch the proposal was based on
 	retryAt     time.Time // no new ISR proposal before this (after a failure)
 	resend      bool      // the pending change's outcome is unknown: send it again at retryAt
+	settled     int       // TakeSettled: -1 a change of ours shrank the ISR, +1 expanded it
 }
 
 // New returns the state of a partition this broker hosts but does not yet
@@ -158,6 +160,7 @@ func (p *Partition) Stale(a Assignment) bool {
 // local log end offset; hw the checkpointed high watermark (clamped).
 // Followers' log end offsets start unknown, as after a Kafka election.
 func (p *Partition) BecomeLeader(a Assignment, leo, hw int64, now time.Time) {
+	cur := p.assign
 	newEpoch := p.role != Leader || a.LeaderEpoch != p.assign.LeaderEpoch
 	if !newEpoch {
 		for r, f := range p.followers {
@@ -185,7 +188,13 @@ func (p *Partition) BecomeLeader(a Assignment, leo, hw int64, now time.Time) {
 		}
 	}
 	if p.pendingISR != nil && a.PartitionEpoch != p.pendingFrom {
-		p.pendingISR, p.resend = nil, false // the controller decided; this is the result
+		// The controller decided; this is the result. When it is the
+		// change proposed (its answer was lost, or came after metadata),
+		// it counts as this leader's, as ISRCommitted does.
+		if slices.Equal(sortedClone(a.ISR), p.pendingISR) {
+			p.settled = cmp.Compare(len(a.ISR), len(cur.ISR))
+		}
+		p.pendingISR, p.resend = nil, false
 	}
 	p.hw = min(max(hw, p.hw), leo)
 	p.advance(leo) // a leader alone in its ISR has committed everything
@@ -361,8 +370,27 @@ func (p *Partition) ISRCommitted(isr []int32, leaderEpoch, partitionEpoch int32,
 			p.forget(f, now)
 		}
 	}
+	if p.pendingISR != nil {
+		p.settled = cmp.Compare(len(isr), len(p.assign.ISR))
+	}
 	p.assign.ISR, p.assign.PartitionEpoch = slices.Clone(isr), partitionEpoch
 	p.pendingISR, p.resend = nil, false
+}
+
+// TakeSettled reports, once, whether the last ISR change this leader
+// proposed and saw committed (by the controller's answer or by metadata)
+// shrank the ISR (-1) or expanded it (+1); 0 when there is none to
+// report. Kafka's IsrShrinksPerSec and IsrExpandsPerSec count these.
+func (p *Partition) TakeSettled() int {
+	s := p.settled
+	p.settled = 0
+	return s
+}
+
+func sortedClone(s []int32) []int32 {
+	c := slices.Clone(s)
+	slices.Sort(c)
+	return c
 }
 
 // forget drops what the leader knew of a follower that left the ISR: it

@@ -329,3 +329,62 @@ func TestHighWatermarkKnownOnceEpochStartReached(t *testing.T) {
 		t.Fatal("a reorder in the same leader epoch made the high watermark unknown")
 	}
 }
+
+// TakeSettled reports each ISR change this leader proposed, once, when it
+// commits: through the controller's answer or, when metadata settles it
+// first, through BecomeLeader; never a change it did not propose.
+func TestTakeSettledCountsOwnChangesOnce(t *testing.T) {
+	lag := 30 * time.Second
+	later := t0.Add(lag + time.Second)
+	p := leader(t, 100)
+	p.FollowerFetch(2, 100, 100, later)
+	ch, ok := p.NextISRChange(later, lag, all) // replica 3 never fetched: out
+	if !ok || !slices.Equal(ch.ISR, []int32{1, 2}) {
+		t.Fatalf("proposed %v %v, want [1 2]", ch, ok)
+	}
+	if s := p.TakeSettled(); s != 0 {
+		t.Fatalf("settled %d before any answer", s)
+	}
+	p.ISRCommitted(ch.ISR, ch.LeaderEpoch, ch.PartitionEpoch+1, later)
+	if s := p.TakeSettled(); s != -1 {
+		t.Fatalf("settled %d after the shrink committed, want -1", s)
+	}
+	if s := p.TakeSettled(); s != 0 {
+		t.Fatalf("settled %d on the second take, want 0", s)
+	}
+	// The same commit seen again in metadata counts nothing more.
+	a := Assignment{Leader: 1, LeaderEpoch: 3, PartitionEpoch: 8, Replicas: []int32{1, 2, 3}, ISR: []int32{2, 1}}
+	p.BecomeLeader(a, 100, 100, later)
+	if s := p.TakeSettled(); s != 0 {
+		t.Fatalf("settled %d from metadata repeating a counted change", s)
+	}
+
+	// Replica 3 catches up; the expansion's answer is lost and metadata
+	// settles it.
+	p.FollowerFetch(3, 100, 100, later)
+	ch, ok = p.NextISRChange(later, lag, all)
+	if !ok || !slices.Equal(ch.ISR, []int32{1, 2, 3}) {
+		t.Fatalf("proposed %v %v, want [1 2 3]", ch, ok)
+	}
+	p.ISRChangeUnsettled(later, true)
+	a.PartitionEpoch, a.ISR = 9, []int32{3, 1, 2}
+	p.BecomeLeader(a, 100, 100, later)
+	if s := p.TakeSettled(); s != 1 {
+		t.Fatalf("settled %d after metadata committed the expansion, want 1", s)
+	}
+
+	// The controller removes replica 3 on its own (a fence) while a
+	// proposal of ours is pending: not ours, not counted.
+	p.FollowerFetch(2, 100, 100, later)
+	p.FollowerFetch(3, 100, 100, later)
+	much := later.Add(2 * lag)
+	p.FollowerFetch(3, 100, 100, much)
+	if ch, ok = p.NextISRChange(much, lag, all); !ok || !slices.Equal(ch.ISR, []int32{1, 3}) {
+		t.Fatalf("proposed %v %v, want [1 3]", ch, ok)
+	}
+	a.PartitionEpoch, a.ISR = 10, []int32{1, 2}
+	p.BecomeLeader(a, 100, 100, much)
+	if s := p.TakeSettled(); s != 0 {
+		t.Fatalf("settled %d for the controller's own change, want 0", s)
+	}
+}

@@ -44,6 +44,10 @@ type Options struct {
 	Goroutine func(f func())
 	// BytesIn counts the bytes followers append (ReplicationBytesIn).
 	BytesIn interface{ Add(float64) }
+	// ISRChanged, when set, counts an ISR change a led partition asked
+	// for that metadata settled before the controller's answer did (-1
+	// a shrink, +1 an expansion; see lifecycle.Options.ISRChanged).
+	ISRChanged func(shrinks, expands int)
 	// Dial connects to a leader (nil: TCP; TLS on an SSL inter-broker
 	// listener).
 	Dial protocol.Dialer
@@ -66,6 +70,7 @@ type Manager struct {
 	addr          func(int32) (string, bool)
 	goroutine     func(func())
 	bytesIn       interface{ Add(float64) }
+	isrChanged    func(shrinks, expands int)
 
 	fetchers  fetchers
 	throttles *throttles
@@ -74,7 +79,7 @@ type Manager struct {
 // New returns a Manager whose fetchers run until ctx is done.
 func New(ctx context.Context, opts Options) *Manager {
 	m := &Manager{ctx: ctx, self: opts.NodeID, fetchMaxBytes: opts.FetchMaxBytes, numFetchers: max(opts.Fetchers, 1), logger: opts.Logger,
-		now: opts.Now, addr: opts.Addr, goroutine: opts.Goroutine, bytesIn: opts.BytesIn, dial: opts.Dial, throttles: newThrottles()}
+		now: opts.Now, addr: opts.Addr, goroutine: opts.Goroutine, bytesIn: opts.BytesIn, isrChanged: opts.ISRChanged, dial: opts.Dial, throttles: newThrottles()}
 	if m.logger == nil {
 		m.logger = slog.Default()
 	}
@@ -157,7 +162,11 @@ func (m *Manager) becomeLeader(p Partition, a, cur replica.Assignment, now time.
 	rep := r.mu.rep
 	wasLeader := rep.Role() == replica.Leader && cur.LeaderEpoch == a.LeaderEpoch
 	rep.BecomeLeader(a, leo, rep.HighWatermark(), now)
+	settled := rep.TakeSettled()
 	r.mu.Unlock()
+	if m.isrChanged != nil && settled != 0 {
+		m.isrChanged(max(-settled, 0), max(settled, 0))
+	}
 	if wasLeader {
 		return Kept
 	}

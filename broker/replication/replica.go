@@ -137,16 +137,18 @@ func (r *Replica) NextISRChange(lagMax time.Duration, eligible func(int32) bool)
 // ISRChangeDone applies the controller's answer to an ISR change (nil isr:
 // the controller rejected it unapplied, and a new one is proposed after a
 // backoff); the answer carries the partition's leader epoch and partition
-// epoch after the change.
-func (r *Replica) ISRChangeDone(isr []int32, leaderEpoch, partitionEpoch int32) {
+// epoch after the change. It returns replica.Partition.TakeSettled's
+// answer: -1 when the change shrank the ISR, +1 when it expanded it.
+func (r *Replica) ISRChangeDone(isr []int32, leaderEpoch, partitionEpoch int32) int {
 	now := r.now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if isr == nil {
 		r.mu.rep.ISRChangeFailed(now)
-		return
+		return 0
 	}
 	r.mu.rep.ISRCommitted(isr, leaderEpoch, partitionEpoch, now)
+	return r.mu.rep.TakeSettled()
 }
 
 // ISRChangeUnsettled keeps an ISR change whose outcome is unknown pending

@@ -155,7 +155,7 @@ func New(cfg *config.Config, opts Options) (*Broker, error) {
 		NodeID: cfg.NodeID, FetchMaxBytes: cfg.ReplicaFetchMaxBytes, Fetchers: cfg.NumReplicaFetchers, Logger: b.logger, Now: b.now,
 		FetchMaxWait: cfg.ReplicaFetchWaitMax, SocketTimeout: cfg.ReplicaSocketTimeout,
 		Addr: b.brokerAddr, Goroutine: b.goroutine, BytesIn: b.metrics.ReplicationBytesIn,
-		Dial: b.peerDial,
+		Dial: b.peerDial, ISRChanged: b.countISRChanges,
 	})
 	if replication.EnableTraceFromEnv(cfg.NodeID) {
 		b.logger.Warn("replication trace on (WEIR_TRACE_REPLICATION=1): served at /debug/replication/trace")
@@ -458,9 +458,17 @@ func (b *Broker) newLifecycle() (*lifecycle.Controller, *lifecycle.Lifecycle) {
 			}
 			return nil
 		},
-		Goroutine: b.goroutine,
+		Goroutine:  b.goroutine,
+		ISRChanged: b.countISRChanges,
 	})
 	return ctrl, life
+}
+
+// countISRChanges counts the ISR changes of led partitions this broker
+// asked for and saw committed (IsrShrinksPerSec, IsrExpandsPerSec).
+func (b *Broker) countISRChanges(shrinks, expands int) {
+	b.metrics.ISRShrinks.Add(float64(shrinks))
+	b.metrics.ISRExpands.Add(float64(expands))
 }
 
 // allReplicas are the replicas of every hosted partition.
