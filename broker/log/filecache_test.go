@@ -292,3 +292,37 @@ func TestFileCacheEvictionSyncFailureFailsLog(t *testing.T) {
 		t.Fatalf("the other log: %v", err)
 	}
 }
+
+// TestFileCacheMissCostWhenAllDirty cycles appends over more logs than the
+// cache holds, so every file in the ring has unsynced writes and every
+// append misses. An eviction passes over a bounded number of dirty files
+// before taking one: it used to walk the whole ring on each miss.
+func TestFileCacheMissCostWhenAllDirty(t *testing.T) {
+	const parts, cap = 300, 200
+	fc := NewFileCache(cap)
+	hs := cachedHarnesses(t, parts, cleanConfig(), fc)
+	ws := make([]*writer, parts)
+	for i, h := range hs {
+		ws[i] = newWriter(h, spec{}, 1)
+	}
+	put := func(round int) {
+		for i, w := range ws {
+			w.put(kv{key: "k", value: fmt.Sprintf("p%d-r%d", i, round)})
+		}
+	}
+	put(0)
+	steps0, misses0 := fc.steps.Load(), fc.Stats().Misses
+	for round := 1; round <= 3; round++ {
+		put(round)
+	}
+	steps, misses := fc.steps.Load()-steps0, fc.Stats().Misses-misses0
+	if misses < parts {
+		t.Fatalf("%d misses in three rounds over %d logs with %d files cached: the test needs every append to miss", misses, parts, cap)
+	}
+	if per := float64(steps) / float64(misses); per > 2*maxDirtySkips {
+		t.Fatalf("%.0f CLOCK steps per miss (%d misses) with every file dirty, want at most %d", per, misses, 2*maxDirtySkips)
+	}
+	for i, h := range hs {
+		checkRecords(t, h.records(), ws[i].written)
+	}
+}
