@@ -78,6 +78,19 @@ func BenchmarkScaleCluster(b *testing.B) {
 		report(b, c, "after create")
 
 		start = time.Now()
+		if d := os.Getenv("SCALE_HEAP_DIR"); d != "" {
+			for _, br := range c.Brokers {
+				go func() {
+					resp, err := http.Get("http://" + br.AdminAddr + "/debug/pprof/profile?seconds=25")
+					if err == nil {
+						f, _ := os.Create(fmt.Sprintf("%s/produce-cpu-%d.pb.gz", d, br.NodeID))
+						io.Copy(f, resp.Body)
+						f.Close()
+						resp.Body.Close()
+					}
+				}()
+			}
+		}
 		for _, n := range names {
 			for p := range int32(perTopic) {
 				cl.Produce(ctx, &kgo.Record{Topic: n, Partition: p, Value: []byte("x")}, nil)
@@ -173,9 +186,22 @@ func report(tb testing.TB, c *brokertest.Cluster, when string) []int64 {
 			tb.Fatalf("broker %d's descriptors: %v", br.NodeID, err)
 		}
 		limit := procLimit(tb, pid)
-		open := scrapeGauge(tb, br, "weir_log_open_files")
-		fmt.Printf("scale %s: broker %d RSS %d MiB (peak %d MiB), %d descriptors of %d (%.0f segment files open)\n",
-			when, br.NodeID, rss>>20, hwm>>20, len(fds), limit, open)
+		g := scrapeGauges(tb, br, "weir_log_open_files", "go_memstats_heap_inuse_bytes", "go_memstats_heap_idle_bytes", "go_memstats_heap_released_bytes",
+			"kafka_server_replicamanager_isrshrinks_total", "kafka_server_replicamanager_isrexpands_total",
+			`kafka_network_requestmetrics_totaltimems{request="FetchFollower",quantile="0.99"}`, `kafka_network_requestmetrics_totaltimems{request="Produce",quantile="0.99"}`)
+		fmt.Printf("scale %s: broker %d RSS %d MiB (peak %d MiB), Go heap in use %.0f MiB, idle and not returned %.0f MiB; %d descriptors of %d (%.0f segment files open); ISR shrinks %.0f, expands %.0f; p99 follower fetch %.0f ms, produce %.0f ms\n",
+			when, br.NodeID, rss>>20, hwm>>20, g[1]/(1<<20), (g[2]-g[3])/(1<<20), len(fds), limit, g[0], g[4], g[5], g[6], g[7])
+		if d := os.Getenv("SCALE_HEAP_DIR"); d != "" {
+			for _, kind := range []string{"heap", "allocs"} {
+				resp, err := http.Get("http://" + br.AdminAddr + "/debug/pprof/" + kind)
+				if err == nil {
+					f, _ := os.Create(fmt.Sprintf("%s/%s-%s-%d.pb.gz", d, strings.ReplaceAll(when, " ", "_"), kind, br.NodeID))
+					io.Copy(f, resp.Body)
+					f.Close()
+					resp.Body.Close()
+				}
+			}
+		}
 		if len(fds) >= limit {
 			tb.Errorf("broker %d holds %d descriptors, its whole limit", br.NodeID, len(fds))
 		}
@@ -219,7 +245,7 @@ func procLimit(tb testing.TB, pid int) int {
 }
 
 // scrapeGauge is one unlabelled sample from a broker's /metrics.
-func scrapeGauge(tb testing.TB, br *brokertest.Broker, name string) float64 {
+func scrapeGauges(tb testing.TB, br *brokertest.Broker, names ...string) []float64 {
 	tb.Helper()
 	// 20,000 partitions' gauges at load 45 on 2 cores took over 30 s.
 	c := http.Client{Timeout: 2 * time.Minute}
@@ -232,13 +258,22 @@ func scrapeGauge(tb testing.TB, br *brokertest.Broker, name string) float64 {
 	if err != nil {
 		tb.Fatalf("scraping broker %d: %v", br.NodeID, err)
 	}
+	out := make([]float64, len(names))
+	for i := range out {
+		out[i] = -1
+	}
 	for _, l := range strings.Split(string(body), "\n") {
-		if f := strings.Fields(l); len(f) == 2 && f[0] == name {
-			v, _ := strconv.ParseFloat(f[1], 64)
-			return v
+		if f := strings.Fields(l); len(f) == 2 {
+			if i := slices.Index(names, f[0]); i >= 0 {
+				out[i], _ = strconv.ParseFloat(f[1], 64)
+			}
 		}
 	}
-	return -1
+	return out
+}
+
+func scrapeGauge(tb testing.TB, br *brokertest.Broker, name string) float64 {
+	return scrapeGauges(tb, br, name)[0]
 }
 
 // awaitHosted waits until every broker hosts n partition replicas.

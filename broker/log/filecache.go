@@ -38,7 +38,7 @@ type FileCache struct {
 	hand *segment // CLOCK hand in the ring of open files (nil: empty ring)
 	n    int      // files in the ring
 
-	open      atomic.Int64 // files open, including ones being evicted
+	open      atomic.Int64  // files open, including ones being evicted
 	steps     atomic.Uint64 // CLOCK hand moves (tests: an install's cost)
 	hits      atomic.Uint64
 	misses    atomic.Uint64
