@@ -321,6 +321,12 @@ func (p *Partition) NextISRChange(now time.Time, lagMax time.Duration, eligible 
 	return ISRChange{}, false
 }
 
+// ISRWhole reports whether every replica is in the ISR with no change
+// pending: then only a follower falling behind can change it.
+func (p *Partition) ISRWhole() bool {
+	return p.pendingISR == nil && len(p.assign.ISR) >= len(p.assign.Replicas)
+}
+
 func (p *Partition) propose(isr []int32) ISRChange {
 	slices.Sort(isr)
 	p.pendingISR, p.pendingFrom = isr, p.assign.PartitionEpoch

@@ -126,11 +126,16 @@ func (r *Replica) RecordAppend() {
 }
 
 // NextISRChange is the ISR change this leader wants to ask the controller
-// for, if any (replica.Partition.NextISRChange).
-func (r *Replica) NextISRChange(lagMax time.Duration, eligible func(int32) bool) (replica.ISRChange, bool) {
-	now := r.now()
+// for, if any (replica.Partition.NextISRChange), as of now on the broker's
+// clock. Without shrinks it skips a partition whose ISR is whole and
+// settled, which only the lag check could change: the broker scans for
+// lagging followers less often than for ones that caught up.
+func (r *Replica) NextISRChange(now time.Time, lagMax time.Duration, eligible func(int32) bool, shrinks bool) (replica.ISRChange, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if !shrinks && r.mu.rep.ISRWhole() {
+		return replica.ISRChange{}, false
+	}
 	return r.mu.rep.NextISRChange(now, lagMax, eligible)
 }
 

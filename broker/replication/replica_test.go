@@ -27,11 +27,14 @@ func TestReplicaISRLagIsOnTheBrokersClock(t *testing.T) {
 	live := func(int32) bool { return true }
 
 	now = now.Add(10 * time.Second)
-	if ch, ok := p.r.NextISRChange(10*time.Second, live); ok {
+	if ch, ok := p.r.NextISRChange(now, 10*time.Second, live, true); ok {
 		t.Fatalf("ISR change %+v at the lag limit", ch)
 	}
 	now = now.Add(time.Millisecond)
-	ch, ok := p.r.NextISRChange(10*time.Second, live)
+	if ch, ok := p.r.NextISRChange(now, 10*time.Second, live, false); ok {
+		t.Fatalf("ISR change %+v from a tick that does not look for lagging followers", ch)
+	}
+	ch, ok := p.r.NextISRChange(now, 10*time.Second, live, true)
 	if !ok || !slices.Equal(ch.ISR, []int32{1}) {
 		t.Fatalf("past the lag limit: change %+v (%v), want ISR [1]", ch, ok)
 	}
