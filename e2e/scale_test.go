@@ -30,12 +30,17 @@ import (
 // broker's RSS and open descriptors, the time to create, to produce and
 // the restarted (killed) broker's time to ready and to in sync, then stops
 // every broker with SIGTERM (controlled shutdown, then closing 20,000 logs)
-// and reports each stop. It runs on Weir's default raft timers (Kafka's),
+// and reports each stop. Each report also gives the Go heap, the ISR
+// shrinks and expansions each leader asked for, and the p99 of follower
+// fetches and produces. It runs on Weir's default raft timers (Kafka's),
 // not brokertest's fast ones, and fails when a broker's RSS passes
-// 300 MiB, its descriptors reach the limit, a stop outlasts brokertest's
-// StopTimeout (15 s) or the quorum leader stepped down more than
-// maxStepDowns times. It is a benchmark (make bench), not a test: it takes
-// minutes.
+// 300 MiB, its descriptors reach the limit, a leader shrank an ISR before
+// any broker was stopped (followers too slow to stay in sync), a stop
+// outlasts brokertest's StopTimeout (15 s) or the quorum leader stepped
+// down more than maxStepDowns times. It is a benchmark (make bench), not a
+// test: it takes minutes. With SCALE_HEAP_DIR set it writes each broker's
+// heap and allocation profiles at each report and a 25 s CPU profile of
+// the produce phase there.
 func BenchmarkScaleCluster(b *testing.B) {
 	const (
 		topics, perTopic = 20, 1000
@@ -114,6 +119,11 @@ func BenchmarkScaleCluster(b *testing.B) {
 			b.Fatalf("%d of %d partitions end at offset 1 (one acknowledged record each)", written, replicas)
 		}
 		report(b, c, "after create and produce")
+		for _, br := range c.Brokers {
+			if n := scrapeGauge(b, br, "kafka_server_replicamanager_isrshrinks_total"); n != 0 {
+				b.Errorf("broker %d shrank %.0f ISRs with every broker up: its followers fell more than replica.lag.time.max.ms behind", br.NodeID, n)
+			}
+		}
 
 		// kill -9: the restart recovers every log's tail, the slower start
 		// (a SIGTERM of a broker with 20,000 logs can outlast brokertest's
