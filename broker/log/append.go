@@ -219,10 +219,7 @@ func (l *Log) writeLocked(records []byte, hdrs []BatchHeader, nowMs int64) error
 	l.addSize(int64(len(records)))
 	l.leo.Store(last + 1)
 	for _, h := range hdrs {
-		if err := l.epochs.Assign(h.PartitionLeaderEpoch, h.BaseOffset); err != nil {
-			// The data is in the log; a lost checkpoint is rebuilt at open.
-			l.logger.Error("recording a leader epoch failed", "dir", l.dir, "err", err)
-		}
+		l.epochs.AssignFromBatch(h.PartitionLeaderEpoch, h.BaseOffset)
 	}
 	return nil
 }

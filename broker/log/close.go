@@ -106,6 +106,7 @@ func (l *Log) closeWrite() (closing, error) {
 	for _, s := range c.segs[i:] {
 		errs = append(errs, s.writeIndexesUnsynced())
 	}
+	errs = append(errs, l.epochs.writeUnsynced())
 	// As Close: a snapshot at the log end already holds every producer
 	// batch; an empty log has nothing to replay and needs none.
 	if leo := l.leo.Load(); !slices.Contains(l.mu.snapshots, leo) && (len(l.mu.producers) > 0 || leo > l.logStart.Load()) {

@@ -35,6 +35,9 @@ type EpochCache struct {
 	mu   struct {
 		sync.Mutex
 		entries []EpochEntry
+		// dirty: entries learned from batch headers (AssignFromBatch)
+		// that the file may lack; Sync writes them.
+		dirty bool
 	}
 }
 
@@ -116,15 +119,39 @@ func (c *EpochCache) Latest() (EpochEntry, bool) {
 // contradicts (same or later epoch, or a start at or past it) are dropped,
 // as in Kafka. It persists the checkpoint when it changes.
 func (c *EpochCache) Assign(epoch int32, startOffset int64) error {
-	if epoch < 0 {
-		return nil
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if !c.assignLocked(epoch, startOffset) {
+		return nil
+	}
+	return c.saveLocked()
+}
+
+// AssignFromBatch is Assign for an epoch read from an appended batch's
+// header: the change stays in memory until Sync, which the log calls
+// before its recovery point passes the batch (Log.flush). A crash before
+// then loses nothing: the batch is past the recovery point, so the next
+// open reads the epoch from its header again (rederiveEpochs), as Kafka's
+// LogSegment.recover does. Writing and fsyncing the file on every new
+// epoch cost a follower taking the first records of 20,000 partitions
+// 39 % of its CPU and seconds per fetch round.
+func (c *EpochCache) AssignFromBatch(epoch int32, startOffset int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.assignLocked(epoch, startOffset) {
+		c.mu.dirty = true
+	}
+}
+
+// assignLocked changes the entries for Assign; false when there is no news.
+func (c *EpochCache) assignLocked(epoch int32, startOffset int64) bool {
+	if epoch < 0 {
+		return false
+	}
 	if n := len(c.mu.entries); n > 0 {
 		last := c.mu.entries[n-1]
 		if last.Epoch == epoch && last.StartOffset <= startOffset {
-			return nil
+			return false
 		}
 	}
 	kept := c.mu.entries[:0:0]
@@ -134,7 +161,76 @@ func (c *EpochCache) Assign(epoch int32, startOffset int64) error {
 		}
 	}
 	c.mu.entries = append(kept, EpochEntry{epoch, startOffset})
+	return true
+}
+
+// Dirty reports whether entries from AssignFromBatch await Sync.
+func (c *EpochCache) Dirty() bool {
+	if c == nil {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mu.dirty
+}
+
+// Sync makes the checkpoint durable with every entry in memory, if
+// AssignFromBatch added any since the last save.
+func (c *EpochCache) Sync() error {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.mu.dirty {
+		return nil
+	}
 	return c.saveLocked()
+}
+
+// writeUnsynced writes the checkpoint without fsync if it is dirty
+// (CloseAll syncs the filesystem after).
+func (c *EpochCache) writeUnsynced() error {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.mu.dirty {
+		return nil
+	}
+	if err := atomicfile.WriteUnsynced(c.fs, c.path, c.encodeLocked()); err != nil {
+		return storageErr(err, "write leader-epoch checkpoint")
+	}
+	c.mu.dirty = false
+	return nil
+}
+
+// dropFrom forgets, in memory, the entries that begin at or past offset
+// (rederiveEpochs reads them again from the batches).
+func (c *EpochCache) dropFrom(offset int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := len(c.mu.entries)
+	for n > 0 && c.mu.entries[n-1].StartOffset >= offset {
+		n--
+	}
+	if n < len(c.mu.entries) {
+		c.mu.entries, c.mu.dirty = c.mu.entries[:n], true
+	}
+}
+
+// assignIfNewer is AssignFromBatch for a batch whose epoch is newer than
+// every entry (rederiveEpochs: Kafka's LogSegment.recover rule).
+func (c *EpochCache) assignIfNewer(epoch int32, startOffset int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n := len(c.mu.entries); n > 0 && epoch <= c.mu.entries[n-1].Epoch {
+		return
+	}
+	if c.assignLocked(epoch, startOffset) {
+		c.mu.dirty = true
+	}
 }
 
 // TruncateFromEnd drops entries that begin at or past offset (the log was
@@ -201,13 +297,18 @@ func (c *EpochCache) EndOffsetFor(requested int32, leo int64) (int32, int64) {
 	return es[hi-1].Epoch, es[hi].StartOffset
 }
 
-func (c *EpochCache) saveLocked() error {
+func (c *EpochCache) encodeLocked() []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "0\n%d\n", len(c.mu.entries))
 	for _, e := range c.mu.entries {
 		fmt.Fprintf(&b, "%d %d\n", e.Epoch, e.StartOffset)
 	}
-	if err := atomicfile.Write(c.fs, c.path, []byte(b.String())); err != nil {
+	return []byte(b.String())
+}
+
+// saveLocked writes and fsyncs the checkpoint with every entry in memory.
+func (c *EpochCache) saveLocked() error {
+	if err := atomicfile.Write(c.fs, c.path, c.encodeLocked()); err != nil {
 		// The file now lacks what memory holds. Remove it (an unlink works
 		// on a full disk) so that an open before the next successful save
 		// rebuilds it from the batch headers instead of trusting it.
@@ -216,6 +317,7 @@ func (c *EpochCache) saveLocked() error {
 		}
 		return storageErr(err, "write leader-epoch checkpoint")
 	}
+	c.mu.dirty = false
 	return nil
 }
 

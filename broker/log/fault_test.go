@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"syscall"
@@ -436,5 +437,92 @@ func TestEpochCheckpointWriteFailureIsNotTrusted(t *testing.T) {
 		if e, ok := l.LatestEpoch(); !ok || e != 8 {
 			t.Fatalf("latest epoch after a reopen: %d %v, want 8", e, ok)
 		}
+	}
+}
+
+// A batch's leader epoch reaches the checkpoint file at the next flush,
+// not at the append (EpochCache.AssignFromBatch). A crash in between, with
+// the batch already on disk (written back by the kernel, or fsynced by a
+// file-cache eviction), reads the epoch again from the batch header: the
+// batch is past the recovery point, which moves only after the
+// checkpoint is durable.
+func TestEpochOfUnflushedBatchSurvivesCrash(t *testing.T) {
+	f := newFaultHarness(t, Config{SegmentBytes: 1 << 20})
+	f.ack(2) // epoch 7, flushed: the checkpoint holds (7, 0)
+	if _, err := f.tryOneBatch(9); err != nil {
+		t.Fatal(err)
+	}
+	nine := f.log.LogEndOffset() - 3
+	if !f.log.epochs.Dirty() {
+		t.Fatal("the append in epoch 9 wrote the checkpoint: want it deferred to the flush")
+	}
+	// The segment reaches the disk, the checkpoint does not.
+	if err := f.log.active().syncFile(); err != nil {
+		t.Fatal(err)
+	}
+	want := []EpochEntry{{7, 0}, {9, nine}}
+	l := f.crashOpen()
+	if got := l.epochs.Entries(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("epochs after a crash with the batch durable: %v, want %v", got, want)
+	}
+	if e, off := l.EndOffsetForEpoch(7); e != 7 || off != nine {
+		t.Fatalf("EndOffsetForEpoch(7) after the crash = %d,%d, want 7,%d", e, off, nine)
+	}
+	// Without the segment on disk the batch and its epoch are both gone.
+	if _, err := f.tryOneBatch(11); err != nil {
+		t.Fatal(err)
+	}
+	l = f.crashOpen()
+	if e, ok := l.LatestEpoch(); !ok || e != 9 {
+		t.Fatalf("latest epoch after a crash that lost the epoch-11 batch: %d %v, want 9", e, ok)
+	}
+
+	// A flush makes it durable in the checkpoint itself.
+	if err := f.log.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if f.log.epochs.Dirty() {
+		t.Fatal("the checkpoint is still dirty after a flush")
+	}
+	c, err := OpenEpochCache(f.mem.CrashClone(), f.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, ok := c.Latest(); !ok || e.Epoch != 11 {
+		t.Fatalf("the flushed checkpoint's latest entry %+v %v, want epoch 11", e, ok)
+	}
+}
+
+// A flush that cannot write the leader-epoch checkpoint keeps the
+// recovery point where it was and the log online; a crash then re-reads
+// the epoch from the batch, and the next flush writes it.
+func TestEpochCheckpointFailureAtFlushHoldsRecoveryPoint(t *testing.T) {
+	f := newFaultHarness(t, Config{SegmentBytes: 1 << 20})
+	f.ack(1)
+	rp := f.ackedEnd
+	if _, err := f.tryOneBatch(9); err != nil {
+		t.Fatal(err)
+	}
+	f.fault.Inject(vfs.Fault{Ops: vfs.OpCreate, Path: func(p string) bool {
+		return strings.Contains(p, EpochCacheFile)
+	}, Err: syscall.ENOSPC})
+	if err := f.log.Flush(); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("flush with the checkpoint unwritable: %v, want ENOSPC", err)
+	}
+	f.fault.Clear()
+	if cp, err := readCheckpoint(f.mem, f.dir); err != nil || cp.recoveryPoint != rp {
+		t.Fatalf("recovery point on disk %+v (%v), want %d kept", cp, err, rp)
+	}
+	if l := f.crashOpen(); func() bool { e, ok := l.LatestEpoch(); return !ok || e != 9 }() {
+		t.Fatal("the epoch-9 batch's epoch was lost in a crash after the failed flush")
+	}
+	if _, err := f.tryOneBatch(9); err != nil {
+		t.Fatalf("append after the failed flush: %v", err)
+	}
+	if err := f.log.Flush(); err != nil {
+		t.Fatalf("flush once the checkpoint is writable: %v", err)
+	}
+	if f.log.epochs.Dirty() {
+		t.Fatal("the checkpoint is still dirty after a good flush")
 	}
 }

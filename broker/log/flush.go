@@ -86,7 +86,7 @@ func (l *Log) flush() error {
 		return err
 	}
 	target, rp := l.leo.Load(), l.mu.recoveryPoint
-	if target <= rp && l.mu.hasWritten && l.mu.written == (checkpoint{rp, l.logStart.Load()}) {
+	if target <= rp && l.mu.hasWritten && l.mu.written == (checkpoint{rp, l.logStart.Load()}) && !l.epochs.Dirty() {
 		// Nothing appended since the flush that made rp durable, and the
 		// checkpoint on disk says so (Kafka's flush skips the same way):
 		// an idle log's close is not ten fsyncs.
@@ -114,6 +114,13 @@ func (l *Log) flush() error {
 		err = l.failLocked(fmt.Errorf("flush %s: %w", l.dir, err))
 		l.mu.Unlock()
 		return err
+	}
+	// The leader epochs of the batches below target reach the checkpoint
+	// before the recovery point passes them (EpochCache.AssignFromBatch).
+	// If it cannot be written the recovery point stays: the log stays
+	// online, and an open re-reads those epochs from the batch headers.
+	if err := l.epochs.Sync(); err != nil {
+		return fmt.Errorf("flush %s: %w", l.dir, err)
 	}
 	l.mu.Lock()
 	l.mu.recoveryPoint = max(l.mu.recoveryPoint, target)

@@ -135,6 +135,10 @@ type Log struct {
 	logger   *slog.Logger
 	now      func() time.Time
 	closedAt *ClosedAt // Options.ClosedAt, for recover
+	// epochsFrom is where open re-reads leader epochs from batch headers
+	// (recover sets it: the recovery point, or the log start when none
+	// is known).
+	epochsFrom int64
 
 	// Published state, readable without a lock; written under mu.
 	segs     atomic.Pointer[[]*segment] // immutable list, oldest first; replaced on roll, delete, truncate

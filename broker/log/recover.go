@@ -80,6 +80,8 @@ func (l *Log) openEpochs() error {
 		if err := l.rebuildEpochs(); err != nil {
 			return err
 		}
+	} else if err := l.rederiveEpochs(l.epochsFrom); err != nil {
+		return err
 	}
 	if err := c.TruncateFromEnd(l.leo.Load()); err != nil {
 		return err
@@ -92,12 +94,39 @@ func (l *Log) rebuildEpochs() error {
 	for _, s := range l.segments() {
 		sc := newBatchScanner(s.reader(), 0, s.size.Load(), false)
 		for sc.next() {
-			if err := l.epochs.Assign(sc.hdr.PartitionLeaderEpoch, sc.hdr.BaseOffset); err != nil {
-				return err
-			}
+			l.epochs.AssignFromBatch(sc.hdr.PartitionLeaderEpoch, sc.hdr.BaseOffset)
 		}
 		if sc.err != nil {
 			return fmt.Errorf("rebuilding leader epochs from segment %020d: %w", s.base, sc.err)
+		}
+	}
+	return nil
+}
+
+// rederiveEpochs reads the leader epochs of the batches at or past from
+// (the recovery point) from their headers: the checkpoint is durable only
+// for the batches below it (EpochCache.AssignFromBatch). Entries the
+// checkpoint has from there on are dropped first and a batch adds an
+// entry only when its epoch is newer than every one kept, as Kafka's
+// LogSegment.recover does. Open's Flush makes the result durable.
+func (l *Log) rederiveEpochs(from int64) error {
+	if from >= l.leo.Load() {
+		return nil
+	}
+	l.epochs.dropFrom(from)
+	segs := l.segments()
+	for i, s := range segs {
+		if i+1 < len(segs) && segs[i+1].base <= from {
+			continue
+		}
+		sc := newBatchScanner(s.reader(), 0, s.size.Load(), false)
+		for sc.next() {
+			if sc.hdr.BaseOffset >= from {
+				l.epochs.assignIfNewer(sc.hdr.PartitionLeaderEpoch, sc.hdr.BaseOffset)
+			}
+		}
+		if sc.err != nil {
+			return fmt.Errorf("reading leader epochs from segment %020d: %w", s.base, sc.err)
 		}
 	}
 	return nil
@@ -153,8 +182,12 @@ func (l *Log) recover() error {
 	// Open ends with a Flush, which fsyncs from the segment holding the
 	// recovery point: everything this recovery scanned.
 	l.mu.recoveryPoint = min(cp.recoveryPoint, l.leo.Load())
+	l.epochsFrom = l.mu.recoveryPoint
 	if cp.recoveryPoint < 0 {
 		l.mu.recoveryPoint = l.active().base
+		// No recovery point known: the leader-epoch checkpoint may lack
+		// the epoch of any batch (rederiveEpochs reads them all).
+		l.epochsFrom = l.logStart.Load()
 	}
 	return l.loadProducerStateLocked()
 }
