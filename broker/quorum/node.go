@@ -145,6 +145,11 @@ func Open(cfg Config) (*Node, error) {
 	return n, nil
 }
 
+// raftLogCache is how many of the newest metadata log entries raft keeps
+// decoded (raft.LogCache): a replication batch (MaxAppendEntries, 64) and
+// the entry before it.
+const raftLogCache = 128
+
 func (n *Node) open() error {
 	hl := newHCLog(n.log, "raft")
 	store, err := raftboltdb.New(raftboltdb.Options{Path: filepath.Join(n.cfg.Dir, "raft.db")})
@@ -159,17 +164,27 @@ func (n *Node) open() error {
 	n.trans = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
 		Stream: n.cfg.Stream, MaxPool: 3, Timeout: 2 * time.Second, Logger: hl,
 	})
+	// The last entries stay decoded in memory. Between appends raft
+	// re-sends the commit index to each follower every CommitTimeout,
+	// reading the follower's previous entry each time: without a cache
+	// that decoded the last entry from bolt 20-40 times a second per
+	// follower, and with a 1 MB AlterPartitions last (20,000 partitions'
+	// ISR expansions) it made 800 MB of garbage in 35 s.
+	logs, err := raft.NewLogCache(raftLogCache, store)
+	if err != nil {
+		return err
+	}
 	rc := n.raftConfig()
-	existing, err := raft.HasExistingState(store, store, snaps)
+	existing, err := raft.HasExistingState(logs, store, snaps)
 	if err != nil {
 		return fmt.Errorf("checking raft state in %s: %w", n.cfg.Dir, err)
 	}
 	if !existing && n.isVoter() {
-		if err := raft.BootstrapCluster(rc, store, store, snaps, n.trans, n.voterConfiguration()); err != nil {
+		if err := raft.BootstrapCluster(rc, logs, store, snaps, n.trans, n.voterConfiguration()); err != nil {
 			return fmt.Errorf("bootstrapping the metadata quorum: %w", err)
 		}
 	}
-	r, err := raft.NewRaft(rc, n.fsm, store, store, snaps, n.trans)
+	r, err := raft.NewRaft(rc, n.fsm, logs, store, snaps, n.trans)
 	if err != nil {
 		return fmt.Errorf("starting raft: %w", err)
 	}
