@@ -88,6 +88,7 @@ func (b *Broker) syncTopic(img *quorum.Image, it *quorum.Topic) *topic {
 		b.mu.Lock()
 		b.mu.topics[t.name] = t
 		b.mu.byID[t.id] = t
+		b.hostedChangedLocked()
 		b.mu.Unlock()
 	} else if !maps.Equal(b.topicConfigs(t), it.Configs) || *t.settings.Load() != ts {
 		b.mu.Lock()
@@ -150,6 +151,7 @@ func (b *Broker) openPartitions(roles []roleChange) []roleChange {
 		}
 		b.mu.Lock()
 		rc.t.partitions[rc.i] = p
+		b.hostedChangedLocked()
 		b.mu.Unlock()
 		rc.p = p
 	})
@@ -239,6 +241,7 @@ func (b *Broker) dropPartition(t *topic, p *partition) {
 	if int(p.index) < len(t.partitions) && t.partitions[p.index] == p {
 		t.partitions[p.index] = nil
 	}
+	b.hostedChangedLocked()
 	b.mu.Unlock()
 	b.stopPartition(p)
 	if err := p.log.Delete(); err != nil {
@@ -264,6 +267,7 @@ func (b *Broker) dropTopic(t *topic) {
 	if b.mu.byID[t.id] == t {
 		delete(b.mu.byID, t.id)
 	}
+	b.hostedChangedLocked()
 	parts := slices.Clone(t.partitions)
 	b.mu.Unlock()
 	for _, p := range parts {

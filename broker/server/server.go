@@ -114,6 +114,10 @@ type Broker struct {
 		topics map[string]*topic
 		byID   map[quorum.TopicID]*topic
 	}
+	// hosted is the hosted partitions' snapshot (allPartitions), nil
+	// when the set changed since it was built: every change to
+	// mu.topics or a topic's partitions stores nil under mu's write lock.
+	hosted atomic.Pointer[hostedSet]
 
 	connMu struct {
 		sync.Mutex
@@ -473,7 +477,10 @@ func (b *Broker) countISRChanges(shrinks, expands int) {
 
 // allReplicas are the replicas of every hosted partition.
 func (b *Broker) allReplicas() []*replication.Replica {
-	ps := b.allPartitions()
+	return b.hostedSnapshot().reps
+}
+
+func replicasOf(ps []*partition) []*replication.Replica {
 	reps := make([]*replication.Replica, len(ps))
 	for i, p := range ps {
 		reps[i] = p.rep

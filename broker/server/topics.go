@@ -81,18 +81,46 @@ func (b *Broker) sortedTopics() []*topic {
 }
 
 func (b *Broker) allPartitions() []*partition {
+	return b.hostedSnapshot().parts
+}
+
+// hostedSet is a snapshot of the hosted partitions and their replicas,
+// shared read-only by every caller until the set changes: the ISR loop,
+// the HW checkpoints and the metrics each asked for a fresh list of
+// 20,000 several times a second.
+type hostedSet struct {
+	parts []*partition
+	reps  []*replication.Replica
+}
+
+// hostedSnapshot returns the current snapshot, building it if the set
+// changed. Built and stored under the read lock, so a change (under the
+// write lock, which then clears it) cannot slip between the two.
+func (b *Broker) hostedSnapshot() *hostedSet {
+	if h := b.hosted.Load(); h != nil {
+		return h
+	}
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	var out []*partition
+	if h := b.hosted.Load(); h != nil {
+		return h
+	}
+	h := &hostedSet{}
 	for _, t := range b.mu.topics {
 		for _, p := range t.partitions {
 			if p != nil {
-				out = append(out, p)
+				h.parts = append(h.parts, p)
 			}
 		}
 	}
-	return out
+	h.reps = replicasOf(h.parts)
+	b.hosted.Store(h)
+	return h
 }
+
+// hostedChangedLocked marks the snapshot stale. Caller holds b.mu's
+// write lock and has changed b.mu.topics or a topic's partitions.
+func (b *Broker) hostedChangedLocked() { b.hosted.Store(nil) }
 
 // prepareStorage settles the cluster id and checks (or writes) each log
 // dir's meta.properties, as Kafka's storage format step does.
@@ -216,6 +244,7 @@ func (b *Broker) closeTopics() (wlog.CloseTimes, error) {
 		}
 		delete(b.mu.topics, name)
 	}
+	b.hostedChangedLocked()
 	b.mu.Unlock()
 	return wlog.CloseAll(logs, closeWorkers)
 }
