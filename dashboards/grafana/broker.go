@@ -38,6 +38,9 @@ func Broker() *Dashboard {
 				Query(`kafka_server_replicamanager_underminisrpartitioncount{`+onBroker+`}`, "under min ISR {{broker}}").
 				Query(`kafka_server_replicamanager_atminisrpartitioncount{`+onBroker+`}`, "at min ISR {{broker}}").
 				Unit(UnitNone).Thresholds(Green, At(1, Red)),
+			TimeSeries("ISR shrinks and expansions", "ISR changes per second that the broker's leaders asked for and saw committed (ReplicaManager IsrShrinksPerSec, IsrExpandsPerSec). Shrinks with every broker up mean a live follower fell replica.lag.time.max.ms behind (alert KafkaIsrShrinking); a stopped broker's removal is the controller's and not counted.").
+				Query(`sum by (broker) (rate(kafka_server_replicamanager_isrshrinks_total{`+onBroker+`}`+window+`))`, "shrinks {{broker}}").
+				Query(`sum by (broker) (rate(kafka_server_replicamanager_isrexpands_total{`+onBroker+`}`+window+`))`, "expansions {{broker}}").Unit(UnitPerSec),
 			TimeSeries("Log size on disk", "Bytes of all partition logs on the broker (Log Size summed; agent level PER_TOPIC_PER_PARTITION).").
 				Query(`sum by (broker) (kafka_log_log_size{`+onBroker+`})`, "{{broker}}").Unit(UnitBytes),
 			TimeSeries("Active controller", "1 while the broker is the active controller.").
