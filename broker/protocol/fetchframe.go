@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"sync"
 	"syscall"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -252,6 +253,11 @@ func WriteFetch(c *net.TCPConn, corr int32, resp *kmsg.FetchResponse, files []Fi
 // as much as the two writes saved.
 const SmallFetchBytes = 16 << 10
 
+// smallFetchBufs holds the buffers writeSmallFetch reads record sets
+// into: an answer's bytes are written before it returns, so the buffer is
+// free again at once (followers fetch several times per acks=all produce).
+var smallFetchBufs = sync.Pool{New: func() any { b := make([]byte, SmallFetchBytes); return &b }}
+
 // writeSmallFetch writes the answer with its file sets read into memory if
 // they come to at most SmallFetchBytes, and reports whether it did. It
 // checks every set is Intact after reading and before sending anything:
@@ -265,7 +271,9 @@ func writeSmallFetch(c *net.TCPConn, corr int32, resp *kmsg.FetchResponse, files
 	if total > SmallFetchBytes {
 		return false, nil
 	}
-	buf := make([]byte, total)
+	pooled := smallFetchBufs.Get().(*[]byte)
+	defer smallFetchBufs.Put(pooled)
+	buf := (*pooled)[:total]
 	read := make([][]byte, len(files))
 	for i, f := range files {
 		b := buf[:f.Len():f.Len()]
