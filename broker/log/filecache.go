@@ -216,11 +216,10 @@ func (s *segment) installLocked(f vfs.File) []*segment {
 	// other. Passing over every dirty file made each miss walk the whole
 	// ring when nearly all are dirty (20,000 partitions each taking its
 	// first record: 30 % of a follower's CPU in this loop).
-	skipped := 0
-	for step, steps := 0, 3*c.n; c.open.Load()-int64(len(victims)) > int64(c.max) && step < steps && c.n > 0; step++ {
+	skipped, step := 0, 0
+	for steps := 3 * c.n; c.open.Load()-int64(len(victims)) > int64(c.max) && step < steps && c.n > 0; step++ {
 		v := c.hand
 		c.hand = v.next
-		c.steps.Add(1)
 		if v == s || v.users.Load() != 0 {
 			continue
 		}
@@ -237,6 +236,7 @@ func (s *segment) installLocked(f vfs.File) []*segment {
 			victims = append(victims, v)
 		}
 	}
+	c.steps.Add(uint64(step))
 	return victims
 }
 
