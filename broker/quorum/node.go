@@ -117,6 +117,7 @@ type Node struct {
 	raft  *raft.Raft
 	trans *raft.NetworkTransport
 	store *raftboltdb.BoltStore
+	logs  raft.LogStore // what raft reads: store behind the log cache
 
 	stop      chan struct{}
 	wg        sync.WaitGroup // the membership loop
@@ -174,6 +175,7 @@ func (n *Node) open() error {
 	if err != nil {
 		return err
 	}
+	n.logs = logs
 	rc := n.raftConfig()
 	existing, err := raft.HasExistingState(logs, store, snaps)
 	if err != nil {
