@@ -85,15 +85,7 @@ func BenchmarkScaleCluster(b *testing.B) {
 		start = time.Now()
 		if d := os.Getenv("SCALE_HEAP_DIR"); d != "" {
 			for _, br := range c.Brokers {
-				go func() {
-					resp, err := http.Get("http://" + br.AdminAddr + "/debug/pprof/profile?seconds=25")
-					if err == nil {
-						f, _ := os.Create(fmt.Sprintf("%s/produce-cpu-%d.pb.gz", d, br.NodeID))
-						io.Copy(f, resp.Body)
-						f.Close()
-						resp.Body.Close()
-					}
-				}()
+				go saveProfile(br, "profile?seconds=25", fmt.Sprintf("%s/produce-cpu-%d.pb.gz", d, br.NodeID))
 			}
 		}
 		for _, n := range names {
@@ -118,10 +110,9 @@ func BenchmarkScaleCluster(b *testing.B) {
 		if written != replicas {
 			b.Fatalf("%d of %d partitions end at offset 1 (one acknowledged record each)", written, replicas)
 		}
-		report(b, c, "after create and produce")
-		for _, br := range c.Brokers {
-			if n := scrapeGauge(b, br, "kafka_server_replicamanager_isrshrinks_total"); n != 0 {
-				b.Errorf("broker %d shrank %.0f ISRs with every broker up: its followers fell more than replica.lag.time.max.ms behind", br.NodeID, n)
+		for i, r := range report(b, c, "after create and produce") {
+			if r.isrShrinks != 0 {
+				b.Errorf("broker %d shrank %.0f ISRs with every broker up: its followers fell more than replica.lag.time.max.ms behind", c.Brokers[i].NodeID, r.isrShrinks)
 			}
 		}
 
@@ -139,10 +130,9 @@ func BenchmarkScaleCluster(b *testing.B) {
 		inSync := time.Since(start)
 		fmt.Printf("scale: %d replicas per broker created in %s, one record to each partition in %s; broker %d restarted: ready in %s, hosting and in sync in %s\n",
 			replicas, created.Round(time.Millisecond), produced.Round(time.Millisecond), restarted.NodeID, ready.Round(time.Millisecond), inSync.Round(time.Millisecond))
-		rss := report(b, c, "after the restart")
-		for i, r := range rss {
-			if r > maxRSS {
-				b.Errorf("broker %d's RSS %d MiB is over %d MiB", c.Brokers[i].NodeID, r>>20, maxRSS>>20)
+		for i, r := range report(b, c, "after the restart") {
+			if r.rss > maxRSS {
+				b.Errorf("broker %d's RSS %d MiB is over %d MiB", c.Brokers[i].NodeID, r.rss>>20, maxRSS>>20)
 			}
 		}
 		stepDowns := 0
@@ -182,11 +172,17 @@ func stopAll(tb testing.TB, c *brokertest.Cluster) []time.Duration {
 	return stops
 }
 
+// brokerReport is what report read of one broker.
+type brokerReport struct {
+	rss        int64
+	isrShrinks float64
+}
+
 // report prints and checks each broker's RSS and descriptors, returning
-// the RSS.
-func report(tb testing.TB, c *brokertest.Cluster, when string) []int64 {
+// the RSS and the ISR shrinks of each.
+func report(tb testing.TB, c *brokertest.Cluster, when string) []brokerReport {
 	tb.Helper()
-	var out []int64
+	var out []brokerReport
 	for _, br := range c.Brokers {
 		pid := br.PID()
 		rss := procStatusBytes(tb, pid, "VmRSS:")
@@ -203,21 +199,29 @@ func report(tb testing.TB, c *brokertest.Cluster, when string) []int64 {
 			when, br.NodeID, rss>>20, hwm>>20, g[1]/(1<<20), (g[2]-g[3])/(1<<20), len(fds), limit, g[0], g[4], g[5], g[6], g[7])
 		if d := os.Getenv("SCALE_HEAP_DIR"); d != "" {
 			for _, kind := range []string{"heap", "allocs"} {
-				resp, err := http.Get("http://" + br.AdminAddr + "/debug/pprof/" + kind)
-				if err == nil {
-					f, _ := os.Create(fmt.Sprintf("%s/%s-%s-%d.pb.gz", d, strings.ReplaceAll(when, " ", "_"), kind, br.NodeID))
-					io.Copy(f, resp.Body)
-					f.Close()
-					resp.Body.Close()
-				}
+				saveProfile(br, kind, fmt.Sprintf("%s/%s-%s-%d.pb.gz", d, strings.ReplaceAll(when, " ", "_"), kind, br.NodeID))
 			}
 		}
 		if len(fds) >= limit {
 			tb.Errorf("broker %d holds %d descriptors, its whole limit", br.NodeID, len(fds))
 		}
-		out = append(out, rss)
+		out = append(out, brokerReport{rss: rss, isrShrinks: g[4]})
 	}
 	return out
+}
+
+// saveProfile writes a broker's /debug/pprof/<profile> to path (the
+// SCALE_HEAP_DIR diagnostics; a failure only loses the file).
+func saveProfile(br *brokertest.Broker, profile, path string) {
+	resp, err := http.Get("http://" + br.AdminAddr + "/debug/pprof/" + profile)
+	if err != nil {
+		return
+	}
+	defer resp.Body.Close()
+	if f, err := os.Create(path); err == nil {
+		io.Copy(f, resp.Body)
+		f.Close()
+	}
 }
 
 func procStatusBytes(tb testing.TB, pid int, field string) int64 {
